@@ -1,0 +1,60 @@
+"""C++ rules with devloop's policy in one place: copts, test main, sizes, and the
+dependency allow-list of each layer."""
+
+_COPTS = ["-Werror=return-type"]
+
+# What domain code may depend on besides other domain targets: Abseil's value
+# libraries (the system "absl" target) and the C++ standard library.
+_DOMAIN_ALLOWED_EXTERNAL = [
+    "@system//:absl",
+]
+
+def _check_domain_deps(name, deps):
+    for dep in deps:
+        if dep.startswith("//domain") or dep.startswith(":"):
+            continue
+        if dep in _DOMAIN_ALLOWED_EXTERNAL:
+            continue
+        fail("%s: domain code may depend only on //domain/... and %s, not %s" %
+             (name, ", ".join(_DOMAIN_ALLOWED_EXTERNAL), dep))
+
+def domain_cc_library(name, deps = [], copts = [], **kwargs):
+    """A cc_library of the pure domain layer: Abseil and the standard library only."""
+    _check_domain_deps(name, deps)
+    native.cc_library(name = name, deps = deps, copts = _COPTS + copts, **kwargs)
+
+def devloop_cc_library(name, copts = [], **kwargs):
+    """A cc_library of any layer but the domain."""
+    native.cc_library(name = name, copts = _COPTS + copts, **kwargs)
+
+def devloop_cc_binary(name, copts = [], **kwargs):
+    native.cc_binary(name = name, copts = _COPTS + copts, **kwargs)
+
+def devloop_cc_test(name, deps = [], copts = [], size = "small", **kwargs):
+    """A GoogleTest test; links gtest_main unless the test brings its own main."""
+    native.cc_test(
+        name = name,
+        deps = deps + ["@system//:gtest_main"],
+        copts = _COPTS + copts,
+        size = size,
+        **kwargs
+    )
+
+def devloop_cc_benchmark(name, deps = [], copts = [], tags = [], **kwargs):
+    """A Google Benchmark binary NAME and a smoke test NAME_smoke_test that runs
+    every benchmark once for a moment, so benchmarks keep building and running."""
+    native.cc_binary(
+        name = name,
+        deps = deps + ["@system//:benchmark"],
+        copts = _COPTS + copts,
+        tags = tags,
+        **kwargs
+    )
+    native.sh_test(
+        name = name + "_smoke_test",
+        srcs = ["//tools/build_defs:run_benchmark_smoke.sh"],
+        args = ["$(location :%s)" % name],
+        data = [":" + name],
+        size = "medium",
+        tags = tags,
+    )

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what devloop needs on a fresh Debian bookworm machine: Bazel and the
+# -dev packages of every third-party C++ library, plus the tools the tests and
+# examples use. Idempotent: installs only what is missing, and does nothing (not
+# even apt-get update) when everything is there.
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap            # Bazel 4.2.3, offline
+  g++
+  protobuf-compiler libprotobuf-dev libprotoc-dev
+  protobuf-compiler-grpc libgrpc++-dev
+  libabsl-dev libre2-dev libgoogle-glog-dev
+  libboost-dev               # Beast, Asio (1.74, header-only)
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libyaml-cpp-dev libarchive-dev libssl-dev
+  busybox-static             # the userland of the example images (FROM scratch)
+  curl wrk                   # HTTP checks and benchmarks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -q >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, the layering checks, then every Bazel test
+# (including those tagged requires-docker, which use the local Docker Engine).
+# Ends with the line "N passed, N failed", counting each Bazel test target and
+# each layering check once. Extra arguments go to `bazel test`.
+#
+#   tools/test.sh                              # everything
+#   tools/test.sh --config=nodocker            # skip tests that need Docker
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+BAZEL=${BAZEL:-bazel}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+tools/lint/check_layers.sh | tee "$out/lint.txt"
+
+$BAZEL test //... --keep_going --build_event_json_file="$out/bep.json" "$@"
+bazel_rc=$?
+
+python3 tools/ci/summarize.py "$out/bep.json" "$out/lint.txt"
+summary_rc=$?
+# Bazel exits 4 when there are no test targets; anything else non-zero is a failure.
+if [ $summary_rc -ne 0 ] || { [ $bazel_rc -ne 0 ] && [ $bazel_rc -ne 4 ]; }; then
+  exit 1
+fi
+exit 0

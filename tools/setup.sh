@@ -16,6 +16,7 @@ packages=(
   libyaml-cpp-dev libarchive-dev libssl-dev
   busybox-static             # the userland of the example images (FROM scratch)
   curl wrk                   # HTTP checks and benchmarks
+  clang-14 libclang-rt-14-dev  # libFuzzer targets
 )
 
 missing=()

@@ -7,12 +7,12 @@ namespace devloop::clock {
 FakeClock::FakeClock(absl::Time start) : now_(start) {}
 
 absl::Time FakeClock::Now() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return now_;
 }
 
 TimerId FakeClock::ScheduleAt(absl::Time deadline, absl::AnyInvocable<void()> callback) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   TimerId id = ++last_id_;
   timers_.emplace(std::make_pair(deadline, id), std::move(callback));
   deadlines_.emplace(id, deadline);
@@ -20,7 +20,7 @@ TimerId FakeClock::ScheduleAt(absl::Time deadline, absl::AnyInvocable<void()> ca
 }
 
 bool FakeClock::Cancel(TimerId id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = deadlines_.find(id);
   if (it == deadlines_.end()) return false;
   timers_.erase(std::make_pair(it->second, id));
@@ -31,7 +31,7 @@ bool FakeClock::Cancel(TimerId id) {
 void FakeClock::AdvanceTime(absl::Duration d) {
   absl::Time target;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     target = d > absl::ZeroDuration() ? now_ + d : now_;
   }
   SetTime(target);
@@ -41,7 +41,7 @@ void FakeClock::SetTime(absl::Time t) {
   while (true) {
     absl::AnyInvocable<void()> callback;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (timers_.empty() || timers_.begin()->first.first > t) {
         if (t > now_) now_ = t;
         return;
@@ -57,12 +57,12 @@ void FakeClock::SetTime(absl::Time t) {
 }
 
 size_t FakeClock::PendingTimers() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return timers_.size();
 }
 
 absl::Time FakeClock::NextDeadline() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first.first;
 }
 

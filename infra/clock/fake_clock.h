@@ -17,10 +17,10 @@
 
 #include <cstddef>
 #include <map>
+#include <mutex>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "infra/clock/clock.h"
 
 namespace devloop::clock {
@@ -49,7 +49,7 @@ class FakeClock final : public Clock {
   absl::Time NextDeadline();
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;  // std, not absl: visible to TSan (see clock.cc)
   absl::Time now_ ABSL_GUARDED_BY(mu_);
   TimerId last_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::pair<absl::Time, TimerId>, absl::AnyInvocable<void()>> timers_ ABSL_GUARDED_BY(mu_);

@@ -5,7 +5,7 @@
 // uses, so the State GetState returns and the log the Events stream replays can
 // never disagree. Records are addressed by index from 0, so a hub can stream
 // them to each subscriber by cursor. Records are stored encoded
-// (record_codec.h): about a tenth of their in-memory size.
+// (record_codec.h): ~80 bytes for a typical record instead of ~400+ as a variant.
 //
 //   EventLog log;
 //   log.Append(PipelineStarted{.artifacts = {"web"}});

@@ -106,16 +106,25 @@ struct RecordReducer {
     }
   }
   void operator()(const PhasesReset& r) {
+    // As Skaffold's server does on Execute: a phase about to run again starts
+    // from "Not Started", and what a redeploy replaces (its status check, its
+    // forwarded ports, its debugging containers) goes with it.
     if (r.build) {
       for (auto& [artifact, status] : s->build_state.artifacts) {
         status = std::string(kStatusNotStarted);
       }
       s->build_state.status_code = StatusCode::kOk;
+      s->test_state = TestState{std::string(kStatusNotStarted), StatusCode::kOk};
     }
     if (r.sync) s->file_sync_state.status = std::string(kStatusNotStarted);
     if (r.deploy) {
       s->deploy_state.status = std::string(kStatusNotStarted);
       s->deploy_state.status_code = StatusCode::kOk;
+      s->status_check_state.status = std::string(kStatusNotStarted);
+      s->status_check_state.resources.clear();
+      s->status_check_state.status_code = StatusCode::kOk;
+      s->forwarded_ports.clear();
+      s->debugging_containers.clear();
     }
   }
 };

@@ -71,5 +71,34 @@ TEST(StateTest, StatusCheckTracksResourcesAndResetsOnANewCheck) {
   EXPECT_TRUE(s.status_check_state.resources.empty());
 }
 
+TEST(StateTest, DeployResetClearsWhatTheRedeployReplaces) {
+  State s;
+  Apply(PipelineStarted{.artifacts = {"app"}}, &s);
+  Apply(At(StatusCheckEvent{.status = "In Progress"}), &s);
+  Apply(At(ResourceStatusCheckEvent{.resource = "container/app", .status = "Succeeded"}), &s);
+  Apply(At(StatusCheckEvent{.status = "Succeeded"}), &s);
+  Apply(At(PortEvent{.local_port = 9000, .remote_port = 8080}), &s);
+  Apply(At(DebuggingContainerEvent{.status = "Started", .container_name = "c"}), &s);
+  Apply(PhasesReset{.build = true}, &s);
+  EXPECT_EQ(s.status_check_state.status, "Succeeded");  // a build reset leaves deploy alone
+  EXPECT_EQ(s.forwarded_ports.size(), 1u);
+  Apply(PhasesReset{.deploy = true}, &s);
+  EXPECT_EQ(s.status_check_state.status, "Not Started");
+  EXPECT_TRUE(s.status_check_state.resources.empty());
+  EXPECT_EQ(s.status_check_state.status_code, StatusCode::kOk);
+  EXPECT_TRUE(s.forwarded_ports.empty());
+  EXPECT_TRUE(s.debugging_containers.empty());
+}
+
+TEST(StateTest, SyncResetOnlyTouchesSync) {
+  State s;
+  Apply(PipelineStarted{.artifacts = {"app"}}, &s);
+  Apply(At(FileSyncEvent{.file_count = 1, .image = "app:t", .status = "Succeeded"}), &s);
+  Apply(At(DeployEvent{.status = "Complete"}), &s);
+  Apply(PhasesReset{.sync = true}, &s);
+  EXPECT_EQ(s.file_sync_state.status, "Not Started");
+  EXPECT_EQ(s.deploy_state.status, "Complete");
+}
+
 }  // namespace
 }  // namespace devloop::domain

@@ -1,0 +1,316 @@
+// The dev loop controller: the pure decision core of `devloop dev`.
+//
+// It takes file changes (already mapped to artifacts), user intents (Execute
+// build/sync/deploy), auto-trigger toggles and the results of effects, each with
+// the time as a value, and answers with the log Records to append (in order)
+// and the Effects to perform: build these artifacts, sync these files, deploy,
+// check status, forward ports, stop an old workload, schedule a tick, clean up.
+//
+//   DEVLOOP_ASSIGN_OR_RETURN(Controller c, Controller::Make(options));
+//   DEVLOOP_ASSIGN_OR_RETURN(Output out, c.Handle(Start{now}));
+//   for (const Record& r : out.records) hub.Append(r);   // first: the events
+//   for (const Effect& e : out.effects) pool.Run(e);     // then: the work
+//   ...  c.Handle(BuildSucceeded{now, "web", "web:abc"}) ...
+//
+// Rules it keeps (each has a test):
+//   - Iterations count from 0 (the initial build and deploy, which always run);
+//     each is one DevLoopEvent In Progress ... Succeeded/Failed.
+//   - With an auto trigger off, changes accumulate and the phase waits for an
+//     intent; an intent unblocks its phase exactly once, when the phase next has
+//     work (a deploy intent that arrives before the build intent is kept, and
+//     the deploy follows the build). Intents reset their phases to Not Started.
+//   - A change during a build is queued and causes exactly one rebuild after.
+//   - Deploys run only images of completed builds, never while a build runs,
+//     and always the newest tag of each artifact; a failed iteration leaves the
+//     last good deployment running and the loop waiting for the next input.
+//   - Changes that all match sync rules of an artifact whose newest build is
+//     the one running are synced, not rebuilt.
+//   - Results that do not fit (a build result for an artifact not building)
+//     are errors; results that arrive after Shutdown are ignored.
+//
+// Thread-compatible; deterministic: the same inputs give the same outputs.
+#ifndef DEVLOOP_DOMAIN_PIPELINE_CONTROLLER_H_
+#define DEVLOOP_DOMAIN_PIPELINE_CONTROLLER_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "domain/events/event.h"
+#include "domain/pipeline/build_machine.h"
+#include "domain/pipeline/deploy_machine.h"
+#include "domain/pipeline/spec.h"
+#include "domain/pipeline/status_check.h"
+#include "domain/pipeline/sync_machine.h"
+#include "domain/state/state.h"
+
+namespace devloop::domain {
+
+// ---- Inputs ----
+struct Start {
+  absl::Time now;
+  bool operator==(const Start&) const = default;
+};
+struct FilesChanged {
+  absl::Time now;
+  std::string image;
+  std::vector<FileChange> files;  // relative to the artifact's context
+  bool operator==(const FilesChanged&) const = default;
+};
+struct ExecuteIntent {
+  absl::Time now;
+  bool build = false;
+  bool sync = false;
+  bool deploy = false;
+  bool operator==(const ExecuteIntent&) const = default;
+};
+struct SetAutoTrigger {
+  absl::Time now;
+  Phase phase = Phase::kBuild;
+  bool enabled = false;
+  bool operator==(const SetAutoTrigger&) const = default;
+};
+struct BuildSucceeded {
+  absl::Time now;
+  std::string image;
+  std::string tag;  // the full image reference to run ("web:3f2a...")
+  bool operator==(const BuildSucceeded&) const = default;
+};
+struct BuildFailed {
+  absl::Time now;
+  std::string image;
+  StatusCode code = StatusCode::kBuildUnknown;
+  std::string message;
+  bool operator==(const BuildFailed&) const = default;
+};
+struct SyncSucceeded {
+  absl::Time now;
+  std::string image;
+  bool operator==(const SyncSucceeded&) const = default;
+};
+struct SyncFailed {
+  absl::Time now;
+  std::string image;
+  StatusCode code = StatusCode::kSyncUnknown;
+  std::string message;
+  bool operator==(const SyncFailed&) const = default;
+};
+struct DeploySucceeded {
+  absl::Time now;
+  int64_t deploy_id = 0;
+  std::vector<std::string> resources;  // to status-check ("container/web")
+  bool operator==(const DeploySucceeded&) const = default;
+};
+struct DeployFailed {
+  absl::Time now;
+  int64_t deploy_id = 0;
+  StatusCode code = StatusCode::kDeployUnknown;
+  std::string message;
+  bool operator==(const DeployFailed&) const = default;
+};
+struct ResourceObserved {
+  absl::Time now;
+  int64_t deploy_id = 0;
+  ResourceObservation observation;
+  bool operator==(const ResourceObserved&) const = default;
+};
+struct PortForwarded {
+  absl::Time now;
+  PortEvent port;
+  bool operator==(const PortForwarded&) const = default;
+};
+struct Tick {
+  absl::Time now;
+  bool operator==(const Tick&) const = default;
+};
+struct Shutdown {
+  absl::Time now;
+  bool operator==(const Shutdown&) const = default;
+};
+
+using Input = std::variant<Start, FilesChanged, ExecuteIntent, SetAutoTrigger, BuildSucceeded,
+                           BuildFailed, SyncSucceeded, SyncFailed, DeploySucceeded, DeployFailed,
+                           ResourceObserved, PortForwarded, Tick, Shutdown>;
+
+// ---- Effects ----
+// Build these artifacts (concurrently; their requirements are already built).
+// Each reports BuildSucceeded or BuildFailed.
+struct BuildArtifacts {
+  std::vector<std::string> images;
+  bool operator==(const BuildArtifacts&) const = default;
+};
+// Stop these running builds; their results may still arrive and are ignored.
+struct CancelBuilds {
+  std::vector<std::string> images;
+  bool operator==(const CancelBuilds&) const = default;
+};
+// Copy and delete files in the running container of `image` (deployment
+// `deploy_id`, running `tag`). Reports SyncSucceeded or SyncFailed.
+struct SyncFiles {
+  std::string image;
+  std::string tag;
+  int64_t deploy_id = 0;
+  SyncPlan plan;
+  bool operator==(const SyncFiles&) const = default;
+};
+// Start deployment `deploy_id` running `images`, beside the live one (which a
+// StopWorkload removes once this one is up). Reports DeploySucceeded/DeployFailed.
+struct Deploy {
+  int64_t deploy_id = 0;
+  ImageTags images;
+  bool operator==(const Deploy&) const = default;
+};
+// Remove deployment `deploy_id` (replaced, or failed half-way).
+struct StopWorkload {
+  int64_t deploy_id = 0;
+  bool operator==(const StopWorkload&) const = default;
+};
+// Observe `resources` of deployment `deploy_id` (about every 0.5 s) and report
+// ResourceObserved until the check ends (a later Deploy or Cleanup ends it).
+struct StartStatusCheck {
+  int64_t deploy_id = 0;
+  std::vector<std::string> resources;
+  absl::Time deadline;
+  bool operator==(const StartStatusCheck&) const = default;
+};
+// Forward the ports of deployment `deploy_id`; report each as PortForwarded.
+struct ForwardPorts {
+  int64_t deploy_id = 0;
+  bool operator==(const ForwardPorts&) const = default;
+};
+// Feed Tick{at} at time `at` (or later).
+struct ScheduleTick {
+  absl::Time at;
+  bool operator==(const ScheduleTick&) const = default;
+};
+// Shut down: remove these deployments and their port forwards, stop watching.
+struct Cleanup {
+  std::vector<int64_t> deploy_ids;
+  bool operator==(const Cleanup&) const = default;
+};
+
+using Effect = std::variant<BuildArtifacts, CancelBuilds, SyncFiles, Deploy, StopWorkload,
+                            StartStatusCheck, ForwardPorts, ScheduleTick, Cleanup>;
+
+struct Output {
+  std::vector<Record> records;  // append to the event log first, in order
+  std::vector<Effect> effects;  // then perform
+  bool operator==(const Output&) const = default;
+};
+
+struct ControllerOptions {
+  std::vector<ArtifactSpec> artifacts;
+  bool auto_build = true;
+  bool auto_sync = true;
+  bool auto_deploy = true;
+  bool status_check = true;
+  StatusCheckOptions status_check_options;
+  Metadata metadata;
+  std::string start_entry = "Starting devloop";  // the MetaEvent's entry text
+};
+
+class Controller {
+ public:
+  enum class Mode { kNotStarted, kIdle, kBuilding, kSyncing, kDeploying, kStatusChecking, kStopped };
+
+  // InvalidArgument for artifacts that are declared twice, require unknown
+  // artifacts or each other in a cycle, or have malformed sync globs.
+  static absl::StatusOr<Controller> Make(ControllerOptions options);
+
+  // Returns what `input` leads to. Errors (the state is unchanged):
+  //   FailedPrecondition: a result that does not fit the current state, any
+  //     input before Start, a second Start, input other than results after Shutdown;
+  //   AlreadyExists: a trigger set to the value it has ("auto build is already
+  //     set to true", the text the HTTP layer sends with 409);
+  //   InvalidArgument: an unknown artifact or resource, a path outside the context.
+  absl::StatusOr<Output> Handle(const Input& input);
+
+  Mode mode() const { return mode_; }
+  // The iteration running or last run; -1 before Start.
+  int32_t iteration() const { return iteration_; }
+  bool auto_trigger(Phase phase) const;
+  // Whether nothing is queued: no dirty artifact, no sync waiting, no deploy due.
+  bool quiescent() const;
+  const ArtifactBuild& build(const std::string& image) const { return builds_.at(image); }
+  const DeployMachine& deploy() const { return deploy_; }
+
+ private:
+  Controller() = default;
+
+  struct Ctx;  // the Output being built and the input's time
+  absl::Status OnStart(Ctx& c);
+  absl::Status OnFilesChanged(Ctx& c, const FilesChanged& in);
+  absl::Status OnIntent(Ctx& c, const ExecuteIntent& in);
+  absl::Status OnTrigger(Ctx& c, const SetAutoTrigger& in);
+  absl::Status OnBuildSucceeded(Ctx& c, const BuildSucceeded& in);
+  absl::Status OnBuildFailed(Ctx& c, const BuildFailed& in);
+  absl::Status OnSyncResult(Ctx& c, const std::string& image, std::optional<SyncFailed> failure);
+  absl::Status OnDeploySucceeded(Ctx& c, const DeploySucceeded& in);
+  absl::Status OnDeployFailed(Ctx& c, const DeployFailed& in);
+  absl::Status OnObserved(Ctx& c, const ResourceObserved& in);
+  absl::Status OnTick(Ctx& c);
+  absl::Status OnShutdown(Ctx& c);
+
+  void Advance(Ctx& c);
+  void OpenIteration(Ctx& c);
+  void CloseIteration(Ctx& c, std::optional<ActionableErr> err);
+  void StartBuilds(Ctx& c, const std::set<std::string>& candidates);
+  void StartReadyBuilds(Ctx& c);
+  void FinishBuildBatch(Ctx& c);
+  bool StartDeploy(Ctx& c);
+  void StartSyncs(Ctx& c);
+  void StatusCheckEvents(Ctx& c, std::vector<Event> events);
+  void MarkForRebuild(const std::string& image);
+  ImageTags NewestTags() const;
+  bool CanSync(const std::string& image) const;
+
+  ControllerOptions options_;
+  std::map<std::string, ArtifactSpec> specs_;
+  std::optional<BuildGraph> graph_;
+  std::map<std::string, ArtifactBuild> builds_;
+  DeployMachine deploy_;
+  std::optional<StatusCheck> check_;
+  int64_t check_deploy_id_ = 0;
+
+  Mode mode_ = Mode::kNotStarted;
+  bool auto_build_ = true;
+  bool auto_sync_ = true;
+  bool auto_deploy_ = true;
+  bool build_grant_ = false;
+  bool sync_grant_ = false;
+  bool deploy_grant_ = false;
+  bool initial_ = true;  // iteration 0 builds and deploys whatever the triggers say
+
+  int32_t iteration_ = -1;
+  bool iteration_open_ = false;
+  std::optional<ActionableErr> iteration_error_;
+
+  std::set<std::string> batch_;
+  std::set<std::string> batch_done_;
+  std::set<std::string> in_flight_builds_;
+  bool batch_failed_ = false;
+
+  std::map<std::string, std::vector<FileChange>> pending_sync_;
+  struct RunningSync {
+    std::string tag;
+    int32_t file_count = 0;
+    std::vector<FileChange> files;
+  };
+  std::map<std::string, RunningSync> running_syncs_;
+};
+
+std::ostream& operator<<(std::ostream& os, Controller::Mode mode);
+std::ostream& operator<<(std::ostream& os, const Input& input);
+std::ostream& operator<<(std::ostream& os, const Effect& effect);
+std::ostream& operator<<(std::ostream& os, const Output& output);
+
+}  // namespace devloop::domain
+
+#endif  // DEVLOOP_DOMAIN_PIPELINE_CONTROLLER_H_

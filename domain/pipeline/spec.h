@@ -1,0 +1,52 @@
+// What the dev loop needs to know about the pipeline, as small value types
+// independent of skaffold.yaml's structs (the composition root maps config to
+// these): each artifact's image name, the artifacts it `requires`, and its
+// manual sync rules; and a changed file, already mapped to its artifact.
+//
+//   ArtifactSpec web{.image = "web", .required = {"base"},
+//                    .sync = {{.src = "static/**/*.css", .dest = "/app", .strip = "static/"}}};
+//
+// Value types: thread-compatible.
+#ifndef DEVLOOP_DOMAIN_PIPELINE_SPEC_H_
+#define DEVLOOP_DOMAIN_PIPELINE_SPEC_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace devloop::domain {
+
+// One manual sync rule of skaffold.yaml: files matching the glob `src`
+// (relative to the artifact's context) are copied under `dest` in the
+// container, with the leading `strip` removed from their relative path.
+struct SyncRule {
+  std::string src;
+  std::string dest;
+  std::string strip;
+  bool operator==(const SyncRule&) const = default;
+};
+
+struct ArtifactSpec {
+  std::string image;                  // the artifact's name, as events name it
+  std::vector<std::string> required;  // skaffold.yaml `requires`: images this one is built FROM
+  std::vector<SyncRule> sync;         // manual sync rules; empty: always rebuild
+  bool operator==(const ArtifactSpec&) const = default;
+};
+
+// One changed file of an artifact, relative to its context.
+struct FileChange {
+  std::string path;
+  bool deleted = false;
+  bool operator==(const FileChange&) const = default;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const SyncRule& r) {
+  return os << "SyncRule{" << r.src << " -> " << r.dest << " strip=" << r.strip << "}";
+}
+inline std::ostream& operator<<(std::ostream& os, const FileChange& c) {
+  return os << (c.deleted ? "-" : "+") << c.path;
+}
+
+}  // namespace devloop::domain
+
+#endif  // DEVLOOP_DOMAIN_PIPELINE_SPEC_H_

@@ -1,0 +1,83 @@
+// Decides whether changed files can be synced into the running container, and
+// which copies and deletes that takes (skaffold.yaml's manual sync rules).
+//
+// A change set is syncable only if every file matches at least one rule of its
+// artifact; otherwise the artifact must be rebuilt (a partial sync would leave
+// the container out of step with the sources). A file matching several rules
+// goes to each destination, as Skaffold does.
+//
+//   DEVLOOP_ASSIGN_OR_RETURN(SyncDecision d, PlanSync(spec, changes));
+//   if (d.needs_rebuild) ... else Run(d.plan.copies, d.plan.deletes);
+//
+// SyncPhase tracks one sync's status (Not Started / In Progress / Succeeded /
+// Failed) with its file count.
+//
+// Value types and functions: thread-compatible.
+#ifndef DEVLOOP_DOMAIN_PIPELINE_SYNC_MACHINE_H_
+#define DEVLOOP_DOMAIN_PIPELINE_SYNC_MACHINE_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "domain/pipeline/spec.h"
+
+namespace devloop::domain {
+
+struct CopyOp {
+  std::string src;   // relative to the artifact's context
+  std::string dest;  // in the container; relative to its working directory unless rooted
+  bool operator==(const CopyOp&) const = default;
+};
+
+struct SyncPlan {
+  std::vector<CopyOp> copies;
+  std::vector<std::string> deletes;  // container paths
+  int32_t file_count = 0;            // changed files covered (a FileSyncEvent's fileCount)
+  bool operator==(const SyncPlan&) const = default;
+};
+
+struct SyncDecision {
+  bool needs_rebuild = false;
+  std::string reason;  // when needs_rebuild: which file matched no rule
+  SyncPlan plan;       // when !needs_rebuild
+  bool operator==(const SyncDecision&) const = default;
+};
+
+// Returns the decision for `changes` of `artifact`; InvalidArgument (naming the
+// artifact and rule) for a malformed `src` glob, or a changed path that climbs
+// out of the context ("../x").
+absl::StatusOr<SyncDecision> PlanSync(const ArtifactSpec& artifact,
+                                      const std::vector<FileChange>& changes);
+
+enum class SyncStatus { kNotStarted, kInProgress, kSucceeded, kFailed };
+
+// The status of one artifact's sync.
+class SyncPhase {
+ public:
+  // Not Started/Succeeded/Failed -> In Progress; FailedPrecondition while one runs.
+  absl::Status Start(int32_t file_count);
+  // In Progress -> Succeeded / Failed; FailedPrecondition otherwise.
+  absl::Status Succeed();
+  absl::Status Fail();
+  SyncStatus status() const { return status_; }
+  int32_t file_count() const { return file_count_; }
+
+ private:
+  SyncStatus status_ = SyncStatus::kNotStarted;
+  int32_t file_count_ = 0;
+};
+
+// Returns the contract's status string ("In Progress").
+std::string SyncStatusName(SyncStatus s);
+
+std::ostream& operator<<(std::ostream& os, SyncStatus s);
+std::ostream& operator<<(std::ostream& os, const CopyOp& op);
+std::ostream& operator<<(std::ostream& os, const SyncPlan& plan);
+std::ostream& operator<<(std::ostream& os, const SyncDecision& d);
+
+}  // namespace devloop::domain
+
+#endif  // DEVLOOP_DOMAIN_PIPELINE_SYNC_MACHINE_H_

@@ -1,0 +1,99 @@
+#include "domain/config/validate.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "domain/config/sync.h"
+
+namespace devloop::config {
+namespace {
+
+const std::set<std::string>& ResourceTypes() {
+  static const auto* kTypes = new std::set<std::string>{
+      "pod", "deployment", "service", "replicaset", "statefulset", "daemonset", "job",
+      "container"};
+  return *kTypes;
+}
+
+}  // namespace
+
+std::vector<ConfigError> Validate(const std::vector<Config>& configs,
+                                  const DirectoryExists& directory_exists) {
+  std::vector<ConfigError> errors;
+  std::map<std::string, SourcePos> images;  // image -> where first defined
+  for (const Config& config : configs) {
+    for (const Artifact& a : config.build.artifacts) {
+      if (a.image.empty()) continue;  // reported as missing when decoding
+      auto [it, inserted] = images.emplace(a.image, a.pos);
+      if (!inserted) {
+        errors.push_back({a.pos, absl::StrCat("duplicate image \"", a.image,
+                                              "\" (first defined at ", it->second.file, ":",
+                                              it->second.line, ":", it->second.column, ")")});
+      }
+    }
+  }
+  for (const Config& config : configs) {
+    for (size_t i = 0; i < config.build.artifacts.size(); ++i) {
+      const Artifact& a = config.build.artifacts[i];
+      const std::string where = absl::StrCat("build.artifacts[", i, "]");
+      if (!a.absolute_context.empty() && !directory_exists(a.absolute_context)) {
+        errors.push_back({a.context_pos, absl::StrCat(where, ".context \"", a.context,
+                                                      "\" is not a directory (looked for ",
+                                                      a.absolute_context, ")")});
+      }
+      if (a.sync) {
+        for (size_t k = 0; k < a.sync->manual.size(); ++k) {
+          const SyncRule& rule = a.sync->manual[k];
+          if (!StaysInContext(rule.src)) {
+            errors.push_back({rule.pos, absl::StrCat(where, ".sync.manual[", k, "].src \"",
+                                                     rule.src, "\" leaves the context \"",
+                                                     a.context,
+                                                     "\" (expected a path inside it)")});
+          }
+        }
+        for (size_t k = 0; k < a.sync->infer.size(); ++k) {
+          if (!StaysInContext(a.sync->infer[k])) {
+            errors.push_back({a.pos, absl::StrCat(where, ".sync.infer[", k, "] \"",
+                                                  a.sync->infer[k], "\" leaves the context \"",
+                                                  a.context, "\" (expected a path inside it)")});
+          }
+        }
+      }
+      for (size_t k = 0; k < a.required_artifacts.size(); ++k) {
+        const ArtifactDependency& dep = a.required_artifacts[k];
+        if (dep.image == a.image) {
+          errors.push_back({a.pos, absl::StrCat(where, ".requires[", k, "]: artifact \"",
+                                                a.image, "\" cannot require itself")});
+        } else if (!images.contains(dep.image)) {
+          std::vector<std::string> known;
+          for (const auto& [image, pos] : images) known.push_back(image);
+          errors.push_back({a.pos, absl::StrCat(where, ".requires[", k, "].image \"", dep.image,
+                                                "\" is not built by any artifact (known: ",
+                                                absl::StrJoin(known, ", "), ")")});
+        }
+      }
+    }
+    for (size_t i = 0; i < config.port_forward.size(); ++i) {
+      const PortForward& pf = config.port_forward[i];
+      const std::string where = absl::StrCat("portForward[", i, "]");
+      if (!ResourceTypes().contains(pf.resource_type)) {
+        errors.push_back({pf.pos, absl::StrCat(where, ".resourceType \"", pf.resource_type,
+                                               "\" is not supported (expected one of ",
+                                               absl::StrJoin(ResourceTypes(), ", "), ")")});
+      }
+      if (pf.port < 1 || pf.port > 65535) {
+        errors.push_back({pf.pos, absl::StrCat(where, ".port ", pf.port,
+                                               " is out of range (expected 1..65535)")});
+      }
+      if (pf.local_port && (*pf.local_port < 0 || *pf.local_port > 65535)) {
+        errors.push_back({pf.pos, absl::StrCat(where, ".localPort ", *pf.local_port,
+                                               " is out of range (expected 0..65535)")});
+      }
+    }
+  }
+  return errors;
+}
+
+}  // namespace devloop::config

@@ -207,11 +207,20 @@ struct PortForward {
   bool operator==(const PortForward&) const = default;
 };
 
-// metadata / requires[]: kept for diagnose and module selection.
+// requires[].activeProfiles[]: turn on profile `name` in the required configs
+// when this config has one of `activated_by` applied (always, when empty).
+struct RequiredProfile {
+  std::string name;
+  std::vector<std::string> activated_by;
+  bool operator==(const RequiredProfile&) const = default;
+};
+
+// requires[]: other configs this one needs, loaded before it.
 struct ConfigDependency {
-  std::string path;
-  std::vector<std::string> configs;
-  std::vector<std::string> active_profiles;
+  std::string path;                  // a file, or a directory holding skaffold.yaml
+  std::vector<std::string> configs;  // metadata.names to take from it; empty: all
+  std::vector<RequiredProfile> active_profiles;
+  SourcePos pos;
   bool operator==(const ConfigDependency&) const = default;
 };
 

@@ -100,10 +100,8 @@ class Decoder {
       }
       ConfigDependency dep;
       dep.pos = w_.Pos(item);
-      if (!w_.String(item, "path", path, &dep.path) && !Child(item, "git").IsDefined() &&
-          !Child(item, "googleCloudStorage").IsDefined()) {
-        w_.Missing(item, "path", path);
-      }
+      // Without a path, configs names configs of this same file (checked by the loader).
+      w_.String(item, "path", path, &dep.path);
       w_.StringList(item, "configs", path, &dep.configs);
       ForEach(Child(item, "activeProfiles"), Sub(path, "activeProfiles"),
               [&](const YAML::Node& ap, size_t, const std::string& ap_path) {

@@ -42,7 +42,8 @@ absl::Status ErrorsToStatus(const std::vector<ConfigError>& errors);
 // longer name, and at least 1 allowed).
 std::string ClosestName(absl::string_view name, const std::vector<std::string>& candidates);
 
-// Returns the Levenshtein distance between a and b (insert, delete, substitute).
+// Returns the edit distance between a and b: insertions, deletions, substitutions
+// and swaps of adjacent characters each count 1.
 int EditDistance(absl::string_view a, absl::string_view b);
 
 }  // namespace devloop::config

@@ -18,11 +18,13 @@ TEST(ErrorsToStatusTest, OkWhenEmptyAndOneLinePerError) {
   EXPECT_EQ(s.message(), "a.yaml:1:2: one\nb.yaml:3:4: two");
 }
 
-TEST(EditDistanceTest, Levenshtein) {
+TEST(EditDistanceTest, CountsSwapsAsOneEdit) {
   EXPECT_EQ(EditDistance("", ""), 0);
   EXPECT_EQ(EditDistance("abc", ""), 3);
   EXPECT_EQ(EditDistance("kitten", "sitting"), 3);
-  EXPECT_EQ(EditDistance("dockerfiel", "dockerfile"), 2);
+  EXPECT_EQ(EditDistance("dockerfiel", "dockerfile"), 1);
+  EXPECT_EQ(EditDistance("biuld", "build"), 1);
+  EXPECT_EQ(EditDistance("ab", "ba"), 1);
 }
 
 TEST(ClosestNameTest, SuggestsPlausibleTyposOnly) {
@@ -30,6 +32,7 @@ TEST(ClosestNameTest, SuggestsPlausibleTyposOnly) {
   EXPECT_EQ(ClosestName("dockerfiel", names), "dockerfile");
   EXPECT_EQ(ClosestName("buildargs", names), "buildArgs");
   EXPECT_EQ(ClosestName("targte", names), "target");
+  EXPECT_EQ(ClosestName("biuld", {"build", "deploy"}), "build");
   EXPECT_EQ(ClosestName("zzzzzz", names), "");
   EXPECT_EQ(ClosestName("x", {}), "");
 }

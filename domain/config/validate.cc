@@ -10,13 +10,6 @@
 namespace devloop::config {
 namespace {
 
-const std::set<std::string>& ResourceTypes() {
-  static const auto* kTypes = new std::set<std::string>{
-      "pod", "deployment", "service", "replicaset", "statefulset", "daemonset", "job",
-      "container"};
-  return *kTypes;
-}
-
 }  // namespace
 
 std::vector<ConfigError> Validate(const std::vector<Config>& configs,
@@ -73,23 +66,6 @@ std::vector<ConfigError> Validate(const std::vector<Config>& configs,
                                                 "\" is not built by any artifact (known: ",
                                                 absl::StrJoin(known, ", "), ")")});
         }
-      }
-    }
-    for (size_t i = 0; i < config.port_forward.size(); ++i) {
-      const PortForward& pf = config.port_forward[i];
-      const std::string where = absl::StrCat("portForward[", i, "]");
-      if (!ResourceTypes().contains(pf.resource_type)) {
-        errors.push_back({pf.pos, absl::StrCat(where, ".resourceType \"", pf.resource_type,
-                                               "\" is not supported (expected one of ",
-                                               absl::StrJoin(ResourceTypes(), ", "), ")")});
-      }
-      if (pf.port < 1 || pf.port > 65535) {
-        errors.push_back({pf.pos, absl::StrCat(where, ".port ", pf.port,
-                                               " is out of range (expected 1..65535)")});
-      }
-      if (pf.local_port && (*pf.local_port < 0 || *pf.local_port > 65535)) {
-        errors.push_back({pf.pos, absl::StrCat(where, ".localPort ", *pf.local_port,
-                                               " is out of range (expected 0..65535)")});
       }
     }
   }

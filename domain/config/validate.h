@@ -1,7 +1,8 @@
 // Checks that need the whole resolved pipeline, after every file is decoded and
 // profiles are applied: duplicate images, artifact dependencies that name no
-// artifact, sync rules that leave the context, contexts that do not exist, and
-// port numbers out of range. All errors of the pass are returned together.
+// artifact, sync rules that leave the context, and contexts that do not exist.
+// (Checks of one field alone, such as port ranges, happen while decoding.) All
+// errors of the pass are returned together.
 //
 //   std::vector<ConfigError> errors = Validate(configs, [&](const std::string& dir) {
 //     return fs.IsDirectory(dir);  // the file system is the caller's

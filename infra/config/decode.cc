@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "domain/config/glob.h"
 #include "domain/config/template.h"
@@ -164,7 +165,9 @@ class Decoder {
     if (w_.String(node, "image", p, &a.image)) {
       a.pos = w_.Pos(Child(node, "image"));
       a.image = Expand(Child(node, "image"), Sub(p, "image"), a.image);
-      if (a.image.empty()) w_.Error(Child(node, "image"), absl::StrCat(Sub(p, "image"), ": expected an image name, got nothing"));
+      if (a.image.empty() && !Child(node, "image").IsSequence() && !Child(node, "image").IsMap()) {
+        w_.Error(Child(node, "image"), absl::StrCat(Sub(p, "image"), ": expected an image name, got nothing"));
+      }
     } else {
       w_.Missing(node, "image", p);
     }
@@ -486,6 +489,17 @@ class Decoder {
         w_.Missing(item, "resourceType", path);
       }
       pf.resource_type = absl::AsciiStrToLower(pf.resource_type);
+      static const auto* kResourceTypes = new std::vector<std::string>{
+          "container", "daemonset", "deployment", "job", "pod", "replicaset", "service",
+          "statefulset"};
+      if (!pf.resource_type.empty() &&
+          std::find(kResourceTypes->begin(), kResourceTypes->end(), pf.resource_type) ==
+              kResourceTypes->end()) {
+        w_.Error(Child(item, "resourceType"),
+                 absl::StrCat(Sub(path, "resourceType"), ": \"", pf.resource_type,
+                              "\" is not supported (expected one of ",
+                              absl::StrJoin(*kResourceTypes, ", "), ")"));
+      }
       if (!w_.String(item, "resourceName", path, &pf.resource_name)) {
         w_.Missing(item, "resourceName", path);
       }
@@ -500,7 +514,18 @@ class Decoder {
       } else if (!port.IsScalar()) {
         w_.Error(port, absl::StrCat(Sub(path, "port"), ": expected an integer, got ", Describe(port)));
       }
+      if (pf.port != 0 && (pf.port < 1 || pf.port > 65535)) {
+        w_.Error(port, absl::StrCat(Sub(path, "port"), ": ", pf.port,
+                                    " is out of range (expected 1..65535)"));
+      } else if (port.IsScalar() && port.Scalar() == "0") {
+        w_.Error(port, absl::StrCat(Sub(path, "port"), ": 0 is out of range (expected 1..65535)"));
+      }
       w_.OptInt(item, "localPort", path, &pf.local_port);
+      if (pf.local_port && (*pf.local_port < 0 || *pf.local_port > 65535)) {
+        w_.Error(Child(item, "localPort"),
+                 absl::StrCat(Sub(path, "localPort"), ": ", *pf.local_port,
+                              " is out of range (expected 0..65535)"));
+      }
       w_.String(item, "address", path, &pf.address);
       out->push_back(std::move(pf));
     });

@@ -56,14 +56,13 @@ class Loader {
       }
       return text.status();
     }
+    // One pass: decoding errors and cross-config checks are reported together.
     LoadText(*text, absolute, display, {}, {}, 0);
-    if (errors_.empty()) CheckProfilesAndModules(display);
-    if (errors_.empty()) ResolveSync();
-    if (errors_.empty()) {
-      std::vector<ConfigError> more =
-          Validate(Selected(), [this](const std::string& dir) { return files_.IsDirectory(dir); });
-      errors_.insert(errors_.end(), more.begin(), more.end());
-    }
+    CheckProfilesAndModules(display);
+    ResolveSync();
+    std::vector<ConfigError> more =
+        Validate(Selected(), [this](const std::string& dir) { return files_.IsDirectory(dir); });
+    errors_.insert(errors_.end(), more.begin(), more.end());
     if (!errors_.empty()) return ErrorsToStatus(errors_);
     return Selected();
   }

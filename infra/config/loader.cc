@@ -80,18 +80,9 @@ class Loader {
                                const std::vector<std::string>& from_parent, int depth,
                                const SourcePos& required_at = {}) {
     std::vector<size_t> loaded;
-    std::vector<YAML::Node> docs;
-    try {
-      docs = YAML::LoadAll(text);
-    } catch (const YAML::Exception& e) {
-      SourcePos pos{display, 0, 0};
-      if (!e.mark.is_null()) pos = {display, e.mark.line + 1, e.mark.column + 1};
-      errors_.push_back({pos, absl::StrCat("invalid YAML: ", e.msg)});
-      return loaded;
-    } catch (const std::exception& e) {
-      errors_.push_back({{display, 0, 0}, absl::StrCat("invalid YAML: ", e.what())});
-      return loaded;
-    }
+    std::optional<std::vector<YAML::Node>> parsed = internal::LoadDocuments(text, display, &errors_);
+    if (!parsed) return loaded;
+    std::vector<YAML::Node>& docs = *parsed;
     if (docs.empty()) {
       errors_.push_back({{display, 0, 0}, "no config in the file (expected apiVersion and kind)"});
     }

@@ -1,6 +1,9 @@
 #include "infra/config/yaml_util.h"
 
 #include <set>
+#include <sstream>
+
+#include "yaml-cpp/eventhandler.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -49,6 +52,60 @@ YAML::Node Child(const YAML::Node& map, const std::string& key) {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
+namespace {
+
+// Sees only where documents start; everything else is ignored.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  YAML::Mark last = YAML::Mark::null_mark();
+};
+
+}  // namespace
+
+std::optional<std::vector<YAML::Node>> LoadDocuments(const std::string& text,
+                                                     const std::string& file,
+                                                     std::vector<ConfigError>* errors) {
+  try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    YAML::Mark previous = YAML::Mark::null_mark();
+    while (parser.HandleNextDocument(starts)) {
+      if (!previous.is_null() && starts.last.pos == previous.pos) {
+        // No progress: yaml-cpp would return this empty document forever.
+        const char c = starts.last.pos >= 0 && starts.last.pos < static_cast<int>(text.size())
+                           ? text[starts.last.pos]
+                           : ' ';
+        errors->push_back({{file, starts.last.line + 1, starts.last.column + 1},
+                           absl::StrCat("invalid YAML: unexpected \"", std::string(1, c),
+                                        "\" (expected a key, a value or a list item)")});
+        return std::nullopt;
+      }
+      previous = starts.last;
+    }
+    return YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    SourcePos pos{file, 0, 0};
+    if (!e.mark.is_null()) pos = {file, e.mark.line + 1, e.mark.column + 1};
+    errors->push_back({pos, absl::StrCat("invalid YAML: ", e.msg)});
+  } catch (const std::exception& e) {
+    errors->push_back({{file, 0, 0}, absl::StrCat("invalid YAML: ", e.what())});
+  }
+  return std::nullopt;
+}
+
 std::string Sub(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : absl::StrCat(prefix, ".", key);
 }
@@ -81,7 +138,8 @@ bool Walker::Fields(const YAML::Node& node, const std::string& path,
   }
   std::set<std::string> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key_node = it->first;
+    // A copy: the iterator's `->` yields a temporary, so a reference would dangle.
+    const YAML::Node key_node = it->first;
     if (!key_node.IsScalar()) {
       Error(key_node, absl::StrCat("expected a field name in ", path.empty() ? "the document" : path,
                                    ", got ", Describe(key_node)));

@@ -83,6 +83,14 @@ class Walker {
   bool over_budget_reported_ = false;
 };
 
+// Parses every document of `text` like YAML::LoadAll, but first walks the event
+// stream to stop where yaml-cpp 0.7 would loop forever (a stray "," at the start
+// of a document makes LoadAll push empty documents until memory runs out;
+// yaml-cpp issue 1040). Never throws. Errors are reported at their place in `file`.
+std::optional<std::vector<YAML::Node>> LoadDocuments(const std::string& text,
+                                                     const std::string& file,
+                                                     std::vector<ConfigError>* errors);
+
 // Returns `prefix` + "." + `key`, or `key` when prefix is empty.
 std::string Sub(const std::string& prefix, const std::string& key);
 

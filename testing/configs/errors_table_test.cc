@@ -128,6 +128,9 @@ TEST(ErrorsTableTest, ExactMessages) {
       {"invalid YAML",
        std::string(kHead) + "build:\n  artifacts: [\n",
        "skaffold.yaml:5:1: invalid YAML: end of sequence flow not found"},
+      // yaml-cpp 0.7 loops forever on these (found by the fuzzer).
+      {"stray comma", ",R.M\"\"\" ", "skaffold.yaml:1:1: invalid YAML: unexpected \",\" (expected a key, a value or a list item)"},
+      {"stray comma after a comment", "# c\n,\n", "skaffold.yaml:2:1: invalid YAML: unexpected \",\" (expected a key, a value or a list item)"},
       {"not a map",
        "- just\n- a list\n",
        "skaffold.yaml:1:1: expected a config (a map with apiVersion and kind), got a list"},

@@ -121,7 +121,8 @@ class Decoder {
     const std::string p = "build";
     if (!w_.Fields(node, p, {"artifacts", "tagPolicy", "local", "insecureRegistries"},
                    {{"cluster", "in-cluster builds are not supported by devloop (use local)"},
-                    {"googleCloudBuild", "Google Cloud Build is not supported by devloop (use local)"},
+                    {"googleCloudBuild",
+                     "Google Cloud Build is not supported by devloop (use local)"},
                     {"platforms", "multi-platform builds are not supported by devloop"}})) {
       return;
     }
@@ -154,9 +155,12 @@ class Decoder {
     if (!w_.Fields(node, p,
                    {"image", "context", "docker", "custom", "requires", "sync", "hooks"},
                    {{"jib", "jib builds are not supported by devloop (supported: docker, custom)"},
-                    {"kaniko", "kaniko builds are not supported by devloop (supported: docker, custom)"},
-                    {"bazel", "bazel builds are not supported by devloop (supported: docker, custom)"},
-                    {"buildpacks", "buildpacks builds are not supported by devloop (supported: docker, custom)"},
+                    {"kaniko",
+                     "kaniko builds are not supported by devloop (supported: docker, custom)"},
+                    {"bazel",
+                     "bazel builds are not supported by devloop (supported: docker, custom)"},
+                    {"buildpacks",
+                     "buildpacks builds are not supported by devloop (supported: docker, custom)"},
                     {"ko", "ko builds are not supported by devloop (supported: docker, custom)"},
                     {"platforms", "multi-platform builds are not supported by devloop"},
                     {"runtimeType", "runtimeType is not supported by devloop"}})) {
@@ -403,7 +407,8 @@ class Decoder {
 
   void DecodeManifests(const YAML::Node& node, std::vector<std::string>* raw_yaml) {
     if (!w_.Fields(node, "manifests", {"rawYaml"},
-                   {{"kustomize", "kustomize manifests are not supported by devloop (supported: rawYaml)"},
+                   {{"kustomize",
+                     "kustomize manifests are not supported by devloop (supported: rawYaml)"},
                     {"helm", "helm manifests are not supported by devloop (supported: rawYaml)"},
                     {"kpt", "kpt manifests are not supported by devloop (supported: rawYaml)"},
                     {"hooks", "render hooks are not supported by devloop"},
@@ -419,11 +424,16 @@ class Decoder {
     if (!w_.Fields(node, p,
                    {"kubectl", "docker", "statusCheckDeadlineSeconds",
                     "tolerateFailuresUntilDeadline", "statusCheck", "logs"},
-                   {{"helm", "helm deploys are not supported by devloop (supported: kubectl, docker)"},
-                    {"kustomize", "kustomize deploys are not supported by devloop (supported: kubectl, docker)"},
-                    {"kpt", "kpt deploys are not supported by devloop (supported: kubectl, docker)"},
-                    {"cloudrun", "Cloud Run deploys are not supported by devloop (supported: kubectl, docker)"},
-                    {"kubeContext", "deploy.kubeContext is not supported by devloop (use --kube-context)"}})) {
+                   {{"helm",
+                     "helm deploys are not supported by devloop (supported: kubectl, docker)"},
+                    {"kustomize",
+                     "kustomize deploys are not supported by devloop (supported: kubectl, docker)"},
+                    {"kpt",
+                     "kpt deploys are not supported by devloop (supported: kubectl, docker)"},
+                    {"cloudrun",
+                     "Cloud Run deploys are not supported by devloop (supported: kubectl, docker)"},
+                    {"kubeContext",
+                     "deploy.kubeContext is not supported by devloop (use --kube-context)"}})) {
       return;
     }
     YAML::Node kubectl = Child(node, "kubectl");

@@ -1,0 +1,244 @@
+// The pipeline a user describes in skaffold.yaml (or devloop.yaml), as plain values.
+//
+// These structs hold what devloop supports of Skaffold's schema (apiVersion
+// skaffold/v2beta1 .. skaffold/v4beta13) after profiles are applied and `requires`
+// are resolved. They carry no YAML types, so any tool can reuse them; fields that
+// error messages point at keep their SourcePos. infra/config fills them from files.
+//
+//   const Config& c = loaded.configs[0];
+//   for (const Artifact& a : c.build.artifacts) {
+//     if (a.docker) Build(a.image, a.context, a.docker->dockerfile);
+//   }
+//
+// Value types: thread-compatible.
+#ifndef DEVLOOP_DOMAIN_CONFIG_CONFIG_H_
+#define DEVLOOP_DOMAIN_CONFIG_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace devloop::config {
+
+// Where a value was written: a file and a 1-based line and column. An empty
+// file means "not from a file" (a default or a test value).
+struct SourcePos {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  bool operator==(const SourcePos&) const = default;
+};
+std::ostream& operator<<(std::ostream& os, const SourcePos& pos);
+
+// build.artifacts[].docker
+struct DockerArtifact {
+  std::string dockerfile = "Dockerfile";  // relative to the artifact's context
+  std::map<std::string, std::string> build_args;  // values after templating
+  std::string target;
+  std::string network;
+  bool no_cache = false;
+  std::vector<std::string> cache_from;
+  bool operator==(const DockerArtifact&) const = default;
+};
+
+// build.artifacts[].custom.dependencies
+struct CustomDependencies {
+  std::vector<std::string> paths;   // globs relative to the context
+  std::vector<std::string> ignore;  // globs relative to the context
+  std::string dockerfile;           // use this Dockerfile's inputs as dependencies
+  bool operator==(const CustomDependencies&) const = default;
+};
+
+// build.artifacts[].custom
+struct CustomArtifact {
+  std::string build_command;  // run with IMAGE, PUSH_IMAGE, BUILD_CONTEXT set
+  CustomDependencies dependencies;
+  bool operator==(const CustomArtifact&) const = default;
+};
+
+// build.artifacts[].requires[]: an artifact this one is built from.
+struct ArtifactDependency {
+  std::string image;
+  std::string alias;  // build arg name carrying the built image; defaults to image
+  bool operator==(const ArtifactDependency&) const = default;
+};
+
+// build.artifacts[].sync.manual[]: files matching `src` (a glob relative to the
+// context) are copied to `dest` with the leading `strip` removed. A relative
+// `dest` is relative to the image's WORKDIR, as in Skaffold.
+struct SyncRule {
+  std::string src;
+  std::string dest;
+  std::string strip;
+  SourcePos pos;
+  bool operator==(const SyncRule&) const = default;
+};
+
+// A COPY or ADD of the Dockerfile's final stage, which `sync.infer` uses to find
+// where a changed file lives in the container.
+struct DockerCopy {
+  std::vector<std::string> srcs;  // as written, relative to the context
+  std::string dest;               // absolute (WORKDIR applied)
+  bool operator==(const DockerCopy&) const = default;
+};
+
+// build.artifacts[].sync
+struct Sync {
+  std::vector<SyncRule> manual;
+  std::vector<std::string> infer;  // globs relative to the context
+  // From the Dockerfile when `infer` is used (empty otherwise).
+  std::vector<DockerCopy> inferred_copies;
+  // The final stage's WORKDIR when the Dockerfile sets one; empty when it comes
+  // from the base image and must be asked of the running container.
+  std::string workdir;
+  bool operator==(const Sync&) const = default;
+};
+
+// build.artifacts[].hooks
+struct Hooks {
+  std::vector<std::vector<std::string>> before;  // each a command (argv)
+  std::vector<std::vector<std::string>> after;
+  bool operator==(const Hooks&) const = default;
+};
+
+struct Artifact {
+  std::string image;    // after templating
+  std::string context = ".";  // as written, relative to the config's directory
+  std::string absolute_context;  // context joined to the config's directory
+  std::optional<DockerArtifact> docker;  // set when neither docker nor custom is given
+  std::optional<CustomArtifact> custom;
+  std::vector<ArtifactDependency> required_artifacts;  // `requires` in YAML
+  std::optional<Sync> sync;
+  Hooks hooks;
+  SourcePos pos;          // of the artifact's map
+  SourcePos context_pos;  // of `context`, or of the artifact when defaulted
+  bool operator==(const Artifact&) const = default;
+};
+
+// build.tagPolicy. Exactly one kind; gitCommit is Skaffold's default.
+enum class GitCommitVariant { kTags, kCommitSha, kAbbrevCommitSha, kTreeSha, kAbbrevTreeSha };
+std::ostream& operator<<(std::ostream& os, GitCommitVariant v);
+// The schema name ("Tags", "CommitSha", ...).
+const char* GitCommitVariantName(GitCommitVariant v);
+
+struct GitCommitTagger {
+  GitCommitVariant variant = GitCommitVariant::kTags;
+  std::string prefix;
+  bool ignore_changes = false;  // no "-dirty" suffix on a dirty tree
+  bool operator==(const GitCommitTagger&) const = default;
+};
+struct Sha256Tagger {
+  bool operator==(const Sha256Tagger&) const = default;
+};
+struct InputDigestTagger {
+  bool operator==(const InputDigestTagger&) const = default;
+};
+struct EnvTemplateTagger {
+  std::string tmpl;  // checked to parse; evaluated per image (template.h)
+  bool operator==(const EnvTemplateTagger&) const = default;
+};
+struct DateTimeTagger {
+  std::string format = "2006-01-02_15-04-05.999_MST";  // Go layout, as Skaffold
+  std::string timezone = "Local";
+  bool operator==(const DateTimeTagger&) const = default;
+};
+using TagPolicy = std::variant<GitCommitTagger, Sha256Tagger, InputDigestTagger,
+                               EnvTemplateTagger, DateTimeTagger>;
+
+// build.local
+struct LocalBuild {
+  std::optional<bool> push;  // unset: push unless the Docker context is local
+  bool use_buildkit = false;
+  int concurrency = 1;  // 0 means no limit, as in Skaffold
+  bool operator==(const LocalBuild&) const = default;
+};
+
+struct Build {
+  std::vector<Artifact> artifacts;
+  TagPolicy tag_policy = GitCommitTagger{};
+  LocalBuild local;
+  std::vector<std::string> insecure_registries;
+  bool operator==(const Build&) const = default;
+};
+
+// deploy.kubectl.flags
+struct KubectlFlags {
+  std::vector<std::string> global;
+  std::vector<std::string> apply;
+  std::vector<std::string> remove;  // `delete` in YAML
+  bool operator==(const KubectlFlags&) const = default;
+};
+
+// deploy.kubectl
+struct KubectlDeploy {
+  std::vector<std::string> manifests;  // globs: v2 `manifests` plus v3+ manifests.rawYaml
+  KubectlFlags flags;
+  std::string default_namespace;
+  bool operator==(const KubectlDeploy&) const = default;
+};
+
+// deploy.docker: run the built images as containers on the local Engine.
+struct DockerDeploy {
+  std::vector<std::string> images;
+  bool operator==(const DockerDeploy&) const = default;
+};
+
+struct Deploy {
+  std::optional<KubectlDeploy> kubectl;
+  std::optional<DockerDeploy> docker;
+  std::optional<int> status_check_deadline_seconds;  // unset: Skaffold's 600 s
+  bool tolerate_failures_until_deadline = false;
+  bool operator==(const Deploy&) const = default;
+};
+
+// portForward[]
+struct PortForward {
+  std::string resource_type;  // service, pod, deployment, ..., container
+  std::string resource_name;
+  std::string namespace_;
+  int port = 0;
+  std::optional<int> local_port;  // unset: same as port, or the next free one
+  std::string address = "127.0.0.1";
+  SourcePos pos;
+  bool operator==(const PortForward&) const = default;
+};
+
+// requires[].activeProfiles[]: turn on profile `name` in the required configs
+// when this config has one of `activated_by` applied (always, when empty).
+struct RequiredProfile {
+  std::string name;
+  std::vector<std::string> activated_by;
+  bool operator==(const RequiredProfile&) const = default;
+};
+
+// requires[]: other configs this one needs, loaded before it.
+struct ConfigDependency {
+  std::string path;                  // a file, or a directory holding skaffold.yaml
+  std::vector<std::string> configs;  // metadata.names to take from it; empty: all
+  std::vector<RequiredProfile> active_profiles;
+  SourcePos pos;
+  bool operator==(const ConfigDependency&) const = default;
+};
+
+// One document (`kind: Config`) of a config file, profiles applied.
+struct Config {
+  std::string api_version;
+  std::string name;                     // metadata.name
+  std::string source_file;              // the file it came from
+  std::string directory;                // that file's directory; relative paths start here
+  std::vector<ConfigDependency> required_configs;  // `requires` in YAML
+  std::vector<std::string> active_profiles;  // in the order they were applied
+  Build build;
+  Deploy deploy;
+  std::optional<bool> status_check;  // unset: on
+  std::vector<PortForward> port_forward;
+  bool operator==(const Config&) const = default;
+};
+
+}  // namespace devloop::config
+
+#endif  // DEVLOOP_DOMAIN_CONFIG_CONFIG_H_

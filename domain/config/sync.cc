@@ -1,0 +1,71 @@
+#include "domain/config/sync.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "domain/config/glob.h"
+
+namespace devloop::config {
+namespace {
+
+std::string Basename(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  return std::string(slash == absl::string_view::npos ? path : path.substr(slash + 1));
+}
+
+std::string WithWorkdir(const std::string& workdir, const std::string& dest) {
+  if (workdir.empty()) return dest;
+  return JoinPath(workdir, dest);
+}
+
+// Where a COPY puts `path`, or nullopt when the COPY does not take it.
+std::optional<std::string> CopyDestination(const DockerCopy& copy, const std::string& path) {
+  const bool dir_dest = absl::EndsWith(copy.dest, "/");
+  for (const std::string& raw_src : copy.srcs) {
+    const std::string src = CleanPath(raw_src);
+    if (src == ".") return JoinPath(copy.dest, path);  // the whole context
+    if (HasGlobMeta(src)) {
+      if (MatchGlob(src, path)) return JoinPath(copy.dest, Basename(path));
+      continue;
+    }
+    if (path == src) return dir_dest ? JoinPath(copy.dest, Basename(path)) : CleanPath(copy.dest);
+    if (absl::StartsWith(path, src + "/")) {
+      // A directory source: its contents land under dest.
+      return JoinPath(copy.dest, path.substr(src.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> SyncDestination(const Sync& sync, absl::string_view raw_path) {
+  const std::string path = CleanPath(raw_path);
+  for (const SyncRule& rule : sync.manual) {
+    if (!MatchGlob(rule.src, path)) continue;
+    std::string rest = path;
+    const std::string strip = rule.strip.empty() ? "" : CleanPath(rule.strip);
+    if (!strip.empty() && strip != ".") {
+      if (absl::StartsWith(rest, strip + "/")) {
+        rest = rest.substr(strip.size() + 1);
+      } else if (absl::StartsWith(rest, strip)) {
+        rest = rest.substr(strip.size());
+      }
+    }
+    return WithWorkdir(sync.workdir, JoinPath(rule.dest, rest));
+  }
+  for (const std::string& glob : sync.infer) {
+    if (!MatchGlob(glob, path)) continue;
+    for (const DockerCopy& copy : sync.inferred_copies) {
+      if (std::optional<std::string> dest = CopyDestination(copy, path)) return dest;
+    }
+  }
+  return std::nullopt;
+}
+
+bool StaysInContext(absl::string_view src) {
+  if (absl::StartsWith(src, "/")) return false;
+  const std::string clean = CleanPath(src);
+  return clean != ".." && !absl::StartsWith(clean, "../");
+}
+
+}  // namespace devloop::config

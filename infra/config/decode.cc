@@ -1,0 +1,593 @@
+#include "infra/config/decode.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "domain/config/glob.h"
+#include "domain/config/template.h"
+#include "infra/config/yaml_util.h"
+
+namespace devloop::config::internal {
+namespace {
+
+const std::vector<Refused> kRefusedTop = {
+    {"test", "tests are not supported by devloop"},
+    {"verify", "verify is not supported by devloop"},
+    {"customActions", "custom actions are not supported by devloop"},
+    {"resourceSelector", "resourceSelector is not supported by devloop"},
+    {"render", "render is not supported by devloop"},
+};
+
+class Decoder {
+ public:
+  Decoder(const DecodeContext& context, std::vector<ConfigError>* errors)
+      : ctx_(context), w_(context.file, errors) {}
+
+  Config Decode(const YAML::Node& doc) {
+    Config c;
+    c.source_file = ctx_.file;
+    c.directory = ctx_.directory;
+    if (!w_.Fields(doc, "",
+                   {"apiVersion", "kind", "metadata", "requires", "build", "manifests", "deploy",
+                    "portForward", "profiles"},
+                   kRefusedTop)) {
+      return c;
+    }
+    w_.String(doc, "apiVersion", "", &c.api_version);
+    YAML::Node metadata = Child(doc, "metadata");
+    if (metadata.IsDefined() && w_.Fields(metadata, "metadata", {"name", "labels", "annotations"}, {})) {
+      w_.String(metadata, "name", "metadata", &c.name);
+    }
+    DecodeRequires(Child(doc, "requires"), &c);
+    YAML::Node build = Child(doc, "build");
+    if (build.IsDefined()) DecodeBuild(build, &c.build);
+    std::vector<std::string> raw_yaml;
+    YAML::Node manifests = Child(doc, "manifests");
+    if (manifests.IsDefined()) DecodeManifests(manifests, &raw_yaml);
+    YAML::Node deploy = Child(doc, "deploy");
+    if (deploy.IsDefined()) DecodeDeploy(deploy, &c);
+    if (!raw_yaml.empty()) {
+      // v3+: manifests.rawYaml are deployed with kubectl, the default deployer.
+      if (!c.deploy.kubectl && !c.deploy.docker) c.deploy.kubectl = KubectlDeploy{};
+      if (c.deploy.kubectl) {
+        c.deploy.kubectl->manifests.insert(c.deploy.kubectl->manifests.end(), raw_yaml.begin(),
+                                           raw_yaml.end());
+      }
+    }
+    if (c.deploy.kubectl && c.deploy.kubectl->manifests.empty()) {
+      c.deploy.kubectl->manifests = {"k8s/*.yaml"};  // Skaffold's default
+    }
+    DecodePortForwards(Child(doc, "portForward"), &c.port_forward);
+    return c;
+  }
+
+ private:
+  std::string Expand(const YAML::Node& node, const std::string& path, const std::string& text) {
+    absl::StatusOr<std::string> out = ExpandTemplate(text, ctx_.env);
+    if (!out.ok()) {
+      w_.Error(node, absl::StrCat(path, ": bad template \"", text, "\": ", out.status().message()));
+      return text;
+    }
+    return *out;
+  }
+
+  // Calls fn(item, index, item_path) for each item of a list field.
+  template <typename Fn>
+  void ForEach(const YAML::Node& list, const std::string& path, Fn fn) {
+    if (!list.IsDefined() || list.IsNull()) return;
+    if (!list.IsSequence()) {
+      w_.Error(list, absl::StrCat(path, ": expected a list, got ", Describe(list)));
+      return;
+    }
+    size_t i = 0;
+    for (const YAML::Node& item : list) {
+      if (!w_.Budget(item)) return;
+      fn(item, i, absl::StrCat(path, "[", i, "]"));
+      ++i;
+    }
+  }
+
+  void DecodeRequires(const YAML::Node& list, Config* c) {
+    ForEach(list, "requires", [&](const YAML::Node& item, size_t, const std::string& path) {
+      if (!w_.Fields(item, path, {"path", "configs", "activeProfiles"},
+                     {{"git", "remote config dependencies (git) are not supported by devloop; "
+                              "use a local path"},
+                      {"googleCloudStorage", "remote config dependencies (googleCloudStorage) "
+                                             "are not supported by devloop; use a local path"}})) {
+        return;
+      }
+      ConfigDependency dep;
+      dep.pos = w_.Pos(item);
+      // Without a path, configs names configs of this same file (checked by the loader).
+      w_.String(item, "path", path, &dep.path);
+      w_.StringList(item, "configs", path, &dep.configs);
+      ForEach(Child(item, "activeProfiles"), Sub(path, "activeProfiles"),
+              [&](const YAML::Node& ap, size_t, const std::string& ap_path) {
+                if (!w_.Fields(ap, ap_path, {"name", "activatedBy"}, {})) return;
+                std::string name;
+                if (!w_.String(ap, "name", ap_path, &name)) w_.Missing(ap, "name", ap_path);
+                std::vector<std::string> by;
+                w_.StringList(ap, "activatedBy", ap_path, &by);
+                dep.active_profiles.push_back({name, std::move(by)});
+              });
+      c->required_configs.push_back(std::move(dep));
+    });
+  }
+
+  void DecodeBuild(const YAML::Node& node, Build* b) {
+    const std::string p = "build";
+    if (!w_.Fields(node, p, {"artifacts", "tagPolicy", "local", "insecureRegistries"},
+                   {{"cluster", "in-cluster builds are not supported by devloop (use local)"},
+                    {"googleCloudBuild",
+                     "Google Cloud Build is not supported by devloop (use local)"},
+                    {"platforms", "multi-platform builds are not supported by devloop"}})) {
+      return;
+    }
+    ForEach(Child(node, "artifacts"), "build.artifacts",
+            [&](const YAML::Node& item, size_t, const std::string& path) {
+              b->artifacts.push_back(DecodeArtifact(item, path));
+            });
+    YAML::Node tag = Child(node, "tagPolicy");
+    if (tag.IsDefined()) DecodeTagPolicy(tag, &b->tag_policy);
+    YAML::Node local = Child(node, "local");
+    if (local.IsDefined() &&
+        w_.Fields(local, "build.local", {"push", "useBuildkit", "concurrency", "useDockerCLI", "tryImportMissing"},
+                  {})) {
+      w_.OptBool(local, "push", "build.local", &b->local.push);
+      w_.Bool(local, "useBuildkit", "build.local", &b->local.use_buildkit);
+      w_.Int(local, "concurrency", "build.local", &b->local.concurrency);
+      if (b->local.concurrency < 0) {
+        w_.Error(Child(local, "concurrency"),
+                 absl::StrCat("build.local.concurrency: expected 0 (no limit) or more, got ",
+                              b->local.concurrency));
+      }
+    }
+    w_.StringList(node, "insecureRegistries", p, &b->insecure_registries);
+  }
+
+  Artifact DecodeArtifact(const YAML::Node& node, const std::string& p) {
+    Artifact a;
+    a.pos = w_.Pos(node);
+    a.context_pos = a.pos;
+    if (!w_.Fields(node, p,
+                   {"image", "context", "docker", "custom", "requires", "sync", "hooks"},
+                   {{"jib", "jib builds are not supported by devloop (supported: docker, custom)"},
+                    {"kaniko",
+                     "kaniko builds are not supported by devloop (supported: docker, custom)"},
+                    {"bazel",
+                     "bazel builds are not supported by devloop (supported: docker, custom)"},
+                    {"buildpacks",
+                     "buildpacks builds are not supported by devloop (supported: docker, custom)"},
+                    {"ko", "ko builds are not supported by devloop (supported: docker, custom)"},
+                    {"platforms", "multi-platform builds are not supported by devloop"},
+                    {"runtimeType", "runtimeType is not supported by devloop"}})) {
+      return a;
+    }
+    if (w_.String(node, "image", p, &a.image)) {
+      a.pos = w_.Pos(Child(node, "image"));
+      a.image = Expand(Child(node, "image"), Sub(p, "image"), a.image);
+      if (a.image.empty() && !Child(node, "image").IsSequence() && !Child(node, "image").IsMap()) {
+        w_.Error(Child(node, "image"), absl::StrCat(Sub(p, "image"), ": expected an image name, got nothing"));
+      }
+    } else {
+      w_.Missing(node, "image", p);
+    }
+    if (w_.String(node, "context", p, &a.context)) {
+      a.context_pos = w_.Pos(Child(node, "context"));
+      if (a.context.empty()) a.context = ".";
+    }
+    a.absolute_context = JoinPath(ctx_.directory, a.context);
+    YAML::Node docker = Child(node, "docker");
+    YAML::Node custom = Child(node, "custom");
+    if (docker.IsDefined() && custom.IsDefined()) {
+      w_.Error(custom, absl::StrCat(p, ": expected only one of docker, custom"));
+    }
+    if (custom.IsDefined()) {
+      a.custom = DecodeCustom(custom, Sub(p, "custom"));
+    } else {
+      a.docker = docker.IsDefined() ? DecodeDocker(docker, Sub(p, "docker")) : DockerArtifact{};
+    }
+    ForEach(Child(node, "requires"), Sub(p, "requires"),
+            [&](const YAML::Node& item, size_t, const std::string& path) {
+              if (!w_.Fields(item, path, {"image", "alias"}, {})) return;
+              ArtifactDependency dep;
+              if (!w_.String(item, "image", path, &dep.image)) w_.Missing(item, "image", path);
+              w_.String(item, "alias", path, &dep.alias);
+              if (dep.alias.empty()) dep.alias = dep.image;
+              a.required_artifacts.push_back(std::move(dep));
+            });
+    YAML::Node sync = Child(node, "sync");
+    if (sync.IsDefined()) a.sync = DecodeSync(sync, Sub(p, "sync"));
+    YAML::Node hooks = Child(node, "hooks");
+    if (hooks.IsDefined()) DecodeHooks(hooks, Sub(p, "hooks"), &a.hooks);
+    return a;
+  }
+
+  DockerArtifact DecodeDocker(const YAML::Node& node, const std::string& p) {
+    DockerArtifact d;
+    if (!w_.Fields(node, p,
+                   {"dockerfile", "buildArgs", "target", "network", "noCache", "cacheFrom",
+                    "addHost", "squash", "secrets", "ssh", "pullParent", "cliFlags"},
+                   {})) {
+      return d;
+    }
+    w_.String(node, "dockerfile", p, &d.dockerfile);
+    if (d.dockerfile.empty()) d.dockerfile = "Dockerfile";
+    YAML::Node args = Child(node, "buildArgs");
+    if (args.IsDefined() && !args.IsNull()) {
+      if (!args.IsMap()) {
+        w_.Error(args, absl::StrCat(Sub(p, "buildArgs"), ": expected a map of strings, got ",
+                                    Describe(args)));
+      } else {
+        for (auto it = args.begin(); it != args.end(); ++it) {
+          if (!w_.Budget(it->second)) break;
+          if (!it->first.IsScalar()) {
+            w_.Error(it->first, absl::StrCat(Sub(p, "buildArgs"), ": expected a name, got ",
+                                             Describe(it->first)));
+            continue;
+          }
+          const std::string name = it->first.Scalar();
+          const std::string path = Sub(Sub(p, "buildArgs"), name);
+          if (it->second.IsNull()) {
+            // `KEY:` with no value takes KEY from the environment, like `docker build --build-arg KEY`.
+            auto env = ctx_.env.find(name);
+            d.build_args[name] = env == ctx_.env.end() ? "" : env->second;
+            continue;
+          }
+          if (std::optional<std::string> v = w_.Scalar(it->second, path)) {
+            d.build_args[name] = Expand(it->second, path, *v);
+          }
+        }
+      }
+    }
+    w_.String(node, "target", p, &d.target);
+    w_.String(node, "network", p, &d.network);
+    w_.Bool(node, "noCache", p, &d.no_cache);
+    w_.StringList(node, "cacheFrom", p, &d.cache_from);
+    for (const char* unsupported : {"addHost", "squash", "secrets", "ssh", "pullParent", "cliFlags"}) {
+      YAML::Node v = Child(node, unsupported);
+      if (v.IsDefined()) {
+        w_.Error(v, absl::StrCat(Sub(p, unsupported), ": not supported by devloop's Docker builder "
+                                 "(supported: dockerfile, buildArgs, target, network, noCache, "
+                                 "cacheFrom)"));
+      }
+    }
+    return d;
+  }
+
+  CustomArtifact DecodeCustom(const YAML::Node& node, const std::string& p) {
+    CustomArtifact c;
+    if (!w_.Fields(node, p, {"buildCommand", "dependencies"}, {})) return c;
+    if (!w_.String(node, "buildCommand", p, &c.build_command) || c.build_command.empty()) {
+      w_.Missing(node, "buildCommand", p);
+    }
+    YAML::Node deps = Child(node, "dependencies");
+    const std::string dp = Sub(p, "dependencies");
+    if (deps.IsDefined() &&
+        w_.Fields(deps, dp, {"paths", "ignore", "dockerfile"},
+                  {{"command", "dependencies computed by a command are not supported by devloop "
+                               "(use paths or dockerfile)"}})) {
+      w_.StringList(deps, "paths", dp, &c.dependencies.paths);
+      w_.StringList(deps, "ignore", dp, &c.dependencies.ignore);
+      YAML::Node df = Child(deps, "dockerfile");
+      if (df.IsDefined() && w_.Fields(df, Sub(dp, "dockerfile"), {"path", "buildArgs"}, {})) {
+        if (!w_.String(df, "path", Sub(dp, "dockerfile"), &c.dependencies.dockerfile)) {
+          w_.Missing(df, "path", Sub(dp, "dockerfile"));
+        }
+      }
+    }
+    return c;
+  }
+
+  Sync DecodeSync(const YAML::Node& node, const std::string& p) {
+    Sync s;
+    if (!w_.Fields(node, p, {"manual", "infer"},
+                   {{"auto", "sync.auto is not supported by devloop: it needs the jib or "
+                             "buildpacks builder; use sync.manual or sync.infer"}})) {
+      return s;
+    }
+    ForEach(Child(node, "manual"), Sub(p, "manual"),
+            [&](const YAML::Node& item, size_t, const std::string& path) {
+              if (!w_.Fields(item, path, {"src", "dest", "strip"}, {})) return;
+              SyncRule rule;
+              rule.pos = w_.Pos(item);
+              if (w_.String(item, "src", path, &rule.src)) {
+                rule.pos = w_.Pos(Child(item, "src"));
+              } else {
+                w_.Missing(item, "src", path);
+              }
+              if (!w_.String(item, "dest", path, &rule.dest)) w_.Missing(item, "dest", path);
+              w_.String(item, "strip", path, &rule.strip);
+              s.manual.push_back(std::move(rule));
+            });
+    w_.StringList(node, "infer", p, &s.infer);
+    return s;
+  }
+
+  void DecodeHooks(const YAML::Node& node, const std::string& p, Hooks* h) {
+    if (!w_.Fields(node, p, {"before", "after"}, {})) return;
+    for (const char* when : {"before", "after"}) {
+      auto* out = std::string(when) == "before" ? &h->before : &h->after;
+      ForEach(Child(node, when), Sub(p, when),
+              [&](const YAML::Node& item, size_t, const std::string& path) {
+                if (!w_.Fields(item, path, {"command", "os", "dir"}, {})) return;
+                std::vector<std::string> command, os;
+                if (!w_.StringList(item, "command", path, &command) || command.empty()) {
+                  w_.Missing(item, "command", path);
+                }
+                w_.StringList(item, "os", path, &os);
+                bool linux = os.empty();
+                for (const std::string& o : os) linux = linux || o == "linux";
+                if (linux && !command.empty()) out->push_back(std::move(command));
+              });
+    }
+  }
+
+  void DecodeTagPolicy(const YAML::Node& node, TagPolicy* policy) {
+    const std::string p = "build.tagPolicy";
+    if (!w_.Fields(node, p, {"gitCommit", "sha256", "inputDigest", "envTemplate", "dateTime"},
+                   {{"customTemplate", "the customTemplate tagger is not supported by devloop "
+                                       "(supported: gitCommit, sha256, inputDigest, envTemplate, "
+                                       "dateTime)"}})) {
+      return;
+    }
+    int count = 0;
+    if (node.IsMap()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (++count == 2) {
+          w_.Error(it->first, absl::StrCat(p, ": expected only one tagger, got a second one (\"",
+                                           it->first.Scalar(), "\")"));
+        }
+      }
+    }
+    YAML::Node git = Child(node, "gitCommit");
+    if (git.IsDefined()) {
+      GitCommitTagger g;
+      const std::string gp = Sub(p, "gitCommit");
+      if (w_.Fields(git, gp, {"variant", "prefix", "ignoreChanges"}, {})) {
+        std::string variant = "Tags";
+        if (w_.String(git, "variant", gp, &variant)) {
+          const std::pair<const char*, GitCommitVariant> variants[] = {
+              {"Tags", GitCommitVariant::kTags},
+              {"CommitSha", GitCommitVariant::kCommitSha},
+              {"AbbrevCommitSha", GitCommitVariant::kAbbrevCommitSha},
+              {"TreeSha", GitCommitVariant::kTreeSha},
+              {"AbbrevTreeSha", GitCommitVariant::kAbbrevTreeSha}};
+          bool found = false;
+          for (const auto& [name, v] : variants) {
+            if (variant == name) {
+              g.variant = v;
+              found = true;
+            }
+          }
+          if (!found) {
+            w_.Error(Child(git, "variant"),
+                     absl::StrCat(Sub(gp, "variant"), ": unknown variant \"", variant,
+                                  "\" (expected Tags, CommitSha, AbbrevCommitSha, TreeSha or "
+                                  "AbbrevTreeSha)"));
+          }
+        }
+        w_.String(git, "prefix", gp, &g.prefix);
+        w_.Bool(git, "ignoreChanges", gp, &g.ignore_changes);
+      }
+      *policy = g;
+    }
+    if (YAML::Node v = Child(node, "sha256"); v.IsDefined()) {
+      if (w_.Fields(v, Sub(p, "sha256"), {}, {})) *policy = Sha256Tagger{};
+    }
+    if (YAML::Node v = Child(node, "inputDigest"); v.IsDefined()) {
+      if (w_.Fields(v, Sub(p, "inputDigest"), {}, {})) *policy = InputDigestTagger{};
+    }
+    if (YAML::Node v = Child(node, "envTemplate"); v.IsDefined()) {
+      EnvTemplateTagger e;
+      const std::string ep = Sub(p, "envTemplate");
+      if (w_.Fields(v, ep, {"template"}, {})) {
+        if (!w_.String(v, "template", ep, &e.tmpl) || e.tmpl.empty()) {
+          w_.Missing(v, "template", ep);
+        } else if (absl::StatusOr<Template> t = ParseTemplate(e.tmpl); !t.ok()) {
+          w_.Error(Child(v, "template"), absl::StrCat(Sub(ep, "template"), ": bad template \"",
+                                                      e.tmpl, "\": ", t.status().message()));
+        }
+      }
+      *policy = e;
+    }
+    if (YAML::Node v = Child(node, "dateTime"); v.IsDefined()) {
+      DateTimeTagger d;
+      const std::string dp = Sub(p, "dateTime");
+      if (w_.Fields(v, dp, {"format", "timezone"}, {})) {
+        w_.String(v, "format", dp, &d.format);
+        w_.String(v, "timezone", dp, &d.timezone);
+      }
+      *policy = d;
+    }
+  }
+
+  void DecodeManifests(const YAML::Node& node, std::vector<std::string>* raw_yaml) {
+    if (!w_.Fields(node, "manifests", {"rawYaml"},
+                   {{"kustomize",
+                     "kustomize manifests are not supported by devloop (supported: rawYaml)"},
+                    {"helm", "helm manifests are not supported by devloop (supported: rawYaml)"},
+                    {"kpt", "kpt manifests are not supported by devloop (supported: rawYaml)"},
+                    {"hooks", "render hooks are not supported by devloop"},
+                    {"transform", "manifest transforms are not supported by devloop"},
+                    {"validate", "manifest validation is not supported by devloop"}})) {
+      return;
+    }
+    w_.StringList(node, "rawYaml", "manifests", raw_yaml);
+  }
+
+  void DecodeDeploy(const YAML::Node& node, Config* c) {
+    const std::string p = "deploy";
+    if (!w_.Fields(node, p,
+                   {"kubectl", "docker", "statusCheckDeadlineSeconds",
+                    "tolerateFailuresUntilDeadline", "statusCheck", "logs"},
+                   {{"helm",
+                     "helm deploys are not supported by devloop (supported: kubectl, docker)"},
+                    {"kustomize",
+                     "kustomize deploys are not supported by devloop (supported: kubectl, docker)"},
+                    {"kpt",
+                     "kpt deploys are not supported by devloop (supported: kubectl, docker)"},
+                    {"cloudrun",
+                     "Cloud Run deploys are not supported by devloop (supported: kubectl, docker)"},
+                    {"kubeContext",
+                     "deploy.kubeContext is not supported by devloop (use --kube-context)"}})) {
+      return;
+    }
+    YAML::Node kubectl = Child(node, "kubectl");
+    if (kubectl.IsDefined()) {
+      KubectlDeploy k;
+      const std::string kp = Sub(p, "kubectl");
+      if (w_.Fields(kubectl, kp, {"manifests", "flags", "defaultNamespace"},
+                    {{"remoteManifests", "remote manifests are not supported by devloop"},
+                     {"hooks", "deploy hooks are not supported by devloop"}})) {
+        w_.StringList(kubectl, "manifests", kp, &k.manifests);
+        w_.String(kubectl, "defaultNamespace", kp, &k.default_namespace);
+        YAML::Node flags = Child(kubectl, "flags");
+        const std::string fp = Sub(kp, "flags");
+        if (flags.IsDefined() &&
+            w_.Fields(flags, fp, {"global", "apply", "delete", "disableValidation"}, {})) {
+          w_.StringList(flags, "global", fp, &k.flags.global);
+          w_.StringList(flags, "apply", fp, &k.flags.apply);
+          w_.StringList(flags, "delete", fp, &k.flags.remove);
+          bool disable_validation = false;
+          w_.Bool(flags, "disableValidation", fp, &disable_validation);
+          if (disable_validation) k.flags.apply.push_back("--validate=false");
+        }
+      }
+      c->deploy.kubectl = std::move(k);
+    }
+    YAML::Node docker = Child(node, "docker");
+    if (docker.IsDefined()) {
+      DockerDeploy d;
+      const std::string dp = Sub(p, "docker");
+      if (w_.Fields(docker, dp, {"images", "useCompose"}, {})) {
+        if (!w_.StringList(docker, "images", dp, &d.images)) w_.Missing(docker, "images", dp);
+        bool compose = false;
+        w_.Bool(docker, "useCompose", dp, &compose);
+        if (compose) {
+          w_.Error(Child(docker, "useCompose"),
+                   absl::StrCat(Sub(dp, "useCompose"),
+                                ": Docker Compose is not supported by devloop (remove it to run "
+                                "the images as plain containers)"));
+        }
+      }
+      c->deploy.docker = std::move(d);
+    }
+    w_.OptInt(node, "statusCheckDeadlineSeconds", p, &c->deploy.status_check_deadline_seconds);
+    if (c->deploy.status_check_deadline_seconds && *c->deploy.status_check_deadline_seconds < 0) {
+      w_.Error(Child(node, "statusCheckDeadlineSeconds"),
+               absl::StrCat("deploy.statusCheckDeadlineSeconds: expected 0 or more, got ",
+                            *c->deploy.status_check_deadline_seconds));
+    }
+    w_.Bool(node, "tolerateFailuresUntilDeadline", p, &c->deploy.tolerate_failures_until_deadline);
+    w_.OptBool(node, "statusCheck", p, &c->status_check);
+  }
+
+  void DecodePortForwards(const YAML::Node& list, std::vector<PortForward>* out) {
+    ForEach(list, "portForward", [&](const YAML::Node& item, size_t, const std::string& path) {
+      if (!w_.Fields(item, path,
+                     {"resourceType", "resourceName", "namespace", "port", "localPort", "address"},
+                     {})) {
+        return;
+      }
+      PortForward pf;
+      pf.pos = w_.Pos(item);
+      if (!w_.String(item, "resourceType", path, &pf.resource_type)) {
+        w_.Missing(item, "resourceType", path);
+      }
+      pf.resource_type = absl::AsciiStrToLower(pf.resource_type);
+      static const auto* kResourceTypes = new std::vector<std::string>{
+          "container", "daemonset", "deployment", "job", "pod", "replicaset", "service",
+          "statefulset"};
+      if (!pf.resource_type.empty() &&
+          std::find(kResourceTypes->begin(), kResourceTypes->end(), pf.resource_type) ==
+              kResourceTypes->end()) {
+        w_.Error(Child(item, "resourceType"),
+                 absl::StrCat(Sub(path, "resourceType"), ": \"", pf.resource_type,
+                              "\" is not supported (expected one of ",
+                              absl::StrJoin(*kResourceTypes, ", "), ")"));
+      }
+      if (!w_.String(item, "resourceName", path, &pf.resource_name)) {
+        w_.Missing(item, "resourceName", path);
+      }
+      w_.String(item, "namespace", path, &pf.namespace_);
+      YAML::Node port = Child(item, "port");
+      if (!port.IsDefined()) {
+        w_.Missing(item, "port", path);
+      } else if (port.IsScalar() && !absl::SimpleAtoi(port.Scalar(), &pf.port)) {
+        w_.Error(port, absl::StrCat(Sub(path, "port"),
+                                    ": named ports are not supported by devloop (expected a "
+                                    "number, got ", Describe(port), ")"));
+      } else if (!port.IsScalar()) {
+        w_.Error(port, absl::StrCat(Sub(path, "port"), ": expected an integer, got ", Describe(port)));
+      }
+      if (pf.port != 0 && (pf.port < 1 || pf.port > 65535)) {
+        w_.Error(port, absl::StrCat(Sub(path, "port"), ": ", pf.port,
+                                    " is out of range (expected 1..65535)"));
+      } else if (port.IsScalar() && port.Scalar() == "0") {
+        w_.Error(port, absl::StrCat(Sub(path, "port"), ": 0 is out of range (expected 1..65535)"));
+      }
+      w_.OptInt(item, "localPort", path, &pf.local_port);
+      if (pf.local_port && (*pf.local_port < 0 || *pf.local_port > 65535)) {
+        w_.Error(Child(item, "localPort"),
+                 absl::StrCat(Sub(path, "localPort"), ": ", *pf.local_port,
+                              " is out of range (expected 0..65535)"));
+      }
+      w_.String(item, "address", path, &pf.address);
+      out->push_back(std::move(pf));
+    });
+  }
+
+  const DecodeContext& ctx_;
+  Walker w_;
+};
+
+}  // namespace
+
+bool IsSupportedApiVersion(const std::string& api_version) {
+  absl::string_view v = api_version;
+  if (!absl::ConsumePrefix(&v, "skaffold/")) return false;
+  int n = 0;
+  if (absl::ConsumePrefix(&v, "v2beta")) return absl::SimpleAtoi(v, &n) && n >= 1 && n <= 29;
+  if (absl::ConsumePrefix(&v, "v4beta")) return absl::SimpleAtoi(v, &n) && n >= 1 && n <= 13;
+  return v == "v3alpha1" || v == "v3";
+}
+
+bool CheckHeader(const YAML::Node& doc, const std::string& file, std::vector<ConfigError>* errors) {
+  Walker w(file, errors);
+  if (!doc.IsMap()) {
+    w.Error(doc, absl::StrCat("expected a config (a map with apiVersion and kind), got ",
+                              Describe(doc)));
+    return false;
+  }
+  bool ok = true;
+  YAML::Node api = Child(doc, "apiVersion");
+  if (!api.IsDefined()) {
+    w.Missing(doc, "apiVersion", "");
+    ok = false;
+  } else if (!api.IsScalar() || !IsSupportedApiVersion(api.Scalar())) {
+    w.Error(api, absl::StrCat("unsupported apiVersion ", Describe(api),
+                              " (expected skaffold/v2beta1 ... skaffold/v2beta29, skaffold/v3, "
+                              "or skaffold/v4beta1 ... skaffold/v4beta13)"));
+    ok = false;
+  }
+  YAML::Node kind = Child(doc, "kind");
+  if (!kind.IsDefined()) {
+    w.Missing(doc, "kind", "");
+    ok = false;
+  } else if (!kind.IsScalar() || kind.Scalar() != "Config") {
+    w.Error(kind, absl::StrCat("unsupported kind ", Describe(kind), " (expected \"Config\")"));
+    ok = false;
+  }
+  return ok;
+}
+
+Config DecodeConfig(const YAML::Node& doc, const DecodeContext& context,
+                    std::vector<ConfigError>* errors) {
+  return Decoder(context, errors).Decode(doc);
+}
+
+}  // namespace devloop::config::internal

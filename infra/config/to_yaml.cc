@@ -1,0 +1,285 @@
+#include "infra/config/to_yaml.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "yaml-cpp/yaml.h"
+
+namespace devloop::config {
+namespace {
+
+// Writes a string so YAML reads it back as the same string: quoted when plain
+// style would read as another type (true, 8080, null) or is empty.
+void Str(YAML::Emitter& out, const std::string& s) {
+  const std::string lower = absl::AsciiStrToLower(s);
+  double number;
+  const bool ambiguous = s.empty() || lower == "true" || lower == "false" || lower == "null" ||
+                         lower == "~" || lower == "yes" || lower == "no" || lower == "on" ||
+                         lower == "off" || absl::SimpleAtod(s, &number) ||
+                         absl::StartsWith(s, "0x") || absl::StartsWith(s, "0o");
+  if (ambiguous) out << YAML::DoubleQuoted;
+  out << s;
+}
+
+void Key(YAML::Emitter& out, const char* key) { out << YAML::Key << key << YAML::Value; }
+
+void StrField(YAML::Emitter& out, const char* key, const std::string& value) {
+  Key(out, key);
+  Str(out, value);
+}
+
+void List(YAML::Emitter& out, const char* key, const std::vector<std::string>& items) {
+  Key(out, key);
+  out << YAML::BeginSeq;
+  for (const std::string& s : items) Str(out, s);
+  out << YAML::EndSeq;
+}
+
+void EmitArtifact(YAML::Emitter& out, const config::Artifact& a) {
+  out << YAML::BeginMap;
+  StrField(out, "image", a.image);
+  StrField(out, "context", a.context);
+  if (a.docker) {
+    Key(out, "docker");
+    out << YAML::BeginMap;
+    StrField(out, "dockerfile", a.docker->dockerfile);
+    if (!a.docker->build_args.empty()) {
+      Key(out, "buildArgs");
+      out << YAML::BeginMap;
+      for (const auto& [k, v] : a.docker->build_args) StrField(out, k.c_str(), v);
+      out << YAML::EndMap;
+    }
+    if (!a.docker->target.empty()) StrField(out, "target", a.docker->target);
+    if (!a.docker->network.empty()) StrField(out, "network", a.docker->network);
+    if (a.docker->no_cache) out << YAML::Key << "noCache" << YAML::Value << true;
+    if (!a.docker->cache_from.empty()) List(out, "cacheFrom", a.docker->cache_from);
+    out << YAML::EndMap;
+  }
+  if (a.custom) {
+    Key(out, "custom");
+    out << YAML::BeginMap;
+    StrField(out, "buildCommand", a.custom->build_command);
+    const CustomDependencies& d = a.custom->dependencies;
+    if (!d.paths.empty() || !d.ignore.empty() || !d.dockerfile.empty()) {
+      Key(out, "dependencies");
+      out << YAML::BeginMap;
+      if (!d.paths.empty()) List(out, "paths", d.paths);
+      if (!d.ignore.empty()) List(out, "ignore", d.ignore);
+      if (!d.dockerfile.empty()) {
+        Key(out, "dockerfile");
+        out << YAML::BeginMap;
+        StrField(out, "path", d.dockerfile);
+        out << YAML::EndMap;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  if (!a.required_artifacts.empty()) {
+    Key(out, "requires");
+    out << YAML::BeginSeq;
+    for (const ArtifactDependency& dep : a.required_artifacts) {
+      out << YAML::BeginMap;
+      StrField(out, "image", dep.image);
+      StrField(out, "alias", dep.alias);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (a.sync) {
+    Key(out, "sync");
+    out << YAML::BeginMap;
+    if (!a.sync->manual.empty()) {
+      Key(out, "manual");
+      out << YAML::BeginSeq;
+      for (const SyncRule& r : a.sync->manual) {
+        out << YAML::BeginMap;
+        StrField(out, "src", r.src);
+        StrField(out, "dest", r.dest);
+        if (!r.strip.empty()) StrField(out, "strip", r.strip);
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+    }
+    if (!a.sync->infer.empty()) List(out, "infer", a.sync->infer);
+    out << YAML::EndMap;
+  }
+  if (!a.hooks.before.empty() || !a.hooks.after.empty()) {
+    Key(out, "hooks");
+    out << YAML::BeginMap;
+    for (const auto& [name, commands] :
+         {std::pair{"before", &a.hooks.before}, std::pair{"after", &a.hooks.after}}) {
+      if (commands->empty()) continue;
+      Key(out, name);
+      out << YAML::BeginSeq;
+      for (const std::vector<std::string>& command : *commands) {
+        out << YAML::BeginMap;
+        Key(out, "command");
+        out << YAML::Flow << YAML::BeginSeq;
+        for (const std::string& word : command) Str(out, word);
+        out << YAML::EndSeq;
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+void TagPolicyYaml(YAML::Emitter& out, const TagPolicy& policy) {
+  out << YAML::BeginMap;
+  if (const auto* g = std::get_if<GitCommitTagger>(&policy)) {
+    Key(out, "gitCommit");
+    out << YAML::BeginMap;
+    StrField(out, "variant", GitCommitVariantName(g->variant));
+    if (!g->prefix.empty()) StrField(out, "prefix", g->prefix);
+    if (g->ignore_changes) out << YAML::Key << "ignoreChanges" << YAML::Value << true;
+    out << YAML::EndMap;
+  } else if (std::holds_alternative<Sha256Tagger>(policy)) {
+    Key(out, "sha256");
+    out << YAML::BeginMap << YAML::EndMap;
+  } else if (std::holds_alternative<InputDigestTagger>(policy)) {
+    Key(out, "inputDigest");
+    out << YAML::BeginMap << YAML::EndMap;
+  } else if (const auto* e = std::get_if<EnvTemplateTagger>(&policy)) {
+    Key(out, "envTemplate");
+    out << YAML::BeginMap;
+    StrField(out, "template", e->tmpl);
+    out << YAML::EndMap;
+  } else if (const auto* d = std::get_if<DateTimeTagger>(&policy)) {
+    Key(out, "dateTime");
+    out << YAML::BeginMap;
+    StrField(out, "format", d->format);
+    StrField(out, "timezone", d->timezone);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+void Emit(YAML::Emitter& out, const Config& c) {
+  if (!c.source_file.empty()) out << YAML::Comment(absl::StrCat("from ", c.source_file));
+  if (!c.active_profiles.empty()) {
+    out << YAML::Newline
+        << YAML::Comment(absl::StrCat("profiles applied: ", absl::StrJoin(c.active_profiles, ", ")));
+  }
+  out << YAML::BeginMap;
+  StrField(out, "apiVersion", c.api_version);
+  StrField(out, "kind", "Config");
+  if (!c.name.empty()) {
+    Key(out, "metadata");
+    out << YAML::BeginMap;
+    StrField(out, "name", c.name);
+    out << YAML::EndMap;
+  }
+  if (!c.required_configs.empty()) {
+    Key(out, "requires");
+    out << YAML::BeginSeq;
+    for (const ConfigDependency& dep : c.required_configs) {
+      out << YAML::BeginMap;
+      if (!dep.path.empty()) StrField(out, "path", dep.path);
+      if (!dep.configs.empty()) List(out, "configs", dep.configs);
+      if (!dep.active_profiles.empty()) {
+        Key(out, "activeProfiles");
+        out << YAML::BeginSeq;
+        for (const RequiredProfile& rp : dep.active_profiles) {
+          out << YAML::BeginMap;
+          StrField(out, "name", rp.name);
+          if (!rp.activated_by.empty()) List(out, "activatedBy", rp.activated_by);
+          out << YAML::EndMap;
+        }
+        out << YAML::EndSeq;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  Key(out, "build");
+  out << YAML::BeginMap;
+  Key(out, "artifacts");
+  out << YAML::BeginSeq;
+  for (const config::Artifact& a : c.build.artifacts) EmitArtifact(out, a);
+  out << YAML::EndSeq;
+  Key(out, "tagPolicy");
+  TagPolicyYaml(out, c.build.tag_policy);
+  Key(out, "local");
+  out << YAML::BeginMap;
+  if (c.build.local.push) out << YAML::Key << "push" << YAML::Value << *c.build.local.push;
+  out << YAML::Key << "useBuildkit" << YAML::Value << c.build.local.use_buildkit;
+  out << YAML::Key << "concurrency" << YAML::Value << c.build.local.concurrency;
+  out << YAML::EndMap;
+  if (!c.build.insecure_registries.empty()) {
+    List(out, "insecureRegistries", c.build.insecure_registries);
+  }
+  out << YAML::EndMap;
+
+  Key(out, "deploy");
+  out << YAML::BeginMap;
+  if (c.deploy.kubectl) {
+    const KubectlDeploy& k = *c.deploy.kubectl;
+    Key(out, "kubectl");
+    out << YAML::BeginMap;
+    List(out, "manifests", k.manifests);
+    if (!k.flags.global.empty() || !k.flags.apply.empty() || !k.flags.remove.empty()) {
+      Key(out, "flags");
+      out << YAML::BeginMap;
+      if (!k.flags.global.empty()) List(out, "global", k.flags.global);
+      if (!k.flags.apply.empty()) List(out, "apply", k.flags.apply);
+      if (!k.flags.remove.empty()) List(out, "delete", k.flags.remove);
+      out << YAML::EndMap;
+    }
+    if (!k.default_namespace.empty()) StrField(out, "defaultNamespace", k.default_namespace);
+    out << YAML::EndMap;
+  }
+  if (c.deploy.docker) {
+    Key(out, "docker");
+    out << YAML::BeginMap;
+    List(out, "images", c.deploy.docker->images);
+    out << YAML::EndMap;
+  }
+  if (c.deploy.status_check_deadline_seconds) {
+    out << YAML::Key << "statusCheckDeadlineSeconds" << YAML::Value
+        << *c.deploy.status_check_deadline_seconds;
+  }
+  out << YAML::Key << "tolerateFailuresUntilDeadline" << YAML::Value
+      << c.deploy.tolerate_failures_until_deadline;
+  if (c.status_check) out << YAML::Key << "statusCheck" << YAML::Value << *c.status_check;
+  out << YAML::EndMap;
+
+  if (!c.port_forward.empty()) {
+    Key(out, "portForward");
+    out << YAML::BeginSeq;
+    for (const PortForward& pf : c.port_forward) {
+      out << YAML::BeginMap;
+      StrField(out, "resourceType", pf.resource_type);
+      StrField(out, "resourceName", pf.resource_name);
+      if (!pf.namespace_.empty()) StrField(out, "namespace", pf.namespace_);
+      out << YAML::Key << "port" << YAML::Value << pf.port;
+      if (pf.local_port) out << YAML::Key << "localPort" << YAML::Value << *pf.local_port;
+      StrField(out, "address", pf.address);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string ToYaml(const Config& config) {
+  YAML::Emitter out;
+  out.SetBoolFormat(YAML::TrueFalseBool);
+  out.SetIndent(2);
+  Emit(out, config);
+  return absl::StrCat(out.c_str(), "\n");
+}
+
+std::string ToYaml(const std::vector<Config>& configs) {
+  std::string text;
+  for (const Config& c : configs) absl::StrAppend(&text, "---\n", ToYaml(c));
+  return text;
+}
+
+}  // namespace devloop::config

@@ -1,0 +1,218 @@
+// Broken configs and the exact errors devloop reports: each names the file, line
+// and column and says what was expected. Files are served from memory.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "infra/config/loader.h"
+#include "testing/configs/in_memory_config_files.h"
+
+namespace devloop::config {
+namespace {
+
+constexpr char kHead[] = "apiVersion: skaffold/v4beta13\nkind: Config\n";
+
+struct Case {
+  const char* name;
+  std::string yaml;
+  std::string want;  // the whole status message
+  LoadOptions options = {};
+};
+
+std::string LoadError(const Case& c) {
+  InMemoryConfigFiles files;
+  files.Add("/p/skaffold.yaml", c.yaml);
+  files.Add("/p/Dockerfile", "FROM scratch\nWORKDIR /app\nCOPY src/ src/\n");
+  files.Add("/p/app/Dockerfile", "FROM scratch\n");
+  files.Add("/p/lib/skaffold.yaml", std::string(kHead) + "metadata: {name: lib}\n"
+                                    "requires: [{path: ../skaffold.yaml}]\n");
+  LoadOptions options = c.options;
+  options.working_directory = "/p";
+  absl::StatusOr<std::vector<Config>> configs = LoadConfigs(options, files);
+  if (configs.ok()) return "OK";
+  return std::string(configs.status().message());
+}
+
+TEST(ErrorsTableTest, ExactMessages) {
+  const Case cases[] = {
+      {"unknown field with suggestion",
+       std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    docker:\n      dockerfiel: D\n",
+       "skaffold.yaml:7:7: unknown field \"dockerfiel\" in build.artifacts[0].docker (did you "
+       "mean \"dockerfile\"?)"},
+      {"unknown field without a close name",
+       std::string(kHead) + "deploy:\n  zzz: 1\n",
+       "skaffold.yaml:4:3: unknown field \"zzz\" in deploy (expected one of: kubectl, docker, "
+       "statusCheckDeadlineSeconds, tolerateFailuresUntilDeadline, statusCheck, logs)"},
+      {"unknown top-level field",
+       std::string(kHead) + "biuld: {}\n",
+       "skaffold.yaml:3:1: unknown field \"biuld\" in the document (did you mean \"build\"?)"},
+      {"wrong type: bool",
+       std::string(kHead) + "build:\n  local:\n    push: maybe\n",
+       "skaffold.yaml:5:11: build.local.push: expected true or false, got \"maybe\""},
+      {"wrong type: list",
+       std::string(kHead) + "build:\n  artifacts:\n    image: a\n",
+       "skaffold.yaml:5:5: build.artifacts: expected a list, got a map"},
+      {"wrong type: integer",
+       std::string(kHead) + "deploy:\n  statusCheckDeadlineSeconds: soon\n",
+       "skaffold.yaml:4:31: deploy.statusCheckDeadlineSeconds: expected an integer, got \"soon\""},
+      {"wrong type: string",
+       std::string(kHead) + "build:\n  artifacts:\n  - image: [a, b]\n",
+       "skaffold.yaml:5:12: build.artifacts[0].image: expected a string, got a list"},
+      {"missing required field",
+       std::string(kHead) + "build:\n  artifacts:\n  - context: app\n",
+       "skaffold.yaml:5:5: missing required field \"image\" in build.artifacts[0]"},
+      {"unsupported apiVersion",
+       "apiVersion: skaffold/v1beta2\nkind: Config\n",
+       "skaffold.yaml:1:13: unsupported apiVersion \"skaffold/v1beta2\" (expected "
+       "skaffold/v2beta1 ... skaffold/v2beta29, skaffold/v3, or skaffold/v4beta1 ... "
+       "skaffold/v4beta13)"},
+      {"missing apiVersion and wrong kind",
+       "kind: Pod\n",
+       "skaffold.yaml:1:1: missing required field \"apiVersion\" in the document\n"
+       "skaffold.yaml:1:7: unsupported kind \"Pod\" (expected \"Config\")"},
+      {"duplicate image names",
+       std::string(kHead) + "build:\n  artifacts:\n  - image: a\n  - image: a\n",
+       "skaffold.yaml:6:12: duplicate image \"a\" (first defined at skaffold.yaml:5:12)"},
+      {"sync src leaves the context",
+       std::string(kHead) +
+           "build:\n  artifacts:\n  - image: a\n    context: app\n    sync:\n      manual:\n"
+           "      - src: ../secrets/*\n        dest: /etc\n",
+       "skaffold.yaml:9:14: build.artifacts[0].sync.manual[0].src \"../secrets/*\" leaves the "
+       "context \"app\" (expected a path inside it)"},
+      {"context does not exist",
+       std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    context: nope\n",
+       "skaffold.yaml:6:14: build.artifacts[0].context \"nope\" is not a directory (looked for "
+       "/p/nope)"},
+      {"refused builder",
+       std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    jib: {}\n",
+       "skaffold.yaml:6:5: build.artifacts[0].jib: jib builds are not supported by devloop "
+       "(supported: docker, custom)"},
+      {"refused deployer and tests",
+       std::string(kHead) + "deploy:\n  helm: {}\ntest:\n- image: a\n",
+       "skaffold.yaml:5:1: test: tests are not supported by devloop\n"
+       "skaffold.yaml:4:3: deploy.helm: helm deploys are not supported by devloop (supported: "
+       "kubectl, docker)"},
+      {"refused cluster build and kustomize",
+       std::string(kHead) + "build:\n  cluster: {}\nmanifests:\n  kustomize: {}\n",
+       "skaffold.yaml:4:3: build.cluster: in-cluster builds are not supported by devloop (use "
+       "local)\n"
+       "skaffold.yaml:6:3: manifests.kustomize: kustomize manifests are not supported by devloop "
+       "(supported: rawYaml)"},
+      {"sync.auto refused",
+       std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    sync:\n      auto: true\n",
+       "skaffold.yaml:7:7: build.artifacts[0].sync.auto: sync.auto is not supported by devloop: "
+       "it needs the jib or buildpacks builder; use sync.manual or sync.infer"},
+      {"docker compose refused",
+       std::string(kHead) + "deploy:\n  docker:\n    images: [a]\n    useCompose: true\n",
+       "skaffold.yaml:6:17: deploy.docker.useCompose: Docker Compose is not supported by devloop "
+       "(remove it to run the images as plain containers)"},
+      {"all errors in one pass",
+       std::string(kHead) +
+           "build:\n  artifacts:\n  - image: a\n    contxt: .\n  tagPolicy:\n    gitCommit:\n"
+           "      variant: Short\nportForward:\n- resourceType: service\n  port: 80\n",
+       "skaffold.yaml:6:5: unknown field \"contxt\" in build.artifacts[0] (did you mean "
+       "\"context\"?)\n"
+       "skaffold.yaml:9:16: build.tagPolicy.gitCommit.variant: unknown variant \"Short\" "
+       "(expected Tags, CommitSha, AbbrevCommitSha, TreeSha or AbbrevTreeSha)\n"
+       "skaffold.yaml:11:3: missing required field \"resourceName\" in portForward[0]"},
+      {"two taggers",
+       std::string(kHead) + "build:\n  tagPolicy:\n    sha256: {}\n    inputDigest: {}\n",
+       "skaffold.yaml:6:5: build.tagPolicy: expected only one tagger, got a second one "
+       "(\"inputDigest\")"},
+      {"bad template",
+       std::string(kHead) + "build:\n  tagPolicy:\n    envTemplate:\n      template: \"{{.A\"\n",
+       "skaffold.yaml:6:17: build.tagPolicy.envTemplate.template: bad template \"{{.A\": "
+       "unclosed action \"{{\" at offset 0"},
+      {"duplicate field",
+       std::string(kHead) + "build:\n  local: {}\n  local: {}\n",
+       "skaffold.yaml:5:3: duplicate field \"local\" in build"},
+      {"invalid YAML",
+       std::string(kHead) + "build:\n  artifacts: [\n",
+       "skaffold.yaml:5:1: invalid YAML: end of sequence flow not found"},
+      // yaml-cpp 0.7 loops forever on these (found by the fuzzer).
+      {"stray comma", ",R.M\"\"\" ", "skaffold.yaml:1:1: invalid YAML: unexpected \",\" (expected a key, a value or a list item)"},
+      {"stray comma after a comment", "# c\n,\n", "skaffold.yaml:2:1: invalid YAML: unexpected \",\" (expected a key, a value or a list item)"},
+      {"not a map",
+       "- just\n- a list\n",
+       "skaffold.yaml:1:1: expected a config (a map with apiVersion and kind), got a list"},
+      {"empty file", "", "skaffold.yaml: no config in the file (expected apiVersion and kind)"},
+      {"unknown profile",
+       std::string(kHead) + "profiles:\n- name: dev\n",
+       "skaffold.yaml: profile \"prod\" (from -p) is not defined by any config (defined: dev)",
+       {.profiles = {"prod"}}},
+      {"bad patch in an active profile",
+       std::string(kHead) +
+           "build:\n  artifacts: []\nprofiles:\n- name: p\n  patches:\n  - op: remove\n"
+           "    path: /build/artifacts/0\n",
+       "skaffold.yaml:8:5: profiles[0].patches[0]: path \"/build/artifacts/0\": no list item 0 "
+       "(the list has 0 items)",
+       {.profiles = {"p"}}},
+      {"refused field in an inactive profile is ignored",
+       std::string(kHead) + "profiles:\n- name: gcb\n  build:\n    googleCloudBuild: {}\n", "OK"},
+      {"refused field in an active profile",
+       std::string(kHead) + "profiles:\n- name: gcb\n  build:\n    googleCloudBuild: {}\n",
+       "skaffold.yaml:6:5: build.googleCloudBuild: Google Cloud Build is not supported by devloop "
+       "(use local)",
+       {.profiles = {"gcb"}}},
+      {"requires a missing file",
+       std::string(kHead) + "requires:\n- path: ./nope.yaml\n",
+       "skaffold.yaml:4:3: requires \"./nope.yaml\": cannot read nope.yaml: /p/nope.yaml: no "
+       "such file"},
+      {"requires cycle",
+       std::string(kHead) + "metadata: {name: top}\nrequires:\n- path: lib\n",
+       "lib/skaffold.yaml:4:12: requires makes a cycle: config \"top\" of skaffold.yaml "
+       "requires itself"},
+      {"requires git refused",
+       std::string(kHead) + "requires:\n- git: {repo: x}\n",
+       "skaffold.yaml:4:3: requires[0].git: remote config dependencies (git) are not supported "
+       "by devloop; use a local path\n"
+       "skaffold.yaml:4:3: requires: expected a path or configs (names of configs in this file)"},
+      {"artifact requires an unknown image",
+       std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    requires:\n    - image: b\n",
+       "skaffold.yaml:5:12: build.artifacts[0].requires[0].image \"b\" is not built by any "
+       "artifact (known: a)"},
+      {"sync.infer with an unreadable Dockerfile",
+       std::string(kHead) +
+           "build:\n  artifacts:\n  - image: a\n    docker: {dockerfile: Missing}\n"
+           "    sync: {infer: ['**']}\n",
+       "skaffold.yaml:5:12: build.artifacts[0].sync.infer: cannot read the Dockerfile: "
+       "/p/Missing: no such file"},
+      {"port forward named port and bad type",
+       std::string(kHead) +
+           "portForward:\n- resourceType: ingress\n  resourceName: x\n  port: http\n",
+       "skaffold.yaml:4:17: portForward[0].resourceType: \"ingress\" is not supported (expected "
+       "one of container, daemonset, deployment, job, pod, replicaset, service, statefulset)\n"
+       "skaffold.yaml:6:9: portForward[0].port: named ports are not supported by devloop "
+       "(expected a number, got \"http\")"},
+      {"port out of range",
+       std::string(kHead) +
+           "portForward:\n- resourceType: pod\n  resourceName: x\n  port: 0\n  localPort: 70000\n"
+           "- {resourceType: pod, resourceName: y, port: 65536}\n",
+       "skaffold.yaml:6:9: portForward[0].port: 0 is out of range (expected 1..65535)\n"
+       "skaffold.yaml:7:14: portForward[0].localPort: 70000 is out of range (expected 0..65535)\n"
+       "skaffold.yaml:8:46: portForward[1].port: 65536 is out of range (expected 1..65535)"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(LoadError(c), c.want) << c.name;
+}
+
+// Aliases can make a small file decode into billions of values; decoding stops
+// at a million with an error instead of running out of memory.
+TEST(ErrorsTableTest, AliasExpansionIsBounded) {
+  std::string words = "[";
+  for (int i = 0; i < 200; ++i) words += "a,";
+  words.back() = ']';
+  std::string yaml = std::string(kHead) + "build:\n  artifacts:\n  - image: a0\n    hooks:\n"
+                     "      before: &c [{command: &w " + words + "}";
+  for (int i = 1; i < 200; ++i) yaml += ", {command: *w}";
+  yaml += "]\n";
+  for (int i = 1; i < 200; ++i) {
+    yaml += "  - {image: a" + std::to_string(i) + ", hooks: {before: *c}}\n";
+  }
+  const std::string error = LoadError({"bomb", yaml, ""});
+  EXPECT_NE(error.find("the config expands to more than a million values (check anchors and "
+                       "aliases)"),
+            std::string::npos)
+      << error.substr(0, 500);
+}
+
+}  // namespace
+}  // namespace devloop::config

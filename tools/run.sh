@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
+testing/examples/prepare.sh   # the example images need busybox in their contexts
 cd testing/examples/getting-started
 exec bazel run //apps:devloop -- dev "$@"

@@ -1,0 +1,483 @@
+#include "apps/cli/parser.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "domain/base/status_macros.h"
+
+namespace devloop::cli {
+namespace {
+
+// Commands as a bit set, so each flag says which commands take it.
+using CommandSet = uint32_t;
+constexpr CommandSet Bit(Command c) { return 1u << static_cast<int>(c); }
+constexpr CommandSet kDev = Bit(Command::kDev);
+constexpr CommandSet kRun = Bit(Command::kRun);
+constexpr CommandSet kBuild = Bit(Command::kBuild);
+constexpr CommandSet kDeploy = Bit(Command::kDeploy);
+constexpr CommandSet kDelete = Bit(Command::kDelete);
+constexpr CommandSet kDiagnose = Bit(Command::kDiagnose);
+constexpr CommandSet kVersion = Bit(Command::kVersion);
+constexpr CommandSet kNone = Bit(Command::kNone);
+constexpr CommandSet kConfigured = kDev | kRun | kBuild | kDeploy | kDelete | kDiagnose;
+constexpr CommandSet kEvery = kConfigured | kVersion | kNone;
+
+struct CommandInfo {
+  Command command;
+  absl::string_view summary;
+};
+
+constexpr CommandInfo kCommands[] = {
+    {Command::kDev, "Run a pipeline in development mode: build, deploy, watch, repeat"},
+    {Command::kRun, "Build and deploy once, exit with the status check's result"},
+    {Command::kBuild, "Build the artifacts"},
+    {Command::kDeploy, "Deploy pre-built artifacts"},
+    {Command::kDelete, "Delete everything a previous run deployed"},
+    {Command::kDiagnose, "Print the resolved configuration"},
+    {Command::kVersion, "Print the version"},
+};
+
+enum class Kind { kBool, kValue };
+
+using Setter = absl::Status (*)(absl::string_view flag, absl::string_view value, CliOptions* o);
+using Shower = std::string (*)(const CliOptions& o);
+
+struct FlagSpec {
+  absl::string_view name;  // long form, without "--"
+  char shorthand;          // 0 if none
+  Kind kind;
+  CommandSet commands;
+  absl::string_view value_name;  // for usage: "FILE", "DURATION", ...
+  absl::string_view help;
+  Setter set;
+  Shower show;  // the default, for usage
+};
+
+absl::Status BadValue(absl::string_view flag, absl::string_view value, absl::string_view want) {
+  return absl::InvalidArgumentError(
+      absl::StrFormat("invalid value \"%s\" for --%s: want %s", value, flag, want));
+}
+
+absl::StatusOr<bool> ParseBool(absl::string_view flag, absl::string_view value) {
+  // pflag's spellings.
+  for (absl::string_view t : {"1", "t", "T", "true", "TRUE", "True"}) {
+    if (value == t) return true;
+  }
+  for (absl::string_view f : {"0", "f", "F", "false", "FALSE", "False"}) {
+    if (value == f) return false;
+  }
+  return BadValue(flag, value, "true or false");
+}
+
+// A Go-style duration ("2m", "1m30s", "100ms"); a bare integer counts in `unit`.
+absl::StatusOr<absl::Duration> ParsePositiveDuration(absl::string_view flag,
+                                                     absl::string_view value,
+                                                     absl::Duration unit,
+                                                     absl::string_view unit_name) {
+  absl::Duration d;
+  int64_t n = 0;
+  if (absl::SimpleAtoi(value, &n)) {
+    d = unit * n;
+  } else if (!absl::ParseDuration(value, &d)) {
+    return BadValue(flag, value,
+                    absl::StrCat("a duration like 2m, 30s or 100ms (a bare number counts ",
+                                 unit_name, ")"));
+  }
+  if (d <= absl::ZeroDuration()) return BadValue(flag, value, "a duration greater than zero");
+  return d;
+}
+
+absl::StatusOr<int> ParsePort(absl::string_view flag, absl::string_view value) {
+  int port = 0;
+  if (!absl::SimpleAtoi(value, &port) || port < 0 || port > 65535) {
+    return BadValue(flag, value, "a port number from 0 to 65535 (0 picks a free port)");
+  }
+  return port;
+}
+
+// Appends the comma-separated, non-empty items of `value` to `*list`.
+void AppendList(absl::string_view value, std::vector<std::string>* list) {
+  for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    list->emplace_back(absl::StripAsciiWhitespace(item));
+  }
+}
+
+std::string ShowBool(bool b) { return b ? "true" : "false"; }
+std::string ShowString(const std::string& s) { return s.empty() ? "" : absl::StrCat("\"", s, "\""); }
+std::string ShowDuration(absl::Duration d) { return absl::FormatDuration(d); }
+
+#define DEVLOOP_BOOL_FLAG(field)                                                        \
+  [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {      \
+    DEVLOOP_ASSIGN_OR_RETURN(o->field, ParseBool(flag, v));                             \
+    return absl::OkStatus();                                                            \
+  },                                                                                    \
+      [](const CliOptions& o) { return ShowBool(o.field); }
+
+#define DEVLOOP_STRING_FLAG(field)                                                      \
+  [](absl::string_view, absl::string_view v, CliOptions* o) -> absl::Status {           \
+    o->field = std::string(v);                                                          \
+    return absl::OkStatus();                                                            \
+  },                                                                                    \
+      [](const CliOptions& o) { return ShowString(o.field); }
+
+#define DEVLOOP_LIST_FLAG(field)                                                        \
+  [](absl::string_view, absl::string_view v, CliOptions* o) -> absl::Status {           \
+    AppendList(v, &o->field);                                                           \
+    return absl::OkStatus();                                                            \
+  },                                                                                    \
+      [](const CliOptions& o) { return absl::StrCat("[", absl::StrJoin(o.field, ","), "]"); }
+
+#define DEVLOOP_PORT_FLAG(field)                                                        \
+  [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {      \
+    DEVLOOP_ASSIGN_OR_RETURN(o->field, ParsePort(flag, v));                             \
+    return absl::OkStatus();                                                            \
+  },                                                                                    \
+      [](const CliOptions& o) { return absl::StrCat(o.field); }
+
+const std::vector<FlagSpec>& Flags() {
+  static const auto* const flags = new std::vector<FlagSpec>{
+      {"filename", 'f', Kind::kValue, kConfigured, "FILE",
+       "Path or URL to the Skaffold config file", DEVLOOP_STRING_FLAG(filename)},
+      {"profile", 'p', Kind::kValue, kConfigured, "NAMES",
+       "Activate profiles by name (repeatable, comma-separated)", DEVLOOP_LIST_FLAG(profiles)},
+      {"module", 'm', Kind::kValue, kConfigured, "NAMES",
+       "Filter the build and deploy to these config modules", DEVLOOP_LIST_FLAG(modules)},
+      {"default-repo", 'd', Kind::kValue, kDev | kRun | kBuild | kDeploy | kDelete, "REPO",
+       "Default repository prefixed to image names", DEVLOOP_STRING_FLAG(default_repo)},
+      {"tag", 't', Kind::kValue, kDev | kRun | kBuild | kDeploy, "TAG",
+       "Tag every built image with this instead of the tag policy", DEVLOOP_STRING_FLAG(tag)},
+      {"trigger", 0, Kind::kValue, kDev, "MODE",
+       "How changes are noticed: notify, polling or manual",
+       [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
+         if (v == "notify") {
+           o->trigger = Trigger::kNotify;
+         } else if (v == "polling") {
+           o->trigger = Trigger::kPolling;
+         } else if (v == "manual") {
+           o->trigger = Trigger::kManual;
+         } else {
+           return BadValue(flag, v, "notify, polling or manual");
+         }
+         return absl::OkStatus();
+       },
+       [](const CliOptions& o) { return std::string(TriggerName(o.trigger)); }},
+      {"watch-poll-interval", 'i', Kind::kValue, kDev, "DURATION",
+       "Interval between two checks for changes with --trigger=polling (a bare number is ms)",
+       [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
+         DEVLOOP_ASSIGN_OR_RETURN(
+             o->watch_poll_interval,
+             ParsePositiveDuration(flag, v, absl::Milliseconds(1), "milliseconds"));
+         return absl::OkStatus();
+       },
+       [](const CliOptions& o) { return ShowDuration(o.watch_poll_interval); }},
+      {"auto-build", 0, Kind::kBool, kDev, "", "Rebuild automatically on source changes",
+       DEVLOOP_BOOL_FLAG(auto_build)},
+      {"auto-sync", 0, Kind::kBool, kDev, "", "Sync changed files automatically",
+       DEVLOOP_BOOL_FLAG(auto_sync)},
+      {"auto-deploy", 0, Kind::kBool, kDev, "", "Redeploy automatically after a rebuild",
+       DEVLOOP_BOOL_FLAG(auto_deploy)},
+      {"port-forward", 0, Kind::kBool, kDev | kRun | kDeploy, "MODES",
+       "Forward ports: off, or modes user, services, debug, pods (bare flag: user)",
+       [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
+         o->port_forward.clear();
+         if (v == "true") {
+           o->port_forward = {"user"};
+           return absl::OkStatus();
+         }
+         if (v == "false" || v == "off") return absl::OkStatus();
+         std::vector<std::string> modes;
+         AppendList(v, &modes);
+         for (const std::string& m : modes) {
+           if (m != "user" && m != "services" && m != "debug" && m != "pods" && m != "off") {
+             return BadValue(flag, m, "off, true, false or a list of user, services, debug, pods");
+           }
+           if (m != "off") o->port_forward.push_back(m);
+         }
+         return absl::OkStatus();
+       },
+       [](const CliOptions& o) {
+         return o.port_forward.empty() ? std::string("off") : absl::StrJoin(o.port_forward, ",");
+       }},
+      {"tail", 0, Kind::kBool, kDev | kRun | kDeploy, "", "Stream logs from deployed objects",
+       DEVLOOP_BOOL_FLAG(tail)},
+      {"status-check", 0, Kind::kBool, kDev | kRun | kDeploy, "",
+       "Wait for deployed resources to stabilize", DEVLOOP_BOOL_FLAG(status_check)},
+      {"status-check-deadline", 0, Kind::kValue, kDev | kRun | kDeploy, "DURATION",
+       "How long the status check may take (a bare number is seconds)",
+       [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
+         DEVLOOP_ASSIGN_OR_RETURN(o->status_check_deadline,
+                                  ParsePositiveDuration(flag, v, absl::Seconds(1), "seconds"));
+         return absl::OkStatus();
+       },
+       [](const CliOptions& o) { return ShowDuration(o.status_check_deadline); }},
+      {"cleanup", 0, Kind::kBool, kDev | kRun, "",
+       "Delete what this run deployed when it is interrupted", DEVLOOP_BOOL_FLAG(cleanup)},
+      {"enable-rpc", 0, Kind::kBool, kDev | kRun | kBuild | kDeploy | kDelete, "",
+       "Serve the Skaffold v1 API (gRPC and JSON over HTTP)", DEVLOOP_BOOL_FLAG(enable_rpc)},
+      {"rpc-port", 0, Kind::kValue, kDev | kRun | kBuild | kDeploy | kDelete, "PORT",
+       "Port of the gRPC API", DEVLOOP_PORT_FLAG(rpc_port)},
+      {"rpc-http-port", 0, Kind::kValue, kDev | kRun | kBuild | kDeploy | kDelete, "PORT",
+       "Port of the HTTP API", DEVLOOP_PORT_FLAG(rpc_http_port)},
+      {"rpc-bind-address", 0, Kind::kValue, kDev | kRun | kBuild | kDeploy | kDelete, "ADDRESS",
+       "Address the API servers listen on", DEVLOOP_STRING_FLAG(rpc_bind_address)},
+      {"cache-artifacts", 0, Kind::kBool, kDev | kRun | kBuild, "",
+       "Skip builds whose inputs were already built", DEVLOOP_BOOL_FLAG(cache_artifacts)},
+      {"push", 0, Kind::kBool, kBuild, "", "Push the built images", DEVLOOP_BOOL_FLAG(push)},
+      {"file-output", 0, Kind::kValue, kBuild, "FILE",
+       "Write the built images as JSON to this file", DEVLOOP_STRING_FLAG(file_output)},
+      {"build-artifacts", 'a', Kind::kValue, kDeploy, "FILE",
+       "Deploy the images listed in this file (from build --file-output)",
+       DEVLOOP_STRING_FLAG(build_artifacts)},
+      {"images", 0, Kind::kValue, kDeploy, "IMAGES",
+       "Deploy these image references (repeatable, comma-separated)", DEVLOOP_LIST_FLAG(images)},
+      {"kube-context", 0, Kind::kValue, kConfigured, "NAME",
+       "Kubernetes context (kubectl deployer)", DEVLOOP_STRING_FLAG(kube_context)},
+      {"namespace", 'n', Kind::kValue, kConfigured, "NAME",
+       "Kubernetes namespace (kubectl deployer)", DEVLOOP_STRING_FLAG(namespace_)},
+      {"verbosity", 'v', Kind::kValue, kEvery, "LEVEL",
+       "Log level: panic, fatal, error, warning, info, debug (commands and API calls), trace",
+       [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
+         for (Verbosity level : {Verbosity::kPanic, Verbosity::kFatal, Verbosity::kError,
+                                 Verbosity::kWarning, Verbosity::kInfo, Verbosity::kDebug,
+                                 Verbosity::kTrace}) {
+           if (absl::EqualsIgnoreCase(v, VerbosityName(level))) {
+             o->verbosity = level;
+             return absl::OkStatus();
+           }
+         }
+         return BadValue(flag, v, "panic, fatal, error, warning, info, debug or trace");
+       },
+       [](const CliOptions& o) { return std::string(VerbosityName(o.verbosity)); }},
+      {"update-check", 0, Kind::kBool, kEvery, "",
+       "Accepted for compatibility; devloop never checks for updates",
+       DEVLOOP_BOOL_FLAG(update_check)},
+      {"interactive", 0, Kind::kBool, kEvery, "",
+       "Accepted for compatibility; devloop never prompts", DEVLOOP_BOOL_FLAG(interactive)},
+      {"help", 'h', Kind::kBool, kEvery, "", "Show this help", DEVLOOP_BOOL_FLAG(help)},
+  };
+  return *flags;
+}
+
+#undef DEVLOOP_BOOL_FLAG
+#undef DEVLOOP_STRING_FLAG
+#undef DEVLOOP_LIST_FLAG
+#undef DEVLOOP_PORT_FLAG
+
+// Edit distance, for "did you mean".
+int Distance(absl::string_view a, absl::string_view b) {
+  std::vector<int> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    int diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      int up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Returns the candidate closest to `word` if it is close enough to be a typo.
+std::optional<std::string> Closest(absl::string_view word,
+                                   const std::vector<absl::string_view>& candidates) {
+  std::optional<std::string> best;
+  int best_distance = 0;
+  for (absl::string_view c : candidates) {
+    int d = Distance(word, c);
+    bool prefix = word.size() >= 2 && absl::StartsWith(c, word);
+    if (prefix) d = 1;
+    int limit = c.size() >= 4 ? 2 : 1;
+    if ((d <= limit || prefix) && (!best || d < best_distance)) {
+      best = std::string(c);
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+std::optional<Command> CommandByName(absl::string_view name) {
+  for (const CommandInfo& info : kCommands) {
+    if (CommandName(info.command) == name) return info.command;
+  }
+  return std::nullopt;
+}
+
+std::string CommandsTaking(const FlagSpec& flag) {
+  std::vector<absl::string_view> names;
+  for (const CommandInfo& info : kCommands) {
+    if (flag.commands & Bit(info.command)) names.push_back(CommandName(info.command));
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+std::string Invocation(Command command) {
+  return command == Command::kNone ? "devloop" : absl::StrCat("devloop ", CommandName(command));
+}
+
+// A flag as it was written, and its value if it had one ("--x=v" or "-xv").
+struct Written {
+  std::string text;  // for messages: "--file-output", "-f"
+  const FlagSpec* spec;
+  std::optional<std::string> value;
+};
+
+absl::StatusOr<const FlagSpec*> FindFlag(absl::string_view name, bool is_short,
+                                         absl::string_view text, Command command) {
+  const FlagSpec* found = nullptr;
+  for (const FlagSpec& f : Flags()) {
+    bool match = is_short ? (f.shorthand != 0 && name.size() == 1 && name[0] == f.shorthand)
+                          : f.name == name;
+    if (!match) continue;
+    // A shorthand may mean different flags for different commands (pflag allows
+    // it); prefer the one the command takes.
+    if (found == nullptr || (f.commands & Bit(command))) found = &f;
+  }
+  if (found == nullptr) {
+    std::vector<absl::string_view> names;
+    for (const FlagSpec& f : Flags()) {
+      if (f.commands & Bit(command)) names.push_back(f.name);
+    }
+    std::string message = absl::StrFormat("unknown flag %s for \"%s\"", text, Invocation(command));
+    if (std::optional<std::string> near = Closest(name, names); near && !is_short) {
+      absl::StrAppend(&message, "; did you mean --", *near, "?");
+    }
+    absl::StrAppend(&message, " (see '", Invocation(command), " --help')");
+    return absl::InvalidArgumentError(message);
+  }
+  return found;
+}
+
+}  // namespace
+
+absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args) {
+  // Pass 1: find the command. Flags before it are resolved as if for no command,
+  // so `devloop -v debug dev` works; values are applied once defaults are known.
+  std::optional<Command> command;
+  bool help_word = false;  // `devloop help [COMMAND]`
+  std::vector<Written> written;
+  bool flags_done = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    Command context = command.value_or(Command::kNone);
+    if (flags_done || arg.size() < 2 || arg[0] != '-') {
+      if (!command && !help_word && arg == "help") {
+        help_word = true;
+        continue;
+      }
+      if (!command) {
+        command = CommandByName(arg);
+        if (!command) {
+          std::vector<absl::string_view> names;
+          for (const CommandInfo& info : kCommands) names.push_back(CommandName(info.command));
+          std::string message = absl::StrFormat("unknown command \"%s\" for \"devloop\"", arg);
+          if (std::optional<std::string> near = Closest(arg, names)) {
+            absl::StrAppend(&message, "; did you mean \"", *near, "\"?");
+          }
+          absl::StrAppend(&message, " (see 'devloop --help')");
+          return absl::InvalidArgumentError(message);
+        }
+        continue;
+      }
+      return absl::InvalidArgumentError(
+          absl::StrFormat("unexpected argument \"%s\" for \"%s\": it takes no arguments", arg,
+                          Invocation(*command)));
+    }
+    if (arg == "--") {
+      flags_done = true;
+      continue;
+    }
+    bool is_short = arg[1] != '-';
+    absl::string_view body = arg.substr(is_short ? 1 : 2);
+    std::optional<std::string> value;
+    absl::string_view name = body;
+    if (is_short) {
+      name = body.substr(0, 1);
+      absl::string_view rest = body.substr(1);
+      if (absl::ConsumePrefix(&rest, "=") || !rest.empty()) value = std::string(rest);
+    } else if (size_t eq = body.find('='); eq != absl::string_view::npos) {
+      name = body.substr(0, eq);
+      value = std::string(body.substr(eq + 1));
+    }
+    std::string text = absl::StrCat(is_short ? "-" : "--", name);
+    DEVLOOP_ASSIGN_OR_RETURN(const FlagSpec* spec, FindFlag(name, is_short, text, context));
+    if (!value) {
+      if (spec->kind == Kind::kBool) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "flag needs an argument: %s (%s)", text, spec->value_name));
+      }
+    }
+    written.push_back({text, spec, value});
+  }
+
+  CliOptions options = DefaultOptions(command.value_or(Command::kNone));
+  options.help = help_word;
+  for (const Written& w : written) {
+    if (!(w.spec->commands & Bit(options.command))) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "flag %s is not valid for \"%s\" (it is a flag of: %s)", w.text,
+          Invocation(options.command), CommandsTaking(*w.spec)));
+    }
+    DEVLOOP_RETURN_IF_ERROR(w.spec->set(w.spec->name, *w.value, &options));
+  }
+  if (options.command == Command::kNone && !options.help) {
+    return absl::InvalidArgumentError(
+        "missing command: devloop needs one of dev, run, build, deploy, delete, diagnose, "
+        "version (see 'devloop --help')");
+  }
+  return options;
+}
+
+absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return ParseCommandLine(args);
+}
+
+std::string Usage(Command command) {
+  std::string out;
+  if (command == Command::kNone) {
+    absl::StrAppend(&out,
+                    "devloop: a fast inner loop for container development; reads skaffold.yaml "
+                    "and serves the Skaffold v1 API.\n\nUsage: devloop COMMAND [flags]\n\n"
+                    "Commands:\n");
+    for (const CommandInfo& info : kCommands) {
+      absl::StrAppend(&out, absl::StrFormat("  %-10s %s\n", CommandName(info.command), info.summary));
+    }
+    absl::StrAppend(&out, "\nRun 'devloop COMMAND --help' for a command's flags.\n");
+    return out;
+  }
+  for (const CommandInfo& info : kCommands) {
+    if (info.command == command) absl::StrAppend(&out, info.summary, ".\n\n");
+  }
+  absl::StrAppend(&out, "Usage: devloop ", CommandName(command), " [flags]\n\nFlags:\n");
+  CliOptions defaults = DefaultOptions(command);
+  for (const FlagSpec& f : Flags()) {
+    if (!(f.commands & Bit(command))) continue;
+    std::string names = f.shorthand != 0 ? absl::StrFormat("-%c, --%s", f.shorthand, f.name)
+                                         : absl::StrCat("    --", f.name);
+    if (!f.value_name.empty() && f.kind == Kind::kValue) absl::StrAppend(&names, " ", f.value_name);
+    std::string shown = f.name == "help" ? "" : f.show(defaults);
+    absl::StrAppend(&out, absl::StrFormat("  %-34s %s", names, f.help));
+    if (!shown.empty()) absl::StrAppend(&out, " (default ", shown, ")");
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+}  // namespace devloop::cli

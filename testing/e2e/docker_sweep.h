@@ -1,0 +1,50 @@
+// Cleans up after Docker tests: every container, network and image carrying a
+// label is removed, and nothing else. Tests give what they create a unique label
+// value (UniqueTestLabel()), pass it to devloop or docker, and sweep it in
+// TearDown even when the test failed. Uses the docker CLI (tests only).
+//
+//   std::string label = UniqueTestLabel("sync-e2e");  // "devloop.test=sync-e2e-1234-..."
+//   ...
+//   EXPECT_OK(SweepDockerObjects(label));
+//   absl::StatusOr<DockerObjects> left = ListDockerObjects(label);  // all empty
+//
+// Free functions: thread-safe.
+#ifndef DEVLOOP_TESTING_E2E_DOCKER_SWEEP_H_
+#define DEVLOOP_TESTING_E2E_DOCKER_SWEEP_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace devloop::e2e {
+
+// The label key every devloop test object carries.
+inline constexpr absl::string_view kTestLabelKey = "devloop.test";
+
+// Returns "devloop.test=PREFIX-PID-N": unique per process and call.
+std::string UniqueTestLabel(absl::string_view prefix);
+
+struct DockerObjects {
+  std::vector<std::string> containers;  // ids
+  std::vector<std::string> networks;    // ids
+  std::vector<std::string> images;      // ids
+  bool empty() const { return containers.empty() && networks.empty() && images.empty(); }
+};
+
+// Lists the objects with `label` ("key=value" or "key").
+absl::StatusOr<DockerObjects> ListDockerObjects(absl::string_view label);
+
+// Removes every container (forcibly), then network, then image with `label`.
+// Returns the first error but keeps going, so one stuck object does not leave
+// the rest behind.
+absl::Status SweepDockerObjects(absl::string_view label);
+
+// Returns true if the Docker Engine answers (docker version).
+bool DockerAvailable();
+
+}  // namespace devloop::e2e
+
+#endif  // DEVLOOP_TESTING_E2E_DOCKER_SWEEP_H_

@@ -18,6 +18,7 @@
 #include "infra/docker/docker_status.h"
 #include "infra/docker/internal/json.h"
 #include "infra/docker/tar_archive.h"
+#include "infra/fs/dockerignore_file.h"
 #include "infra/log/log.h"
 
 namespace devloop::docker {
@@ -320,8 +321,20 @@ absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) 
             " does not exist; check the artifact's context and docker.dockerfile")),
         StatusCode::kBuildDockerfileNotFound);
   }
+  absl::StatusOr<domain::DockerIgnore> ignore = fs::ReadDockerIgnore(request.context_dir);
+  if (!ignore.ok()) {
+    return WithDockerStatusCode(
+        absl::InvalidArgumentError(absl::StrCat("cannot build ", request.context_dir, ": ",
+                                                ignore.status().message())),
+        StatusCode::kBuildUserError);
+  }
   TarDirectoryOptions tar_options;
-  tar_options.exclude = request.exclude;
+  tar_options.exclude = [&](absl::string_view path) {
+    return ignore->Excludes(path) || (request.exclude != nullptr && request.exclude(path));
+  };
+  tar_options.can_skip_directory = [&](absl::string_view dir) {
+    return ignore->CanSkipDirectory(dir);
+  };
   tar_options.always_include = {request.dockerfile, ".dockerignore"};
   absl::StatusOr<std::string> context = TarDirectory(request.context_dir, tar_options);
   if (!context.ok()) {

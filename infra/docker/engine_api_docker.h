@@ -9,9 +9,8 @@
 // Each call opens its own connection (a unix-socket connect costs microseconds)
 // and has a deadline: `call_timeout` for short calls, the request's own timeout
 // for builds, none for a log follower (which Stop() ends instead). Build output
-// and logs are delivered while they stream. .dockerignore is honoured when the
-// build context is tarred (with //domain/paths' DockerIgnore once available;
-// see BuildRequest::exclude).
+// and logs are delivered while they stream. The context's .dockerignore is
+// honoured (Docker's semantics, //domain/paths) when the context is tarred.
 //
 // Thread-safe: calls share nothing but the immutable options.
 #ifndef DEVLOOP_INFRA_DOCKER_ENGINE_API_DOCKER_H_

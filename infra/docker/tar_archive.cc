@@ -150,6 +150,10 @@ struct Walker {
       if (lstat(child_path.c_str(), &st) != 0) continue;  // deleted while we walk
       bool excluded = Excluded(child_rel);
       if (S_ISDIR(st.st_mode)) {
+        if (excluded && options.can_skip_directory != nullptr &&
+            options.can_skip_directory(child_rel)) {
+          continue;
+        }
         if (excluded) {
           pending.emplace_back(child_rel, st);
           absl::StatusOr<bool> below = Walk(child_rel, pending);

@@ -28,6 +28,9 @@ struct TarDirectoryOptions {
   // paths below it (.dockerignore's "!" patterns); its entry is written if
   // anything below it is.
   std::function<bool(absl::string_view relative_path)> exclude;
+  // Excluded directories for which this returns true are not walked at all
+  // (DockerIgnore::CanSkipDirectory: nothing below can be re-included).
+  std::function<bool(absl::string_view relative_dir)> can_skip_directory;
   // Relative paths written even when `exclude` says otherwise (the Dockerfile
   // and .dockerignore, which the Engine needs).
   std::vector<std::string> always_include;

@@ -241,7 +241,7 @@ class EngineLogFollower : public LogFollower {
 
   ~EngineLogFollower() override {
     Stop();
-    Wait();
+    (void)Wait();
   }
 
   absl::Status Wait() override {
@@ -407,7 +407,7 @@ absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) 
     HttpResponse response{.status = status, .body = error_body};
     std::string message = EngineMessage(response);
     if (absl::StrContains(message, "Cannot locate specified Dockerfile") ||
-        absl::StrContains(message, "Dockerfile") && absl::StrContains(message, "no such file")) {
+        (absl::StrContains(message, "Dockerfile") && absl::StrContains(message, "no such file"))) {
       return WithDockerStatusCode(absl::FailedPreconditionError(absl::StrCat(
                                       "Dockerfile not found in ", request.context_dir, ": ",
                                       message)),

@@ -378,7 +378,7 @@ class FakeLogFollower : public docker::LogFollower {
   }
   ~FakeLogFollower() override {
     Stop();
-    Wait();
+    (void)Wait();
   }
   absl::Status Wait() override {
     absl::MutexLock lock(&join_mu_);

@@ -1,0 +1,738 @@
+#include "infra/docker/engine_api_docker.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "domain/events/status_code.h"
+#include "infra/docker/docker_status.h"
+#include "infra/docker/internal/json.h"
+#include "infra/docker/tar_archive.h"
+#include "infra/fs/dockerignore_file.h"
+#include "infra/log/log.h"
+
+namespace devloop::docker {
+namespace {
+
+using domain::StatusCode;
+using internal::HttpResponse;
+using internal::Json;
+using internal::JsonQuote;
+
+std::string UrlEncode(absl::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += absl::StrFormat("%%%02X", c);
+    }
+  }
+  return out;
+}
+
+std::string JsonStringMap(const std::map<std::string, std::string>& map) {
+  std::string out = "{";
+  for (const auto& [k, v] : map) {
+    if (out.size() > 1) out += ",";
+    absl::StrAppend(&out, JsonQuote(k), ":", JsonQuote(v));
+  }
+  return out + "}";
+}
+
+std::string JsonStringList(const std::vector<std::string>& list) {
+  std::string out = "[";
+  for (const std::string& s : list) {
+    if (out.size() > 1) out += ",";
+    out += JsonQuote(s);
+  }
+  return out + "]";
+}
+
+std::string LabelFilter(const std::string& key, const std::string& value) {
+  return UrlEncode(absl::StrCat(R"({"label":[)", JsonQuote(absl::StrCat(key, "=", value)), "]}"));
+}
+
+// The engine's own message from an error answer ({"message": "..."}), or the
+// raw body when it is not JSON.
+std::string EngineMessage(const HttpResponse& response) {
+  absl::StatusOr<Json> json = Json::Parse(response.body);
+  if (json.ok() && json->is_object() && (*json)["message"].is_string()) {
+    return (*json)["message"].AsString();
+  }
+  std::string body(absl::StripAsciiWhitespace(response.body).substr(0, 200));
+  return body.empty() ? absl::StrCat("HTTP ", response.status) : body;
+}
+
+// Maps an HTTP error answer to the failure contract of docker.h.
+absl::Status HttpError(const HttpResponse& response, absl::string_view what) {
+  std::string message = absl::StrCat(what, ": ", EngineMessage(response));
+  switch (response.status) {
+    case 400:
+      return WithDockerStatusCode(absl::InvalidArgumentError(message),
+                                  StatusCode::kBuildDockerInvalidParamErr);
+    case 401:
+    case 403:
+      return WithDockerStatusCode(absl::PermissionDeniedError(message),
+                                  StatusCode::kBuildDockerUnauthorized);
+    case 404:
+      return WithDockerStatusCode(absl::NotFoundError(message),
+                                  StatusCode::kBuildDockerErrorNotFound);
+    case 409:
+      return WithDockerStatusCode(absl::AlreadyExistsError(message),
+                                  StatusCode::kBuildDockerInvalidParamErr);
+    default:
+      return WithDockerStatusCode(absl::InternalError(message), StatusCode::kBuildDockerSystemErr);
+  }
+}
+
+absl::StatusOr<Json> ParseAnswer(const HttpResponse& response, absl::string_view what) {
+  absl::StatusOr<Json> json = Json::Parse(response.body);
+  if (!json.ok()) {
+    return WithDockerStatusCode(
+        absl::InternalError(absl::StrCat(what, ": the Docker daemon's answer is not JSON: ",
+                                         json.status().message())),
+        StatusCode::kBuildDockerSystemErr);
+  }
+  return json;
+}
+
+ContainerStatus ParseContainerStatus(absl::string_view s) {
+  if (s == "created") return ContainerStatus::kCreated;
+  if (s == "running") return ContainerStatus::kRunning;
+  if (s == "paused") return ContainerStatus::kPaused;
+  if (s == "restarting") return ContainerStatus::kRestarting;
+  if (s == "removing") return ContainerStatus::kRemoving;
+  if (s == "exited") return ContainerStatus::kExited;
+  if (s == "dead") return ContainerStatus::kDead;
+  return ContainerStatus::kUnknown;
+}
+
+std::map<std::string, std::string> StringMap(const Json& json) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : json.members()) out[k] = v.AsString();
+  return out;
+}
+
+// Splits "repo:tag" (the tag part may not contain '/', so "host:5000/web" is
+// all repository).
+std::pair<std::string, std::string> SplitTag(const std::string& ref) {
+  size_t colon = ref.rfind(':');
+  if (colon == std::string::npos || ref.find('/', colon) != std::string::npos) {
+    return {ref, "latest"};
+  }
+  return {ref.substr(0, colon), ref.substr(colon + 1)};
+}
+
+// Splits a byte stream into lines.
+class LineBuffer {
+ public:
+  template <typename F>
+  void Append(absl::string_view data, F&& on_line) {
+    partial_.append(data.data(), data.size());
+    size_t start = 0;
+    for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      on_line(absl::string_view(partial_).substr(start, nl - start));
+    }
+    partial_.erase(0, start);
+  }
+  template <typename F>
+  void Flush(F&& on_line) {
+    if (!partial_.empty()) on_line(absl::string_view(partial_));
+    partial_.clear();
+  }
+
+ private:
+  std::string partial_;
+};
+
+// Demultiplexes the Engine's log/attach stream: frames of an 8-byte header
+// (stream type, 3 zero bytes, big-endian length) and a payload. With a TTY the
+// stream is raw and all of it is stdout.
+class StreamDemuxer {
+ public:
+  StreamDemuxer(bool raw, LogCallback callback) : raw_(raw), callback_(std::move(callback)) {}
+
+  void Append(absl::string_view data) {
+    if (raw_) {
+      out_.Append(data, [&](absl::string_view l) { Emit(LogStream::kStdout, l); });
+      return;
+    }
+    pending_.append(data.data(), data.size());
+    size_t pos = 0;
+    while (pending_.size() - pos >= 8) {
+      const unsigned char* h = reinterpret_cast<const unsigned char*>(pending_.data() + pos);
+      size_t length = (size_t{h[4]} << 24) | (size_t{h[5]} << 16) | (size_t{h[6]} << 8) | h[7];
+      if (pending_.size() - pos - 8 < length) break;
+      absl::string_view payload = absl::string_view(pending_).substr(pos + 8, length);
+      if (h[0] == 2) {
+        err_.Append(payload, [&](absl::string_view l) { Emit(LogStream::kStderr, l); });
+      } else {
+        out_.Append(payload, [&](absl::string_view l) { Emit(LogStream::kStdout, l); });
+      }
+      pos += 8 + length;
+    }
+    pending_.erase(0, pos);
+  }
+
+  void Finish() {
+    out_.Flush([&](absl::string_view l) { Emit(LogStream::kStdout, l); });
+    err_.Flush([&](absl::string_view l) { Emit(LogStream::kStderr, l); });
+  }
+
+ private:
+  void Emit(LogStream stream, absl::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    callback_(stream, line);
+  }
+
+  const bool raw_;
+  LogCallback callback_;
+  std::string pending_;
+  LineBuffer out_, err_;
+};
+
+class EngineLogFollower : public LogFollower {
+ public:
+  EngineLogFollower(internal::EngineHttp http, std::string target, bool raw, LogCallback callback)
+      : http_(std::move(http)) {
+    thread_ = std::thread([this, target = std::move(target), raw,
+                           callback = std::move(callback)]() mutable {
+      StreamDemuxer demuxer(raw, [this, &callback](LogStream s, absl::string_view line) {
+        if (!stopped_.load()) callback(s, line);
+      });
+      int status = 0;
+      std::string error_body;
+      absl::Status result = http_.Stream(
+          "GET", target, "", "", absl::InfiniteFuture(),
+          [&](int s, absl::string_view) { status = s; },
+          [&](absl::string_view data) {
+            if (status != 200) {
+              error_body.append(data.data(), data.size());
+            } else {
+              demuxer.Append(data);
+            }
+            return !stopped_.load();
+          },
+          [this](internal::Interrupter interrupt) {
+            absl::MutexLock lock(&mu_);
+            interrupt_ = std::move(interrupt);
+            if (stopped_.load()) interrupt_();
+          });
+      demuxer.Finish();
+      if (result.ok() && status != 200) {
+        result = HttpError({.status = status, .body = error_body}, "following logs");
+      }
+      absl::MutexLock lock(&mu_);
+      interrupt_ = nullptr;
+      result_ = stopped_.load() ? absl::OkStatus() : result;
+    });
+  }
+
+  ~EngineLogFollower() override {
+    Stop();
+    (void)Wait();
+  }
+
+  absl::Status Wait() override {
+    {
+      absl::MutexLock lock(&join_mu_);
+      if (thread_.joinable()) thread_.join();
+    }
+    absl::MutexLock lock(&mu_);
+    return result_;
+  }
+
+  void Stop() override {
+    stopped_ = true;
+    absl::MutexLock lock(&mu_);
+    if (interrupt_) interrupt_();
+  }
+
+ private:
+  const internal::EngineHttp http_;
+  std::atomic<bool> stopped_{false};
+  absl::Mutex mu_;
+  internal::Interrupter interrupt_ ABSL_GUARDED_BY(mu_);
+  absl::Status result_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex join_mu_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::string DockerHostFromEnvironment() {
+  const char* host = std::getenv("DOCKER_HOST");
+  if (host == nullptr || *host == '\0') return "unix:///var/run/docker.sock";
+  return host;
+}
+
+absl::StatusOr<std::unique_ptr<EngineApiDocker>> EngineApiDocker::Create(
+    const EngineApiDockerOptions& options) {
+  absl::StatusOr<internal::EngineHttp> http =
+      internal::EngineHttp::FromDockerHost(options.docker_host);
+  if (!http.ok()) return http.status();
+  return std::unique_ptr<EngineApiDocker>(new EngineApiDocker(options, *std::move(http)));
+}
+
+std::string EngineApiDocker::Path(absl::string_view path) const {
+  return absl::StrCat("/", options_.api_version, path);
+}
+
+absl::StatusOr<HttpResponse> EngineApiDocker::Call(absl::string_view method,
+                                                   absl::string_view path, std::string body,
+                                                   absl::string_view content_type,
+                                                   absl::Duration extra_time) {
+  DEVLOOP_VLOG(1) << "docker: " << method << " " << path;
+  return http_.Call(method, Path(path), std::move(body), content_type,
+                    absl::Now() + options_.call_timeout + extra_time);
+}
+
+absl::Status EngineApiDocker::Ping() {
+  absl::StatusOr<HttpResponse> r = Call("GET", "/_ping");
+  if (!r.ok()) return r.status();
+  if (r->status != 200 || r->body != "OK") {
+    return WithDockerStatusCode(
+        absl::InternalError(absl::StrCat("Docker daemon at ", http_.description(),
+                                         " answered the ping with HTTP ", r->status, " '",
+                                         r->body.substr(0, 100), "'")),
+        StatusCode::kBuildDockerSystemErr);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) {
+  const std::string dockerfile_path = absl::StrCat(request.context_dir, "/", request.dockerfile);
+  struct stat st;
+  if (stat(dockerfile_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return WithDockerStatusCode(
+        absl::FailedPreconditionError(absl::StrCat(
+            "Dockerfile not found: ", dockerfile_path,
+            " does not exist; check the artifact's context and docker.dockerfile")),
+        StatusCode::kBuildDockerfileNotFound);
+  }
+  absl::StatusOr<domain::DockerIgnore> ignore = fs::ReadDockerIgnore(request.context_dir);
+  if (!ignore.ok()) {
+    return WithDockerStatusCode(
+        absl::InvalidArgumentError(absl::StrCat("cannot build ", request.context_dir, ": ",
+                                                ignore.status().message())),
+        StatusCode::kBuildUserError);
+  }
+  TarDirectoryOptions tar_options;
+  tar_options.exclude = [&](absl::string_view path) {
+    return ignore->Excludes(path) || (request.exclude != nullptr && request.exclude(path));
+  };
+  tar_options.can_skip_directory = [&](absl::string_view dir) {
+    return ignore->CanSkipDirectory(dir);
+  };
+  tar_options.always_include = {request.dockerfile, ".dockerignore"};
+  absl::StatusOr<std::string> context = TarDirectory(request.context_dir, tar_options);
+  if (!context.ok()) {
+    return WithDockerStatusCode(
+        absl::Status(context.status().code(), absl::StrCat("cannot send build context: ",
+                                                           context.status().message())),
+        StatusCode::kBuildUserError);
+  }
+
+  std::string query = absl::StrCat("?dockerfile=", UrlEncode(request.dockerfile), "&rm=1&forcerm=1");
+  for (const std::string& tag : request.tags) absl::StrAppend(&query, "&t=", UrlEncode(tag));
+  if (!request.build_args.empty()) {
+    absl::StrAppend(&query, "&buildargs=", UrlEncode(JsonStringMap(request.build_args)));
+  }
+  if (!request.labels.empty()) {
+    absl::StrAppend(&query, "&labels=", UrlEncode(JsonStringMap(request.labels)));
+  }
+  if (!request.target.empty()) absl::StrAppend(&query, "&target=", UrlEncode(request.target));
+  if (request.no_cache) absl::StrAppend(&query, "&nocache=1");
+
+  int status = 0;
+  std::string error_body, image_id, build_error;
+  LineBuffer lines;
+  auto on_message = [&](absl::string_view line) {
+    if (absl::StripAsciiWhitespace(line).empty()) return;
+    absl::StatusOr<Json> json = Json::Parse(line);
+    if (!json.ok()) {
+      if (request.on_output) request.on_output(line);
+      return;
+    }
+    if ((*json)["aux"]["ID"].is_string()) image_id = (*json)["aux"]["ID"].AsString();
+    if (json->Has("error") || json->Has("errorDetail")) {
+      build_error = (*json)["errorDetail"]["message"].AsString();
+      if (build_error.empty()) build_error = (*json)["error"].AsString();
+    }
+    for (const char* key : {"stream", "status"}) {
+      const std::string& text = (*json)[key].AsString();
+      if (text.empty() || !request.on_output) continue;
+      for (absl::string_view l : absl::StrSplit(text, '\n')) {
+        if (!l.empty()) request.on_output(l);
+      }
+    }
+  };
+  DEVLOOP_VLOG(1) << "docker: POST /build (" << context->size() << " bytes of context)";
+  absl::Status result = http_.Stream(
+      "POST", Path(absl::StrCat("/build", query)), *std::move(context), "application/x-tar",
+      absl::Now() + request.timeout, [&](int s, absl::string_view) { status = s; },
+      [&](absl::string_view data) {
+        if (status != 200) {
+          error_body.append(data.data(), data.size());
+        } else {
+          lines.Append(data, on_message);
+        }
+        return true;
+      },
+      [&](internal::Interrupter interrupt) {
+        if (request.cancellation != nullptr &&
+            !request.cancellation->Register(std::move(interrupt))) {
+          interrupt();
+        }
+      });
+  if (request.cancellation != nullptr) request.cancellation->Unregister();
+  lines.Flush(on_message);
+  if (request.cancellation != nullptr && request.cancellation->cancelled()) {
+    return WithDockerStatusCode(absl::CancelledError("build cancelled"),
+                                StatusCode::kBuildDockerCancelled);
+  }
+  if (!result.ok()) return result;
+  if (status != 200) {
+    HttpResponse response{.status = status, .body = error_body};
+    std::string message = EngineMessage(response);
+    if (absl::StrContains(message, "Cannot locate specified Dockerfile") ||
+        (absl::StrContains(message, "Dockerfile") && absl::StrContains(message, "no such file"))) {
+      return WithDockerStatusCode(absl::FailedPreconditionError(absl::StrCat(
+                                      "Dockerfile not found in ", request.context_dir, ": ",
+                                      message)),
+                                  StatusCode::kBuildDockerfileNotFound);
+    }
+    if (status == 400 || status == 500) {
+      // A Dockerfile parse error, an unknown instruction or a bad option.
+      return WithDockerStatusCode(
+          absl::AbortedError(absl::StrCat("building ", request.context_dir, ": ", message)),
+          StatusCode::kBuildUserError);
+    }
+    return HttpError(response, absl::StrCat("building ", request.context_dir));
+  }
+  if (!build_error.empty()) {
+    return WithDockerStatusCode(
+        absl::AbortedError(absl::StrCat("building ", request.context_dir, ": ", build_error)),
+        StatusCode::kBuildUserError);
+  }
+  if (image_id.empty()) {
+    return WithDockerStatusCode(
+        absl::InternalError(absl::StrCat("building ", request.context_dir,
+                                         ": the Docker daemon did not say which image it built")),
+        StatusCode::kBuildDockerGetDigestErr);
+  }
+  return BuildResult{.image_id = image_id};
+}
+
+absl::Status EngineApiDocker::Tag(const std::string& image, const std::string& tag) {
+  auto [repo, tag_part] = SplitTag(tag);
+  absl::StatusOr<HttpResponse> r =
+      Call("POST", absl::StrCat("/images/", UrlEncode(image), "/tag?repo=", UrlEncode(repo),
+                                "&tag=", UrlEncode(tag_part)));
+  if (!r.ok()) return r.status();
+  if (r->status != 201 && r->status != 200) {
+    return HttpError(*r, absl::StrCat("tagging ", image, " as ", tag));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EngineApiDocker::RemoveImage(const std::string& image, bool force) {
+  absl::StatusOr<HttpResponse> r = Call(
+      "DELETE", absl::StrCat("/images/", UrlEncode(image), force ? "?force=1" : "?force=0"));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, absl::StrCat("removing image ", image));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> EngineApiDocker::ListImages(
+    const std::string& label_key, const std::string& label_value) {
+  absl::StatusOr<HttpResponse> r =
+      Call("GET", absl::StrCat("/images/json?filters=", LabelFilter(label_key, label_value)));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, "listing images");
+  absl::StatusOr<Json> json = ParseAnswer(*r, "listing images");
+  if (!json.ok()) return json.status();
+  std::vector<std::string> ids;
+  for (const Json& image : json->elements()) ids.push_back(image["Id"].AsString());
+  return ids;
+}
+
+absl::StatusOr<std::string> EngineApiDocker::CreateNetwork(
+    const std::string& name, const std::map<std::string, std::string>& labels) {
+  std::string body = absl::StrCat(R"({"Name":)", JsonQuote(name),
+                                  R"(,"CheckDuplicate":true,"Driver":"bridge","Labels":)",
+                                  JsonStringMap(labels), "}");
+  absl::StatusOr<HttpResponse> r = Call("POST", "/networks/create", body, "application/json");
+  if (!r.ok()) return r.status();
+  if (r->status != 201 && r->status != 200) {
+    return HttpError(*r, absl::StrCat("creating network ", name));
+  }
+  absl::StatusOr<Json> json = ParseAnswer(*r, "creating a network");
+  if (!json.ok()) return json.status();
+  return (*json)["Id"].AsString();
+}
+
+absl::Status EngineApiDocker::RemoveNetwork(const std::string& name_or_id) {
+  absl::StatusOr<HttpResponse> r = Call("DELETE", absl::StrCat("/networks/", UrlEncode(name_or_id)));
+  if (!r.ok()) return r.status();
+  if (r->status != 204 && r->status != 200) {
+    return HttpError(*r, absl::StrCat("removing network ", name_or_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> EngineApiDocker::ListNetworks(
+    const std::string& label_key, const std::string& label_value) {
+  absl::StatusOr<HttpResponse> r =
+      Call("GET", absl::StrCat("/networks?filters=", LabelFilter(label_key, label_value)));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, "listing networks");
+  absl::StatusOr<Json> json = ParseAnswer(*r, "listing networks");
+  if (!json.ok()) return json.status();
+  std::vector<std::string> ids;
+  for (const Json& network : json->elements()) ids.push_back(network["Id"].AsString());
+  return ids;
+}
+
+absl::StatusOr<std::string> EngineApiDocker::Run(const RunRequest& request) {
+  std::vector<std::string> env;
+  for (const auto& [k, v] : request.env) env.push_back(absl::StrCat(k, "=", v));
+  std::string exposed = "{", bindings = "{";
+  for (const PortMapping& port : request.ports) {
+    std::string key = JsonQuote(absl::StrCat(port.container_port, "/", port.protocol));
+    if (exposed.size() > 1) {
+      exposed += ",";
+      bindings += ",";
+    }
+    absl::StrAppend(&exposed, key, ":{}");
+    absl::StrAppend(&bindings, key, R"(:[{"HostIp":)", JsonQuote(port.host_ip),
+                    R"(,"HostPort":)",
+                    JsonQuote(port.host_port == 0 ? "" : absl::StrCat(port.host_port)), "}]");
+  }
+  exposed += "}";
+  bindings += "}";
+  std::string body = absl::StrCat(R"({"Image":)", JsonQuote(request.image), R"(,"Labels":)",
+                                  JsonStringMap(request.labels), R"(,"Env":)",
+                                  JsonStringList(env), R"(,"ExposedPorts":)", exposed);
+  if (!request.cmd.empty()) absl::StrAppend(&body, R"(,"Cmd":)", JsonStringList(request.cmd));
+  absl::StrAppend(&body, R"(,"HostConfig":{"PortBindings":)", bindings);
+  if (!request.network.empty()) {
+    absl::StrAppend(&body, R"(,"NetworkMode":)", JsonQuote(request.network));
+  }
+  body += "}";
+  if (!request.network.empty()) {
+    absl::StrAppend(&body, R"(,"NetworkingConfig":{"EndpointsConfig":{)",
+                    JsonQuote(request.network), R"(:{"Aliases":)",
+                    JsonStringList(request.network_aliases), "}}}");
+  }
+  body += "}";
+  std::string path = "/containers/create";
+  if (!request.name.empty()) absl::StrAppend(&path, "?name=", UrlEncode(request.name));
+  absl::StatusOr<HttpResponse> r = Call("POST", path, body, "application/json");
+  if (!r.ok()) return r.status();
+  if (r->status != 201) {
+    return HttpError(*r, absl::StrCat("creating container ", request.name, " from ",
+                                      request.image));
+  }
+  absl::StatusOr<Json> json = ParseAnswer(*r, "creating a container");
+  if (!json.ok()) return json.status();
+  std::string id = (*json)["Id"].AsString();
+  r = Call("POST", absl::StrCat("/containers/", id, "/start"));
+  absl::Status started = r.ok() ? absl::OkStatus() : r.status();
+  if (started.ok() && r->status != 204 && r->status != 304) {
+    started = WithDockerStatusCode(
+        HttpError(*r, absl::StrCat("starting container ", request.name, " from ", request.image)),
+        StatusCode::kStatusCheckRunContainerErr);
+  }
+  if (!started.ok()) {
+    // Leave nothing behind that the caller does not know about.
+    (void)Remove(id, /*force=*/true);
+    return started;
+  }
+  return id;
+}
+
+absl::Status EngineApiDocker::Stop(const std::string& container, absl::Duration grace) {
+  int64_t seconds = std::max<int64_t>(0, absl::ToInt64Seconds(absl::Ceil(grace, absl::Seconds(1))));
+  absl::StatusOr<HttpResponse> r =
+      Call("POST", absl::StrCat("/containers/", UrlEncode(container), "/stop?t=", seconds), "", "",
+           absl::Seconds(seconds));
+  if (!r.ok()) return r.status();
+  if (r->status != 204 && r->status != 304) {
+    return HttpError(*r, absl::StrCat("stopping container ", container));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EngineApiDocker::Remove(const std::string& container, bool force) {
+  absl::StatusOr<HttpResponse> r =
+      Call("DELETE", absl::StrCat("/containers/", UrlEncode(container), "?v=1&force=",
+                                  force ? "1" : "0"));
+  if (!r.ok()) return r.status();
+  if (r->status != 204) return HttpError(*r, absl::StrCat("removing container ", container));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ContainerSummary>> EngineApiDocker::ListContainers(
+    const std::string& label_key, const std::string& label_value) {
+  absl::StatusOr<HttpResponse> r = Call(
+      "GET", absl::StrCat("/containers/json?all=1&filters=", LabelFilter(label_key, label_value)));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, "listing containers");
+  absl::StatusOr<Json> json = ParseAnswer(*r, "listing containers");
+  if (!json.ok()) return json.status();
+  std::vector<ContainerSummary> out;
+  for (const Json& c : json->elements()) {
+    ContainerSummary summary;
+    summary.id = c["Id"].AsString();
+    if (!c["Names"].elements().empty()) {
+      summary.name = c["Names"].elements()[0].AsString();
+      if (absl::StartsWith(summary.name, "/")) summary.name.erase(0, 1);
+    }
+    summary.labels = StringMap(c["Labels"]);
+    summary.status = ParseContainerStatus(c["State"].AsString());
+    out.push_back(std::move(summary));
+  }
+  return out;
+}
+
+absl::Status EngineApiDocker::CopyInto(const std::string& container,
+                                       const std::vector<FileCopy>& files) {
+  if (files.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> tar = TarFiles(files);
+  if (!tar.ok()) return tar.status();
+  absl::StatusOr<HttpResponse> r =
+      Call("PUT", absl::StrCat("/containers/", UrlEncode(container), "/archive?path=%2F"),
+           *std::move(tar), "application/x-tar");
+  if (!r.ok()) return r.status();
+  if (r->status != 200) {
+    return HttpError(*r, absl::StrCat("copying ", files.size(), " files into ", container));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<int, std::string>> EngineApiDocker::Exec(
+    const std::string& container, const std::vector<std::string>& cmd) {
+  std::string body = absl::StrCat(R"({"AttachStdout":true,"AttachStderr":true,"Cmd":)",
+                                  JsonStringList(cmd), "}");
+  absl::StatusOr<HttpResponse> r = Call(
+      "POST", absl::StrCat("/containers/", UrlEncode(container), "/exec"), body, "application/json");
+  if (!r.ok()) return r.status();
+  if (r->status != 201) return HttpError(*r, absl::StrCat("exec in ", container));
+  absl::StatusOr<Json> json = ParseAnswer(*r, "creating an exec");
+  if (!json.ok()) return json.status();
+  std::string exec_id = (*json)["Id"].AsString();
+  // Without Detach the Engine streams the output and closes the connection
+  // when the command ends, so reading to the end is waiting for it.
+  r = Call("POST", absl::StrCat("/exec/", exec_id, "/start"), R"({"Detach":false,"Tty":false})",
+           "application/json");
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, absl::StrCat("exec in ", container));
+  std::string output;
+  StreamDemuxer demuxer(/*raw=*/false, [&output](LogStream, absl::string_view line) {
+    absl::StrAppend(&output, line, "\n");
+  });
+  demuxer.Append(r->body);
+  demuxer.Finish();
+  r = Call("GET", absl::StrCat("/exec/", exec_id, "/json"));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, absl::StrCat("exec in ", container));
+  json = ParseAnswer(*r, "inspecting an exec");
+  if (!json.ok()) return json.status();
+  return std::make_pair(static_cast<int>((*json)["ExitCode"].AsInt()), output);
+}
+
+absl::Status EngineApiDocker::DeleteIn(const std::string& container,
+                                       const std::vector<std::string>& container_paths) {
+  if (container_paths.empty()) return absl::OkStatus();
+  // `rm` from the image's PATH; images FROM scratch with a static busybox
+  // (devloop's examples) have no PATH entry for it, but busybox itself can.
+  std::string last_output;
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"rm", "-rf", "--"},
+                                       std::vector<std::string>{"/bin/busybox", "rm", "-rf", "--"}}) {
+    cmd.insert(cmd.end(), container_paths.begin(), container_paths.end());
+    absl::StatusOr<std::pair<int, std::string>> result = Exec(container, cmd);
+    if (!result.ok()) return result.status();
+    auto [code, output] = *result;
+    if (code == 0) return absl::OkStatus();
+    last_output = output;
+    // 126/127: the command could not be found or run; try the next way.
+    if (code != 126 && code != 127) {
+      return WithDockerStatusCode(
+          absl::InternalError(absl::StrCat("deleting ", container_paths.size(), " files in ",
+                                           container, ": rm exited with ", code, ": ", output)),
+          StatusCode::kSyncUnknown);
+    }
+  }
+  return WithDockerStatusCode(
+      absl::UnimplementedError(absl::StrCat(
+          "cannot delete files in ", container, ": the image has no rm (",
+          absl::StripAsciiWhitespace(last_output), "); rebuilding instead")),
+      StatusCode::kSyncUnknown);
+}
+
+absl::StatusOr<std::unique_ptr<LogFollower>> EngineApiDocker::FollowLogs(
+    const std::string& container, LogCallback callback, absl::Time since) {
+  // The stream is multiplexed unless the container has a TTY.
+  absl::StatusOr<HttpResponse> r = Call("GET", absl::StrCat("/containers/", UrlEncode(container), "/json"));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, absl::StrCat("following logs of ", container));
+  absl::StatusOr<Json> json = ParseAnswer(*r, "inspecting a container");
+  if (!json.ok()) return json.status();
+  bool tty = (*json)["Config"]["Tty"].AsBool();
+  std::string target = Path(absl::StrCat("/containers/", UrlEncode(container),
+                                         "/logs?follow=1&stdout=1&stderr=1"));
+  if (since != absl::InfinitePast()) {
+    absl::StrAppend(&target, "&since=",
+                    absl::FormatTime("%E9f", since, absl::UTCTimeZone()));
+  }
+  return std::make_unique<EngineLogFollower>(http_, std::move(target), tty, std::move(callback));
+}
+
+absl::StatusOr<ContainerState> EngineApiDocker::Inspect(const std::string& container) {
+  absl::StatusOr<HttpResponse> r = Call("GET", absl::StrCat("/containers/", UrlEncode(container), "/json"));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, absl::StrCat("inspecting container ", container));
+  absl::StatusOr<Json> json = ParseAnswer(*r, "inspecting a container");
+  if (!json.ok()) return json.status();
+  const Json& c = *json;
+  ContainerState state;
+  state.id = c["Id"].AsString();
+  state.name = c["Name"].AsString();
+  if (absl::StartsWith(state.name, "/")) state.name.erase(0, 1);
+  state.image_id = c["Image"].AsString();
+  const Json& s = c["State"];
+  state.status = ParseContainerStatus(s["Status"].AsString());
+  state.exit_code = static_cast<int>(s["ExitCode"].AsInt());
+  state.oom_killed = s["OOMKilled"].AsBool();
+  state.error = s["Error"].AsString();
+  state.restart_count = static_cast<int>(c["RestartCount"].AsInt());
+  state.health = s["Health"]["Status"].AsString();
+  const std::vector<Json>& log = s["Health"]["Log"].elements();
+  if (!log.empty()) state.last_health_output = log.back()["Output"].AsString();
+  state.labels = StringMap(c["Config"]["Labels"]);
+  for (const auto& [key, bindings] : c["NetworkSettings"]["Ports"].members()) {
+    std::pair<std::string, std::string> port_proto = absl::StrSplit(key, absl::MaxSplits('/', 1));
+    int container_port = std::atoi(port_proto.first.c_str());
+    for (const Json& b : bindings.elements()) {
+      state.ports.push_back({.container_port = container_port,
+                             .protocol = port_proto.second,
+                             .host_ip = b["HostIp"].AsString(),
+                             .host_port = std::atoi(b["HostPort"].AsString().c_str())});
+    }
+  }
+  return state;
+}
+
+}  // namespace devloop::docker

@@ -1,0 +1,73 @@
+// HTTP/1.1 to the Docker Engine over a unix socket or TCP, with Boost.Beast,
+// one connection per call. Every call has a deadline; streaming calls hand the
+// body over as it arrives and can be cut short from another thread.
+//
+//   absl::StatusOr<EngineHttp> http = EngineHttp::FromDockerHost("unix:///var/run/docker.sock");
+//   absl::StatusOr<HttpResponse> r = http->Call("GET", "/v1.41/_ping", "", "", deadline);
+//
+// Connection failures come back as Unavailable with the daemon-not-running
+// status code, answers that are not HTTP as Internal with the system-error code,
+// a passed deadline as DeadlineExceeded (see docker.h's failure contract). HTTP
+// status codes are left to the caller.
+//
+// Thread-safe: an EngineHttp holds only the address; each call has its own
+// io_context and socket.
+#ifndef DEVLOOP_INFRA_DOCKER_INTERNAL_ENGINE_HTTP_H_
+#define DEVLOOP_INFRA_DOCKER_INTERNAL_ENGINE_HTTP_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace devloop::docker::internal {
+
+struct HttpResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+// Shuts a streaming call's socket down from another thread (so a blocked read
+// ends). Set by Stream before it reads; may be called any time after.
+using Interrupter = std::function<void()>;
+
+class EngineHttp {
+ public:
+  // Accepts "unix:///path/to.sock" and "tcp://host:port" (the forms DOCKER_HOST
+  // takes). InvalidArgument for anything else, naming the value.
+  static absl::StatusOr<EngineHttp> FromDockerHost(absl::string_view docker_host);
+
+  // Sends one request and reads the whole answer (at most 64 MiB).
+  absl::StatusOr<HttpResponse> Call(absl::string_view method, absl::string_view target,
+                                    std::string body, absl::string_view content_type,
+                                    absl::Time deadline) const;
+
+  // Sends one request; calls `on_head(status, content_type)` once the header
+  // is read, then `on_data` with each piece of the body as it arrives, until
+  // the body ends, `on_data` returns false, or the deadline passes.
+  // `on_interrupter`, if set, receives a function that ends the call from
+  // another thread (the call then returns Cancelled); it is valid until Stream
+  // returns.
+  absl::Status Stream(absl::string_view method, absl::string_view target, std::string body,
+                      absl::string_view content_type, absl::Time deadline,
+                      const std::function<void(int status, absl::string_view content_type)>& on_head,
+                      const std::function<bool(absl::string_view data)>& on_data,
+                      const std::function<void(Interrupter)>& on_interrupter) const;
+
+  const std::string& description() const { return description_; }
+
+ private:
+  EngineHttp() = default;
+  bool unix_ = true;
+  std::string path_;  // unix socket path
+  std::string host_;  // tcp host
+  std::string port_;
+  std::string description_;  // for messages: "unix:///var/run/docker.sock"
+};
+
+}  // namespace devloop::docker::internal
+
+#endif  // DEVLOOP_INFRA_DOCKER_INTERNAL_ENGINE_HTTP_H_

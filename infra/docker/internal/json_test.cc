@@ -1,0 +1,44 @@
+#include "infra/docker/internal/json.h"
+
+#include "gtest/gtest.h"
+
+namespace devloop::docker::internal {
+namespace {
+
+TEST(JsonTest, ParsesNestedDocuments) {
+  absl::StatusOr<Json> doc = Json::Parse(
+      R"({"State":{"Running":true,"ExitCode":3,"Status":"exited"},"Names":["/a","/b"],)"
+      R"("Escaped":"line\n\u00e9\ud83d\ude00\"","Null":null,"F":-1.5e2})");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_TRUE((*doc)["State"]["Running"].AsBool());
+  EXPECT_EQ((*doc)["State"]["ExitCode"].AsInt(), 3);
+  EXPECT_EQ((*doc)["State"]["Status"].AsString(), "exited");
+  ASSERT_EQ((*doc)["Names"].elements().size(), 2u);
+  EXPECT_EQ((*doc)["Names"].elements()[1].AsString(), "/b");
+  EXPECT_EQ((*doc)["Escaped"].AsString(), "line\n\xc3\xa9\xf0\x9f\x98\x80\"");
+  EXPECT_TRUE((*doc)["Null"].is_null());
+  EXPECT_EQ((*doc)["F"].AsDouble(), -150);
+  // Missing members read as null, at any depth.
+  EXPECT_TRUE((*doc)["Nope"]["Deeper"].is_null());
+  EXPECT_EQ((*doc)["Nope"].AsString(), "");
+}
+
+TEST(JsonTest, RejectsMalformedInputWithTheOffset) {
+  for (const char* bad : {"", "{", "{\"a\" 1}", "[1,]", "tru", "\"abc", "{} x", "01x"}) {
+    absl::StatusOr<Json> doc = Json::Parse(bad);
+    EXPECT_EQ(doc.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(doc.status().message().find("at byte"), absl::string_view::npos) << bad;
+  }
+  std::string deep(1000, '[');
+  EXPECT_FALSE(Json::Parse(deep).ok());
+}
+
+TEST(JsonTest, QuoteRoundTrips) {
+  std::string tricky = "a\"b\\c\nd\x01";
+  absl::StatusOr<Json> doc = Json::Parse(JsonQuote(tricky));
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_EQ(doc->AsString(), tricky);
+}
+
+}  // namespace
+}  // namespace devloop::docker::internal

@@ -1,0 +1,536 @@
+#include "testing/fakes/fake_docker.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "domain/events/status_code.h"
+#include "infra/docker/docker_status.h"
+
+namespace devloop::testing {
+namespace {
+
+using docker::ContainerStatus;
+using docker::LogStream;
+using docker::WithDockerStatusCode;
+using domain::StatusCode;
+
+absl::Status NotFound(absl::string_view what) {
+  return WithDockerStatusCode(absl::NotFoundError(what), StatusCode::kBuildDockerErrorNotFound);
+}
+
+bool ReadHostFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+std::string Unquote(absl::string_view s) {
+  s = absl::StripAsciiWhitespace(s);
+  if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front()) {
+    s = s.substr(1, s.size() - 2);
+  }
+  return std::string(s);
+}
+
+}  // namespace
+
+void FakeDocker::Count(const std::string& method) { ++calls_[method]; }
+
+int FakeDocker::calls(const std::string& method) const {
+  absl::MutexLock lock(&mu_);
+  auto it = calls_.find(method);
+  return it == calls_.end() ? 0 : it->second;
+}
+
+std::string FakeDocker::NewId() { return absl::StrFormat("%064x", next_id_++); }
+
+FakeDocker::Image* FakeDocker::FindImage(const std::string& ref) {
+  for (auto& [id, image] : images_) {
+    if (id == ref || absl::StartsWith(id, ref) || absl::StrCat("sha256:", id) == ref) return &image;
+    for (const std::string& tag : image.tags) {
+      if (tag == ref || tag == absl::StrCat(ref, ":latest")) return &image;
+    }
+  }
+  return nullptr;
+}
+
+FakeDocker::Container* FakeDocker::FindContainer(const std::string& ref) {
+  for (auto& [id, c] : containers_) {
+    if (c.name == ref || (ref.size() >= 4 && absl::StartsWith(id, ref))) return &c;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::string> FakeDocker::ReadFile(const std::string& container,
+                                                 const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  auto it = c->files.find(path);
+  if (it == c->files.end()) return absl::NotFoundError(absl::StrCat(path, " not in ", container));
+  return it->second;
+}
+
+void FakeDocker::SetHasRm(bool has_rm) {
+  absl::MutexLock lock(&mu_);
+  has_rm_ = has_rm;
+}
+
+void FakeDocker::SetHealth(const std::string& container, const std::string& health) {
+  absl::MutexLock lock(&mu_);
+  if (Container* c = FindContainer(container)) c->health = health;
+}
+
+absl::StatusOr<docker::BuildResult> FakeDocker::Build(const docker::BuildRequest& request) {
+  {
+    absl::MutexLock lock(&mu_);
+    Count("Build");
+  }
+  std::string dockerfile_path = absl::StrCat(request.context_dir, "/", request.dockerfile);
+  std::string dockerfile;
+  if (!ReadHostFile(dockerfile_path, &dockerfile)) {
+    return WithDockerStatusCode(
+        absl::FailedPreconditionError(absl::StrCat("Dockerfile not found: ", dockerfile_path)),
+        StatusCode::kBuildDockerfileNotFound);
+  }
+  std::vector<std::string> steps;
+  for (absl::string_view line : absl::StrSplit(dockerfile, '\n', absl::SkipWhitespace())) {
+    if (!absl::StartsWith(absl::StripLeadingAsciiWhitespace(line), "#")) steps.emplace_back(line);
+  }
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (request.on_output) {
+      request.on_output(absl::StrCat("Step ", i + 1, "/", steps.size(), " : ", steps[i]));
+    }
+    std::vector<std::string> words = absl::StrSplit(steps[i], ' ', absl::SkipWhitespace());
+    if (!words.empty() && absl::AsciiStrToUpper(words[0]) == "COPY" && words.size() >= 3) {
+      for (size_t w = 1; w + 1 < words.size(); ++w) {
+        if (absl::StartsWith(words[w], "--")) continue;
+        struct stat st;
+        std::string src = absl::StrCat(request.context_dir, "/", words[w]);
+        if (stat(src.c_str(), &st) != 0) {
+          return WithDockerStatusCode(
+              absl::AbortedError(absl::StrCat(
+                  "building ", request.context_dir,
+                  ": COPY failed: file not found in build context: stat ", words[w])),
+              StatusCode::kBuildUserError);
+        }
+      }
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  Image image;
+  image.id = NewId();
+  image.labels = request.labels;
+  for (const std::string& tag : request.tags) {
+    // A tag moves to the new image, as with the engine.
+    for (auto& [id, other] : images_) std::erase(other.tags, tag);
+    image.tags.push_back(absl::StrContains(tag, ":") ? tag : absl::StrCat(tag, ":latest"));
+  }
+  std::string id = image.id;
+  images_[id] = std::move(image);
+  return docker::BuildResult{.image_id = absl::StrCat("sha256:", id)};
+}
+
+absl::Status FakeDocker::Tag(const std::string& image, const std::string& tag) {
+  absl::MutexLock lock(&mu_);
+  Count("Tag");
+  Image* found = FindImage(image);
+  if (found == nullptr) return NotFound(absl::StrCat("No such image: ", image));
+  found->tags.push_back(absl::StrContains(tag, ":") ? tag : absl::StrCat(tag, ":latest"));
+  return absl::OkStatus();
+}
+
+absl::Status FakeDocker::RemoveImage(const std::string& image, bool force) {
+  absl::MutexLock lock(&mu_);
+  Count("RemoveImage");
+  Image* found = FindImage(image);
+  if (found == nullptr) return NotFound(absl::StrCat("No such image: ", image));
+  for (const auto& [id, c] : containers_) {
+    if (c.image_id == found->id && !force) {
+      return WithDockerStatusCode(
+          absl::AlreadyExistsError(absl::StrCat("image ", image, " is used by container ", id)),
+          StatusCode::kBuildDockerInvalidParamErr);
+    }
+  }
+  images_.erase(found->id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> FakeDocker::ListImages(const std::string& label_key,
+                                                                const std::string& label_value) {
+  absl::MutexLock lock(&mu_);
+  Count("ListImages");
+  std::vector<std::string> ids;
+  for (const auto& [id, image] : images_) {
+    auto it = image.labels.find(label_key);
+    if (it != image.labels.end() && it->second == label_value) {
+      ids.push_back(absl::StrCat("sha256:", id));
+    }
+  }
+  return ids;
+}
+
+absl::StatusOr<std::string> FakeDocker::CreateNetwork(
+    const std::string& name, const std::map<std::string, std::string>& labels) {
+  absl::MutexLock lock(&mu_);
+  Count("CreateNetwork");
+  for (const auto& [id, n] : networks_) {
+    if (n.name == name) {
+      return WithDockerStatusCode(
+          absl::AlreadyExistsError(absl::StrCat("network with name ", name, " already exists")),
+          StatusCode::kBuildDockerInvalidParamErr);
+    }
+  }
+  std::string id = NewId();
+  networks_[id] = {id, name, labels};
+  return id;
+}
+
+absl::Status FakeDocker::RemoveNetwork(const std::string& name_or_id) {
+  absl::MutexLock lock(&mu_);
+  Count("RemoveNetwork");
+  for (auto it = networks_.begin(); it != networks_.end(); ++it) {
+    if (it->first == name_or_id || it->second.name == name_or_id) {
+      networks_.erase(it);
+      return absl::OkStatus();
+    }
+  }
+  return NotFound(absl::StrCat("network ", name_or_id, " not found"));
+}
+
+absl::StatusOr<std::vector<std::string>> FakeDocker::ListNetworks(const std::string& label_key,
+                                                                  const std::string& label_value) {
+  absl::MutexLock lock(&mu_);
+  Count("ListNetworks");
+  std::vector<std::string> ids;
+  for (const auto& [id, n] : networks_) {
+    auto it = n.labels.find(label_key);
+    if (it != n.labels.end() && it->second == label_value) ids.push_back(id);
+  }
+  return ids;
+}
+
+absl::StatusOr<std::string> FakeDocker::Run(const docker::RunRequest& request) {
+  absl::MutexLock lock(&mu_);
+  Count("Run");
+  Image* image = FindImage(request.image);
+  if (image == nullptr) return NotFound(absl::StrCat("No such image: ", request.image));
+  if (!request.name.empty() && FindContainer(request.name) != nullptr) {
+    return WithDockerStatusCode(
+        absl::AlreadyExistsError(absl::StrCat("container name ", request.name, " is in use")),
+        StatusCode::kBuildDockerInvalidParamErr);
+  }
+  if (!request.network.empty()) {
+    bool found = false;
+    for (const auto& [id, n] : networks_) found = found || n.name == request.network || id == request.network;
+    if (!found) return NotFound(absl::StrCat("network ", request.network, " not found"));
+  }
+  Container c;
+  c.id = NewId();
+  c.name = request.name.empty() ? absl::StrCat("fake_", c.id.substr(56)) : request.name;
+  c.image_id = image->id;
+  c.labels = request.labels;
+  for (docker::PortMapping port : request.ports) {
+    if (port.host_port == 0) port.host_port = next_port_++;
+    c.ports.push_back(port);
+  }
+  // The fake busybox: `sh -c "echo a; echo b >&2; exit 3"`.
+  std::vector<std::string> cmd = request.cmd;
+  if (!cmd.empty() && cmd[0] == "/bin/busybox") cmd.erase(cmd.begin());
+  if (cmd.size() == 3 && cmd[0] == "sh" && cmd[1] == "-c") {
+    for (absl::string_view stmt : absl::StrSplit(cmd[2], ';', absl::SkipWhitespace())) {
+      stmt = absl::StripAsciiWhitespace(stmt);
+      if (absl::ConsumePrefix(&stmt, "echo ")) {
+        bool to_stderr = absl::ConsumeSuffix(&stmt, ">&2");
+        c.logs.emplace_back(to_stderr ? LogStream::kStderr : LogStream::kStdout, Unquote(stmt));
+      } else if (absl::ConsumePrefix(&stmt, "exit ")) {
+        c.status = ContainerStatus::kExited;
+        (void)absl::SimpleAtoi(stmt, &c.exit_code);
+        break;
+      } else if (absl::StartsWith(stmt, "sleep")) {
+        break;
+      }
+    }
+  }
+  std::string id = c.id;
+  containers_[id] = std::move(c);
+  return id;
+}
+
+absl::Status FakeDocker::Stop(const std::string& container, absl::Duration) {
+  absl::MutexLock lock(&mu_);
+  Count("Stop");
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  if (c->status == ContainerStatus::kRunning) {
+    c->status = ContainerStatus::kExited;
+    c->exit_code = 137;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FakeDocker::Remove(const std::string& container, bool force) {
+  absl::MutexLock lock(&mu_);
+  Count("Remove");
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  if (c->status == ContainerStatus::kRunning && !force) {
+    return WithDockerStatusCode(
+        absl::AlreadyExistsError(absl::StrCat("cannot remove running container ", container)),
+        StatusCode::kBuildDockerInvalidParamErr);
+  }
+  containers_.erase(c->id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<docker::ContainerSummary>> FakeDocker::ListContainers(
+    const std::string& label_key, const std::string& label_value) {
+  absl::MutexLock lock(&mu_);
+  Count("ListContainers");
+  std::vector<docker::ContainerSummary> out;
+  for (const auto& [id, c] : containers_) {
+    auto it = c.labels.find(label_key);
+    if (it != c.labels.end() && it->second == label_value) {
+      out.push_back({.id = id, .name = c.name, .labels = c.labels, .status = c.status});
+    }
+  }
+  return out;
+}
+
+absl::Status FakeDocker::CopyInto(const std::string& container,
+                                  const std::vector<docker::FileCopy>& files) {
+  std::vector<std::pair<std::string, std::string>> contents;
+  for (const docker::FileCopy& f : files) {
+    if (!absl::StartsWith(f.container_path, "/")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("container path ", f.container_path, " is not absolute"));
+    }
+    std::string content;
+    if (!ReadHostFile(f.host_path, &content)) {
+      return absl::NotFoundError(absl::StrCat("cannot copy ", f.host_path, ": no such file"));
+    }
+    contents.emplace_back(f.container_path, std::move(content));
+  }
+  absl::MutexLock lock(&mu_);
+  Count("CopyInto");
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  for (auto& [path, content] : contents) c->files[path] = std::move(content);
+  return absl::OkStatus();
+}
+
+absl::Status FakeDocker::DeleteIn(const std::string& container,
+                                  const std::vector<std::string>& container_paths) {
+  absl::MutexLock lock(&mu_);
+  Count("DeleteIn");
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  if (container_paths.empty()) return absl::OkStatus();
+  if (!has_rm_) {
+    return WithDockerStatusCode(
+        absl::UnimplementedError(absl::StrCat("cannot delete files in ", container,
+                                              ": the image has no rm; rebuilding instead")),
+        StatusCode::kSyncUnknown);
+  }
+  for (const std::string& path : container_paths) {
+    std::string prefix = absl::StrCat(path, "/");
+    for (auto it = c->files.begin(); it != c->files.end();) {
+      if (it->first == path || absl::StartsWith(it->first, prefix)) {
+        it = c->files.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Delivers the fake container's log lines, then waits until it stops running.
+class FakeLogFollower : public docker::LogFollower {
+ public:
+  FakeLogFollower(std::vector<std::pair<LogStream, std::string>> lines, docker::LogCallback callback,
+                  std::function<bool()> running)
+      : running_(std::move(running)) {
+    thread_ = std::thread([this, lines = std::move(lines), callback = std::move(callback)] {
+      for (const auto& [stream, line] : lines) {
+        absl::MutexLock lock(&mu_);
+        if (stopped_) return;
+        callback(stream, line);
+      }
+      absl::MutexLock lock(&mu_);
+      while (!stopped_ && running_()) mu_.AwaitWithTimeout(absl::Condition(&stopped_), absl::Milliseconds(5));
+    });
+  }
+  ~FakeLogFollower() override {
+    Stop();
+    (void)Wait();
+  }
+  absl::Status Wait() override {
+    absl::MutexLock lock(&join_mu_);
+    if (thread_.joinable()) thread_.join();
+    return absl::OkStatus();
+  }
+  void Stop() override {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+  }
+
+ private:
+  std::function<bool()> running_;
+  absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Mutex join_mu_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<docker::LogFollower>> FakeDocker::FollowLogs(
+    const std::string& container, docker::LogCallback callback, absl::Time) {
+  absl::MutexLock lock(&mu_);
+  Count("FollowLogs");
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  std::string id = c->id;
+  return std::make_unique<FakeLogFollower>(c->logs, std::move(callback), [this, id] {
+    absl::MutexLock l(&mu_);
+    auto it = containers_.find(id);
+    return it != containers_.end() && it->second.status == ContainerStatus::kRunning;
+  });
+}
+
+absl::StatusOr<docker::ContainerState> FakeDocker::Inspect(const std::string& container) {
+  absl::MutexLock lock(&mu_);
+  Count("Inspect");
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  docker::ContainerState state;
+  state.id = c->id;
+  state.name = c->name;
+  state.image_id = absl::StrCat("sha256:", c->image_id);
+  state.status = c->status;
+  state.exit_code = c->exit_code;
+  state.health = c->health;
+  state.labels = c->labels;
+  state.ports = c->ports;
+  return state;
+}
+
+// ---- FaultyDocker
+
+void FaultyDocker::FailNext(const std::string& method, absl::Status error) {
+  absl::MutexLock lock(&mu_);
+  next_[method] = std::move(error);
+}
+
+void FaultyDocker::FailAlways(const std::string& method, absl::Status error) {
+  absl::MutexLock lock(&mu_);
+  always_[method] = std::move(error);
+}
+
+void FaultyDocker::Heal(const std::string& method) {
+  absl::MutexLock lock(&mu_);
+  always_.erase(method);
+  next_.erase(method);
+}
+
+absl::Status FaultyDocker::Fault(const std::string& method) {
+  absl::MutexLock lock(&mu_);
+  if (auto it = next_.find(method); it != next_.end()) {
+    absl::Status s = std::move(it->second);
+    next_.erase(it);
+    return s;
+  }
+  if (auto it = always_.find(method); it != always_.end()) return it->second;
+  return absl::OkStatus();
+}
+
+#define DEVLOOP_FAULT(method)                            \
+  if (absl::Status f = Fault(method); !f.ok()) return f
+
+absl::StatusOr<docker::BuildResult> FaultyDocker::Build(const docker::BuildRequest& r) {
+  DEVLOOP_FAULT("Build");
+  return base_->Build(r);
+}
+absl::Status FaultyDocker::Tag(const std::string& image, const std::string& tag) {
+  DEVLOOP_FAULT("Tag");
+  return base_->Tag(image, tag);
+}
+absl::Status FaultyDocker::RemoveImage(const std::string& image, bool force) {
+  DEVLOOP_FAULT("RemoveImage");
+  return base_->RemoveImage(image, force);
+}
+absl::StatusOr<std::vector<std::string>> FaultyDocker::ListImages(const std::string& k,
+                                                                  const std::string& v) {
+  DEVLOOP_FAULT("ListImages");
+  return base_->ListImages(k, v);
+}
+absl::StatusOr<std::string> FaultyDocker::CreateNetwork(
+    const std::string& name, const std::map<std::string, std::string>& labels) {
+  DEVLOOP_FAULT("CreateNetwork");
+  return base_->CreateNetwork(name, labels);
+}
+absl::Status FaultyDocker::RemoveNetwork(const std::string& name_or_id) {
+  DEVLOOP_FAULT("RemoveNetwork");
+  return base_->RemoveNetwork(name_or_id);
+}
+absl::StatusOr<std::vector<std::string>> FaultyDocker::ListNetworks(const std::string& k,
+                                                                    const std::string& v) {
+  DEVLOOP_FAULT("ListNetworks");
+  return base_->ListNetworks(k, v);
+}
+absl::StatusOr<std::string> FaultyDocker::Run(const docker::RunRequest& r) {
+  DEVLOOP_FAULT("Run");
+  return base_->Run(r);
+}
+absl::Status FaultyDocker::Stop(const std::string& container, absl::Duration grace) {
+  DEVLOOP_FAULT("Stop");
+  return base_->Stop(container, grace);
+}
+absl::Status FaultyDocker::Remove(const std::string& container, bool force) {
+  DEVLOOP_FAULT("Remove");
+  return base_->Remove(container, force);
+}
+absl::StatusOr<std::vector<docker::ContainerSummary>> FaultyDocker::ListContainers(
+    const std::string& k, const std::string& v) {
+  DEVLOOP_FAULT("ListContainers");
+  return base_->ListContainers(k, v);
+}
+absl::Status FaultyDocker::CopyInto(const std::string& container,
+                                    const std::vector<docker::FileCopy>& files) {
+  DEVLOOP_FAULT("CopyInto");
+  return base_->CopyInto(container, files);
+}
+absl::Status FaultyDocker::DeleteIn(const std::string& container,
+                                    const std::vector<std::string>& paths) {
+  DEVLOOP_FAULT("DeleteIn");
+  return base_->DeleteIn(container, paths);
+}
+absl::StatusOr<std::unique_ptr<docker::LogFollower>> FaultyDocker::FollowLogs(
+    const std::string& container, docker::LogCallback callback, absl::Time since) {
+  DEVLOOP_FAULT("FollowLogs");
+  return base_->FollowLogs(container, std::move(callback), since);
+}
+absl::StatusOr<docker::ContainerState> FaultyDocker::Inspect(const std::string& container) {
+  DEVLOOP_FAULT("Inspect");
+  return base_->Inspect(container);
+}
+
+#undef DEVLOOP_FAULT
+
+}  // namespace devloop::testing

@@ -1,0 +1,162 @@
+// FakeDocker: an in-memory Docker for tests of builders, deployers and the
+// sync and status-check code, and FaultyDocker, which wraps any Docker to
+// inject failures.
+//
+//   FakeDocker docker;
+//   auto image = docker.Build({.context_dir = dir, .tags = {"web:dev"}});
+//   auto id = docker.Run({.image = "web:dev", .cmd = {"/bin/busybox", "sh", "-c", "echo hi"}});
+//   docker.ReadFile(*id, "/app/a.txt");   // what CopyInto put there
+//
+//   FaultyDocker faulty(&docker);
+//   faulty.FailNext("CopyInto", absl::UnavailableError("daemon went away"));
+//
+// The fake keeps the failure contract of docker.h. Its "engine" understands
+// just enough to be useful: a Dockerfile's COPY sources must exist in the
+// context (else BUILD_USER_ERROR), and a container's command, if it is
+// `[/bin/busybox] sh -c SCRIPT`, runs SCRIPT's `echo TEXT`, `echo TEXT >&2`,
+// `sleep N` and `exit N` statements (separated by ';'): echoes become log
+// lines, `exit` ends the container with that code, and a script that ends
+// without exit (or sleeps) keeps running until stopped. Any other command
+// just runs until stopped. DeleteIn acts on the fake file system unless
+// SetHasRm(false) made the image shell-less (then Unimplemented).
+//
+// Thread-safe.
+#ifndef DEVLOOP_TESTING_FAKES_FAKE_DOCKER_H_
+#define DEVLOOP_TESTING_FAKES_FAKE_DOCKER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "infra/docker/docker.h"
+
+namespace devloop::testing {
+
+class FakeDocker : public docker::Docker {
+ public:
+  // Test hooks.
+  // Returns the content of `path` in the container (copied in with CopyInto).
+  absl::StatusOr<std::string> ReadFile(const std::string& container, const std::string& path);
+  // Makes DeleteIn return Unimplemented, as for an image without rm.
+  void SetHasRm(bool has_rm);
+  // Changes a container's health ("", "starting", "healthy", "unhealthy").
+  void SetHealth(const std::string& container, const std::string& health);
+  // Number of calls made to each method ("Build", "CopyInto", ...).
+  int calls(const std::string& method) const;
+
+  absl::StatusOr<docker::BuildResult> Build(const docker::BuildRequest& request) override;
+  absl::Status Tag(const std::string& image, const std::string& tag) override;
+  absl::Status RemoveImage(const std::string& image, bool force) override;
+  absl::StatusOr<std::vector<std::string>> ListImages(const std::string& label_key,
+                                                      const std::string& label_value) override;
+  absl::StatusOr<std::string> CreateNetwork(
+      const std::string& name, const std::map<std::string, std::string>& labels) override;
+  absl::Status RemoveNetwork(const std::string& name_or_id) override;
+  absl::StatusOr<std::vector<std::string>> ListNetworks(const std::string& label_key,
+                                                        const std::string& label_value) override;
+  absl::StatusOr<std::string> Run(const docker::RunRequest& request) override;
+  absl::Status Stop(const std::string& container, absl::Duration grace) override;
+  absl::Status Remove(const std::string& container, bool force) override;
+  absl::StatusOr<std::vector<docker::ContainerSummary>> ListContainers(
+      const std::string& label_key, const std::string& label_value) override;
+  absl::Status CopyInto(const std::string& container,
+                        const std::vector<docker::FileCopy>& files) override;
+  absl::Status DeleteIn(const std::string& container,
+                        const std::vector<std::string>& container_paths) override;
+  absl::StatusOr<std::unique_ptr<docker::LogFollower>> FollowLogs(const std::string& container,
+                                                                  docker::LogCallback callback,
+                                                                  absl::Time since) override;
+  absl::StatusOr<docker::ContainerState> Inspect(const std::string& container) override;
+
+ private:
+  struct Image {
+    std::string id;
+    std::vector<std::string> tags;
+    std::map<std::string, std::string> labels;
+  };
+  struct Container {
+    std::string id;
+    std::string name;
+    std::string image_id;
+    std::map<std::string, std::string> labels;
+    docker::ContainerStatus status = docker::ContainerStatus::kRunning;
+    int exit_code = 0;
+    std::string health;
+    std::vector<docker::PortMapping> ports;
+    std::vector<std::pair<docker::LogStream, std::string>> logs;
+    std::map<std::string, std::string> files;
+  };
+  struct Network {
+    std::string id;
+    std::string name;
+    std::map<std::string, std::string> labels;
+  };
+
+  void Count(const std::string& method) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Image* FindImage(const std::string& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Container* FindContainer(const std::string& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string NewId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, Image> images_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Container> containers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Network> networks_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
+  bool has_rm_ ABSL_GUARDED_BY(mu_) = true;
+  int next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  int next_port_ ABSL_GUARDED_BY(mu_) = 40000;
+};
+
+// Wraps a Docker and fails chosen calls, for tests of retries and error paths.
+// Thread-safe.
+class FaultyDocker : public docker::Docker {
+ public:
+  explicit FaultyDocker(docker::Docker* base) : base_(base) {}
+
+  // The next call of `method` ("Build", "Run", "CopyInto", ...) returns
+  // `error` without reaching the base.
+  void FailNext(const std::string& method, absl::Status error);
+  // Every call of `method` fails with `error` until Heal(method).
+  void FailAlways(const std::string& method, absl::Status error);
+  void Heal(const std::string& method);
+
+  absl::StatusOr<docker::BuildResult> Build(const docker::BuildRequest& request) override;
+  absl::Status Tag(const std::string& image, const std::string& tag) override;
+  absl::Status RemoveImage(const std::string& image, bool force) override;
+  absl::StatusOr<std::vector<std::string>> ListImages(const std::string& label_key,
+                                                      const std::string& label_value) override;
+  absl::StatusOr<std::string> CreateNetwork(
+      const std::string& name, const std::map<std::string, std::string>& labels) override;
+  absl::Status RemoveNetwork(const std::string& name_or_id) override;
+  absl::StatusOr<std::vector<std::string>> ListNetworks(const std::string& label_key,
+                                                        const std::string& label_value) override;
+  absl::StatusOr<std::string> Run(const docker::RunRequest& request) override;
+  absl::Status Stop(const std::string& container, absl::Duration grace) override;
+  absl::Status Remove(const std::string& container, bool force) override;
+  absl::StatusOr<std::vector<docker::ContainerSummary>> ListContainers(
+      const std::string& label_key, const std::string& label_value) override;
+  absl::Status CopyInto(const std::string& container,
+                        const std::vector<docker::FileCopy>& files) override;
+  absl::Status DeleteIn(const std::string& container,
+                        const std::vector<std::string>& container_paths) override;
+  absl::StatusOr<std::unique_ptr<docker::LogFollower>> FollowLogs(const std::string& container,
+                                                                  docker::LogCallback callback,
+                                                                  absl::Time since) override;
+  absl::StatusOr<docker::ContainerState> Inspect(const std::string& container) override;
+
+ private:
+  // Returns the injected error for `method`, or OK.
+  absl::Status Fault(const std::string& method);
+
+  docker::Docker* const base_;
+  absl::Mutex mu_;
+  std::map<std::string, absl::Status> next_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Status> always_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace devloop::testing
+
+#endif  // DEVLOOP_TESTING_FAKES_FAKE_DOCKER_H_

@@ -1,0 +1,80 @@
+// The control port of the Skaffold v1 API: what the transports call for Execute,
+// AutoBuild/AutoSync/AutoDeploy and Handle. The dev loop's controller implements it;
+// HubControl (below) is the implementation for a pipeline with nothing to run,
+// which only records what a client asked for in the hub.
+//
+// Failure contract, shared by every implementation (the transports map the codes
+// to gRPC codes and HTTP statuses):
+//   InvalidArgument  the request is malformed (an Event with no member set)
+//   AlreadyExists    a trigger is set to the value it already has
+//                    ("auto sync is already set to true")
+//   Unavailable      the dev loop is shutting down
+//
+//   HubControl control(&hub);
+//   absl::Status s = control.SetAutoTrigger(domain::Phase::kSync, true);
+//
+#ifndef DEVLOOP_INFRA_CONTROL_CONTROL_H_
+#define DEVLOOP_INFRA_CONTROL_CONTROL_H_
+
+#include <functional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "domain/events/event.h"
+#include "domain/state/state.h"
+#include "infra/hub/hub.h"
+
+namespace devloop::control {
+
+// The phases an Execute request asks to run once.
+struct Intent {
+  bool build = false;
+  bool sync = false;
+  bool deploy = false;
+  bool operator==(const Intent&) const = default;
+};
+
+// Implementations are thread-safe: the transports call from their own threads.
+class Control {
+ public:
+  virtual ~Control() = default;
+
+  // Runs the phases of `intent` once (resetting them to "Not Started" first).
+  virtual absl::Status Execute(const Intent& intent) = 0;
+
+  // Turns the automatic trigger of `phase` on or off.
+  virtual absl::Status SetAutoTrigger(domain::Phase phase, bool enabled) = 0;
+
+  // Accepts a client's custom event into the event log.
+  virtual absl::Status Handle(const domain::Event& event) = 0;
+};
+
+// Control for a pipeline with nothing to run: records the requests in the hub
+// (PhasesReset, TriggerChanged, the handled event as a LogEntry) and runs nothing.
+// Thread-safe.
+class HubControl : public Control {
+ public:
+  struct Options {
+    // Stamps handled events; tests pass a fixed time.
+    std::function<absl::Time()> now = [] { return absl::Now(); };
+  };
+  // `hub` must outlive this object.
+  explicit HubControl(hub::Hub* hub) : HubControl(hub, Options()) {}
+  HubControl(hub::Hub* hub, Options options) : hub_(hub), options_(std::move(options)) {}
+
+  absl::Status Execute(const Intent& intent) override;
+  absl::Status SetAutoTrigger(domain::Phase phase, bool enabled) override;
+  absl::Status Handle(const domain::Event& event) override;
+
+ private:
+  hub::Hub* const hub_;
+  const Options options_;
+  // Makes check-then-record of a trigger atomic against other control calls.
+  absl::Mutex mu_;
+};
+
+}  // namespace devloop::control
+
+#endif  // DEVLOOP_INFRA_CONTROL_CONTROL_H_

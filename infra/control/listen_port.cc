@@ -1,0 +1,65 @@
+#include "infra/control/listen_port.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace devloop::control {
+namespace {
+
+// Returns whether a listening socket could bind `addr` (with SO_REUSEADDR, as
+// gRPC and Asio set it, so a port in TIME_WAIT counts as free).
+bool CanBind(const addrinfo& addr) {
+  const int fd = ::socket(addr.ai_family, addr.ai_socktype | SOCK_CLOEXEC, addr.ai_protocol);
+  if (fd < 0) return false;
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const bool ok = ::bind(fd, addr.ai_addr, addr.ai_addrlen) == 0 && ::listen(fd, 1) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+absl::StatusOr<int> FindFreePort(absl::string_view address, int port, int max_tries) {
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("port ", port, " is out of range: use 0..65535 (0 picks a free port)"));
+  }
+  if (port == 0) return 0;
+  for (int candidate = port; candidate < port + max_tries && candidate <= 65535; ++candidate) {
+    addrinfo hints;
+    std::memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    const std::string host(address);
+    const std::string service = absl::StrCat(candidate);
+    const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+    if (rc != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("bind address '", address,
+                                                     "' does not resolve: ", gai_strerror(rc)));
+    }
+    const bool free = CanBind(*found);
+    ::freeaddrinfo(found);
+    if (free) return candidate;
+  }
+  return absl::UnavailableError(absl::StrCat("no free port on ", address, " in ", port, "..",
+                                             port + max_tries - 1));
+}
+
+std::string HostPort(absl::string_view address, int port) {
+  if (absl::StrContains(address, ':') && !absl::StartsWith(address, "[")) {
+    return absl::StrCat("[", address, "]:", port);
+  }
+  return absl::StrCat(address, ":", port);
+}
+
+}  // namespace devloop::control

@@ -1,0 +1,31 @@
+// Picks the TCP port an API server listens on: the one asked for, or -- as
+// Skaffold does when it is taken -- the next free one above it.
+//
+//   absl::StatusOr<int> port = FindFreePort("127.0.0.1", 50052);
+//   if (*port != 50052) DEVLOOP_LOG(WARNING) << "port 50052 ... using " << *port;
+//
+// The probe binds and closes a socket, so a port can still be taken between the
+// probe and the server's own bind; the server then fails with a clear error.
+// Free functions: thread-safe.
+#ifndef DEVLOOP_INFRA_CONTROL_LISTEN_PORT_H_
+#define DEVLOOP_INFRA_CONTROL_LISTEN_PORT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace devloop::control {
+
+// Returns `port` if it can be bound on `address`, else the first bindable port in
+// (port, port + max_tries). Port 0 (any ephemeral port) is returned as is.
+// Returns InvalidArgument for an address that does not resolve or a port outside
+// 0..65535, and Unavailable when every candidate is taken.
+absl::StatusOr<int> FindFreePort(absl::string_view address, int port, int max_tries = 100);
+
+// Returns "address:port", with brackets around an IPv6 literal ("[::1]:50051").
+std::string HostPort(absl::string_view address, int port);
+
+}  // namespace devloop::control
+
+#endif  // DEVLOOP_INFRA_CONTROL_LISTEN_PORT_H_

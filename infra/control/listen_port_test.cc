@@ -1,0 +1,68 @@
+#include "infra/control/listen_port.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gtest/gtest.h"
+
+namespace devloop::control {
+namespace {
+
+// Listens on an ephemeral loopback port for the test's lifetime.
+class Listener {
+ public:
+  Listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(::listen(fd_, 1), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~Listener() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_;
+};
+
+TEST(FindFreePortTest, TakenPortMovesToTheNextFreeOne) {
+  Listener taken;
+  absl::StatusOr<int> port = FindFreePort("127.0.0.1", taken.port());
+  ASSERT_TRUE(port.ok()) << port.status();
+  EXPECT_GT(*port, taken.port());
+}
+
+TEST(FindFreePortTest, FreePortIsKept) {
+  int free_port = 0;
+  {
+    Listener l;
+    free_port = l.port();
+  }
+  EXPECT_EQ(FindFreePort("127.0.0.1", free_port).value(), free_port);
+  EXPECT_EQ(FindFreePort("127.0.0.1", 0).value(), 0);
+}
+
+TEST(FindFreePortTest, BadInputIsAClearError) {
+  EXPECT_EQ(FindFreePort("127.0.0.1", 70000).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<int> bad = FindFreePort("no such host.invalid", 50051);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("no such host.invalid"), absl::string_view::npos);
+  Listener taken;
+  EXPECT_EQ(FindFreePort("127.0.0.1", taken.port(), 1).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(HostPortTest, BracketsIpv6) {
+  EXPECT_EQ(HostPort("127.0.0.1", 1), "127.0.0.1:1");
+  EXPECT_EQ(HostPort("::1", 2), "[::1]:2");
+}
+
+}  // namespace
+}  // namespace devloop::control

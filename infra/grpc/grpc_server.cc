@@ -1,0 +1,449 @@
+#include "infra/grpc/grpc_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
+
+#include <deque>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "api/skaffold.grpc.pb.h"
+#include "infra/apimap/apimap.h"
+#include "infra/control/listen_port.h"
+#include "infra/log/log.h"
+
+namespace devloop::rpc {
+namespace {
+
+using hub::Hub;
+
+// The service with Events and EventLog taking raw bytes (the hub's pre-serialized
+// entries) and every other method typed.
+using Base = proto::SkaffoldService::WithCallbackMethod_GetState<
+    proto::SkaffoldService::WithRawCallbackMethod_EventLog<
+        proto::SkaffoldService::WithRawCallbackMethod_Events<
+            proto::SkaffoldService::WithCallbackMethod_Execute<
+                proto::SkaffoldService::WithCallbackMethod_AutoBuild<
+                    proto::SkaffoldService::WithCallbackMethod_AutoSync<
+                        proto::SkaffoldService::WithCallbackMethod_AutoDeploy<
+                            proto::SkaffoldService::WithCallbackMethod_Handle<
+                                proto::SkaffoldService::Service>>>>>>>>;
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+// Wraps an entry's bytes in a slice that keeps the entry alive: no copy.
+grpc::ByteBuffer ToByteBuffer(const Hub::EntryPtr& entry) {
+  if (entry->proto_bytes.empty()) return grpc::ByteBuffer();
+  auto* holder = new Hub::EntryPtr(entry);
+  grpc::Slice slice(
+      const_cast<char*>((*holder)->proto_bytes.data()), (*holder)->proto_bytes.size(),
+      [](void* p) { delete static_cast<Hub::EntryPtr*>(p); }, holder);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// What the pump thread knows of an open stream.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Starts the next write or finishes the stream, if it is time to.
+  virtual void Pump() = 0;
+  // Cancels the stream if a write has been pending since before `now - timeout`.
+  virtual void CancelIfStalled(absl::Time now, absl::Duration timeout) = 0;
+};
+
+// The open streams, and the one thread that runs their hub-triggered work.
+//
+// Why a thread: the hub calls a subscriber's on_ready from the appending thread,
+// with the subscriber's callback lock held. gRPC may run reactions (OnWriteDone,
+// OnDone) inline at the end of a StartWrite/Finish made from a thread outside
+// gRPC, so calling gRPC there could re-enter the stream and delete it under
+// that lock. on_ready only queues the stream; the pump thread, holding no
+// lock, makes the gRPC call. The same thread checks for stalled streams.
+//
+// A stream is "pinned" while the pump thread works on it; OnDone (Remove) waits
+// until it is not pinned by another thread, so the thread never touches a
+// deleted stream. Writes started from OnWriteDone run on gRPC's threads.
+class Registry {
+ public:
+  explicit Registry(absl::Duration stall_timeout) : stall_timeout_(stall_timeout) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Registry() { Stop(); }
+
+  void Add(Stream* s) {
+    absl::MutexLock lock(&mu_);
+    streams_.insert(s);
+  }
+
+  // Queues `s` for a Pump on the pump thread. Cheap, never calls gRPC.
+  void MarkReady(Stream* s) {
+    absl::MutexLock lock(&mu_);
+    if (streams_.contains(s) && queued_.insert(s).second) ready_.push_back(s);
+  }
+
+  // Forgets `s`; returns once the pump thread is not working on it.
+  void Remove(Stream* s) {
+    absl::MutexLock lock(&mu_);
+    streams_.erase(s);
+    queued_.erase(s);  // its entry in ready_ is skipped as stale
+    if (std::this_thread::get_id() != thread_.get_id()) {
+      auto not_pinned = [this, s]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pinned_ != s; };
+      mu_.Await(absl::Condition(&not_pinned));
+    }
+  }
+
+  // Blocks until every stream has finished (OnDone ran).
+  void AwaitEmpty() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](absl::flat_hash_set<Stream*>* s) { return s->empty(); }, &streams_));
+  }
+
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  // Runs `fn(s)` with `s` pinned, if `s` is still open. Called with mu_ held.
+  template <typename Fn>
+  void WithPinned(Stream* s, Fn fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!streams_.contains(s)) return;
+    pinned_ = s;
+    mu_.Unlock();
+    fn(s);
+    mu_.Lock();
+    pinned_ = nullptr;
+  }
+
+  void Run() {
+    const absl::Duration period = std::min(absl::Seconds(1), stall_timeout_ / 2);
+    absl::Time next_check = absl::Now() + period;
+    absl::MutexLock lock(&mu_);
+    while (true) {
+      auto wake = [this] { return stopping_ || !ready_.empty(); };
+      mu_.AwaitWithDeadline(absl::Condition(&wake), next_check);
+      if (stopping_) return;
+      while (!ready_.empty()) {
+        Stream* s = ready_.front();
+        ready_.pop_front();
+        if (queued_.erase(s) == 0) continue;  // removed since it was queued
+        WithPinned(s, [](Stream* st) { st->Pump(); });
+      }
+      const absl::Time now = absl::Now();
+      if (now >= next_check) {
+        next_check = now + period;
+        std::vector<Stream*> all(streams_.begin(), streams_.end());
+        for (Stream* s : all) {
+          WithPinned(s, [&](Stream* st) { st->CancelIfStalled(now, stall_timeout_); });
+        }
+      }
+    }
+  }
+
+  const absl::Duration stall_timeout_;
+  absl::Mutex mu_;
+  absl::flat_hash_set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
+  std::deque<Stream*> ready_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<Stream*> queued_ ABSL_GUARDED_BY(mu_);
+  Stream* pinned_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// Streams the hub's log to one client. `Reactor` is ServerWriteReactor (Events)
+// or ServerBidiReactor (EventLog, whose incoming messages are ignored, as Skaffold
+// ignores them). One write is in flight at a time; the next entry is read from
+// the hub when it completes, so the hub's cursor is the only backlog.
+//
+// gRPC calls (StartWrite, Finish, TryCancel) are made without mu_ held and as the
+// last thing a method does: gRPC may run OnWriteDone or OnDone -- which deletes
+// this object -- inline before the call returns.
+template <typename Reactor>
+class LogStream final : public Reactor, public Stream {
+ public:
+  LogStream(grpc::CallbackServerContext* context, Hub* hub, Registry* registry)
+      : context_(context), registry_(registry), peer_(context->peer()) {
+    registry_->Add(this);
+    subscriber_ = hub->Subscribe([this] { registry_->MarkReady(this); });
+    Pump();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // the client went away or the call was cancelled
+      FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "events stream broken"),
+                 /*was_writing=*/true);
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+    }
+    Pump();
+  }
+
+  void OnCancel() override {
+    bool finish = false;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      finish = !writing_ && !finished_;
+      if (finish) finished_ = true;
+    }
+    if (finish) this->Finish(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    subscriber_->Detach();  // no MarkReady after this
+    registry_->Remove(this);
+    delete this;
+  }
+
+  void Pump() override {
+    enum { kNothing, kWrite, kFinishOk, kFinishCancelled } action = kNothing;
+    {
+      absl::MutexLock lock(&mu_);
+      if (writing_ || finished_) return;
+      if (cancelled_) {
+        action = kFinishCancelled;
+      } else {
+        if (next_ >= batch_.size()) {
+          batch_.clear();
+          next_ = 0;
+          switch (subscriber_->Read(kBatch, &batch_)) {
+            case Hub::ReadResult::kData:
+              break;
+            case Hub::ReadResult::kWait:
+              return;  // the hub calls on_ready when there is more
+            case Hub::ReadResult::kEnd:
+              action = kFinishOk;
+              break;
+          }
+        }
+        if (action == kNothing) {
+          buffer_ = ToByteBuffer(batch_[next_]);
+          batch_[next_].reset();
+          ++next_;
+          writing_ = true;
+          write_started_ = absl::Now();
+          action = kWrite;
+        }
+      }
+      if (action != kWrite) finished_ = true;
+    }
+    switch (action) {
+      case kWrite:
+        this->StartWrite(&buffer_);
+        return;
+      case kFinishOk:
+        this->Finish(grpc::Status::OK);
+        return;
+      case kFinishCancelled:
+        this->Finish(grpc::Status::CANCELLED);
+        return;
+      case kNothing:
+        return;
+    }
+  }
+
+  void CancelIfStalled(absl::Time now, absl::Duration timeout) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!writing_ || finished_ || cancelled_ || now - write_started_ <= timeout) return;
+      DEVLOOP_LOG(WARNING) << "events subscriber " << peer_ << " read nothing for " << timeout
+                           << " (" << subscriber_->cursor()
+                           << " entries taken from the log): cancelling its stream";
+    }
+    context_->TryCancel();
+  }
+
+ private:
+  void FinishOnce(const grpc::Status& status, bool was_writing) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (was_writing) writing_ = false;
+      if (finished_) return;
+      finished_ = true;
+    }
+    this->Finish(status);
+  }
+
+  static constexpr size_t kBatch = 64;
+
+  grpc::CallbackServerContext* const context_;
+  Registry* const registry_;
+  const std::string peer_;
+  std::shared_ptr<Hub::Subscriber> subscriber_;
+  absl::Mutex mu_;
+  std::vector<Hub::EntryPtr> batch_ ABSL_GUARDED_BY(mu_);
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  grpc::ByteBuffer buffer_;  // written only while no write is in flight
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time write_started_ ABSL_GUARDED_BY(mu_);
+};
+
+class Service final : public Base {
+ public:
+  Service(Hub* hub, control::Control* control, Registry* registry)
+      : hub_(hub), control_(control), registry_(registry) {}
+
+  grpc::ServerUnaryReactor* GetState(grpc::CallbackServerContext* context,
+                                     const google::protobuf::Empty*,
+                                     proto::State* response) override {
+    *response = hub_->State()->message;
+    return Done(context, absl::OkStatus());
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Events(grpc::CallbackServerContext* context,
+                                                     const grpc::ByteBuffer*) override {
+    return new LogStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>(context, hub_, registry_);
+  }
+
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* EventLog(
+      grpc::CallbackServerContext* context) override {
+    return new LogStream<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>(
+        context, hub_, registry_);
+  }
+
+  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
+                                    const proto::UserIntentRequest* request,
+                                    google::protobuf::Empty*) override {
+    const proto::Intent& i = request->intent();
+    return Done(context, control_->Execute(control::Intent{i.build(), i.sync(), i.deploy()}));
+  }
+
+  grpc::ServerUnaryReactor* AutoBuild(grpc::CallbackServerContext* context,
+                                      const proto::TriggerRequest* request,
+                                      google::protobuf::Empty*) override {
+    return Done(context, Trigger(domain::Phase::kBuild, *request));
+  }
+  grpc::ServerUnaryReactor* AutoSync(grpc::CallbackServerContext* context,
+                                     const proto::TriggerRequest* request,
+                                     google::protobuf::Empty*) override {
+    return Done(context, Trigger(domain::Phase::kSync, *request));
+  }
+  grpc::ServerUnaryReactor* AutoDeploy(grpc::CallbackServerContext* context,
+                                       const proto::TriggerRequest* request,
+                                       google::protobuf::Empty*) override {
+    return Done(context, Trigger(domain::Phase::kDeploy, *request));
+  }
+
+  grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context,
+                                   const proto::Event* request,
+                                   google::protobuf::Empty*) override {
+    absl::StatusOr<domain::Event> event = apimap::FromProto(*request);
+    if (!event.ok()) return Done(context, event.status());
+    return Done(context, control_->Handle(*event));
+  }
+
+ private:
+  static grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                                        const absl::Status& status) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpc(status));
+    return reactor;
+  }
+
+  absl::Status Trigger(domain::Phase phase, const proto::TriggerRequest& request) {
+    if (request.state().val_case() != proto::TriggerState::kEnabled) {
+      return absl::InvalidArgumentError("missing required boolean parameter 'enabled'");
+    }
+    return control_->SetAutoTrigger(phase, request.state().enabled());
+  }
+
+  Hub* const hub_;
+  control::Control* const control_;
+  Registry* const registry_;
+};
+
+}  // namespace
+
+class GrpcServer::Impl {
+ public:
+  Impl(Hub* hub, control::Control* control, absl::Duration stall_timeout)
+      : registry_(stall_timeout), service_(hub, control, &registry_) {}
+
+  ~Impl() { Shutdown(absl::ZeroDuration()); }
+
+  absl::Status Start(const std::string& address, int port) {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    // Without this, gRPC's SO_REUSEPORT would let two servers share a port
+    // instead of moving to the next free one.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddListeningPort(control::HostPort(address, port), grpc::InsecureServerCredentials(),
+                             &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr || port_ == 0) {
+      server_.reset();
+      return absl::UnavailableError(absl::StrCat(
+          "gRPC server could not listen on ", control::HostPort(address, port),
+          ": the port may have been taken just now; try another --rpc-port"));
+    }
+    return absl::OkStatus();
+  }
+
+  void Shutdown(absl::Duration deadline) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    if (server_ != nullptr) {
+      server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline));
+      server_->Wait();
+    }
+    registry_.AwaitEmpty();
+    registry_.Stop();
+  }
+
+  int port() const { return port_; }
+
+ private:
+  Registry registry_;
+  Service service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& options,
+                                                              hub::Hub* hub,
+                                                              control::Control* control) {
+  absl::StatusOr<int> port = control::FindFreePort(options.address, options.port);
+  if (!port.ok()) return port.status();
+  if (*port != options.port) {
+    DEVLOOP_LOG(WARNING) << "port " << options.port
+                         << " for gRPC server already in use: using " << *port << " instead";
+  }
+  auto impl = std::make_unique<Impl>(hub, control, options.stall_timeout);
+  absl::Status started = impl->Start(options.address, *port);
+  if (!started.ok()) return started;
+  DEVLOOP_LOG(INFO) << "gRPC server listening on "
+                    << control::HostPort(options.address, impl->port());
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+}
+
+GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GrpcServer::~GrpcServer() = default;
+void GrpcServer::Shutdown(absl::Duration deadline) { impl_->Shutdown(deadline); }
+int GrpcServer::port() const { return impl_->port(); }
+
+}  // namespace devloop::rpc

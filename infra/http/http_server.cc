@@ -1,0 +1,425 @@
+#include "infra/http/http_server.h"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "infra/control/listen_port.h"
+#include "infra/http/gateway.h"
+#include "infra/log/log.h"
+
+namespace devloop::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using hub::Hub;
+
+std::chrono::nanoseconds ToChrono(absl::Duration d) { return absl::ToChronoNanoseconds(d); }
+
+// Entries per chunk: bounds what one connection holds beyond its cursor.
+constexpr size_t kMaxBatch = 256;
+constexpr size_t kMaxHeaderBytes = 8 * 1024;
+
+class Session;
+
+// What sessions share: options, the gateway, and the set of live sessions (for
+// shutdown).
+struct Shared {
+  HttpServer::Options options;
+  Hub* hub;
+  Gateway gateway;
+
+  absl::Mutex mu;
+  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions ABSL_GUARDED_BY(mu);
+};
+
+// One client connection: reads requests one at a time (keep-alive), answers
+// each through the gateway, or turns into an event stream.
+//
+// Everything runs on the connection's strand; the hub's wake-up only posts to
+// it, so no lock of ours or the hub's is held while we touch the socket.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Shared* shared)
+      : stream_(std::move(socket)), request_timer_(stream_.get_executor()), shared_(shared) {}
+
+  ~Session() {
+    absl::MutexLock lock(&shared_->mu);
+    shared_->sessions.erase(this);
+  }
+
+  void Start() {
+    {
+      absl::MutexLock lock(&shared_->mu);
+      shared_->sessions.emplace(this, weak_from_this());
+    }
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+  }
+
+  // Closes the connection now (shutdown), or only if it is waiting for a request.
+  void PostClose(bool only_if_idle) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), only_if_idle] {
+      if (only_if_idle && (self->streaming_ || self->writing_ || self->in_request_)) return;
+      self->Close();
+    });
+  }
+
+ private:
+  void ReadRequest() {
+    if (closed_) return;
+    parser_.emplace();
+    parser_->body_limit(shared_->options.max_body_bytes);
+    parser_->header_limit(kMaxHeaderBytes);
+    timed_out_ = false;
+    in_request_ = buffer_.size() > 0;
+    request_timer_.expires_after(ToChrono(shared_->options.request_timeout));
+    request_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      if (ec) return;  // cancelled: the request arrived in time
+      if (auto self = weak.lock()) self->OnRequestTimeout();
+    });
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRequestTimeout() {
+    timed_out_ = true;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);  // completes the read with operation_aborted
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    request_timer_.cancel();
+    if (closed_) return;
+    if (timed_out_) {
+      // Nothing of a new request arrived: an idle keep-alive connection.
+      if (!parser_->got_some() && !in_request_) return Close();
+      return Fail(408, absl::StatusCode::kDeadlineExceeded,
+                  absl::StrCat("request not received in full within ",
+                               absl::FormatDuration(shared_->options.request_timeout)));
+    }
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      return Close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      return Fail(413, absl::StatusCode::kInvalidArgument,
+                  absl::StrCat("request body exceeds the limit of ",
+                               shared_->options.max_body_bytes, " bytes"));
+    }
+    if (ec == bhttp::error::header_limit) {
+      return Fail(431, absl::StatusCode::kInvalidArgument,
+                  absl::StrCat("request headers exceed the limit of ", kMaxHeaderBytes,
+                               " bytes"));
+    }
+    if (ec) {
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+        return Fail(400, absl::StatusCode::kInvalidArgument,
+                    absl::StrCat("malformed HTTP request: ", ec.message()));
+      }
+      return Close();
+    }
+
+    const auto& request = parser_->get();
+    const beast::string_view method = request.method_string();
+    const beast::string_view target = request.target();
+    const std::string& body = request.body();
+    Gateway::Reply reply = shared_->gateway.Handle(
+        absl::string_view(method.data(), method.size()),
+        absl::string_view(target.data(), target.size()), absl::string_view(body.data(), body.size()));
+    if (reply.stream) return StartEvents();
+    Write(reply.status, std::move(reply.body), request.keep_alive(), request.version());
+  }
+
+  // Answers an error and closes the connection (its input cannot be trusted).
+  void Fail(int status, absl::StatusCode code, std::string message) {
+    Gateway::Reply reply = Gateway::Error(absl::Status(code, message));
+    Write(status, std::move(reply.body), /*keep_alive=*/false, 11);
+  }
+
+  void Write(int status, std::string body, bool keep_alive, unsigned version) {
+    response_.emplace(static_cast<bhttp::status>(status), version);
+    response_->set(bhttp::field::content_type, "application/json");
+    response_->keep_alive(keep_alive);
+    response_->body() = std::move(body);
+    response_->prepare_payload();
+    writing_ = true;
+    stream_.expires_after(ToChrono(shared_->options.stall_timeout));
+    bhttp::async_write(stream_, *response_,
+                       beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, size_t) {
+    writing_ = false;
+    if (ec) return Close();
+    stream_.expires_never();
+    if (!response_->keep_alive()) return Close();
+    response_.reset();
+    ReadRequest();
+  }
+
+  // ---- GET /v1/events and /v1/event_log
+
+  void StartEvents() {
+    streaming_ = true;
+    pending_.append(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n");
+    // The wake-up only posts: it runs on the appending thread under the hub's
+    // subscriber lock, where touching the socket (or dropping the last
+    // reference to this session) must not happen.
+    subscriber_ = shared_->hub->Subscribe(
+        [weak = weak_from_this(), executor = stream_.get_executor()] {
+          net::post(executor, [weak] {
+            if (auto self = weak.lock()) self->PumpEvents();
+          });
+        });
+    WatchForHangUp();
+    PumpEvents();
+  }
+
+  // Notices a client that hangs up while its stream is idle.
+  void WatchForHangUp() {
+    stream_.socket().async_read_some(
+        net::buffer(discard_),
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          self->WatchForHangUp();  // data after the request is ignored
+        });
+  }
+
+  void PumpEvents() {
+    if (writing_ || closed_) return;
+    batch_.clear();
+    Hub::ReadResult result = subscriber_->Read(kMaxBatch, &batch_);
+    buffers_.clear();
+    if (!pending_.empty()) buffers_.push_back(net::buffer(pending_));
+    if (result == Hub::ReadResult::kData) {
+      size_t size = 0;
+      for (const auto& e : batch_) size += e->json_line.size();
+      chunk_head_ = absl::StrCat(absl::Hex(size), "\r\n");
+      buffers_.push_back(net::buffer(chunk_head_));
+      for (const auto& e : batch_) buffers_.push_back(net::buffer(e->json_line));
+      buffers_.push_back(net::buffer("\r\n", 2));
+    } else if (result == Hub::ReadResult::kEnd) {
+      buffers_.push_back(net::buffer("0\r\n\r\n", 5));
+      ending_ = true;
+    }
+    if (buffers_.empty()) return;  // kWait: the hub posts PumpEvents when there is more
+    writing_ = true;
+    stream_.expires_after(ToChrono(shared_->options.stall_timeout));
+    net::async_write(stream_, buffers_,
+                     beast::bind_front_handler(&Session::OnEventsWritten, shared_from_this()));
+  }
+
+  void OnEventsWritten(beast::error_code ec, size_t) {
+    writing_ = false;
+    pending_.clear();
+    batch_.clear();
+    if (ec) {
+      if (ec == beast::error::timeout) {
+        DEVLOOP_LOG(WARNING) << "events subscriber " << peer_
+                             << " read nothing for "
+                             << absl::FormatDuration(shared_->options.stall_timeout) << " ("
+                             << subscriber_->cursor()
+                             << " entries taken from the log): closing its stream";
+      }
+      return Close();
+    }
+    stream_.expires_never();
+    if (ending_) return Close();
+    PumpEvents();
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    request_timer_.cancel();
+    if (subscriber_) subscriber_->Detach();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  net::steady_timer request_timer_;
+  Shared* const shared_;
+  std::string peer_ = [this] {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    return ec ? std::string("?") : absl::StrCat(ep.address().to_string(), ":", ep.port());
+  }();
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  bool closed_ = false;
+  bool writing_ = false;
+  bool timed_out_ = false;
+  bool in_request_ = false;
+
+  // Event stream state.
+  bool streaming_ = false;
+  bool ending_ = false;
+  std::shared_ptr<Hub::Subscriber> subscriber_;
+  std::vector<Hub::EntryPtr> batch_;  // kept alive until their write completes
+  std::vector<net::const_buffer> buffers_;
+  std::string pending_;  // the response header, before the first chunk
+  std::string chunk_head_;
+  char discard_[512];
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const Options& options, Hub* hub, control::Control* control)
+      : shared_{options, hub, Gateway(hub, control)},
+        acceptor_(net::make_strand(ioc_)),
+        work_(net::make_work_guard(ioc_)) {}
+
+  ~Impl() { Shutdown(absl::ZeroDuration()); }
+
+  absl::Status Listen(int port) {
+    beast::error_code ec;
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(shared_.options.address, std::to_string(port),
+                                    tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("bind address '", shared_.options.address,
+                                                     "' does not resolve: ", ec.message()));
+    }
+    const tcp::endpoint endpoint = results.begin()->endpoint();
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat("HTTP server could not listen on ",
+                                                 control::HostPort(shared_.options.address, port),
+                                                 ": ", ec.message()));
+    }
+    port_ = acceptor_.local_endpoint(ec).port();
+    Accept();
+    for (int i = 0; i < std::max(1, shared_.options.threads); ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+    return absl::OkStatus();
+  }
+
+  void Shutdown(absl::Duration deadline) {
+    if (stopped_) return;
+    stopped_ = true;
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    CloseSessions(/*only_if_idle=*/true);
+    {
+      absl::MutexLock lock(&shared_.mu);
+      shared_.mu.AwaitWithTimeout(
+          absl::Condition(
+              +[](absl::flat_hash_map<Session*, std::weak_ptr<Session>>* s) {
+                return s->empty();
+              },
+              &shared_.sessions),
+          deadline);
+    }
+    CloseSessions(/*only_if_idle=*/false);
+    work_.reset();
+    {
+      // Closed sessions finish their handlers quickly; give them a moment before
+      // stopping the loop outright.
+      absl::MutexLock lock(&shared_.mu);
+      shared_.mu.AwaitWithTimeout(
+          absl::Condition(
+              +[](absl::flat_hash_map<Session*, std::weak_ptr<Session>>* s) {
+                return s->empty();
+              },
+              &shared_.sessions),
+          absl::Seconds(1));
+    }
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  int port() const { return port_; }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           [this](beast::error_code ec, tcp::socket socket) {
+                             if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+                               return;
+                             }
+                             if (!ec) {
+                               std::make_shared<Session>(std::move(socket), &shared_)->Start();
+                             } else {
+                               DEVLOOP_LOG(WARNING) << "HTTP accept failed: " << ec.message();
+                             }
+                             Accept();
+                           });
+  }
+
+  void CloseSessions(bool only_if_idle) {
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      absl::MutexLock lock(&shared_.mu);
+      for (auto& [raw, weak] : shared_.sessions) {
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+      }
+    }
+    for (auto& s : live) s->PostClose(only_if_idle);
+  }
+
+  Shared shared_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::executor_work_guard<net::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options,
+                                                              hub::Hub* hub,
+                                                              control::Control* control) {
+  absl::StatusOr<int> port = control::FindFreePort(options.address, options.port);
+  if (!port.ok()) return port.status();
+  if (*port != options.port) {
+    DEVLOOP_LOG(WARNING) << "port " << options.port
+                         << " for gRPC HTTP server already in use: using " << *port
+                         << " instead";
+  }
+  auto impl = std::make_unique<Impl>(options, hub, control);
+  if (absl::Status s = impl->Listen(*port); !s.ok()) return s;
+  DEVLOOP_LOG(INFO) << "HTTP server listening on "
+                    << control::HostPort(options.address, impl->port());
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() = default;
+void HttpServer::Shutdown(absl::Duration deadline) { impl_->Shutdown(deadline); }
+int HttpServer::port() const { return impl_->port(); }
+
+}  // namespace devloop::http

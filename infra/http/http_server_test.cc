@@ -1,0 +1,379 @@
+// The HTTP/JSON gateway over real loopback sockets, checked byte for byte with a
+// raw HTTP client: statuses, headers, chunk framing, exact JSON, bad input.
+#include "infra/http/http_server.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "infra/control/control.h"
+#include "infra/hub/hub.h"
+#include "testing/transport/http_client.h"
+
+namespace devloop::http {
+namespace {
+
+namespace d = ::devloop::domain;
+using ::devloop::testing::RawHttpClient;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kStart[] = "Starting devloop: {Version:test ConfigVersion:skaffold/v4beta13}";
+
+d::LogEntry Numbered(int n) {
+  return d::LogEntry{absl::FromUnixSeconds(1'700'000'000), d::DevLoopEvent{n, "In Progress"},
+                     absl::StrCat("entry ", n)};
+}
+
+std::string NumberedLine(int n) {
+  return absl::StrCat(
+      R"({"result":{"timestamp":"2023-11-14T22:13:20Z","event":{"devLoopEvent":{"iteration":)", n,
+      R"(,"status":"In Progress","err":null}},"entry":"entry )", n, "\"}}\n");
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hub_.Append(d::PipelineStarted{{"leeroy-web"}});
+    hub_.Append(d::LogEntry{absl::FromUnixNanos(1795389614577791139),
+                            d::MetaEvent{kStart, std::nullopt}, kStart});
+    Start(HttpServer::Options{.port = 0});
+  }
+
+  void Start(HttpServer::Options options) {
+    auto server = HttpServer::Start(options, &hub_, &control_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    port_ = server_->port();
+  }
+
+  void TearDown() override {
+    hub_.Close();
+    if (server_) server_->Shutdown(absl::Seconds(5));
+  }
+
+  RawHttpClient::Response Fetch(absl::string_view method, absl::string_view target,
+                                absl::string_view body = "") {
+    absl::StatusOr<RawHttpClient::Response> r =
+        RawHttpClient::Fetch(port_, method, target, body);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : RawHttpClient::Response{};
+  }
+
+  void ExpectAlive() {
+    RawHttpClient::Response r = Fetch("GET", "/v1/state");
+    EXPECT_EQ(r.status, 200) << "server not answering after bad input";
+  }
+
+  hub::Hub hub_;
+  control::HubControl control_{&hub_, {[] { return absl::FromUnixSeconds(1'700'000'000); }}};
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+};
+
+TEST_F(HttpServerTest, StateIsTheExactJsonOfTheKnownPipelineState) {
+  hub_.Append(d::LogEntry{absl::UnixEpoch(), d::BuildEvent{"leeroy-web", "Complete"}, ""});
+  hub_.Append(d::LogEntry{absl::UnixEpoch(), d::DeployEvent{"Complete"}, ""});
+  hub_.Append(d::LogEntry{absl::UnixEpoch(),
+                          d::PortEvent{9000, 8080, "", "", "default", "", "deployment",
+                                       "leeroy-web", "127.0.0.1"},
+                          ""});
+  RawHttpClient::Response r = Fetch("GET", "/v1/state");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_EQ(r.headers.count("access-control-allow-origin"), 0u);
+  EXPECT_EQ(
+      r.body,
+      R"({"buildState":{"artifacts":{"leeroy-web":"Complete"},"autoTrigger":true,)"
+      R"("statusCode":"BUILD_SUCCESS"},)"
+      R"("deployState":{"status":"Complete","autoTrigger":true,"statusCode":"DEPLOY_SUCCESS"},)"
+      R"("forwardedPorts":{"9000":{"localPort":9000,"remotePort":8080,"podName":"",)"
+      R"("containerName":"","namespace":"default","portName":"","resourceType":"deployment",)"
+      R"("resourceName":"leeroy-web","address":"127.0.0.1","targetPort":null}},)"
+      R"("statusCheckState":{"status":"Not Started","resources":{},"statusCode":"OK"},)"
+      R"("fileSyncState":{"status":"Not Started","autoTrigger":true},)"
+      R"("debuggingContainers":[],)"
+      R"("metadata":{"build":null,"deploy":null,"test":null,"additional":{}},)"
+      R"("testState":{"status":"Not Started","statusCode":"OK"}})");
+}
+
+TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  auto c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*c)->Send("GET /v1/state HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+    auto r = (*c)->ReadResponse();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_THAT(r->body, StartsWith(R"({"buildState":)"));
+  }
+  // Connection: close is honoured.
+  ASSERT_TRUE((*c)->Send("GET /v1/state HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").ok());
+  ASSERT_TRUE((*c)->ReadResponse().ok());
+  EXPECT_TRUE((*c)->PeerClosed());
+}
+
+TEST_F(HttpServerTest, EventsStreamsChunkedLinesHistoryThenLive) {
+  for (int i = 1; i <= 2; ++i) hub_.Append(Numbered(i));
+  auto c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  auto head = (*c)->ReadHead();
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->headers["content-type"], "application/json");
+  EXPECT_EQ(head->headers["transfer-encoding"], "chunked");
+  EXPECT_EQ((*c)->ReadLine().value(),
+            absl::StrCat(R"({"result":{"timestamp":"2026-11-22T23:20:14.577791139Z","event":)",
+                         R"({"metaEvent":{"entry":")", kStart, R"(","metadata":null}},"entry":")",
+                         kStart, "\"}}\n"));
+  EXPECT_EQ((*c)->ReadLine().value(), NumberedLine(1));
+  EXPECT_EQ((*c)->ReadLine().value(), NumberedLine(2));
+
+  // While the stream is open, other connections come and go.
+  EXPECT_EQ(Fetch("GET", "/v1/state").status, 200);
+  EXPECT_EQ(Fetch("PUT", "/v1/build/auto_execute", R"({"enabled": false})").status, 200);
+
+  for (int i = 3; i <= 300; ++i) hub_.Append(Numbered(i));
+  for (int i = 3; i <= 300; ++i) ASSERT_EQ((*c)->ReadLine().value(), NumberedLine(i));
+
+  hub_.Close();  // the stream ends with the final chunk, then the connection closes
+  EXPECT_EQ((*c)->ReadLine().status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*c)->PeerClosed());
+}
+
+TEST_F(HttpServerTest, EventLogIsTheSameStream) {
+  hub_.Append(Numbered(1));
+  auto c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send("GET /v1/event_log HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_EQ((*c)->ReadHead()->status, 200);
+  EXPECT_THAT((*c)->ReadLine().value(), HasSubstr("metaEvent"));
+  EXPECT_EQ((*c)->ReadLine().value(), NumberedLine(1));
+}
+
+TEST_F(HttpServerTest, ManySubscribersEachGetEveryLineInOrder) {
+  constexpr int kSubscribers = 30;
+  constexpr int kEntries = 400;
+  std::vector<std::thread> readers;
+  std::vector<int> good(kSubscribers, 0);
+  for (int s = 0; s < kSubscribers; ++s) {
+    readers.emplace_back([this, s, &good] {
+      auto c = RawHttpClient::Connect(port_);
+      ASSERT_TRUE(c.ok());
+      ASSERT_TRUE((*c)->Send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+      ASSERT_EQ((*c)->ReadHead()->status, 200);
+      ASSERT_TRUE((*c)->ReadLine().ok());  // the meta event
+      for (int i = 0; i < kEntries; ++i) {
+        absl::StatusOr<std::string> line = (*c)->ReadLine();
+        ASSERT_TRUE(line.ok()) << line.status();
+        ASSERT_EQ(*line, NumberedLine(i));
+        ++good[s];
+      }
+      EXPECT_EQ((*c)->ReadLine().status().code(), absl::StatusCode::kNotFound);
+    });
+  }
+  for (int i = 0; i < kEntries; ++i) hub_.Append(Numbered(i));
+  hub_.Close();
+  for (auto& t : readers) t.join();
+  for (int s = 0; s < kSubscribers; ++s) EXPECT_EQ(good[s], kEntries) << "subscriber " << s;
+}
+
+TEST_F(HttpServerTest, ControlCallsAnswerAsTheGatewayDoes) {
+  // The seed's curl bodies.
+  RawHttpClient::Response r = Fetch("POST", "/v1/execute", R"({"build": true})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{}");
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_EQ(Fetch("POST", "/v1/execute", R"({"build": true, "deploy": true})").status, 200);
+  EXPECT_EQ(Fetch("POST", "/v1/execute", "").status, 200);
+  EXPECT_EQ(Fetch("POST", "/v1/execute", "{}").status, 200);
+  EXPECT_EQ(Fetch("POST", "/v1/execute", R"({"build": true, "unknownField": 1})").status, 200);
+
+  r = Fetch("PUT", "/v1/deploy/auto_execute", R"({"enabled": false})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{}");
+  EXPECT_FALSE(hub_.State()->state.deploy_state.auto_trigger);
+
+  r = Fetch("PUT", "/v1/sync/auto_execute", R"({"enabled": true})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body, R"({"code":6,"message":"auto sync is already set to true","details":[]})");
+
+  r = Fetch("PUT", "/v1/build/auto_execute", "{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body,
+            R"({"code":3,"message":"missing required boolean parameter 'enabled'","details":[]})");
+
+  r = Fetch("POST", "/v1/events/handle",
+            R"({"buildEvent":{"artifact":"leeroy-web","status":"In Progress"}})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(hub_.State()->state.build_state.artifacts.at("leeroy-web"), "In Progress");
+  EXPECT_EQ(hub_.size(), 2);
+}
+
+struct BadInput {
+  const char* name;
+  std::string request;  // raw bytes sent
+  int status;
+  int code;             // gRPC code in the JSON error body
+  const char* message;  // a substring of the message
+};
+
+class BadInputTest : public HttpServerTest, public ::testing::WithParamInterface<BadInput> {};
+
+std::string Request(absl::string_view method, absl::string_view target,
+                    absl::string_view body) {
+  return absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: x\r\nContent-Length: ",
+                      body.size(), "\r\n\r\n", body);
+}
+
+TEST_P(BadInputTest, AnswersA4xxJsonErrorAndStaysUp) {
+  const BadInput& in = GetParam();
+  auto c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send(in.request).ok());
+  absl::StatusOr<RawHttpClient::Response> r = (*c)->ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, in.status);
+  EXPECT_EQ(r->headers["content-type"], "application/json");
+  EXPECT_THAT(r->body, StartsWith(absl::StrCat("{\"code\":", in.code, ",\"message\":\"")));
+  EXPECT_THAT(r->body, HasSubstr(in.message));
+  EXPECT_THAT(r->body, HasSubstr(R"(,"details":[]})"));
+  ExpectAlive();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadInputTest,
+    ::testing::Values(
+        BadInput{"MalformedJson", Request("POST", "/v1/execute", R"({"build":)"), 400, 3,
+                 "invalid JSON"},
+        BadInput{"NotAnObject", Request("POST", "/v1/execute", "[1,2]"), 400, 3, "invalid JSON"},
+        BadInput{"WrongTypeString", Request("POST", "/v1/execute", R"({"build":"yes"})"), 400, 3,
+                 "expected a boolean"},
+        BadInput{"WrongTypeTrigger",
+                 Request("PUT", "/v1/sync/auto_execute", R"({"enabled":"true"})"), 400, 3,
+                 "expected a boolean"},
+        BadInput{"EnabledNull", Request("PUT", "/v1/sync/auto_execute", R"({"enabled":null})"),
+                 400, 3, "missing required boolean parameter 'enabled'"},
+        BadInput{"HandleWrongType",
+                 Request("POST", "/v1/events/handle", R"({"buildEvent":{"artifact":7}})"), 400,
+                 3, "expected a string"},
+        BadInput{"HandleUnknownCode",
+                 Request("POST", "/v1/events/handle", R"({"buildEvent":{"errCode":4242}})"), 400,
+                 3, "unknown status code 4242"},
+        BadInput{"HandleNoEvent", Request("POST", "/v1/events/handle", "{}"), 400, 3,
+                 "no event set"},
+        BadInput{"WrongMethod", Request("DELETE", "/v1/state", ""), 501, 12,
+                 "Method Not Allowed"},
+        BadInput{"PostToState", Request("POST", "/v1/state", "{}"), 501, 12,
+                 "Method Not Allowed"},
+        BadInput{"GetControl", Request("GET", "/v1/execute", ""), 501, 12,
+                 "Method Not Allowed"},
+        BadInput{"Options", Request("OPTIONS", "/v1/execute", ""), 501, 12,
+                 "Method Not Allowed"},
+        BadInput{"UnknownPath", Request("GET", "/v1/nothing", ""), 404, 5, "Not Found"},
+        BadInput{"Root", Request("GET", "/", ""), 404, 5, "Not Found"},
+        BadInput{"TrailingSlash", Request("GET", "/v1/state/", ""), 404, 5, "Not Found"},
+        BadInput{"DoubleSlash", Request("GET", "//v1/state", ""), 404, 5, "Not Found"},
+        BadInput{"DotDot", Request("GET", "/v1/../v1/state", ""), 404, 5, "Not Found"},
+        BadInput{"Encoded", Request("GET", "/v1/%73tate", ""), 404, 5, "Not Found"},
+        BadInput{"HugeBody",
+                 absl::StrCat("POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Length: ",
+                              (1 << 20) + 1, "\r\n\r\n", std::string(4096, ' ')),
+                 413, 3, "request body exceeds the limit of 1048576 bytes"},
+        BadInput{"HugeHeader",
+                 absl::StrCat("GET /v1/state HTTP/1.1\r\nHost: x\r\nX-Big: ",
+                              std::string(20000, 'a'), "\r\n\r\n"),
+                 431, 3, "request headers exceed"},
+        BadInput{"GarbageRequestLine", "HELLO THERE\r\n\r\n", 400, 3, "malformed HTTP request"},
+        BadInput{"BadContentLength",
+                 "POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, 3,
+                 "malformed HTTP request"}),
+    [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
+
+TEST_F(HttpServerTest, HeadersThatNeverFinishTimeOutWith408) {
+  server_->Shutdown(absl::Seconds(1));
+  Start(HttpServer::Options{.port = 0, .request_timeout = absl::Milliseconds(200)});
+  auto c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send("GET /v1/state HTTP/1.1\r\nHost: x\r\nX-Slow: ").ok());
+  absl::StatusOr<RawHttpClient::Response> r = (*c)->ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 408);
+  EXPECT_THAT(r->body, HasSubstr("request not received in full"));
+  EXPECT_TRUE((*c)->PeerClosed());
+  ExpectAlive();
+}
+
+TEST_F(HttpServerTest, StuckEventsReaderIsClosedOthersGetEverything) {
+  server_->Shutdown(absl::Seconds(1));
+  Start(HttpServer::Options{.port = 0, .stall_timeout = absl::Milliseconds(300)});
+  auto stuck = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(stuck.ok());
+  ASSERT_TRUE((*stuck)->Send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_EQ((*stuck)->ReadHead()->status, 200);
+  // 40 MB: more than loopback socket buffers can absorb, so the server's writes
+  // to the reader that reads nothing stall.
+  const std::string big(8192, 'x');
+  constexpr int kEntries = 5000;
+  auto reader = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->Send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_EQ((*reader)->ReadHead()->status, 200);
+  std::thread publisher([&] {
+    for (int i = 0; i < kEntries; ++i) {
+      hub_.Append(d::LogEntry{absl::UnixEpoch(), d::DevLoopEvent{i, big}, ""});
+    }
+  });
+  int read = 0;
+  while (read < kEntries + 1 && (*reader)->ReadLine().ok()) ++read;
+  publisher.join();
+  EXPECT_EQ(read, kEntries + 1);
+  // The stuck reader's stream was cut before its end: no final chunk.
+  absl::Status end;
+  int stuck_read = 0;
+  while (true) {
+    absl::StatusOr<std::string> line = (*stuck)->ReadLine();
+    if (!line.ok()) {
+      end = line.status();
+      break;
+    }
+    ++stuck_read;
+  }
+  EXPECT_LT(stuck_read, kEntries + 1);
+  EXPECT_EQ(end.code(), absl::StatusCode::kOutOfRange) << end;  // closed, not ended
+}
+
+TEST_F(HttpServerTest, TakenPortFallsBackToTheNextFreeOne) {
+  auto second = HttpServer::Start(HttpServer::Options{.port = port_}, &hub_, &control_);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_GT((*second)->port(), port_);
+  auto r = RawHttpClient::Fetch((*second)->port(), "GET", "/v1/state");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  (*second)->Shutdown(absl::Seconds(1));
+}
+
+TEST_F(HttpServerTest, ShutdownClosesOpenStreamsAndIdleConnections) {
+  auto idle = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE((*idle)->Send("GET /v1/state HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_TRUE((*idle)->ReadResponse().ok());
+  auto stream = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(stream.ok());
+  ASSERT_TRUE((*stream)->Send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_EQ((*stream)->ReadHead()->status, 200);
+  ASSERT_TRUE((*stream)->ReadLine().ok());
+  server_->Shutdown(absl::Milliseconds(100));  // without closing the hub first
+  EXPECT_TRUE((*idle)->PeerClosed());
+  EXPECT_FALSE((*stream)->ReadLine().ok());
+  EXPECT_FALSE(RawHttpClient::Connect(port_).ok());
+}
+
+}  // namespace
+}  // namespace devloop::http

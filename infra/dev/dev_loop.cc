@@ -88,7 +88,7 @@ domain::ResourceObservation ObserveContainer(const std::string& resource,
     case docker::ContainerStatus::kRemoving:
     case docker::ContainerStatus::kUnknown:
       obs.waiting_reason = "Unknown";
-      obs.waiting_message = absl::StrCat("container is ", absl::FormatStreamed(state.status));
+      obs.waiting_message = absl::StrFormat("container is %s", absl::FormatStreamed(state.status));
       break;
   }
   if (!state.error.empty()) {

@@ -55,7 +55,12 @@ int FakeDocker::calls(const std::string& method) const {
   return it == calls_.end() ? 0 : it->second;
 }
 
-std::string FakeDocker::NewId() { return absl::StrFormat("%064x", next_id_++); }
+// Ids look like the engine's: 64 hex digits whose 12-digit prefixes differ, so
+// short ids and id-based tags are distinct as they are with a real engine.
+std::string FakeDocker::NewId() {
+  const uint64_t mixed = static_cast<uint64_t>(next_id_++) * 0x9E3779B97F4A7C15ull;
+  return absl::StrFormat("%016x%016x%016x%016x", mixed, mixed, mixed, mixed);
+}
 
 FakeDocker::Image* FakeDocker::FindImage(const std::string& ref) {
   for (auto& [id, image] : images_) {

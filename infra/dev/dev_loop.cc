@@ -236,6 +236,13 @@ absl::Status DevLoop::Feed(const domain::Input& input) {
   bool check_over = false;
   for (domain::Record& record : out->records) {
     check_over |= IsFinalStatusCheck(record);
+    if (options_.on_entry) {
+      if (const auto* entry = std::get_if<domain::LogEntry>(&record)) {
+        ports_.hub->Append(record);
+        options_.on_entry(*entry);
+        continue;
+      }
+    }
     ports_.hub->Append(std::move(record));
   }
   if (check_over) {

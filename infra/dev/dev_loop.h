@@ -93,6 +93,9 @@ struct DevLoopOptions {
   domain::Metadata metadata;
   // Application log lines: (short image name, line). Called from log threads.
   std::function<void(const std::string& source, absl::string_view line)> on_app_log;
+  // Every LogEntry the loop appends to the hub, on the executor, after the
+  // append (the console renders them).
+  std::function<void(const domain::LogEntry& entry)> on_entry;
   // Build output lines: (image, line). Called from the pool.
   std::function<void(const std::string& image, absl::string_view line)> on_build_output;
 };

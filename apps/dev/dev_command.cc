@@ -1,0 +1,202 @@
+#include "apps/dev/dev_command.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "apps/console/console.h"
+#include "apps/dev/pipeline_options.h"
+#include "infra/clock/clock.h"
+#include "infra/config/config_files.h"
+#include "infra/config/loader.h"
+#include "infra/config/to_yaml.h"
+#include "infra/dev/dev_loop.h"
+#include "infra/docker/engine_api_docker.h"
+#include "infra/fs/inotify_watcher.h"
+#include "infra/fs/polling_watcher.h"
+#include "infra/grpc/grpc_server.h"
+#include "infra/http/http_server.h"
+#include "infra/hub/hub.h"
+#include "infra/log/log.h"
+#include "infra/runtime/blocking_pool.h"
+#include "infra/runtime/executor.h"
+
+namespace devloop::apps {
+namespace {
+
+absl::StatusOr<std::vector<config::Config>> LoadConfigs(const cli::CliOptions& cli) {
+  config::LoadOptions load;
+  // The default name lets the loader prefer devloop.yaml when one exists.
+  if (cli.filename != "skaffold.yaml") load.path = cli.filename;
+  load.profiles = cli.profiles;
+  load.modules = cli.modules;
+  load.env = config::CurrentEnvironment();
+  load.kube_context = cli.kube_context;
+  load.command = std::string(cli::CommandName(cli.command));
+  return config::LoadConfigs(load, config::LocalConfigFiles{});
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string StartEntry() {
+  return absl::StrCat("Starting devloop: {Version:", kVersion, " ConfigVersion:", kConfigVersion,
+                      " GitVersion: GitCommit: BuildDate: Compiler:gcc Platform:linux/amd64}");
+}
+
+}  // namespace
+
+int RunDiagnose(const cli::CliOptions& options) {
+  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
+  if (!configs.ok()) {
+    std::cerr << configs.status().message() << "\n";
+    return 1;
+  }
+  std::cout << config::ToYaml(*configs);
+  return 0;
+}
+
+int RunDev(const cli::CliOptions& options) {
+  // Every thread inherits this mask, so only the sigwait below sees the signals.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  console::Console console({.out = &std::cout,
+                            .is_tty = tty,
+                            .color = tty,
+                            .debug = options.verbosity >= cli::Verbosity::kDebug});
+
+  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
+  if (!configs.ok()) {
+    std::cerr << configs.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, options);
+  if (!pipeline.ok()) {
+    std::cerr << pipeline.status().message() << "\n";
+    return 1;
+  }
+
+  absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker =
+      docker::EngineApiDocker::Create({.docker_host = docker::DockerHostFromEnvironment()});
+  if (!docker.ok()) {
+    console.Error(domain::StatusCode::kBuildDockerDaemonNotRunning,
+                  std::string(docker.status().message()));
+    return 1;
+  }
+
+  hub::Hub hub;
+  clock::Clock* clock = clock::RealClock();
+  runtime::Executor executor(clock);
+  runtime::BlockingPool pool({.threads = 4, .max_queued = 4096});
+
+  dev::DevLoopOptions loop_options = pipeline->loop;
+  loop_options.start_entry = StartEntry();
+  loop_options.on_entry = [&console](const domain::LogEntry& e) { console.Render(e); };
+  if (options.tail) {
+    loop_options.on_app_log = [&console](const std::string& source, absl::string_view line) {
+      console.ApplicationLog(source, line);
+    };
+  }
+  loop_options.on_build_output = [&console](const std::string& image, absl::string_view line) {
+    console.Debug(absl::StrCat("[build ", image, "] ", line));
+  };
+  absl::StatusOr<std::unique_ptr<dev::DevLoop>> loop = dev::DevLoop::Make(
+      std::move(loop_options),
+      {.docker = docker->get(), .hub = &hub, .executor = &executor, .pool = &pool});
+  if (!loop.ok()) {
+    std::cerr << loop.status().message() << "\n";
+    return 1;
+  }
+
+  std::unique_ptr<rpc::GrpcServer> grpc_server;
+  std::unique_ptr<http::HttpServer> http_server;
+  if (options.enable_rpc) {
+    auto g = rpc::GrpcServer::Start({.address = options.rpc_bind_address, .port = options.rpc_port},
+                                    &hub, loop->get());
+    if (!g.ok()) {
+      std::cerr << "cannot start the gRPC server: " << g.status().message() << "\n";
+      return 1;
+    }
+    grpc_server = *std::move(g);
+    auto h = http::HttpServer::Start(
+        {.address = options.rpc_bind_address, .port = options.rpc_http_port}, &hub, loop->get());
+    if (!h.ok()) {
+      std::cerr << "cannot start the HTTP server: " << h.status().message() << "\n";
+      return 1;
+    }
+    http_server = *std::move(h);
+  }
+
+  // The watch is in place before the first build starts, so no edit is missed.
+  std::unique_ptr<fs::Watcher> watcher;
+  if (options.trigger != cli::Trigger::kManual) {
+    fs::WatchOptions watch;
+    for (const WatchedArtifact& a : pipeline->watched) {
+      watch.artifacts.push_back({.name = a.image, .context_dir = a.context_dir});
+    }
+    if (!pipeline->config_files.empty()) watch.config_file = pipeline->config_files.front();
+    watch.poll_interval = options.watch_poll_interval;
+    auto w = options.trigger == cli::Trigger::kPolling ? fs::MakePollingWatcher(watch)
+                                                       : fs::MakeInotifyWatcher(watch);
+    if (!w.ok()) {
+      std::cerr << w.status().message() << "\n";
+      return 1;
+    }
+    watcher = *std::move(w);
+    dev::DevLoop* l = loop->get();
+    std::map<std::string, std::string> contexts;
+    for (const WatchedArtifact& a : pipeline->watched) contexts[a.image] = a.context_dir;
+    absl::Status started = watcher->Start([l, contexts, &console](const fs::ChangeSet& changes) {
+      if (changes.config_changed) {
+        console.Info("the config file changed: restart devloop to apply it");
+      }
+      for (const auto& [image, paths] : changes.artifacts) {
+        std::vector<domain::FileChange> files;
+        for (const std::string& p : paths) {
+          files.push_back({.path = p, .deleted = !Exists(absl::StrCat(contexts.at(image), "/", p))});
+        }
+        l->FilesChanged(image, std::move(files));
+      }
+    });
+    if (!started.ok()) {
+      std::cerr << started.message() << "\n";
+      return 1;
+    }
+  }
+
+  absl::Status s = (*loop)->Start();
+  if (!s.ok()) {
+    std::cerr << "cannot start the dev loop: " << s.message() << "\n";
+    return 1;
+  }
+  console.Info("Watching for changes... (Ctrl+C to stop)");
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  console.Info("Cleaning up...");
+  if (watcher) watcher->Stop();
+  absl::Status stopped = (*loop)->Stop(absl::Seconds(4));
+  if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "cleanup: " << stopped;
+  hub.Close();
+  if (http_server) http_server->Shutdown(absl::Milliseconds(500));
+  if (grpc_server) grpc_server->Shutdown(absl::Milliseconds(500));
+  loop->reset();
+  pool.Shutdown();
+  executor.Shutdown();
+  return 0;
+}
+
+}  // namespace devloop::apps

@@ -2,10 +2,23 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "domain/config/glob.h"
+#include "domain/paths/glob.h"
+#include "domain/paths/path.h"
 
 namespace devloop::config {
 namespace {
+
+using ::devloop::domain::CleanPath;
+using ::devloop::domain::GlobMatch;
+using ::devloop::domain::HasGlobMeta;
+using ::devloop::domain::JoinPath;
+using ::devloop::domain::ResolvePath;
+
+// Whether the cleaned `path` matches `glob` as Skaffold matches a sync rule's
+// src: cleaned first, so "./src/*.js" and "static/" work.
+bool MatchesRule(absl::string_view glob, const std::string& path) {
+  return GlobMatch(CleanPath(glob), path);
+}
 
 std::string Basename(absl::string_view path) {
   const size_t slash = path.rfind('/');
@@ -14,7 +27,7 @@ std::string Basename(absl::string_view path) {
 
 std::string WithWorkdir(const std::string& workdir, const std::string& dest) {
   if (workdir.empty()) return dest;
-  return JoinPath(workdir, dest);
+  return ResolvePath(workdir, dest);  // an absolute dest ignores WORKDIR
 }
 
 // Where a COPY puts `path`, or nullopt when the COPY does not take it.
@@ -24,7 +37,7 @@ std::optional<std::string> CopyDestination(const DockerCopy& copy, const std::st
     const std::string src = CleanPath(raw_src);
     if (src == ".") return JoinPath(copy.dest, path);  // the whole context
     if (HasGlobMeta(src)) {
-      if (MatchGlob(src, path)) return JoinPath(copy.dest, Basename(path));
+      if (GlobMatch(src, path)) return JoinPath(copy.dest, Basename(path));
       continue;
     }
     if (path == src) return dir_dest ? JoinPath(copy.dest, Basename(path)) : CleanPath(copy.dest);
@@ -41,7 +54,7 @@ std::optional<std::string> CopyDestination(const DockerCopy& copy, const std::st
 std::optional<std::string> SyncDestination(const Sync& sync, absl::string_view raw_path) {
   const std::string path = CleanPath(raw_path);
   for (const SyncRule& rule : sync.manual) {
-    if (!MatchGlob(rule.src, path)) continue;
+    if (!MatchesRule(rule.src, path)) continue;
     std::string rest = path;
     const std::string strip = rule.strip.empty() ? "" : CleanPath(rule.strip);
     if (!strip.empty() && strip != ".") {
@@ -54,7 +67,7 @@ std::optional<std::string> SyncDestination(const Sync& sync, absl::string_view r
     return WithWorkdir(sync.workdir, JoinPath(rule.dest, rest));
   }
   for (const std::string& glob : sync.infer) {
-    if (!MatchGlob(glob, path)) continue;
+    if (!MatchesRule(glob, path)) continue;
     for (const DockerCopy& copy : sync.inferred_copies) {
       if (std::optional<std::string> dest = CopyDestination(copy, path)) return dest;
     }

@@ -8,7 +8,9 @@
 namespace devloop::config {
 namespace {
 
+using ::devloop::domain::BaseName;
 using ::devloop::domain::CleanPath;
+using ::devloop::domain::EscapesRoot;
 using ::devloop::domain::GlobMatch;
 using ::devloop::domain::HasGlobMeta;
 using ::devloop::domain::JoinPath;
@@ -18,11 +20,6 @@ using ::devloop::domain::ResolvePath;
 // src: cleaned first, so "./src/*.js" and "static/" work.
 bool MatchesRule(absl::string_view glob, const std::string& path) {
   return GlobMatch(CleanPath(glob), path);
-}
-
-std::string Basename(absl::string_view path) {
-  const size_t slash = path.rfind('/');
-  return std::string(slash == absl::string_view::npos ? path : path.substr(slash + 1));
 }
 
 std::string WithWorkdir(const std::string& workdir, const std::string& dest) {
@@ -37,10 +34,10 @@ std::optional<std::string> CopyDestination(const DockerCopy& copy, const std::st
     const std::string src = CleanPath(raw_src);
     if (src == ".") return JoinPath(copy.dest, path);  // the whole context
     if (HasGlobMeta(src)) {
-      if (GlobMatch(src, path)) return JoinPath(copy.dest, Basename(path));
+      if (GlobMatch(src, path)) return JoinPath(copy.dest, BaseName(path));
       continue;
     }
-    if (path == src) return dir_dest ? JoinPath(copy.dest, Basename(path)) : CleanPath(copy.dest);
+    if (path == src) return dir_dest ? JoinPath(copy.dest, BaseName(path)) : CleanPath(copy.dest);
     if (absl::StartsWith(path, src + "/")) {
       // A directory source: its contents land under dest.
       return JoinPath(copy.dest, path.substr(src.size() + 1));
@@ -76,9 +73,7 @@ std::optional<std::string> SyncDestination(const Sync& sync, absl::string_view r
 }
 
 bool StaysInContext(absl::string_view src) {
-  if (absl::StartsWith(src, "/")) return false;
-  const std::string clean = CleanPath(src);
-  return clean != ".." && !absl::StartsWith(clean, "../");
+  return !absl::StartsWith(src, "/") && !EscapesRoot(src);
 }
 
 }  // namespace devloop::config

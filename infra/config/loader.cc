@@ -19,18 +19,12 @@ extern char** environ;
 namespace devloop::config {
 namespace {
 
+using ::devloop::domain::DirName;
 using ::devloop::domain::ResolvePath;
 
 using internal::Child;
 
 constexpr int kMaxRequiresDepth = 32;
-
-std::string Dirname(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 class Loader {
  public:
@@ -128,7 +122,7 @@ class Loader {
     std::vector<std::string> applied =
         internal::ApplyProfiles(doc, profile_options, &walker, &defined_profiles_);
     Config config = internal::DecodeConfig(
-        doc, {display, Dirname(absolute), options_.env}, &errors_);
+        doc, {display, DirName(absolute), options_.env}, &errors_);
     config.active_profiles = std::move(applied);
     Entry entry;
     stack_.push_back(key);
@@ -137,8 +131,8 @@ class Loader {
       std::string dep_abs = absolute;
       std::string dep_display = display;
       if (!dep.path.empty()) {
-        dep_abs = ResolvePath(Dirname(absolute), dep.path);
-        dep_display = ResolvePath(Dirname(display), dep.path);
+        dep_abs = ResolvePath(DirName(absolute), dep.path);
+        dep_display = ResolvePath(DirName(display), dep.path);
         if (files_.IsDirectory(dep_abs)) {
           dep_abs = ResolvePath(dep_abs, "skaffold.yaml");
           dep_display = ResolvePath(dep_display, "skaffold.yaml");

@@ -8,10 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "domain/config/glob.h"
+#include "domain/paths/path.h"
 
 namespace devloop::config {
 namespace {
+
+using ::devloop::domain::ResolvePath;
 
 struct Instruction {
   int line = 0;  // 1-based line where it starts
@@ -114,7 +116,7 @@ absl::StatusOr<DockerfileInfo> ParseDockerfile(absl::string_view text, absl::str
     }
     DockerfileInfo& info = stages.back().info;
     if (ins.keyword == "WORKDIR") {
-      info.workdir = JoinPath(info.workdir.empty() ? "/" : info.workdir, ins.args);
+      info.workdir = ResolvePath(info.workdir.empty() ? "/" : info.workdir, ins.args);
     } else if (ins.keyword == "COPY" || ins.keyword == "ADD") {
       std::vector<std::string> words = Words(ins.args);
       bool from_elsewhere = false;
@@ -136,7 +138,7 @@ absl::StatusOr<DockerfileInfo> ParseDockerfile(absl::string_view text, absl::str
       paths.pop_back();
       const bool dir_dest = absl::EndsWith(copy.dest, "/") || copy.dest == "." ||
                             absl::EndsWith(copy.dest, "/.") || paths.size() > 1;
-      copy.dest = JoinPath(info.workdir.empty() ? "/" : info.workdir, copy.dest);
+      copy.dest = ResolvePath(info.workdir.empty() ? "/" : info.workdir, copy.dest);
       if (dir_dest && copy.dest != "/") copy.dest += "/";
       copy.srcs = std::move(paths);
       info.copies.push_back(std::move(copy));

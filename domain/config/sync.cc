@@ -2,19 +2,29 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "domain/config/glob.h"
+#include "domain/paths/glob.h"
+#include "domain/paths/path.h"
 
 namespace devloop::config {
 namespace {
 
-std::string Basename(absl::string_view path) {
-  const size_t slash = path.rfind('/');
-  return std::string(slash == absl::string_view::npos ? path : path.substr(slash + 1));
+using ::devloop::domain::BaseName;
+using ::devloop::domain::CleanPath;
+using ::devloop::domain::EscapesRoot;
+using ::devloop::domain::GlobMatch;
+using ::devloop::domain::HasGlobMeta;
+using ::devloop::domain::JoinPath;
+using ::devloop::domain::ResolvePath;
+
+// Whether the cleaned `path` matches `glob` as Skaffold matches a sync rule's
+// src: cleaned first, so "./src/*.js" and "static/" work.
+bool MatchesRule(absl::string_view glob, const std::string& path) {
+  return GlobMatch(CleanPath(glob), path);
 }
 
 std::string WithWorkdir(const std::string& workdir, const std::string& dest) {
   if (workdir.empty()) return dest;
-  return JoinPath(workdir, dest);
+  return ResolvePath(workdir, dest);  // an absolute dest ignores WORKDIR
 }
 
 // Where a COPY puts `path`, or nullopt when the COPY does not take it.
@@ -24,10 +34,10 @@ std::optional<std::string> CopyDestination(const DockerCopy& copy, const std::st
     const std::string src = CleanPath(raw_src);
     if (src == ".") return JoinPath(copy.dest, path);  // the whole context
     if (HasGlobMeta(src)) {
-      if (MatchGlob(src, path)) return JoinPath(copy.dest, Basename(path));
+      if (GlobMatch(src, path)) return JoinPath(copy.dest, BaseName(path));
       continue;
     }
-    if (path == src) return dir_dest ? JoinPath(copy.dest, Basename(path)) : CleanPath(copy.dest);
+    if (path == src) return dir_dest ? JoinPath(copy.dest, BaseName(path)) : CleanPath(copy.dest);
     if (absl::StartsWith(path, src + "/")) {
       // A directory source: its contents land under dest.
       return JoinPath(copy.dest, path.substr(src.size() + 1));
@@ -41,7 +51,7 @@ std::optional<std::string> CopyDestination(const DockerCopy& copy, const std::st
 std::optional<std::string> SyncDestination(const Sync& sync, absl::string_view raw_path) {
   const std::string path = CleanPath(raw_path);
   for (const SyncRule& rule : sync.manual) {
-    if (!MatchGlob(rule.src, path)) continue;
+    if (!MatchesRule(rule.src, path)) continue;
     std::string rest = path;
     const std::string strip = rule.strip.empty() ? "" : CleanPath(rule.strip);
     if (!strip.empty() && strip != ".") {
@@ -54,7 +64,7 @@ std::optional<std::string> SyncDestination(const Sync& sync, absl::string_view r
     return WithWorkdir(sync.workdir, JoinPath(rule.dest, rest));
   }
   for (const std::string& glob : sync.infer) {
-    if (!MatchGlob(glob, path)) continue;
+    if (!MatchesRule(glob, path)) continue;
     for (const DockerCopy& copy : sync.inferred_copies) {
       if (std::optional<std::string> dest = CopyDestination(copy, path)) return dest;
     }
@@ -63,9 +73,7 @@ std::optional<std::string> SyncDestination(const Sync& sync, absl::string_view r
 }
 
 bool StaysInContext(absl::string_view src) {
-  if (absl::StartsWith(src, "/")) return false;
-  const std::string clean = CleanPath(src);
-  return clean != ".." && !absl::StartsWith(clean, "../");
+  return !absl::StartsWith(src, "/") && !EscapesRoot(src);
 }
 
 }  // namespace devloop::config

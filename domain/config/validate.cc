@@ -6,9 +6,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "domain/config/sync.h"
+#include "domain/paths/glob.h"
+#include "domain/paths/path.h"
 
 namespace devloop::config {
 namespace {
+
+// Returns why `glob` (a sync src, cleaned before matching as SyncDestination
+// does) cannot be compiled, or "" when it can. A malformed glob matches nothing,
+// so it is better refused when the config loads than silently never synced.
+std::string GlobProblem(const std::string& glob) {
+  absl::StatusOr<domain::Glob> compiled = domain::Glob::Compile(domain::CleanPath(glob));
+  return compiled.ok() ? "" : std::string(compiled.status().message());
+}
 
 }  // namespace
 
@@ -45,12 +55,22 @@ std::vector<ConfigError> Validate(const std::vector<Config>& configs,
                                                      a.context,
                                                      "\" (expected a path inside it)")});
           }
+          if (std::string why = GlobProblem(rule.src); !why.empty()) {
+            errors.push_back({rule.pos, absl::StrCat(where, ".sync.manual[", k, "].src \"",
+                                                     rule.src, "\" is not a valid glob (", why,
+                                                     ")")});
+          }
         }
         for (size_t k = 0; k < a.sync->infer.size(); ++k) {
           if (!StaysInContext(a.sync->infer[k])) {
             errors.push_back({a.pos, absl::StrCat(where, ".sync.infer[", k, "] \"",
                                                   a.sync->infer[k], "\" leaves the context \"",
                                                   a.context, "\" (expected a path inside it)")});
+          }
+          if (std::string why = GlobProblem(a.sync->infer[k]); !why.empty()) {
+            errors.push_back({a.pos, absl::StrCat(where, ".sync.infer[", k, "] \"",
+                                                  a.sync->infer[k], "\" is not a valid glob (",
+                                                  why, ")")});
           }
         }
       }

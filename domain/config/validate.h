@@ -1,6 +1,7 @@
 // Checks that need the whole resolved pipeline, after every file is decoded and
 // profiles are applied: duplicate images, artifact dependencies that name no
-// artifact, sync rules that leave the context, and contexts that do not exist.
+// artifact, sync rules that leave the context or are malformed globs, and
+// contexts that do not exist.
 // (Checks of one field alone, such as port ranges, happen while decoding.) All
 // errors of the pass are returned together.
 //

@@ -55,5 +55,24 @@ TEST(ValidateTest, CollectsEveryErrorInOnePass) {
                       "/missing)"}));
 }
 
+TEST(ValidateTest, MalformedSyncGlobsSayWhatAndWhere) {
+  Config c;
+  c.build.artifacts = {MakeArtifact("a", 3)};
+  c.build.artifacts[0].sync = Sync{};
+  c.build.artifacts[0].sync->manual = {{"src/[a", "/app", "", {"skaffold.yaml", 6, 14}},
+                                       {"src/[a]/**", "/app", "", {"skaffold.yaml", 8, 14}}};
+  c.build.artifacts[0].sync->infer = {"*.js", "x\\"};
+  EXPECT_THAT(
+      Validate({c}, Exists),
+      ElementsAre(ConfigError{{"skaffold.yaml", 6, 14},
+                              "build.artifacts[0].sync.manual[0].src \"src/[a\" is not a valid "
+                              "glob (malformed glob \"src/[a\" at offset 4: character class has "
+                              "no closing ']')"},
+                  ConfigError{{"skaffold.yaml", 3, 5},
+                              "build.artifacts[0].sync.infer[1] \"x\\\" is not a valid glob "
+                              "(malformed glob \"x\\\" at offset 1: trailing backslash escapes "
+                              "nothing)"}));
+}
+
 }  // namespace
 }  // namespace devloop::config

@@ -26,7 +26,7 @@ absl::StatusOr<std::pair<Glob, bool>> CompileRule(absl::string_view line,
   }
   std::string clean = CleanPath(line);
   if (clean.size() > 1 && clean.front() == '/') clean.erase(0, 1);
-  absl::StatusOr<Glob> glob = Glob::Compile(clean);
+  absl::StatusOr<Glob> glob = Glob::Compile(clean, GlobSyntax::kDockerIgnore);
   if (!glob.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", glob.status().message()));
   }

@@ -6,7 +6,8 @@
 //     whitespace is trimmed; empty lines are skipped; a UTF-8 BOM is dropped.
 //   - Patterns are cleaned (CleanPath) and a leading '/' is dropped: they are
 //     relative to the context root.
-//   - Globs as in glob.h ('*', '?', '[...]', '**').
+//   - Globs as in glob.h ('*', '?', '[...]', '**'), with Docker's '**'
+//     (GlobSyntax::kDockerIgnore).
 //   - A pattern that matches a directory excludes everything below it.
 //   - '!' makes an exception that re-includes what it matches; the last pattern
 //     that matches a path (or one of its parent directories) decides.

@@ -17,20 +17,39 @@ absl::Status BadPattern(absl::string_view pattern, size_t offset, absl::string_v
 
 }  // namespace
 
-absl::StatusOr<Glob> Glob::Compile(absl::string_view pattern) {
+absl::StatusOr<Glob> Glob::Compile(absl::string_view pattern, GlobSyntax syntax) {
   Glob glob;
   glob.pattern_ = std::string(pattern);
+  glob.syntax_ = syntax;
   const size_t n = pattern.size();
   for (size_t i = 0; i < n; ++i) {
     const char c = pattern[i];
     if (c == '*') {
-      if (i + 1 < n && pattern[i + 1] == '*') {
+      const bool doubled = i + 1 < n && pattern[i + 1] == '*';
+      // Skaffold (doublestar) honours '**' only as a whole path element.
+      const bool whole_element = doubled && (i == 0 || pattern[i - 1] == '/') &&
+                                 (i + 2 == n || pattern[i + 2] == '/');
+      if (doubled && syntax == GlobSyntax::kDockerIgnore) {
         ++i;
         // "**/" is "**" followed by nothing more to eat: any run of whole
         // directories, possibly none. "**" at the end matches anything at all.
         if (i + 1 < n && pattern[i + 1] == '/') ++i;
         glob.tokens_.push_back({i + 1 == n ? Kind::kAnyPath : Kind::kAnyDirs});
+      } else if (doubled && whole_element) {
+        if (i + 2 < n) {
+          glob.tokens_.push_back({Kind::kAnyDirs});
+          i += 2;  // the loop steps past the '/' that ends the element
+        } else if (glob.tokens_.size() >= 2 && glob.tokens_.back().kind == Kind::kChar &&
+                   glob.tokens_.back().c == '/') {
+          // "a/**" takes "a" too: the '/' before "**" becomes optional.
+          glob.tokens_.back() = {Kind::kAnySubpath};
+          ++i;
+        } else {
+          glob.tokens_.push_back({Kind::kAnyPath});
+          ++i;
+        }
       } else {
+        while (i + 1 < n && pattern[i + 1] == '*') ++i;  // a run of '*' is one '*'
         glob.tokens_.push_back({Kind::kStar});
       }
     } else if (c == '?') {
@@ -141,6 +160,10 @@ bool Glob::Matches(absl::string_view path) const {
           on = on || reach[j];
           if (on && !at_end && path[j] == '/') next[j + 1] = 1;
           break;
+        case Kind::kAnySubpath:  // nothing, or '/' and anything after it
+          if (on || reach[j]) next[j] = 1;
+          if (reach[j] && !at_end && path[j] == '/') on = true;
+          break;
       }
     }
     reach.swap(next);
@@ -149,12 +172,24 @@ bool Glob::Matches(absl::string_view path) const {
 }
 
 std::ostream& operator<<(std::ostream& os, const Glob& glob) {
-  return os << "Glob(\"" << glob.pattern() << "\")";
+  os << "Glob(\"" << glob.pattern() << "\"";
+  switch (glob.syntax()) {
+    case GlobSyntax::kSkaffold:
+      break;
+    case GlobSyntax::kDockerIgnore:
+      os << ", dockerignore";
+      break;
+  }
+  return os << ")";
 }
 
-bool GlobMatch(absl::string_view pattern, absl::string_view path) {
-  absl::StatusOr<Glob> glob = Glob::Compile(pattern);
+bool GlobMatch(absl::string_view pattern, absl::string_view path, GlobSyntax syntax) {
+  absl::StatusOr<Glob> glob = Glob::Compile(pattern, syntax);
   return glob.ok() && glob->Matches(path);
+}
+
+bool HasGlobMeta(absl::string_view s) {
+  return s.find_first_of("*?[") != absl::string_view::npos;
 }
 
 }  // namespace devloop::domain

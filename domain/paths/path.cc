@@ -38,6 +38,11 @@ std::string JoinPath(absl::string_view a, absl::string_view b) {
   return CleanPath(absl::StrCat(a, "/", b));
 }
 
+std::string ResolvePath(absl::string_view base, absl::string_view path) {
+  if (base.empty() || (!path.empty() && path.front() == '/')) return CleanPath(path);
+  return CleanPath(absl::StrCat(base, "/", path));
+}
+
 bool EscapesRoot(absl::string_view path) {
   std::string clean = CleanPath(path);
   return clean == ".." || absl::StartsWith(clean, "../");

@@ -26,7 +26,18 @@ namespace devloop::domain {
 std::string CleanPath(absl::string_view path);
 
 // Returns CleanPath(a + "/" + b), skipping empty arguments; "" when both are empty.
+// A rooted `b` is still appended ("a" + "/b" -> "a/b"): use ResolvePath when `b`
+// may be absolute and then stands alone.
 std::string JoinPath(absl::string_view a, absl::string_view b);
+
+// Returns `path` resolved against the directory `base` the way a shell `cd`, a
+// Dockerfile WORKDIR or COPY destination, or a config's relative path does:
+// CleanPath(path) when `path` is rooted or `base` is empty, otherwise
+// CleanPath(base + "/" + path). Never "" (both empty gives ".").
+//
+//   ResolvePath("/app", "static")  == "/app/static"
+//   ResolvePath("/app", "/etc/x")  == "/etc/x"
+std::string ResolvePath(absl::string_view base, absl::string_view path);
 
 // Returns whether `path` is `dir` or lies below it, comparing cleaned paths by
 // whole elements ("app" does not contain "application/x"). The directory "."

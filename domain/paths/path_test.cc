@@ -54,6 +54,33 @@ TEST(JoinPathTest, Table) {
   EXPECT_EQ(JoinPath("/app", "static/x.css"), "/app/static/x.css");
 }
 
+struct ResolveCase {
+  std::string base;
+  std::string path;
+  std::string want;
+};
+
+TEST(ResolvePathTest, Table) {
+  const std::vector<ResolveCase> cases = {
+      {"/app", "src/x", "/app/src/x"},
+      {"/app", "/etc", "/etc"},       // a rooted path stands alone
+      {"/app", "/etc/../x/", "/x"},
+      {"/app/", "../srv", "/srv"},
+      {"/", "app", "/app"},
+      {"", "a", "a"},
+      {"", "/a", "/a"},
+      {"", "", "."},
+      {"a", "", "a"},
+      {"a", ".", "a"},
+      {"a/b", "../../..", ".."},
+      {"/p", "skaffold.yaml", "/p/skaffold.yaml"},
+  };
+  for (const ResolveCase& c : cases) {
+    EXPECT_EQ(ResolvePath(c.base, c.path), c.want)
+        << "ResolvePath(\"" << c.base << "\", \"" << c.path << "\")";
+  }
+}
+
 struct InsideCase {
   std::string dir;
   std::string path;

@@ -68,21 +68,16 @@ absl::Status SyncPhase::Start(int32_t file_count) {
   return absl::InternalError("unknown sync status");
 }
 
-absl::Status SyncPhase::Succeed() {
-  if (status_ != SyncStatus::kInProgress) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("sync result while the sync is ", SyncStatusName(status_)));
-  }
-  status_ = SyncStatus::kSucceeded;
-  return absl::OkStatus();
-}
+absl::Status SyncPhase::Succeed() { return Finish(SyncStatus::kSucceeded); }
 
-absl::Status SyncPhase::Fail() {
+absl::Status SyncPhase::Fail() { return Finish(SyncStatus::kFailed); }
+
+absl::Status SyncPhase::Finish(SyncStatus result) {
   if (status_ != SyncStatus::kInProgress) {
     return absl::FailedPreconditionError(
         absl::StrCat("sync result while the sync is ", SyncStatusName(status_)));
   }
-  status_ = SyncStatus::kFailed;
+  status_ = result;
   return absl::OkStatus();
 }
 

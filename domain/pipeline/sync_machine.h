@@ -66,6 +66,9 @@ class SyncPhase {
   int32_t file_count() const { return file_count_; }
 
  private:
+  // In Progress -> `result`, the one transition Succeed and Fail share.
+  absl::Status Finish(SyncStatus result);
+
   SyncStatus status_ = SyncStatus::kNotStarted;
   int32_t file_count_ = 0;
 };

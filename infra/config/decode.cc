@@ -6,12 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "domain/config/glob.h"
 #include "domain/config/template.h"
+#include "domain/paths/path.h"
 #include "infra/config/yaml_util.h"
 
 namespace devloop::config::internal {
 namespace {
+
+using ::devloop::domain::ResolvePath;
 
 const std::vector<Refused> kRefusedTop = {
     {"test", "tests are not supported by devloop"},
@@ -179,7 +181,7 @@ class Decoder {
       a.context_pos = w_.Pos(Child(node, "context"));
       if (a.context.empty()) a.context = ".";
     }
-    a.absolute_context = JoinPath(ctx_.directory, a.context);
+    a.absolute_context = ResolvePath(ctx_.directory, a.context);
     YAML::Node docker = Child(node, "docker");
     YAML::Node custom = Child(node, "custom");
     if (docker.IsDefined() && custom.IsDefined()) {

@@ -8,8 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "domain/config/dockerfile.h"
 #include "domain/config/errors.h"
-#include "domain/config/glob.h"
 #include "domain/config/validate.h"
+#include "domain/paths/path.h"
 #include "infra/config/decode.h"
 #include "infra/config/profiles.h"
 #include "infra/config/yaml_util.h"
@@ -19,16 +19,12 @@ extern char** environ;
 namespace devloop::config {
 namespace {
 
+using ::devloop::domain::DirName;
+using ::devloop::domain::ResolvePath;
+
 using internal::Child;
 
 constexpr int kMaxRequiresDepth = 32;
-
-std::string Dirname(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 class Loader {
  public:
@@ -45,9 +41,9 @@ class Loader {
     }
     std::string display = options_.path;
     if (display.empty()) {
-      display = files_.IsFile(JoinPath(wd, "devloop.yaml")) ? "devloop.yaml" : "skaffold.yaml";
+      display = files_.IsFile(ResolvePath(wd, "devloop.yaml")) ? "devloop.yaml" : "skaffold.yaml";
     }
-    const std::string absolute = JoinPath(wd, display);
+    const std::string absolute = ResolvePath(wd, display);
     absl::StatusOr<std::string> text = files_.Read(absolute);
     if (!text.ok()) {
       if (absl::IsNotFound(text.status())) {
@@ -126,7 +122,7 @@ class Loader {
     std::vector<std::string> applied =
         internal::ApplyProfiles(doc, profile_options, &walker, &defined_profiles_);
     Config config = internal::DecodeConfig(
-        doc, {display, Dirname(absolute), options_.env}, &errors_);
+        doc, {display, DirName(absolute), options_.env}, &errors_);
     config.active_profiles = std::move(applied);
     Entry entry;
     stack_.push_back(key);
@@ -135,11 +131,11 @@ class Loader {
       std::string dep_abs = absolute;
       std::string dep_display = display;
       if (!dep.path.empty()) {
-        dep_abs = JoinPath(Dirname(absolute), dep.path);
-        dep_display = JoinPath(Dirname(display), dep.path);
+        dep_abs = ResolvePath(DirName(absolute), dep.path);
+        dep_display = ResolvePath(DirName(display), dep.path);
         if (files_.IsDirectory(dep_abs)) {
-          dep_abs = JoinPath(dep_abs, "skaffold.yaml");
-          dep_display = JoinPath(dep_display, "skaffold.yaml");
+          dep_abs = ResolvePath(dep_abs, "skaffold.yaml");
+          dep_display = ResolvePath(dep_display, "skaffold.yaml");
         }
       } else if (dep.configs.empty()) {
         errors_.push_back({dep.pos, "requires: expected a path or configs (names of configs in "
@@ -242,7 +238,7 @@ class Loader {
           }
           continue;
         }
-        const std::string dockerfile = JoinPath(a.absolute_context, a.docker->dockerfile);
+        const std::string dockerfile = ResolvePath(a.absolute_context, a.docker->dockerfile);
         absl::StatusOr<std::string> text = files_.Read(dockerfile);
         if (!text.ok()) {
           // Without infer, the Dockerfile only tells the WORKDIR; the build reports a

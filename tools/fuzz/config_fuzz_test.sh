@@ -13,8 +13,8 @@ if ! command -v clang++-14 >/dev/null; then
 fi
 srcs=(
   domain/config/config.cc domain/config/errors.cc domain/config/template.cc
-  domain/config/glob.cc domain/config/dockerfile.cc domain/config/sync.cc
-  domain/config/validate.cc
+  domain/config/dockerfile.cc domain/config/sync.cc domain/config/validate.cc
+  domain/paths/glob.cc domain/paths/path.cc
   infra/config/yaml_util.cc infra/config/decode.cc infra/config/profiles.cc
   infra/config/loader.cc infra/config/config_files.cc infra/config/to_yaml.cc
   tools/fuzz/config_fuzzer.cc

@@ -55,7 +55,9 @@ enum class DirectFiles {
   // semantics) falls back to the Engine's API.
   kAuto,
   // Always, returning the fast path's error instead of falling back. For tests
-  // and benchmarks that must know which path ran.
+  // and benchmarks that must know which path ran. Each file is replaced
+  // atomically, but a batch that fails midway stays partly applied (kAuto
+  // then redoes the whole batch through the Engine).
   kRequired,
 };
 

@@ -150,6 +150,9 @@ struct ContainerState {
   std::map<std::string, std::string> labels;
   // Published ports actually bound on the host.
   std::vector<PortMapping> ports;
+  // The main process's PID in the engine's PID namespace (not necessarily
+  // ours); 0 when the container is not running.
+  int pid = 0;
 };
 
 struct ContainerSummary {

@@ -2,7 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -14,6 +17,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "absl/container/flat_hash_map.h"
+#include "domain/base/status_macros.h"
 #include "domain/events/status_code.h"
 #include "infra/docker/docker_status.h"
 #include "infra/docker/internal/json.h"
@@ -607,9 +612,110 @@ absl::StatusOr<std::vector<ContainerSummary>> EngineApiDocker::ListContainers(
   return out;
 }
 
+absl::StatusOr<internal::RootFs> EngineApiDocker::OpenDirectRoot(const std::string& container) {
+  if (!maybe_local_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the Docker Engine at ", http_.description(), " is not on a local unix socket"));
+  }
+  if (no_openat2_.load()) {
+    return absl::UnimplementedError("this kernel has no openat2 (needs Linux 5.6 or later)");
+  }
+  std::optional<internal::ContainerProcess> cached;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = processes_.find(container);
+    if (it != processes_.end() && it->second.expires > absl::Now()) cached = it->second.process;
+  }
+  if (cached.has_value()) {
+    absl::StatusOr<internal::RootFs> root = internal::OpenContainerRoot(*cached);
+    if (root.ok()) return root;
+    // Restarted or stopped: ask the Engine again.
+    absl::MutexLock lock(&mu_);
+    processes_.erase(container);
+  }
+  DEVLOOP_ASSIGN_OR_RETURN(ContainerState state, Inspect(container));
+  if (state.pid <= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", container, " has no running process"));
+  }
+  DEVLOOP_ASSIGN_OR_RETURN(internal::ContainerProcess process,
+                           internal::IdentifyContainerProcess(state.pid, state.id));
+  DEVLOOP_ASSIGN_OR_RETURN(internal::RootFs root, internal::OpenContainerRoot(process));
+  absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  absl::erase_if(processes_, [now](const auto& entry) { return entry.second.expires <= now; });
+  processes_[container] = {.process = process, .expires = now + options_.pid_cache_ttl};
+  return root;
+}
+
+absl::Status EngineApiDocker::DirectFileOp(
+    const std::string& container,
+    const std::function<absl::Status(const internal::RootFs&)>& op) {
+  absl::StatusOr<internal::RootFs> root = OpenDirectRoot(container);
+  if (!root.ok()) return root.status();
+  absl::Status status = op(*root);
+  if (status.code() == absl::StatusCode::kUnimplemented) no_openat2_ = true;
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("in container ", container, ": ", status.message()));
+  }
+  return status;
+}
+
+void EngineApiDocker::NoteFallback(const absl::Status& why, absl::string_view what) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.fallbacks;
+    stats_.last_fallback_reason = std::string(why.message());
+  }
+  // A missing container is the caller's business, not a slow path to explain.
+  if (why.code() != absl::StatusCode::kNotFound && !warned_.exchange(true)) {
+    DEVLOOP_LOG(WARNING) << "docker: " << what
+                         << " through the Docker Engine's API (tens of milliseconds per sync) "
+                            "because the fast local path cannot be used: "
+                         << why.message();
+  } else {
+    DEVLOOP_VLOG(1) << "docker: " << what << " through the Engine's API: " << why.message();
+  }
+}
+
+DirectFilesStats EngineApiDocker::direct_files_stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
 absl::Status EngineApiDocker::CopyInto(const std::string& container,
                                        const std::vector<FileCopy>& files) {
   if (files.empty()) return absl::OkStatus();
+  if (options_.direct_files != DirectFiles::kOff) {
+    // The host side first, so a bad request changes nothing in the container
+    // (as with the archive, which is complete before it is sent).
+    for (const FileCopy& file : files) {
+      if (!absl::StartsWith(file.container_path, "/")) {
+        return absl::InvalidArgumentError(absl::StrCat("container path ", file.container_path,
+                                                       " of ", file.host_path,
+                                                       " is not absolute"));
+      }
+      struct stat st;
+      if (lstat(file.host_path.c_str(), &st) != 0) {
+        return absl::NotFoundError(absl::StrCat("cannot copy ", file.host_path, ": ",
+                                                strerror(errno)));
+      }
+    }
+    absl::Status direct = DirectFileOp(container, [&](const internal::RootFs& root) {
+      for (const FileCopy& file : files) {
+        DEVLOOP_RETURN_IF_ERROR(root.CopyFile(file.host_path, file.container_path));
+      }
+      return absl::OkStatus();
+    });
+    if (direct.ok()) {
+      absl::MutexLock lock(&mu_);
+      stats_.files_copied += files.size();
+      return absl::OkStatus();
+    }
+    if (options_.direct_files == DirectFiles::kRequired) return direct;
+    NoteFallback(direct, absl::StrCat("copying ", files.size(), " files into ", container));
+  }
   absl::StatusOr<std::string> tar = TarFiles(files);
   if (!tar.ok()) return tar.status();
   absl::StatusOr<HttpResponse> r =
@@ -656,6 +762,20 @@ absl::StatusOr<std::pair<int, std::string>> EngineApiDocker::Exec(
 absl::Status EngineApiDocker::DeleteIn(const std::string& container,
                                        const std::vector<std::string>& container_paths) {
   if (container_paths.empty()) return absl::OkStatus();
+  if (options_.direct_files != DirectFiles::kOff) {
+    absl::Status direct = DirectFileOp(container, [&](const internal::RootFs& root) {
+      for (const std::string& path : container_paths) DEVLOOP_RETURN_IF_ERROR(root.Remove(path));
+      return absl::OkStatus();
+    });
+    if (direct.ok()) {
+      absl::MutexLock lock(&mu_);
+      stats_.paths_deleted += container_paths.size();
+      return absl::OkStatus();
+    }
+    if (options_.direct_files == DirectFiles::kRequired) return direct;
+    NoteFallback(direct, absl::StrCat("deleting ", container_paths.size(), " paths in ",
+                                      container));
+  }
   // `rm` from the image's PATH; images FROM scratch with a static busybox
   // (devloop's examples) have no PATH entry for it, but busybox itself can.
   std::string last_output;
@@ -718,6 +838,7 @@ absl::StatusOr<ContainerState> EngineApiDocker::Inspect(const std::string& conta
   state.oom_killed = s["OOMKilled"].AsBool();
   state.error = s["Error"].AsString();
   state.restart_count = static_cast<int>(c["RestartCount"].AsInt());
+  state.pid = static_cast<int>(s["Pid"].AsInt());
   state.health = s["Health"]["Status"].AsString();
   const std::vector<Json>& log = s["Health"]["Log"].elements();
   if (!log.empty()) state.last_health_output = log.back()["Output"].AsString();

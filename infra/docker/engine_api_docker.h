@@ -12,20 +12,54 @@
 // and logs are delivered while they stream. The context's .dockerignore is
 // honoured (Docker's semantics, //domain/paths) when the context is tarred.
 //
-// Thread-safe: calls share nothing but the immutable options.
+// CopyInto and DeleteIn take a fast local path when they can (see
+// DirectFiles): with a local engine (a unix socket) and the privilege to look
+// into the container's process, files are written straight into the
+// container's root through /proc/<pid>/root (about 0.1 ms instead of the
+// Engine's ~50 ms archive upload), every path resolved inside the container's
+// root so its symlinks cannot lead outside. Whenever that is not possible the
+// Engine's API does the work, with the same result.
+//
+// Thread-safe: calls share the immutable options, a PID cache under a mutex
+// and atomic counters.
 #ifndef DEVLOOP_INFRA_DOCKER_ENGINE_API_DOCKER_H_
 #define DEVLOOP_INFRA_DOCKER_ENGINE_API_DOCKER_H_
 
+#include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "infra/docker/docker.h"
+#include "infra/docker/internal/container_process.h"
 #include "infra/docker/internal/engine_http.h"
+#include "infra/docker/internal/root_fs.h"
 
 namespace devloop::docker {
+
+// Whether CopyInto and DeleteIn write through /proc/<pid>/root.
+enum class DirectFiles {
+  // Never: always the Engine's archive endpoint and exec.
+  kOff,
+  // When the engine is local and this process may write into the container;
+  // otherwise (another machine or PID namespace, no privilege, a kernel
+  // without openat2, a stopped container, a path that needs the Engine's
+  // semantics) falls back to the Engine's API.
+  kAuto,
+  // Always, returning the fast path's error instead of falling back. For tests
+  // and benchmarks that must know which path ran. Each file is replaced
+  // atomically, but a batch that fails midway stays partly applied (kAuto
+  // then redoes the whole batch through the Engine).
+  kRequired,
+};
 
 struct EngineApiDockerOptions {
   // "unix:///var/run/docker.sock" or "tcp://host:port", as DOCKER_HOST.
@@ -35,6 +69,19 @@ struct EngineApiDockerOptions {
   // Deadline of every call but builds, stops (which add their grace) and log
   // following.
   absl::Duration call_timeout = absl::Seconds(30);
+  DirectFiles direct_files = DirectFiles::kAuto;
+  // How long a container's PID is reused without asking the Engine again. A
+  // restart within this time is still noticed (the process's start time is
+  // checked on every use).
+  absl::Duration pid_cache_ttl = absl::Seconds(10);
+};
+
+// What the fast local path did, for diagnostics and tests.
+struct DirectFilesStats {
+  int64_t files_copied = 0;   // written through /proc/<pid>/root
+  int64_t paths_deleted = 0;  // deleted through /proc/<pid>/root
+  int64_t fallbacks = 0;      // CopyInto/DeleteIn calls that used the Engine's API instead
+  std::string last_fallback_reason;
 };
 
 // Returns $DOCKER_HOST, or the default unix socket when it is unset or empty.
@@ -73,9 +120,18 @@ class EngineApiDocker : public Docker {
                                                           absl::Time since) override;
   absl::StatusOr<ContainerState> Inspect(const std::string& container) override;
 
+  DirectFilesStats direct_files_stats() const;
+
  private:
+  struct CachedProcess {
+    internal::ContainerProcess process;
+    absl::Time expires;
+  };
+
   EngineApiDocker(EngineApiDockerOptions options, internal::EngineHttp http)
-      : options_(std::move(options)), http_(std::move(http)) {}
+      : options_(std::move(options)),
+        http_(std::move(http)),
+        maybe_local_(absl::StartsWith(options_.docker_host, "unix://")) {}
 
   std::string Path(absl::string_view path) const;
   absl::StatusOr<internal::HttpResponse> Call(absl::string_view method, absl::string_view path,
@@ -86,8 +142,25 @@ class EngineApiDocker : public Docker {
   absl::StatusOr<std::pair<int, std::string>> Exec(const std::string& container,
                                                    const std::vector<std::string>& cmd);
 
+  // Opens the container's root for the fast path (PID from the cache or the
+  // Engine). Any error means "use the Engine's API".
+  absl::StatusOr<internal::RootFs> OpenDirectRoot(const std::string& container);
+  // Applies `op` to the container's root; on failure remembers why.
+  absl::Status DirectFileOp(const std::string& container,
+                            const std::function<absl::Status(const internal::RootFs&)>& op);
+  void NoteFallback(const absl::Status& why, absl::string_view what);
+
   const EngineApiDockerOptions options_;
   const internal::EngineHttp http_;
+  // Only a unix socket can be this machine's engine.
+  const bool maybe_local_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, CachedProcess> processes_ ABSL_GUARDED_BY(mu_);
+  DirectFilesStats stats_ ABSL_GUARDED_BY(mu_);
+  // Set once openat2 is found missing, so later calls skip straight to the Engine.
+  std::atomic<bool> no_openat2_{false};
+  std::atomic<bool> warned_{false};
 };
 
 }  // namespace devloop::docker

@@ -5,7 +5,8 @@
 //   adapters_bench latency      # file change -> callback, after the quiet period
 //   adapters_bench idle_cpu     # CPU while watching 100,000 idle files
 //   adapters_bench hash         # context hashing vs sha256sum on the same files
-//   adapters_bench copy         # CopyInto of one small file vs docker exec tar (needs Docker)
+//   adapters_bench copy         # CopyInto of one small file, direct and through the Engine,
+//                               # vs docker exec tar (needs Docker; run as root, unsandboxed)
 //   adapters_bench smoke        # a tiny run of each non-Docker mode, for the smoke test
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -164,18 +165,40 @@ int Copy(int iterations) {
   if (id.ok()) {
     std::string file = ctx + "/index.html";
     std::ofstream(file) << "<h1>hello</h1>\n";
-    std::vector<double> ours, theirs;
-    for (int i = 0; i < iterations; ++i) {
-      absl::Time t0 = absl::Now();
-      absl::Status s = (*docker)->CopyInto(*id, {{file, "/www/index.html"}});
-      ours.push_back(absl::ToDoubleMicroseconds(absl::Now() - t0));
-      if (!s.ok()) {
-        absl::PrintF("CopyInto: %s\n", s.ToString());
-        rc = 1;
-        break;
+    // Times `iterations` copies by one adapter; fails unless `direct` says
+    // truthfully which path every copy took.
+    auto time_copies = [&](const char* what, docker::EngineApiDockerOptions options,
+                           bool direct) {
+      auto adapter = docker::EngineApiDocker::Create(options);
+      std::vector<double> us;
+      for (int i = 0; i < iterations && rc == 0 && adapter.ok(); ++i) {
+        absl::Time t0 = absl::Now();
+        absl::Status s = (*adapter)->CopyInto(*id, {{file, "/www/index.html"}});
+        us.push_back(absl::ToDoubleMicroseconds(absl::Now() - t0));
+        if (!s.ok()) {
+          absl::PrintF("%s: %s\n", what, s.ToString());
+          rc = 1;
+        }
       }
-    }
+      if (!adapter.ok() || rc != 0) return;
+      docker::DirectFilesStats stats = (*adapter)->direct_files_stats();
+      if ((stats.files_copied == iterations) != direct || stats.fallbacks != 0) {
+        absl::PrintF("%s: expected %s path, got %d direct copies, %d fallbacks (%s)\n", what,
+                     direct ? "the direct" : "the Engine's", stats.files_copied, stats.fallbacks,
+                     stats.last_fallback_reason);
+        rc = 1;
+        return;
+      }
+      PrintPercentiles(what, us);
+    };
+    using docker::DirectFiles;
+    time_copies("CopyInto, direct through /proc/<pid>/root (default options)", {}, true);
+    time_copies("CopyInto, direct, PID cache off (inspect on every call)",
+                {.pid_cache_ttl = absl::ZeroDuration()}, true);
+    time_copies("CopyInto, Engine archive endpoint (direct_files = kOff)",
+                {.direct_files = DirectFiles::kOff}, false);
     process::PosixProcessRunner runner;
+    std::vector<double> theirs;
     std::string tar;
     for (int i = 0; i < iterations && rc == 0; ++i) {
       // Skaffold's way: tar on the host, `docker exec -i … tar x` in the container.
@@ -190,10 +213,7 @@ int Copy(int iterations) {
         rc = 1;
       }
     }
-    if (rc == 0) {
-      PrintPercentiles("CopyInto (Engine archive endpoint)", ours);
-      PrintPercentiles("tar | docker exec -i tar -x (Skaffold's way)", theirs);
-    }
+    if (rc == 0) PrintPercentiles("tar | docker exec -i tar -x (Skaffold's way)", theirs);
     (void)(*docker)->Remove(*id, true);
   }
   (void)(*docker)->RemoveImage(tag, true);

@@ -1,0 +1,94 @@
+// Identifying a container's process through /proc, on this test's own process
+// (no Docker needed: what makes a process "the container's" is its cgroup).
+#include "infra/docker/internal/container_process.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace devloop::docker::internal {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kSomeId[] = "d7325c6900407bbd9cbb197b9213a576f9ca574a9d65c4c4f819dfa6210e8c80";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(ParseStartTimeTest, CountsFieldsAfterTheCommandName) {
+  // A command name with spaces and a ')' must not shift the fields.
+  std::string stat =
+      "4242 (evil ) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 "
+      "1000 200 18446744073709551615";
+  absl::StatusOr<uint64_t> t = ParseStartTime(stat);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(*t, 987654u);
+}
+
+TEST(ParseStartTimeTest, RejectsTruncatedText) {
+  EXPECT_FALSE(ParseStartTime("12 (x) S 1 2").ok());
+  EXPECT_FALSE(ParseStartTime("garbage").ok());
+}
+
+TEST(ParseRootMappingTest, FindsWhatRootMapsTo) {
+  EXPECT_EQ(ParseRootMapping("         0          0 4294967295\n").value_or(99), 0u);
+  EXPECT_EQ(ParseRootMapping("1000 1000 1\n0 165536 65536\n").value_or(99), 165536u);
+  EXPECT_EQ(ParseRootMapping("1000 1000 1\n").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ParseRootMapping("0 x 1\n").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(IdentifyContainerProcessTest, RefusesAProcessOutsideTheContainersCgroup) {
+  absl::StatusOr<ContainerProcess> p = IdentifyContainerProcess(getpid(), kSomeId);
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition) << p.status();
+  EXPECT_THAT(p.status().message(), HasSubstr("cgroup"));
+}
+
+TEST(IdentifyContainerProcessTest, RefusesInvisibleProcessesAndBadInput) {
+  // PIDs above pid_max (4194304 at most) never exist.
+  EXPECT_EQ(IdentifyContainerProcess(1 << 23, kSomeId).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(IdentifyContainerProcess(0, kSomeId).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(IdentifyContainerProcess(getpid(), "d7325c690040").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(OpenContainerRootTest, OpensTheRootOfTheSameProcessOnly) {
+  absl::StatusOr<uint64_t> start = ParseStartTime(ReadAll("/proc/self/stat"));
+  ASSERT_TRUE(start.ok()) << start.status();
+  ContainerProcess self{.pid = getpid(), .start_time = *start,
+                        .root_owner = {.uid = getuid(), .gid = getgid()}};
+
+  ContainerProcess restarted = self;
+  restarted.start_time += 1;
+  absl::StatusOr<RootFs> stale = OpenContainerRoot(restarted);
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition) << stale.status();
+
+  // Our own root is "/": a copy through it lands at the absolute path.
+  absl::StatusOr<RootFs> root = OpenContainerRoot(self);
+  ASSERT_TRUE(root.ok()) << root.status();
+  char tmpl[] = "/tmp/devloop-procroot-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::ofstream(dir + "/src") << "via /proc\n";
+  absl::Status s = root->CopyFile(dir + "/src", dir + "/sub/dst");
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(ReadAll(dir + "/sub/dst"), "via /proc\n");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace devloop::docker::internal

@@ -91,12 +91,12 @@ absl::StatusOr<std::pair<int, int>> RemoveProject(docker::Docker* docker,
   absl::StatusOr<std::vector<std::string>> nets = docker->ListNetworks(kProjectLabel, project);
   if (!nets.ok()) return nets.status();
   for (const std::string& n : *nets) {
-    // The network of the kept run is named after it (dev_loop.h).
-    if (!keep_run.empty() && n == absl::StrCat("devloop-", keep_run)) continue;
     absl::Status s = docker->RemoveNetwork(n);
     if (s.ok() || s.code() == absl::StatusCode::kNotFound) {
       ++networks;
-    } else if (first.ok()) {
+    } else if (keep_run.empty() && first.ok()) {
+      // With a run kept, the one network still in use is its own (the engine
+      // refuses to remove a network with containers); that is expected.
       first = s;
     }
   }
@@ -184,7 +184,9 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
                                           ": {Version:", kVersion, "}");
   Outcome outcome(loop_options.status_check);
   loop_options.on_entry = [&console, &outcome](const domain::LogEntry& e) {
-    console.Render(e);
+    // The end of an iteration reads "Watching for changes..." on the
+    // console; a one-shot command watches nothing, so it shows its own end.
+    if (!std::holds_alternative<domain::DevLoopEvent>(e.event)) console.Render(e);
     outcome.See(e);
   };
   if (options.tail) {

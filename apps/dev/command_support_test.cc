@@ -49,10 +49,12 @@ TEST(BuildOrderTest, CycleAndUnknownRequirementAreErrors) {
 }
 
 TEST(BuildOutputTest, JsonRoundTripsInSkaffoldsFormat) {
-  std::vector<BuildOutput> builds = {{"web", "web:abc"}, {"gcr.io/x/app", "gcr.io/x/app:v\"1"}};
+  std::vector<BuildOutput> builds = {{"web", "web:abc"}, {"gcr.io/x/app", "gcr.io/x/app:v\"1\\\n"}};
   const std::string json = BuildOutputJson(builds);
-  EXPECT_EQ(BuildOutputJson({{"web", "web:abc"}}),
-            R"({"builds":[{"imageName":"web","tag":"web:abc"}]})");
+  // Field order is fixed: imageName, then tag.
+  EXPECT_EQ(BuildOutputJson({{"web", "web:abc"}, {"app", "app:1"}}),
+            R"({"builds":[{"imageName":"web","tag":"web:abc"},{"imageName":"app","tag":"app:1"}]})");
+  EXPECT_EQ(BuildOutputJson({}), R"({"builds":[]})");
   absl::StatusOr<std::vector<BuildOutput>> parsed = ParseBuildOutput(json, "out.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, builds);

@@ -44,15 +44,17 @@ class CommandsDockerTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    // The test's own container first: it holds the image.
+    EXPECT_TRUE(e2e::SweepDockerObjects(test_label_).ok());
     Docker({"sh", "-c",
             absl::StrCat("docker ps -aq --filter label=", apps::kProjectLabel, "=", project_,
                          " | xargs -r docker rm -f; docker network ls -q --filter label=",
                          apps::kProjectLabel, "=", project_,
                          " | xargs -r docker network rm; docker images -q ", image_,
                          " | sort -u | xargs -r docker rmi -f")});
-    EXPECT_TRUE(e2e::SweepDockerObjects(test_label_).ok());
     EXPECT_TRUE(Project("ps -aq").empty()) << "containers left behind";
     EXPECT_TRUE(Project("network ls -q").empty()) << "networks left behind";
+    EXPECT_EQ(Docker({"docker", "images", "-q", image_}), "") << "images left behind";
   }
 
   std::string Docker(const std::vector<std::string>& argv) {

@@ -2,6 +2,7 @@
 // the command; everything below takes option structs.
 //
 //   devloop dev [-f skaffold.yaml] [-p profile] [--rpc-port=50051] ...
+//   devloop build | run | deploy | delete   (commands.h)
 //   devloop diagnose
 //   devloop version
 //   devloop help [command]
@@ -14,6 +15,7 @@
 
 #include "apps/cli/cli_options.h"
 #include "apps/cli/parser.h"
+#include "apps/dev/commands.h"
 #include "apps/dev/dev_command.h"
 #include "infra/log/log.h"
 
@@ -46,12 +48,13 @@ int Main(int argc, char** argv) {
     case cli::Command::kDiagnose:
       return apps::RunDiagnose(*options);
     case cli::Command::kRun:
+      return apps::RunRun(*options);
     case cli::Command::kBuild:
+      return apps::RunBuild(*options);
     case cli::Command::kDeploy:
+      return apps::RunDeploy(*options);
     case cli::Command::kDelete:
-      std::cerr << "devloop " << cli::CommandName(options->command)
-                << ": not implemented yet; use 'devloop dev'\n";
-      return 2;
+      return apps::RunDelete(*options);
     case cli::Command::kNone:
       break;
   }

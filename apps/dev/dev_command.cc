@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "apps/console/console.h"
+#include "apps/dev/command_support.h"
 #include "apps/dev/pipeline_options.h"
 #include "infra/clock/clock.h"
 #include "infra/config/config_files.h"
@@ -24,6 +25,7 @@
 #include "infra/http/http_server.h"
 #include "infra/hub/hub.h"
 #include "infra/log/log.h"
+#include "infra/process/posix_process_runner.h"
 #include "infra/runtime/blocking_pool.h"
 #include "infra/runtime/executor.h"
 
@@ -102,7 +104,16 @@ int RunDev(const cli::CliOptions& options) {
   runtime::Executor executor(clock);
   runtime::BlockingPool pool({.threads = 4, .max_queued = 4096});
 
+  process::PosixProcessRunner git_runner;  // for the gitCommit tag policy
+  absl::StatusOr<std::unique_ptr<dev::Tagger>> tagger = MakeTagger(*configs, options, &git_runner);
+  if (!tagger.ok()) {
+    std::cerr << tagger.status().message() << "\n";
+    return 1;
+  }
+
   dev::DevLoopOptions loop_options = pipeline->loop;
+  loop_options.tagger = std::shared_ptr<const dev::Tagger>(*std::move(tagger));
+  loop_options.cache_artifacts = options.cache_artifacts;
   loop_options.start_entry = StartEntry();
   loop_options.on_entry = [&console](const domain::LogEntry& e) { console.Render(e); };
   if (options.tail) {

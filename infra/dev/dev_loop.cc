@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "infra/dev/image_builder.h"
 #include "infra/docker/docker_status.h"
 #include "infra/log/log.h"
 
@@ -294,44 +295,50 @@ const ArtifactBuildSpec* DevLoop::Artifact(const std::string& image) const {
 }
 
 void DevLoop::DoBuild(const std::string& image) {
+  auto shared = shared_;
+  if (auto pre = options_.prebuilt.find(image); pre != options_.prebuilt.end()) {
+    // Posted, so the result arrives after the effect that asked for it.
+    const std::string ref = pre->second;
+    ports_.executor->Post([this, shared, image, ref] {
+      if (shared->alive) (void)Feed(domain::BuildSucceeded{Now(), image, ref});
+    });
+    return;
+  }
   const ArtifactBuildSpec* spec = Artifact(image);
   auto cancellation = std::make_shared<docker::Cancellation>();
   building_[image] = cancellation;
-  docker::BuildRequest request;
-  request.context_dir = spec->context_dir;
-  request.dockerfile = spec->dockerfile;
-  request.build_args = spec->build_args;
-  for (const auto& [required, alias] : spec->require_aliases) {
-    auto it = built_.find(required);
-    if (it != built_.end()) request.build_args[alias] = it->second;
+  ImageBuildSpec build{.image = image,
+                       .context_dir = spec->context_dir,
+                       .dockerfile = spec->dockerfile,
+                       .build_args = spec->build_args,
+                       .require_aliases = spec->require_aliases,
+                       .target = spec->target,
+                       .no_cache = spec->no_cache};
+  std::map<std::string, std::string> required;  // image -> id (or the reference deployed)
+  for (const auto& [req, alias] : spec->require_aliases) {
+    auto it = built_.find(req);
+    if (it != built_.end()) required[req] = RunnableImage(it->second);
   }
-  request.labels[kRunIdLabel] = options_.run_id;
-  request.target = spec->target;
-  request.no_cache = spec->no_cache;
+  ImageBuildOptions build_options{.tagger = options_.tagger.get(),
+                                  .cache = options_.cache_artifacts,
+                                  .labels = options_.labels,
+                                  .cancellation = cancellation.get()};
+  build_options.labels[kRunIdLabel] = options_.run_id;
   if (options_.on_build_output) {
     auto sink = options_.on_build_output;
-    request.on_output = [sink, image](absl::string_view line) { sink(image, line); };
+    build_options.on_output = [sink, image](absl::string_view line) { sink(image, line); };
   }
-  request.cancellation = cancellation.get();
   docker::Docker* docker = ports_.docker;
-  auto shared = shared_;
+  auto tagger = options_.tagger;  // kept alive for the job
   absl::Status submitted = runtime::RunBlocking<absl::StatusOr<std::string>>(
       ports_.pool, ports_.executor,
-      [docker, request = std::move(request), image, cancellation]() -> absl::StatusOr<std::string> {
-        absl::StatusOr<docker::BuildResult> built = docker->Build(request);
+      [docker, build = std::move(build), required = std::move(required),
+       build_options = std::move(build_options), tagger,
+       cancellation]() -> absl::StatusOr<std::string> {
+        absl::StatusOr<BuiltImage> built = BuildImage(docker, build, required, build_options);
         if (!built.ok()) return built.status();
-        // The tag is the image id: a new tag exactly when the image changed.
-        std::string id = built->image_id;
-        if (absl::StartsWith(id, "sha256:")) id = id.substr(7);
-        std::string base = image;
-        const size_t colon = base.rfind(':');
-        if (colon != std::string::npos && base.find('/', colon) == std::string::npos) {
-          base = base.substr(0, colon);
-        }
-        std::string ref = absl::StrCat(base, ":", id.substr(0, 12));
-        absl::Status tagged = docker->Tag(built->image_id, ref);
-        if (!tagged.ok()) return tagged;
-        return ref;
+        // Unique per image even when the tag is not ("latest").
+        return built->DeployReference();
       },
       [this, shared, image](absl::StatusOr<std::string> ref) {
         if (!shared->alive) return;
@@ -368,6 +375,7 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
   const bool need_network = !network_ready_;
   const std::string network = network_;
   const std::string run_id = options_.run_id;
+  const std::map<std::string, std::string> extra_labels = options_.labels;
   const int64_t id = deploy.deploy_id;
   docker::Docker* docker = ports_.docker;
   auto on_log = options_.on_app_log;
@@ -385,16 +393,20 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
         };
         std::vector<Container> made;
         if (need_network) {
-          absl::StatusOr<std::string> net = docker->CreateNetwork(network, {{kRunIdLabel, run_id}});
+          std::map<std::string, std::string> net_labels = extra_labels;
+          net_labels[kRunIdLabel] = run_id;
+          absl::StatusOr<std::string> net = docker->CreateNetwork(network, net_labels);
           if (!net.ok() && net.status().code() != absl::StatusCode::kAlreadyExists) {
             return fail(net.status(), made);
           }
         }
         for (const Plan& p : plans) {
           docker::RunRequest run;
-          run.image = p.ref;
+          run.image = RunnableImage(p.ref);  // the id of an image we built
           run.name = ContainerSafe(absl::StrCat(p.alias, "-", run_id, "-", id));
-          run.labels = {{kRunIdLabel, run_id}, {kDeployIdLabel, absl::StrCat(id)}};
+          run.labels = extra_labels;
+          run.labels[kRunIdLabel] = run_id;
+          run.labels[kDeployIdLabel] = absl::StrCat(id);
           for (int port : p.ports) run.ports.push_back({.container_port = port});
           run.network = network;
           run.network_aliases = {p.alias};

@@ -46,6 +46,7 @@
 #include "absl/time/time.h"
 #include "domain/pipeline/controller.h"
 #include "infra/control/control.h"
+#include "infra/dev/tagger.h"
 #include "infra/docker/docker.h"
 #include "infra/hub/hub.h"
 #include "infra/portforward/port_forwarder.h"
@@ -89,6 +90,18 @@ struct DevLoopOptions {
   absl::Duration stop_grace = absl::Seconds(1);
   // Identifies this run in labels and names; a random one when empty.
   std::string run_id;
+  // Tags built images by build.tagPolicy / --tag (image_builder.h); null: the
+  // first 12 hex digits of the image id. Either way the loop deploys the image
+  // by its id, so a rebuild with an unchanged tag still replaces the container.
+  std::shared_ptr<const Tagger> tagger;
+  // Reuse a local image whose input digest matches instead of building.
+  bool cache_artifacts = false;
+  // Extra labels on every container, network and image the loop creates (the
+  // project label of `devloop run`, which `devloop delete` looks for).
+  std::map<std::string, std::string> labels;
+  // Artifacts that are not built: image -> the reference to deploy as is
+  // (`devloop deploy --images`).
+  std::map<std::string, std::string> prebuilt;
   std::string start_entry = "Starting devloop";
   domain::Metadata metadata;
   // Application log lines: (short image name, line). Called from log threads.

@@ -1,0 +1,187 @@
+#include "apps/dev/command_support.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "infra/config/loader.h"
+
+namespace devloop::apps {
+
+std::string ProjectId(const std::string& config_path) {
+  std::string path = config_path;
+  if (char* real = ::realpath(config_path.c_str(), nullptr); real != nullptr) {
+    path = real;
+    ::free(real);
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(path.data(), path.size(), digest, &size, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < 8 && i < size; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  return hex;
+}
+
+absl::StatusOr<std::vector<const dev::ArtifactBuildSpec*>> BuildOrder(
+    const std::vector<dev::ArtifactBuildSpec>& artifacts) {
+  std::map<std::string, const dev::ArtifactBuildSpec*> by_image;
+  for (const dev::ArtifactBuildSpec& a : artifacts) by_image[a.spec.image] = &a;
+  for (const dev::ArtifactBuildSpec& a : artifacts) {
+    for (const std::string& r : a.spec.required) {
+      if (by_image.count(r) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "artifact ", a.spec.image, " requires ", r, ", which is not an artifact of the build"));
+      }
+    }
+  }
+  std::vector<const dev::ArtifactBuildSpec*> order;
+  std::set<std::string> done;
+  // Repeatedly take, in config order, every artifact whose requirements are
+  // done: stable, and a pass that takes nothing means a cycle.
+  while (order.size() < artifacts.size()) {
+    bool progressed = false;
+    for (const dev::ArtifactBuildSpec& a : artifacts) {
+      if (done.count(a.spec.image)) continue;
+      bool ready = true;
+      for (const std::string& r : a.spec.required) ready &= done.count(r) > 0;
+      if (!ready) continue;
+      order.push_back(&a);
+      done.insert(a.spec.image);
+      progressed = true;
+    }
+    if (!progressed) {
+      std::vector<std::string> stuck;
+      for (const dev::ArtifactBuildSpec& a : artifacts) {
+        if (!done.count(a.spec.image)) stuck.push_back(a.spec.image);
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the artifacts ", absl::StrJoin(stuck, ", "), " require each other in a cycle"));
+    }
+  }
+  return order;
+}
+
+namespace {
+
+// A JSON string literal (RFC 8259 escapes).
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string BuildOutputJson(const std::vector<BuildOutput>& builds) {
+  // Written by hand: field order is part of the format people diff and grep
+  // (protobuf's Struct would order a map's keys as it likes).
+  std::vector<std::string> entries;
+  for (const BuildOutput& b : builds) {
+    entries.push_back(absl::StrCat("{\"imageName\":", JsonString(b.image_name),
+                                   ",\"tag\":", JsonString(b.tag), "}"));
+  }
+  return absl::StrCat("{\"builds\":[", absl::StrJoin(entries, ","), "]}");
+}
+
+absl::StatusOr<std::vector<BuildOutput>> ParseBuildOutput(absl::string_view json,
+                                                          absl::string_view source) {
+  google::protobuf::Struct root;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &root);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": not valid JSON (", status.message().as_string(),
+        "); expected {\"builds\":[{\"imageName\":\"web\",\"tag\":\"web:v1\"}]}"));
+  }
+  auto builds = root.fields().find("builds");
+  if (builds == root.fields().end() || !builds->second.has_list_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": expected a \"builds\" list, as `devloop build --file-output` "
+                             "writes it"));
+  }
+  std::vector<BuildOutput> out;
+  int i = 0;
+  for (const google::protobuf::Value& v : builds->second.list_value().values()) {
+    auto field = [&](const char* name) -> std::string {
+      if (!v.has_struct_value()) return "";
+      auto f = v.struct_value().fields().find(name);
+      return f == v.struct_value().fields().end() ? "" : f->second.string_value();
+    };
+    BuildOutput b{field("imageName"), field("tag")};
+    if (b.image_name.empty() || b.tag.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": builds[", i, "] needs a string \"imageName\" and a string \"tag\""));
+    }
+    out.push_back(std::move(b));
+    ++i;
+  }
+  return out;
+}
+
+absl::StatusOr<DeployPlan> PlanDeploy(const std::vector<dev::ArtifactBuildSpec>& configured,
+                                      const std::vector<BuildOutput>& images) {
+  if (images.empty()) {
+    return absl::InvalidArgumentError(
+        "devloop deploy needs images: pass --build-artifacts FILE (from `devloop build "
+        "--file-output FILE`) or --images web:v1,...");
+  }
+  DeployPlan plan;
+  for (const BuildOutput& given : images) {
+    const std::string name = dev::ImageWithoutTag(given.image_name);
+    const dev::ArtifactBuildSpec* match = nullptr;
+    for (const dev::ArtifactBuildSpec& a : configured) {
+      if (a.spec.image == given.image_name || dev::ImageWithoutTag(a.spec.image) == name) {
+        match = &a;
+      }
+    }
+    dev::ArtifactBuildSpec spec;
+    if (match != nullptr) {
+      spec = *match;
+    } else {
+      spec.spec.image = name;
+    }
+    // Nothing is built: requirements are the builder's business.
+    spec.spec.required.clear();
+    spec.require_aliases.clear();
+    if (plan.prebuilt.count(spec.spec.image)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("two images given for ", spec.spec.image, ": pass one per artifact"));
+    }
+    plan.prebuilt[spec.spec.image] = given.tag;
+    plan.artifacts.push_back(std::move(spec));
+  }
+  return plan;
+}
+
+absl::StatusOr<std::unique_ptr<dev::Tagger>> MakeTagger(const std::vector<config::Config>& configs,
+                                                        const cli::CliOptions& cli,
+                                                        process::ProcessRunner* runner) {
+  dev::TaggerOptions options;
+  if (!configs.empty()) options.policy = configs.front().build.tag_policy;
+  options.override_tag = cli.tag;
+  options.runner = runner;
+  options.env = config::CurrentEnvironment();
+  return dev::Tagger::Make(std::move(options));
+}
+
+}  // namespace devloop::apps

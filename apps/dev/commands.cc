@@ -1,0 +1,408 @@
+#include "apps/dev/commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "apps/console/console.h"
+#include "apps/dev/command_support.h"
+#include "apps/dev/dev_command.h"
+#include "apps/dev/pipeline_options.h"
+#include "infra/clock/clock.h"
+#include "infra/config/config_files.h"
+#include "infra/config/loader.h"
+#include "infra/dev/dev_loop.h"
+#include "infra/dev/image_builder.h"
+#include "infra/docker/docker_status.h"
+#include "infra/docker/engine_api_docker.h"
+#include "infra/hub/hub.h"
+#include "infra/log/log.h"
+#include "infra/process/posix_process_runner.h"
+#include "infra/runtime/blocking_pool.h"
+#include "infra/runtime/executor.h"
+
+namespace devloop::apps {
+namespace {
+
+absl::StatusOr<std::vector<config::Config>> LoadConfigs(const cli::CliOptions& cli) {
+  config::LoadOptions load;
+  // The default name lets the loader prefer devloop.yaml when one exists.
+  if (cli.filename != "skaffold.yaml") load.path = cli.filename;
+  load.profiles = cli.profiles;
+  load.modules = cli.modules;
+  load.env = config::CurrentEnvironment();
+  load.kube_context = cli.kube_context;
+  load.command = std::string(cli::CommandName(cli.command));
+  return config::LoadConfigs(load, config::LocalConfigFiles{});
+}
+
+console::Console MakeConsole(const cli::CliOptions& options) {
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  return console::Console({.out = &std::cout,
+                           .is_tty = tty,
+                           .color = tty,
+                           .debug = options.verbosity >= cli::Verbosity::kDebug});
+}
+
+absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> ConnectDocker(console::Console& console) {
+  absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker =
+      docker::EngineApiDocker::Create({.docker_host = docker::DockerHostFromEnvironment()});
+  if (!docker.ok()) {
+    console.Error(domain::StatusCode::kBuildDockerDaemonNotRunning,
+                  std::string(docker.status().message()));
+  }
+  return docker;
+}
+
+std::string ProjectOf(const std::vector<config::Config>& configs) {
+  return ProjectId(configs.empty() ? "skaffold.yaml" : configs.front().source_file);
+}
+
+// Removes the project's containers, then its networks, except those of
+// `keep_run` (the run that just deployed). Returns how many were removed, or
+// the first error (it keeps going past errors).
+absl::StatusOr<std::pair<int, int>> RemoveProject(docker::Docker* docker,
+                                                  const std::string& project,
+                                                  const std::string& keep_run) {
+  absl::Status first = absl::OkStatus();
+  int containers = 0, networks = 0;
+  absl::StatusOr<std::vector<docker::ContainerSummary>> list =
+      docker->ListContainers(kProjectLabel, project);
+  if (!list.ok()) return list.status();
+  for (const docker::ContainerSummary& c : *list) {
+    auto run = c.labels.find(dev::DevLoop::kRunIdLabel);
+    if (!keep_run.empty() && run != c.labels.end() && run->second == keep_run) continue;
+    absl::Status s = docker->Remove(c.id, /*force=*/true);
+    if (s.ok() || s.code() == absl::StatusCode::kNotFound) {
+      ++containers;
+    } else if (first.ok()) {
+      first = s;
+    }
+  }
+  absl::StatusOr<std::vector<std::string>> nets = docker->ListNetworks(kProjectLabel, project);
+  if (!nets.ok()) return nets.status();
+  for (const std::string& n : *nets) {
+    absl::Status s = docker->RemoveNetwork(n);
+    if (s.ok() || s.code() == absl::StatusCode::kNotFound) {
+      ++networks;
+    } else if (keep_run.empty() && first.ok()) {
+      // With a run kept, the one network still in use is its own (the engine
+      // refuses to remove a network with containers); that is expected.
+      first = s;
+    }
+  }
+  if (!first.ok()) return first;
+  return std::make_pair(containers, networks);
+}
+
+// What ends a one-shot deployment, read from the entries as they are made.
+class Outcome {
+ public:
+  explicit Outcome(bool status_check) : status_check_(status_check) {}
+
+  void See(const domain::LogEntry& entry) {
+    std::optional<bool> result;
+    if (const auto* b = std::get_if<domain::BuildEvent>(&entry.event)) {
+      if (b->status == domain::kStatusFailed) result = false;
+    } else if (const auto* d = std::get_if<domain::DeployEvent>(&entry.event)) {
+      if (d->status == domain::kStatusFailed) result = false;
+      if (d->status == domain::kStatusComplete && !status_check_) result = true;
+    } else if (const auto* s = std::get_if<domain::StatusCheckEvent>(&entry.event)) {
+      if (s->status == domain::kStatusFailed) result = false;
+      if (s->status == domain::kStatusSucceeded) result = true;
+    }
+    if (!result.has_value()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!succeeded_.has_value()) succeeded_ = result;
+    cv_.notify_all();
+  }
+
+  // Blocks until the outcome is known or `stop` (a signal) arrives first.
+  bool Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return succeeded_.has_value(); });
+    return *succeeded_;
+  }
+
+  void Interrupt() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!succeeded_.has_value()) succeeded_ = false;
+    cv_.notify_all();
+  }
+
+ private:
+  const bool status_check_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<bool> succeeded_;
+};
+
+// Build (unless prebuilt), deploy and status-check once; leave it running.
+int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> configs,
+               Pipeline pipeline, std::optional<DeployPlan> plan) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  console::Console console = MakeConsole(options);
+  process::PosixProcessRunner runner;
+  absl::StatusOr<std::unique_ptr<dev::Tagger>> tagger = MakeTagger(configs, options, &runner);
+  if (!tagger.ok()) {
+    std::cerr << tagger.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker = ConnectDocker(console);
+  if (!docker.ok()) return 1;
+
+  hub::Hub hub;
+  runtime::Executor executor(clock::RealClock());
+  runtime::BlockingPool pool({.threads = 4, .max_queued = 4096});
+  const std::string project = ProjectOf(configs);
+
+  dev::DevLoopOptions loop_options = pipeline.loop;
+  if (plan.has_value()) {
+    loop_options.artifacts = plan->artifacts;
+    loop_options.prebuilt = plan->prebuilt;
+  }
+  loop_options.tagger = std::shared_ptr<const dev::Tagger>(std::move(*tagger));
+  loop_options.cache_artifacts = options.cache_artifacts;
+  loop_options.labels[kProjectLabel] = project;
+  loop_options.cleanup = false;  // run leaves its deployment, as skaffold run does
+  loop_options.auto_sync = false;
+  loop_options.start_entry = absl::StrCat("Starting devloop ", cli::CommandName(options.command),
+                                          ": {Version:", kVersion, "}");
+  Outcome outcome(loop_options.status_check);
+  loop_options.on_entry = [&console, &outcome](const domain::LogEntry& e) {
+    // The end of an iteration reads "Watching for changes..." on the
+    // console; a one-shot command watches nothing, so it shows its own end.
+    if (!std::holds_alternative<domain::DevLoopEvent>(e.event)) console.Render(e);
+    outcome.See(e);
+  };
+  if (options.tail) {
+    loop_options.on_app_log = [&console](const std::string& source, absl::string_view line) {
+      console.ApplicationLog(source, line);
+    };
+  }
+  loop_options.on_build_output = [&console](const std::string& image, absl::string_view line) {
+    console.Debug(absl::StrCat("[build ", image, "] ", line));
+  };
+  absl::StatusOr<std::unique_ptr<dev::DevLoop>> loop = dev::DevLoop::Make(
+      std::move(loop_options),
+      {.docker = docker->get(), .hub = &hub, .executor = &executor, .pool = &pool});
+  if (!loop.ok()) {
+    std::cerr << loop.status().message() << "\n";
+    return 1;
+  }
+  // Ctrl+C before the outcome is known ends the wait (as a failure).
+  std::thread signals([&] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    outcome.Interrupt();
+  });
+  auto stop_signal_thread = [&] {
+    if (signals.joinable()) {
+      pthread_kill(signals.native_handle(), SIGTERM);
+      signals.join();
+    }
+  };
+
+  absl::Status started = (*loop)->Start();
+  bool ok = started.ok() && outcome.Wait();
+  if (!started.ok()) std::cerr << "cannot start: " << started.message() << "\n";
+
+  if (ok) {
+    // This project's earlier run/deploy is replaced by this one.
+    absl::StatusOr<std::pair<int, int>> removed =
+        RemoveProject(docker->get(), project, (*loop)->run_id());
+    if (!removed.ok()) {
+      DEVLOOP_LOG(WARNING) << "removing the previous deployment: " << removed.status();
+    } else if (removed->first > 0) {
+      console.Info(absl::StrCat("Replaced ", removed->first, " container(s) of the previous run"));
+    }
+    console.Info(absl::StrCat("Deployed (run id ", (*loop)->run_id(),
+                              "); the containers keep running: `devloop delete` removes them"));
+    const bool forwarding = !options.port_forward.empty() && !pipeline.loop.port_forwards.empty();
+    if (forwarding || options.tail) {
+      console.Info(absl::StrCat(forwarding ? "Port forwards" : "Log tailing",
+                                " end when devloop exits: press Ctrl+C to stop"));
+      signals.join();  // waits for Ctrl+C
+    }
+  } else {
+    console.Info("The deployment did not succeed; what was deployed is left for inspection "
+                 "(`devloop delete` removes it)");
+  }
+  stop_signal_thread();
+  absl::Status stopped = (*loop)->Stop(absl::Seconds(10));
+  if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "stopping: " << stopped;
+  hub.Close();
+  loop->reset();
+  pool.Shutdown();
+  executor.Shutdown();
+  return ok ? 0 : 1;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+int RunBuild(const cli::CliOptions& options) {
+  if (options.push) {
+    std::cerr << "devloop build --push: devloop builds into the local Docker Engine and has no "
+                 "registry to push to; run without --push (the images are in `docker images`)\n";
+    return 1;
+  }
+  console::Console console = MakeConsole(options);
+  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
+  if (!configs.ok()) {
+    std::cerr << configs.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, options);
+  if (!pipeline.ok()) {
+    std::cerr << pipeline.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<std::vector<const dev::ArtifactBuildSpec*>> order =
+      BuildOrder(pipeline->loop.artifacts);
+  if (!order.ok()) {
+    std::cerr << order.status().message() << "\n";
+    return 1;
+  }
+  process::PosixProcessRunner runner;
+  absl::StatusOr<std::unique_ptr<dev::Tagger>> tagger = MakeTagger(*configs, options, &runner);
+  if (!tagger.ok()) {
+    std::cerr << tagger.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker = ConnectDocker(console);
+  if (!docker.ok()) return 1;
+
+  std::map<std::string, std::string> ids;  // image -> id, for `requires`
+  std::vector<BuildOutput> outputs;
+  for (const dev::ArtifactBuildSpec* a : *order) {
+    console.Info(absl::StrCat("Building [", a->spec.image, "]..."));
+    dev::ImageBuildSpec spec{.image = a->spec.image,
+                             .context_dir = a->context_dir,
+                             .dockerfile = a->dockerfile,
+                             .build_args = a->build_args,
+                             .require_aliases = a->require_aliases,
+                             .target = a->target,
+                             .no_cache = a->no_cache};
+    dev::ImageBuildOptions build{.tagger = tagger->get(), .cache = options.cache_artifacts};
+    const std::string image = a->spec.image;
+    build.on_output = [&console, image](absl::string_view line) {
+      console.Debug(absl::StrCat("[build ", image, "] ", line));
+    };
+    absl::StatusOr<dev::BuiltImage> built = dev::BuildImage(docker->get(), spec, ids, build);
+    if (!built.ok()) {
+      domain::StatusCode code = docker::DockerStatusCode(built.status());
+      console.Error(code == domain::StatusCode::kOk ? domain::StatusCode::kBuildUnknown : code,
+                    absl::StrCat("build [", image, "] failed: ", built.status().message()));
+      return 1;
+    }
+    ids[image] = built->image_id;
+    console.Info(absl::StrCat(built->cached ? "Found [" : "Built [", image, "] ",
+                              built->cached ? "locally, tagged " : "as ", built->tag));
+    outputs.push_back({image, built->tag});
+  }
+  for (const BuildOutput& b : outputs) std::cout << b.image_name << " -> " << b.tag << "\n";
+  if (!options.file_output.empty()) {
+    std::ofstream out(options.file_output);
+    out << BuildOutputJson(outputs) << "\n";
+    if (!out) {
+      std::cerr << "cannot write " << options.file_output << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int RunRun(const cli::CliOptions& options) {
+  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
+  if (!configs.ok()) {
+    std::cerr << configs.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, options);
+  if (!pipeline.ok()) {
+    std::cerr << pipeline.status().message() << "\n";
+    return 1;
+  }
+  return DeployOnce(options, *std::move(configs), *std::move(pipeline), std::nullopt);
+}
+
+int RunDeploy(const cli::CliOptions& options) {
+  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
+  if (!configs.ok()) {
+    std::cerr << configs.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, options);
+  if (!pipeline.ok()) {
+    std::cerr << pipeline.status().message() << "\n";
+    return 1;
+  }
+  std::vector<BuildOutput> images;
+  if (!options.build_artifacts.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(options.build_artifacts);
+    if (!text.ok()) {
+      std::cerr << "--build-artifacts: " << text.status().message() << "\n";
+      return 1;
+    }
+    absl::StatusOr<std::vector<BuildOutput>> parsed =
+        ParseBuildOutput(*text, options.build_artifacts);
+    if (!parsed.ok()) {
+      std::cerr << parsed.status().message() << "\n";
+      return 1;
+    }
+    images = *std::move(parsed);
+  }
+  for (const std::string& ref : options.images) {
+    images.push_back({dev::ImageWithoutTag(ref), ref});
+  }
+  absl::StatusOr<DeployPlan> plan = PlanDeploy(pipeline->loop.artifacts, images);
+  if (!plan.ok()) {
+    std::cerr << plan.status().message() << "\n";
+    return 1;
+  }
+  return DeployOnce(options, *std::move(configs), *std::move(pipeline), *std::move(plan));
+}
+
+int RunDelete(const cli::CliOptions& options) {
+  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
+  if (!configs.ok()) {
+    std::cerr << configs.status().message() << "\n";
+    return 1;
+  }
+  console::Console console = MakeConsole(options);
+  absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker = ConnectDocker(console);
+  if (!docker.ok()) return 1;
+  absl::StatusOr<std::pair<int, int>> removed =
+      RemoveProject(docker->get(), ProjectOf(*configs), /*keep_run=*/"");
+  if (!removed.ok()) {
+    std::cerr << "devloop delete: " << removed.status().message() << "\n";
+    return 1;
+  }
+  console.Info(absl::StrCat("Deleted ", removed->first, " container(s) and ", removed->second,
+                            " network(s)"));
+  return 0;
+}
+
+}  // namespace devloop::apps

@@ -1,0 +1,116 @@
+#include "infra/dev/image_builder.h"
+
+#include <openssl/evp.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "infra/fs/context_hash.h"
+
+namespace devloop::dev {
+namespace {
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  return hex;
+}
+
+// Length-prefixed, so no two different inputs serialize alike.
+void Field(std::string& out, absl::string_view key, absl::string_view value) {
+  absl::StrAppend(&out, key.size(), ":", key, "=", value.size(), ":", value, "\n");
+}
+
+}  // namespace
+
+std::string RunnableImage(const std::string& reference) {
+  const size_t at = reference.find("@sha256:");
+  if (at == std::string::npos) return reference;
+  const std::string name = reference.substr(0, at);
+  if (ImageWithoutTag(name) == name) return reference;  // name@digest: a registry digest
+  return reference.substr(at + 1);
+}
+
+std::string DisplayReference(const std::string& reference) {
+  const size_t at = reference.find('@');
+  return at == std::string::npos ? reference : reference.substr(0, at);
+}
+
+absl::StatusOr<std::string> InputDigest(const ImageBuildSpec& spec,
+                                        const std::map<std::string, std::string>& required) {
+  absl::StatusOr<std::string> context = fs::HashBuildContext(spec.context_dir);
+  if (!context.ok()) return context.status();
+  std::string in;
+  Field(in, "context", *context);
+  Field(in, "dockerfile", spec.dockerfile);
+  Field(in, "target", spec.target);
+  for (const auto& [k, v] : spec.build_args) Field(in, absl::StrCat("arg:", k), v);
+  for (const auto& [image, alias] : spec.require_aliases) {
+    auto it = required.find(image);
+    Field(in, absl::StrCat("requires:", alias), it == required.end() ? "" : it->second);
+  }
+  return Sha256Hex(in);
+}
+
+absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ImageBuildSpec& spec,
+                                      const std::map<std::string, std::string>& required,
+                                      const ImageBuildOptions& options) {
+  docker::BuildRequest request;
+  request.context_dir = spec.context_dir;
+  request.dockerfile = spec.dockerfile;
+  request.build_args = spec.build_args;
+  for (const auto& [image, alias] : spec.require_aliases) {
+    auto it = required.find(image);
+    if (it == required.end()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot build ", spec.image, ": the artifact it requires, ", image, ", is not built"));
+    }
+    request.build_args[alias] = it->second;
+  }
+  request.labels = options.labels;
+  request.target = spec.target;
+  request.no_cache = spec.no_cache;
+  request.on_output = options.on_output;
+  request.cancellation = options.cancellation;
+
+  BuiltImage built;
+  built.image = spec.image;
+  // The digest needs the context hashed; a context that cannot be hashed is
+  // still built (the engine reports the real problem), just never cached.
+  absl::StatusOr<std::string> digest = InputDigest(spec, required);
+  if (digest.ok()) {
+    built.input_digest = *digest;
+    request.labels[kInputDigestLabel] = *digest;
+  }
+  if (options.cache && digest.ok() && !spec.no_cache) {
+    absl::StatusOr<std::vector<std::string>> found = docker->ListImages(kInputDigestLabel, *digest);
+    if (found.ok() && !found->empty()) {
+      built.image_id = found->front();
+      built.cached = true;
+    }
+  }
+  if (!built.cached) {
+    absl::StatusOr<docker::BuildResult> result = docker->Build(request);
+    if (!result.ok()) return result.status();
+    built.image_id = result->image_id;
+  }
+  if (!absl::StartsWith(built.image_id, "sha256:")) built.image_id = "sha256:" + built.image_id;
+
+  std::string tag;
+  if (options.tagger != nullptr) {
+    absl::StatusOr<std::string> t = options.tagger->Tag(spec.image, spec.context_dir);
+    if (!t.ok()) return t.status();
+    tag = *t;
+  } else {
+    tag = built.image_id.substr(7, 12);
+  }
+  built.tag = TaggedReference(spec.image, tag);
+  absl::Status tagged = docker->Tag(built.image_id, built.tag);
+  if (!tagged.ok()) return tagged;
+  return built;
+}
+
+}  // namespace devloop::dev

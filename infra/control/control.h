@@ -36,7 +36,9 @@ struct Intent {
   bool operator==(const Intent&) const = default;
 };
 
-// Implementations are thread-safe: the transports call from their own threads.
+// Implementations are thread-safe and must not block: the transports call them
+// on their own I/O threads (gRPC reactors, Beast handlers), so a real controller
+// posts the request to the dev loop's executor and returns.
 class Control {
  public:
   virtual ~Control() = default;

@@ -10,7 +10,9 @@
 // boolean parameter 'enabled'").
 //
 // Slow subscribers: a stream reads the hub by cursor, one write in flight at a
-// time, so it holds at most one entry beyond the shared log. A stream whose write
+// time, so it holds at most one batch of entry pointers beyond the shared log,
+// plus what gRPC buffers for its connection (a 256 KiB write buffer and the
+// HTTP/2 flow-control window). A stream whose write
 // makes no progress for `stall_timeout` (the client stopped reading and its flow
 // control window is full) is cancelled and the server logs a warning naming it;
 // its client sees CANCELLED. Nothing is skipped on a stream that stays open.

@@ -12,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -61,7 +62,7 @@ struct Shared {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Shared* shared)
-      : stream_(std::move(socket)), request_timer_(stream_.get_executor()), shared_(shared) {}
+      : stream_(std::move(socket)), timer_(stream_.get_executor()), shared_(shared) {}
 
   ~Session() {
     absl::MutexLock lock(&shared_->mu);
@@ -92,25 +93,58 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kMaxHeaderBytes);
     timed_out_ = false;
     in_request_ = buffer_.size() > 0;
-    request_timer_.expires_after(ToChrono(shared_->options.request_timeout));
-    request_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
-      if (ec) return;  // cancelled: the request arrived in time
-      if (auto self = weak.lock()) self->OnRequestTimeout();
-    });
+    Expect(kReading, shared_->options.request_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
-  void OnRequestTimeout() {
-    timed_out_ = true;
-    beast::error_code ignored;
-    stream_.socket().cancel(ignored);  // completes the read with operation_aborted
+  // Deadlines. One timer per connection, re-armed only when it fires: arming
+  // and cancelling a timer for every request and response costs more than the
+  // request itself on a keep-alive connection serving /v1/state.
+  enum Waiting { kNothing, kReading, kWriting };
+
+  void Expect(Waiting what, absl::Duration timeout) {
+    waiting_ = what;
+    deadline_ = std::chrono::steady_clock::now() + ToChrono(timeout);
+    // A timer due no later than the new deadline re-arms itself when it fires.
+    if (timer_armed_ && armed_at_ <= deadline_) return;
+    ArmTimer();
+  }
+
+  void ArmTimer() {
+    timer_armed_ = true;
+    armed_at_ = deadline_;
+    timer_.expires_at(deadline_);  // a pending wait completes with operation_aborted
+    timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      if (ec == net::error::operation_aborted) return;  // re-armed or closed
+      if (auto self = weak.lock()) self->OnTimer();
+    });
+  }
+
+  void OnTimer() {
+    timer_armed_ = false;
+    if (closed_ || waiting_ == kNothing) return;
+    if (std::chrono::steady_clock::now() < deadline_) return ArmTimer();
+    if (waiting_ == kReading) {
+      timed_out_ = true;
+      beast::error_code ignored;
+      stream_.socket().cancel(ignored);  // completes the read with operation_aborted
+      return;
+    }
+    // A write made no progress: the client stopped reading.
+    if (streaming_) {
+      DEVLOOP_LOG(WARNING) << "events subscriber " << peer_ << " read nothing for "
+                           << absl::FormatDuration(shared_->options.stall_timeout) << " ("
+                           << subscriber_->cursor()
+                           << " entries taken from the log): closing its stream";
+    }
+    Close();
   }
 
   void OnRead(beast::error_code ec, size_t) {
-    request_timer_.cancel();
+    waiting_ = kNothing;
     if (closed_) return;
-    if (timed_out_) {
+    if (timed_out_ && ec) {  // a read that completed just in time still counts
       // Nothing of a new request arrived: an idle keep-alive connection.
       if (!parser_->got_some() && !in_request_) return Close();
       return Fail(408, absl::StatusCode::kDeadlineExceeded,
@@ -163,15 +197,15 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->body() = std::move(body);
     response_->prepare_payload();
     writing_ = true;
-    stream_.expires_after(ToChrono(shared_->options.stall_timeout));
+    Expect(kWriting, shared_->options.stall_timeout);
     bhttp::async_write(stream_, *response_,
                        beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
   void OnWrite(beast::error_code ec, size_t) {
     writing_ = false;
+    waiting_ = kNothing;
     if (ec) return Close();
-    stream_.expires_never();
     if (!response_->keep_alive()) return Close();
     response_.reset();
     ReadRequest();
@@ -226,26 +260,17 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (buffers_.empty()) return;  // kWait: the hub posts PumpEvents when there is more
     writing_ = true;
-    stream_.expires_after(ToChrono(shared_->options.stall_timeout));
+    Expect(kWriting, shared_->options.stall_timeout);
     net::async_write(stream_, buffers_,
                      beast::bind_front_handler(&Session::OnEventsWritten, shared_from_this()));
   }
 
   void OnEventsWritten(beast::error_code ec, size_t) {
     writing_ = false;
+    waiting_ = kNothing;
     pending_.clear();
     batch_.clear();
-    if (ec) {
-      if (ec == beast::error::timeout) {
-        DEVLOOP_LOG(WARNING) << "events subscriber " << peer_
-                             << " read nothing for "
-                             << absl::FormatDuration(shared_->options.stall_timeout) << " ("
-                             << subscriber_->cursor()
-                             << " entries taken from the log): closing its stream";
-      }
-      return Close();
-    }
-    stream_.expires_never();
+    if (ec) return Close();
     if (ending_) return Close();
     PumpEvents();
   }
@@ -253,7 +278,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (closed_) return;
     closed_ = true;
-    request_timer_.cancel();
+    timer_.cancel();
     if (subscriber_) subscriber_->Detach();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -261,7 +286,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
-  net::steady_timer request_timer_;
+  net::steady_timer timer_;
+  bool timer_armed_ = false;
+  std::chrono::steady_clock::time_point armed_at_;
+  Waiting waiting_ = kNothing;
+  std::chrono::steady_clock::time_point deadline_;
   Shared* const shared_;
   std::string peer_ = [this] {
     beast::error_code ec;
@@ -326,8 +355,7 @@ class HttpServer::Impl {
   }
 
   void Shutdown(absl::Duration deadline) {
-    if (stopped_) return;
-    stopped_ = true;
+    if (stopped_.exchange(true)) return;
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
@@ -397,7 +425,7 @@ class HttpServer::Impl {
   net::executor_work_guard<net::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
   int port_ = 0;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
 };
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options,

@@ -29,6 +29,15 @@ a=$!
 HTTP=$(port_of "$work/a.log" HTTP) || fail "devloop did not start its HTTP server"
 GRPC=$(port_of "$work/a.log" gRPC) || fail "devloop did not start its gRPC server"
 
+# `grpcurl -plaintext localhost:50051 list` (README), when tools/setup.sh could
+# build grpcurl; //infra/grpc:grpc_server_test checks reflection with C++ anyway.
+GRPCURL=$(command -v grpcurl || { [ -x /usr/local/bin/grpcurl ] && echo /usr/local/bin/grpcurl; } || true)
+if [ -n "$GRPCURL" ]; then
+  "$GRPCURL" -plaintext "localhost:$GRPC" list | grep -qx proto.SkaffoldService || fail "grpcurl list"
+else
+  echo "note: grpcurl not installed; skipped the grpcurl list check"
+fi
+
 # GET /v1/state over an empty pipeline.
 state=$(curl -sS "localhost:$HTTP/v1/state") || fail "curl /v1/state"
 expected='{"buildState":{"artifacts":{},"autoTrigger":true,"statusCode":"OK"},"deployState":{"status":"Not Started","autoTrigger":true,"statusCode":"OK"},"forwardedPorts":{},"statusCheckState":{"status":"Not Started","resources":{},"statusCode":"OK"},"fileSyncState":{"status":"Not Started","autoTrigger":true},"debuggingContainers":[],"metadata":{"build":null,"deploy":null,"test":null,"additional":{}},"testState":{"status":"Not Started","statusCode":"OK"}}'

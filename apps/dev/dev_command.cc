@@ -193,7 +193,7 @@ int RunDev(const cli::CliOptions& options) {
     std::cerr << "cannot start the dev loop: " << s.message() << "\n";
     return 1;
   }
-  console.Info("Watching for changes... (Ctrl+C to stop)");
+  console.Info("Press Ctrl+C to stop.");
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

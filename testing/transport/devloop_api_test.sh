@@ -2,7 +2,7 @@
 # End-to-end: the real //apps:devloop binary, the seed's curl commands (with the
 # port the server picked), port fallback, and a clean exit 0 on SIGTERM/SIGINT.
 set -uo pipefail
-DEVLOOP="$1"
+DEVLOOP="$(realpath "$1")"
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -10,6 +10,14 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A project with nothing to build: the API over an empty pipeline.
+cat > "$work/skaffold.yaml" <<'YAML'
+apiVersion: skaffold/v4beta13
+kind: Config
+metadata:
+  name: empty
+YAML
+cd "$work"
 fail() { echo "FAIL: $*"; for f in "$work"/*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
 
 # Waits for "<what> server listening on ADDR:PORT" in a log; prints PORT.
@@ -81,7 +89,7 @@ wait "$b"; rc=$?
 "$DEVLOOP" dev --enable-rpc=false >"$work/c.log" 2>&1 &
 c=$!
 pids+=($c)
-for _ in $(seq 1 100); do grep -q "is running" "$work/c.log" && break; sleep 0.05; done
+for _ in $(seq 1 100); do grep -q "Watching for changes" "$work/c.log" && break; sleep 0.05; done
 grep -q "server listening" "$work/c.log" && fail "--enable-rpc=false still started a server"
 kill -TERM "$c"; wait "$c" || fail "devloop --enable-rpc=false did not exit 0"
 
@@ -94,6 +102,6 @@ wait "$curl_pid"; crc=$?
 
 # Bad arguments are a clear error, not a crash.
 "$DEVLOOP" dev --rpc-port=banana >"$work/d.log" 2>&1; rc=$?
-[ $rc -eq 2 ] && grep -q "is not a port" "$work/d.log" || fail "bad port flag: rc=$rc"
+[ $rc -eq 2 ] && grep -q "invalid value \"banana\" for --rpc-port" "$work/d.log" || fail "bad port flag: rc=$rc"
 [ "$("$DEVLOOP" version)" = "v0.1.0" ] || fail "version"
 echo PASS

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "infra/log/log.h"
 
 namespace devloop::control {
 namespace {
@@ -60,6 +61,16 @@ std::string HostPort(absl::string_view address, int port) {
     return absl::StrCat("[", address, "]:", port);
   }
   return absl::StrCat(address, ":", port);
+}
+
+absl::StatusOr<int> PickServerPort(absl::string_view address, int port,
+                                   absl::string_view server) {
+  absl::StatusOr<int> picked = FindFreePort(address, port);
+  if (picked.ok() && *picked != port) {
+    DEVLOOP_LOG(WARNING) << "port " << port << " for " << server << " already in use: using "
+                         << *picked << " instead";
+  }
+  return picked;
 }
 
 }  // namespace devloop::control

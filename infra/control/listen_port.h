@@ -26,6 +26,12 @@ absl::StatusOr<int> FindFreePort(absl::string_view address, int port, int max_tr
 // Returns "address:port", with brackets around an IPv6 literal ("[::1]:50051").
 std::string HostPort(absl::string_view address, int port);
 
+// FindFreePort for the server named `server` ("gRPC server", "gRPC HTTP
+// server"), logging Skaffold's warning when it had to move:
+// "port 50052 for gRPC HTTP server already in use: using 50055 instead".
+absl::StatusOr<int> PickServerPort(absl::string_view address, int port,
+                                   absl::string_view server);
+
 }  // namespace devloop::control
 
 #endif  // DEVLOOP_INFRA_CONTROL_LISTEN_PORT_H_

@@ -433,12 +433,9 @@ class GrpcServer::Impl {
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& options,
                                                               hub::Hub* hub,
                                                               control::Control* control) {
-  absl::StatusOr<int> port = control::FindFreePort(options.address, options.port);
+  absl::StatusOr<int> port =
+      control::PickServerPort(options.address, options.port, "gRPC server");
   if (!port.ok()) return port.status();
-  if (*port != options.port) {
-    DEVLOOP_LOG(WARNING) << "port " << options.port
-                         << " for gRPC server already in use: using " << *port << " instead";
-  }
   auto impl = std::make_unique<Impl>(hub, control, options.stall_timeout);
   absl::Status started = impl->Start(options.address, *port);
   if (!started.ok()) return started;

@@ -431,13 +431,9 @@ class HttpServer::Impl {
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options,
                                                               hub::Hub* hub,
                                                               control::Control* control) {
-  absl::StatusOr<int> port = control::FindFreePort(options.address, options.port);
+  absl::StatusOr<int> port =
+      control::PickServerPort(options.address, options.port, "gRPC HTTP server");
   if (!port.ok()) return port.status();
-  if (*port != options.port) {
-    DEVLOOP_LOG(WARNING) << "port " << options.port
-                         << " for gRPC HTTP server already in use: using " << *port
-                         << " instead";
-  }
   auto impl = std::make_unique<Impl>(options, hub, control);
   if (absl::Status s = impl->Listen(*port); !s.ok()) return s;
   DEVLOOP_LOG(INFO) << "HTTP server listening on "

@@ -169,6 +169,18 @@ absl::StatusOr<std::string> DevSession::RunId() {
 }
 
 absl::StatusOr<std::string> DevSession::RunningImage(absl::string_view name) {
+  absl::StatusOr<std::pair<std::string, std::string>> newest = Newest(name);
+  if (!newest.ok()) return newest.status();
+  return newest->second;
+}
+
+absl::StatusOr<std::string> DevSession::RunningContainer(absl::string_view name) {
+  absl::StatusOr<std::pair<std::string, std::string>> newest = Newest(name);
+  if (!newest.ok()) return newest.status();
+  return newest->first;
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> DevSession::Newest(absl::string_view name) {
   absl::StatusOr<std::string> run_id = RunId();
   if (!run_id.ok()) return run_id.status();
   absl::StatusOr<std::string> ids =
@@ -176,26 +188,29 @@ absl::StatusOr<std::string> DevSession::RunningImage(absl::string_view name) {
   if (!ids.ok()) return ids.status();
   std::vector<std::string> args = {"inspect", "--format",
                                    "{{index .Config.Labels \"dev.devloop.deploy-id\"}} "
-                                   "{{.Config.Image}}"};
+                                   "{{.Config.Image}} {{.Id}}"};
   for (const std::string& id : Lines(*ids)) args.push_back(id);
   absl::StatusOr<std::string> out = args.size() > 3 ? Docker(args) : std::string();
   if (!out.ok()) return out.status();
   int64_t newest = -1;
-  std::string image;
+  std::pair<std::string, std::string> found;
   const std::string want = absl::StrCat(Image(name), ":");
   for (const std::string& line : Lines(*out)) {
-    std::pair<std::string, std::string> parts = absl::StrSplit(line, absl::MaxSplits(' ', 1));
+    std::vector<std::string> parts = absl::StrSplit(line, ' ');
     int64_t id = 0;
-    if (!absl::SimpleAtoi(parts.first, &id) || !absl::StartsWith(parts.second, want)) continue;
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &id) ||
+        !absl::StartsWith(parts[1], want)) {
+      continue;
+    }
     if (id > newest) {
       newest = id;
-      image = parts.second;
+      found = {parts[2], parts[1]};
     }
   }
   if (newest < 0) {
     return absl::NotFoundError(absl::StrCat("no container of ", Image(name), " runs; docker ps:\n", *out));
   }
-  return image;
+  return found;
 }
 
 absl::StatusOr<int> DevSession::Interrupt(absl::Duration timeout) {

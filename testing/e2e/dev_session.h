@@ -77,6 +77,9 @@ class DevSession {
   // deploy id), "e2e-PID-N/NAME:TAG". NotFound if none runs.
   absl::StatusOr<std::string> RunningImage(absl::string_view name);
 
+  // Returns the id of that newest container.
+  absl::StatusOr<std::string> RunningContainer(absl::string_view name);
+
   // Lists images of the session's repository ("repo/name:tag" per image).
   absl::StatusOr<std::vector<std::string>> RepositoryImages();
 
@@ -88,6 +91,8 @@ class DevSession {
 
  private:
   DevSession() = default;
+  // The newest running container of `name`: (id, image).
+  absl::StatusOr<std::pair<std::string, std::string>> Newest(absl::string_view name);
 
   std::string dir_;
   std::string repository_;

@@ -85,6 +85,8 @@ TEST_F(MicroservicesE2eTest, ServicesTalkByNameAndAutoBuildOffWaitsForExecute) {
   ASSERT_TRUE(run_id.ok()) << run_id.status();
   absl::StatusOr<std::string> web_image = session_->RunningImage("leeroy-web");
   ASSERT_TRUE(web_image.ok()) << web_image.status();
+  absl::StatusOr<std::string> first_web_container = session_->RunningContainer("leeroy-web");
+  ASSERT_TRUE(first_web_container.ok()) << first_web_container.status();
 
   // AutoBuild off, over the HTTP gateway.
   absl::StatusOr<HttpResponse> r =
@@ -134,6 +136,14 @@ TEST_F(MicroservicesE2eTest, ServicesTalkByNameAndAutoBuildOffWaitsForExecute) {
   absl::StatusOr<std::string> web_now = session_->RunningImage("leeroy-web");
   ASSERT_TRUE(web_now.ok()) << web_now.status();
   EXPECT_EQ(*web_now, *web_image) << "leeroy-web was not rebuilt, so it keeps its tag";
+  // Redeploying leeroy-app leaves leeroy-web's container alone: what was synced
+  // into it is still served (a restart from its image would silently drop it).
+  r = Http(web_port_, "GET", "/index.html");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->body, HasSubstr("web v2"));
+  absl::StatusOr<std::string> web_container = session_->RunningContainer("leeroy-web");
+  ASSERT_TRUE(web_container.ok()) << web_container.status();
+  EXPECT_EQ(*web_container, *first_web_container);
 
   absl::StatusOr<int> code = session_->Interrupt(absl::Seconds(5));
   ASSERT_TRUE(code.ok()) << code.status() << "\n" << session_->devloop().process().Output();

@@ -6,9 +6,14 @@
 // Dockerfile fails with BUILD_USER_ERROR while the old container keeps
 // serving; fixing it recovers; Ctrl-C exits 0 within 5 s and leaves nothing of
 // the run while objects it did not create survive.
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/e2e/contract.h"
@@ -33,6 +38,51 @@ EventsClient::Predicate IsBuildFailed() {
     return e.event().has_buildevent() && e.event().buildevent().status() == "Failed";
   };
 }
+
+// GETs a URL over and over on a thread of its own until stopped, keeping what
+// it was served: the test's view of a user reloading the page during a redeploy.
+class ContinuousGets {
+ public:
+  struct Result {
+    int requests = 0;
+    int old_content = 0;  // "Hello from devloop!"
+    int new_content = 0;  // "Edited once"
+    int failed = 0;
+    std::vector<std::string> failures;  // the first few
+  };
+  ContinuousGets(int port, std::string path)
+      : thread_([this, port, path] {
+          while (!stop_.load()) {
+            absl::StatusOr<HttpResponse> r = Http(port, "GET", path, "", absl::Seconds(5));
+            ++result_.requests;
+            std::string failure;
+            if (!r.ok()) {
+              failure = r.status().ToString();
+            } else if (r->status != 200) {
+              failure = absl::StrCat("HTTP ", r->status, ": ", r->body);
+            } else if (absl::StrContains(r->body, "Hello from devloop!")) {
+              ++result_.old_content;
+            } else if (absl::StrContains(r->body, "Edited once")) {
+              ++result_.new_content;
+            } else {
+              failure = absl::StrCat("unexpected body: ", r->body);
+            }
+            if (!failure.empty() && ++result_.failed <= 5) result_.failures.push_back(failure);
+            absl::SleepFor(absl::Milliseconds(5));
+          }
+        }) {}
+  ~ContinuousGets() { (void)Stop(); }
+  Result Stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    return result_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  Result result_;  // written by thread_ until joined
+  std::thread thread_;
+};
 
 class GettingStartedE2eTest : public ::testing::Test {
  protected:
@@ -91,19 +141,35 @@ TEST_F(GettingStartedE2eTest, BuildsRebuildsSurvivesABrokenDockerfileAndCleansUp
   ASSERT_TRUE(first_image.ok()) << first_image.status();
   absl::StatusOr<std::string> run_id = session_->RunId();
   ASSERT_TRUE(run_id.ok()) << run_id.status();
+  absl::StatusOr<std::string> first_container =
+      session_->RunningContainer("devloop-getting-started");
+  ASSERT_TRUE(first_container.ok()) << first_container.status();
 
-  // A source edit: rebuild, redeploy with a new tag, new content, same port.
+  // A source edit: rebuild, redeploy with a new tag, new content, same port,
+  // which answers every request meanwhile (old content, then new).
+  ContinuousGets gets(port_, "/");
   ASSERT_TRUE(ReplaceInFile(session_->dir() + "/www/index.html", "Hello from devloop!",
                             "Edited once")
                   .ok());
   done = events.WaitFor(IsDevLoopEvent(1, "Succeeded"), kIteration, at, &at);
   ASSERT_TRUE(done.ok()) << done.status();
+  body = WaitServed(port_, "/", "Edited once");
+  EXPECT_TRUE(body.ok()) << body.status();
+  // Keep asking until the old container is gone: it is stopped after the switch.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (Docker({"inspect", *first_container}).ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_FALSE(Docker({"inspect", *first_container}).ok()) << "the old container was not removed";
+  ContinuousGets::Result served = gets.Stop();
+  EXPECT_EQ(served.failed, 0) << "of " << served.requests << " requests; first failures: "
+                              << ::testing::PrintToString(served.failures);
+  EXPECT_GT(served.old_content, 0);
+  EXPECT_GT(served.new_content, 0);
   contract = CheckBuildIteration(
       events.Entries(),
       {.iteration = 1, .artifacts = {image_}, .ports = {{"devloop-getting-started", port_}}});
   EXPECT_TRUE(contract.ok()) << contract;
-  body = WaitServed(port_, "/", "Edited once");
-  EXPECT_TRUE(body.ok()) << body.status();
   absl::StatusOr<std::string> second_image = session_->RunningImage("devloop-getting-started");
   ASSERT_TRUE(second_image.ok()) << second_image.status();
   EXPECT_NE(*second_image, *first_image) << "a changed image must run under a new tag";

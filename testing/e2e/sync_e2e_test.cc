@@ -2,6 +2,7 @@
 // file is copied into the running container, served at once, and streamed as
 // one sync iteration with no build and no deploy; the container keeps its
 // image. Ctrl-C exits 0 within 5 s and leaves nothing of the run.
+#include <regex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -98,6 +99,35 @@ TEST_F(SyncE2eTest, SyncedEditsAreServedWithoutABuild) {
   absl::StatusOr<std::vector<std::string>> images = session_->RepositoryImages();
   ASSERT_TRUE(images.ok()) << images.status();
   EXPECT_THAT(*images, IsEmpty());
+}
+
+// Ctrl-C while the first build runs: the build is cancelled, devloop exits 0
+// within 5 s, and nothing of the run is left behind (no image finished after
+// the cleanup looked). No image carries the run id yet, so it is read from the
+// engine calls `-v debug` logs (cleanup lists objects by that label).
+TEST_F(SyncE2eTest, CtrlCDuringTheFirstBuildLeavesNothing) {
+  ASSERT_TRUE(session_->Start({"-v", "debug"}).ok());
+  EventsClient& events = session_->events();
+  absl::StatusOr<proto::LogEntry> building =
+      events.WaitFor(IsBuildEvent(image_, "In Progress"), kIteration);
+  ASSERT_TRUE(building.ok()) << building.status();
+  absl::StatusOr<int> code = session_->Interrupt(absl::Seconds(5));
+  const std::string output = session_->devloop().process().Output();
+  ASSERT_TRUE(code.ok()) << code.status() << "\n" << output;
+  EXPECT_EQ(*code, 0) << output;
+  std::smatch m;
+  static const std::regex kRunId("run-id%3D([0-9a-f]+)");
+  ASSERT_TRUE(std::regex_search(output, m, kRunId)) << "no cleanup call in the output:\n" << output;
+  absl::StatusOr<DockerObjects> left =
+      ListDockerObjects(absl::StrCat(kRunIdLabel, "=", m[1].str()));
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_TRUE(left->empty()) << left->containers.size() << " containers, " << left->networks.size()
+                             << " networks, " << left->images.size() << " images left";
+  absl::StatusOr<std::vector<std::string>> images = session_->RepositoryImages();
+  ASSERT_TRUE(images.ok()) << images.status();
+  EXPECT_THAT(*images, IsEmpty());
+  // The run's own id, for the session's sweep, should anything be left.
+  if (!left->empty()) (void)SweepDockerObjects(absl::StrCat(kRunIdLabel, "=", m[1].str()));
 }
 
 }  // namespace

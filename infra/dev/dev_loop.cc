@@ -479,7 +479,8 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
           (void)Feed(domain::DeployFailed{
               Now(), id, domain::StatusCode::kDeployUnknown,
               absl::StrCat("container ", absl::StrJoin(lost, ", "),
-                           " stopped while the deploy was carrying it over; save again to redeploy")});
+                           " stopped while the deploy was carrying it over; save again to "
+                           "redeploy")});
           return;
         }
         (void)Feed(domain::DeploySucceeded{Now(), id, std::move(resources)});

@@ -66,8 +66,9 @@ absl::StatusOr<IterationSpan> FindIteration(const std::vector<proto::LogEntry>& 
     }
   }
   if (i == entries.size()) {
-    return absl::NotFoundError(absl::StrCat("no devLoopEvent ", iteration, " In Progress from entry ",
-                                            from, "; got:\n", Describe(entries, from)));
+    return absl::NotFoundError(absl::StrCat("no devLoopEvent ", iteration,
+                                            " In Progress from entry ", from, "; got:\n",
+                                            Describe(entries, from)));
   }
   span.begin = i;
   for (++i; i < entries.size(); ++i) {
@@ -86,17 +87,18 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
   absl::StatusOr<IterationSpan> found = FindIteration(entries, spec.iteration);
   if (!found.ok()) return found.status();
   const IterationSpan span = *found;
+  auto bad = [&](size_t at, const std::string& what) { return Mismatch(entries, span, at, what); };
   if (spec.iteration == 0) {
     if (entries.empty() || !entries[0].event().has_metaevent()) {
-      return Mismatch(entries, span, 0, "the stream does not start with a metaEvent");
+      return bad(0, "the stream does not start with a metaEvent");
     }
     for (size_t i = 1; i < entries.size(); ++i) {
       if (entries[i].event().has_metaevent()) {
-        return Mismatch(entries, span, i, "a second metaEvent");
+        return bad(i, "a second metaEvent");
       }
     }
     if (span.begin != 1) {
-      return Mismatch(entries, span, span.begin,
+      return bad(span.begin,
                       "iteration 0 does not follow the metaEvent directly");
     }
   }
@@ -115,100 +117,101 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
     const proto::Event& ev = e.event();
     if (ev.has_buildevent()) {
       const proto::BuildEvent& b = ev.buildevent();
-      if (phase != Phase::kBuilding) return Mismatch(entries, span, i, "a build after the deploy began");
+      if (phase != Phase::kBuilding) return bad(i, "a build after the deploy began");
       if (!artifacts.count(b.artifact())) {
-        return Mismatch(entries, span, i, absl::StrCat("a build of unexpected artifact ", b.artifact()));
+        return bad(i, absl::StrCat("a build of unexpected artifact ", b.artifact()));
       }
       if (b.status() == "In Progress") {
         if (!started.insert(b.artifact()).second) {
-          return Mismatch(entries, span, i, absl::StrCat(b.artifact(), " started twice"));
+          return bad(i, absl::StrCat(b.artifact(), " started twice"));
         }
         if (e.entry() != absl::StrCat("Build started for artifact ", b.artifact())) {
-          return Mismatch(entries, span, i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
+          return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
         }
       } else if (b.status() == "Complete") {
         if (!started.count(b.artifact()) || !completed.insert(b.artifact()).second) {
-          return Mismatch(entries, span, i,
+          return bad(i,
                           absl::StrCat(b.artifact(), " completed without starting, or twice"));
         }
         if (e.entry() != absl::StrCat("Build completed for artifact ", b.artifact())) {
-          return Mismatch(entries, span, i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
+          return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
         }
-        if (b.errcode() != proto::StatusCode::OK && b.errcode() != proto::StatusCode::BUILD_SUCCESS) {
-          return Mismatch(entries, span, i, "a completed build carries an error code");
+        if (b.errcode() != proto::StatusCode::OK &&
+            b.errcode() != proto::StatusCode::BUILD_SUCCESS) {
+          return bad(i, "a completed build carries an error code");
         }
       } else {
-        return Mismatch(entries, span, i, absl::StrCat("build status ", b.status()));
+        return bad(i, absl::StrCat("build status ", b.status()));
       }
     } else if (ev.has_deployevent()) {
       const proto::DeployEvent& d = ev.deployevent();
       if (d.status() == "In Progress") {
         if (phase != Phase::kBuilding || completed != artifacts) {
-          return Mismatch(entries, span, i, "the deploy started before every build completed");
+          return bad(i, "the deploy started before every build completed");
         }
         if (e.entry() != "Deploy started") {
-          return Mismatch(entries, span, i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
+          return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
         }
         phase = Phase::kDeploying;
       } else if (d.status() == "Complete") {
-        if (phase != Phase::kDeploying) return Mismatch(entries, span, i, "deploy Complete without In Progress");
+        if (phase != Phase::kDeploying) return bad(i, "deploy Complete without In Progress");
         if (e.entry() != "Deploy completed") {
-          return Mismatch(entries, span, i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
+          return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
         }
         phase = Phase::kDeployed;
       } else {
-        return Mismatch(entries, span, i, absl::StrCat("deploy status ", d.status()));
+        return bad(i, absl::StrCat("deploy status ", d.status()));
       }
     } else if (ev.has_portevent()) {
       const proto::PortEvent& p = ev.portevent();
-      if (phase != Phase::kDeployed) return Mismatch(entries, span, i, "a portEvent before the deploy completed");
+      if (phase != Phase::kDeployed) return bad(i, "a portEvent before the deploy completed");
       if (e.entry() != absl::StrCat("Forwarding container ", p.containername(), " to local port ",
                                     p.localport())) {
-        return Mismatch(entries, span, i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
+        return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
       }
       if (!ports_seen.emplace(p.containername(), p.localport()).second) {
-        return Mismatch(entries, span, i, absl::StrCat("a second portEvent for ", p.containername()));
+        return bad(i, absl::StrCat("a second portEvent for ", p.containername()));
       }
     } else if (ev.has_statuscheckevent()) {
       const std::string& status = ev.statuscheckevent().status();
-      if (phase != Phase::kDeployed) return Mismatch(entries, span, i, "a status check before the deploy completed");
+      if (phase != Phase::kDeployed) return bad(i, "a status check before the deploy completed");
       if (status == "In Progress" && !check_started && !check_succeeded) {
         check_started = true;
       } else if (status == "Succeeded" && check_started && !check_succeeded) {
         check_succeeded = true;
       } else {
-        return Mismatch(entries, span, i, absl::StrCat("status check ", status, " out of order"));
+        return bad(i, absl::StrCat("status check ", status, " out of order"));
       }
     } else if (ev.has_resourcestatuscheckevent()) {
       const proto::ResourceStatusCheckEvent& r = ev.resourcestatuscheckevent();
       if (!check_started || check_succeeded) {
-        return Mismatch(entries, span, i, "a resource status outside the status check");
+        return bad(i, "a resource status outside the status check");
       }
       std::string& last = resources[r.resource()];
       if (last == "Succeeded" || last == "Failed") {
-        return Mismatch(entries, span, i, absl::StrCat(r.resource(), " reported after its final status"));
+        return bad(i, absl::StrCat(r.resource(), " reported after its final status"));
       }
       if (last == r.status()) {
-        return Mismatch(entries, span, i, absl::StrCat(r.resource(), " repeated status ", r.status()));
+        return bad(i, absl::StrCat(r.resource(), " repeated status ", r.status()));
       }
       last = r.status();
     } else {
-      return Mismatch(entries, span, i, "an event that has no place in a build-and-deploy iteration");
+      return bad(i, "an event that has no place in a build-and-deploy iteration");
     }
   }
-  if (completed != artifacts) return Mismatch(entries, span, span.end, "not every artifact was built");
-  if (phase != Phase::kDeployed) return Mismatch(entries, span, span.end, "the deploy did not complete");
+  if (completed != artifacts) return bad(span.end, "not every artifact was built");
+  if (phase != Phase::kDeployed) return bad(span.end, "the deploy did not complete");
   if (ports_seen != spec.ports) {
     std::string want, got;
     for (const auto& [c, p] : spec.ports) absl::StrAppend(&want, c, ":", p, " ");
     for (const auto& [c, p] : ports_seen) absl::StrAppend(&got, c, ":", p, " ");
-    return Mismatch(entries, span, span.end,
+    return bad(span.end,
                     absl::StrCat("port forwards: got {", got, "}, want {", want, "}"));
   }
-  if (!check_succeeded) return Mismatch(entries, span, span.end, "no status check Succeeded");
+  if (!check_succeeded) return bad(span.end, "no status check Succeeded");
   for (const auto& [resource, status] : resources) {
     if (status != "Succeeded") {
-      return Mismatch(entries, span, span.end, absl::StrCat(resource, " ended ", status));
+      return bad(span.end, absl::StrCat(resource, " ended ", status));
     }
   }
   return absl::OkStatus();
@@ -219,41 +222,42 @@ absl::StatusOr<std::string> CheckSyncIteration(const std::vector<proto::LogEntry
   absl::StatusOr<IterationSpan> found = FindIteration(entries, spec.iteration);
   if (!found.ok()) return found.status();
   const IterationSpan span = *found;
+  auto bad = [&](size_t at, const std::string& what) { return Mismatch(entries, span, at, what); };
   if (absl::Status s = CheckDevLoopBounds(entries, span); !s.ok()) return s;
   if (span.end - span.begin != 3) {
-    return Mismatch(entries, span, span.begin,
+    return bad(span.begin,
                     "a sync iteration holds exactly two fileSyncEvents between its devLoopEvents");
   }
   const proto::LogEntry& started = entries[span.begin + 1];
   const proto::LogEntry& done = entries[span.begin + 2];
   for (const proto::LogEntry* e : {&started, &done}) {
     if (!e->event().has_filesyncevent()) {
-      return Mismatch(entries, span, e == &started ? span.begin + 1 : span.begin + 2,
+      return bad(e == &started ? span.begin + 1 : span.begin + 2,
                       "not a fileSyncEvent");
     }
   }
   const proto::FileSyncEvent& s = started.event().filesyncevent();
   const proto::FileSyncEvent& d = done.event().filesyncevent();
   if (s.status() != "In Progress" || d.status() != "Succeeded") {
-    return Mismatch(entries, span, span.begin + 1,
+    return bad(span.begin + 1,
                     absl::StrCat("file sync went ", s.status(), " -> ", d.status(),
                                  ", want In Progress -> Succeeded"));
   }
   if (s.image() != d.image() || !absl::StartsWith(s.image(), spec.image_prefix) ||
       s.image().size() <= spec.image_prefix.size()) {
-    return Mismatch(entries, span, span.begin + 1,
+    return bad(span.begin + 1,
                     absl::StrCat("synced image \"", s.image(), "\" / \"", d.image(),
                                  "\", want one tag of ", spec.image_prefix));
   }
   if (s.filecount() != spec.file_count || d.filecount() != spec.file_count) {
-    return Mismatch(entries, span, span.begin + 1,
+    return bad(span.begin + 1,
                     absl::StrCat("fileCount ", s.filecount(), "/", d.filecount(), ", want ",
                                  spec.file_count));
   }
   const std::string n = absl::StrCat(spec.file_count, " files for ", s.image());
   if (started.entry() != absl::StrCat("File sync started for ", n) ||
       done.entry() != absl::StrCat("File sync succeeded for ", n)) {
-    return Mismatch(entries, span, span.begin + 1, "wrong entry texts");
+    return bad(span.begin + 1, "wrong entry texts");
   }
   return s.image();
 }

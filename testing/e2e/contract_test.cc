@@ -146,9 +146,9 @@ TEST(CheckSyncIterationTest, RefusesABuildInsideOrAnotherImage) {
   std::vector<proto::LogEntry> other = {DevLoop(1, "In Progress"), Sync("app:abc", "In Progress"),
                                         Sync("app:abc", "Succeeded"), DevLoop(1, "Succeeded")};
   EXPECT_FALSE(CheckSyncIteration(other, {.iteration = 1, .image_prefix = "web:"}).ok());
-  std::vector<proto::LogEntry> two_files = {DevLoop(1, "In Progress"),
-                                            Sync("web:abc", "In Progress", 2),
-                                            Sync("web:abc", "Succeeded", 2), DevLoop(1, "Succeeded")};
+  std::vector<proto::LogEntry> two_files = {
+      DevLoop(1, "In Progress"), Sync("web:abc", "In Progress", 2),
+      Sync("web:abc", "Succeeded", 2), DevLoop(1, "Succeeded")};
   EXPECT_FALSE(CheckSyncIteration(two_files, {.iteration = 1, .image_prefix = "web:"}).ok());
 }
 

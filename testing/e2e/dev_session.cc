@@ -58,9 +58,9 @@ absl::StatusOr<std::string> WaitServed(int port, absl::string_view path, absl::s
       last = r.status().ToString();
     }
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat("127.0.0.1:", port, path, " did not serve \"",
-                                                      marker, "\" within ",
-                                                      absl::FormatDuration(timeout), "; last: ", last));
+      return absl::DeadlineExceededError(
+          absl::StrCat("127.0.0.1:", port, path, " did not serve \"", marker, "\" within ",
+                       absl::FormatDuration(timeout), "; last: ", last));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -151,8 +151,8 @@ absl::StatusOr<std::string> DevSession::RunId() {
   std::set<std::string> found;
   for (const std::string& id : Lines(*ids)) {
     absl::StatusOr<std::string> label = Docker(
-        {"image", "inspect", "--format", absl::StrCat("{{index .Config.Labels \"", kRunIdLabel, "\"}}"),
-         id});
+        {"image", "inspect", "--format",
+         absl::StrCat("{{index .Config.Labels \"", kRunIdLabel, "\"}}"), id});
     if (!label.ok()) return label.status();
     found.insert(std::string(absl::StripAsciiWhitespace(*label)));
   }
@@ -208,7 +208,8 @@ absl::StatusOr<std::pair<std::string, std::string>> DevSession::Newest(absl::str
     }
   }
   if (newest < 0) {
-    return absl::NotFoundError(absl::StrCat("no container of ", Image(name), " runs; docker ps:\n", *out));
+    return absl::NotFoundError(
+        absl::StrCat("no container of ", Image(name), " runs; docker inspect:\n", *out));
   }
   return found;
 }

@@ -45,8 +45,8 @@ class DevSession {
  public:
   // Copies example `name`, renames `images` (as written in its skaffold.yaml)
   // into the session's repository and gives each portForward a free localPort.
-  static absl::StatusOr<std::unique_ptr<DevSession>> Prepare(absl::string_view name,
-                                                             const std::vector<std::string>& images);
+  static absl::StatusOr<std::unique_ptr<DevSession>> Prepare(
+      absl::string_view name, const std::vector<std::string>& images);
 
   // Stops devloop if it still runs and removes everything of the session.
   ~DevSession();

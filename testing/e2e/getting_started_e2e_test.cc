@@ -29,7 +29,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 
 constexpr absl::Duration kIteration = absl::Seconds(90);
 
@@ -41,6 +40,7 @@ EventsClient::Predicate IsBuildFailed() {
 
 // GETs a URL over and over on a thread of its own until stopped, keeping what
 // it was served: the test's view of a user reloading the page during a redeploy.
+// Thread-compatible: construct and Stop() on one thread.
 class ContinuousGets {
  public:
   struct Result {
@@ -202,7 +202,8 @@ TEST_F(GettingStartedE2eTest, BuildsRebuildsSurvivesABrokenDockerfileAndCleansUp
   EXPECT_EQ(state->buildstate().artifacts().at(image_), "Failed");
 
   // An edit while broken fails again and still deploys nothing.
-  ASSERT_TRUE(ReplaceInFile(session_->dir() + "/www/index.html", "Edited once", "Edited twice").ok());
+  ASSERT_TRUE(
+      ReplaceInFile(session_->dir() + "/www/index.html", "Edited once", "Edited twice").ok());
   iteration_failed = events.WaitFor(IsDevLoopEvent(3, "Failed"), kIteration, at, &at);
   ASSERT_TRUE(iteration_failed.ok()) << iteration_failed.status();
   still = Http(port_, "GET", "/");

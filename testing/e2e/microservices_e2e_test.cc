@@ -32,7 +32,9 @@ std::vector<std::string> Builds(const std::vector<proto::LogEntry>& entries, siz
   std::vector<std::string> out;
   for (size_t i = from; i < entries.size(); ++i) {
     const proto::Event& e = entries[i].event();
-    if (e.has_buildevent()) out.push_back(e.buildevent().artifact() + " " + e.buildevent().status());
+    if (e.has_buildevent()) {
+      out.push_back(e.buildevent().artifact() + " " + e.buildevent().status());
+    }
   }
   return out;
 }
@@ -89,8 +91,8 @@ TEST_F(MicroservicesE2eTest, ServicesTalkByNameAndAutoBuildOffWaitsForExecute) {
   ASSERT_TRUE(first_web_container.ok()) << first_web_container.status();
 
   // AutoBuild off, over the HTTP gateway.
-  absl::StatusOr<HttpResponse> r =
-      Http(session_->devloop().http_port(), "PUT", "/v1/build/auto_execute", R"({"enabled": false})");
+  absl::StatusOr<HttpResponse> r = Http(session_->devloop().http_port(), "PUT",
+                                        "/v1/build/auto_execute", R"({"enabled": false})");
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->status, 200) << r->body;
   absl::StatusOr<proto::State> state = events.GetState();

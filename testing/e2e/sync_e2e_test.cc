@@ -18,7 +18,6 @@
 namespace devloop::e2e {
 namespace {
 
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 constexpr absl::Duration kIteration = absl::Seconds(90);
@@ -52,8 +51,10 @@ TEST_F(SyncE2eTest, SyncedEditsAreServedWithoutABuild) {
   absl::StatusOr<proto::LogEntry> done =
       events.WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration, 0, &at);
   ASSERT_TRUE(done.ok()) << done.status() << "\n" << session_->devloop().process().Output();
-  absl::Status contract = CheckBuildIteration(
-      events.Entries(), {.iteration = 0, .artifacts = {image_}, .ports = {{"devloop-sync", port_}}});
+  absl::Status contract =
+      CheckBuildIteration(events.Entries(), {.iteration = 0,
+                                             .artifacts = {image_},
+                                             .ports = {{"devloop-sync", port_}}});
   EXPECT_TRUE(contract.ok()) << contract;
   absl::StatusOr<std::string> body = WaitServed(port_, "/index.html", "Synced without a rebuild");
   ASSERT_TRUE(body.ok()) << body.status();

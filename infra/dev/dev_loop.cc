@@ -1,5 +1,6 @@
 #include "infra/dev/dev_loop.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -9,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "infra/dev/image_builder.h"
 #include "infra/docker/docker_status.h"
 #include "infra/log/log.h"
@@ -363,12 +365,18 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
   struct Plan {
     std::string image, ref, alias;
     std::vector<int> ports;
+    std::string running;  // a live container already running `ref`, to carry over
   };
   std::vector<Plan> plans;
   for (const auto& [image, ref] : deploy.images) {
-    Plan p{image, ref, ShortImageName(image), {}};
+    Plan p{image, ref, ShortImageName(image), {}, ""};
     for (const PortForwardSpec& f : options_.port_forwards) {
       if (f.resource_name == image || f.resource_name == p.alias) p.ports.push_back(f.port);
+    }
+    for (const auto& [id, d] : deployments_) {
+      for (const Container& c : d.containers) {
+        if (c.image == image && c.ref == ref) p.running = c.id;
+      }
     }
     plans.push_back(std::move(p));
   }
@@ -391,6 +399,9 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
           }
           return std::make_shared<Result>(std::move(s));
         };
+        // Carried-over containers are returned with an empty `ref`, and are
+        // never removed here: they belong to the live deployment.
+        std::vector<Container> carried;
         std::vector<Container> made;
         if (need_network) {
           std::map<std::string, std::string> net_labels = extra_labels;
@@ -401,6 +412,14 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
           }
         }
         for (const Plan& p : plans) {
+          if (!p.running.empty()) {
+            absl::StatusOr<docker::ContainerState> state = docker->Inspect(p.running);
+            if (state.ok() && state->status == docker::ContainerStatus::kRunning) {
+              carried.push_back(Container{p.running, p.image, "", p.alias, {}, nullptr});
+              continue;
+            }
+            // Not running any more (it crashed, or was removed): start afresh.
+          }
           docker::RunRequest run;
           run.image = RunnableImage(p.ref);  // the id of an image we built
           run.name = ContainerSafe(absl::StrCat(p.alias, "-", run_id, "-", id));
@@ -412,7 +431,7 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
           run.network_aliases = {p.alias};
           absl::StatusOr<std::string> cid = docker->Run(run);
           if (!cid.ok()) return fail(cid.status(), made);
-          Container c{*cid, p.image, p.alias, {}, nullptr};
+          Container c{*cid, p.image, p.ref, p.alias, {}, nullptr};
           made.push_back(std::move(c));
           absl::StatusOr<docker::ContainerState> state = docker->Inspect(*cid);
           if (!state.ok()) return fail(state.status(), made);
@@ -428,6 +447,7 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
             if (logs.ok()) made.back().logs = *std::move(logs);
           }
         }
+        for (Container& c : carried) made.push_back(std::move(c));
         return std::make_shared<Result>(std::move(made));
       },
       [this, shared, id](std::shared_ptr<Result> result) {
@@ -444,9 +464,36 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
         network_ready_ = true;
         std::vector<std::string> resources;
         Deployment& d = deployments_[id];
+        std::vector<std::string> lost;
         for (Container& c : **result) {
           resources.push_back(absl::StrCat("container/", c.alias));
-          d.containers.push_back(std::move(c));
+          if (!c.ref.empty()) {
+            d.containers.push_back(std::move(c));
+            continue;
+          }
+          // Carried over: move it (ports, log follower) out of the deployment
+          // it ran in, so stopping that one leaves it running.
+          bool moved = false;
+          for (auto& [old_id, old] : deployments_) {
+            if (old_id == id || moved) continue;
+            auto it = std::find_if(old.containers.begin(), old.containers.end(),
+                                   [&](const Container& o) { return o.id == c.id; });
+            if (it == old.containers.end()) continue;
+            d.containers.push_back(std::move(*it));
+            old.containers.erase(it);
+            moved = true;
+          }
+          if (!moved) lost.push_back(c.alias);
+        }
+        if (!lost.empty()) {
+          // Its deployment was stopped meanwhile; what did start is removed by
+          // the StopWorkload the controller sends for a failed deploy.
+          (void)Feed(domain::DeployFailed{
+              Now(), id, domain::StatusCode::kDeployUnknown,
+              absl::StrCat("container ", absl::StrJoin(lost, ", "),
+                           " stopped while the deploy was carrying it over; save again to "
+                           "redeploy")});
+          return;
         }
         (void)Feed(domain::DeploySucceeded{Now(), id, std::move(resources)});
       });

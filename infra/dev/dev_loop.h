@@ -14,7 +14,10 @@
 //    too), so cleanup removes exactly what this run made and nothing else.
 //  - A redeploy starts the new containers beside the old ones, points the port
 //    forwards at them, and only then stops the old ones: the forwarded local port
-//    never changes and never refuses a connection. The old containers get
+//    never changes and never refuses a connection. A running container whose
+//    image reference did not change is carried over into the new deployment,
+//    not restarted: rebuilding one service leaves the others, and the files
+//    synced into them, alone. The old containers get
 //    `stop_grace` (default 1 s) after SIGTERM before SIGKILL, in the background:
 //    a PID 1 that ignores SIGTERM (a shell, busybox httpd) costs at most that,
 //    and never delays the new deployment.
@@ -157,6 +160,7 @@ class DevLoop : public control::Control {
   struct Container {
     std::string id;
     std::string image;       // artifact image name
+    std::string ref;         // the image reference it runs ("web:3f2a...")
     std::string alias;       // short name on the network
     std::map<int, int> published;  // container port -> host port on 127.0.0.1
     std::unique_ptr<docker::LogFollower> logs;

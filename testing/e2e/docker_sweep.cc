@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -44,7 +45,11 @@ absl::Status RemoveAll(const std::vector<std::string>& command, const std::vecto
 
 std::string UniqueTestLabel(absl::string_view prefix) {
   static std::atomic<int> counter{0};
-  return absl::StrCat(kTestLabelKey, "=", prefix, "-", getpid(), "-", counter.fetch_add(1));
+  // Bazel's sandbox runs each test in its own PID namespace, where every test
+  // has the same PID: the random part keeps concurrent runs apart.
+  static const uint32_t process_nonce = std::random_device{}();
+  return absl::StrCat(kTestLabelKey, "=", prefix, "-", getpid(), "-",
+                      absl::Hex(process_nonce, absl::kZeroPad8), "-", counter.fetch_add(1));
 }
 
 absl::StatusOr<DockerObjects> ListDockerObjects(absl::string_view label) {

@@ -3,7 +3,7 @@
 // value (UniqueTestLabel()), pass it to devloop or docker, and sweep it in
 // TearDown even when the test failed. Uses the docker CLI (tests only).
 //
-//   std::string label = UniqueTestLabel("sync-e2e");  // "devloop.test=sync-e2e-1234-..."
+//   std::string label = UniqueTestLabel("sync-e2e");  // "devloop.test=sync-e2e-12-9f3a01c2-0"
 //   ...
 //   EXPECT_OK(SweepDockerObjects(label));
 //   absl::StatusOr<DockerObjects> left = ListDockerObjects(label);  // all empty
@@ -24,7 +24,8 @@ namespace devloop::e2e {
 // The label key every devloop test object carries.
 inline constexpr absl::string_view kTestLabelKey = "devloop.test";
 
-// Returns "devloop.test=PREFIX-PID-N": unique per process and call.
+// Returns "devloop.test=PREFIX-PID-RANDOM-N": unique per process and call, also
+// across sandboxed tests, whose PID namespaces give them all the same PID.
 std::string UniqueTestLabel(absl::string_view prefix);
 
 struct DockerObjects {

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
 namespace devloop::e2e {
@@ -106,14 +107,22 @@ absl::StatusOr<HttpResponse> Http(int port, absl::string_view method, absl::stri
     if (n == 0) break;
     raw.append(buf, n);
   }
+  // CGI programs behind busybox httpd end their header lines with a bare LF;
+  // accept it as RFC 9112 section 2.2 allows.
   size_t head_end = raw.find("\r\n\r\n");
+  size_t separator = 4;
+  if (size_t lf = raw.find("\n\n"); lf != std::string::npos && lf < head_end) {
+    head_end = lf;
+    separator = 2;
+  }
   if (head_end == std::string::npos) {
     return absl::DataLossError(absl::StrCat("no HTTP header in response to ", method, " ", path,
                                             ": \"", raw.substr(0, 200), "\""));
   }
   HttpResponse response;
   std::vector<absl::string_view> lines =
-      absl::StrSplit(absl::string_view(raw).substr(0, head_end), "\r\n");
+      absl::StrSplit(absl::string_view(raw).substr(0, head_end), '\n');
+  for (absl::string_view& line : lines) line = absl::StripSuffix(line, "\r");
   std::vector<absl::string_view> status_line = absl::StrSplit(lines[0], absl::MaxSplits(' ', 2));
   if (status_line.size() < 2 || !absl::SimpleAtoi(status_line[1], &response.status)) {
     return absl::DataLossError(absl::StrCat("bad status line \"", lines[0], "\""));
@@ -124,7 +133,7 @@ absl::StatusOr<HttpResponse> Http(int port, absl::string_view method, absl::stri
     response.headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
         std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
   }
-  absl::string_view payload = absl::string_view(raw).substr(head_end + 4);
+  absl::string_view payload = absl::string_view(raw).substr(head_end + separator);
   auto te = response.headers.find("transfer-encoding");
   if (te != response.headers.end() && absl::StrContains(te->second, "chunked")) {
     absl::StatusOr<std::string> body_text = Dechunk(payload);

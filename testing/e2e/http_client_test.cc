@@ -1,5 +1,7 @@
 #include "testing/e2e/http_client.h"
 
+#include <sys/stat.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/e2e/devloop_process.h"
@@ -48,6 +50,20 @@ TEST_F(BusyboxHttpdTest, SeesANewVersionOfAFileAtOnce) {
   absl::StatusOr<HttpResponse> r = Http(port_, "GET", "/index.html");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "changed\n");
+}
+
+TEST_F(BusyboxHttpdTest, ReadsACgiAnswerWhoseHeaderLinesEndInABareLineFeed) {
+  ASSERT_EQ(mkdir((dir_ + "/cgi-bin").c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFile(dir_ + "/cgi-bin/hello.cgi",
+                        "#!/bin/busybox sh\n"
+                        "printf 'Content-Type: text/plain\\n\\nhello from cgi\\n'\n")
+                  .ok());
+  ASSERT_EQ(chmod((dir_ + "/cgi-bin/hello.cgi").c_str(), 0755), 0);
+  absl::StatusOr<HttpResponse> r = Http(port_, "GET", "/cgi-bin/hello.cgi");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->headers["content-type"], "text/plain");
+  EXPECT_EQ(r->body, "hello from cgi\n");
 }
 
 TEST_F(BusyboxHttpdTest, MissingPathIs404) {

@@ -9,8 +9,12 @@ there, follows GET /v1/events, and measures, per edit of a file:
   save -> FileSyncEvent Succeeded   (synced edits; mode "sync")
   save -> new content served        (on the forwarded local port; both modes)
 
-plus, once per run, process start -> API answering, and start -> first build
-started. Prints one line per measurement and a p50/p99 summary; stops the binary
+plus, once per run, process start -> API answering, start -> first build
+started, the binary's idle CPU over --idle-seconds once the first iteration is
+over (utime+stime from /proc/PID/stat) and its RSS (VmRSS, VmHWM from
+/proc/PID/status). With --baseline (rebuild mode), each edit is also made to a
+second copy of the example and timed as a plain `docker build` + `docker run`
++ first request serving it, in the same run, so the two are comparable. Prints one line per measurement and a p50/p99 summary; stops the binary
 with SIGINT at the end and reports its exit code and how long it took to exit.
 
 Examples (from the repository root):
@@ -86,13 +90,18 @@ class Events:
     def wait_for(self, match, after, timeout):
         """Returns the arrival time of the first entry arriving after `after`
         that satisfies `match`."""
+        return self.wait_for_entry(match, after, timeout)[0]
+
+    def wait_for_entry(self, match, after, timeout):
+        """Returns (arrival time, entry) of the first entry arriving after
+        `after` that satisfies `match`."""
         deadline = time.monotonic() + timeout
         with self.cv:
             i = 0
             while True:
                 for t, e in self.entries[i:]:
                     if t >= after and match(e):
-                        return t
+                        return t, e
                 i = len(self.entries)
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -115,6 +124,9 @@ def get(port, path, timeout=2):
         conn.close()
 
 
+POLL_INTERVAL = 0.0005  # seconds between GETs while waiting for new content
+
+
 def wait_served(port, path, marker, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -124,8 +136,78 @@ def wait_served(port, path, marker, timeout):
                 return time.monotonic()
         except OSError:
             pass
-        time.sleep(0.0005)
+        time.sleep(POLL_INTERVAL)
     raise TimeoutError(f"{marker!r} not served on :{port}{path} within {timeout}s")
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of `pid` in seconds (/proc/PID/stat fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+def proc_threads(pid):
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+class Baseline:
+    """The same change without devloop: docker build, docker run -p, first
+    request that serves it. Everything it makes carries one label and is
+    removed at the end."""
+
+    def __init__(self, src, work, container_port):
+        self.ctx = os.path.join(work, "baseline")
+        shutil.copytree(src, self.ctx)
+        self.label = f"devloop.bench={os.path.basename(work)}"
+        self.image = f"devloop-bench-baseline-{os.getpid()}"
+        self.container_port = container_port
+        self.container = None
+
+    def run(self, relpath, text, marker, url_path, timeout):
+        with open(os.path.join(self.ctx, relpath), "w") as f:
+            f.write(text)
+        t0 = time.monotonic()
+        subprocess.run(["docker", "build", "-q", "--label", self.label, "-t", self.image, self.ctx],
+                       check=True, stdout=subprocess.DEVNULL)
+        old = self.container
+        self.container = subprocess.run(
+            ["docker", "run", "-d", "--label", self.label, "-p",
+             f"127.0.0.1::{self.container_port}", self.image],
+            check=True, capture_output=True, text=True).stdout.strip()
+        port = int(subprocess.run(["docker", "port", self.container, str(self.container_port)],
+                                  check=True, capture_output=True, text=True)
+                   .stdout.split(":")[-1])
+        served = wait_served(port, url_path, marker, timeout)
+        if old:
+            subprocess.run(["docker", "rm", "-f", old], stdout=subprocess.DEVNULL)
+        return served - t0
+
+    def cleanup(self):
+        ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={self.label}"],
+                             capture_output=True, text=True).stdout.split()
+        if ids:
+            subprocess.run(["docker", "rm", "-f"] + ids, stdout=subprocess.DEVNULL)
+        subprocess.run(["docker", "rmi", "-f", self.image], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
+def entry_ns(entry):
+    """The entry's RFC 3339 timestamp ("2026-11-23T19:07:35.092363139Z") in ns
+    since the epoch."""
+    import calendar
+    ts = entry["timestamp"].rstrip("Z")
+    whole, _, frac = ts.partition(".")
+    secs = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
+    return secs * 10**9 + int((frac + "000000000")[:9])
 
 
 def pct(values, p):
@@ -139,25 +221,84 @@ def summary(name, values):
           f"min={min(ms):.1f}ms max={max(ms):.1f}ms mean={statistics.mean(ms):.1f}ms")
 
 
+def startup(args, project, work):
+    """Starts the binary --runs times: start -> GET /v1/state answered, and
+    start -> first buildEvent In Progress on /v1/events; SIGINT after each."""
+    to_api, to_state, to_build, to_build_stamp = [], [], [], []
+    for i in range(args.runs):
+        grpc_port, http_port = free_port(), free_port()
+        argv = [os.path.abspath(args.binary), "dev", f"--rpc-port={grpc_port}",
+                f"--rpc-http-port={http_port}"] + args.extra
+        with open(os.path.join(work, "devloop.log"), "w") as log:
+            started_ns = time.time_ns()
+            started = time.monotonic()
+            proc = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                to_api.append(wait_for_port(http_port, args.timeout) - started)
+                status, _ = get(http_port, "/v1/state")
+                to_state.append(time.monotonic() - started)
+                events = Events(http_port)
+                arrived, entry = events.wait_for_entry(
+                    lambda e: kind_status(e, "buildEvent") == "In Progress", 0, args.timeout)
+                to_build.append(arrived - started)
+                to_build_stamp.append((entry_ns(entry) - started_ns) / 1e9)
+                print(f"RESULT run {i}: start->api_accepting {1000 * to_api[-1]:.1f}ms "
+                      f"start->/v1/state answered {1000 * to_state[-1]:.1f}ms (HTTP {status}) "
+                      f"start->first_build_started {1000 * to_build[-1]:.1f}ms (arrival on a "
+                      f"subscription made after the API answered; by the entry's own timestamp "
+                      f"{1000 * to_build_stamp[-1]:.1f}ms)", flush=True)
+            finally:
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=30)
+        time.sleep(0.5)
+    summary("start->api_accepting", to_api)
+    summary("start->/v1/state answered", to_state)
+    summary("start->first_build_started (event arrival)", to_build)
+    summary("start->first_build_started (entry timestamp)", to_build_stamp)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", required=True, help="path of the devloop binary")
     ap.add_argument("--example", default="sync", help="testing/examples/NAME")
-    ap.add_argument("--mode", choices=["sync", "rebuild"], default="sync",
-                    help="sync: edits are synced (expects FileSyncEvents); rebuild: edits rebuild")
+    ap.add_argument("--mode", choices=["sync", "rebuild", "startup"], default="sync",
+                    help="sync: edits are synced (expects FileSyncEvents); rebuild: edits rebuild; "
+                         "startup: only start -> API and start -> first build, --runs times")
+    ap.add_argument("--runs", type=int, default=20, help="startup mode: how many starts")
     ap.add_argument("--file", default="www/index.html", help="file to edit, relative to the example")
     ap.add_argument("--path", default="/index.html", help="URL path that serves the edited file")
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=60, help="seconds per awaited step")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy")
+    ap.add_argument("--idle-seconds", type=float, default=10,
+                    help="how long to sample idle CPU after the first iteration (0: skip)")
+    ap.add_argument("--baseline", action="store_true",
+                    help="rebuild mode: also time docker build + docker run of each edit")
+    ap.add_argument("--container-port", type=int, default=8080,
+                    help="the port the example's container serves (for --baseline)")
+    ap.add_argument("--poll-ms", type=float, default=0.5,
+                    help="milliseconds between GETs while waiting for new content (each GET "
+                         "forks a busybox httpd child: keep it coarse for rebuilds, which take "
+                         "seconds, so polling does not compete with the build for the CPU)")
+    ap.add_argument("--gap", type=float, default=0.05,
+                    help="seconds to wait between edits (lets the loop go idle)")
     ap.add_argument("extra", nargs="*", help="extra flags for `BINARY dev`")
     args = ap.parse_args()
+    global POLL_INTERVAL
+    POLL_INTERVAL = args.poll_ms / 1000
 
     work = tempfile.mkdtemp(prefix="devloop-bench-")
     project = os.path.join(work, args.example)
     shutil.copytree(os.path.join(REPO, "testing", "examples", args.example), project,
                     ignore=shutil.ignore_patterns("busybox"))
     subprocess.run([os.path.join(REPO, "testing", "examples", "prepare.sh"), project], check=True)
+    if args.baseline:
+        shutil.copytree(project, os.path.join(work, args.example + "-src"))
+
+    if args.mode == "startup":
+        startup(args, project, work)
+        shutil.rmtree(work, ignore_errors=True)
+        return
 
     grpc_port, http_port = free_port(), free_port()
     argv = [os.path.abspath(args.binary), "dev", f"--rpc-port={grpc_port}",
@@ -166,6 +307,7 @@ def main():
     print("RUN", " ".join(argv), "in", project, flush=True)
     started = time.monotonic()
     proc = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+    baseline = None
     try:
         answered = wait_for_port(http_port, args.timeout)
         print(f"RESULT start->api_answering {1000 * (answered - started):.1f}ms")
@@ -181,8 +323,24 @@ def main():
             raise RuntimeError(f"no forwarded port in /v1/state: {body}")
         local_port = int(next(iter(ports.values()))["localPort"])
         print(f"INFO serving on 127.0.0.1:{local_port}", flush=True)
+        wait_served(local_port, args.path, "", args.timeout)
+        print(f"RESULT rss_after_first_iteration VmRSS={proc_status_kb(proc.pid, 'VmRSS')}kB "
+              f"VmHWM={proc_status_kb(proc.pid, 'VmHWM')}kB threads={proc_threads(proc.pid)}",
+              flush=True)
+        if args.idle_seconds > 0:
+            time.sleep(1)  # the status check's last poll and the console settle
+            cpu0, t0 = proc_cpu_seconds(proc.pid), time.monotonic()
+            time.sleep(args.idle_seconds)
+            cpu1, t1 = proc_cpu_seconds(proc.pid), time.monotonic()
+            print(f"RESULT idle_cpu {1000 * (cpu1 - cpu0):.0f}ms CPU over {t1 - t0:.1f}s "
+                  f"({100 * (cpu1 - cpu0) / (t1 - t0):.3f}% of one core; clock tick "
+                  f"{1000 / os.sysconf('SC_CLK_TCK'):.0f}ms)", flush=True)
+        baseline = None
+        if args.baseline:
+            baseline = Baseline(os.path.join(work, args.example + "-src"), work,
+                                args.container_port)
 
-        to_sync, to_served = [], []
+        to_sync, to_served, to_baseline = [], [], []
         target = os.path.join(project, args.file)
         for i in range(args.edits):
             marker = f"devloop-bench-{os.getpid()}-{i}-{time.time_ns()}"
@@ -196,13 +354,28 @@ def main():
                 to_sync.append(synced - saved)
             served = wait_served(local_port, args.path, marker, args.timeout)
             to_served.append(served - saved)
+            if baseline:
+                # Its own marker: the same text would hit the layer devloop just
+                # built in the engine's build cache, and measure nothing.
+                b_marker = marker + "-baseline"
+                to_baseline.append(baseline.run(args.file, text.replace(marker, b_marker),
+                                                b_marker, args.path, args.timeout))
             print(f"RESULT edit {i}: "
                   + (f"save->FileSyncEvent {1000 * to_sync[-1]:.1f}ms " if to_sync else "")
-                  + f"save->served {1000 * to_served[-1]:.1f}ms", flush=True)
-            time.sleep(0.05)  # let the loop go idle between edits
+                  + f"save->served {1000 * to_served[-1]:.1f}ms"
+                  + (f" baseline(docker build+run->served) {1000 * to_baseline[-1]:.1f}ms"
+                     if to_baseline else ""), flush=True)
+            time.sleep(args.gap)  # let the loop go idle between edits
         if to_sync:
             summary("save->FileSyncEvent Succeeded", to_sync)
         summary("save->new content served", to_served)
+        if to_baseline:
+            summary("baseline docker build + docker run -> served", to_baseline)
+            ratio = statistics.median(to_served) / statistics.median(to_baseline)
+            print(f"SUMMARY devloop/baseline median ratio {ratio:.3f}")
+        print(f"RESULT rss_at_end VmRSS={proc_status_kb(proc.pid, 'VmRSS')}kB "
+              f"VmHWM={proc_status_kb(proc.pid, 'VmHWM')}kB threads={proc_threads(proc.pid)}",
+              flush=True)
     finally:
         stop = time.monotonic()
         if proc.poll() is None:
@@ -215,6 +388,8 @@ def main():
             proc.kill()
             proc.wait()
         log.close()
+        if args.baseline and baseline is not None:
+            baseline.cleanup()
         print(f"INFO binary output: {os.path.join(work, 'devloop.log')}")
         if not args.keep:
             shutil.rmtree(project, ignore_errors=True)

@@ -1,0 +1,249 @@
+#include "testing/e2e/dev_session.h"
+
+#include <unistd.h>
+
+#include <random>
+#include <regex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "testing/e2e/example.h"
+#include "testing/e2e/files.h"
+#include "testing/e2e/http_client.h"
+#include "testing/e2e/subprocess.h"
+
+namespace devloop::e2e {
+namespace {
+
+// Unique across test processes, also when each runs in its own PID namespace
+// (the sandbox), where PIDs repeat.
+std::string UniqueRepository() {
+  std::random_device rd;
+  return absl::StrFormat("e2e-%d-%08x", getpid(), rd());
+}
+
+std::vector<std::string> Lines(absl::string_view text) {
+  return absl::StrSplit(text, '\n', absl::SkipWhitespace());
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Docker(std::vector<std::string> args, absl::Duration timeout) {
+  args.insert(args.begin(), "docker");
+  absl::StatusOr<CommandResult> r = RunCommand(args, timeout);
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    return absl::UnknownError(
+        absl::StrCat("\"", absl::StrJoin(args, " "), "\" exited ", r->exit_code, ": ", r->output));
+  }
+  return r->output;
+}
+
+absl::StatusOr<std::string> WaitServed(int port, absl::string_view path, absl::string_view marker,
+                                       absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string last = "nothing";
+  while (true) {
+    absl::StatusOr<HttpResponse> r = Http(port, "GET", path, "", absl::Seconds(5));
+    if (r.ok()) {
+      if (r->status == 200 && absl::StrContains(r->body, marker)) return r->body;
+      last = absl::StrCat("HTTP ", r->status, " \"", r->body, "\"");
+    } else {
+      last = r.status().ToString();
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("127.0.0.1:", port, path, " did not serve \"", marker, "\" within ",
+                       absl::FormatDuration(timeout), "; last: ", last));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<DevSession>> DevSession::Prepare(
+    absl::string_view name, const std::vector<std::string>& images) {
+  std::unique_ptr<DevSession> s(new DevSession());
+  s->repository_ = UniqueRepository();
+  s->test_label_ = absl::StrCat(kTestLabelKey, "=", s->repository_);
+  absl::StatusOr<std::string> dir = CopyExample(name);
+  if (!dir.ok()) return dir.status();
+  s->dir_ = *dir;
+  const std::string config = s->dir_ + "/skaffold.yaml";
+  // The artifact ("image: X") and the deploy list ("- X") name each image.
+  for (const std::string& image : images) {
+    const std::string renamed = s->Image(image);
+    absl::Status r = ReplaceInFile(config, absl::StrCat("image: ", image, "\n"),
+                                   absl::StrCat("image: ", renamed, "\n"));
+    if (!r.ok()) return r;
+    r = ReplaceInFile(config, absl::StrCat("- ", image, "\n"), absl::StrCat("- ", renamed, "\n"));
+    if (!r.ok()) return r;
+  }
+  absl::StatusOr<std::string> text = ReadFile(config);
+  if (!text.ok()) return text.status();
+  static const std::regex kLocalPort(R"(localPort: (\d+))");
+  std::string rewritten;
+  std::sregex_iterator it(text->begin(), text->end(), kLocalPort), end;
+  size_t copied = 0;
+  for (; it != end; ++it) {
+    int example_port = std::stoi((*it)[1].str());
+    absl::StatusOr<int> free_port = PickFreePort();
+    if (!free_port.ok()) return free_port.status();
+    s->ports_[example_port] = *free_port;
+    rewritten += text->substr(copied, it->position() - copied);
+    absl::StrAppend(&rewritten, "localPort: ", *free_port);
+    copied = it->position() + it->length();
+  }
+  rewritten += text->substr(copied);
+  absl::Status w = WriteFile(config, rewritten);
+  if (!w.ok()) return w;
+  return s;
+}
+
+DevSession::~DevSession() {
+  absl::Status s = Sweep();
+  if (!s.ok()) fprintf(stderr, "DevSession cleanup: %s\n", s.ToString().c_str());
+}
+
+std::string DevSession::Image(absl::string_view name) const {
+  return absl::StrCat(repository_, "/", name);
+}
+
+int DevSession::LocalPort(int example_port) const {
+  auto it = ports_.find(example_port);
+  return it == ports_.end() ? -1 : it->second;
+}
+
+absl::Status DevSession::Start(std::vector<std::string> args) {
+  DevloopProcess::Options options;
+  options.binary = Runfile("apps/devloop");
+  options.dir = dir_;
+  options.args = {"dev"};
+  options.args.insert(options.args.end(), args.begin(), args.end());
+  absl::StatusOr<std::unique_ptr<DevloopProcess>> d = DevloopProcess::Start(options);
+  if (!d.ok()) return d.status();
+  devloop_ = *std::move(d);
+  absl::StatusOr<std::unique_ptr<EventsClient>> e =
+      EventsClient::Connect(devloop_->grpc_target(), absl::Seconds(10));
+  if (!e.ok()) return e.status();
+  events_ = *std::move(e);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> DevSession::RepositoryImages() {
+  absl::StatusOr<std::string> out =
+      Docker({"images", "--filter", absl::StrCat("reference=", repository_, "/*"), "--format",
+              "{{.Repository}}:{{.Tag}}"});
+  if (!out.ok()) return out.status();
+  return Lines(*out);
+}
+
+absl::StatusOr<std::string> DevSession::RunId() {
+  absl::StatusOr<std::string> ids =
+      Docker({"images", "-q", "--filter", absl::StrCat("reference=", repository_, "/*"), "--filter",
+              absl::StrCat("label=", kRunIdLabel)});
+  if (!ids.ok()) return ids.status();
+  std::set<std::string> found;
+  for (const std::string& id : Lines(*ids)) {
+    absl::StatusOr<std::string> label = Docker(
+        {"image", "inspect", "--format",
+         absl::StrCat("{{index .Config.Labels \"", kRunIdLabel, "\"}}"), id});
+    if (!label.ok()) return label.status();
+    found.insert(std::string(absl::StripAsciiWhitespace(*label)));
+  }
+  run_ids_.insert(found.begin(), found.end());
+  if (found.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no image of ", repository_, " carries ", kRunIdLabel, " yet"));
+  }
+  if (found.size() > 1) {
+    return absl::InternalError(absl::StrCat("images of ", repository_, " carry run ids ",
+                                            absl::StrJoin(found, ", ")));
+  }
+  return *found.begin();
+}
+
+absl::StatusOr<std::string> DevSession::RunningImage(absl::string_view name) {
+  absl::StatusOr<std::pair<std::string, std::string>> newest = Newest(name);
+  if (!newest.ok()) return newest.status();
+  return newest->second;
+}
+
+absl::StatusOr<std::string> DevSession::RunningContainer(absl::string_view name) {
+  absl::StatusOr<std::pair<std::string, std::string>> newest = Newest(name);
+  if (!newest.ok()) return newest.status();
+  return newest->first;
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> DevSession::Newest(absl::string_view name) {
+  absl::StatusOr<std::string> run_id = RunId();
+  if (!run_id.ok()) return run_id.status();
+  absl::StatusOr<std::string> ids =
+      Docker({"ps", "-q", "--filter", absl::StrCat("label=", kRunIdLabel, "=", *run_id)});
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> args = {"inspect", "--format",
+                                   "{{index .Config.Labels \"dev.devloop.deploy-id\"}} "
+                                   "{{.Config.Image}} {{.Id}}"};
+  for (const std::string& id : Lines(*ids)) args.push_back(id);
+  absl::StatusOr<std::string> out = args.size() > 3 ? Docker(args) : std::string();
+  if (!out.ok()) return out.status();
+  int64_t newest = -1;
+  std::pair<std::string, std::string> found;
+  const std::string want = absl::StrCat(Image(name), ":");
+  for (const std::string& line : Lines(*out)) {
+    std::vector<std::string> parts = absl::StrSplit(line, ' ');
+    int64_t id = 0;
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &id) ||
+        !absl::StartsWith(parts[1], want)) {
+      continue;
+    }
+    if (id > newest) {
+      newest = id;
+      found = {parts[2], parts[1]};
+    }
+  }
+  if (newest < 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no container of ", Image(name), " runs; docker inspect:\n", *out));
+  }
+  return found;
+}
+
+absl::StatusOr<int> DevSession::Interrupt(absl::Duration timeout) {
+  if (devloop_ == nullptr) return absl::FailedPreconditionError("devloop was not started");
+  return devloop_->Interrupt(timeout);
+}
+
+absl::Status DevSession::Sweep() {
+  events_.reset();
+  if (devloop_ != nullptr && devloop_->process().Running()) {
+    // Let devloop clean up after itself first; then kill it.
+    (void)devloop_->Interrupt(absl::Seconds(10));
+  }
+  devloop_.reset();
+  (void)RunId();  // collects every run id still on an image
+  absl::Status first;
+  auto keep = [&first](absl::Status s) {
+    if (first.ok()) first = std::move(s);
+  };
+  for (const std::string& id : run_ids_) {
+    keep(SweepDockerObjects(absl::StrCat(kRunIdLabel, "=", id)));
+  }
+  keep(SweepDockerObjects(test_label_));
+  absl::StatusOr<std::vector<std::string>> images = RepositoryImages();
+  if (!images.ok()) {
+    keep(images.status());
+  } else if (!images->empty()) {
+    std::vector<std::string> args = {"rmi", "-f"};
+    args.insert(args.end(), images->begin(), images->end());
+    keep(Docker(args).status());
+  }
+  return first;
+}
+
+}  // namespace devloop::e2e

@@ -24,6 +24,12 @@ struct Controller::Ctx {
 
 namespace {
 
+// "web:v1@sha256:abc" -> "web:v1"; anything without a digest is unchanged.
+std::string WithoutDigest(const std::string& reference) {
+  const size_t at = reference.find('@');
+  return at == std::string::npos ? reference : reference.substr(0, at);
+}
+
 absl::Time InputTime(const Input& input) {
   return std::visit([](const auto& in) { return in.now; }, input);
 }
@@ -460,9 +466,12 @@ void Controller::StartSyncs(Ctx& c) {
     // Planned before (CanSync and a syncable decision), so this succeeds.
     SyncDecision d = *PlanSync(specs_.at(image), merged);
     const std::string tag = deploy_.live_images().at(image);
-    running_syncs_[image] = RunningSync{tag, d.plan.file_count, merged};
-    c.Log(FileSyncEvent{d.plan.file_count, tag, std::string(kStatusInProgress)},
-          absl::StrCat("File sync started for ", d.plan.file_count, " files for ", tag));
+    // Events name the image as users know it: IMAGE:TAG, without the digest
+    // the shell may add to tell builds under one tag apart.
+    const std::string shown = WithoutDigest(tag);
+    running_syncs_[image] = RunningSync{shown, d.plan.file_count, merged};
+    c.Log(FileSyncEvent{d.plan.file_count, shown, std::string(kStatusInProgress)},
+          absl::StrCat("File sync started for ", d.plan.file_count, " files for ", shown));
     c.Do(SyncFiles{image, tag, deploy_.live_id(), std::move(d.plan)});
   }
   pending_sync_.clear();

@@ -273,6 +273,22 @@ TEST_F(ControllerTest, SyncableChangesAreSyncedIntoTheRunningContainer) {
   EXPECT_EQ(Replay(log_).file_sync_state.status, "Succeeded");
 }
 
+TEST_F(ControllerTest, SyncEventsNameTheImageWithoutTheDigestTheEffectKeeps) {
+  Make();
+  Feed(Start{At(0)});
+  Feed(BuildSucceeded{At(1), "web", "web:latest@sha256:abc"});
+  Feed(DeploySucceeded{At(2), 1, {"container/web"}});
+  Feed(ResourceObserved{At(3), 1, {.resource = "container/web", .ready_replicas = 1}});
+  Output sync = Feed(FilesChanged{At(10), "web", {{"static/css/a.css"}}});
+  EXPECT_THAT(Entries(sync),
+              ElementsAre("Update initiated", "File sync started for 1 files for web:latest"));
+  ASSERT_EQ(sync.effects.size(), 1u);
+  EXPECT_EQ(std::get<SyncFiles>(sync.effects[0]).tag, "web:latest@sha256:abc");
+  Output done = Feed(SyncSucceeded{At(11), "web"});
+  EXPECT_THAT(Entries(done),
+              ElementsAre("File sync succeeded for 1 files for web:latest", "Update succeeded"));
+}
+
 TEST_F(ControllerTest, AFileOutsideTheSyncRulesRebuilds) {
   Make();
   RunInitial();

@@ -426,6 +426,8 @@ void DevLoop::DoDeploy(const domain::Deploy& deploy) {
           run.labels = extra_labels;
           run.labels[kRunIdLabel] = run_id;
           run.labels[kDeployIdLabel] = absl::StrCat(id);
+          // The engine runs the id; this says which IMAGE:TAG that is.
+          run.labels[kImageLabel] = DisplayReference(p.ref);
           for (int port : p.ports) run.ports.push_back({.container_port = port});
           run.network = network;
           run.network_aliases = {p.alias};

@@ -155,6 +155,8 @@ class DevLoop : public control::Control {
   // The labels every object of this run carries.
   static constexpr const char* kRunIdLabel = "dev.devloop.run-id";
   static constexpr const char* kDeployIdLabel = "dev.devloop.deploy-id";
+  // On containers: the IMAGE:TAG they run (the engine is given the image id).
+  static constexpr const char* kImageLabel = "dev.devloop.image";
 
  private:
   struct Container {

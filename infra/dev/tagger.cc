@@ -329,14 +329,16 @@ absl::StatusOr<std::string> Tagger::Git(const std::string& dir,
 
 absl::StatusOr<std::string> Tagger::GitCommitTag(const config::GitCommitTagger& policy,
                                                  const std::string& context_dir) const {
-  // Skaffold tags an artifact outside any repository "latest" rather than
-  // failing; so does devloop (images are deployed by id, so nothing is stale).
+  // Outside any repository (or before its first commit) there is no commit to
+  // name: rather than failing, or tagging every build "latest", devloop tags
+  // by the context's content (the inputDigest policy), so a changed image still
+  // gets a new tag and an unchanged one keeps its tag.
   absl::StatusOr<std::string> head = Git(context_dir, {"rev-parse", "--verify", "--quiet", "HEAD"});
   if (!head.ok()) {
     if (head.status().code() == absl::StatusCode::kFailedPrecondition) {
-      DEVLOOP_LOG(WARNING) << "gitCommit tag policy: " << context_dir
-                           << " is not in a git repository with a commit; tagging \"latest\"";
-      return std::string(kLatest);
+      DEVLOOP_VLOG(1) << "gitCommit tag policy: " << context_dir
+                      << " is not in a git repository with a commit; tagging by input digest";
+      return fs::HashBuildContext(context_dir);
     }
     return head.status();
   }

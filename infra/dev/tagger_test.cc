@@ -277,13 +277,18 @@ TEST_F(TaggerTest, GitDirtySuffixFollowsChangesInTheContextOnly) {
             absl::StrCat("p-", Sh(repo.path(), "git rev-parse --short HEAD"), "-dirty"));
 }
 
-TEST_F(TaggerTest, GitCommitOutsideARepositoryFallsBackToLatest) {
+TEST_F(TaggerTest, GitCommitOutsideARepositoryTagsByContent) {
   TempDir dir;
-  EXPECT_EQ(TagWith({.policy = config::GitCommitTagger{}, .runner = &runner_}, dir.path()).value(),
-            "latest");
+  Sh(dir.path(), "echo one > a.txt");
+  const TaggerOptions git{.policy = config::GitCommitTagger{}, .runner = &runner_};
+  const std::string first = TagWith(git, dir.path()).value();
+  EXPECT_EQ(first, TagWith({.policy = config::InputDigestTagger{}}, dir.path()).value());
+  EXPECT_EQ(TagWith(git, dir.path()).value(), first) << "same content, same tag";
+  Sh(dir.path(), "echo two > a.txt");
+  EXPECT_NE(TagWith(git, dir.path()).value(), first) << "new content, new tag";
   Sh(dir.path(), "git init -q .");  // a repository without a commit
-  EXPECT_EQ(TagWith({.policy = config::GitCommitTagger{}, .runner = &runner_}, dir.path()).value(),
-            "latest");
+  EXPECT_EQ(TagWith(git, dir.path()).value(),
+            TagWith({.policy = config::InputDigestTagger{}}, dir.path()).value());
 }
 
 TEST_F(TaggerTest, GitCommitWithoutARunnerIsRefused) {

@@ -397,7 +397,7 @@ absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) 
       },
       [&](internal::Interrupter interrupt) {
         if (request.cancellation != nullptr &&
-            !request.cancellation->Register(std::move(interrupt))) {
+            !request.cancellation->Register(interrupt)) {
           interrupt();
         }
       });

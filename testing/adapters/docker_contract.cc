@@ -124,6 +124,20 @@ TEST_P(DockerContractTest, BuildStreamsOutputAndTags) {
   EXPECT_EQ(state->image_id, result->image_id);
 }
 
+// Ctrl-C can cancel a build before its request is even sent; the call must
+// then end Cancelled, not crash (it once called a moved-from callback).
+TEST_P(DockerContractTest, BuildCancelledBeforeItStartsIsCancelled) {
+  docker::Cancellation cancellation;
+  cancellation.Cancel();
+  absl::StatusOr<docker::BuildResult> result =
+      docker_->Build({.context_dir = MakeContext(kServeDockerfile),
+                      .tags = {absl::StrCat(UniqueName("image"), ":v1")},
+                      .labels = Labels(),
+                      .cancellation = &cancellation});
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled) << result.status();
+  EXPECT_EQ(docker::DockerStatusCode(result.status()), domain::StatusCode::kBuildDockerCancelled);
+}
+
 TEST_P(DockerContractTest, FailedBuildStepIsUserError) {
   std::vector<std::string> output;
   absl::StatusOr<docker::BuildResult> result = docker_->Build(

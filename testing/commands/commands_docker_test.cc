@@ -40,6 +40,8 @@ class CommandsDockerTest : public ::testing::Test {
     image_ = absl::StrCat("devloop-cmds-test-", test_label_.substr(test_label_.find('=') + 1));
     config_ = dir_ + "/skaffold.yaml";
     ASSERT_TRUE(e2e::ReplaceInFile(config_, "devloop-getting-started", image_).ok());
+    // The sha256 policy tags "latest": a fixed tag the lifecycle below relies on.
+    ASSERT_TRUE(e2e::ReplaceInFile(config_, "  local:\n", "  tagPolicy:\n    sha256: {}\n  local:\n").ok());
     project_ = apps::ProjectId(config_);
   }
 
@@ -80,7 +82,7 @@ class CommandsDockerTest : public ::testing::Test {
 };
 
 TEST_F(CommandsDockerTest, BuildRunDeployDeleteLifecycle) {
-  // build: tagged by the default policy (gitCommit, outside git: "latest").
+  // build: tagged by the sha256 policy: "latest".
   const std::string out_json = dir_ + "/../" + image_ + ".json";
   e2e::CommandResult built = Devloop({"build", "--file-output", out_json});
   ASSERT_EQ(built.exit_code, 0) << built.output;

@@ -188,7 +188,7 @@ absl::StatusOr<std::pair<std::string, std::string>> DevSession::Newest(absl::str
   if (!ids.ok()) return ids.status();
   std::vector<std::string> args = {"inspect", "--format",
                                    "{{index .Config.Labels \"dev.devloop.deploy-id\"}} "
-                                   "{{.Config.Image}} {{.Id}}"};
+                                   "{{index .Config.Labels \"dev.devloop.image\"}} {{.Id}}"};
   for (const std::string& id : Lines(*ids)) args.push_back(id);
   absl::StatusOr<std::string> out = args.size() > 3 ? Docker(args) : std::string();
   if (!out.ok()) return out.status();

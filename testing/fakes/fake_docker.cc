@@ -100,6 +100,10 @@ void FakeDocker::SetHealth(const std::string& container, const std::string& heal
 }
 
 absl::StatusOr<docker::BuildResult> FakeDocker::Build(const docker::BuildRequest& request) {
+  if (request.cancellation != nullptr && request.cancellation->cancelled()) {
+    return docker::WithDockerStatusCode(absl::CancelledError("build cancelled"),
+                                        domain::StatusCode::kBuildDockerCancelled);
+  }
   {
     absl::MutexLock lock(&mu_);
     Count("Build");

@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -195,8 +197,22 @@ int RunDev(const cli::CliOptions& options) {
   }
   console.Info("Press Ctrl+C to stop.");
 
+  // The progress line of a long build is redrawn only on a terminal.
+  std::atomic<bool> ticking{tty};
+  std::thread ticker;
+  if (tty) {
+    ticker = std::thread([&] {
+      while (ticking.load()) {
+        console.Tick(clock->Now());
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    });
+  }
+
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
+  ticking = false;
+  if (ticker.joinable()) ticker.join();
   console.Info("Cleaning up...");
   if (watcher) watcher->Stop();
   absl::Status stopped = (*loop)->Stop(absl::Seconds(4));

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "infra/config/config_files.h"
 #include "infra/config/loader.h"
 
 namespace devloop::apps {
@@ -182,6 +183,37 @@ absl::StatusOr<std::unique_ptr<dev::Tagger>> MakeTagger(const std::vector<config
   options.runner = runner;
   options.env = config::CurrentEnvironment();
   return dev::Tagger::Make(std::move(options));
+}
+
+absl::StatusOr<std::vector<config::Config>> LoadConfigs(const cli::CliOptions& cli) {
+  config::LoadOptions load;
+  // The default name lets the loader prefer devloop.yaml when one exists.
+  if (cli.filename != "skaffold.yaml") load.path = cli.filename;
+  load.profiles = cli.profiles;
+  load.modules = cli.modules;
+  load.env = config::CurrentEnvironment();
+  load.kube_context = cli.kube_context;
+  load.command = std::string(cli::CommandName(cli.command));
+  return config::LoadConfigs(load, config::LocalConfigFiles{});
+}
+
+absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli) {
+  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(cli);
+  if (!configs.ok()) return configs.status();
+  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, cli);
+  if (!pipeline.ok()) return pipeline.status();
+  return Project{*std::move(configs), *std::move(pipeline)};
+}
+
+void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options) {
+  if (tail) {
+    options->on_app_log = [console](const std::string& source, absl::string_view line) {
+      console->ApplicationLog(source, line);
+    };
+  }
+  options->on_build_output = [console](const std::string& image, absl::string_view line) {
+    console->Debug(absl::StrCat("[build ", image, "] ", line));
+  };
 }
 
 }  // namespace devloop::apps

@@ -21,6 +21,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "apps/cli/cli_options.h"
+#include "apps/console/console.h"
+#include "apps/dev/pipeline_options.h"
 #include "domain/config/config.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/dev/tagger.h"
@@ -74,6 +76,23 @@ absl::StatusOr<DeployPlan> PlanDeploy(const std::vector<dev::ArtifactBuildSpec>&
 absl::StatusOr<std::unique_ptr<dev::Tagger>> MakeTagger(const std::vector<config::Config>& configs,
                                                         const cli::CliOptions& cli,
                                                         process::ProcessRunner* runner);
+
+// Loads the configs the command line names (-f, -p, -m; devloop.yaml before
+// skaffold.yaml), resolved with profiles. Errors name file:line:col.
+absl::StatusOr<std::vector<config::Config>> LoadConfigs(const cli::CliOptions& cli);
+
+// The configs and the pipeline they describe.
+struct Project {
+  std::vector<config::Config> configs;
+  Pipeline pipeline;
+};
+
+// LoadConfigs, then MakePipeline.
+absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli);
+
+// Sends a dev loop's application logs (with --tail) and build output (shown
+// with -v debug) to `console`, which must outlive the loop.
+void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options);
 
 }  // namespace devloop::apps
 

@@ -33,18 +33,6 @@
 namespace devloop::apps {
 namespace {
 
-absl::StatusOr<std::vector<config::Config>> LoadConfigs(const cli::CliOptions& cli) {
-  config::LoadOptions load;
-  // The default name lets the loader prefer devloop.yaml when one exists.
-  if (cli.filename != "skaffold.yaml") load.path = cli.filename;
-  load.profiles = cli.profiles;
-  load.modules = cli.modules;
-  load.env = config::CurrentEnvironment();
-  load.kube_context = cli.kube_context;
-  load.command = std::string(cli::CommandName(cli.command));
-  return config::LoadConfigs(load, config::LocalConfigFiles{});
-}
-
 console::Console MakeConsole(const cli::CliOptions& options) {
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
   return console::Console({.out = &std::cout,
@@ -189,14 +177,7 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
     if (!std::holds_alternative<domain::DevLoopEvent>(e.event)) console.Render(e);
     outcome.See(e);
   };
-  if (options.tail) {
-    loop_options.on_app_log = [&console](const std::string& source, absl::string_view line) {
-      console.ApplicationLog(source, line);
-    };
-  }
-  loop_options.on_build_output = [&console](const std::string& image, absl::string_view line) {
-    console.Debug(absl::StrCat("[build ", image, "] ", line));
-  };
+  AttachConsole(&console, options.tail, &loop_options);
   absl::StatusOr<std::unique_ptr<dev::DevLoop>> loop = dev::DevLoop::Make(
       std::move(loop_options),
       {.docker = docker->get(), .hub = &hub, .executor = &executor, .pool = &pool});
@@ -269,16 +250,13 @@ int RunBuild(const cli::CliOptions& options) {
     return 1;
   }
   console::Console console = MakeConsole(options);
-  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
-  if (!configs.ok()) {
-    std::cerr << configs.status().message() << "\n";
+  absl::StatusOr<Project> project = LoadProject(options);
+  if (!project.ok()) {
+    std::cerr << project.status().message() << "\n";
     return 1;
   }
-  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, options);
-  if (!pipeline.ok()) {
-    std::cerr << pipeline.status().message() << "\n";
-    return 1;
-  }
+  std::vector<config::Config>* configs = &project->configs;
+  Pipeline* pipeline = &project->pipeline;
   absl::StatusOr<std::vector<const dev::ArtifactBuildSpec*>> order =
       BuildOrder(pipeline->loop.artifacts);
   if (!order.ok()) {
@@ -335,30 +313,22 @@ int RunBuild(const cli::CliOptions& options) {
 }
 
 int RunRun(const cli::CliOptions& options) {
-  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
-  if (!configs.ok()) {
-    std::cerr << configs.status().message() << "\n";
+  absl::StatusOr<Project> project = LoadProject(options);
+  if (!project.ok()) {
+    std::cerr << project.status().message() << "\n";
     return 1;
   }
-  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, options);
-  if (!pipeline.ok()) {
-    std::cerr << pipeline.status().message() << "\n";
-    return 1;
-  }
-  return DeployOnce(options, *std::move(configs), *std::move(pipeline), std::nullopt);
+  return DeployOnce(options, std::move(project->configs), std::move(project->pipeline),
+                    std::nullopt);
 }
 
 int RunDeploy(const cli::CliOptions& options) {
-  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
-  if (!configs.ok()) {
-    std::cerr << configs.status().message() << "\n";
+  absl::StatusOr<Project> project = LoadProject(options);
+  if (!project.ok()) {
+    std::cerr << project.status().message() << "\n";
     return 1;
   }
-  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, options);
-  if (!pipeline.ok()) {
-    std::cerr << pipeline.status().message() << "\n";
-    return 1;
-  }
+  Pipeline* pipeline = &project->pipeline;
   std::vector<BuildOutput> images;
   if (!options.build_artifacts.empty()) {
     absl::StatusOr<std::string> text = ReadFile(options.build_artifacts);
@@ -382,7 +352,7 @@ int RunDeploy(const cli::CliOptions& options) {
     std::cerr << plan.status().message() << "\n";
     return 1;
   }
-  return DeployOnce(options, *std::move(configs), *std::move(pipeline), *std::move(plan));
+  return DeployOnce(options, std::move(project->configs), std::move(project->pipeline), *std::move(plan));
 }
 
 int RunDelete(const cli::CliOptions& options) {

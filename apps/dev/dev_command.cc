@@ -34,18 +34,6 @@
 namespace devloop::apps {
 namespace {
 
-absl::StatusOr<std::vector<config::Config>> LoadConfigs(const cli::CliOptions& cli) {
-  config::LoadOptions load;
-  // The default name lets the loader prefer devloop.yaml when one exists.
-  if (cli.filename != "skaffold.yaml") load.path = cli.filename;
-  load.profiles = cli.profiles;
-  load.modules = cli.modules;
-  load.env = config::CurrentEnvironment();
-  load.kube_context = cli.kube_context;
-  load.command = std::string(cli::CommandName(cli.command));
-  return config::LoadConfigs(load, config::LocalConfigFiles{});
-}
-
 bool Exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -82,16 +70,13 @@ int RunDev(const cli::CliOptions& options) {
                             .color = tty,
                             .debug = options.verbosity >= cli::Verbosity::kDebug});
 
-  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
-  if (!configs.ok()) {
-    std::cerr << configs.status().message() << "\n";
+  absl::StatusOr<Project> project = LoadProject(options);
+  if (!project.ok()) {
+    std::cerr << project.status().message() << "\n";
     return 1;
   }
-  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, options);
-  if (!pipeline.ok()) {
-    std::cerr << pipeline.status().message() << "\n";
-    return 1;
-  }
+  std::vector<config::Config>* configs = &project->configs;
+  Pipeline* pipeline = &project->pipeline;
 
   absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker =
       docker::EngineApiDocker::Create({.docker_host = docker::DockerHostFromEnvironment()});
@@ -118,14 +103,7 @@ int RunDev(const cli::CliOptions& options) {
   loop_options.cache_artifacts = options.cache_artifacts;
   loop_options.start_entry = StartEntry();
   loop_options.on_entry = [&console](const domain::LogEntry& e) { console.Render(e); };
-  if (options.tail) {
-    loop_options.on_app_log = [&console](const std::string& source, absl::string_view line) {
-      console.ApplicationLog(source, line);
-    };
-  }
-  loop_options.on_build_output = [&console](const std::string& image, absl::string_view line) {
-    console.Debug(absl::StrCat("[build ", image, "] ", line));
-  };
+  AttachConsole(&console, options.tail, &loop_options);
   absl::StatusOr<std::unique_ptr<dev::DevLoop>> loop = dev::DevLoop::Make(
       std::move(loop_options),
       {.docker = docker->get(), .hub = &hub, .executor = &executor, .pool = &pool});

@@ -198,6 +198,13 @@ class Baseline:
             subprocess.run(["docker", "rm", "-f"] + ids, stdout=subprocess.DEVNULL)
         subprocess.run(["docker", "rmi", "-f", self.image], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+        # Every rebuild under the same tag left the previous image untagged:
+        # remove all of this run's images by their label.
+        images = subprocess.run(["docker", "images", "-q", "--filter", f"label={self.label}"],
+                                capture_output=True, text=True).stdout.split()
+        if images:
+            subprocess.run(["docker", "rmi", "-f"] + sorted(set(images)),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def entry_ns(entry):

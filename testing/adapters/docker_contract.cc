@@ -14,6 +14,7 @@
 #include "domain/events/status_code.h"
 #include "gmock/gmock.h"
 #include "infra/docker/docker_status.h"
+#include "infra/process/posix_process_runner.h"
 
 namespace devloop::testing {
 
@@ -311,6 +312,22 @@ TEST_P(DockerContractTest, Networks) {
   ASSERT_TRUE(docker_->Remove(*id, /*force=*/true).ok());
   ASSERT_TRUE(docker_->RemoveNetwork(name).ok());
   EXPECT_EQ(docker_->RemoveNetwork(name).code(), absl::StatusCode::kNotFound);
+}
+
+absl::StatusOr<std::string> ReadThroughEngineArchive(docker::Docker*, const std::string& container,
+                                                     const std::string& path) {
+  process::PosixProcessRunner runner;
+  std::string content;
+  absl::StatusOr<process::ExitStatus> exit = runner.Run(
+      {.argv = {"sh", "-c",
+                absl::StrCat("curl -sf --unix-socket /var/run/docker.sock "
+                             "'http://docker/v1.41/containers/",
+                             container, "/archive?path=", path, "' | tar -xOf -")},
+       .timeout = absl::Seconds(30),
+       .on_stdout = [&](absl::string_view line) { absl::StrAppend(&content, line, "\n"); }});
+  if (!exit.ok()) return exit.status();
+  if (!exit->success()) return absl::NotFoundError(absl::StrCat(path, " not in ", container));
+  return content;
 }
 
 }  // namespace devloop::testing

@@ -53,6 +53,13 @@ class DockerContractTest : public ::testing::TestWithParam<DockerFactory> {
   int counter_ = 0;
 };
 
+// Reads `path` in `container` through the Engine's archive endpoint with curl
+// and tar, so a check of the real engine does not trust the adapter under test.
+// Usable as a DockerFactory's file reader.
+absl::StatusOr<std::string> ReadThroughEngineArchive(docker::Docker* unused,
+                                                     const std::string& container,
+                                                     const std::string& path);
+
 }  // namespace devloop::testing
 
 #endif  // DEVLOOP_TESTING_ADAPTERS_DOCKER_CONTRACT_H_

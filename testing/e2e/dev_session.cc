@@ -219,6 +219,33 @@ absl::StatusOr<int> DevSession::Interrupt(absl::Duration timeout) {
   return devloop_->Interrupt(timeout);
 }
 
+absl::Status DevSession::InterruptAndCheckNothingLeft(const std::string& run_id,
+                                                      absl::Duration timeout) {
+  absl::StatusOr<int> code = Interrupt(timeout);
+  if (!code.ok()) {
+    return absl::Status(code.status().code(),
+                        absl::StrCat(code.status().message(), "\n", devloop_->process().Output()));
+  }
+  if (*code != 0) {
+    return absl::InternalError(
+        absl::StrCat("devloop exited ", *code, " on SIGINT\n", devloop_->process().Output()));
+  }
+  absl::StatusOr<DockerObjects> left = ListDockerObjects(absl::StrCat(kRunIdLabel, "=", run_id));
+  if (!left.ok()) return left.status();
+  if (!left->empty()) {
+    return absl::InternalError(absl::StrCat(left->containers.size(), " containers, ",
+                                            left->networks.size(), " networks, ",
+                                            left->images.size(), " images left"));
+  }
+  absl::StatusOr<std::vector<std::string>> images = RepositoryImages();
+  if (!images.ok()) return images.status();
+  if (!images->empty()) {
+    return absl::InternalError(absl::StrCat(images->size(), " images of ", repository_,
+                                            " left: ", absl::StrJoin(*images, " ")));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DevSession::Sweep() {
   events_.reset();
   if (devloop_ != nullptr && devloop_->process().Running()) {

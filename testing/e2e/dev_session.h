@@ -86,6 +86,11 @@ class DevSession {
   // Sends SIGINT and waits up to `timeout` for devloop's exit code.
   absl::StatusOr<int> Interrupt(absl::Duration timeout);
 
+  // Ctrl-C as the issue asks of it: devloop exits 0 within `timeout`, and no
+  // container, network or image with run `run_id`'s label, nor any image of
+  // this session's repository, is left. Returns what went wrong otherwise.
+  absl::Status InterruptAndCheckNothingLeft(const std::string& run_id, absl::Duration timeout);
+
   // Removes everything of the session now (the destructor does it too).
   absl::Status Sweep();
 

@@ -90,16 +90,8 @@ TEST_F(SyncE2eTest, SyncedEditsAreServedWithoutABuild) {
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->filesyncstate().status(), "Succeeded");
 
-  absl::StatusOr<int> code = session_->Interrupt(absl::Seconds(5));
-  ASSERT_TRUE(code.ok()) << code.status() << "\n" << session_->devloop().process().Output();
-  EXPECT_EQ(*code, 0) << session_->devloop().process().Output();
-  absl::StatusOr<DockerObjects> left = ListDockerObjects(absl::StrCat(kRunIdLabel, "=", *run_id));
-  ASSERT_TRUE(left.ok()) << left.status();
-  EXPECT_TRUE(left->empty()) << left->containers.size() << " containers, " << left->networks.size()
-                             << " networks, " << left->images.size() << " images left";
-  absl::StatusOr<std::vector<std::string>> images = session_->RepositoryImages();
-  ASSERT_TRUE(images.ok()) << images.status();
-  EXPECT_THAT(*images, IsEmpty());
+  absl::Status clean = session_->InterruptAndCheckNothingLeft(*run_id, absl::Seconds(5));
+  EXPECT_TRUE(clean.ok()) << clean;
 }
 
 // Ctrl-C while the first build runs: the build is cancelled, devloop exits 0

@@ -1,28 +1,15 @@
 #include "infra/docker/docker_status.h"
 
-#include <optional>
-#include <string>
-
-#include "absl/strings/cord.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
+#include "domain/events/status_payload.h"
 
 namespace devloop::docker {
 
 absl::Status WithDockerStatusCode(absl::Status status, domain::StatusCode code) {
-  if (status.ok()) return status;
-  status.SetPayload(kStatusCodePayloadUrl, absl::Cord(absl::StrCat(static_cast<int>(code))));
-  return status;
+  return domain::WithStatusCode(std::move(status), code);
 }
 
 domain::StatusCode DockerStatusCode(const absl::Status& status) {
-  if (status.ok()) return domain::StatusCode::kOk;
-  auto payload = status.GetPayload(kStatusCodePayloadUrl);
-  int value = 0;
-  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &value)) {
-    return domain::StatusCode::kBuildDockerUnknown;
-  }
-  return static_cast<domain::StatusCode>(value);
+  return domain::StatusCodeOr(status, domain::StatusCode::kBuildDockerUnknown);
 }
 
 }  // namespace devloop::docker

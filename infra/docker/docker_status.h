@@ -17,9 +17,7 @@
 
 namespace devloop::docker {
 
-// The payload's type URL; its value is the decimal wire number.
-inline constexpr absl::string_view kStatusCodePayloadUrl = "type.devloop.dev/skaffold.StatusCode";
-
+// The payload is domain/events/status_payload.h's, so any port's caller reads it.
 // Returns `status` with `code` attached (replacing an earlier one).
 absl::Status WithDockerStatusCode(absl::Status status, domain::StatusCode code);
 

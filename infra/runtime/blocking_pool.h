@@ -31,10 +31,11 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "infra/runtime/executor.h"
+#include "infra/runtime/runner.h"
 
 namespace devloop::runtime {
 
-class BlockingPool {
+class BlockingPool final : public JobRunner {
  public:
   struct Options {
     int threads = 4;          // >= 1; at most this many jobs block at once
@@ -44,14 +45,14 @@ class BlockingPool {
   explicit BlockingPool(const Options& options);
 
   // Shuts down (see Shutdown()).
-  ~BlockingPool();
+  ~BlockingPool() override;
 
   BlockingPool(const BlockingPool&) = delete;
   BlockingPool& operator=(const BlockingPool&) = delete;
 
   // Queues `job` to run on a pool thread. Returns ResourceExhausted when
   // max_queued jobs are already waiting, FailedPrecondition after Shutdown().
-  absl::Status Submit(absl::AnyInvocable<void()> job);
+  absl::Status Submit(absl::AnyInvocable<void()> job) override;
 
   // Returns how many jobs are waiting for a thread (not counting running ones).
   size_t queued();
@@ -78,7 +79,7 @@ class BlockingPool {
 // caller reports the failure). If the executor has shut down by the time `work`
 // finishes, `done` is dropped. `work` returns T; `done` takes T by value.
 template <typename T, typename Work, typename Done>
-absl::Status RunBlocking(BlockingPool* pool, Executor* executor, Work work, Done done) {
+absl::Status RunBlocking(JobRunner* pool, TaskRunner* executor, Work work, Done done) {
   return pool->Submit([executor, work = std::move(work), done = std::move(done)]() mutable {
     T result = work();
     executor->Post([done = std::move(done), result = std::move(result)]() mutable {

@@ -39,10 +39,6 @@ clock::TimerId Executor::PostAt(absl::Time deadline, Task task) {
   return id;
 }
 
-clock::TimerId Executor::PostAfter(absl::Duration delay, Task task) {
-  return PostAt(clock_->Now() + delay, std::move(task));
-}
-
 bool Executor::CancelTimer(clock::TimerId id) {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -28,38 +28,36 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "infra/clock/clock.h"
+#include "infra/runtime/runner.h"
 
 namespace devloop::runtime {
 
-using Task = absl::AnyInvocable<void()>;
-
-class Executor {
+class Executor final : public TaskRunner {
  public:
   // Starts the executor's thread. `clock` must outlive the executor.
   explicit Executor(clock::Clock* clock);
 
   // Shuts down (see Shutdown()).
-  ~Executor();
+  ~Executor() override;
 
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
   // Queues `task` to run after every task posted before it. Returns false (and
   // drops the task) once Shutdown() has begun.
-  bool Post(Task task);
+  bool Post(Task task) override;
 
-  // Queues `task` when the clock reaches `deadline` / after `delay`. Returns the
-  // timer's id for CancelTimer(), or 0 if the executor is shutting down.
-  clock::TimerId PostAt(absl::Time deadline, Task task);
-  clock::TimerId PostAfter(absl::Duration delay, Task task);
+  // Queues `task` when the clock reaches `deadline` (PostAfter: after a delay).
+  // Returns the timer's id for CancelTimer(), or 0 if the executor is shutting down.
+  clock::TimerId PostAt(absl::Time deadline, Task task) override;
 
   // Cancels a timer from PostAt/PostAfter. Returns true if its task will now never
   // be queued; false if it was already queued (it then still runs) or unknown.
-  bool CancelTimer(clock::TimerId id);
+  bool CancelTimer(clock::TimerId id) override;
 
   // Returns true when called from a task running on this executor; for
   // DCHECK-style assertions that a machine is touched only from its executor.
-  bool IsCurrent() const;
+  bool IsCurrent() const override;
 
   // Stops accepting tasks, cancels pending timers, runs the tasks already queued,
   // and joins the thread. Idempotent. REQUIRES: not called from a task of this
@@ -67,7 +65,7 @@ class Executor {
   void Shutdown();
 
   // Returns the clock the executor's timers use.
-  clock::Clock* clock() const { return clock_; }
+  clock::Clock* clock() const override { return clock_; }
 
  private:
   void Loop();

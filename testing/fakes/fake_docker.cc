@@ -139,10 +139,26 @@ absl::StatusOr<docker::BuildResult> FakeDocker::Build(const docker::BuildRequest
       }
     }
   }
+  std::vector<std::string> cmd;
+  for (const std::string& step : steps) {
+    absl::string_view rest = absl::StripLeadingAsciiWhitespace(step);
+    if (!absl::ConsumePrefix(&rest, "CMD ")) continue;
+    // Exec form only: ["sh", "-c", "echo a; exit 3"].
+    rest = absl::StripAsciiWhitespace(rest);
+    if (!absl::ConsumePrefix(&rest, "[") || !absl::ConsumeSuffix(&rest, "]")) continue;
+    cmd.clear();
+    for (absl::string_view word : absl::StrSplit(rest, absl::ByString("\",\""))) {
+      word = absl::StripAsciiWhitespace(word);
+      absl::ConsumePrefix(&word, "\"");
+      absl::ConsumeSuffix(&word, "\"");
+      cmd.emplace_back(word);
+    }
+  }
   absl::MutexLock lock(&mu_);
   Image image;
   image.id = NewId();
   image.labels = request.labels;
+  image.cmd = std::move(cmd);
   for (const std::string& tag : request.tags) {
     // A tag moves to the new image, as with the engine.
     for (auto& [id, other] : images_) std::erase(other.tags, tag);
@@ -257,7 +273,7 @@ absl::StatusOr<std::string> FakeDocker::Run(const docker::RunRequest& request) {
     c.ports.push_back(port);
   }
   // The fake busybox: `sh -c "echo a; echo b >&2; exit 3"`.
-  std::vector<std::string> cmd = request.cmd;
+  std::vector<std::string> cmd = request.cmd.empty() ? image->cmd : request.cmd;
   if (!cmd.empty() && cmd[0] == "/bin/busybox") cmd.erase(cmd.begin());
   if (cmd.size() == 3 && cmd[0] == "sh" && cmd[1] == "-c") {
     for (absl::string_view stmt : absl::StrSplit(cmd[2], ';', absl::SkipWhitespace())) {
@@ -375,12 +391,10 @@ class FakeLogFollower : public docker::LogFollower {
   FakeLogFollower(std::vector<std::pair<LogStream, std::string>> lines, docker::LogCallback callback,
                   std::function<bool()> running)
       : running_(std::move(running)) {
-    thread_ = std::thread([this, lines = std::move(lines), callback = std::move(callback)] {
-      for (const auto& [stream, line] : lines) {
-        absl::MutexLock lock(&mu_);
-        if (stopped_) return;
-        callback(stream, line);
-      }
+    // What the container printed so far arrives before FollowLogs returns, so
+    // tests see it deterministically.
+    for (const auto& [stream, line] : lines) callback(stream, line);
+    thread_ = std::thread([this] {
       absl::MutexLock lock(&mu_);
       while (!stopped_ && running_()) mu_.AwaitWithTimeout(absl::Condition(&stopped_), absl::Milliseconds(5));
     });
@@ -421,6 +435,15 @@ absl::StatusOr<std::unique_ptr<docker::LogFollower>> FakeDocker::FollowLogs(
     auto it = containers_.find(id);
     return it != containers_.end() && it->second.status == ContainerStatus::kRunning;
   });
+}
+
+absl::Status FakeDocker::Exit(const std::string& container, int exit_code) {
+  absl::MutexLock lock(&mu_);
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  c->status = ContainerStatus::kExited;
+  c->exit_code = exit_code;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<docker::ContainerState> FakeDocker::Inspect(const std::string& container) {

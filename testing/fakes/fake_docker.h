@@ -17,7 +17,9 @@
 // `sleep N` and `exit N` statements (separated by ';'): echoes become log
 // lines, `exit` ends the container with that code, and a script that ends
 // without exit (or sleeps) keeps running until stopped. Any other command
-// just runs until stopped. DeleteIn acts on the fake file system unless
+// just runs until stopped. A container runs its image's CMD (exec form, from
+// the Dockerfile) when the request gives no command. Log followers get the
+// lines a container printed before FollowLogs returns, on the calling thread. DeleteIn acts on the fake file system unless
 // SetHasRm(false) made the image shell-less (then Unimplemented).
 //
 // Thread-safe.
@@ -44,6 +46,9 @@ class FakeDocker : public docker::Docker {
   void SetHasRm(bool has_rm);
   // Changes a container's health ("", "starting", "healthy", "unhealthy").
   void SetHealth(const std::string& container, const std::string& health);
+  // Ends a running container with `exit_code`, as if its process exited.
+  // NotFound if there is no such container.
+  absl::Status Exit(const std::string& container, int exit_code);
   // Number of calls made to each method ("Build", "CopyInto", ...).
   int calls(const std::string& method) const;
 
@@ -76,6 +81,7 @@ class FakeDocker : public docker::Docker {
     std::string id;
     std::vector<std::string> tags;
     std::map<std::string, std::string> labels;
+    std::vector<std::string> cmd;  // the Dockerfile's CMD in exec form
   };
   struct Container {
     std::string id;

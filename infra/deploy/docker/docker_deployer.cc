@@ -1,0 +1,431 @@
+#include "infra/deploy/docker/docker_deployer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "domain/events/status_payload.h"
+#include "infra/build/docker/image_builder.h"
+#include "infra/deploy/labels.h"
+#include "infra/docker/docker_status.h"
+#include "infra/log/log.h"
+
+namespace devloop::deploy {
+namespace {
+
+// Docker names allow [a-zA-Z0-9_.-]; image names may hold '/' and ':'.
+std::string ContainerSafe(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    out.push_back(absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-' ? c : '-');
+  }
+  return out;
+}
+
+bool Names(const PortForwardSpec& f, const std::string& image) {
+  return f.resource_name == image || f.resource_name == ShortImageName(image);
+}
+
+std::string Resource(const std::string& alias) { return absl::StrCat("container/", alias); }
+
+}  // namespace
+
+std::string ShortImageName(const std::string& image) {
+  std::string name = image;
+  const size_t slash = name.rfind('/');
+  if (slash != std::string::npos) name = name.substr(slash + 1);
+  const size_t colon = name.find(':');
+  if (colon != std::string::npos) name = name.substr(0, colon);
+  const size_t at = name.find('@');
+  if (at != std::string::npos) name = name.substr(0, at);
+  return name;
+}
+
+domain::ResourceObservation ObserveContainer(const std::string& resource,
+                                             const docker::ContainerState& state) {
+  domain::ResourceObservation obs;
+  obs.resource = resource;
+  obs.desired_replicas = 1;
+  obs.restart_count = state.restart_count;
+  if (state.health == "starting") obs.health = domain::Health::kStarting;
+  if (state.health == "healthy") obs.health = domain::Health::kHealthy;
+  if (state.health == "unhealthy") obs.health = domain::Health::kUnhealthy;
+  switch (state.status) {
+    case docker::ContainerStatus::kRunning:
+      obs.ready_replicas = (state.health.empty() || state.health == "healthy") ? 1 : 0;
+      break;
+    case docker::ContainerStatus::kCreated:
+      obs.waiting_reason = "ContainerCreating";
+      break;
+    case docker::ContainerStatus::kRestarting:
+      obs.waiting_reason = "CrashLoopBackOff";
+      obs.waiting_message = absl::StrCat("restarting after exit code ", state.exit_code);
+      break;
+    case docker::ContainerStatus::kExited:
+    case docker::ContainerStatus::kDead:
+      obs.terminated = true;
+      obs.exit_code = state.exit_code;
+      obs.terminated_reason = state.oom_killed            ? "OOMKilled"
+                              : state.exit_code == 0 ? "Completed"
+                                                     : "Error";
+      break;
+    case docker::ContainerStatus::kPaused:
+    case docker::ContainerStatus::kRemoving:
+    case docker::ContainerStatus::kUnknown:
+      obs.waiting_reason = "Unknown";
+      obs.waiting_message =
+          absl::StrFormat("container is %s", absl::FormatStreamed(state.status));
+      break;
+  }
+  if (!state.error.empty()) {
+    obs.waiting_reason = "RunContainerError";
+    obs.waiting_message = state.error;
+  }
+  return obs;
+}
+
+absl::Status DeployError(absl::Status status) {
+  if (status.ok()) return status;
+  const domain::StatusCode engine = docker::DockerStatusCode(status);
+  switch (engine) {
+    case domain::StatusCode::kBuildDockerDaemonNotRunning:
+    case domain::StatusCode::kBuildDockerUnavailable:
+    case domain::StatusCode::kBuildDockerDeadline:
+      return domain::WithStatusCode(std::move(status),
+                                    domain::StatusCode::kDeployClusterConnectionErr);
+    case domain::StatusCode::kDeployCancelled:
+      return status;
+    default:
+      break;
+  }
+  absl::Status named(status.code(), absl::StrCat(status.message(), " (",
+                                                 domain::StatusCodeName(engine), ")"));
+  return domain::WithStatusCode(std::move(named), domain::StatusCode::kDeployUnknown);
+}
+
+absl::StatusOr<std::unique_ptr<DockerDeployer>> DockerDeployer::Make(
+    docker::Docker* docker, Options options, const std::vector<std::string>& artifact_images) {
+  if (docker == nullptr) return absl::InvalidArgumentError("DockerDeployer needs a Docker");
+  if (options.run_id.empty()) return absl::InvalidArgumentError("DockerDeployer needs a run id");
+  for (const PortForwardSpec& f : options.port_forwards) {
+    if (f.resource_type != "container") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "portForward resourceType \"", f.resource_type,
+          "\" needs a Kubernetes deployer; the Docker deployer forwards resourceType "
+          "\"container\""));
+    }
+    if (std::none_of(artifact_images.begin(), artifact_images.end(),
+                     [&](const std::string& image) { return Names(f, image); })) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "portForward names resourceName \"", f.resource_name,
+          "\", which is not the image of any artifact (resourceType container forwards an "
+          "artifact's container)"));
+    }
+  }
+  return std::unique_ptr<DockerDeployer>(new DockerDeployer(docker, std::move(options)));
+}
+
+DockerDeployer::DockerDeployer(docker::Docker* docker, Options options)
+    : docker_(docker),
+      options_(std::move(options)),
+      network_(absl::StrCat("devloop-", options_.run_id)),
+      tail_(options_.on_log) {}
+
+DockerDeployer::~DockerDeployer() {
+  // Log followers and forwarders join their threads; nothing is removed.
+  (void)Cleanup(/*remove=*/false);
+}
+
+absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_id,
+                                                                const std::string& image,
+                                                                const std::string& ref) {
+  Container c{.image = image, .ref = ref, .alias = ShortImageName(image)};
+  docker::RunRequest run;
+  run.image = build::RunnableImage(ref);  // the id of an image we built
+  run.name = ContainerSafe(absl::StrCat(c.alias, "-", options_.run_id, "-", deploy_id));
+  run.labels = options_.labels;
+  run.labels[kRunIdLabel] = options_.run_id;
+  run.labels[kDeployIdLabel] = absl::StrCat(deploy_id);
+  run.labels[kImageLabel] = build::DisplayReference(ref);
+  for (const PortForwardSpec& f : options_.port_forwards) {
+    if (Names(f, image)) run.ports.push_back({.container_port = f.port});
+  }
+  run.network = network_;
+  run.network_aliases = {c.alias};
+  absl::StatusOr<std::string> id = docker_->Run(run);
+  if (!id.ok()) return id.status();
+  c.id = *id;
+  absl::StatusOr<docker::ContainerState> state = docker_->Inspect(c.id);
+  if (!state.ok()) {
+    (void)docker_->Remove(c.id, /*force=*/true);
+    return state.status();
+  }
+  for (const docker::PortMapping& m : state->ports) c.published[m.container_port] = m.host_port;
+  absl::StatusOr<std::unique_ptr<docker::LogFollower>> logs = docker_->FollowLogs(
+      c.id, [this, key = c.id, source = c.alias](docker::LogStream, absl::string_view line) {
+        tail_.Add(key, source, line);
+      });
+  if (logs.ok()) {
+    c.logs = *std::move(logs);
+  } else {
+    DEVLOOP_LOG(WARNING) << "cannot follow the logs of " << c.alias << ": " << logs.status();
+  }
+  return c;
+}
+
+void DockerDeployer::Remove(std::vector<Container>& containers, absl::Duration grace) {
+  for (Container& c : containers) {
+    if (c.logs) c.logs->Stop();
+    if (grace > absl::ZeroDuration()) (void)docker_->Stop(c.id, grace);
+    (void)docker_->Remove(c.id, /*force=*/true);
+    tail_.Forget(c.id);
+  }
+}
+
+absl::StatusOr<std::vector<std::string>> DockerDeployer::Deploy(int64_t deploy_id,
+                                                                const domain::ImageTags& images) {
+  bool need_network = false;
+  std::map<std::string, std::string> carry;  // image -> id of a live container running its ref
+  {
+    absl::MutexLock lock(&mu_);
+    if (cleaned_up_) {
+      return domain::WithStatusCode(absl::CancelledError("the run is being cleaned up"),
+                                    domain::StatusCode::kDeployCancelled);
+    }
+    need_network = !network_ready_;
+    for (const auto& [image, ref] : images) {
+      for (const auto& [id, containers] : deployments_) {
+        for (const Container& c : containers) {
+          if (c.image == image && c.ref == ref) carry[image] = c.id;
+        }
+      }
+    }
+  }
+  if (need_network) {
+    std::map<std::string, std::string> labels = options_.labels;
+    labels[kRunIdLabel] = options_.run_id;
+    absl::StatusOr<std::string> net = docker_->CreateNetwork(network_, labels);
+    if (!net.ok() && net.status().code() != absl::StatusCode::kAlreadyExists) {
+      return DeployError(net.status());
+    }
+  }
+  std::vector<Container> made;
+  std::vector<std::string> carried;  // container ids
+  std::vector<std::string> resources;
+  for (const auto& [image, ref] : images) {
+    resources.push_back(Resource(ShortImageName(image)));
+    if (auto it = carry.find(image); it != carry.end()) {
+      absl::StatusOr<docker::ContainerState> state = docker_->Inspect(it->second);
+      if (state.ok() && state->status == docker::ContainerStatus::kRunning) {
+        carried.push_back(it->second);
+        continue;
+      }
+      // Not running any more (it crashed, or was removed): start afresh.
+    }
+    absl::StatusOr<Container> started = Start(deploy_id, image, ref);
+    if (!started.ok()) {
+      Remove(made, absl::ZeroDuration());
+      return DeployError(started.status());
+    }
+    made.push_back(*std::move(started));
+  }
+
+  absl::Status failed = Adopt(deploy_id, carried, made);
+  if (!failed.ok()) {
+    Remove(made, absl::ZeroDuration());
+    return failed;
+  }
+  return resources;
+}
+
+absl::Status DockerDeployer::Adopt(int64_t deploy_id, const std::vector<std::string>& carried,
+                                         std::vector<Container>& made) {
+  absl::MutexLock lock(&mu_);
+  if (cleaned_up_) {
+    return domain::WithStatusCode(absl::CancelledError("the run is being cleaned up"),
+                                  domain::StatusCode::kDeployCancelled);
+  }
+  // Carried over: each moves (ports, log follower) out of the deployment it ran
+  // in, so stopping that one leaves it running. All or none: first find them.
+  std::vector<std::pair<int64_t, std::string>> found;
+  std::vector<std::string> lost;
+  for (const std::string& id : carried) {
+    bool seen = false;
+    for (const auto& [old_id, old] : deployments_) {
+      for (const Container& c : old) {
+        if (c.id == id) {
+          found.emplace_back(old_id, id);
+          seen = true;
+        }
+      }
+    }
+    if (!seen) lost.push_back(id);
+  }
+  if (!lost.empty()) {
+    return domain::WithStatusCode(
+        absl::AbortedError(absl::StrCat("container ", absl::StrJoin(lost, ", "),
+                                        " stopped while the deploy was carrying it over; save "
+                                        "again to redeploy")),
+        domain::StatusCode::kDeployUnknown);
+  }
+  network_ready_ = true;
+  std::vector<Container>& now = deployments_[deploy_id];
+  for (Container& c : made) now.push_back(std::move(c));
+  made.clear();
+  for (const auto& [old_id, id] : found) {
+    std::vector<Container>& old = deployments_[old_id];
+    auto it = std::find_if(old.begin(), old.end(), [&](const Container& o) { return o.id == id; });
+    now.push_back(std::move(*it));
+    old.erase(it);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<domain::ResourceObservation>> DockerDeployer::Observe(
+    int64_t deploy_id) {
+  std::vector<std::pair<std::string, std::string>> targets;  // resource, container id
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it == deployments_.end()) return std::vector<domain::ResourceObservation>{};
+    for (const Container& c : it->second) targets.emplace_back(Resource(c.alias), c.id);
+  }
+  std::vector<domain::ResourceObservation> out;
+  for (const auto& [resource, id] : targets) {
+    absl::StatusOr<docker::ContainerState> state = docker_->Inspect(id);
+    if (!state.ok() && state.status().code() != absl::StatusCode::kNotFound) {
+      return DeployError(state.status());
+    }
+    domain::ResourceObservation obs;
+    if (state.ok()) {
+      obs = ObserveContainer(resource, *state);
+    } else {
+      obs.resource = resource;
+      obs.terminated = true;
+      obs.exit_code = -1;
+      obs.terminated_reason = "the container was removed";
+    }
+    if (obs.terminated || !obs.waiting_reason.empty()) obs.last_log_lines = tail_.Last(id);
+    out.push_back(std::move(obs));
+  }
+  return out;
+}
+
+std::vector<domain::PortEvent> DockerDeployer::ForwardPorts(int64_t deploy_id) {
+  std::vector<std::tuple<int, std::string, int>> targets;  // spec index, alias, host port
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it == deployments_.end()) return {};
+    for (size_t i = 0; i < options_.port_forwards.size(); ++i) {
+      const PortForwardSpec& f = options_.port_forwards[i];
+      for (const Container& c : it->second) {
+        if (!Names(f, c.image)) continue;
+        auto published = c.published.find(f.port);
+        if (published == c.published.end()) {
+          DEVLOOP_LOG(WARNING) << "port forward: container " << c.alias
+                               << " does not publish port " << f.port;
+          continue;
+        }
+        targets.emplace_back(static_cast<int>(i), c.alias, published->second);
+      }
+    }
+  }
+  std::vector<domain::PortEvent> events;
+  for (const auto& [index, alias, host_port] : targets) {
+    absl::StatusOr<domain::PortEvent> event =
+        forwards_.Point(index, options_.port_forwards[index], {"127.0.0.1", host_port}, alias);
+    if (!event.ok()) {
+      DEVLOOP_LOG(WARNING) << "port forward for " << options_.port_forwards[index].resource_name
+                           << ": " << event.status();
+      continue;
+    }
+    events.push_back(*std::move(event));
+  }
+  return events;
+}
+
+absl::Status DockerDeployer::Stop(int64_t deploy_id) {
+  std::vector<Container> stopping;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it == deployments_.end()) return absl::OkStatus();
+    stopping = std::move(it->second);
+    deployments_.erase(it);
+  }
+  Remove(stopping, options_.stop_grace);
+  return absl::OkStatus();
+}
+
+absl::Status DockerDeployer::Cleanup(bool remove) {
+  std::vector<Container> all;
+  bool had_network = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const bool first = !cleaned_up_;
+    cleaned_up_ = true;
+    for (auto& [id, containers] : deployments_) {
+      for (Container& c : containers) all.push_back(std::move(c));
+    }
+    deployments_.clear();
+    had_network = network_ready_;
+    if (!first && all.empty() && !remove) return absl::OkStatus();
+  }
+  forwards_.CloseAll();
+  for (Container& c : all) {
+    if (c.logs) c.logs->Stop();
+  }
+  if (!remove) return absl::OkStatus();
+  absl::Status result;
+  auto note = [&result](absl::Status s) {
+    if (!s.ok() && s.code() != absl::StatusCode::kNotFound) result.Update(DeployError(s));
+  };
+  for (Container& c : all) note(docker_->Remove(c.id, /*force=*/true));
+  // Everything this run made, found by its label (also what an interrupted
+  // deploy left behind), and nothing else.
+  absl::StatusOr<std::vector<docker::ContainerSummary>> left =
+      docker_->ListContainers(kRunIdLabel, options_.run_id);
+  note(left.status());
+  if (left.ok()) {
+    for (const docker::ContainerSummary& c : *left) note(docker_->Remove(c.id, /*force=*/true));
+  }
+  if (had_network) note(docker_->RemoveNetwork(network_));
+  absl::StatusOr<std::vector<std::string>> nets =
+      docker_->ListNetworks(kRunIdLabel, options_.run_id);
+  note(nets.status());
+  if (nets.ok()) {
+    for (const std::string& n : *nets) note(docker_->RemoveNetwork(n));
+  }
+  return result;
+}
+
+absl::Status DockerDeployer::Sync(int64_t deploy_id, const std::string& image,
+                                  const SyncRequest& request) {
+  std::string container;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it != deployments_.end()) {
+      for (const Container& c : it->second) {
+        if (c.image == image) container = c.id;
+      }
+    }
+  }
+  if (container.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("no running container for ", image));
+  }
+  if (!request.copies.empty()) {
+    std::vector<docker::FileCopy> copies;
+    for (const SyncRequest::Copy& c : request.copies) copies.push_back({c.host_path, c.dest});
+    absl::Status s = docker_->CopyInto(container, copies);
+    if (!s.ok()) return s;
+  }
+  if (!request.deletes.empty()) return docker_->DeleteIn(container, request.deletes);
+  return absl::OkStatus();
+}
+
+}  // namespace devloop::deploy

@@ -1,0 +1,131 @@
+// DockerDeployer: the deployer and sync ports (infra/deploy/deployer.h) on the
+// local Docker Engine, one container per artifact.
+//
+// Its policies:
+//  - One bridge network per run (`devloop-<run id>`); every container joins it
+//    with the artifact's short image name as its network alias, so services reach
+//    each other by name (`http://leeroy-app:8080`).
+//  - Everything created carries `dev.devloop.run-id=<run id>` (labels.h), so
+//    cleanup removes exactly what this run made and nothing else.
+//  - A redeploy starts the new containers beside the old ones; the controller
+//    then points the port forwards at them and only then stops the old ones, so
+//    a forwarded local port never changes and never refuses a connection. A
+//    running container whose image reference did not change is carried over into
+//    the new deployment, not restarted: rebuilding one service leaves the others,
+//    and the files synced into them, alone.
+//  - Stopping a deployment gives its containers `stop_grace` (1 s) after SIGTERM
+//    before SIGKILL: a PID 1 that ignores SIGTERM (a shell, busybox httpd) costs
+//    at most that.
+//  - Container ports are published on 127.0.0.1 with an engine-chosen host port;
+//    portForward's localPort is a StableForwards listener in front of it.
+//  - Images are run by id; the IMAGE:TAG they are is the `dev.devloop.image` label.
+//
+//   DEVLOOP_ASSIGN_OR_RETURN(std::unique_ptr<DockerDeployer> deployer,
+//       DockerDeployer::Make(&docker, {.run_id = run_id, .port_forwards = forwards,
+//                                      .on_log = sink}, {"web"}));
+//
+// Thread-safe.
+#ifndef DEVLOOP_INFRA_DEPLOY_DOCKER_DOCKER_DEPLOYER_H_
+#define DEVLOOP_INFRA_DEPLOY_DOCKER_DOCKER_DEPLOYER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "infra/deploy/deployer.h"
+#include "infra/deploy/log_tail.h"
+#include "infra/deploy/stable_forwards.h"
+#include "infra/docker/docker.h"
+
+namespace devloop::deploy {
+
+class DockerDeployer final : public Deployer, public Syncer {
+ public:
+  struct Options {
+    std::string run_id;  // required
+    // Extra labels on every container and network (the project label of
+    // `devloop run`, which `devloop delete` looks for).
+    std::map<std::string, std::string> labels;
+    // resourceType container only; resourceName is an artifact's image or its
+    // short name.
+    std::vector<PortForwardSpec> port_forwards;
+    absl::Duration stop_grace = absl::Seconds(1);
+    // Application log lines, prefixed by the container's short name.
+    LogSink on_log;
+  };
+
+  // Returns InvalidArgument for a port forward that is not of resourceType
+  // container or names no artifact in `artifact_images`. `docker` must outlive
+  // the deployer.
+  static absl::StatusOr<std::unique_ptr<DockerDeployer>> Make(
+      docker::Docker* docker, Options options, const std::vector<std::string>& artifact_images);
+
+  ~DockerDeployer() override;
+
+  absl::StatusOr<std::vector<std::string>> Deploy(int64_t deploy_id,
+                                                  const domain::ImageTags& images) override;
+  absl::StatusOr<std::vector<domain::ResourceObservation>> Observe(int64_t deploy_id) override;
+  std::vector<domain::PortEvent> ForwardPorts(int64_t deploy_id) override;
+  absl::Status Stop(int64_t deploy_id) override;
+  absl::Status Cleanup(bool remove) override;
+  absl::Status Sync(int64_t deploy_id, const std::string& image,
+                    const SyncRequest& request) override;
+
+  const std::string& network() const { return network_; }
+
+ private:
+  struct Container {
+    std::string id;
+    std::string image;  // the artifact's image name
+    std::string ref;    // the reference it runs ("web:3f2a...@sha256:...")
+    std::string alias;  // short name on the network
+    std::map<int, int> published;  // container port -> host port on 127.0.0.1
+    std::unique_ptr<docker::LogFollower> logs;
+  };
+
+  DockerDeployer(docker::Docker* docker, Options options);
+
+  // Starts one container of deployment `deploy_id`; on error nothing of it is left.
+  absl::StatusOr<Container> Start(int64_t deploy_id, const std::string& image,
+                                  const std::string& ref);
+  // Records `made` and the `carried` containers (ids of live ones running the
+  // same reference) as deployment `deploy_id`; on error records nothing.
+  absl::Status Adopt(int64_t deploy_id, const std::vector<std::string>& carried,
+                           std::vector<Container>& made);
+  // Stops following the logs of `containers` and removes them (after `grace`).
+  void Remove(std::vector<Container>& containers, absl::Duration grace);
+
+  docker::Docker* const docker_;
+  const Options options_;
+  const std::string network_;
+  LogTail tail_;
+  StableForwards forwards_;
+
+  absl::Mutex mu_;
+  std::map<int64_t, std::vector<Container>> deployments_ ABSL_GUARDED_BY(mu_);
+  bool network_ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Returns the short name of an image reference: "gcr.io/x/leeroy-web:tag" ->
+// "leeroy-web".
+std::string ShortImageName(const std::string& image);
+
+// Maps what the engine says of a container to a status check observation.
+domain::ResourceObservation ObserveContainer(const std::string& resource,
+                                             const docker::ContainerState& state);
+
+// Returns `status` with the deploy status code its Docker failure implies:
+// DEPLOY_CLUSTER_CONNECTION_ERR when the engine cannot be reached, else
+// DEPLOY_UNKNOWN with the engine's code named in the message.
+absl::Status DeployError(absl::Status status);
+
+}  // namespace devloop::deploy
+
+#endif  // DEVLOOP_INFRA_DEPLOY_DOCKER_DOCKER_DEPLOYER_H_

@@ -1,0 +1,129 @@
+// DockerDeployer's own policies on the fake engine (the deployer contract in
+// testing/deploy covers the port's promises on the real engine).
+#include "infra/deploy/docker/docker_deployer.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "domain/events/status_payload.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "infra/deploy/labels.h"
+#include "infra/docker/docker_status.h"
+#include "testing/fakes/fake_docker.h"
+
+namespace devloop::deploy {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(DockerDeployerMakeTest, RefusesAPortForwardOfNoArtifactOrAnotherResourceType) {
+  testing::FakeDocker docker;
+  auto none = DockerDeployer::Make(
+      &docker, {.run_id = "r", .port_forwards = {{.resource_name = "db", .port = 5432}}}, {"web"});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr("\"db\""));
+  auto pod = DockerDeployer::Make(
+      &docker,
+      {.run_id = "r",
+       .port_forwards = {{.resource_type = "service", .resource_name = "web", .port = 80}}},
+      {"web"});
+  EXPECT_THAT(std::string(pod.status().message()), HasSubstr("resourceType \"service\""));
+}
+
+class DockerDeployerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/devloop-docker-deployer-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    std::ofstream(dir_ + "/Dockerfile") << "FROM scratch\n";
+    web1_ = *docker_.Build({.context_dir = dir_});
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<DockerDeployer> Make() {
+    return *DockerDeployer::Make(&docker_, {.run_id = "r1"}, {"web", "db"});
+  }
+  std::string Ref(const docker::BuildResult& b) { return "web:x@" + b.image_id; }
+
+  std::string dir_;
+  testing::FakeDocker docker_;
+  docker::BuildResult web1_;
+};
+
+TEST_F(DockerDeployerTest, AnUnchangedImageIsCarriedOverNotRestarted) {
+  absl::StatusOr<docker::BuildResult> db = docker_.Build({.context_dir = dir_});
+  ASSERT_TRUE(db.ok());
+  std::unique_ptr<DockerDeployer> d = Make();
+  ASSERT_TRUE(d->Deploy(1, {{"web", Ref(web1_)}, {"db", "db:1@" + db->image_id}}).ok());
+  std::vector<docker::ContainerSummary> first = *docker_.ListContainers(kRunIdLabel, "r1");
+  ASSERT_EQ(first.size(), 2u);
+
+  absl::StatusOr<docker::BuildResult> web2 = docker_.Build({.context_dir = dir_});
+  ASSERT_TRUE(d->Deploy(2, {{"web", Ref(*web2)}, {"db", "db:1@" + db->image_id}}).ok());
+  ASSERT_TRUE(d->Stop(1).ok());
+  std::vector<docker::ContainerSummary> now = *docker_.ListContainers(kRunIdLabel, "r1");
+  int running = 0;
+  std::string db_before, db_after;
+  for (const auto& c : first) {
+    if (absl::StrContains(c.name, "db-")) db_before = c.id;
+  }
+  for (const auto& c : now) {
+    if (docker_.Inspect(c.id)->status == docker::ContainerStatus::kRunning) ++running;
+    if (absl::StrContains(c.name, "db-")) db_after = c.id;
+  }
+  EXPECT_EQ(running, 2);
+  EXPECT_EQ(db_after, db_before) << "db was restarted though its image did not change";
+  EXPECT_EQ((*d->Observe(2)).size(), 2u);
+}
+
+TEST_F(DockerDeployerTest, AFailedDeployLeavesNothingOfItRunning) {
+  testing::FaultyDocker faulty(&docker_);
+  absl::StatusOr<docker::BuildResult> db = docker_.Build({.context_dir = dir_});
+  auto d = *DockerDeployer::Make(&faulty, {.run_id = "r1"}, {"web", "db"});
+  // The second container fails to start: the first is removed again.
+  faulty.FailNext("Inspect", absl::InternalError("boom"));
+  absl::StatusOr<std::vector<std::string>> r =
+      d->Deploy(1, {{"db", "db:1@" + db->image_id}, {"web", Ref(web1_)}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(domain::AttachedStatusCode(r.status()), domain::StatusCode::kDeployUnknown);
+  EXPECT_TRUE(docker_.ListContainers(kRunIdLabel, "r1")->empty());
+}
+
+TEST(DeployErrorTest, AnUnreachableEngineIsAClusterConnectionError) {
+  absl::Status gone = docker::WithDockerStatusCode(
+      absl::UnavailableError("no daemon"), domain::StatusCode::kBuildDockerDaemonNotRunning);
+  EXPECT_EQ(domain::AttachedStatusCode(DeployError(gone)),
+            domain::StatusCode::kDeployClusterConnectionErr);
+  absl::Status bad = docker::WithDockerStatusCode(absl::InvalidArgumentError("bad name"),
+                                                  domain::StatusCode::kBuildDockerInvalidParamErr);
+  absl::Status mapped = DeployError(bad);
+  EXPECT_EQ(domain::AttachedStatusCode(mapped), domain::StatusCode::kDeployUnknown);
+  EXPECT_THAT(std::string(mapped.message()), HasSubstr("BUILD_DOCKER_INVALID_PARAM_ERR"));
+}
+
+TEST(ShortImageNameTest, DropsRegistryTagAndDigest) {
+  EXPECT_EQ(ShortImageName("gcr.io/k8s-skaffold/leeroy-web:v1"), "leeroy-web");
+  EXPECT_EQ(ShortImageName("localhost:5000/web"), "web");
+  EXPECT_EQ(ShortImageName("web@sha256:abc"), "web");
+  EXPECT_EQ(ShortImageName("web"), "web");
+}
+
+TEST(ObserveContainerTest, MapsEngineStatesToObservations) {
+  docker::ContainerState exited{.status = docker::ContainerStatus::kExited, .exit_code = 3};
+  domain::ResourceObservation o = ObserveContainer("container/web", exited);
+  EXPECT_TRUE(o.terminated);
+  EXPECT_EQ(o.exit_code, 3);
+  EXPECT_EQ(o.terminated_reason, "Error");
+  docker::ContainerState unhealthy{.status = docker::ContainerStatus::kRunning,
+                                   .health = "unhealthy"};
+  EXPECT_EQ(ObserveContainer("container/web", unhealthy).ready_replicas, 0);
+  EXPECT_EQ(ObserveContainer("container/web", unhealthy).health, domain::Health::kUnhealthy);
+  docker::ContainerState restarting{.status = docker::ContainerStatus::kRestarting};
+  EXPECT_EQ(ObserveContainer("container/web", restarting).waiting_reason, "CrashLoopBackOff");
+}
+
+}  // namespace
+}  // namespace devloop::deploy

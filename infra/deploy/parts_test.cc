@@ -1,0 +1,134 @@
+// The parts a deployer is built from: LogTail and StableForwards, on real
+// sockets over loopback.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "infra/deploy/log_tail.h"
+#include "infra/deploy/stable_forwards.h"
+
+namespace devloop::deploy {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+TEST(LogTailTest, KeepsTheLastLinesPerWorkloadAndPassesEveryLineOn) {
+  std::vector<std::pair<std::string, std::string>> seen;
+  LogTail tail([&](const std::string& source, absl::string_view line) {
+    seen.emplace_back(source, std::string(line));
+  }, /*keep=*/2);
+  tail.Add("c1", "web", "one");
+  tail.Add("c1", "web", "two");
+  tail.Add("c2", "db", "ready");
+  tail.Add("c1", "web", "three");
+  EXPECT_THAT(tail.Last("c1"), ElementsAre("two", "three"));
+  EXPECT_THAT(tail.Last("c2"), ElementsAre("ready"));
+  EXPECT_THAT(seen, ElementsAre(Pair("web", "one"), Pair("web", "two"), Pair("db", "ready"),
+                                Pair("web", "three")));
+  tail.Forget("c1");
+  EXPECT_TRUE(tail.Last("c1").empty());
+}
+
+// A loopback server that answers each connection with `reply` and closes it.
+class ReplyServer {
+ public:
+  explicit ReplyServer(std::string reply) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(fd_, 16);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      while (true) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        (void)!::write(c, reply_.data(), reply_.size());
+        ::close(c);
+      }
+    });
+  }
+  ~ReplyServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  std::string reply_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::string Fetch(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "refused";
+  }
+  std::string out;
+  char buf[64];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+  ::close(fd);
+  return out;
+}
+
+TEST(StableForwardsTest, ARetargetedForwardKeepsItsLocalPort) {
+  ReplyServer first("first"), second("second");
+  StableForwards forwards;
+  PortForwardSpec spec{.resource_name = "web", .port = 8080, .local_port = 0};
+  absl::StatusOr<domain::PortEvent> a = forwards.Point(0, spec, {"127.0.0.1", first.port()}, "web");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote_port, 8080);
+  EXPECT_EQ(a->resource_type, "container");
+  EXPECT_EQ(a->container_name, "web");
+  EXPECT_EQ(a->address, "127.0.0.1");
+  EXPECT_EQ(Fetch(a->local_port), "first");
+
+  absl::StatusOr<domain::PortEvent> b =
+      forwards.Point(0, spec, {"127.0.0.1", second.port()}, "web");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->local_port, a->local_port);
+  EXPECT_EQ(Fetch(b->local_port), "second");
+
+  forwards.CloseAll();
+  EXPECT_EQ(Fetch(a->local_port), "refused");
+  EXPECT_EQ(forwards.Point(0, spec, {"127.0.0.1", first.port()}, "web").status().code(),
+            absl::StatusCode::kCancelled);
+}
+
+TEST(StableForwardsTest, ATakenLocalPortMovesToTheNextFreeOne) {
+  ReplyServer app("app");
+  StableForwards holder;
+  PortForwardSpec spec{.resource_name = "web", .port = 8080, .local_port = 0};
+  absl::StatusOr<domain::PortEvent> taken = holder.Point(0, spec, {"127.0.0.1", app.port()}, "web");
+  ASSERT_TRUE(taken.ok());
+  StableForwards forwards;
+  spec.local_port = taken->local_port;
+  absl::StatusOr<domain::PortEvent> moved = forwards.Point(0, spec, {"127.0.0.1", app.port()}, "web");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_NE(moved->local_port, taken->local_port);
+  EXPECT_EQ(Fetch(moved->local_port), "app");
+}
+
+}  // namespace
+}  // namespace devloop::deploy

@@ -1,0 +1,53 @@
+#include "infra/deploy/stable_forwards.h"
+
+#include "absl/strings/str_cat.h"
+#include "infra/log/log.h"
+
+namespace devloop::deploy {
+
+absl::StatusOr<domain::PortEvent> StableForwards::Point(int index, const PortForwardSpec& spec,
+                                                        const portforward::Target& target,
+                                                        const std::string& container) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return absl::CancelledError("the run's port forwards are closed");
+  std::unique_ptr<portforward::PortForwarder>& fwd = forwarders_[index];
+  if (fwd != nullptr) {
+    absl::Status s = fwd->SetTarget(target);
+    if (!s.ok()) return s;
+  } else {
+    absl::StatusOr<std::unique_ptr<portforward::PortForwarder>> started =
+        portforward::PortForwarder::Start(
+            {.bind_address = spec.address, .local_port = spec.local_port}, target);
+    if (!started.ok()) {
+      forwarders_.erase(index);
+      return started.status();
+    }
+    fwd = *std::move(started);
+    if (spec.local_port != 0 && fwd->local_port() != spec.local_port) {
+      DEVLOOP_LOG(WARNING) << "port " << spec.local_port << " for " << spec.resource_name
+                           << " already in use: using " << fwd->local_port() << " instead";
+    }
+  }
+  domain::PortEvent port;
+  port.local_port = fwd->local_port();
+  port.remote_port = spec.port;
+  port.pod_name = spec.resource_type == "container" ? "" : container;
+  port.container_name = container;
+  port.namespace_ = spec.namespace_name;
+  port.resource_type = spec.resource_type;
+  port.resource_name = spec.resource_name;
+  port.address = fwd->bind_address();
+  return port;
+}
+
+void StableForwards::CloseAll() {
+  std::map<int, std::unique_ptr<portforward::PortForwarder>> closing;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    closing.swap(forwarders_);
+  }
+  // Destroyed outside the lock: each joins its I/O thread.
+}
+
+}  // namespace devloop::deploy

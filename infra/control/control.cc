@@ -1,5 +1,6 @@
 #include "infra/control/control.h"
 
+#include <future>
 #include <sstream>
 #include <string>
 
@@ -7,13 +8,26 @@
 
 namespace devloop::control {
 
-absl::Status HubControl::Execute(const Intent& intent) {
-  if (hub_->closed()) return absl::UnavailableError("devloop is shutting down");
-  hub_->Append(domain::PhasesReset{intent.build, intent.sync, intent.deploy});
-  return absl::OkStatus();
+absl::Status AwaitControl(const std::function<void(Done)>& call) {
+  std::promise<absl::Status> answer;
+  std::future<absl::Status> result = answer.get_future();
+  call([&answer](absl::Status s) { answer.set_value(std::move(s)); });
+  return result.get();
 }
 
-absl::Status HubControl::SetAutoTrigger(domain::Phase phase, bool enabled) {
+void HubControl::Execute(const Intent& intent, Done done) {
+  if (hub_->closed()) return done(absl::UnavailableError("devloop is shutting down"));
+  hub_->Append(domain::PhasesReset{intent.build, intent.sync, intent.deploy});
+  done(absl::OkStatus());
+}
+
+void HubControl::SetAutoTrigger(domain::Phase phase, bool enabled, Done done) {
+  done(DoSetAutoTrigger(phase, enabled));
+}
+
+void HubControl::Handle(const domain::Event& event, Done done) { done(DoHandle(event)); }
+
+absl::Status HubControl::DoSetAutoTrigger(domain::Phase phase, bool enabled) {
   absl::MutexLock lock(&mu_);
   if (hub_->closed()) return absl::UnavailableError("devloop is shutting down");
   const domain::State& state = hub_->State()->state;
@@ -39,7 +53,7 @@ absl::Status HubControl::SetAutoTrigger(domain::Phase phase, bool enabled) {
   return absl::OkStatus();
 }
 
-absl::Status HubControl::Handle(const domain::Event& event) {
+absl::Status HubControl::DoHandle(const domain::Event& event) {
   if (std::holds_alternative<domain::NoEvent>(event)) {
     return absl::InvalidArgumentError(
         "Event has no event set: give one of metaEvent, buildEvent, deployEvent, portEvent, "

@@ -19,6 +19,7 @@
 #include <functional>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -36,22 +37,29 @@ struct Intent {
   bool operator==(const Intent&) const = default;
 };
 
+// Called exactly once with the outcome, from any thread, possibly before the
+// call that was given it returns.
+using Done = absl::AnyInvocable<void(absl::Status)>;
+
 // Implementations are thread-safe and must not block: the transports call them
 // on their own I/O threads (gRPC reactors, Beast handlers), so a real controller
-// posts the request to the dev loop's executor and returns.
+// posts the request to the dev loop's executor and answers through `done`.
 class Control {
  public:
   virtual ~Control() = default;
 
   // Runs the phases of `intent` once (resetting them to "Not Started" first).
-  virtual absl::Status Execute(const Intent& intent) = 0;
+  virtual void Execute(const Intent& intent, Done done) = 0;
 
   // Turns the automatic trigger of `phase` on or off.
-  virtual absl::Status SetAutoTrigger(domain::Phase phase, bool enabled) = 0;
+  virtual void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) = 0;
 
   // Accepts a client's custom event into the event log.
-  virtual absl::Status Handle(const domain::Event& event) = 0;
+  virtual void Handle(const domain::Event& event, Done done) = 0;
 };
+
+// Waits for the answer of `call` (which is given the Done to pass on).
+absl::Status AwaitControl(const std::function<void(Done)>& call);
 
 // Control for a pipeline with nothing to run: records the requests in the hub
 // (PhasesReset, TriggerChanged, the handled event as a LogEntry) and runs nothing.
@@ -66,11 +74,14 @@ class HubControl : public Control {
   explicit HubControl(hub::Hub* hub) : HubControl(hub, Options()) {}
   HubControl(hub::Hub* hub, Options options) : hub_(hub), options_(std::move(options)) {}
 
-  absl::Status Execute(const Intent& intent) override;
-  absl::Status SetAutoTrigger(domain::Phase phase, bool enabled) override;
-  absl::Status Handle(const domain::Event& event) override;
+  void Execute(const Intent& intent, Done done) override;
+  void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) override;
+  void Handle(const domain::Event& event, Done done) override;
 
  private:
+  absl::Status DoSetAutoTrigger(domain::Phase phase, bool enabled);
+  absl::Status DoHandle(const domain::Event& event);
+
   hub::Hub* const hub_;
   const Options options_;
   // Makes check-then-record of a trigger atomic against other control calls.

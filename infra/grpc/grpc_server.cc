@@ -324,7 +324,9 @@ class Service final : public Base {
                                     const proto::UserIntentRequest* request,
                                     google::protobuf::Empty*) override {
     const proto::Intent& i = request->intent();
-    return Done(context, control_->Execute(control::Intent{i.build(), i.sync(), i.deploy()}));
+    const control::Intent intent{i.build(), i.sync(), i.deploy()};
+    return Done(context, control::AwaitControl(
+                             [&](control::Done d) { control_->Execute(intent, std::move(d)); }));
   }
 
   grpc::ServerUnaryReactor* AutoBuild(grpc::CallbackServerContext* context,
@@ -348,7 +350,8 @@ class Service final : public Base {
                                    google::protobuf::Empty*) override {
     absl::StatusOr<domain::Event> event = apimap::FromProto(*request);
     if (!event.ok()) return Done(context, event.status());
-    return Done(context, control_->Handle(*event));
+    return Done(context, control::AwaitControl(
+                             [&](control::Done d) { control_->Handle(*event, std::move(d)); }));
   }
 
  private:
@@ -363,7 +366,9 @@ class Service final : public Base {
     if (request.state().val_case() != proto::TriggerState::kEnabled) {
       return absl::InvalidArgumentError("missing required boolean parameter 'enabled'");
     }
-    return control_->SetAutoTrigger(phase, request.state().enabled());
+    return control::AwaitControl([&](control::Done d) {
+      control_->SetAutoTrigger(phase, request.state().enabled(), std::move(d));
+    });
   }
 
   Hub* const hub_;

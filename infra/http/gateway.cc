@@ -145,7 +145,9 @@ Gateway::Reply Gateway::Call(const Route& route, absl::string_view body) const {
   absl::Status status;
   if (route.rpc == "Execute") {
     const auto& intent = static_cast<const proto::UserIntentRequest&>(*request).intent();
-    status = control_->Execute(control::Intent{intent.build(), intent.sync(), intent.deploy()});
+    const control::Intent wanted{intent.build(), intent.sync(), intent.deploy()};
+    status = control::AwaitControl(
+        [&](control::Done d) { control_->Execute(wanted, std::move(d)); });
   } else if (route.rpc == "AutoBuild" || route.rpc == "AutoSync" || route.rpc == "AutoDeploy") {
     const auto& state = static_cast<const proto::TriggerRequest&>(*request).state();
     if (state.val_case() != proto::TriggerState::kEnabled) {
@@ -154,11 +156,15 @@ Gateway::Reply Gateway::Call(const Route& route, absl::string_view body) const {
     const domain::Phase phase = route.rpc == "AutoBuild"  ? domain::Phase::kBuild
                                 : route.rpc == "AutoSync" ? domain::Phase::kSync
                                                           : domain::Phase::kDeploy;
-    status = control_->SetAutoTrigger(phase, state.enabled());
+    status = control::AwaitControl(
+        [&](control::Done d) { control_->SetAutoTrigger(phase, state.enabled(), std::move(d)); });
   } else if (route.rpc == "Handle") {
     absl::StatusOr<domain::Event> event =
         apimap::FromProto(static_cast<const proto::Event&>(*request));
-    status = event.ok() ? control_->Handle(*event) : event.status();
+    status = event.ok() ? control::AwaitControl([&](control::Done d) {
+      control_->Handle(*event, std::move(d));
+    })
+                        : event.status();
   } else {
     status = absl::UnimplementedError(absl::StrCat(route.rpc, " is not served over HTTP"));
   }

@@ -1,4 +1,4 @@
-#include "infra/dev/tagger.h"
+#include "infra/build/tagger.h"
 
 #include <cstdlib>
 #include <sstream>
@@ -12,7 +12,7 @@
 #include "infra/fs/context_hash.h"
 #include "infra/log/log.h"
 
-namespace devloop::dev {
+namespace devloop::build {
 namespace {
 
 constexpr absl::string_view kLatest = "latest";
@@ -371,4 +371,4 @@ absl::StatusOr<std::string> Tagger::GitCommitTag(const config::GitCommitTagger& 
   return tag;
 }
 
-}  // namespace devloop::dev
+}  // namespace devloop::build

@@ -26,8 +26,8 @@
 //
 // Thread-safe: Tag is const and may run concurrently (the runner and the clock
 // are thread-safe).
-#ifndef DEVLOOP_INFRA_DEV_TAGGER_H_
-#define DEVLOOP_INFRA_DEV_TAGGER_H_
+#ifndef DEVLOOP_INFRA_BUILD_TAGGER_H_
+#define DEVLOOP_INFRA_BUILD_TAGGER_H_
 
 #include <map>
 #include <memory>
@@ -42,7 +42,7 @@
 #include "infra/clock/clock.h"
 #include "infra/process/process_runner.h"
 
-namespace devloop::dev {
+namespace devloop::build {
 
 struct TaggerOptions {
   config::TagPolicy policy = config::GitCommitTagger{};
@@ -107,6 +107,6 @@ absl::Status ValidateTag(absl::string_view tag);
 // seconds .000 / .999 (also with ','). Other text is copied.
 std::string FormatGoTime(absl::string_view layout, absl::Time t, absl::TimeZone zone);
 
-}  // namespace devloop::dev
+}  // namespace devloop::build
 
-#endif  // DEVLOOP_INFRA_DEV_TAGGER_H_
+#endif  // DEVLOOP_INFRA_BUILD_TAGGER_H_

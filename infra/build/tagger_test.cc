@@ -1,7 +1,7 @@
 // The tag policies, each against real inputs: git ones against a real
 // repository made in a temp directory with the real git, inputDigest against a
 // real context, dateTime on a fake clock.
-#include "infra/dev/tagger.h"
+#include "infra/build/tagger.h"
 
 #include <stdlib.h>
 
@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace devloop::dev {
+namespace devloop::build {
 namespace {
 
 using ::testing::HasSubstr;
@@ -296,4 +296,4 @@ TEST_F(TaggerTest, GitCommitWithoutARunnerIsRefused) {
 }
 
 }  // namespace
-}  // namespace devloop::dev
+}  // namespace devloop::build

@@ -1,4 +1,4 @@
-#include "infra/dev/image_builder.h"
+#include "infra/build/docker/image_builder.h"
 
 #include <openssl/evp.h>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "infra/fs/context_hash.h"
 
-namespace devloop::dev {
+namespace devloop::build {
 namespace {
 
 std::string Sha256Hex(absl::string_view data) {
@@ -113,4 +113,4 @@ absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ImageBuildSp
   return built;
 }
 
-}  // namespace devloop::dev
+}  // namespace devloop::build

@@ -24,17 +24,17 @@
 //   built.DeployReference();   // "web:latest@sha256:3f2a..."
 //
 // Thread-safe: BuildImage may run concurrently for different artifacts.
-#ifndef DEVLOOP_INFRA_DEV_IMAGE_BUILDER_H_
-#define DEVLOOP_INFRA_DEV_IMAGE_BUILDER_H_
+#ifndef DEVLOOP_INFRA_BUILD_DOCKER_IMAGE_BUILDER_H_
+#define DEVLOOP_INFRA_BUILD_DOCKER_IMAGE_BUILDER_H_
 
 #include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "infra/dev/tagger.h"
+#include "infra/build/tagger.h"
 #include "infra/docker/docker.h"
 
-namespace devloop::dev {
+namespace devloop::build {
 
 inline constexpr char kInputDigestLabel[] = "dev.devloop.input-digest";
 
@@ -93,6 +93,6 @@ std::string RunnableImage(const std::string& reference);
 // Returns the reference without its "@sha256:..." part, for display.
 std::string DisplayReference(const std::string& reference);
 
-}  // namespace devloop::dev
+}  // namespace devloop::build
 
-#endif  // DEVLOOP_INFRA_DEV_IMAGE_BUILDER_H_
+#endif  // DEVLOOP_INFRA_BUILD_DOCKER_IMAGE_BUILDER_H_

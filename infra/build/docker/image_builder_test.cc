@@ -1,6 +1,6 @@
 // BuildImage on the fake engine: tags by the policy, deploy references that
 // change with the image, the input-digest cache, and required artifacts.
-#include "infra/dev/image_builder.h"
+#include "infra/build/docker/image_builder.h"
 
 #include <stdlib.h>
 
@@ -12,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace devloop::dev {
+namespace devloop::build {
 namespace {
 
 using ::testing::HasSubstr;
@@ -141,4 +141,4 @@ TEST(ReferenceTest, RunnableAndDisplay) {
 }
 
 }  // namespace
-}  // namespace devloop::dev
+}  // namespace devloop::build

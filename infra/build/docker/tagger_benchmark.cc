@@ -9,11 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "infra/dev/image_builder.h"
-#include "infra/dev/tagger.h"
+#include "infra/build/docker/image_builder.h"
+#include "infra/build/tagger.h"
 #include "infra/process/posix_process_runner.h"
 
-namespace devloop::dev {
+namespace devloop::build {
 namespace {
 
 const std::string& Repo() {
@@ -71,6 +71,6 @@ BENCHMARK(BM_GitCommitShaIgnoreChanges)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CacheKey50Files)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
-}  // namespace devloop::dev
+}  // namespace devloop::build
 
 BENCHMARK_MAIN();

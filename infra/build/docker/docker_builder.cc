@@ -1,0 +1,92 @@
+#include "infra/build/docker/docker_builder.h"
+
+#include "absl/strings/str_cat.h"
+#include "domain/events/status_payload.h"
+#include "infra/build/docker/image_builder.h"
+
+namespace devloop::build {
+
+DockerBuilder::DockerBuilder(docker::Docker* docker, Options options)
+    : docker_(docker), options_(std::move(options)) {}
+
+const ArtifactBuildSpec* DockerBuilder::Find(const std::string& image) const {
+  for (const ArtifactBuildSpec& a : options_.artifacts) {
+    if (a.spec.image == image) return &a;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
+  if (auto pre = options_.prebuilt.find(request.image); pre != options_.prebuilt.end()) {
+    return pre->second;
+  }
+  const ArtifactBuildSpec* spec = Find(request.image);
+  if (spec == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no artifact builds image \"", request.image, "\""));
+  }
+  std::shared_ptr<docker::Cancellation> cancellation;
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<docker::Cancellation>& slot = cancellations_[request.image];
+    // A Cancel that came before this build applies to it; after it, a fresh one.
+    if (slot == nullptr) slot = std::make_shared<docker::Cancellation>();
+    cancellation = slot;
+  }
+  ImageBuildSpec build{.image = spec->spec.image,
+                       .context_dir = spec->context_dir,
+                       .dockerfile = spec->dockerfile,
+                       .build_args = spec->build_args,
+                       .require_aliases = spec->require_aliases,
+                       .target = spec->target,
+                       .no_cache = spec->no_cache};
+  std::map<std::string, std::string> required;  // image -> what the engine builds FROM
+  for (const auto& [image, ref] : request.required) required[image] = RunnableImage(ref);
+  ImageBuildOptions build_options{.tagger = options_.tagger.get(),
+                                  .cache = options_.cache_artifacts,
+                                  .labels = options_.labels,
+                                  .on_output = request.on_output,
+                                  .cancellation = cancellation.get()};
+  absl::StatusOr<BuiltImage> built = BuildImage(docker_, build, required, build_options);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cancellations_.find(request.image);
+    if (it != cancellations_.end() && it->second == cancellation) cancellations_.erase(it);
+  }
+  if (!built.ok()) {
+    absl::Status s = built.status();
+    if (!domain::AttachedStatusCode(s).has_value()) {
+      // Tagger and hashing errors have no engine code: the build failed as a whole.
+      s = domain::WithStatusCode(std::move(s), domain::StatusCode::kBuildUnknown);
+    }
+    return s;
+  }
+  // Unique per image even when the tag is not ("latest").
+  return built->DeployReference();
+}
+
+void DockerBuilder::Cancel(const std::string& image) {
+  std::shared_ptr<docker::Cancellation> cancellation;
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<docker::Cancellation>& slot = cancellations_[image];
+    if (slot == nullptr) slot = std::make_shared<docker::Cancellation>();
+    cancellation = slot;
+  }
+  cancellation->Cancel();
+}
+
+absl::Status DockerBuilder::Cleanup() {
+  const auto& [key, value] = options_.owner_label;
+  if (key.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::string>> images = docker_->ListImages(key, value);
+  if (!images.ok()) return images.status();
+  absl::Status result;
+  for (const std::string& id : *images) {
+    absl::Status s = docker_->RemoveImage(id, /*force=*/true);
+    if (!s.ok() && s.code() != absl::StatusCode::kNotFound) result.Update(s);
+  }
+  return result;
+}
+
+}  // namespace devloop::build

@@ -1,0 +1,65 @@
+// DockerBuilder: the builder port (infra/build/builder.h) on the local Docker
+// Engine, through BuildImage (image_builder.h) and the tag policy.
+//
+//   DockerBuilder builder(&docker, {.artifacts = pipeline.artifacts, .tagger = tagger,
+//                                   .labels = {{"dev.devloop.run-id", run_id}}});
+//   absl::StatusOr<std::string> ref = builder.Build({.image = "web"});
+//   builder.Cleanup();   // removes the images labelled with this run's labels
+//
+// Images listed in `prebuilt` are not built: Build returns the given reference
+// (`devloop deploy --images`).
+//
+// Thread-safe: builds of different artifacts may run concurrently.
+#ifndef DEVLOOP_INFRA_BUILD_DOCKER_DOCKER_BUILDER_H_
+#define DEVLOOP_INFRA_BUILD_DOCKER_DOCKER_BUILDER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "infra/build/builder.h"
+#include "infra/build/tagger.h"
+#include "infra/docker/docker.h"
+
+namespace devloop::build {
+
+class DockerBuilder final : public Builder {
+ public:
+  struct Options {
+    std::vector<ArtifactBuildSpec> artifacts;
+    // Null: the tag is the first 12 hex digits of the image id.
+    std::shared_ptr<const Tagger> tagger;
+    // Reuse a local image whose input digest matches instead of building.
+    bool cache_artifacts = false;
+    // Put on every image. Cleanup removes the images carrying `owner_label`.
+    std::map<std::string, std::string> labels;
+    std::pair<std::string, std::string> owner_label;  // {key, value}; empty: no cleanup
+    // Artifacts that are not built: image -> the reference to deploy as is.
+    std::map<std::string, std::string> prebuilt;
+  };
+
+  // `docker` must outlive the builder.
+  DockerBuilder(docker::Docker* docker, Options options);
+
+  absl::StatusOr<std::string> Build(const BuildRequest& request) override;
+  void Cancel(const std::string& image) override;
+  absl::Status Cleanup() override;
+
+ private:
+  const ArtifactBuildSpec* Find(const std::string& image) const;
+
+  docker::Docker* const docker_;
+  const Options options_;
+  absl::Mutex mu_;
+  // The cancellation of the running (or next) build of each artifact.
+  std::map<std::string, std::shared_ptr<docker::Cancellation>> cancellations_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace devloop::build
+
+#endif  // DEVLOOP_INFRA_BUILD_DOCKER_DOCKER_BUILDER_H_

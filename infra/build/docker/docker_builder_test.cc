@@ -1,0 +1,100 @@
+// DockerBuilder on the fake engine: the port's promises (deploy references,
+// status codes on errors, Cancel before a build starts, cleanup by label only).
+#include "infra/build/docker/docker_builder.h"
+
+#include <stdlib.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "domain/events/status_payload.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/fakes/fake_docker.h"
+
+namespace devloop::build {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+class DockerBuilderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/devloop-docker-builder-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    std::ofstream(dir_ + "/Dockerfile") << "FROM scratch\nCOPY index.html /www/index.html\n";
+    std::ofstream(dir_ + "/index.html") << "hello\n";
+  }
+  void TearDown() override { (void)std::system(absl::StrCat("rm -rf '", dir_, "'").c_str()); }
+
+  DockerBuilder::Options Options() {
+    DockerBuilder::Options o;
+    ArtifactBuildSpec web;
+    web.spec.image = "web";
+    web.context_dir = dir_;
+    o.artifacts.push_back(web);
+    o.labels = {{"dev.devloop.run-id", "run1"}};
+    o.owner_label = {"dev.devloop.run-id", "run1"};
+    return o;
+  }
+
+  testing::FakeDocker docker_;
+  std::string dir_;
+};
+
+TEST_F(DockerBuilderTest, BuildReturnsAReferenceUniquePerImage) {
+  DockerBuilder builder(&docker_, Options());
+  absl::StatusOr<std::string> ref = builder.Build({.image = "web"});
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_THAT(*ref, MatchesRegex("web:[0-9a-f]{12}@sha256:[0-9a-f]+"));
+}
+
+TEST_F(DockerBuilderTest, AFailedStepCarriesBuildUserError) {
+  std::ofstream(dir_ + "/Dockerfile") << "FROM scratch\nCOPY missing.txt /x\n";
+  DockerBuilder builder(&docker_, Options());
+  absl::StatusOr<std::string> ref = builder.Build({.image = "web"});
+  ASSERT_FALSE(ref.ok());
+  EXPECT_EQ(domain::AttachedStatusCode(ref.status()), domain::StatusCode::kBuildUserError);
+}
+
+TEST_F(DockerBuilderTest, UnknownImageIsInvalidArgument) {
+  DockerBuilder builder(&docker_, Options());
+  EXPECT_EQ(builder.Build({.image = "db"}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DockerBuilderTest, CancelBeforeTheBuildStartsCancelsIt) {
+  DockerBuilder builder(&docker_, Options());
+  builder.Cancel("web");
+  absl::StatusOr<std::string> ref = builder.Build({.image = "web"});
+  ASSERT_FALSE(ref.ok());
+  EXPECT_EQ(domain::AttachedStatusCode(ref.status()), domain::StatusCode::kBuildDockerCancelled);
+  // The cancellation was used up: the next build runs.
+  EXPECT_TRUE(builder.Build({.image = "web"}).ok());
+}
+
+TEST_F(DockerBuilderTest, PrebuiltImagesAreNotBuilt) {
+  DockerBuilder::Options o = Options();
+  o.prebuilt["web"] = "web:given";
+  DockerBuilder builder(&docker_, o);
+  EXPECT_EQ(builder.Build({.image = "web"}).value_or(""), "web:given");
+  EXPECT_EQ(docker_.calls("Build"), 0);
+}
+
+TEST_F(DockerBuilderTest, CleanupRemovesOnlyImagesWithTheOwnerLabel) {
+  DockerBuilder builder(&docker_, Options());
+  ASSERT_TRUE(builder.Build({.image = "web"}).ok());
+  DockerBuilder::Options other = Options();
+  other.labels = {{"dev.devloop.run-id", "someone-else"}};
+  other.owner_label = {"dev.devloop.run-id", "someone-else"};
+  std::ofstream(dir_ + "/index.html") << "other\n";  // another image
+  ASSERT_TRUE(DockerBuilder(&docker_, other).Build({.image = "web"}).ok());
+
+  ASSERT_TRUE(builder.Cleanup().ok());
+  EXPECT_TRUE(docker_.ListImages("dev.devloop.run-id", "run1")->empty());
+  EXPECT_EQ(docker_.ListImages("dev.devloop.run-id", "someone-else")->size(), 1u);
+}
+
+}  // namespace
+}  // namespace devloop::build

@@ -29,11 +29,11 @@ std::string ProjectId(const std::string& config_path) {
   return hex;
 }
 
-absl::StatusOr<std::vector<const dev::ArtifactBuildSpec*>> BuildOrder(
-    const std::vector<dev::ArtifactBuildSpec>& artifacts) {
-  std::map<std::string, const dev::ArtifactBuildSpec*> by_image;
-  for (const dev::ArtifactBuildSpec& a : artifacts) by_image[a.spec.image] = &a;
-  for (const dev::ArtifactBuildSpec& a : artifacts) {
+absl::StatusOr<std::vector<const build::ArtifactBuildSpec*>> BuildOrder(
+    const std::vector<build::ArtifactBuildSpec>& artifacts) {
+  std::map<std::string, const build::ArtifactBuildSpec*> by_image;
+  for (const build::ArtifactBuildSpec& a : artifacts) by_image[a.spec.image] = &a;
+  for (const build::ArtifactBuildSpec& a : artifacts) {
     for (const std::string& r : a.spec.required) {
       if (by_image.count(r) == 0) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -41,13 +41,13 @@ absl::StatusOr<std::vector<const dev::ArtifactBuildSpec*>> BuildOrder(
       }
     }
   }
-  std::vector<const dev::ArtifactBuildSpec*> order;
+  std::vector<const build::ArtifactBuildSpec*> order;
   std::set<std::string> done;
   // Repeatedly take, in config order, every artifact whose requirements are
   // done: stable, and a pass that takes nothing means a cycle.
   while (order.size() < artifacts.size()) {
     bool progressed = false;
-    for (const dev::ArtifactBuildSpec& a : artifacts) {
+    for (const build::ArtifactBuildSpec& a : artifacts) {
       if (done.count(a.spec.image)) continue;
       bool ready = true;
       for (const std::string& r : a.spec.required) ready &= done.count(r) > 0;
@@ -58,7 +58,7 @@ absl::StatusOr<std::vector<const dev::ArtifactBuildSpec*>> BuildOrder(
     }
     if (!progressed) {
       std::vector<std::string> stuck;
-      for (const dev::ArtifactBuildSpec& a : artifacts) {
+      for (const build::ArtifactBuildSpec& a : artifacts) {
         if (!done.count(a.spec.image)) stuck.push_back(a.spec.image);
       }
       return absl::InvalidArgumentError(absl::StrCat(
@@ -139,7 +139,7 @@ absl::StatusOr<std::vector<BuildOutput>> ParseBuildOutput(absl::string_view json
   return out;
 }
 
-absl::StatusOr<DeployPlan> PlanDeploy(const std::vector<dev::ArtifactBuildSpec>& configured,
+absl::StatusOr<DeployPlan> PlanDeploy(const std::vector<build::ArtifactBuildSpec>& configured,
                                       const std::vector<BuildOutput>& images) {
   if (images.empty()) {
     return absl::InvalidArgumentError(
@@ -148,14 +148,14 @@ absl::StatusOr<DeployPlan> PlanDeploy(const std::vector<dev::ArtifactBuildSpec>&
   }
   DeployPlan plan;
   for (const BuildOutput& given : images) {
-    const std::string name = dev::ImageWithoutTag(given.image_name);
-    const dev::ArtifactBuildSpec* match = nullptr;
-    for (const dev::ArtifactBuildSpec& a : configured) {
-      if (a.spec.image == given.image_name || dev::ImageWithoutTag(a.spec.image) == name) {
+    const std::string name = build::ImageWithoutTag(given.image_name);
+    const build::ArtifactBuildSpec* match = nullptr;
+    for (const build::ArtifactBuildSpec& a : configured) {
+      if (a.spec.image == given.image_name || build::ImageWithoutTag(a.spec.image) == name) {
         match = &a;
       }
     }
-    dev::ArtifactBuildSpec spec;
+    build::ArtifactBuildSpec spec;
     if (match != nullptr) {
       spec = *match;
     } else {
@@ -174,15 +174,15 @@ absl::StatusOr<DeployPlan> PlanDeploy(const std::vector<dev::ArtifactBuildSpec>&
   return plan;
 }
 
-absl::StatusOr<std::unique_ptr<dev::Tagger>> MakeTagger(const std::vector<config::Config>& configs,
+absl::StatusOr<std::unique_ptr<build::Tagger>> MakeTagger(const std::vector<config::Config>& configs,
                                                         const cli::CliOptions& cli,
                                                         process::ProcessRunner* runner) {
-  dev::TaggerOptions options;
+  build::TaggerOptions options;
   if (!configs.empty()) options.policy = configs.front().build.tag_policy;
   options.override_tag = cli.tag;
   options.runner = runner;
   options.env = config::CurrentEnvironment();
-  return dev::Tagger::Make(std::move(options));
+  return build::Tagger::Make(std::move(options));
 }
 
 absl::StatusOr<std::vector<config::Config>> LoadConfigs(const cli::CliOptions& cli) {
@@ -205,9 +205,10 @@ absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli) {
   return Project{*std::move(configs), *std::move(pipeline)};
 }
 
-void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options) {
+void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options,
+                   deploy::LogSink* on_log) {
   if (tail) {
-    options->on_app_log = [console](const std::string& source, absl::string_view line) {
+    *on_log = [console](const std::string& source, absl::string_view line) {
       console->ApplicationLog(source, line);
     };
   }

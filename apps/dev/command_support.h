@@ -24,8 +24,9 @@
 #include "apps/console/console.h"
 #include "apps/dev/pipeline_options.h"
 #include "domain/config/config.h"
+#include "infra/deploy/deployer.h"
 #include "infra/dev/dev_loop.h"
-#include "infra/dev/tagger.h"
+#include "infra/build/tagger.h"
 #include "infra/process/process_runner.h"
 
 namespace devloop::apps {
@@ -41,8 +42,8 @@ std::string ProjectId(const std::string& config_path);
 // Returns the artifacts in an order where every artifact comes after the ones
 // it requires (stable otherwise). InvalidArgument naming the artifacts of a
 // cycle, or a required artifact that is not in the list.
-absl::StatusOr<std::vector<const dev::ArtifactBuildSpec*>> BuildOrder(
-    const std::vector<dev::ArtifactBuildSpec>& artifacts);
+absl::StatusOr<std::vector<const build::ArtifactBuildSpec*>> BuildOrder(
+    const std::vector<build::ArtifactBuildSpec>& artifacts);
 
 // One built image, as Skaffold's --file-output lists it.
 struct BuildOutput {
@@ -66,14 +67,14 @@ absl::StatusOr<std::vector<BuildOutput>> ParseBuildOutput(absl::string_view json
 // `requires` dropped — nothing is built — plus one per unmatched image).
 struct DeployPlan {
   std::map<std::string, std::string> prebuilt;
-  std::vector<dev::ArtifactBuildSpec> artifacts;
+  std::vector<build::ArtifactBuildSpec> artifacts;
 };
-absl::StatusOr<DeployPlan> PlanDeploy(const std::vector<dev::ArtifactBuildSpec>& configured,
+absl::StatusOr<DeployPlan> PlanDeploy(const std::vector<build::ArtifactBuildSpec>& configured,
                                       const std::vector<BuildOutput>& images);
 
 // Returns the tagger for `configs` and the command line: --tag when given,
 // else the first config's build.tagPolicy (devloop uses one policy per run).
-absl::StatusOr<std::unique_ptr<dev::Tagger>> MakeTagger(const std::vector<config::Config>& configs,
+absl::StatusOr<std::unique_ptr<build::Tagger>> MakeTagger(const std::vector<config::Config>& configs,
                                                         const cli::CliOptions& cli,
                                                         process::ProcessRunner* runner);
 
@@ -92,7 +93,8 @@ absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli);
 
 // Sends a dev loop's application logs (with --tail) and build output (shown
 // with -v debug) to `console`, which must outlive the loop.
-void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options);
+void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options,
+                   deploy::LogSink* on_log);
 
 }  // namespace devloop::apps
 

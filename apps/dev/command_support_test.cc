@@ -10,8 +10,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
-dev::ArtifactBuildSpec Artifact(const std::string& image, std::vector<std::string> required = {}) {
-  dev::ArtifactBuildSpec a;
+build::ArtifactBuildSpec Artifact(const std::string& image, std::vector<std::string> required = {}) {
+  build::ArtifactBuildSpec a;
   a.spec.image = image;
   a.spec.required = required;
   for (const std::string& r : required) a.require_aliases[r] = r;
@@ -19,7 +19,7 @@ dev::ArtifactBuildSpec Artifact(const std::string& image, std::vector<std::strin
   return a;
 }
 
-std::vector<std::string> Images(const std::vector<const dev::ArtifactBuildSpec*>& order) {
+std::vector<std::string> Images(const std::vector<const build::ArtifactBuildSpec*>& order) {
   std::vector<std::string> out;
   for (const auto* a : order) out.push_back(a->spec.image);
   return out;
@@ -32,9 +32,9 @@ TEST(ProjectIdTest, StablePerPathAndDifferentAcrossPaths) {
 }
 
 TEST(BuildOrderTest, RequiredArtifactsComeFirstAndOrderIsOtherwiseKept) {
-  std::vector<dev::ArtifactBuildSpec> artifacts = {Artifact("app", {"base"}), Artifact("web"),
+  std::vector<build::ArtifactBuildSpec> artifacts = {Artifact("app", {"base"}), Artifact("web"),
                                                    Artifact("base"), Artifact("tool", {"app"})};
-  absl::StatusOr<std::vector<const dev::ArtifactBuildSpec*>> order = BuildOrder(artifacts);
+  absl::StatusOr<std::vector<const build::ArtifactBuildSpec*>> order = BuildOrder(artifacts);
   ASSERT_TRUE(order.ok()) << order.status();
   EXPECT_THAT(Images(*order), ElementsAre("web", "base", "app", "tool"));
 }
@@ -74,7 +74,7 @@ TEST(BuildOutputTest, BadInputSaysWhatAndWhere) {
 }
 
 TEST(PlanDeployTest, MatchesArtifactsByNameAndAddsTheOthers) {
-  std::vector<dev::ArtifactBuildSpec> configured = {Artifact("base"), Artifact("app", {"base"})};
+  std::vector<build::ArtifactBuildSpec> configured = {Artifact("base"), Artifact("app", {"base"})};
   absl::StatusOr<DeployPlan> plan =
       PlanDeploy(configured, {{"app", "app:v1"}, {"db", "db:5"}});
   ASSERT_TRUE(plan.ok()) << plan.status();

@@ -14,14 +14,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "apps/console/console.h"
+#include "apps/dev/adapters.h"
 #include "apps/dev/command_support.h"
 #include "apps/dev/dev_command.h"
 #include "apps/dev/pipeline_options.h"
 #include "infra/clock/clock.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
+#include "infra/deploy/labels.h"
 #include "infra/dev/dev_loop.h"
-#include "infra/dev/image_builder.h"
+#include "infra/build/docker/image_builder.h"
 #include "infra/docker/docker_status.h"
 #include "infra/docker/engine_api_docker.h"
 #include "infra/hub/hub.h"
@@ -67,7 +69,7 @@ absl::StatusOr<std::pair<int, int>> RemoveProject(docker::Docker* docker,
       docker->ListContainers(kProjectLabel, project);
   if (!list.ok()) return list.status();
   for (const docker::ContainerSummary& c : *list) {
-    auto run = c.labels.find(dev::DevLoop::kRunIdLabel);
+    auto run = c.labels.find(deploy::kRunIdLabel);
     if (!keep_run.empty() && run != c.labels.end() && run->second == keep_run) continue;
     absl::Status s = docker->Remove(c.id, /*force=*/true);
     if (s.ok() || s.code() == absl::StatusCode::kNotFound) {
@@ -145,7 +147,7 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
 
   console::Console console = MakeConsole(options);
   process::PosixProcessRunner runner;
-  absl::StatusOr<std::unique_ptr<dev::Tagger>> tagger = MakeTagger(configs, options, &runner);
+  absl::StatusOr<std::unique_ptr<build::Tagger>> tagger = MakeTagger(configs, options, &runner);
   if (!tagger.ok()) {
     std::cerr << tagger.status().message() << "\n";
     return 1;
@@ -159,13 +161,16 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   const std::string project = ProjectOf(configs);
 
   dev::DevLoopOptions loop_options = pipeline.loop;
+  AdapterOptions adapter_options{
+      .run_id = deploy::NewRunId(),
+      .labels = {{kProjectLabel, project}},
+      .tagger = std::shared_ptr<const build::Tagger>(std::move(*tagger)),
+      .cache_artifacts = options.cache_artifacts};
   if (plan.has_value()) {
     loop_options.artifacts = plan->artifacts;
-    loop_options.prebuilt = plan->prebuilt;
+    pipeline.loop.artifacts = plan->artifacts;
+    adapter_options.prebuilt = plan->prebuilt;
   }
-  loop_options.tagger = std::shared_ptr<const dev::Tagger>(std::move(*tagger));
-  loop_options.cache_artifacts = options.cache_artifacts;
-  loop_options.labels[kProjectLabel] = project;
   loop_options.cleanup = false;  // run leaves its deployment, as skaffold run does
   loop_options.auto_sync = false;
   loop_options.start_entry = absl::StrCat("Starting devloop ", cli::CommandName(options.command),
@@ -177,10 +182,14 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
     if (!std::holds_alternative<domain::DevLoopEvent>(e.event)) console.Render(e);
     outcome.See(e);
   };
-  AttachConsole(&console, options.tail, &loop_options);
-  absl::StatusOr<std::unique_ptr<dev::DevLoop>> loop = dev::DevLoop::Make(
-      std::move(loop_options),
-      {.docker = docker->get(), .hub = &hub, .executor = &executor, .pool = &pool});
+  AttachConsole(&console, options.tail, &loop_options, &adapter_options.on_log);
+  absl::StatusOr<LoopAdapters> adapters = MakeLoopAdapters(docker->get(), pipeline, adapter_options);
+  if (!adapters.ok()) {
+    std::cerr << adapters.status().message() << "\n";
+    return 1;
+  }
+  absl::StatusOr<std::shared_ptr<dev::DevLoop>> loop =
+      dev::DevLoop::Make(std::move(loop_options), adapters->Ports(&hub, &executor, &pool));
   if (!loop.ok()) {
     std::cerr << loop.status().message() << "\n";
     return 1;
@@ -198,22 +207,21 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
     }
   };
 
-  absl::Status started = (*loop)->Start();
-  bool ok = started.ok() && outcome.Wait();
-  if (!started.ok()) std::cerr << "cannot start: " << started.message() << "\n";
+  (*loop)->Start();
+  const bool ok = outcome.Wait();
 
   if (ok) {
     // This project's earlier run/deploy is replaced by this one.
     absl::StatusOr<std::pair<int, int>> removed =
-        RemoveProject(docker->get(), project, (*loop)->run_id());
+        RemoveProject(docker->get(), project, adapter_options.run_id);
     if (!removed.ok()) {
       DEVLOOP_LOG(WARNING) << "removing the previous deployment: " << removed.status();
     } else if (removed->first > 0) {
       console.Info(absl::StrCat("Replaced ", removed->first, " container(s) of the previous run"));
     }
-    console.Info(absl::StrCat("Deployed (run id ", (*loop)->run_id(),
+    console.Info(absl::StrCat("Deployed (run id ", adapter_options.run_id,
                               "); the containers keep running: `devloop delete` removes them"));
-    const bool forwarding = !options.port_forward.empty() && !pipeline.loop.port_forwards.empty();
+    const bool forwarding = !options.port_forward.empty() && !pipeline.port_forwards.empty();
     if (forwarding || options.tail) {
       console.Info(absl::StrCat(forwarding ? "Port forwards" : "Log tailing",
                                 " end when devloop exits: press Ctrl+C to stop"));
@@ -257,14 +265,14 @@ int RunBuild(const cli::CliOptions& options) {
   }
   std::vector<config::Config>* configs = &project->configs;
   Pipeline* pipeline = &project->pipeline;
-  absl::StatusOr<std::vector<const dev::ArtifactBuildSpec*>> order =
+  absl::StatusOr<std::vector<const build::ArtifactBuildSpec*>> order =
       BuildOrder(pipeline->loop.artifacts);
   if (!order.ok()) {
     std::cerr << order.status().message() << "\n";
     return 1;
   }
   process::PosixProcessRunner runner;
-  absl::StatusOr<std::unique_ptr<dev::Tagger>> tagger = MakeTagger(*configs, options, &runner);
+  absl::StatusOr<std::unique_ptr<build::Tagger>> tagger = MakeTagger(*configs, options, &runner);
   if (!tagger.ok()) {
     std::cerr << tagger.status().message() << "\n";
     return 1;
@@ -274,21 +282,21 @@ int RunBuild(const cli::CliOptions& options) {
 
   std::map<std::string, std::string> ids;  // image -> id, for `requires`
   std::vector<BuildOutput> outputs;
-  for (const dev::ArtifactBuildSpec* a : *order) {
+  for (const build::ArtifactBuildSpec* a : *order) {
     console.Info(absl::StrCat("Building [", a->spec.image, "]..."));
-    dev::ImageBuildSpec spec{.image = a->spec.image,
+    build::ImageBuildSpec spec{.image = a->spec.image,
                              .context_dir = a->context_dir,
                              .dockerfile = a->dockerfile,
                              .build_args = a->build_args,
                              .require_aliases = a->require_aliases,
                              .target = a->target,
                              .no_cache = a->no_cache};
-    dev::ImageBuildOptions build{.tagger = tagger->get(), .cache = options.cache_artifacts};
+    build::ImageBuildOptions build{.tagger = tagger->get(), .cache = options.cache_artifacts};
     const std::string image = a->spec.image;
     build.on_output = [&console, image](absl::string_view line) {
       console.Debug(absl::StrCat("[build ", image, "] ", line));
     };
-    absl::StatusOr<dev::BuiltImage> built = dev::BuildImage(docker->get(), spec, ids, build);
+    absl::StatusOr<build::BuiltImage> built = build::BuildImage(docker->get(), spec, ids, build);
     if (!built.ok()) {
       domain::StatusCode code = docker::DockerStatusCode(built.status());
       console.Error(code == domain::StatusCode::kOk ? domain::StatusCode::kBuildUnknown : code,
@@ -345,7 +353,7 @@ int RunDeploy(const cli::CliOptions& options) {
     images = *std::move(parsed);
   }
   for (const std::string& ref : options.images) {
-    images.push_back({dev::ImageWithoutTag(ref), ref});
+    images.push_back({build::ImageWithoutTag(ref), ref});
   }
   absl::StatusOr<DeployPlan> plan = PlanDeploy(pipeline->loop.artifacts, images);
   if (!plan.ok()) {

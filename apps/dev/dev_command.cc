@@ -13,12 +13,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "apps/console/console.h"
+#include "apps/dev/adapters.h"
 #include "apps/dev/command_support.h"
 #include "apps/dev/pipeline_options.h"
 #include "infra/clock/clock.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
 #include "infra/config/to_yaml.h"
+#include "infra/deploy/labels.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/engine_api_docker.h"
 #include "infra/fs/inotify_watcher.h"
@@ -92,21 +94,28 @@ int RunDev(const cli::CliOptions& options) {
   runtime::BlockingPool pool({.threads = 4, .max_queued = 4096});
 
   process::PosixProcessRunner git_runner;  // for the gitCommit tag policy
-  absl::StatusOr<std::unique_ptr<dev::Tagger>> tagger = MakeTagger(*configs, options, &git_runner);
+  absl::StatusOr<std::unique_ptr<build::Tagger>> tagger = MakeTagger(*configs, options, &git_runner);
   if (!tagger.ok()) {
     std::cerr << tagger.status().message() << "\n";
     return 1;
   }
 
   dev::DevLoopOptions loop_options = pipeline->loop;
-  loop_options.tagger = std::shared_ptr<const dev::Tagger>(*std::move(tagger));
-  loop_options.cache_artifacts = options.cache_artifacts;
   loop_options.start_entry = StartEntry();
   loop_options.on_entry = [&console](const domain::LogEntry& e) { console.Render(e); };
-  AttachConsole(&console, options.tail, &loop_options);
-  absl::StatusOr<std::unique_ptr<dev::DevLoop>> loop = dev::DevLoop::Make(
-      std::move(loop_options),
-      {.docker = docker->get(), .hub = &hub, .executor = &executor, .pool = &pool});
+  AdapterOptions adapter_options{.run_id = deploy::NewRunId(),
+                                 .tagger = std::shared_ptr<const build::Tagger>(*std::move(tagger)),
+                                 .cache_artifacts = options.cache_artifacts};
+  AttachConsole(&console, options.tail, &loop_options, &adapter_options.on_log);
+  absl::StatusOr<LoopAdapters> adapters =
+      MakeLoopAdapters(docker->get(), *pipeline, adapter_options);
+  if (!adapters.ok()) {
+    std::cerr << adapters.status().message() << "\n";
+    return 1;
+  }
+  console.Info(absl::StrCat("Deploying to the local Docker Engine: ", pipeline->deployer_reason));
+  absl::StatusOr<std::shared_ptr<dev::DevLoop>> loop =
+      dev::DevLoop::Make(std::move(loop_options), adapters->Ports(&hub, &executor, &pool));
   if (!loop.ok()) {
     std::cerr << loop.status().message() << "\n";
     return 1;
@@ -168,11 +177,7 @@ int RunDev(const cli::CliOptions& options) {
     }
   }
 
-  absl::Status s = (*loop)->Start();
-  if (!s.ok()) {
-    std::cerr << "cannot start the dev loop: " << s.message() << "\n";
-    return 1;
-  }
+  (*loop)->Start();
   console.Info("Press Ctrl+C to stop.");
 
   // The progress line of a long build is redrawn only on a terminal.

@@ -52,7 +52,7 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
                                       "yet; use the docker builder"));
         continue;
       }
-      dev::ArtifactBuildSpec spec;
+      build::ArtifactBuildSpec spec;
       spec.spec.image = a.image;
       spec.context_dir = a.absolute_context;
       if (a.docker.has_value()) {
@@ -81,7 +81,8 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
             "forwards resourceType \"container\""));
         continue;
       }
-      o.port_forwards.push_back({.resource_name = f.resource_name,
+      p.port_forwards.push_back({.resource_type = f.resource_type,
+                                 .resource_name = f.resource_name,
                                  .port = f.port,
                                  .local_port = f.local_port.value_or(f.port),
                                  .address = f.address});
@@ -90,10 +91,10 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
   // With no deploy section, every artifact runs (the Docker deployer is the
   // default); with deploy.docker.images, only those.
   if (any_docker_deploy) {
-    std::vector<dev::ArtifactBuildSpec> kept;
-    for (dev::ArtifactBuildSpec& a : o.artifacts) {
+    std::vector<build::ArtifactBuildSpec> kept;
+    for (build::ArtifactBuildSpec& a : o.artifacts) {
       bool is_required = false;
-      for (const dev::ArtifactBuildSpec& other : o.artifacts) {
+      for (const build::ArtifactBuildSpec& other : o.artifacts) {
         for (const std::string& r : other.spec.required) is_required |= r == a.spec.image;
       }
       if (!deployed.count(a.spec.image) && !is_required) continue;
@@ -101,6 +102,10 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
     }
     o.artifacts = std::move(kept);
   }
+  p.deployer = DeployerKind::kDocker;
+  p.deployer_reason = any_docker_deploy
+                          ? "the config says deploy.docker"
+                          : "the config has no deploy section (devloop's default for now)";
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return p;
 }

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "apps/cli/cli_options.h"
 #include "domain/config/config.h"
+#include "infra/deploy/deployer.h"
 #include "infra/dev/dev_loop.h"
 
 namespace devloop::apps {
@@ -27,8 +28,14 @@ struct WatchedArtifact {
   std::string dockerfile;   // relative to the context
 };
 
+// Where the workloads run, and why that deployer was chosen (said once).
+enum class DeployerKind { kDocker };
+
 struct Pipeline {
   dev::DevLoopOptions loop;
+  std::vector<deploy::PortForwardSpec> port_forwards;
+  DeployerKind deployer = DeployerKind::kDocker;
+  std::string deployer_reason;
   std::vector<WatchedArtifact> watched;
   std::vector<std::string> config_files;  // to watch too
 };

@@ -50,6 +50,7 @@ struct ResourceObservation {
   int32_t exit_code = 0;
   int32_t restart_count = 0;
   Health health = Health::kNone;  // Docker HEALTHCHECK state, if any
+  std::vector<std::string> last_log_lines;
   bool operator==(const ResourceObservation&) const = default;
 };
 

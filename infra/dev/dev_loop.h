@@ -1,45 +1,35 @@
-// The dev loop's shell: runs the domain Controller on a serialized executor and
-// carries out its effects on the local Docker Engine.
+// The dev loop's shell: runs the domain Controller on a serialized task runner
+// and carries out its effects through three ports -- a builder
+// (infra/build/builder.h), a deployer and a syncer (infra/deploy/deployer.h) --
+// whichever adapters the composition root picked (Docker today).
 //
-// Everything the controller decides arrives here as effects; each is performed on
-// the blocking pool through the Docker port and its result goes back to the
-// controller as an input, on the executor. The records the controller emits are
-// appended to the hub, which streams them to API clients and folds the State.
+// One straight path for everything: an input (a file change, an API request, a
+// port's result) is fed to the controller on the runner; the records it returns
+// go to the hub in order; each effect is handled by one `Run` overload (a new
+// Effect without one does not compile); blocking port calls go to the job runner
+// and their results come back as posted inputs -- never fed re-entrantly from
+// inside an effect. Timers (status polls, the controller's ticks) come from the
+// runner's clock, so a test drives the whole shell on simulated time.
 //
-// The Docker deployer, as this shell implements it:
-//  - One bridge network per run (`devloop-<run id>`); every container joins it
-//    with the artifact's short image name as its network alias, so services reach
-//    each other by name (`http://leeroy-app:8080`).
-//  - Everything created carries the label `dev.devloop.run-id=<run id>` (images
-//    too), so cleanup removes exactly what this run made and nothing else.
-//  - A redeploy starts the new containers beside the old ones, points the port
-//    forwards at them, and only then stops the old ones: the forwarded local port
-//    never changes and never refuses a connection. A running container whose
-//    image reference did not change is carried over into the new deployment,
-//    not restarted: rebuilding one service leaves the others, and the files
-//    synced into them, alone. The old containers get
-//    `stop_grace` (default 1 s) after SIGTERM before SIGKILL, in the background:
-//    a PID 1 that ignores SIGTERM (a shell, busybox httpd) costs at most that,
-//    and never delays the new deployment.
-//  - Container ports are published on 127.0.0.1 with an engine-chosen host port;
-//    portForward's localPort is a PortForwarder in front of it.
-//  - The status check inspects each container about every 0.5 s until the check
-//    ends, then stops polling (no idle CPU).
+//   auto loop = DevLoop::Make(options, {.builder = &builder, .deployer = &deployer,
+//                                       .syncer = &deployer, .hub = &hub,
+//                                       .executor = &executor, .pool = &pool});
+//   (*loop)->Start();
+//   watcher.OnChange([&](auto image, auto files) { (*loop)->FilesChanged(image, files); });
+//   ... (*loop)->Stop(absl::Seconds(4));   // Ctrl-C: cleanup, then returns
 //
-//   DevLoop loop(options, {.docker = &docker, .hub = &hub, .executor = &executor,
-//                          .pool = &pool});
-//   DEVLOOP_RETURN_IF_ERROR(loop.Start());
-//   watcher.OnChange([&](auto image, auto files) { loop.FilesChanged(image, files); });
-//   ... loop.Stop();   // Ctrl-C: cleanup, then returns
-//
-// Thread-safe: every public method may be called from any thread; the controller
-// and all mutable state live on the executor.
+// Thread-safe: every public method may be called from any thread and none
+// blocks but Stop/WaitStopped; the controller and all mutable state live on the
+// task runner. Create with Make (shared ownership: posted tasks hold a weak
+// reference, so a task that runs after the loop is gone does nothing).
 #ifndef DEVLOOP_INFRA_DEV_DEV_LOOP_H_
 #define DEVLOOP_INFRA_DEV_DEV_LOOP_H_
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,39 +38,16 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "domain/pipeline/controller.h"
+#include "infra/build/builder.h"
 #include "infra/control/control.h"
-#include "infra/dev/tagger.h"
-#include "infra/docker/docker.h"
+#include "infra/deploy/deployer.h"
 #include "infra/hub/hub.h"
-#include "infra/portforward/port_forwarder.h"
-#include "infra/runtime/blocking_pool.h"
-#include "infra/runtime/executor.h"
+#include "infra/runtime/runner.h"
 
 namespace devloop::dev {
 
-// How to build one artifact with the Docker builder.
-struct ArtifactBuildSpec {
-  domain::ArtifactSpec spec;  // image name, requires, manual sync rules
-  std::string context_dir;    // absolute
-  std::string dockerfile = "Dockerfile";
-  std::map<std::string, std::string> build_args;
-  // Required artifact image -> build-arg name carrying its built reference.
-  std::map<std::string, std::string> require_aliases;
-  std::string target;
-  bool no_cache = false;
-};
-
-// portForward with resourceType container.
-struct PortForwardSpec {
-  std::string resource_name;  // the artifact image (or its short name)
-  int port = 0;               // in the container
-  int local_port = 0;         // 0: pick one
-  std::string address = "127.0.0.1";
-};
-
 struct DevLoopOptions {
-  std::vector<ArtifactBuildSpec> artifacts;
-  std::vector<PortForwardSpec> port_forwards;
+  std::vector<build::ArtifactBuildSpec> artifacts;
   bool auto_build = true;
   bool auto_sync = true;
   bool auto_deploy = true;
@@ -90,129 +57,100 @@ struct DevLoopOptions {
   bool port_forward = true;
   // Remove what the run created when it stops.
   bool cleanup = true;
-  absl::Duration stop_grace = absl::Seconds(1);
-  // Identifies this run in labels and names; a random one when empty.
-  std::string run_id;
-  // Tags built images by build.tagPolicy / --tag (image_builder.h); null: the
-  // first 12 hex digits of the image id. Either way the loop deploys the image
-  // by its id, so a rebuild with an unchanged tag still replaces the container.
-  std::shared_ptr<const Tagger> tagger;
-  // Reuse a local image whose input digest matches instead of building.
-  bool cache_artifacts = false;
-  // Extra labels on every container, network and image the loop creates (the
-  // project label of `devloop run`, which `devloop delete` looks for).
-  std::map<std::string, std::string> labels;
-  // Artifacts that are not built: image -> the reference to deploy as is
-  // (`devloop deploy --images`).
-  std::map<std::string, std::string> prebuilt;
   std::string start_entry = "Starting devloop";
   domain::Metadata metadata;
-  // Application log lines: (short image name, line). Called from log threads.
-  std::function<void(const std::string& source, absl::string_view line)> on_app_log;
-  // Every LogEntry the loop appends to the hub, on the executor, after the
-  // append (the console renders them).
+  // Every LogEntry the loop appends to the hub, on the runner, after the append
+  // (the console renders them).
   std::function<void(const domain::LogEntry& entry)> on_entry;
-  // Build output lines: (image, line). Called from the pool.
+  // Build output lines: (image, line). Called from the job runner.
   std::function<void(const std::string& image, absl::string_view line)> on_build_output;
 };
 
 struct DevLoopPorts {
-  docker::Docker* docker = nullptr;
+  build::Builder* builder = nullptr;
+  deploy::Deployer* deployer = nullptr;
+  deploy::Syncer* syncer = nullptr;
   hub::Hub* hub = nullptr;
-  runtime::Executor* executor = nullptr;
-  runtime::BlockingPool* pool = nullptr;
+  runtime::TaskRunner* executor = nullptr;
+  runtime::JobRunner* pool = nullptr;
 };
 
-class DevLoop : public control::Control {
+class DevLoop : public control::Control, public std::enable_shared_from_this<DevLoop> {
  public:
-  // Returns InvalidArgument for options the controller refuses (a cycle in
-  // `requires`, duplicate images, a bad sync glob, a port forward naming no
-  // artifact). The ports must outlive the DevLoop.
-  static absl::StatusOr<std::unique_ptr<DevLoop>> Make(DevLoopOptions options, DevLoopPorts ports);
-
-  ~DevLoop() override;
+  // Returns InvalidArgument for a missing port or options the controller
+  // refuses (a cycle in `requires`, duplicate images, a bad sync glob). The
+  // ports must outlive the DevLoop.
+  static absl::StatusOr<std::shared_ptr<DevLoop>> Make(DevLoopOptions options,
+                                                       DevLoopPorts ports);
 
   // Starts iteration 0 (build, deploy, status check, port forwards).
-  absl::Status Start();
+  void Start();
 
   // Reports changed files of artifact `image` (paths relative to its context).
   void FilesChanged(const std::string& image, std::vector<domain::FileChange> files);
 
-  // Shuts the loop down: cancels builds, cleans up (unless cleanup is off), and
-  // returns when that is done or `timeout` passed. Idempotent.
+  // Asks the loop to shut down: cancels builds and cleans up (removing what the
+  // run created unless `cleanup` is off). Idempotent; does not block.
+  void RequestStop();
+
+  // RequestStop, then waits until cleanup is done or `timeout` passed.
   absl::Status Stop(absl::Duration timeout = absl::Seconds(20));
 
-  // Blocks until the dev loop has stopped (Stop was called) or `timeout`.
+  // Blocks until the loop has stopped (cleanup done) or `timeout` passed.
   bool WaitStopped(absl::Duration timeout);
+  bool stopped() const;
 
-  // control::Control: posted to the executor; the answer is the controller's.
-  absl::Status Execute(const control::Intent& intent) override;
-  absl::Status SetAutoTrigger(domain::Phase phase, bool enabled) override;
-  absl::Status Handle(const domain::Event& event) override;
-
-  const std::string& run_id() const { return options_.run_id; }
-
-  // The labels every object of this run carries.
-  static constexpr const char* kRunIdLabel = "dev.devloop.run-id";
-  static constexpr const char* kDeployIdLabel = "dev.devloop.deploy-id";
-  // On containers: the IMAGE:TAG they run (the engine is given the image id).
-  static constexpr const char* kImageLabel = "dev.devloop.image";
+  // control::Control: posted to the runner; `done` gets the controller's answer.
+  void Execute(const control::Intent& intent, control::Done done) override;
+  void SetAutoTrigger(domain::Phase phase, bool enabled, control::Done done) override;
+  void Handle(const domain::Event& event, control::Done done) override;
 
  private:
-  struct Container {
-    std::string id;
-    std::string image;       // artifact image name
-    std::string ref;         // the image reference it runs ("web:3f2a...")
-    std::string alias;       // short name on the network
-    std::map<int, int> published;  // container port -> host port on 127.0.0.1
-    std::unique_ptr<docker::LogFollower> logs;
-  };
-  struct Deployment {
-    std::vector<Container> containers;
-    bool polling = false;
-  };
-  struct Shared;  // what outlives the loop for pool jobs (stop flag)
-
   DevLoop(DevLoopOptions options, DevLoopPorts ports, domain::Controller controller);
 
-  // On the executor: feeds `input` to the controller and carries out the output.
+  // Runs `fn(loop)` on the runner if the loop still exists then.
+  void Post(std::function<void(DevLoop&)> fn);
+  // Feeds `input` on the runner (posted).
+  void PostInput(domain::Input input);
+  // Runs `work` on the job runner and feeds the input `to_input` makes of its
+  // result on the runner. If the job runner refuses, feeds `to_input` of
+  // `refused(status)` instead.
+  template <typename T, typename Work, typename ToInput>
+  void RunBlocking(Work work, ToInput to_input, std::function<T(absl::Status)> refused);
+
+  // On the runner: the controller's answer, recorded and carried out.
   absl::Status Feed(const domain::Input& input);
   void Perform(const domain::Effect& effect);
-  absl::Status RunOnExecutor(std::function<absl::Status()> fn);
-  absl::Time Now();
+  absl::Time Now() const;
 
-  void DoBuild(const std::string& image);
-  void DoDeploy(const domain::Deploy& deploy);
-  void DoStop(int64_t deploy_id);
-  void DoSync(const domain::SyncFiles& sync);
-  void DoStatusCheck(const domain::StartStatusCheck& check);
+  // One handler per effect (Perform's visit fails to compile without one).
+  void Run(const domain::BuildArtifacts& effect);
+  void Run(const domain::CancelBuilds& effect);
+  void Run(const domain::SyncFiles& effect);
+  void Run(const domain::Deploy& effect);
+  void Run(const domain::StopWorkload& effect);
+  void Run(const domain::StartStatusCheck& effect);
+  void Run(const domain::ForwardPorts& effect);
+  void Run(const domain::ScheduleTick& effect);
+  void Run(const domain::Cleanup& effect);
+
   void Poll(int64_t deploy_id);
-  void DoForwardPorts(int64_t deploy_id);
-  void DoCleanup(const domain::Cleanup& cleanup);
-  const ArtifactBuildSpec* Artifact(const std::string& image) const;
+  void MarkStopped();
+  const build::ArtifactBuildSpec* Artifact(const std::string& image) const;
 
-  DevLoopOptions options_;
-  DevLoopPorts ports_;
-  std::shared_ptr<Shared> shared_;
+  const DevLoopOptions options_;
+  const DevLoopPorts ports_;
 
-  // Executor-only state.
+  // Runner-only state.
   domain::Controller controller_;
   std::map<std::string, std::string> built_;  // image -> last built reference
-  std::map<std::string, std::shared_ptr<docker::Cancellation>> building_;
-  std::map<int64_t, Deployment> deployments_;
-  std::map<int, std::unique_ptr<portforward::PortForwarder>> forwarders_;  // by spec index
-  bool network_ready_ = false;
-  std::string network_;
-  bool stopped_ = false;
+  std::optional<int64_t> polling_;            // the deployment the check observes
+  bool stop_requested_ = false;
+
+  mutable std::mutex mu_;
+  std::condition_variable stopped_cv_;
+  bool stopped_ = false;  // guarded by mu_
 };
-
-// Returns the short name of an image reference: "gcr.io/x/leeroy-web:tag" ->
-// "leeroy-web".
-std::string ShortImageName(const std::string& image);
-
-// Maps what the engine says of a container to a status check observation.
-domain::ResourceObservation ObserveContainer(const std::string& resource,
-                                             const docker::ContainerState& state);
 
 }  // namespace devloop::dev
 

@@ -1,121 +1,61 @@
-// The dev loop's shell end to end on the fake Docker Engine: the real
-// controller, executor, pool, hub and port forwarder; only the engine is fake.
+// The dev loop's shell, deterministically: the real controller, hub and Docker
+// adapters over the fake engine (FaultyDocker for faults), on simulated time.
+// No test sleeps or reads the real clock.
 #include "infra/dev/dev_loop.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <functional>
 #include <string>
-#include <thread>
 
 #include "absl/strings/match.h"
-#include "absl/time/clock.h"
-#include "infra/clock/clock.h"
-#include "infra/hub/hub.h"
-#include "infra/runtime/blocking_pool.h"
-#include "infra/runtime/executor.h"
-#include "testing/fakes/fake_docker.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "infra/deploy/labels.h"
+#include "testing/dev/shell_harness.h"
 
-namespace devloop::dev {
+namespace devloop::testing {
 namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
-std::string MakeContext() {
-  char tmpl[] = "/tmp/devloop-dev-loop-test-XXXXXX";
-  std::string dir = mkdtemp(tmpl);
-  std::ofstream(dir + "/Dockerfile") << "FROM scratch\nCOPY index.html /www/index.html\n";
-  std::ofstream(dir + "/index.html") << "hello\n";
-  std::ofstream(dir + "/main.c") << "int main() {}\n";
-  return dir;
-}
+constexpr char kRun[] = "shellrun1";
 
 class DevLoopTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    context_ = MakeContext();
-    options_.run_id = "testrun1";
-    options_.status_poll_interval = absl::Milliseconds(5);
-    ArtifactBuildSpec web;
-    web.spec.image = "web";
-    web.spec.sync = {{.src = "*.html", .dest = "/www", .strip = ""}};
-    web.context_dir = context_;
-    options_.artifacts.push_back(web);
-    options_.port_forwards.push_back({.resource_name = "web", .port = 8080, .local_port = 0});
+  // Starts the loop and runs iteration 0 to its end.
+  void StartIdle() {
+    h_.Start();
+    ASSERT_TRUE(h_.RunUntil([&] { return h_.Idle() && h_.State().forwarded_ports.size() == 1; }))
+        << h_.State();
   }
-  void TearDown() override {
-    loop_.reset();
-    pool_.Shutdown();
-    executor_.Shutdown();
-    std::string cmd = "rm -rf " + context_;
-    (void)std::system(cmd.c_str());
+  std::string OnlyContainer() {
+    std::vector<docker::ContainerSummary> c = h_.Containers();
+    return c.size() == 1 ? c[0].id : "";
   }
-
-  void StartLoop() {
-    auto loop = DevLoop::Make(options_, {.docker = &docker_, .hub = &hub_, .executor = &executor_,
-                                         .pool = &pool_});
-    ASSERT_TRUE(loop.ok()) << loop.status();
-    loop_ = *std::move(loop);
-    ASSERT_TRUE(loop_->Start().ok());
+  // Asks the loop to stop and runs the cleanup.
+  void StopAndCheckNothingLeft() {
+    h_.loop().RequestStop();
+    ASSERT_TRUE(h_.RunUntil([&] { return h_.loop().stopped(); }));
+    EXPECT_TRUE(h_.Containers().empty());
+    EXPECT_TRUE(h_.docker().ListNetworks(deploy::kRunIdLabel, kRun)->empty());
+    EXPECT_TRUE(h_.docker().ListImages(deploy::kRunIdLabel, kRun)->empty());
   }
 
-  // Waits (up to 20 s: only a hang fails) until `pred` holds for the State.
-  bool WaitForState(std::function<bool(const domain::State&)> pred) {
-    const absl::Time end = absl::Now() + absl::Seconds(20);
-    while (absl::Now() < end) {
-      if (pred(hub_.State()->state)) return true;
-      absl::SleepFor(absl::Milliseconds(2));
-    }
-    return false;
-  }
-
-  // The entry texts streamed so far.
-  std::vector<std::string> Entries() {
-    auto sub = hub_.Subscribe([] {});
-    std::vector<hub::Hub::EntryPtr> batch;
-    while (sub->Read(1 << 20, &batch) == hub::Hub::ReadResult::kData) {
-    }
-    std::vector<std::string> out;
-    for (const auto& e : batch) {
-      const std::string& j = e->json_line;
-      const size_t at = j.rfind("\"entry\":\"");
-      if (at == std::string::npos) continue;
-      out.push_back(j.substr(at + 9, j.rfind('"') - at - 9));
-    }
-    return out;
-  }
-
-  bool Idle(const domain::State& s) {
-    return s.status_check_state.status == "Succeeded" && s.deploy_state.status == "Complete";
-  }
-
-  std::string context_;
-  DevLoopOptions options_;
-  testing::FakeDocker docker_;
-  hub::Hub hub_;
-  runtime::Executor executor_{clock::RealClock()};
-  runtime::BlockingPool pool_{{.threads = 2, .max_queued = 64}};
-  std::unique_ptr<DevLoop> loop_;
+  ShellHarness h_;
 };
 
 TEST_F(DevLoopTest, InitialIterationBuildsDeploysChecksAndForwards) {
-  StartLoop();
-  ASSERT_TRUE(WaitForState([&](const domain::State& s) {
-    return Idle(s) && s.forwarded_ports.size() == 1;
-  })) << hub_.State()->state;
-  const domain::State s = hub_.State()->state;
+  StartIdle();
+  const domain::State s = h_.State();
   EXPECT_EQ(s.build_state.artifacts.at("web"), "Complete");
   const domain::PortEvent& port = s.forwarded_ports.begin()->second;
   EXPECT_EQ(port.remote_port, 8080);
   EXPECT_EQ(port.resource_type, "container");
   EXPECT_EQ(port.address, "127.0.0.1");
-  auto containers = docker_.ListContainers(DevLoop::kRunIdLabel, "testrun1");
-  ASSERT_TRUE(containers.ok());
-  EXPECT_EQ(containers->size(), 1u);
-  std::vector<std::string> entries = Entries();
+  EXPECT_EQ(h_.Containers().size(), 1u);
+  EXPECT_THAT(s.status_check_state.resources, Contains(std::pair<const std::string, std::string>(
+                                                  "container/web", "Succeeded")));
+  std::vector<std::string> entries = h_.Entries();
   EXPECT_THAT(entries, Contains("Build started for artifact web"));
   EXPECT_THAT(entries, Contains("Build completed for artifact web"));
   EXPECT_THAT(entries, Contains("Deploy completed"));
@@ -123,108 +63,187 @@ TEST_F(DevLoopTest, InitialIterationBuildsDeploysChecksAndForwards) {
 }
 
 TEST_F(DevLoopTest, SyncedEditIsCopiedIntoTheContainerWithoutABuild) {
-  StartLoop();
-  ASSERT_TRUE(WaitForState([&](const domain::State& s) { return Idle(s); }));
-  const int builds = docker_.calls("Build");
-  std::ofstream(context_ + "/index.html") << "hello again\n";
-  loop_->FilesChanged("web", {{.path = "index.html"}});
-  ASSERT_TRUE(WaitForState(
-      [&](const domain::State& s) { return s.file_sync_state.status == "Succeeded"; }));
-  auto containers = docker_.ListContainers(DevLoop::kRunIdLabel, "testrun1");
-  ASSERT_TRUE(containers.ok());
-  ASSERT_EQ(containers->size(), 1u);
-  EXPECT_EQ(docker_.ReadFile((*containers)[0].id, "/www/index.html").value_or(""),
+  StartIdle();
+  const int builds = h_.docker().calls("Build");
+  h_.Edit("index.html", "hello again\n");
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.State().file_sync_state.status == "Succeeded"; }));
+  EXPECT_EQ(h_.docker().ReadFile(OnlyContainer(), "/www/index.html").value_or(""),
             "hello again\n");
-  EXPECT_EQ(docker_.calls("Build"), builds);
+  EXPECT_EQ(h_.docker().calls("Build"), builds);
 }
 
 TEST_F(DevLoopTest, SourceEditRebuildsAndReplacesTheContainerOnTheSameLocalPort) {
-  StartLoop();
-  ASSERT_TRUE(WaitForState([&](const domain::State& s) {
-    return Idle(s) && s.forwarded_ports.size() == 1;
-  }));
-  const int local_port = hub_.State()->state.forwarded_ports.begin()->first;
-  auto before = docker_.ListContainers(DevLoop::kRunIdLabel, "testrun1");
-  ASSERT_TRUE(before.ok() && before->size() == 1u);
-  std::ofstream(context_ + "/main.c") << "int main() { return 1; }\n";
-  std::ofstream(context_ + "/Dockerfile", std::ios::app) << "COPY main.c /main.c\n";
-  loop_->FilesChanged("web", {{.path = "main.c"}, {.path = "Dockerfile"}});
-  ASSERT_TRUE(WaitForState([&](const domain::State& s) {
-    auto now = docker_.ListContainers(DevLoop::kRunIdLabel, "testrun1");
-    return Idle(s) && now.ok() && now->size() == 1u && (*now)[0].id != (*before)[0].id;
-  })) << hub_.State()->state;
-  EXPECT_EQ(hub_.State()->state.forwarded_ports.begin()->first, local_port);
-  EXPECT_EQ(hub_.State()->state.forwarded_ports.size(), 1u);
+  StartIdle();
+  const int local_port = h_.State().forwarded_ports.begin()->first;
+  const std::string before = OnlyContainer();
+  h_.Edit("main.c", "int main() { return 1; }\n");
+  ASSERT_TRUE(h_.RunUntil([&] {
+    const std::string now = OnlyContainer();
+    return h_.Idle() && !now.empty() && now != before;
+  })) << h_.State();
+  EXPECT_EQ(h_.State().forwarded_ports.size(), 1u);
+  EXPECT_EQ(h_.State().forwarded_ports.begin()->first, local_port);
 }
 
 TEST_F(DevLoopTest, StopRemovesEverythingTheRunMadeAndNothingElse) {
-  auto other = docker_.Run({.image = "", .name = "not-ours", .labels = {{"x", "y"}}});
-  StartLoop();
-  ASSERT_TRUE(WaitForState([&](const domain::State& s) { return Idle(s); }));
-  ASSERT_TRUE(loop_->Stop().ok());
-  auto left = docker_.ListContainers(DevLoop::kRunIdLabel, "testrun1");
-  ASSERT_TRUE(left.ok());
-  EXPECT_TRUE(left->empty());
-  auto nets = docker_.ListNetworks(DevLoop::kRunIdLabel, "testrun1");
-  ASSERT_TRUE(nets.ok());
-  EXPECT_TRUE(nets->empty());
-  auto images = docker_.ListImages(DevLoop::kRunIdLabel, "testrun1");
-  ASSERT_TRUE(images.ok());
-  EXPECT_TRUE(images->empty());
-  if (other.ok()) EXPECT_TRUE(docker_.Inspect(*other).ok()) << "a container not ours was touched";
+  ASSERT_TRUE(h_.docker().CreateNetwork("not-ours", {{"x", "y"}}).ok());
+  StartIdle();
+  StopAndCheckNothingLeft();
+  EXPECT_EQ(h_.docker().ListNetworks("x", "y")->size(), 1u) << "a network not ours was touched";
 }
 
 TEST_F(DevLoopTest, ControlApiAnswersAlreadySetAndGatesBuilds) {
-  StartLoop();
-  ASSERT_TRUE(WaitForState([&](const domain::State& s) { return Idle(s); }));
-  absl::Status same = loop_->SetAutoTrigger(domain::Phase::kBuild, true);
+  StartIdle();
+  absl::Status same = absl::UnknownError("no answer");
+  h_.loop().SetAutoTrigger(domain::Phase::kBuild, true, [&](absl::Status s) { same = s; });
+  h_.runtime().RunUntilIdle();
   EXPECT_EQ(same.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(std::string(same.message()), HasSubstr("auto build is already set to true"));
-  ASSERT_TRUE(loop_->SetAutoTrigger(domain::Phase::kBuild, false).ok());
-  const int builds = docker_.calls("Build");
-  loop_->FilesChanged("web", {{.path = "main.c"}});
-  absl::SleepFor(absl::Milliseconds(50));  // give a wrong build the chance to start
-  EXPECT_EQ(docker_.calls("Build"), builds);
-  ASSERT_TRUE(loop_->Execute({.build = true}).ok());
-  ASSERT_TRUE(WaitForState([&](const domain::State&) { return docker_.calls("Build") > builds; }));
+
+  absl::Status off = absl::UnknownError("no answer");
+  h_.loop().SetAutoTrigger(domain::Phase::kBuild, false, [&](absl::Status s) { off = s; });
+  EXPECT_EQ(off.code(), absl::StatusCode::kUnknown) << "answered before the loop ran it";
+  h_.runtime().RunUntilIdle();
+  ASSERT_TRUE(off.ok()) << off;
+
+  const int builds = h_.docker().calls("Build");
+  h_.Edit("main.c", "int main() { return 2; }\n");
+  h_.RunFor(absl::Seconds(5));
+  EXPECT_EQ(h_.docker().calls("Build"), builds) << "built with auto build off";
+
+  absl::Status executed = absl::UnknownError("no answer");
+  h_.loop().Execute({.build = true}, [&](absl::Status s) { executed = s; });
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.docker().calls("Build") > builds && h_.Idle(); }));
+  EXPECT_TRUE(executed.ok()) << executed;
 }
 
 TEST_F(DevLoopTest, FailedBuildKeepsTheOldContainerRunning) {
-  StartLoop();
-  ASSERT_TRUE(WaitForState([&](const domain::State& s) { return Idle(s); }));
-  auto before = docker_.ListContainers(DevLoop::kRunIdLabel, "testrun1");
-  ASSERT_TRUE(before.ok() && before->size() == 1u);
-  std::ofstream(context_ + "/Dockerfile") << "FROM scratch\nCOPY missing.txt /x\n";
-  loop_->FilesChanged("web", {{.path = "Dockerfile"}});
-  ASSERT_TRUE(WaitForState(
-      [&](const domain::State& s) { return s.build_state.artifacts.at("web") == "Failed"; }));
-  EXPECT_EQ(hub_.State()->state.build_state.status_code, domain::StatusCode::kBuildUserError);
-  auto after = docker_.ListContainers(DevLoop::kRunIdLabel, "testrun1");
-  ASSERT_TRUE(after.ok() && after->size() == 1u);
-  EXPECT_EQ((*after)[0].id, (*before)[0].id);
+  StartIdle();
+  const std::string before = OnlyContainer();
+  h_.Edit("Dockerfile", "FROM scratch\nCOPY missing.txt /x\n");
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.State().build_state.artifacts.at("web") == "Failed"; }));
+  EXPECT_EQ(h_.State().build_state.status_code, domain::StatusCode::kBuildUserError);
+  EXPECT_EQ(OnlyContainer(), before);
 }
 
-TEST(DevLoopMakeTest, RefusesAPortForwardOfNoArtifact) {
-  testing::FakeDocker docker;
-  hub::Hub hub;
-  runtime::Executor executor(clock::RealClock());
-  runtime::BlockingPool pool({.threads = 1, .max_queued = 4});
-  DevLoopOptions options;
-  options.artifacts.push_back({.spec = {.image = "web"}, .context_dir = "/tmp"});
-  options.port_forwards.push_back({.resource_name = "db", .port = 5432});
-  auto loop = DevLoop::Make(options, {&docker, &hub, &executor, &pool});
-  EXPECT_EQ(loop.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(loop.status().message()), HasSubstr("\"db\""));
-  pool.Shutdown();
-  executor.Shutdown();
+TEST_F(DevLoopTest, DaemonGoneMidBuildReportsItsCodeAndTheLoopRecovers) {
+  StartIdle();
+  const std::string before = OnlyContainer();
+  h_.faulty().FailNext("Build", DaemonGone());
+  h_.Edit("main.c", "int main() { return 3; }\n");
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.State().build_state.artifacts.at("web") == "Failed"; }));
+  EXPECT_EQ(h_.State().build_state.status_code,
+            domain::StatusCode::kBuildDockerDaemonNotRunning);
+  EXPECT_EQ(OnlyContainer(), before) << "the last good deployment keeps running";
+  // The daemon is back: the next save rebuilds and redeploys.
+  h_.Edit("main.c", "int main() { return 4; }\n");
+  ASSERT_TRUE(h_.RunUntil([&] {
+    const std::string now = OnlyContainer();
+    return h_.Idle() && !now.empty() && now != before;
+  })) << h_.State();
 }
 
-TEST(ShortImageNameTest, DropsRegistryTagAndDigest) {
-  EXPECT_EQ(ShortImageName("gcr.io/k8s-skaffold/leeroy-web:v1"), "leeroy-web");
-  EXPECT_EQ(ShortImageName("localhost:5000/web"), "web");
-  EXPECT_EQ(ShortImageName("web@sha256:abc"), "web");
-  EXPECT_EQ(ShortImageName("web"), "web");
+TEST_F(DevLoopTest, DeployFailureCarriesItsRealCodeAndKeepsTheOldDeployment) {
+  StartIdle();
+  const std::string before = OnlyContainer();
+  h_.faulty().FailNext("Run", DaemonGone());
+  h_.Edit("main.c", "int main() { return 5; }\n");
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.State().deploy_state.status == "Failed"; }))
+      << h_.State();
+  EXPECT_EQ(h_.State().deploy_state.status_code, domain::StatusCode::kDeployClusterConnectionErr);
+  EXPECT_EQ(OnlyContainer(), before);
+  EXPECT_EQ(h_.State().forwarded_ports.size(), 1u);
+}
+
+TEST_F(DevLoopTest, AContainerThatExitsDuringTheCheckFailsItWithItsExitCodeAndLogs) {
+  h_.Start();
+  // Run until the first observation found the container running...
+  ASSERT_TRUE(h_.RunUntil([&] {
+    return h_.State().status_check_state.resources.count("container/web") > 0;
+  }));
+  ASSERT_FALSE(OnlyContainer().empty());
+  // ... then it dies, before it has run for the stability window.
+  ASSERT_TRUE(h_.docker().Exit(OnlyContainer(), 3).ok());
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.State().status_check_state.status == "Failed"; }))
+      << h_.State();
+  EXPECT_EQ(h_.State().status_check_state.status_code,
+            domain::StatusCode::kStatusCheckContainerTerminated);
+  bool named = false;
+  for (const std::string& e : h_.Entries()) {
+    named |= absl::StrContains(e, "exit code 3") && absl::StrContains(e, "listening on 8080");
+  }
+  EXPECT_TRUE(named) << "no entry names the exit code and the last log line";
+}
+
+TEST_F(DevLoopTest, StatusCheckRidesOutAnEngineThatStopsAnsweringForAWhile) {
+  h_.Start();
+  ASSERT_TRUE(h_.StepUntil([&] { return h_.State().deploy_state.status == "Complete"; }));
+  h_.faulty().FailAlways("Inspect", DaemonGone());
+  h_.RunFor(absl::Seconds(3));
+  EXPECT_NE(h_.State().status_check_state.status, "Succeeded");
+  h_.faulty().Heal("Inspect");
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.Idle(); })) << h_.State();
+}
+
+TEST_F(DevLoopTest, FailedSyncIsReportedAndARebuildBringsTheContainerInStep) {
+  StartIdle();
+  const int builds = h_.docker().calls("Build");
+  const std::string before = OnlyContainer();
+  h_.faulty().FailNext("CopyInto", DaemonGone());
+  h_.Edit("index.html", "lost\n");
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.State().file_sync_state.status == "Failed"; }));
+  // The container may hold half the change: it is rebuilt, not left behind.
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.Idle() && OnlyContainer() != before; }));
+  EXPECT_EQ(h_.docker().calls("Build"), builds + 1);
+  // The next save syncs again.
+  h_.Edit("index.html", "found\n");
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.State().file_sync_state.status == "Succeeded"; }));
+  EXPECT_EQ(h_.docker().ReadFile(OnlyContainer(), "/www/index.html").value_or(""), "found\n");
+}
+
+TEST_F(DevLoopTest, CtrlCDuringTheFirstBuildCleansUp) {
+  h_.Start();
+  h_.runtime().RunTasks();  // the build job is queued, not run
+  ASSERT_EQ(h_.runtime().queued_jobs(), 1u);
+  StopAndCheckNothingLeft();
+  EXPECT_EQ(h_.State().build_state.status_code, domain::StatusCode::kBuildCancelled);
+}
+
+TEST_F(DevLoopTest, CtrlCDuringADeployCleansUp) {
+  StartIdle();
+  h_.Edit("main.c", "int main() { return 6; }\n");
+  // Up to the moment the deploy job is queued, not run.
+  ASSERT_TRUE(h_.StepUntil([&] { return h_.State().deploy_state.status == "In Progress"; }));
+  ASSERT_EQ(h_.runtime().queued_jobs(), 1u);
+  StopAndCheckNothingLeft();
+}
+
+TEST_F(DevLoopTest, CtrlCDuringASyncCleansUp) {
+  StartIdle();
+  h_.Edit("index.html", "mid-sync\n");
+  h_.runtime().RunTasks();  // the sync job is queued
+  ASSERT_EQ(h_.State().file_sync_state.status, "In Progress");
+  StopAndCheckNothingLeft();
+}
+
+TEST_F(DevLoopTest, CtrlCDuringTheStatusCheckCleansUp) {
+  h_.Start();
+  ASSERT_TRUE(h_.StepUntil([&] { return h_.State().deploy_state.status == "Complete"; }));
+  h_.faulty().FailAlways("Inspect", DaemonGone());  // the check cannot end by itself
+  h_.RunFor(absl::Seconds(1));
+  ASSERT_EQ(h_.State().status_check_state.status, "In Progress") << h_.State();
+  h_.faulty().Heal("Inspect");
+  StopAndCheckNothingLeft();
+}
+
+TEST_F(DevLoopTest, CleanupOffLeavesTheDeploymentRunning) {
+  h_.options().cleanup = false;
+  StartIdle();
+  h_.loop().RequestStop();
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.loop().stopped(); }));
+  ASSERT_EQ(h_.Containers().size(), 1u);
+  EXPECT_EQ(h_.docker().Inspect(OnlyContainer())->status, docker::ContainerStatus::kRunning);
 }
 
 }  // namespace
-}  // namespace devloop::dev
+}  // namespace devloop::testing

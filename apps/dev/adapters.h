@@ -1,0 +1,61 @@
+// The composition root's choice of adapters for the dev loop's ports: the
+// builder and the deployer that `Pipeline::deployer` names (Docker today),
+// wired to one Docker Engine.
+//
+//   DEVLOOP_ASSIGN_OR_RETURN(LoopAdapters adapters,
+//       MakeLoopAdapters(docker, pipeline, {.run_id = deploy::NewRunId(), ...}));
+//   dev::DevLoop::Make(options, adapters.Ports(&hub, &executor, &pool));
+#ifndef DEVLOOP_APPS_DEV_ADAPTERS_H_
+#define DEVLOOP_APPS_DEV_ADAPTERS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "apps/dev/pipeline_options.h"
+#include "infra/build/builder.h"
+#include "infra/build/tagger.h"
+#include "infra/deploy/deployer.h"
+#include "infra/dev/dev_loop.h"
+#include "infra/docker/docker.h"
+#include "infra/hub/hub.h"
+#include "infra/runtime/runner.h"
+
+namespace devloop::apps {
+
+struct AdapterOptions {
+  std::string run_id;  // required: labels everything the run creates
+  // Extra labels on everything the run creates (the project label of `run`).
+  std::map<std::string, std::string> labels;
+  std::shared_ptr<const build::Tagger> tagger;  // null: tag by image id
+  bool cache_artifacts = false;
+  // Artifacts not built: image -> the reference to deploy (`deploy --images`).
+  std::map<std::string, std::string> prebuilt;
+  deploy::LogSink on_log;
+};
+
+struct LoopAdapters {
+  std::unique_ptr<build::Builder> builder;
+  std::unique_ptr<deploy::Deployer> deployer;
+  deploy::Syncer* syncer = nullptr;  // the deployer's
+
+  dev::DevLoopPorts Ports(hub::Hub* hub, runtime::TaskRunner* executor,
+                          runtime::JobRunner* pool) const {
+    return {.builder = builder.get(),
+            .deployer = deployer.get(),
+            .syncer = syncer,
+            .hub = hub,
+            .executor = executor,
+            .pool = pool};
+  }
+};
+
+// Returns the adapters for `pipeline` on `docker` (which must outlive them).
+// InvalidArgument for port forwards the deployer cannot serve.
+absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipeline& pipeline,
+                                              const AdapterOptions& options);
+
+}  // namespace devloop::apps
+
+#endif  // DEVLOOP_APPS_DEV_ADAPTERS_H_

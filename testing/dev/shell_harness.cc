@@ -1,0 +1,123 @@
+#include "testing/dev/shell_harness.h"
+
+#include <stdlib.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "infra/deploy/labels.h"
+#include "infra/docker/docker_status.h"
+
+namespace devloop::testing {
+
+absl::Status DaemonGone() {
+  return docker::WithDockerStatusCode(
+      absl::UnavailableError("Cannot connect to the Docker daemon"),
+      domain::StatusCode::kBuildDockerDaemonNotRunning);
+}
+
+ShellHarness::ShellHarness() {
+  char tmpl[] = "/tmp/devloop-shell-test-XXXXXX";
+  context_ = ::mkdtemp(tmpl);
+  std::ofstream(context_ + "/Dockerfile")
+      << "FROM scratch\nCOPY index.html /www/index.html\nCOPY main.c /main.c\n"
+         "CMD [\"sh\", \"-c\", \"echo booting; echo listening on 8080\"]\n";
+  std::ofstream(context_ + "/index.html") << "hello\n";
+  std::ofstream(context_ + "/main.c") << "int main() {}\n";
+
+  build::ArtifactBuildSpec web;
+  web.spec.image = "web";
+  web.spec.sync = {{.src = "*.html", .dest = "/www", .strip = ""}};
+  web.context_dir = context_;
+  options_.artifacts.push_back(web);
+
+  builder_options_.artifacts = options_.artifacts;
+  builder_options_.labels = {{deploy::kRunIdLabel, kRunId}};
+  builder_options_.owner_label = {deploy::kRunIdLabel, kRunId};
+  deployer_options_.run_id = kRunId;
+  deployer_options_.port_forwards = {{.resource_name = "web", .port = 8080, .local_port = 0}};
+}
+
+ShellHarness::~ShellHarness() {
+  loop_.reset();
+  runtime_.RunUntilIdle();  // what the loop left queued finds it gone
+  deployer_.reset();
+  (void)std::system(absl::StrCat("rm -rf '", context_, "'").c_str());
+}
+
+void ShellHarness::Start() {
+  builder_ = std::make_unique<build::DockerBuilder>(&faulty_, builder_options_);
+  absl::StatusOr<std::unique_ptr<deploy::DockerDeployer>> deployer =
+      deploy::DockerDeployer::Make(&faulty_, deployer_options_, {"web"});
+  ASSERT_TRUE(deployer.ok()) << deployer.status();
+  deployer_ = *std::move(deployer);
+  absl::StatusOr<std::shared_ptr<dev::DevLoop>> loop =
+      dev::DevLoop::Make(options_, {.builder = builder_.get(),
+                                    .deployer = deployer_.get(),
+                                    .syncer = deployer_.get(),
+                                    .hub = &hub_,
+                                    .executor = &runtime_,
+                                    .pool = &runtime_});
+  ASSERT_TRUE(loop.ok()) << loop.status();
+  loop_ = *std::move(loop);
+  loop_->Start();
+}
+
+bool ShellHarness::RunUntil(const std::function<bool()>& pred, absl::Duration limit) {
+  runtime_.RunUntilIdle();
+  for (absl::Duration passed; !pred(); passed += absl::Milliseconds(100)) {
+    if (passed >= limit) return false;
+    runtime_.AdvanceAndRun(absl::Milliseconds(100));
+  }
+  return true;
+}
+
+bool ShellHarness::StepUntil(const std::function<bool()>& pred) {
+  while (true) {
+    runtime_.RunTasks();
+    if (pred()) return true;
+    if (!runtime_.RunOneJob()) return false;
+    if (pred()) return true;
+  }
+}
+
+void ShellHarness::RunFor(absl::Duration d) {
+  runtime_.RunUntilIdle();
+  for (absl::Duration passed; passed < d; passed += absl::Milliseconds(100)) {
+    runtime_.AdvanceAndRun(absl::Milliseconds(100));
+  }
+}
+
+void ShellHarness::Edit(const std::string& path, const std::string& content) {
+  std::ofstream(absl::StrCat(context_, "/", path)) << content;
+  loop_->FilesChanged("web", {{.path = path}});
+}
+
+bool ShellHarness::Idle() const {
+  const domain::State s = State();
+  return s.status_check_state.status == "Succeeded" && s.deploy_state.status == "Complete" &&
+         const_cast<ManualRuntime&>(runtime_).queued_jobs() == 0;
+}
+
+std::vector<std::string> ShellHarness::Entries() const {
+  auto sub = hub_.Subscribe([] {});
+  std::vector<hub::Hub::EntryPtr> batch;
+  while (sub->Read(1 << 20, &batch) == hub::Hub::ReadResult::kData) {
+  }
+  std::vector<std::string> out;
+  for (const auto& e : batch) {
+    const std::string& j = e->json_line;
+    const size_t at = j.rfind("\"entry\":\"");
+    if (at == std::string::npos) continue;
+    out.push_back(j.substr(at + 9, j.rfind('"') - at - 9));
+  }
+  return out;
+}
+
+std::vector<docker::ContainerSummary> ShellHarness::Containers() {
+  return docker_.ListContainers(deploy::kRunIdLabel, kRunId)
+      .value_or(std::vector<docker::ContainerSummary>{});
+}
+
+}  // namespace devloop::testing

@@ -9,6 +9,8 @@
 #                       domain targets and Abseil
 #   visibility_probe    a domain target that depends on infra/ fails to build with a
 #                       visibility error
+#   shell_ports         bazel query: the dev loop's shell (//infra/dev) reaches the
+#                       builder, deployer and sync ports only, no adapter behind them
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BAZEL=${BAZEL:-bazel}
@@ -50,5 +52,12 @@ out=$($BAZEL build --noshow_progress --nobuild "//$probe:probe" 2>&1)
 rm -rf "$probe"
 if echo "$out" | grep -q "is not visible from target '//$probe:probe'"; then pass visibility_probe
 else fail visibility_probe "expected a visibility error, bazel said: $(echo "$out" | tail -3)"; fi
+
+# 5. The shell knows ports, not adapters: the composition root picks those.
+adapters='//infra/docker/... + //infra/build/docker/... + //infra/deploy/docker/...'
+reached=$($BAZEL query --noshow_progress "deps(//infra/dev/...) intersect ($adapters)" 2>&1) || {
+  fail shell_ports "bazel query failed: $reached"; reached="error"; }
+if [ -z "$reached" ]; then pass shell_ports
+elif [ "$reached" != "error" ]; then fail shell_ports "//infra/dev reaches $(echo $reached)"; fi
 
 exit $failed

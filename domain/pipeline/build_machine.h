@@ -77,6 +77,8 @@ class ArtifactBuild {
   StatusCode error_code() const { return error_code_; }
   const std::string& error_message() const { return error_message_; }
 
+  bool operator==(const ArtifactBuild&) const = default;
+
  private:
   absl::Status RequireInProgress(absl::string_view what) const;
 
@@ -107,6 +109,8 @@ class BuildGraph {
                                  const std::set<std::string>& done) const;
 
   const std::vector<std::string>& Requirements(const std::string& image) const;
+
+  bool operator==(const BuildGraph&) const = default;
 
  private:
   std::vector<std::string> order_;

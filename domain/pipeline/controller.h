@@ -12,9 +12,21 @@
 //   for (const Effect& e : out.effects) pool.Run(e);     // then: the work
 //   ...  c.Handle(BuildSucceeded{now, "web", "web:abc"}) ...
 //
+// It is a composition of small machines, each with its own table tests; the
+// controller decides which one runs next and turns what they report into
+// records and effects:
+//   Iteration   (iteration.h)    one iteration at a time, and its first failure;
+//   BuildBatch  (build_batch.h)  the builds of an iteration, in `requires` order,
+//               over each artifact's ArtifactBuild and the BuildGraph;
+//   SyncQueue   (sync_queue.h)   changes waiting to sync, and the syncs in flight;
+//   Rollout     (rollout.h)      deploy, then status-check the deployment
+//               (DeployMachine, StatusCheck with its stability window).
+// The mode is derived from them, never stored beside them.
+//
 // Rules it keeps (each has a test):
 //   - Iterations count from 0 (the initial build and deploy, which always run);
-//     each is one DevLoopEvent In Progress ... Succeeded/Failed.
+//     each is one DevLoopEvent In Progress ... Succeeded/Failed, failed with
+//     the iteration's first failure.
 //   - With an auto trigger off, changes accumulate and the phase waits for an
 //     intent; an intent unblocks its phase exactly once, when the phase next has
 //     work (a deploy intent that arrives before the build intent is kept, and
@@ -25,8 +37,12 @@
 //     last good deployment running and the loop waiting for the next input.
 //   - Changes that all match sync rules of an artifact whose newest build is
 //     the one running are synced, not rebuilt.
+//   - A deployment's check succeeds only once every resource has stayed ready
+//     for its stability window; one that exits or restarts within it fails the
+//     iteration with its exit code and last log lines.
 //   - Results that do not fit (a build result for an artifact not building)
-//     are errors; results that arrive after Shutdown are ignored.
+//     are errors and change nothing; results that arrive after Shutdown are
+//     ignored.
 //
 // Thread-compatible; deterministic: the same inputs give the same outputs.
 #ifndef DEVLOOP_DOMAIN_PIPELINE_CONTROLLER_H_
@@ -42,13 +58,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "domain/events/event.h"
+#include "domain/pipeline/build_batch.h"
 #include "domain/pipeline/build_machine.h"
 #include "domain/pipeline/deploy_machine.h"
+#include "domain/pipeline/iteration.h"
+#include "domain/pipeline/rollout.h"
 #include "domain/pipeline/spec.h"
 #include "domain/pipeline/status_check.h"
 #include "domain/pipeline/sync_machine.h"
+#include "domain/pipeline/sync_queue.h"
 #include "domain/state/state.h"
 
 namespace devloop::domain {
@@ -173,7 +194,10 @@ struct StopWorkload {
   bool operator==(const StopWorkload&) const = default;
 };
 // Observe `resources` of deployment `deploy_id` (about every 0.5 s) and report
-// ResourceObserved until the check ends (a later Deploy or Cleanup ends it).
+// ResourceObserved until the check ends (its final StatusCheckEvent, or
+// Cleanup). Keep observing a resource that is ready: it succeeds only on an
+// observation a stability window after its first ready one; fill the
+// observation's last_log_lines when its container terminated or restarts.
 struct StartStatusCheck {
   int64_t deploy_id = 0;
   std::vector<std::string> resources;
@@ -214,96 +238,121 @@ struct ControllerOptions {
   StatusCheckOptions status_check_options;
   Metadata metadata;
   std::string start_entry = "Starting devloop";  // the MetaEvent's entry text
+  bool operator==(const ControllerOptions&) const = default;
 };
 
 class Controller {
  public:
-  enum class Mode { kNotStarted, kIdle, kBuilding, kSyncing, kDeploying, kStatusChecking, kStopped };
+  // What the dev loop is doing: waiting for Start, idle between iterations,
+  // running one phase of an iteration, or shut down.
+  enum class Mode {
+    kNotStarted,
+    kIdle,
+    kBuilding,
+    kSyncing,
+    kDeploying,
+    kStatusChecking,
+    kStopped
+  };
 
   // InvalidArgument for artifacts that are declared twice, require unknown
   // artifacts or each other in a cycle, or have malformed sync globs.
   static absl::StatusOr<Controller> Make(ControllerOptions options);
 
-  // Returns what `input` leads to. Errors (the state is unchanged):
+  // Returns what `input` leads to. Errors (the state is unchanged: every
+  // input is checked before anything changes):
   //   FailedPrecondition: a result that does not fit the current state, any
   //     input before Start, a second Start, input other than results after Shutdown;
   //   AlreadyExists: a trigger set to the value it has ("auto build is already
   //     set to true", the text the HTTP layer sends with 409);
-  //   InvalidArgument: an unknown artifact or resource, a path outside the context.
+  //   InvalidArgument: an unknown artifact or resource, a path outside the
+  //     context, a build result without a tag.
   absl::StatusOr<Output> Handle(const Input& input);
 
-  Mode mode() const { return mode_; }
+  Mode mode() const;
   // The iteration running or last run; -1 before Start.
-  int32_t iteration() const { return iteration_; }
-  bool auto_trigger(Phase phase) const;
+  int32_t iteration() const { return iteration_.number(); }
+  bool auto_trigger(Phase phase) const { return TriggerOf(phase).automatic; }
   // Whether nothing is queued: no dirty artifact, no sync waiting, no deploy due.
   bool quiescent() const;
-  const ArtifactBuild& build(const std::string& image) const { return builds_.at(image); }
-  const DeployMachine& deploy() const { return deploy_; }
+  // The build of artifact `image`; nullptr for an unknown artifact.
+  const ArtifactBuild* build(absl::string_view image) const;
+  const DeployMachine& deploy() const { return rollout_.deploy(); }
+
+  bool operator==(const Controller&) const = default;
 
  private:
   Controller() = default;
 
-  struct Ctx;  // the Output being built and the input's time
-  absl::Status OnStart(Ctx& c);
-  absl::Status OnFilesChanged(Ctx& c, const FilesChanged& in);
-  absl::Status OnIntent(Ctx& c, const ExecuteIntent& in);
-  absl::Status OnTrigger(Ctx& c, const SetAutoTrigger& in);
-  absl::Status OnBuildSucceeded(Ctx& c, const BuildSucceeded& in);
-  absl::Status OnBuildFailed(Ctx& c, const BuildFailed& in);
-  absl::Status OnSyncResult(Ctx& c, const std::string& image, std::optional<SyncFailed> failure);
-  absl::Status OnDeploySucceeded(Ctx& c, const DeploySucceeded& in);
-  absl::Status OnDeployFailed(Ctx& c, const DeployFailed& in);
-  absl::Status OnObserved(Ctx& c, const ResourceObserved& in);
-  absl::Status OnTick(Ctx& c);
-  absl::Status OnShutdown(Ctx& c);
+  enum class Lifecycle { kNotStarted, kRunning, kStopped };
 
+  // One phase's trigger: it runs on its own (automatic), or once after an
+  // Execute intent (granted; used up when the phase next starts).
+  struct Trigger {
+    bool automatic = true;
+    bool granted = false;
+    bool allows() const { return automatic || granted; }
+    bool operator==(const Trigger&) const = default;
+  };
+
+  struct Artifact {
+    ArtifactSpec spec;
+    ArtifactBuild build;
+    bool operator==(const Artifact&) const = default;
+  };
+
+  struct Ctx;  // the Output being built and the input's time
+
+  // One handler per input: each checks its input, then changes state.
+  absl::Status On(Ctx& c, const Start& in);
+  absl::Status On(Ctx& c, const FilesChanged& in);
+  absl::Status On(Ctx& c, const ExecuteIntent& in);
+  absl::Status On(Ctx& c, const SetAutoTrigger& in);
+  absl::Status On(Ctx& c, const BuildSucceeded& in);
+  absl::Status On(Ctx& c, const BuildFailed& in);
+  absl::Status On(Ctx& c, const SyncSucceeded& in);
+  absl::Status On(Ctx& c, const SyncFailed& in);
+  absl::Status On(Ctx& c, const DeploySucceeded& in);
+  absl::Status On(Ctx& c, const DeployFailed& in);
+  absl::Status On(Ctx& c, const ResourceObserved& in);
+  absl::Status On(Ctx& c, const PortForwarded& in);
+  absl::Status On(Ctx& c, const Tick& in);
+  absl::Status On(Ctx& c, const Shutdown& in);
+
+  // FailedPrecondition naming `what` and the mode, unless Start ran and Shutdown did not.
+  absl::Status RequireRunning(absl::string_view what) const;
+  absl::Status NotNow(absl::string_view what) const;
+  absl::Status OnSyncResult(Ctx& c, const std::string& image, const SyncFailed* failure);
+
+  // Starts the next piece of queued work its trigger allows, between iterations.
   void Advance(Ctx& c);
   void OpenIteration(Ctx& c);
-  void CloseIteration(Ctx& c, std::optional<ActionableErr> err);
-  void StartBuilds(Ctx& c, const std::set<std::string>& candidates);
-  void StartReadyBuilds(Ctx& c);
-  void FinishBuildBatch(Ctx& c);
+  void CloseIteration(Ctx& c);
+  void LogIterationEnd(Ctx& c);
+  void StartBuilds(Ctx& c, const std::set<std::string>& changed);
+  void OnBatchProgress(Ctx& c, BuildBatch::Progress progress);
+  bool StartSyncs(Ctx& c);
   bool StartDeploy(Ctx& c);
-  void StartSyncs(Ctx& c);
-  void StatusCheckEvents(Ctx& c, std::vector<Event> events);
+  void OnRolloutStep(Ctx& c, Rollout::Step step);
+
   void MarkForRebuild(const std::string& image);
-  ImageTags NewestTags() const;
   bool CanSync(const std::string& image) const;
+  ImageTags NewestTags() const;
+  ArtifactBuild* FindBuild(const std::string& image);
+  const Trigger& TriggerOf(Phase phase) const;
+  Trigger& TriggerOf(Phase phase);
 
   ControllerOptions options_;
-  std::map<std::string, ArtifactSpec> specs_;
-  std::optional<BuildGraph> graph_;
-  std::map<std::string, ArtifactBuild> builds_;
-  DeployMachine deploy_;
-  std::optional<StatusCheck> check_;
-  int64_t check_deploy_id_ = 0;
-
-  Mode mode_ = Mode::kNotStarted;
-  bool auto_build_ = true;
-  bool auto_sync_ = true;
-  bool auto_deploy_ = true;
-  bool build_grant_ = false;
-  bool sync_grant_ = false;
-  bool deploy_grant_ = false;
-  bool initial_ = true;  // iteration 0 builds and deploys whatever the triggers say
-
-  int32_t iteration_ = -1;
-  bool iteration_open_ = false;
-  std::optional<ActionableErr> iteration_error_;
-
-  std::set<std::string> batch_;
-  std::set<std::string> batch_done_;
-  std::set<std::string> in_flight_builds_;
-  bool batch_failed_ = false;
-
-  std::map<std::string, std::vector<FileChange>> pending_sync_;
-  struct RunningSync {
-    std::string tag;
-    int32_t file_count = 0;
-    std::vector<FileChange> files;
-  };
-  std::map<std::string, RunningSync> running_syncs_;
+  BuildGraph graph_;
+  std::map<std::string, Artifact> artifacts_;
+  Lifecycle lifecycle_ = Lifecycle::kNotStarted;
+  Trigger build_trigger_;
+  Trigger sync_trigger_;
+  Trigger deploy_trigger_;
+  Iteration iteration_;
+  BuildBatch batch_;
+  SyncQueue syncs_;
+  Rollout rollout_;
 };
 
 std::ostream& operator<<(std::ostream& os, Controller::Mode mode);

@@ -1,12 +1,16 @@
 // Drives the controller with random interleavings of changes, intents, toggles
 // and results (a model of the shell answers the effects it asked for), and
-// checks the loop's invariants after every step and after draining.
+// checks the loop's invariants after every step and after draining. Some
+// inputs are deliberately wrong (results that do not fit, unknown artifacts and
+// resources, paths outside the context): each must be refused and change nothing.
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "domain/pipeline/controller.h"
 #include "domain/state/event_log.h"
 #include "gmock/gmock.h"
@@ -25,6 +29,8 @@ class Simulation {
     o.auto_sync = Coin();
     o.auto_deploy = Coin();
     o.status_check_options.deadline = absl::Seconds(30);
+    // Kubernetes-style minReadySeconds on one resource in half the runs.
+    min_ready_b_ = Coin() ? absl::Seconds(2) : absl::ZeroDuration();
     images_ = {"base", "app", "web"};
     absl::StatusOr<Controller> c = Controller::Make(o);
     EXPECT_TRUE(c.ok());
@@ -74,7 +80,7 @@ class Simulation {
     EXPECT_NE(s.file_sync_state.status, "In Progress");
     // The live deployment runs the newest build of every artifact.
     for (const std::string& image : images_) {
-      EXPECT_EQ(c_->deploy().live_images().at(image), c_->build(image).tag());
+      EXPECT_EQ(c_->deploy().live_images().at(image), c_->build(image)->tag());
     }
     CheckReplay();
   }
@@ -94,7 +100,7 @@ class Simulation {
   }
 
   void Step() {
-    switch (rng_() % 10) {
+    switch (rng_() % 11) {
       case 0:
       case 1:
       case 2: {
@@ -116,10 +122,120 @@ class Simulation {
       case 5:
         Feed(Tick{now_ + absl::Seconds(rng_() % 40)});
         return;
+      case 6:
+        FeedWrong();
+        return;
       default:
         if (Outstanding()) AnswerOne(rng_() % 4 != 0);
         return;
     }
+  }
+
+  // Feeds an input that does not fit: it must be refused and change nothing.
+  void FeedWrong() {
+    std::vector<Input> wrong = {
+        FilesChanged{now_, "nope", {{"main.go"}}},
+        FilesChanged{now_, images_[rng_() % images_.size()], {{"main.go"}, {"../../etc/passwd"}}},
+        DeploySucceeded{now_, deploy_id_ + 100, {"container/a"}},
+        DeployFailed{now_, deploy_id_ + 100},
+    };
+    for (const std::string& image : images_) {
+      if (builds_.count(image) == 0) wrong.push_back(BuildSucceeded{now_, image, image + ":x"});
+      if (syncs_.count(image) == 0) wrong.push_back(SyncFailed{now_, image});
+    }
+    if (!builds_.empty()) wrong.push_back(BuildSucceeded{now_, builds_.begin()->first, ""});
+    if (check_id_ != 0) {
+      wrong.push_back(ResourceObserved{now_, check_id_, {.resource = "container/zz"}});
+    }
+    Feed(wrong[rng_() % wrong.size()], /*must_fail=*/true);
+  }
+
+  // One observation of a resource of the running check: ready, not ready,
+  // exited (code, log lines) or restarted; exits and restarts often come
+  // within the stability window of a ready one.
+  ResourceObservation Observation(bool succeed) {
+    ResourceObservation obs;
+    obs.resource = Coin() ? "container/a" : "container/b";
+    if (obs.resource == "container/b") obs.min_ready = min_ready_b_;
+    int32_t& restarts = restarts_[obs.resource];
+    obs.restart_count = restarts;
+    if (succeed) {
+      obs.ready_replicas = 1;
+      return obs;
+    }
+    switch (rng_() % 4) {
+      case 0:
+        break;  // not ready
+      case 1:
+      case 2:
+        obs.terminated = true;
+        obs.terminated_reason = "Error";
+        obs.exit_code = 1 + static_cast<int32_t>(rng_() % 5);
+        obs.last_log_lines = {"starting", absl::StrCat("exiting with ", obs.exit_code)};
+        break;
+      case 3:  // restarted, and running (ready) again
+        obs.ready_replicas = 1;
+        obs.restart_count = ++restarts;
+        obs.exit_code = 137;
+        obs.last_log_lines = {"killed"};
+        break;
+    }
+    return obs;
+  }
+
+  // The model of the running check, before the controller sees `obs`:
+  // each resource's ready streak, which the controller must respect.
+  void ModelObservation(const ResourceObservation& obs) {
+    std::optional<absl::Time>& streak = streak_[obs.resource];
+    const bool restarted = obs.restart_count > streak_restarts_[obs.resource];
+    const bool ready = obs.ready_replicas >= 1 && !obs.terminated;
+    if (ready && !(streak.has_value() && restarted)) {
+      if (!streak.has_value()) {
+        streak = now_;
+        streak_restarts_[obs.resource] = obs.restart_count;
+      }
+    } else {
+      streak.reset();
+    }
+  }
+
+  // Checks the status check's events of one output against the model.
+  void CheckStatusEvents(const Input& input, const Output& out) {
+    std::map<std::string, ResourceStatusCheckEvent> changed;
+    for (const Record& r : out.records) {
+      const auto* e = std::get_if<LogEntry>(&r);
+      const auto* rs = e ? std::get_if<ResourceStatusCheckEvent>(&e->event) : nullptr;
+      if (rs == nullptr) continue;
+      changed[rs->resource] = *rs;
+      if (rs->status == kStatusSucceeded) {
+        // Up only after staying ready for its window, seen by a later observation.
+        const auto* in = std::get_if<ResourceObserved>(&input);
+        ASSERT_NE(in, nullptr) << "succeeded without an observation: " << input;
+        const std::optional<absl::Time>& streak = streak_[rs->resource];
+        ASSERT_TRUE(streak.has_value()) << rs->resource << " succeeded without a ready streak";
+        const absl::Duration window =
+            rs->resource == "container/b" && min_ready_b_ > absl::ZeroDuration() ? min_ready_b_
+                                                                                 : absl::Seconds(1);
+        ASSERT_GE(in->now - *streak, window) << rs->resource << " succeeded inside its window";
+      }
+    }
+    // An exit or restart of a pending resource before the deadline fails it,
+    // with the exit code and the last log lines.
+    const auto* in = std::get_if<ResourceObserved>(&input);
+    if (in == nullptr || in->deploy_id != check_id_ || check_id_ == 0) return;
+    const ResourceObservation& obs = in->observation;
+    if (!obs.terminated && obs.last_log_lines.empty()) return;
+    if (status_[obs.resource] != kStatusPending || in->now >= deadline_) return;
+    const bool restart_in_window = !obs.terminated && had_streak_;
+    if (!obs.terminated && !restart_in_window && obs.restart_count < 3) return;
+    auto it = changed.find(obs.resource);
+    ASSERT_NE(it, changed.end()) << obs.resource << ": an exit went unreported";
+    EXPECT_EQ(it->second.status, kStatusFailed);
+    EXPECT_THAT(it->second.message,
+                ::testing::HasSubstr(absl::StrCat("exit code ", obs.exit_code)));
+    EXPECT_THAT(it->second.message, ::testing::HasSubstr(obs.last_log_lines.back()));
+    EXPECT_EQ(it->second.status_code, obs.terminated ? StatusCode::kStatusCheckContainerTerminated
+                                                     : StatusCode::kStatusCheckContainerRestarting);
   }
 
   // Answers one outstanding effect, successfully or not.
@@ -158,24 +274,31 @@ class Simulation {
         }
         return;
       }
-      case 3: {
-        ResourceObservation obs;
-        obs.resource = Coin() ? "container/a" : "container/b";
-        obs.ready_replicas = succeed ? 1 : 0;
-        if (!succeed && Coin()) obs.terminated = true;
-        Feed(ResourceObserved{now_, check_id_, obs});
+      case 3:
+        Feed(ResourceObserved{now_, check_id_, Observation(succeed)});
         return;
-      }
     }
   }
 
-  void Feed(const Input& input) {
+  void Feed(const Input& input, bool must_fail = false) {
+    const Controller before = *c_;
+    had_streak_ = false;
+    if (const auto* o = std::get_if<ResourceObserved>(&input)) {
+      if (o->deploy_id == check_id_ && check_id_ != 0 && !must_fail) {
+        had_streak_ = streak_[o->observation.resource].has_value();
+        ModelObservation(o->observation);
+      }
+    }
     absl::StatusOr<Output> out = c_->Handle(input);
     if (!out.ok()) {
+      // Refused: nothing changed, without a copy to roll back to.
+      ASSERT_TRUE(*c_ == before) << input << " was refused but changed the controller";
+      if (must_fail) return;
       // The model only sends valid results; only a no-op toggle may be refused.
       ASSERT_EQ(out.status().code(), absl::StatusCode::kAlreadyExists) << input << ": " << out.status();
       return;
     }
+    ASSERT_FALSE(must_fail) << input << " does not fit but was accepted";
     for (const Record& r : out->records) {
       log_.Append(r);
       if (const auto* e = std::get_if<LogEntry>(&r)) {
@@ -207,7 +330,16 @@ class Simulation {
       syncs_.erase(sf->image);
     }
     for (const Effect& effect : out->effects) Perform(effect);
+    CheckStatusEvents(input, *out);
+    for (const Record& r : out->records) {
+      const auto* e = std::get_if<LogEntry>(&r);
+      const auto* rs = e ? std::get_if<ResourceStatusCheckEvent>(&e->event) : nullptr;
+      if (rs != nullptr) status_[rs->resource] = rs->status;
+    }
     if (c_->mode() != Controller::Mode::kStatusChecking) check_id_ = 0;
+    // One iteration runs exactly while the loop is busy.
+    ASSERT_EQ(iterations_opened_ > iterations_closed_, c_->mode() != Controller::Mode::kIdle)
+        << "mode " << c_->mode() << " after " << input;
   }
 
   void Perform(const Effect& effect) {
@@ -224,7 +356,7 @@ class Simulation {
       ASSERT_EQ(d->images.size(), images_.size());
       for (const auto& [image, tag] : d->images) {
         ASSERT_EQ(built_tags_.count(tag), 1u) << "deploying unbuilt " << tag;
-        ASSERT_EQ(tag, c_->build(image).tag()) << "deploying a stale image of " << image;
+        ASSERT_EQ(tag, c_->build(image)->tag()) << "deploying a stale image of " << image;
       }
       deploy_id_ = d->deploy_id;
     } else if (const auto* s = std::get_if<SyncFiles>(&effect)) {
@@ -233,6 +365,12 @@ class Simulation {
       sync_started_seq_[s->image] = seq_;
     } else if (const auto* sc = std::get_if<StartStatusCheck>(&effect)) {
       check_id_ = sc->deploy_id;
+      deadline_ = sc->deadline;
+      streak_.clear();
+      streak_restarts_.clear();
+      restarts_.clear();
+      status_.clear();
+      for (const std::string& r : sc->resources) status_[r] = std::string(kStatusPending);
     }
   }
 
@@ -262,6 +400,14 @@ class Simulation {
   std::map<std::string, bool> syncs_;   // in flight
   int64_t deploy_id_ = 0;               // in flight
   int64_t check_id_ = 0;                // running check
+  absl::Time deadline_;                 // of the running check
+  absl::Duration min_ready_b_;
+  // The running check, as the model sees it.
+  std::map<std::string, int32_t> restarts_;                  // per resource
+  std::map<std::string, std::optional<absl::Time>> streak_;  // ready since
+  std::map<std::string, int32_t> streak_restarts_;           // restarts when it began
+  std::map<std::string, std::string> status_;                // last reported
+  bool had_streak_ = false;  // the observed resource was ready before this observation
   int tag_counter_ = 0;
   std::set<std::string> built_tags_;
 

@@ -46,6 +46,11 @@ std::vector<E> EventsOf(const Output& out) {
   return events;
 }
 
+// An observation of a ready resource.
+ResourceObserved Ready(int t, int64_t deploy_id, std::string resource = "container/web") {
+  return ResourceObserved{At(t), deploy_id, {.resource = std::move(resource), .ready_replicas = 1}};
+}
+
 class ControllerTest : public ::testing::Test {
  protected:
   void Make(ControllerOptions options = Options()) {
@@ -65,7 +70,9 @@ class ControllerTest : public ::testing::Test {
     Feed(Start{At(0)});
     Feed(BuildSucceeded{At(1), "web", "web:1"});
     Feed(DeploySucceeded{At(2), 1, {"container/web"}});
-    Output done = Feed(ResourceObserved{At(3), 1, {.resource = "container/web", .ready_replicas = 1}});
+    Feed(Ready(3, 1));
+    // Still ready a stability window (1 s) later: up.
+    Output done = Feed(Ready(4, 1));
     ASSERT_THAT(Entries(done), ::testing::Contains("Update succeeded"));
   }
   FilesChanged Change(std::string path, int t = 10) { return FilesChanged{At(t), "web", {{path}}}; }
@@ -105,10 +112,16 @@ TEST_F(ControllerTest, InitialIterationBuildsDeploysChecksAndSucceeds) {
   Output port = Feed(PortForwarded{At(4), PortEvent{.local_port = 9000, .remote_port = 8080, .container_name = "web"}});
   EXPECT_THAT(Entries(port), ElementsAre("Forwarding container web to local port 9000"));
 
-  Output ready = Feed(ResourceObserved{At(5), 1, {.resource = "container/web", .ready_replicas = 1}});
-  EXPECT_THAT(Entries(ready), ElementsAre("Resource container/web status updated to Succeeded: ready",
-                                          "Status check succeeded", "Update succeeded"));
-  EXPECT_THAT(EventsOf<DevLoopEvent>(ready), ElementsAre(DevLoopEvent{0, "Succeeded"}));
+  Output ready = Feed(Ready(5, 1));
+  EXPECT_THAT(Entries(ready),
+              ElementsAre("Resource container/web status updated to Pending: ready; "
+                          "waiting 1s to see that it stays up"));
+  EXPECT_EQ(c_->mode(), Controller::Mode::kStatusChecking);
+  Output stable = Feed(Ready(6, 1));
+  EXPECT_THAT(Entries(stable),
+              ElementsAre("Resource container/web status updated to Succeeded: ready",
+                          "Status check succeeded", "Update succeeded"));
+  EXPECT_THAT(EventsOf<DevLoopEvent>(stable), ElementsAre(DevLoopEvent{0, "Succeeded"}));
   EXPECT_EQ(c_->mode(), Controller::Mode::kIdle);
   EXPECT_TRUE(c_->quiescent());
 
@@ -153,19 +166,22 @@ TEST_F(ControllerTest, ChangesDuringABuildCauseExactlyOneRebuild) {
   Feed(Start{At(0)});
   EXPECT_THAT(Feed(Change("main.go", 1)).effects, IsEmpty());
   EXPECT_THAT(Feed(Change("util.go", 2)).effects, IsEmpty());
-  EXPECT_TRUE(c_->build("web").dirty());
+  EXPECT_TRUE(c_->build("web")->dirty());
   Feed(BuildSucceeded{At(3), "web", "web:1"});
   Feed(DeploySucceeded{At(4), 1, {"container/web"}});
-  Output done = Feed(ResourceObserved{At(5), 1, {.resource = "container/web", .ready_replicas = 1}});
+  Feed(Ready(5, 1));
+  Output done = Feed(Ready(6, 1));
   // The iteration ends and the queued change starts iteration 1 at once.
   EXPECT_THAT(EventsOf<DevLoopEvent>(done),
               ElementsAre(DevLoopEvent{0, "Succeeded"}, DevLoopEvent{1, "In Progress"}));
   EXPECT_THAT(done.effects, ElementsAre(Effect(BuildArtifacts{{"web"}})));
-  Output rebuilt = Feed(BuildSucceeded{At(6), "web", "web:2"});
+  Output rebuilt = Feed(BuildSucceeded{At(7), "web", "web:2"});
   EXPECT_THAT(rebuilt.effects, ElementsAre(Effect(Deploy{2, {{"web", "web:2"}}})));
-  Output deployed = Feed(DeploySucceeded{At(7), 2, {"container/web"}});
+  Output deployed = Feed(DeploySucceeded{At(8), 2, {"container/web"}});
   EXPECT_THAT(deployed.effects, ::testing::Contains(Effect(StopWorkload{1})));
-  Output ok = Feed(ResourceObserved{At(8), 2, {.resource = "container/web", .ready_replicas = 1}});
+  Feed(Ready(9, 2));
+  Output ok = Feed(Ready(10, 2));
+  EXPECT_THAT(Entries(ok), ::testing::Contains("Update succeeded"));
   EXPECT_THAT(ok.effects, IsEmpty());  // no second rebuild
   EXPECT_TRUE(c_->quiescent());
 }
@@ -184,9 +200,12 @@ TEST_F(ControllerTest, WithAutoBuildOffChangesWaitForABuildIntent) {
   Output built = Feed(BuildSucceeded{At(12), "web", "web:2"});
   EXPECT_THAT(built.effects, ElementsAre(Effect(Deploy{2, {{"web", "web:2"}}})));
   Feed(DeploySucceeded{At(13), 2, {"container/web"}});
-  Feed(ResourceObserved{At(14), 2, {.resource = "container/web", .ready_replicas = 1}});
+  Feed(Ready(14, 2));
+  Feed(Ready(15, 2));
+  EXPECT_EQ(c_->mode(), Controller::Mode::kIdle);
   // The intent unblocked one build: the next change waits again.
-  EXPECT_THAT(Feed(Change("again.go", 15)).effects, IsEmpty());
+  EXPECT_THAT(Feed(Change("again.go", 16)).effects, IsEmpty());
+  EXPECT_FALSE(c_->quiescent());
 }
 
 TEST_F(ControllerTest, DeployIntentBeforeBuildIntentDoesNotWedge) {
@@ -278,7 +297,8 @@ TEST_F(ControllerTest, SyncEventsNameTheImageWithoutTheDigestTheEffectKeeps) {
   Feed(Start{At(0)});
   Feed(BuildSucceeded{At(1), "web", "web:latest@sha256:abc"});
   Feed(DeploySucceeded{At(2), 1, {"container/web"}});
-  Feed(ResourceObserved{At(3), 1, {.resource = "container/web", .ready_replicas = 1}});
+  Feed(Ready(3, 1));
+  Feed(Ready(4, 1));
   Output sync = Feed(FilesChanged{At(10), "web", {{"static/css/a.css"}}});
   EXPECT_THAT(Entries(sync),
               ElementsAre("Update initiated", "File sync started for 1 files for web:latest"));
@@ -324,7 +344,8 @@ TEST_F(ControllerTest, StatusCheckDeadlineFailsTheIteration) {
   Feed(BuildSucceeded{At(1), "web", "web:1"});
   Output deployed = Feed(DeploySucceeded{At(2), 1, {"container/web", "container/db"}});
   EXPECT_THAT(deployed.effects, ::testing::Contains(Effect(ScheduleTick{At(32)})));
-  Feed(ResourceObserved{At(3), 1, {.resource = "container/db", .ready_replicas = 1}});
+  Feed(Ready(3, 1, "container/db"));
+  Feed(Ready(4, 1, "container/db"));
   EXPECT_THAT(Feed(Tick{At(31)}).records, IsEmpty());
   Output late = Feed(Tick{At(32)});
   std::vector<ResourceStatusCheckEvent> res = EventsOf<ResourceStatusCheckEvent>(late);
@@ -402,6 +423,158 @@ TEST_F(ControllerTest, ResultsThatDoNotFitAreErrorsAndChangeNothing) {
   EXPECT_EQ(c_->Handle(ResourceObserved{At(4), 1, {.resource = "container/nope"}}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(c_->mode(), Controller::Mode::kStatusChecking);
+}
+
+TEST_F(ControllerTest, AContainerThatExitsWithinTheStabilityWindowFailsTheIteration) {
+  Make();
+  Feed(Start{At(0)});
+  Feed(BuildSucceeded{At(1), "web", "web:1"});
+  Feed(DeploySucceeded{At(2), 1, {"container/web"}});
+  Output ready = Feed(Ready(3, 1));
+  EXPECT_THAT(EventsOf<DevLoopEvent>(ready), IsEmpty());  // not up yet
+  Output exited =
+      Feed(ResourceObserved{At(3) + absl::Milliseconds(500),
+                            1,
+                            {.resource = "container/web",
+                             .terminated = true,
+                             .terminated_reason = "Error",
+                             .exit_code = 3,
+                             .last_log_lines = {"listening on :8080", "panic: no database"}}});
+  EXPECT_THAT(Entries(exited),
+              ElementsAre("Resource container/web status updated to Failed: container terminated "
+                          "with exit code 3 (Error) 500ms after it became ready; last log lines:\n"
+                          "  listening on :8080\n  panic: no database",
+                          "Status check failed", "Update failed"));
+  std::vector<DevLoopEvent> iteration = EventsOf<DevLoopEvent>(exited);
+  ASSERT_EQ(iteration.size(), 1u);
+  ASSERT_TRUE(iteration[0].err.has_value());
+  EXPECT_EQ(iteration[0].err->code, StatusCode::kStatusCheckContainerTerminated);
+  EXPECT_THAT(iteration[0].err->message, HasSubstr("exit code 3"));
+  EXPECT_THAT(iteration[0].err->message, HasSubstr("panic: no database"));
+  EXPECT_EQ(c_->mode(), Controller::Mode::kIdle);
+  // A later observation of the ended check changes nothing.
+  EXPECT_THAT(Feed(Ready(5, 1)).records, IsEmpty());
+  State s = Replay(log_);
+  EXPECT_EQ(s.status_check_state.status, "Failed");
+  EXPECT_EQ(s.status_check_state.status_code, StatusCode::kStatusCheckContainerTerminated);
+  EXPECT_EQ(s.status_check_state.resources.at("container/web"), "Failed");
+  // The loop goes on: the next change builds again.
+  EXPECT_THAT(Feed(Change("main.go", 10)).effects, ElementsAre(Effect(BuildArtifacts{{"web"}})));
+}
+
+TEST_F(ControllerTest, AResourceReadyForTheWholeWindowSucceeds) {
+  ControllerOptions o = Options();
+  o.status_check_options.stability_window = absl::Seconds(2);
+  Make(o);
+  Feed(Start{At(0)});
+  Feed(BuildSucceeded{At(1), "web", "web:1"});
+  Feed(DeploySucceeded{At(2), 1, {"container/web"}});
+  Feed(Ready(3, 1));
+  EXPECT_THAT(Feed(Ready(4, 1)).records, IsEmpty());  // 1 s of 2: no change
+  Output up = Feed(Ready(5, 1));
+  EXPECT_THAT(EventsOf<DevLoopEvent>(up), ElementsAre(DevLoopEvent{0, "Succeeded"}));
+}
+
+TEST_F(ControllerTest, MinReadySecondsReplacesTheWindow) {
+  Make();
+  Feed(Start{At(0)});
+  Feed(BuildSucceeded{At(1), "web", "web:1"});
+  Feed(DeploySucceeded{At(2), 1, {"deployment/web"}});
+  ResourceObservation obs{.resource = "deployment/web", .ready_replicas = 1};
+  obs.min_ready = absl::Seconds(5);
+  Output first = Feed(ResourceObserved{At(3), 1, obs});
+  EXPECT_THAT(Entries(first), ElementsAre("Resource deployment/web status updated to Pending: "
+                                          "ready; waiting 5s to see that it stays up"));
+  EXPECT_THAT(Feed(ResourceObserved{At(4), 1, obs}).records, IsEmpty());  // the 1 s default passed
+  EXPECT_THAT(Feed(ResourceObserved{At(7), 1, obs}).records, IsEmpty());
+  Output up = Feed(ResourceObserved{At(8), 1, obs});
+  EXPECT_THAT(EventsOf<DevLoopEvent>(up), ElementsAre(DevLoopEvent{0, "Succeeded"}));
+}
+
+TEST_F(ControllerTest, NeverReadyUntilTheDeadlineIsDeadlineExceeded) {
+  ControllerOptions o = Options();
+  o.status_check_options.deadline = absl::Seconds(10);
+  Make(o);
+  Feed(Start{At(0)});
+  Feed(BuildSucceeded{At(1), "web", "web:1"});
+  Feed(DeploySucceeded{At(2), 1, {"container/web"}});
+  for (int t = 3; t < 12; ++t) {
+    Feed(ResourceObserved{
+        At(t), 1, {.resource = "container/web", .waiting_reason = "ContainerCreating"}});
+  }
+  Feed(Ready(11, 1));  // ready only within the window when the deadline comes
+  Output late = Feed(Tick{At(12)});
+  std::vector<ResourceStatusCheckEvent> res = EventsOf<ResourceStatusCheckEvent>(late);
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_EQ(res[0].status_code, StatusCode::kStatusCheckDeadlineExceeded);
+  EXPECT_EQ(EventsOf<DevLoopEvent>(late)[0].err->code, StatusCode::kStatusCheckDeadlineExceeded);
+}
+
+// Bad inputs at every stage of an iteration are refused and leave the
+// controller exactly as it was (nothing is copied to roll back).
+TEST_F(ControllerTest, RefusedInputsChangeNothingAtAnyStage) {
+  Make(Options({ArtifactSpec{"base"}, Web()}));
+  const std::vector<Input> bad = {
+      BuildSucceeded{At(1), "nope", "x:1"},
+      BuildSucceeded{At(1), "web", ""},
+      BuildFailed{At(1), "nope"},
+      SyncSucceeded{At(1), "base"},  // known, never syncing (no sync rules)
+      SyncFailed{At(1), "nope"},
+      DeploySucceeded{At(1), 99, {"container/web"}},
+      DeployFailed{At(1), 99},
+      FilesChanged{At(1), "nope", {{"a"}}},
+      FilesChanged{At(1), "web", {{"ok.txt"}, {"../etc/passwd"}}},
+      SetAutoTrigger{At(1), Phase::kBuild, true},
+  };
+  auto check_all = [&](const char* stage) {
+    for (const Input& in : bad) {
+      const Controller before = *c_;
+      absl::StatusOr<Output> out = c_->Handle(in);
+      EXPECT_FALSE(out.ok()) << stage << ": " << in;
+      EXPECT_TRUE(*c_ == before) << stage << ": " << in << " changed the controller";
+    }
+  };
+  check_all("not started");
+  Feed(Start{At(0)});
+  check_all("building");
+  Feed(BuildSucceeded{At(1), "base", "base:1"});
+  Feed(BuildSucceeded{At(1), "web", "web:1"});
+  check_all("deploying");
+  Feed(DeploySucceeded{At(2), 1, {"container/web"}});
+  check_all("checking");
+  const Controller checking = *c_;
+  EXPECT_FALSE(c_->Handle(ResourceObserved{At(3), 1, {.resource = "container/nope"}}).ok());
+  EXPECT_TRUE(*c_ == checking);
+  Feed(Ready(3, 1));
+  Feed(Ready(4, 1));
+  Feed(FilesChanged{At(5), "web", {{"static/a.css"}}});
+  EXPECT_EQ(c_->mode(), Controller::Mode::kSyncing);
+  check_all("syncing");
+  Feed(SyncSucceeded{At(6), "web"});
+  check_all("idle");
+  Feed(Shutdown{At(7)});
+  const Controller stopped = *c_;
+  EXPECT_FALSE(c_->Handle(Shutdown{At(8)}).ok());
+  EXPECT_FALSE(c_->Handle(Change("x.go", 8)).ok());
+  EXPECT_TRUE(*c_ == stopped);
+}
+
+TEST_F(ControllerTest, EveryModeIsReachable) {
+  Make();
+  EXPECT_EQ(c_->mode(), Controller::Mode::kNotStarted);
+  Feed(Start{At(0)});
+  EXPECT_EQ(c_->mode(), Controller::Mode::kBuilding);
+  Feed(BuildSucceeded{At(1), "web", "web:1"});
+  EXPECT_EQ(c_->mode(), Controller::Mode::kDeploying);
+  Feed(DeploySucceeded{At(2), 1, {"container/web"}});
+  EXPECT_EQ(c_->mode(), Controller::Mode::kStatusChecking);
+  Feed(Ready(3, 1));
+  Feed(Ready(4, 1));
+  EXPECT_EQ(c_->mode(), Controller::Mode::kIdle);
+  Feed(Change("static/a.css", 5));
+  EXPECT_EQ(c_->mode(), Controller::Mode::kSyncing);
+  Feed(Shutdown{At(6)});
+  EXPECT_EQ(c_->mode(), Controller::Mode::kStopped);
 }
 
 TEST(ControllerMakeTest, BadPipelinesAreErrors) {

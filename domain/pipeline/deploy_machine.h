@@ -59,6 +59,8 @@ class DeployMachine {
   const ImageTags& live_images() const { return live_images_; }
   StatusCode error_code() const { return error_code_; }
 
+  bool operator==(const DeployMachine&) const = default;
+
  private:
   absl::Status RequireRunning(int64_t id, absl::string_view what) const;
 

@@ -1,5 +1,6 @@
 #include "domain/pipeline/status_check.h"
 
+#include <iterator>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -10,7 +11,8 @@ namespace {
 
 Classification Waiting(const ResourceObservation& obs) {
   const std::string& r = obs.waiting_reason;
-  const std::string detail = obs.waiting_message.empty() ? r : absl::StrCat(r, ": ", obs.waiting_message);
+  const std::string detail =
+      obs.waiting_message.empty() ? r : absl::StrCat(r, ": ", obs.waiting_message);
   if (r == "ErrImagePull" || r == "ImagePullBackOff" || r == "InvalidImageName") {
     return {ResourceStatus::kFailed, absl::StrCat("container cannot pull its image (", detail, ")"),
             StatusCode::kStatusCheckImagePullErr};
@@ -29,14 +31,16 @@ Classification Waiting(const ResourceObservation& obs) {
             StatusCode::kStatusCheckContainerCreating};
   }
   if (r == "PodInitializing") {
-    return {ResourceStatus::kPending, "pod is initializing", StatusCode::kStatusCheckPodInitializing};
+    return {ResourceStatus::kPending, "pod is initializing",
+            StatusCode::kStatusCheckPodInitializing};
   }
   return {ResourceStatus::kPending, absl::StrCat("container is waiting (", detail, ")"),
           StatusCode::kStatusCheckContainerWaitingUnknown};
 }
 
-ResourceStatusCheckEvent ResourceEvent(const std::string& resource, ResourceStatus status,
-                                       const std::string& message, StatusCode code) {
+// A resource's event with its log line.
+CheckEvent ResourceEvent(const std::string& resource, ResourceStatus status,
+                         const std::string& message, StatusCode code) {
   ResourceStatusCheckEvent e;
   e.resource = resource;
   e.status = ResourceStatusName(status);
@@ -46,17 +50,29 @@ ResourceStatusCheckEvent ResourceEvent(const std::string& resource, ResourceStat
     e.err = message;
     e.actionable_err = ActionableErr{code, message, {}};
   }
-  return e;
+  std::string entry = absl::StrCat("Resource ", resource, " status updated to ", e.status,
+                                   message.empty() ? "" : absl::StrCat(": ", message));
+  return CheckEvent{std::move(e), std::move(entry)};
+}
+
+// "...; last log lines:\n  a\n  b", or "" without lines.
+std::string LogTail(const std::vector<std::string>& lines) {
+  if (lines.empty()) return "";
+  std::string out = "; last log lines:";
+  for (const std::string& line : lines) absl::StrAppend(&out, "\n  ", line);
+  return out;
 }
 
 }  // namespace
 
 Classification Classify(const ResourceObservation& obs, const StatusCheckOptions& options) {
   if (obs.terminated) {
-    return {ResourceStatus::kFailed,
-            absl::StrCat("container terminated with exit code ", obs.exit_code,
-                         obs.terminated_reason.empty() ? "" : absl::StrCat(" (", obs.terminated_reason, ")")),
-            StatusCode::kStatusCheckContainerTerminated};
+    return {
+        ResourceStatus::kFailed,
+        absl::StrCat(
+            "container terminated with exit code ", obs.exit_code,
+            obs.terminated_reason.empty() ? "" : absl::StrCat(" (", obs.terminated_reason, ")")),
+        StatusCode::kStatusCheckContainerTerminated};
   }
   if (!obs.waiting_reason.empty()) {
     Classification c = Waiting(obs);
@@ -65,7 +81,9 @@ Classification Classify(const ResourceObservation& obs, const StatusCheckOptions
   }
   if (obs.restart_count >= options.max_restarts) {
     return {ResourceStatus::kFailed,
-            absl::StrCat("container restarted ", obs.restart_count, " times"),
+            absl::StrCat(
+                "container restarted ", obs.restart_count, " times",
+                obs.exit_code == 0 ? "" : absl::StrCat(" (last exit code ", obs.exit_code, ")")),
             StatusCode::kStatusCheckContainerRestarting};
   }
   switch (obs.health) {
@@ -89,41 +107,83 @@ Classification Classify(const ResourceObservation& obs, const StatusCheckOptions
 
 StatusCheck::StatusCheck(std::vector<std::string> resources, absl::Time started,
                          StatusCheckOptions options)
-    : order_(std::move(resources)), deadline_(started + options.deadline), options_(options) {
-  for (const std::string& r : order_) status_[r] = ResourceStatus::kPending;
+    : deadline_(started + options.deadline), options_(options) {
+  for (std::string& r : resources) {
+    if (resources_.count(r) > 0) continue;
+    resources_[r] = Resource{};
+    order_.push_back(std::move(r));
+  }
 }
 
-std::vector<Event> StatusCheck::Start() {
-  std::vector<Event> out;
+std::vector<CheckEvent> StatusCheck::Start() {
+  std::vector<CheckEvent> out;
   if (started_) return out;
   started_ = true;
-  out.push_back(StatusCheckEvent{.status = std::string(kStatusInProgress)});
-  for (const std::string& r : order_) {
-    message_[r] = "waiting for status";
-    out.push_back(ResourceEvent(r, ResourceStatus::kPending, message_[r], StatusCode::kOk));
+  out.push_back(
+      {StatusCheckEvent{.status = std::string(kStatusInProgress)}, "Status check started"});
+  for (const std::string& name : order_) {
+    Resource& r = resources_[name];
+    r.message = "waiting for status";
+    out.push_back(ResourceEvent(name, r.status, r.message, StatusCode::kOk));
   }
   MaybeFinish(&out);
   return out;
 }
 
-absl::StatusOr<std::vector<Event>> StatusCheck::Observe(const ResourceObservation& obs,
-                                                        absl::Time now) {
-  auto it = status_.find(obs.resource);
-  if (it == status_.end()) {
+Classification StatusCheck::Judge(Resource& r, const ResourceObservation& obs,
+                                  absl::Time now) const {
+  Classification c = Classify(obs, options_);
+  const bool restarted = r.ready_since.has_value() && obs.restart_count > r.restarts_when_ready;
+  if (c.status == ResourceStatus::kFailed || restarted) {
+    if (c.status != ResourceStatus::kFailed) {
+      c = {ResourceStatus::kFailed,
+           absl::StrCat("container restarted (", obs.restart_count, " restarts",
+                        obs.exit_code == 0 ? "" : absl::StrCat(", last exit code ", obs.exit_code),
+                        ")"),
+           StatusCode::kStatusCheckContainerRestarting};
+    }
+    if (r.ready_since.has_value()) {
+      absl::StrAppend(&c.message, " ", absl::FormatDuration(now - *r.ready_since),
+                      " after it became ready");
+    }
+    absl::StrAppend(&c.message, LogTail(obs.last_log_lines));
+    return c;
+  }
+  if (c.status == ResourceStatus::kPending) {
+    r.ready_since.reset();  // not continuously ready: the window starts again
+    return c;
+  }
+  if (!r.ready_since.has_value()) {
+    r.ready_since = now;
+    r.window = obs.min_ready > absl::ZeroDuration() ? obs.min_ready : options_.stability_window;
+    r.restarts_when_ready = obs.restart_count;
+  }
+  if (now - *r.ready_since >= r.window) return c;
+  return {
+      ResourceStatus::kPending,
+      absl::StrCat("ready; waiting ", absl::FormatDuration(r.window), " to see that it stays up"),
+      StatusCode::kStatusCheckDeploymentRolloutPending};
+}
+
+absl::StatusOr<std::vector<CheckEvent>> StatusCheck::Observe(const ResourceObservation& obs,
+                                                             absl::Time now) {
+  auto it = resources_.find(obs.resource);
+  if (it == resources_.end()) {
     return absl::InvalidArgumentError(
         absl::StrCat("status check has no resource \"", obs.resource, "\""));
   }
-  std::vector<Event> out;
+  std::vector<CheckEvent> out;
   if (done_ || !started_) return out;
   if (now >= deadline_) return Tick(now);
-  if (it->second != ResourceStatus::kPending) return out;  // already final
-  Classification c = Classify(obs, options_);
-  if (c.status == it->second && c.message == message_[obs.resource]) return out;
-  it->second = c.status;
-  message_[obs.resource] = c.message;
+  Resource& r = it->second;
+  if (r.status != ResourceStatus::kPending) return out;  // already final
+  Classification c = Judge(r, obs, now);
+  if (c.status == r.status && c.message == r.message) return out;
+  r.status = c.status;
+  r.message = c.message;
   out.push_back(ResourceEvent(obs.resource, c.status, c.message, c.code));
   if (c.status == ResourceStatus::kFailed) {
-    std::vector<Event> rest =
+    std::vector<CheckEvent> rest =
         FailRest(c.code, absl::StrCat(obs.resource, " failed"), c.message);
     out.insert(out.end(), std::make_move_iterator(rest.begin()),
                std::make_move_iterator(rest.end()));
@@ -133,54 +193,60 @@ absl::StatusOr<std::vector<Event>> StatusCheck::Observe(const ResourceObservatio
   return out;
 }
 
-std::vector<Event> StatusCheck::Tick(absl::Time now) {
+std::vector<CheckEvent> StatusCheck::Tick(absl::Time now) {
   if (done_ || !started_ || now < deadline_) return {};
-  const std::string why = absl::StrCat("deadline of ", absl::FormatDuration(options_.deadline),
-                                       " exceeded");
+  const std::string why =
+      absl::StrCat("deadline of ", absl::FormatDuration(options_.deadline), " exceeded");
   return FailRest(StatusCode::kStatusCheckDeadlineExceeded, why, why);
 }
 
-std::vector<Event> StatusCheck::Cancel(absl::string_view why) {
+std::vector<CheckEvent> StatusCheck::Cancel(absl::string_view why) {
   if (done_) return {};
   started_ = true;
   return FailRest(StatusCode::kStatusCheckUserCancelled, why, why);
 }
 
-std::vector<Event> StatusCheck::FailRest(StatusCode code, absl::string_view why,
-                                         absl::string_view message) {
-  std::vector<Event> out;
+ResourceStatus StatusCheck::status(const std::string& resource) const {
+  auto it = resources_.find(resource);
+  return it == resources_.end() ? ResourceStatus::kFailed : it->second.status;
+}
+
+std::vector<CheckEvent> StatusCheck::FailRest(StatusCode code, absl::string_view why,
+                                              absl::string_view message) {
+  std::vector<CheckEvent> out;
   // Remaining resources end with the code of what stopped the check: the
   // deadline's for a deadline, cancelled for another resource's failure.
   const StatusCode rest_code = code == StatusCode::kStatusCheckDeadlineExceeded
                                    ? code
                                    : StatusCode::kStatusCheckUserCancelled;
-  for (const std::string& r : order_) {
-    if (status_[r] != ResourceStatus::kPending) continue;
-    status_[r] = ResourceStatus::kFailed;
-    message_[r] = absl::StrCat("status check stopped: ", why);
-    out.push_back(ResourceEvent(r, ResourceStatus::kFailed, message_[r], rest_code));
+  for (const std::string& name : order_) {
+    Resource& r = resources_[name];
+    if (r.status != ResourceStatus::kPending) continue;
+    r.status = ResourceStatus::kFailed;
+    r.message = absl::StrCat("status check stopped: ", why);
+    out.push_back(ResourceEvent(name, r.status, r.message, rest_code));
   }
   done_ = true;
-  succeeded_ = false;
+  failure_ = ActionableErr{code, std::string(message), {}};
   StatusCheckEvent e;
   e.status = std::string(kStatusFailed);
   e.message = std::string(message);
   e.err = std::string(message);
   e.err_code = code;
-  e.actionable_err = ActionableErr{code, std::string(message), {}};
-  out.push_back(std::move(e));
+  e.actionable_err = failure_;
+  out.push_back({std::move(e), "Status check failed"});
   return out;
 }
 
-void StatusCheck::MaybeFinish(std::vector<Event>* out) {
-  for (const auto& [r, s] : status_) {
-    if (s != ResourceStatus::kSucceeded) return;
+void StatusCheck::MaybeFinish(std::vector<CheckEvent>* out) {
+  for (const auto& [name, r] : resources_) {
+    if (r.status != ResourceStatus::kSucceeded) return;
   }
   done_ = true;
-  succeeded_ = true;
-  out->push_back(StatusCheckEvent{.status = std::string(kStatusSucceeded),
-                                  .message = "all resources are ready",
-                                  .err_code = StatusCode::kStatusCheckSuccess});
+  out->push_back({StatusCheckEvent{.status = std::string(kStatusSucceeded),
+                                   .message = "all resources are ready",
+                                   .err_code = StatusCode::kStatusCheckSuccess},
+                  "Status check succeeded"});
 }
 
 std::string ResourceStatusName(ResourceStatus s) {
@@ -198,6 +264,9 @@ std::string ResourceStatusName(ResourceStatus s) {
 std::ostream& operator<<(std::ostream& os, ResourceStatus s) { return os << ResourceStatusName(s); }
 std::ostream& operator<<(std::ostream& os, const Classification& c) {
   return os << "{" << c.status << " \"" << c.message << "\" " << c.code << "}";
+}
+std::ostream& operator<<(std::ostream& os, const CheckEvent& e) {
+  return os << "{" << e.event << " \"" << e.entry << "\"}";
 }
 
 }  // namespace devloop::domain

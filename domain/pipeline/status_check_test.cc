@@ -7,6 +7,7 @@ namespace devloop::domain {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1800000000);
@@ -43,13 +44,21 @@ TEST(ClassifyTest, Table) {
   }
 }
 
-std::vector<std::string> Statuses(const std::vector<Event>& events) {
+std::vector<std::string> Statuses(const std::vector<CheckEvent>& events) {
   std::vector<std::string> out;
-  for (const Event& e : events) {
-    if (const auto* r = std::get_if<ResourceStatusCheckEvent>(&e)) out.push_back(r->resource + ":" + r->status);
-    if (const auto* s = std::get_if<StatusCheckEvent>(&e)) out.push_back("check:" + s->status);
+  for (const CheckEvent& e : events) {
+    if (const auto* r = std::get_if<ResourceStatusCheckEvent>(&e.event))
+      out.push_back(r->resource + ":" + r->status);
+    if (const auto* s = std::get_if<StatusCheckEvent>(&e.event))
+      out.push_back("check:" + s->status);
   }
   return out;
+}
+
+absl::Time At(double seconds) { return kT0 + absl::Seconds(seconds); }
+
+ResourceObservation Ready(std::string resource) {
+  return {.resource = std::move(resource), .ready_replicas = 1};
 }
 
 TEST(StatusCheckTest, EventsOnlyOnChangeAndOneFinalPerResource) {
@@ -58,28 +67,38 @@ TEST(StatusCheckTest, EventsOnlyOnChangeAndOneFinalPerResource) {
   auto creating = check.Observe({.resource = "a", .waiting_reason = "ContainerCreating"}, kT0);
   EXPECT_THAT(Statuses(*creating), ElementsAre("a:Pending"));  // message changed
   EXPECT_THAT(*check.Observe({.resource = "a", .waiting_reason = "ContainerCreating"}, kT0), IsEmpty());
-  EXPECT_THAT(Statuses(*check.Observe({.resource = "a", .ready_replicas = 1}, kT0)), ElementsAre("a:Succeeded"));
+  // Ready starts the stability window (a message change); still ready after it: Succeeded.
+  EXPECT_THAT(Statuses(*check.Observe(Ready("a"), kT0)), ElementsAre("a:Pending"));
+  EXPECT_THAT(*check.Observe(Ready("a"), At(0.5)), IsEmpty());
+  EXPECT_THAT(Statuses(*check.Observe(Ready("a"), At(1))), ElementsAre("a:Succeeded"));
   // Final: later observations of "a" say nothing.
-  EXPECT_THAT(*check.Observe({.resource = "a", .terminated = true}, kT0), IsEmpty());
+  EXPECT_THAT(*check.Observe({.resource = "a", .terminated = true}, At(1)), IsEmpty());
   EXPECT_FALSE(check.done());
-  EXPECT_THAT(Statuses(*check.Observe({.resource = "b", .ready_replicas = 1}, kT0)),
+  check.Observe(Ready("b"), At(1)).IgnoreError();
+  EXPECT_THAT(Statuses(*check.Observe(Ready("b"), At(2))),
               ElementsAre("b:Succeeded", "check:Succeeded"));
   EXPECT_TRUE(check.succeeded());
-  EXPECT_THAT(*check.Observe({.resource = "b"}, kT0), IsEmpty());
+  EXPECT_EQ(check.failure(), std::nullopt);
+  EXPECT_THAT(*check.Observe({.resource = "b"}, At(2)), IsEmpty());
 }
 
 TEST(StatusCheckTest, OneFailureFailsTheCheckAndEndsTheOthers) {
   StatusCheck check({"a", "b", "c"}, kT0, {});
   check.Start();
-  check.Observe({.resource = "c", .ready_replicas = 1}, kT0).IgnoreError();
-  auto out = check.Observe({.resource = "a", .waiting_reason = "ImagePullBackOff"}, kT0);
+  check.Observe(Ready("c"), kT0).IgnoreError();
+  check.Observe(Ready("c"), At(1)).IgnoreError();
+  auto out = check.Observe({.resource = "a", .waiting_reason = "ImagePullBackOff"}, At(1));
   EXPECT_THAT(Statuses(*out), ElementsAre("a:Failed", "b:Failed", "check:Failed"));
-  const auto& b = std::get<ResourceStatusCheckEvent>((*out)[1]);
+  const auto& b = std::get<ResourceStatusCheckEvent>((*out)[1].event);
   EXPECT_EQ(b.status_code, StatusCode::kStatusCheckUserCancelled);
-  const auto& overall = std::get<StatusCheckEvent>((*out)[2]);
+  const auto& overall = std::get<StatusCheckEvent>((*out)[2].event);
   EXPECT_EQ(overall.err_code, StatusCode::kStatusCheckImagePullErr);
+  EXPECT_EQ((*out)[2].entry, "Status check failed");
   EXPECT_TRUE(check.done());
   EXPECT_FALSE(check.succeeded());
+  ASSERT_TRUE(check.failure().has_value());
+  EXPECT_EQ(check.failure()->code, StatusCode::kStatusCheckImagePullErr);
+  EXPECT_EQ(check.status("c"), ResourceStatus::kSucceeded);
   EXPECT_THAT(check.Tick(kT0 + absl::Hours(1)), IsEmpty());
 }
 
@@ -88,11 +107,12 @@ TEST(StatusCheckTest, DeadlineDefaultsToTenMinutes) {
   check.Start();
   EXPECT_EQ(check.deadline(), kT0 + absl::Minutes(10));
   EXPECT_THAT(check.Tick(kT0 + absl::Minutes(10) - absl::Nanoseconds(1)), IsEmpty());
-  std::vector<Event> out = check.Tick(kT0 + absl::Minutes(10));
+  std::vector<CheckEvent> out = check.Tick(kT0 + absl::Minutes(10));
   EXPECT_THAT(Statuses(out), ElementsAre("a:Failed", "check:Failed"));
-  EXPECT_EQ(std::get<ResourceStatusCheckEvent>(out[0]).status_code,
+  EXPECT_EQ(std::get<ResourceStatusCheckEvent>(out[0].event).status_code,
             StatusCode::kStatusCheckDeadlineExceeded);
-  EXPECT_EQ(std::get<StatusCheckEvent>(out[1]).err_code, StatusCode::kStatusCheckDeadlineExceeded);
+  EXPECT_EQ(std::get<StatusCheckEvent>(out[1].event).err_code,
+            StatusCode::kStatusCheckDeadlineExceeded);
 }
 
 TEST(StatusCheckTest, ObservationPastTheDeadlineFailsIt) {
@@ -113,11 +133,189 @@ TEST(StatusCheckTest, NoResourcesSucceedsAtOnceAndUnknownResourceIsAnError) {
 TEST(StatusCheckTest, CancelEndsEveryPendingResource) {
   StatusCheck check({"a", "b"}, kT0, {});
   check.Start();
-  check.Observe({.resource = "a", .ready_replicas = 1}, kT0).IgnoreError();
-  std::vector<Event> out = check.Cancel("shutting down");
+  check.Observe(Ready("a"), kT0).IgnoreError();
+  check.Observe(Ready("a"), At(1)).IgnoreError();
+  std::vector<CheckEvent> out = check.Cancel("shutting down");
   EXPECT_THAT(Statuses(out), ElementsAre("b:Failed", "check:Failed"));
-  EXPECT_EQ(std::get<StatusCheckEvent>(out[1]).err_code, StatusCode::kStatusCheckUserCancelled);
+  EXPECT_EQ(std::get<StatusCheckEvent>(out[1].event).err_code,
+            StatusCode::kStatusCheckUserCancelled);
   EXPECT_THAT(check.Cancel("again"), IsEmpty());
+}
+
+// The stability window, as a table: observations of one resource "web" at
+// seconds after the start, and how the check stands after the last one.
+TEST(StatusCheckTest, StabilityWindowTable) {
+  struct Step {
+    double at;
+    ResourceObservation obs;
+  };
+  struct Case {
+    const char* name;
+    StatusCheckOptions options;
+    std::vector<Step> steps;
+    ResourceStatus want;
+    StatusCode want_code;                   // of the last event
+    std::vector<std::string> want_message;  // substrings of its message
+  };
+  auto ready = [](int32_t restarts = 0) {
+    return ResourceObservation{.resource = "web", .ready_replicas = 1, .restart_count = restarts};
+  };
+  ResourceObservation exit3{.resource = "web",
+                            .terminated = true,
+                            .terminated_reason = "Error",
+                            .exit_code = 3,
+                            .last_log_lines = {"listening on :8080", "panic: no database"}};
+  ResourceObservation restarted = ready(1);
+  restarted.exit_code = 137;
+  restarted.last_log_lines = {"out of memory"};
+  ResourceObservation min_ready_5s = ready();
+  min_ready_5s.min_ready = absl::Seconds(5);
+  ResourceObservation min_ready_2s = ready();
+  min_ready_2s.min_ready = absl::Seconds(2);
+  const std::vector<Case> cases = {
+      {"the first ready observation only starts the window",
+       {},
+       {{0, ready()}},
+       ResourceStatus::kPending,
+       StatusCode::kStatusCheckDeploymentRolloutPending,
+       {"ready; waiting 1s"}},
+      {"ready for the whole window succeeds",
+       {},
+       {{0, ready()}, {0.5, ready()}, {1, ready()}},
+       ResourceStatus::kSucceeded,
+       StatusCode::kStatusCheckSuccess,
+       {"ready"}},
+      {"ready just short of the window is not yet up",
+       {},
+       {{0, ready()}, {0.999, ready()}},
+       ResourceStatus::kPending,
+       StatusCode::kStatusCheckDeploymentRolloutPending,
+       {"ready; waiting 1s"}},
+      {"ready then exit(3) within the window fails with the exit code and the log lines",
+       {},
+       {{0, ready()}, {0.5, exit3}},
+       ResourceStatus::kFailed,
+       StatusCode::kStatusCheckContainerTerminated,
+       {"exit code 3", "500ms after it became ready", "listening on :8080\n  panic: no database"}},
+      {"a restart within the window fails as restarting, with the exit code and the log lines",
+       {},
+       {{0, ready()}, {0.5, restarted}},
+       ResourceStatus::kFailed,
+       StatusCode::kStatusCheckContainerRestarting,
+       {"restarted", "exit code 137", "out of memory"}},
+      {"a restart before it was ever ready is not a stability failure",
+       {},
+       {{0, ready(1)}, {1, ready(1)}},
+       ResourceStatus::kSucceeded,
+       StatusCode::kStatusCheckSuccess,
+       {"ready"}},
+      {"not ready in between starts the window again",
+       {},
+       {{0, ready()}, {0.5, {.resource = "web"}}, {1, ready()}, {1.5, ready()}},
+       ResourceStatus::kPending,
+       StatusCode::kStatusCheckDeploymentRolloutPending,
+       {"ready; waiting 1s"}},
+      {"minReadySeconds longer than the window replaces it",
+       {},
+       {{0, min_ready_5s}, {1, min_ready_5s}, {4.5, min_ready_5s}},
+       ResourceStatus::kPending,
+       StatusCode::kStatusCheckDeploymentRolloutPending,
+       {"waiting 5s"}},
+      {"minReadySeconds ends the window when it passes",
+       {},
+       {{0, min_ready_5s}, {5, min_ready_5s}},
+       ResourceStatus::kSucceeded,
+       StatusCode::kStatusCheckSuccess,
+       {"ready"}},
+      {"minReadySeconds shorter than the window replaces it too",
+       {.stability_window = absl::Seconds(10)},
+       {{0, min_ready_2s}, {2, min_ready_2s}},
+       ResourceStatus::kSucceeded,
+       StatusCode::kStatusCheckSuccess,
+       {"ready"}},
+      {"a zero window succeeds on the first ready observation",
+       {.stability_window = absl::ZeroDuration()},
+       {{0, ready()}},
+       ResourceStatus::kSucceeded,
+       StatusCode::kStatusCheckSuccess,
+       {"ready"}},
+      {"an exit before ready fails with the exit code and the log lines",
+       {},
+       {{0, exit3}},
+       ResourceStatus::kFailed,
+       StatusCode::kStatusCheckContainerTerminated,
+       {"exit code 3 (Error); last log lines:\n  listening on :8080"}},
+  };
+  for (const Case& c : cases) {
+    StatusCheck check({"web"}, kT0, c.options);
+    check.Start();
+    std::vector<CheckEvent> last;
+    for (const Step& step : c.steps) {
+      absl::StatusOr<std::vector<CheckEvent>> out = check.Observe(step.obs, At(step.at));
+      ASSERT_TRUE(out.ok()) << c.name << ": " << out.status();
+      for (CheckEvent& e : *out) {
+        if (std::holds_alternative<ResourceStatusCheckEvent>(e.event)) last = {e};
+      }
+    }
+    EXPECT_EQ(check.status("web"), c.want) << c.name;
+    ASSERT_EQ(last.size(), 1u) << c.name;
+    const auto& event = std::get<ResourceStatusCheckEvent>(last[0].event);
+    EXPECT_EQ(event.status_code, c.want_code) << c.name;
+    for (const std::string& part : c.want_message) {
+      EXPECT_THAT(event.message, HasSubstr(part)) << c.name;
+    }
+    EXPECT_EQ(check.done(), c.want != ResourceStatus::kPending) << c.name;
+  }
+}
+
+TEST(StatusCheckTest, ExitWithinTheWindowFailsTheCheckWithTheExitCodeAndLogLines) {
+  StatusCheck check({"container/web", "container/db"}, kT0, {});
+  check.Start();
+  check.Observe(Ready("container/db"), kT0).IgnoreError();
+  check.Observe(Ready("container/web"), kT0).IgnoreError();
+  absl::StatusOr<std::vector<CheckEvent>> out =
+      check.Observe({.resource = "container/web",
+                     .terminated = true,
+                     .terminated_reason = "Error",
+                     .exit_code = 3,
+                     .last_log_lines = {"starting", "fatal: config missing"}},
+                    At(0.5));
+  ASSERT_TRUE(out.ok());
+  EXPECT_THAT(Statuses(*out),
+              ElementsAre("container/web:Failed", "container/db:Failed", "check:Failed"));
+  EXPECT_EQ(
+      (*out)[0].entry,
+      "Resource container/web status updated to Failed: container terminated with exit code 3 "
+      "(Error) 500ms after it became ready; last log lines:\n  starting\n  fatal: config missing");
+  ASSERT_TRUE(check.failure().has_value());
+  EXPECT_EQ(check.failure()->code, StatusCode::kStatusCheckContainerTerminated);
+  EXPECT_THAT(check.failure()->message, HasSubstr("exit code 3"));
+  EXPECT_THAT(check.failure()->message, HasSubstr("fatal: config missing"));
+}
+
+TEST(StatusCheckTest, NeverReadyUntilTheDeadlineIsDeadlineExceeded) {
+  StatusCheck check({"a", "b"}, kT0, {.deadline = absl::Seconds(5)});
+  check.Start();
+  for (double t = 0; t < 5; t += 0.5) {
+    check.Observe({.resource = "a", .waiting_reason = "ContainerCreating"}, At(t)).IgnoreError();
+  }
+  // b becomes ready just before the deadline: still inside its window.
+  check.Observe(Ready("b"), At(4.5)).IgnoreError();
+  EXPECT_FALSE(check.done());
+  std::vector<CheckEvent> out = check.Tick(At(5));
+  EXPECT_THAT(Statuses(out), ElementsAre("a:Failed", "b:Failed", "check:Failed"));
+  EXPECT_EQ(std::get<ResourceStatusCheckEvent>(out[0].event).status_code,
+            StatusCode::kStatusCheckDeadlineExceeded);
+  EXPECT_EQ(std::get<ResourceStatusCheckEvent>(out[1].event).status_code,
+            StatusCode::kStatusCheckDeadlineExceeded);
+  EXPECT_EQ(check.failure()->code, StatusCode::kStatusCheckDeadlineExceeded);
+}
+
+TEST(StatusCheckTest, AResourceNamedTwiceIsCheckedOnce) {
+  StatusCheck check({"a", "a"}, kT0, {.stability_window = absl::ZeroDuration()});
+  EXPECT_THAT(Statuses(check.Start()), ElementsAre("check:In Progress", "a:Pending"));
+  EXPECT_THAT(Statuses(*check.Observe(Ready("a"), kT0)),
+              ElementsAre("a:Succeeded", "check:Succeeded"));
 }
 
 }  // namespace

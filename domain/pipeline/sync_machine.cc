@@ -13,19 +13,23 @@ absl::StatusOr<SyncDecision> PlanSync(const ArtifactSpec& artifact,
   for (const SyncRule& rule : artifact.sync) {
     absl::StatusOr<Glob> glob = Glob::Compile(CleanPath(rule.src));
     if (!glob.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("artifact ", artifact.image,
-                                                     ": sync rule src: ", glob.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("artifact ", artifact.image, ": sync rule src: ", glob.status().message()));
     }
     globs.push_back(*std::move(glob));
   }
   SyncDecision decision;
+  std::string unmatched;  // the first file no rule matches: the change needs a rebuild
   for (const FileChange& change : changes) {
     const std::string path = CleanPath(change.path);
+    // Every path is checked, also after one that forces a rebuild: bad input
+    // is an error whatever the route.
     if (EscapesRoot(path) || absl::StartsWith(path, "/")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "artifact ", artifact.image, ": changed file \"", change.path,
-          "\" is not inside its context (paths must be relative to the context)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("artifact ", artifact.image, ": changed file \"", change.path,
+                       "\" is not inside its context (paths must be relative to the context)"));
     }
+    if (!unmatched.empty()) continue;
     bool matched = false;
     for (size_t i = 0; i < globs.size(); ++i) {
       if (!globs[i].Matches(path)) continue;
@@ -44,58 +48,18 @@ absl::StatusOr<SyncDecision> PlanSync(const ArtifactSpec& artifact,
       }
     }
     if (!matched) {
-      return SyncDecision{true,
-                          absl::StrCat("\"", path, "\" matches no sync rule of ", artifact.image),
-                          {}};
+      unmatched = path;
+      continue;
     }
     ++decision.plan.file_count;
   }
-  if (changes.empty()) decision.needs_rebuild = false;
+  if (!unmatched.empty()) {
+    return SyncDecision{
+        true, absl::StrCat("\"", unmatched, "\" matches no sync rule of ", artifact.image), {}};
+  }
   return decision;
 }
 
-absl::Status SyncPhase::Start(int32_t file_count) {
-  switch (status_) {
-    case SyncStatus::kInProgress:
-      return absl::FailedPreconditionError("a sync is already in progress");
-    case SyncStatus::kNotStarted:
-    case SyncStatus::kSucceeded:
-    case SyncStatus::kFailed:
-      status_ = SyncStatus::kInProgress;
-      file_count_ = file_count;
-      return absl::OkStatus();
-  }
-  return absl::InternalError("unknown sync status");
-}
-
-absl::Status SyncPhase::Succeed() { return Finish(SyncStatus::kSucceeded); }
-
-absl::Status SyncPhase::Fail() { return Finish(SyncStatus::kFailed); }
-
-absl::Status SyncPhase::Finish(SyncStatus result) {
-  if (status_ != SyncStatus::kInProgress) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("sync result while the sync is ", SyncStatusName(status_)));
-  }
-  status_ = result;
-  return absl::OkStatus();
-}
-
-std::string SyncStatusName(SyncStatus s) {
-  switch (s) {
-    case SyncStatus::kNotStarted:
-      return "Not Started";
-    case SyncStatus::kInProgress:
-      return "In Progress";
-    case SyncStatus::kSucceeded:
-      return "Succeeded";
-    case SyncStatus::kFailed:
-      return "Failed";
-  }
-  return "Unknown";
-}
-
-std::ostream& operator<<(std::ostream& os, SyncStatus s) { return os << SyncStatusName(s); }
 std::ostream& operator<<(std::ostream& os, const CopyOp& op) {
   return os << "Copy{" << op.src << " -> " << op.dest << "}";
 }

@@ -9,9 +9,6 @@
 //   DEVLOOP_ASSIGN_OR_RETURN(SyncDecision d, PlanSync(spec, changes));
 //   if (d.needs_rebuild) ... else Run(d.plan.copies, d.plan.deletes);
 //
-// SyncPhase tracks one sync's status (Not Started / In Progress / Succeeded /
-// Failed) with its file count.
-//
 // Value types and functions: thread-compatible.
 #ifndef DEVLOOP_DOMAIN_PIPELINE_SYNC_MACHINE_H_
 #define DEVLOOP_DOMAIN_PIPELINE_SYNC_MACHINE_H_
@@ -48,35 +45,10 @@ struct SyncDecision {
 
 // Returns the decision for `changes` of `artifact`; InvalidArgument (naming the
 // artifact and rule) for a malformed `src` glob, or a changed path that climbs
-// out of the context ("../x").
+// out of the context ("../x") or is absolute, wherever it is in `changes`.
 absl::StatusOr<SyncDecision> PlanSync(const ArtifactSpec& artifact,
                                       const std::vector<FileChange>& changes);
 
-enum class SyncStatus { kNotStarted, kInProgress, kSucceeded, kFailed };
-
-// The status of one artifact's sync.
-class SyncPhase {
- public:
-  // Not Started/Succeeded/Failed -> In Progress; FailedPrecondition while one runs.
-  absl::Status Start(int32_t file_count);
-  // In Progress -> Succeeded / Failed; FailedPrecondition otherwise.
-  absl::Status Succeed();
-  absl::Status Fail();
-  SyncStatus status() const { return status_; }
-  int32_t file_count() const { return file_count_; }
-
- private:
-  // In Progress -> `result`, the one transition Succeed and Fail share.
-  absl::Status Finish(SyncStatus result);
-
-  SyncStatus status_ = SyncStatus::kNotStarted;
-  int32_t file_count_ = 0;
-};
-
-// Returns the contract's status string ("In Progress").
-std::string SyncStatusName(SyncStatus s);
-
-std::ostream& operator<<(std::ostream& os, SyncStatus s);
 std::ostream& operator<<(std::ostream& os, const CopyOp& op);
 std::ostream& operator<<(std::ostream& os, const SyncPlan& plan);
 std::ostream& operator<<(std::ostream& os, const SyncDecision& d);

@@ -65,20 +65,11 @@ TEST(PlanSyncTest, BadInputIsAnError) {
   EXPECT_EQ(PlanSync(ok, {{"/etc/passwd"}}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(SyncPhaseTest, Transitions) {
-  SyncPhase p;
-  EXPECT_EQ(p.status(), SyncStatus::kNotStarted);
-  EXPECT_EQ(p.Succeed().code(), absl::StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(p.Start(3).ok());
-  EXPECT_EQ(p.file_count(), 3);
-  EXPECT_EQ(p.Start(1).code(), absl::StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(p.Succeed().ok());
-  EXPECT_EQ(p.status(), SyncStatus::kSucceeded);
-  ASSERT_TRUE(p.Start(1).ok());
-  ASSERT_TRUE(p.Fail().ok());
-  EXPECT_EQ(p.status(), SyncStatus::kFailed);
-  EXPECT_EQ(p.Fail().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(SyncStatusName(SyncStatus::kInProgress), "In Progress");
+TEST(PlanSyncTest, EveryPathIsCheckedEvenAfterOneThatForcesARebuild) {
+  ArtifactSpec web{"web", {}, {{"*.css", "/a", ""}}};
+  absl::StatusOr<SyncDecision> d = PlanSync(web, {{"main.go"}, {"../secret"}});
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("../secret"));
 }
 
 }  // namespace

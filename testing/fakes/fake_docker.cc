@@ -143,11 +143,11 @@ absl::StatusOr<docker::BuildResult> FakeDocker::Build(const docker::BuildRequest
   for (const std::string& step : steps) {
     absl::string_view rest = absl::StripLeadingAsciiWhitespace(step);
     if (!absl::ConsumePrefix(&rest, "CMD ")) continue;
-    // Exec form only: ["sh", "-c", "echo a; exit 3"].
+    // Exec form only, and no comma inside a word: ["sh", "-c", "echo a; exit 3"].
     rest = absl::StripAsciiWhitespace(rest);
     if (!absl::ConsumePrefix(&rest, "[") || !absl::ConsumeSuffix(&rest, "]")) continue;
     cmd.clear();
-    for (absl::string_view word : absl::StrSplit(rest, absl::ByString("\",\""))) {
+    for (absl::string_view word : absl::StrSplit(rest, ',')) {
       word = absl::StripAsciiWhitespace(word);
       absl::ConsumePrefix(&word, "\"");
       absl::ConsumeSuffix(&word, "\"");

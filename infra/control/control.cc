@@ -7,13 +7,21 @@
 
 namespace devloop::control {
 
-absl::Status HubControl::Execute(const Intent& intent) {
+void HubControl::Execute(const Intent& intent, Done done) { done(DoExecute(intent)); }
+
+void HubControl::SetAutoTrigger(domain::Phase phase, bool enabled, Done done) {
+  done(DoSetAutoTrigger(phase, enabled));
+}
+
+void HubControl::Handle(const domain::Event& event, Done done) { done(DoHandle(event)); }
+
+absl::Status HubControl::DoExecute(const Intent& intent) {
   if (hub_->closed()) return absl::UnavailableError("devloop is shutting down");
   hub_->Append(domain::PhasesReset{intent.build, intent.sync, intent.deploy});
   return absl::OkStatus();
 }
 
-absl::Status HubControl::SetAutoTrigger(domain::Phase phase, bool enabled) {
+absl::Status HubControl::DoSetAutoTrigger(domain::Phase phase, bool enabled) {
   absl::MutexLock lock(&mu_);
   if (hub_->closed()) return absl::UnavailableError("devloop is shutting down");
   const domain::State& state = hub_->State()->state;
@@ -39,7 +47,7 @@ absl::Status HubControl::SetAutoTrigger(domain::Phase phase, bool enabled) {
   return absl::OkStatus();
 }
 
-absl::Status HubControl::Handle(const domain::Event& event) {
+absl::Status HubControl::DoHandle(const domain::Event& event) {
   if (std::holds_alternative<domain::NoEvent>(event)) {
     return absl::InvalidArgumentError(
         "Event has no event set: give one of metaEvent, buildEvent, deployEvent, portEvent, "

@@ -3,15 +3,21 @@
 // HubControl (below) is the implementation for a pipeline with nothing to run,
 // which only records what a client asked for in the hub.
 //
+// Every call is asynchronous: it returns at once and reports its outcome through
+// `done`, which the transports use to finish the RPC or write the HTTP response.
+// So no gRPC reactor or Beast handler thread ever waits for the dev loop.
+//
 // Failure contract, shared by every implementation (the transports map the codes
 // to gRPC codes and HTTP statuses):
 //   InvalidArgument  the request is malformed (an Event with no member set)
 //   AlreadyExists    a trigger is set to the value it already has
-//                    ("auto sync is already set to true")
-//   Unavailable      the dev loop is shutting down
+//                    ("auto build is already set to true")
+//   Unavailable      the dev loop is shutting down ("devloop is shutting down")
 //
 //   HubControl control(&hub);
-//   absl::Status s = control.SetAutoTrigger(domain::Phase::kSync, true);
+//   control.SetAutoTrigger(domain::Phase::kSync, true, [](absl::Status s) {
+//     // s is AlreadyExists "auto sync is already set to true"
+//   });
 //
 #ifndef DEVLOOP_INFRA_CONTROL_CONTROL_H_
 #define DEVLOOP_INFRA_CONTROL_CONTROL_H_
@@ -19,6 +25,7 @@
 #include <functional>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -36,26 +43,30 @@ struct Intent {
   bool operator==(const Intent&) const = default;
 };
 
-// Implementations are thread-safe and must not block: the transports call them
-// on their own I/O threads (gRPC reactors, Beast handlers), so a real controller
-// posts the request to the dev loop's executor and returns.
+// Implementations are thread-safe and never block the caller: the transports
+// call them on their own I/O threads (gRPC reactors, Beast handlers). A real
+// controller posts the request to the dev loop's executor and returns; the
+// executor calls `done` when the controller has answered.
 class Control {
  public:
+  // Called exactly once with the outcome, from any thread, possibly before the call returns.
+  using Done = absl::AnyInvocable<void(absl::Status)>;
+
   virtual ~Control() = default;
 
   // Runs the phases of `intent` once (resetting them to "Not Started" first).
-  virtual absl::Status Execute(const Intent& intent) = 0;
+  virtual void Execute(const Intent& intent, Done done) = 0;
 
   // Turns the automatic trigger of `phase` on or off.
-  virtual absl::Status SetAutoTrigger(domain::Phase phase, bool enabled) = 0;
+  virtual void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) = 0;
 
   // Accepts a client's custom event into the event log.
-  virtual absl::Status Handle(const domain::Event& event) = 0;
+  virtual void Handle(const domain::Event& event, Done done) = 0;
 };
 
 // Control for a pipeline with nothing to run: records the requests in the hub
 // (PhasesReset, TriggerChanged, the handled event as a LogEntry) and runs nothing.
-// Thread-safe.
+// Answers every call inline, before it returns. Thread-safe.
 class HubControl : public Control {
  public:
   struct Options {
@@ -66,11 +77,15 @@ class HubControl : public Control {
   explicit HubControl(hub::Hub* hub) : HubControl(hub, Options()) {}
   HubControl(hub::Hub* hub, Options options) : hub_(hub), options_(std::move(options)) {}
 
-  absl::Status Execute(const Intent& intent) override;
-  absl::Status SetAutoTrigger(domain::Phase phase, bool enabled) override;
-  absl::Status Handle(const domain::Event& event) override;
+  void Execute(const Intent& intent, Done done) override;
+  void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) override;
+  void Handle(const domain::Event& event, Done done) override;
 
  private:
+  absl::Status DoExecute(const Intent& intent);
+  absl::Status DoSetAutoTrigger(domain::Phase phase, bool enabled);
+  absl::Status DoHandle(const domain::Event& event);
+
   hub::Hub* const hub_;
   const Options options_;
   // Makes check-then-record of a trigger atomic against other control calls.

@@ -50,7 +50,8 @@ thread_local const Session* handling_session = nullptr;
 // Lets a control answer that arrives from another thread reach its session:
 // open while the io_context may take work, closed by Shutdown once its threads
 // are joined. A Respond holds this and a weak pointer to its session, nothing
-// else, so an answer after its connection (or the server) is gone is harmless.
+// else (no executor), and locks the session only with the gate open, so an
+// answer after its connection (or the server) is gone is harmless.
 struct Gate {
   absl::Mutex mu;
   bool open ABSL_GUARDED_BY(mu) = true;
@@ -226,19 +227,27 @@ class Session : public std::enable_shared_from_this<Session> {
         absl::string_view(method.data(), method.size()),
         absl::string_view(target.data(), target.size()),
         absl::string_view(body.data(), body.size()),
-        [weak = weak_from_this(), raw = this, executor = stream_.get_executor(),
-         gate = shared_->gate, id](Gateway::Reply reply) mutable {
+        [weak = weak_from_this(), raw = this, gate = shared_->gate, id](Gateway::Reply reply) {
           if (handling_session == raw) {  // inline, on this session's strand
             if (auto self = weak.lock()) self->OnReply(id, std::move(reply));
             return;
           }
+          // From another thread: reach the strand only while the io_context
+          // runs. Holds nothing of asio's itself (a copy of the executor would
+          // outlive the io_context when the answer comes after the server).
           absl::MutexLock lock(&gate->mu);
           if (!gate->open) return;
-          net::post(executor, [weak = std::move(weak), id, reply = std::move(reply)]() mutable {
-            if (auto self = weak.lock()) self->OnReply(id, std::move(reply));
-          });
+          if (auto self = weak.lock()) self->PostReply(id, std::move(reply));
         });
     handling_session = nullptr;
+  }
+
+  // Queues OnReply on the strand; the handler holds the session.
+  void PostReply(uint64_t id, Gateway::Reply reply) {
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), id, reply = std::move(reply)]() mutable {
+                self->OnReply(id, std::move(reply));
+              });
   }
 
   // Writes the reply to request `id`, unless that request was answered already

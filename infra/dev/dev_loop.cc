@@ -177,30 +177,47 @@ void DevLoop::FilesChanged(const std::string& image, std::vector<domain::FileCha
   });
 }
 
-absl::Status DevLoop::Execute(const control::Intent& intent) {
-  return RunOnExecutor([this, intent] {
-    return Feed(domain::ExecuteIntent{Now(), intent.build, intent.sync, intent.deploy});
+void DevLoop::AnswerOnExecutor(absl::AnyInvocable<absl::Status()> fn, Done done) {
+  auto shared = shared_;
+  auto answer = std::make_shared<Done>(std::move(done));
+  const bool posted = ports_.executor->Post([shared, fn = std::move(fn), answer]() mutable {
+    // A task queued after the destructor's may not touch the loop.
+    (*answer)(shared->alive ? fn() : absl::UnavailableError("devloop is shutting down"));
   });
+  if (!posted) (*answer)(absl::UnavailableError("devloop is shutting down"));
 }
 
-absl::Status DevLoop::SetAutoTrigger(domain::Phase phase, bool enabled) {
-  return RunOnExecutor(
-      [this, phase, enabled] { return Feed(domain::SetAutoTrigger{Now(), phase, enabled}); });
+void DevLoop::Execute(const control::Intent& intent, Done done) {
+  AnswerOnExecutor(
+      [this, intent] {
+        return Feed(domain::ExecuteIntent{Now(), intent.build, intent.sync, intent.deploy});
+      },
+      std::move(done));
 }
 
-absl::Status DevLoop::Handle(const domain::Event& event) {
+void DevLoop::SetAutoTrigger(domain::Phase phase, bool enabled, Done done) {
+  AnswerOnExecutor(
+      [this, phase, enabled] {
+        return Feed(domain::SetAutoTrigger{Now(), phase, enabled});
+      },
+      std::move(done));
+}
+
+void DevLoop::Handle(const domain::Event& event, Done done) {
   if (std::holds_alternative<domain::NoEvent>(event)) {
-    return absl::InvalidArgumentError(
+    return done(absl::InvalidArgumentError(
         "Event has no event set: give one of metaEvent, buildEvent, deployEvent, portEvent, "
         "statusCheckEvent, resourceStatusCheckEvent, fileSyncEvent, debuggingContainerEvent, "
-        "devLoopEvent, terminationEvent, TestEvent");
+        "devLoopEvent, terminationEvent, TestEvent"));
   }
   // Through the executor, so a custom event takes its place in the one order.
-  return RunOnExecutor([this, event] {
-    if (ports_.hub->closed()) return absl::UnavailableError("devloop is shutting down");
-    ports_.hub->Append(domain::LogEntry{Now(), event, ""});
-    return absl::OkStatus();
-  });
+  AnswerOnExecutor(
+      [this, event] {
+        if (ports_.hub->closed()) return absl::UnavailableError("devloop is shutting down");
+        ports_.hub->Append(domain::LogEntry{Now(), event, ""});
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 absl::Status DevLoop::Stop(absl::Duration timeout) {

@@ -145,10 +145,11 @@ class DevLoop : public control::Control {
   // Blocks until the dev loop has stopped (Stop was called) or `timeout`.
   bool WaitStopped(absl::Duration timeout);
 
-  // control::Control: posted to the executor; the answer is the controller's.
-  absl::Status Execute(const control::Intent& intent) override;
-  absl::Status SetAutoTrigger(domain::Phase phase, bool enabled) override;
-  absl::Status Handle(const domain::Event& event) override;
+  // control::Control: posted to the executor, which calls `done` with the
+  // controller's answer; the caller never waits.
+  void Execute(const control::Intent& intent, Done done) override;
+  void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) override;
+  void Handle(const domain::Event& event, Done done) override;
 
   const std::string& run_id() const { return options_.run_id; }
 
@@ -179,6 +180,9 @@ class DevLoop : public control::Control {
   absl::Status Feed(const domain::Input& input);
   void Perform(const domain::Effect& effect);
   absl::Status RunOnExecutor(std::function<absl::Status()> fn);
+  // Runs `fn` on the executor and gives its status to `done` (Unavailable if
+  // the loop is going away). Never waits.
+  void AnswerOnExecutor(absl::AnyInvocable<absl::Status()> fn, Done done);
   absl::Time Now();
 
   void DoBuild(const std::string& image);

@@ -5,18 +5,21 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <future>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "infra/clock/clock.h"
 #include "infra/hub/hub.h"
 #include "infra/runtime/blocking_pool.h"
 #include "infra/runtime/executor.h"
 #include "testing/fakes/fake_docker.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 
 namespace devloop::dev {
 namespace {
@@ -60,6 +63,18 @@ class DevLoopTest : public ::testing::Test {
     ASSERT_TRUE(loop.ok()) << loop.status();
     loop_ = *std::move(loop);
     ASSERT_TRUE(loop_->Start().ok());
+  }
+
+  // Makes a control call and waits (up to 20 s: only a hang fails) for its
+  // answer. The test thread may wait; the transports never do.
+  static absl::Status Answer(const std::function<void(control::Control::Done)>& call) {
+    auto answer = std::make_shared<std::promise<absl::Status>>();
+    std::future<absl::Status> got = answer->get_future();
+    call([answer](absl::Status s) { answer->set_value(std::move(s)); });
+    if (got.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+      return absl::DeadlineExceededError("the control call was never answered");
+    }
+    return got.get();
   }
 
   // Waits (up to 20 s: only a hang fails) until `pred` holds for the State.
@@ -177,16 +192,40 @@ TEST_F(DevLoopTest, StopRemovesEverythingTheRunMadeAndNothingElse) {
 TEST_F(DevLoopTest, ControlApiAnswersAlreadySetAndGatesBuilds) {
   StartLoop();
   ASSERT_TRUE(WaitForState([&](const domain::State& s) { return Idle(s); }));
-  absl::Status same = loop_->SetAutoTrigger(domain::Phase::kBuild, true);
+  absl::Status same = Answer(
+      [&](auto done) { loop_->SetAutoTrigger(domain::Phase::kBuild, true, std::move(done)); });
   EXPECT_EQ(same.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(std::string(same.message()), HasSubstr("auto build is already set to true"));
-  ASSERT_TRUE(loop_->SetAutoTrigger(domain::Phase::kBuild, false).ok());
+  ASSERT_TRUE(Answer([&](auto done) {
+                loop_->SetAutoTrigger(domain::Phase::kBuild, false, std::move(done));
+              }).ok());
   const int builds = docker_.calls("Build");
   loop_->FilesChanged("web", {{.path = "main.c"}});
   absl::SleepFor(absl::Milliseconds(50));  // give a wrong build the chance to start
   EXPECT_EQ(docker_.calls("Build"), builds);
-  ASSERT_TRUE(loop_->Execute({.build = true}).ok());
+  ASSERT_TRUE(Answer([&](auto done) { loop_->Execute({.build = true}, std::move(done)); }).ok());
   ASSERT_TRUE(WaitForState([&](const domain::State&) { return docker_.calls("Build") > builds; }));
+}
+
+TEST_F(DevLoopTest, ControlCallsReturnBeforeTheExecutorAnswers) {
+  StartLoop();
+  ASSERT_TRUE(WaitForState([&](const domain::State& s) { return Idle(s); }));
+  // The executor is busy: a control call must return anyway, its answer later.
+  absl::Notification release;
+  executor_.Post([&release] { release.WaitForNotification(); });
+  auto answer = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> got = answer->get_future();
+  loop_->SetAutoTrigger(domain::Phase::kSync, true,
+                        [answer](absl::Status s) { answer->set_value(std::move(s)); });
+  EXPECT_NE(got.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  release.Notify();
+  ASSERT_EQ(got.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  absl::Status s = got.get();
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(s.message(), "auto sync is already set to true");
+  // A malformed request is answered at once, without the executor.
+  EXPECT_EQ(Answer([&](auto done) { loop_->Handle(domain::NoEvent{}, std::move(done)); }).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(DevLoopTest, FailedBuildKeepsTheOldContainerRunning) {

@@ -1,6 +1,5 @@
 #include "infra/control/control.h"
 
-#include <future>
 #include <sstream>
 #include <string>
 
@@ -8,24 +7,19 @@
 
 namespace devloop::control {
 
-absl::Status AwaitControl(const std::function<void(Done)>& call) {
-  std::promise<absl::Status> answer;
-  std::future<absl::Status> result = answer.get_future();
-  call([&answer](absl::Status s) { answer.set_value(std::move(s)); });
-  return result.get();
-}
-
-void HubControl::Execute(const Intent& intent, Done done) {
-  if (hub_->closed()) return done(absl::UnavailableError("devloop is shutting down"));
-  hub_->Append(domain::PhasesReset{intent.build, intent.sync, intent.deploy});
-  done(absl::OkStatus());
-}
+void HubControl::Execute(const Intent& intent, Done done) { done(DoExecute(intent)); }
 
 void HubControl::SetAutoTrigger(domain::Phase phase, bool enabled, Done done) {
   done(DoSetAutoTrigger(phase, enabled));
 }
 
 void HubControl::Handle(const domain::Event& event, Done done) { done(DoHandle(event)); }
+
+absl::Status HubControl::DoExecute(const Intent& intent) {
+  if (hub_->closed()) return absl::UnavailableError("devloop is shutting down");
+  hub_->Append(domain::PhasesReset{intent.build, intent.sync, intent.deploy});
+  return absl::OkStatus();
+}
 
 absl::Status HubControl::DoSetAutoTrigger(domain::Phase phase, bool enabled) {
   absl::MutexLock lock(&mu_);

@@ -3,15 +3,21 @@
 // HubControl (below) is the implementation for a pipeline with nothing to run,
 // which only records what a client asked for in the hub.
 //
+// Every call is asynchronous: it returns at once and reports its outcome through
+// `done`, which the transports use to finish the RPC or write the HTTP response.
+// So no gRPC reactor or Beast handler thread ever waits for the dev loop.
+//
 // Failure contract, shared by every implementation (the transports map the codes
 // to gRPC codes and HTTP statuses):
 //   InvalidArgument  the request is malformed (an Event with no member set)
 //   AlreadyExists    a trigger is set to the value it already has
-//                    ("auto sync is already set to true")
-//   Unavailable      the dev loop is shutting down
+//                    ("auto build is already set to true")
+//   Unavailable      the dev loop is shutting down ("devloop is shutting down")
 //
 //   HubControl control(&hub);
-//   absl::Status s = control.SetAutoTrigger(domain::Phase::kSync, true);
+//   control.SetAutoTrigger(domain::Phase::kSync, true, [](absl::Status s) {
+//     // s is AlreadyExists "auto sync is already set to true"
+//   });
 //
 #ifndef DEVLOOP_INFRA_CONTROL_CONTROL_H_
 #define DEVLOOP_INFRA_CONTROL_CONTROL_H_
@@ -37,15 +43,15 @@ struct Intent {
   bool operator==(const Intent&) const = default;
 };
 
-// Called exactly once with the outcome, from any thread, possibly before the
-// call that was given it returns.
-using Done = absl::AnyInvocable<void(absl::Status)>;
-
-// Implementations are thread-safe and must not block: the transports call them
-// on their own I/O threads (gRPC reactors, Beast handlers), so a real controller
-// posts the request to the dev loop's executor and answers through `done`.
+// Implementations are thread-safe and never block the caller: the transports
+// call them on their own I/O threads (gRPC reactors, Beast handlers). A real
+// controller posts the request to the dev loop's executor and returns; the
+// executor calls `done` when the controller has answered.
 class Control {
  public:
+  // Called exactly once with the outcome, from any thread, possibly before the call returns.
+  using Done = absl::AnyInvocable<void(absl::Status)>;
+
   virtual ~Control() = default;
 
   // Runs the phases of `intent` once (resetting them to "Not Started" first).
@@ -58,12 +64,9 @@ class Control {
   virtual void Handle(const domain::Event& event, Done done) = 0;
 };
 
-// Waits for the answer of `call` (which is given the Done to pass on).
-absl::Status AwaitControl(const std::function<void(Done)>& call);
-
 // Control for a pipeline with nothing to run: records the requests in the hub
 // (PhasesReset, TriggerChanged, the handled event as a LogEntry) and runs nothing.
-// Thread-safe.
+// Answers every call inline, before it returns. Thread-safe.
 class HubControl : public Control {
  public:
   struct Options {
@@ -79,6 +82,7 @@ class HubControl : public Control {
   void Handle(const domain::Event& event, Done done) override;
 
  private:
+  absl::Status DoExecute(const Intent& intent);
   absl::Status DoSetAutoTrigger(domain::Phase phase, bool enabled);
   absl::Status DoHandle(const domain::Event& event);
 

@@ -100,49 +100,50 @@ void DevLoop::FilesChanged(const std::string& image, std::vector<domain::FileCha
   });
 }
 
-void DevLoop::Execute(const control::Intent& intent, control::Done done) {
-  auto shared_done = std::make_shared<control::Done>(std::move(done));
+void DevLoop::Answer(std::function<absl::Status(DevLoop&)> fn, Done done) {
+  // Shared: if the runner refuses the task, the answer still has to be given.
+  auto answer = std::make_shared<Done>(std::move(done));
   std::weak_ptr<DevLoop> weak = weak_from_this();
-  if (!ports_.executor->Post([weak, intent, shared_done] {
+  if (!ports_.executor->Post([weak, fn = std::move(fn), answer] {
         std::shared_ptr<DevLoop> loop = weak.lock();
-        if (loop == nullptr) return (*shared_done)(ShuttingDown());
-        (*shared_done)(loop->Feed(
-            domain::ExecuteIntent{loop->Now(), intent.build, intent.sync, intent.deploy}));
+        (*answer)(loop == nullptr ? ShuttingDown() : fn(*loop));
       })) {
-    (*shared_done)(ShuttingDown());
+    (*answer)(ShuttingDown());
   }
 }
 
-void DevLoop::SetAutoTrigger(domain::Phase phase, bool enabled, control::Done done) {
-  auto shared_done = std::make_shared<control::Done>(std::move(done));
-  std::weak_ptr<DevLoop> weak = weak_from_this();
-  if (!ports_.executor->Post([weak, phase, enabled, shared_done] {
-        std::shared_ptr<DevLoop> loop = weak.lock();
-        if (loop == nullptr) return (*shared_done)(ShuttingDown());
-        (*shared_done)(loop->Feed(domain::SetAutoTrigger{loop->Now(), phase, enabled}));
-      })) {
-    (*shared_done)(ShuttingDown());
-  }
+void DevLoop::Execute(const control::Intent& intent, Done done) {
+  Answer(
+      [intent](DevLoop& loop) {
+        return loop.Feed(
+            domain::ExecuteIntent{loop.Now(), intent.build, intent.sync, intent.deploy});
+      },
+      std::move(done));
 }
 
-void DevLoop::Handle(const domain::Event& event, control::Done done) {
+void DevLoop::SetAutoTrigger(domain::Phase phase, bool enabled, Done done) {
+  Answer(
+      [phase, enabled](DevLoop& loop) {
+        return loop.Feed(domain::SetAutoTrigger{loop.Now(), phase, enabled});
+      },
+      std::move(done));
+}
+
+void DevLoop::Handle(const domain::Event& event, Done done) {
   if (std::holds_alternative<domain::NoEvent>(event)) {
     return done(absl::InvalidArgumentError(
         "Event has no event set: give one of metaEvent, buildEvent, deployEvent, portEvent, "
         "statusCheckEvent, resourceStatusCheckEvent, fileSyncEvent, debuggingContainerEvent, "
         "devLoopEvent, terminationEvent, TestEvent"));
   }
-  auto shared_done = std::make_shared<control::Done>(std::move(done));
-  std::weak_ptr<DevLoop> weak = weak_from_this();
   // Through the runner, so a custom event takes its place in the one order.
-  if (!ports_.executor->Post([weak, event, shared_done] {
-        std::shared_ptr<DevLoop> loop = weak.lock();
-        if (loop == nullptr || loop->ports_.hub->closed()) return (*shared_done)(ShuttingDown());
-        loop->ports_.hub->Append(domain::LogEntry{loop->Now(), event, ""});
-        (*shared_done)(absl::OkStatus());
-      })) {
-    (*shared_done)(ShuttingDown());
-  }
+  Answer(
+      [event](DevLoop& loop) {
+        if (loop.ports_.hub->closed()) return ShuttingDown();
+        loop.ports_.hub->Append(domain::LogEntry{loop.Now(), event, ""});
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 void DevLoop::RequestStop() {

@@ -101,15 +101,18 @@ class DevLoop : public control::Control, public std::enable_shared_from_this<Dev
   bool stopped() const;
 
   // control::Control: posted to the runner; `done` gets the controller's answer.
-  void Execute(const control::Intent& intent, control::Done done) override;
-  void SetAutoTrigger(domain::Phase phase, bool enabled, control::Done done) override;
-  void Handle(const domain::Event& event, control::Done done) override;
+  void Execute(const control::Intent& intent, Done done) override;
+  void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) override;
+  void Handle(const domain::Event& event, Done done) override;
 
  private:
   DevLoop(DevLoopOptions options, DevLoopPorts ports, domain::Controller controller);
 
   // Runs `fn(loop)` on the runner if the loop still exists then.
   void Post(std::function<void(DevLoop&)> fn);
+  // Runs `fn(loop)` on the runner and gives its answer to `done`; Unavailable
+  // when the loop is gone or the runner refuses the task.
+  void Answer(std::function<absl::Status(DevLoop&)> fn, Done done);
   // Feeds `input` on the runner (posted).
   void PostInput(domain::Input input);
   // Runs `work` on the job runner and feeds the input `to_input` makes of its

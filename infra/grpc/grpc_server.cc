@@ -5,7 +5,9 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/slice.h>
 
+#include <atomic>
 #include <deque>
+#include <map>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -297,10 +299,133 @@ class LogStream final : public Reactor, public Stream {
   absl::Time write_started_ ABSL_GUARDED_BY(mu_);
 };
 
+// Control calls waiting for the control port's answer. Each call is finished
+// exactly once, by whichever comes first: the answer, its deadline
+// (UNAVAILABLE: the dev loop is busy or stuck), or the server's shutdown
+// (UNAVAILABLE "devloop is shutting down"). No thread waits for an answer: the
+// Done handed to the control port finishes the call on whatever thread runs it.
+//
+// A Done holds only shared state (the call's "finished" flag, a weak pointer to
+// the table), so an answer that arrives after its call was finished -- or after
+// the server is gone -- does nothing. One thread finishes calls whose deadline
+// passed; gRPC calls are made without the table's lock held.
+class PendingCalls {
+ public:
+  explicit PendingCalls(absl::Duration timeout)
+      : timeout_(timeout), state_(std::make_shared<State>()) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~PendingCalls() { FinishAll(); }
+
+  // Returns the Done that finishes `reactor`'s call with the answer. After
+  // FinishAll, finishes the call at once with Unavailable.
+  control::Control::Done Track(grpc::ServerUnaryReactor* reactor) {
+    auto call = std::make_shared<Call>(reactor);
+    uint64_t id = 0;
+    {
+      absl::MutexLock lock(&state_->mu);
+      if (!state_->stopping) {
+        id = ++state_->next_id;
+        state_->open.emplace(id, Open{absl::Now() + timeout_, call});
+      }
+    }
+    if (id == 0) {
+      call->FinishOnce(absl::UnavailableError("devloop is shutting down"));
+      return [](absl::Status) {};
+    }
+    return [call, weak = std::weak_ptr<State>(state_), id](absl::Status status) {
+      if (!call->Claim()) return;  // finished already: timed out or shut down
+      if (std::shared_ptr<State> state = weak.lock()) {
+        absl::MutexLock lock(&state->mu);
+        state->open.erase(id);
+      }
+      call->reactor->Finish(ToGrpc(status));
+    };
+  }
+
+  // Blocks until no call is waiting for its answer, or until `deadline`.
+  void AwaitNoneOpen(absl::Time deadline) {
+    absl::MutexLock lock(&state_->mu);
+    state_->mu.AwaitWithDeadline(absl::Condition(
+                                     +[](State* s) { return s->open.empty(); }, state_.get()),
+                                 deadline);
+  }
+
+  // Finishes every open call with Unavailable "devloop is shutting down" (gRPC's
+  // Shutdown waits for every call to finish), and every later call at once.
+  // Idempotent.
+  void FinishAll() {
+    std::map<uint64_t, Open> open;
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->stopping = true;
+      open.swap(state_->open);
+    }
+    for (auto& [id, o] : open) {
+      o.call->FinishOnce(absl::UnavailableError("devloop is shutting down"));
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  struct Call {
+    explicit Call(grpc::ServerUnaryReactor* r) : reactor(r) {}
+    // Returns true to the one caller that may finish the call.
+    bool Claim() { return !finished.exchange(true); }
+    void FinishOnce(const absl::Status& status) {
+      if (Claim()) reactor->Finish(ToGrpc(status));
+    }
+    grpc::ServerUnaryReactor* const reactor;  // never touched once finished
+    std::atomic<bool> finished{false};
+  };
+  struct Open {
+    absl::Time deadline;
+    std::shared_ptr<Call> call;
+  };
+  struct State {
+    absl::Mutex mu;
+    // By id, which is also deadline order (every call gets the same timeout).
+    std::map<uint64_t, Open> open ABSL_GUARDED_BY(mu);
+    uint64_t next_id ABSL_GUARDED_BY(mu) = 0;
+    bool stopping ABSL_GUARDED_BY(mu) = false;
+  };
+
+  void Run() {
+    State& s = *state_;
+    absl::MutexLock lock(&s.mu);
+    while (!s.stopping) {
+      const bool was_empty = s.open.empty();
+      const absl::Time next = was_empty ? absl::InfiniteFuture() : s.open.begin()->second.deadline;
+      auto wake = [&s, was_empty] { return s.stopping || (was_empty && !s.open.empty()); };
+      s.mu.AwaitWithDeadline(absl::Condition(&wake), next);
+      if (s.stopping) return;
+      std::vector<std::shared_ptr<Call>> expired;
+      const absl::Time now = absl::Now();
+      while (!s.open.empty() && s.open.begin()->second.deadline <= now) {
+        expired.push_back(std::move(s.open.begin()->second.call));
+        s.open.erase(s.open.begin());
+      }
+      if (expired.empty()) continue;
+      s.mu.Unlock();
+      for (const auto& call : expired) {
+        call->FinishOnce(absl::UnavailableError(
+            absl::StrCat("the dev loop did not answer within ", absl::FormatDuration(timeout_),
+                         ": it may be busy or stuck; try again")));
+      }
+      s.mu.Lock();
+    }
+  }
+
+  const absl::Duration timeout_;
+  const std::shared_ptr<State> state_;
+  std::thread thread_;
+};
+
 class Service final : public Base {
  public:
-  Service(Hub* hub, control::Control* control, Registry* registry)
-      : hub_(hub), control_(control), registry_(registry) {}
+  Service(Hub* hub, control::Control* control, Registry* registry, PendingCalls* pending)
+      : hub_(hub), control_(control), registry_(registry), pending_(pending) {}
 
   grpc::ServerUnaryReactor* GetState(grpc::CallbackServerContext* context,
                                      const google::protobuf::Empty*,
@@ -320,29 +445,31 @@ class Service final : public Base {
         context, hub_, registry_);
   }
 
+  // The control calls return their reactor at once; the control port's answer
+  // finishes it later, on whichever thread gives it (see PendingCalls).
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
                                     const proto::UserIntentRequest* request,
                                     google::protobuf::Empty*) override {
     const proto::Intent& i = request->intent();
-    const control::Intent intent{i.build(), i.sync(), i.deploy()};
-    return Done(context, control::AwaitControl(
-                             [&](control::Done d) { control_->Execute(intent, std::move(d)); }));
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    control_->Execute(control::Intent{i.build(), i.sync(), i.deploy()}, pending_->Track(reactor));
+    return reactor;
   }
 
   grpc::ServerUnaryReactor* AutoBuild(grpc::CallbackServerContext* context,
                                       const proto::TriggerRequest* request,
                                       google::protobuf::Empty*) override {
-    return Done(context, Trigger(domain::Phase::kBuild, *request));
+    return Trigger(context, domain::Phase::kBuild, *request);
   }
   grpc::ServerUnaryReactor* AutoSync(grpc::CallbackServerContext* context,
                                      const proto::TriggerRequest* request,
                                      google::protobuf::Empty*) override {
-    return Done(context, Trigger(domain::Phase::kSync, *request));
+    return Trigger(context, domain::Phase::kSync, *request);
   }
   grpc::ServerUnaryReactor* AutoDeploy(grpc::CallbackServerContext* context,
                                        const proto::TriggerRequest* request,
                                        google::protobuf::Empty*) override {
-    return Done(context, Trigger(domain::Phase::kDeploy, *request));
+    return Trigger(context, domain::Phase::kDeploy, *request);
   }
 
   grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context,
@@ -350,8 +477,9 @@ class Service final : public Base {
                                    google::protobuf::Empty*) override {
     absl::StatusOr<domain::Event> event = apimap::FromProto(*request);
     if (!event.ok()) return Done(context, event.status());
-    return Done(context, control::AwaitControl(
-                             [&](control::Done d) { control_->Handle(*event, std::move(d)); }));
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    control_->Handle(*event, pending_->Track(reactor));
+    return reactor;
   }
 
  private:
@@ -362,18 +490,21 @@ class Service final : public Base {
     return reactor;
   }
 
-  absl::Status Trigger(domain::Phase phase, const proto::TriggerRequest& request) {
+  grpc::ServerUnaryReactor* Trigger(grpc::CallbackServerContext* context, domain::Phase phase,
+                                    const proto::TriggerRequest& request) {
     if (request.state().val_case() != proto::TriggerState::kEnabled) {
-      return absl::InvalidArgumentError("missing required boolean parameter 'enabled'");
+      return Done(context,
+                  absl::InvalidArgumentError("missing required boolean parameter 'enabled'"));
     }
-    return control::AwaitControl([&](control::Done d) {
-      control_->SetAutoTrigger(phase, request.state().enabled(), std::move(d));
-    });
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    control_->SetAutoTrigger(phase, request.state().enabled(), pending_->Track(reactor));
+    return reactor;
   }
 
   Hub* const hub_;
   control::Control* const control_;
   Registry* const registry_;
+  PendingCalls* const pending_;
 };
 
 }  // namespace
@@ -382,8 +513,11 @@ constexpr int kWriteBufferBytes = 256 * 1024;
 
 class GrpcServer::Impl {
  public:
-  Impl(Hub* hub, control::Control* control, absl::Duration stall_timeout)
-      : registry_(stall_timeout), service_(hub, control, &registry_) {}
+  Impl(Hub* hub, control::Control* control, absl::Duration stall_timeout,
+       absl::Duration control_timeout)
+      : registry_(stall_timeout),
+        pending_(control_timeout),
+        service_(hub, control, &registry_, &pending_) {}
 
   ~Impl() { Shutdown(absl::ZeroDuration()); }
 
@@ -416,8 +550,13 @@ class GrpcServer::Impl {
       if (stopping_) return;
       stopping_ = true;
     }
+    // gRPC's Shutdown waits for every call to finish: control calls still
+    // waiting for their answer at the deadline are finished here, UNAVAILABLE.
+    const absl::Time end = absl::Now() + deadline;
+    pending_.AwaitNoneOpen(end);
+    pending_.FinishAll();
     if (server_ != nullptr) {
-      server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline));
+      server_->Shutdown(absl::ToChronoTime(end));
       server_->Wait();
     }
     registry_.AwaitEmpty();
@@ -428,6 +567,7 @@ class GrpcServer::Impl {
 
  private:
   Registry registry_;
+  PendingCalls pending_;
   Service service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
@@ -441,7 +581,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& opt
   absl::StatusOr<int> port =
       control::PickServerPort(options.address, options.port, "gRPC server");
   if (!port.ok()) return port.status();
-  auto impl = std::make_unique<Impl>(hub, control, options.stall_timeout);
+  auto impl = std::make_unique<Impl>(hub, control, options.stall_timeout, options.control_timeout);
   absl::Status started = impl->Start(options.address, *port);
   if (!started.ok()) return started;
   DEVLOOP_LOG(INFO) << "gRPC server listening on "

@@ -5,9 +5,13 @@
 // then live: each write sends the protobuf bytes the hub serialized once,
 // wrapped in a gRPC slice that shares the entry (no copy, no re-serialization).
 // Server reflection is on, so `grpcurl -plaintext localhost:50051 list` works.
-// Control calls go to the control port; absl::Status codes become gRPC codes one
-// to one (a toggle without `enabled` is INVALID_ARGUMENT "missing required
-// boolean parameter 'enabled'").
+// Control calls (Execute, AutoBuild/AutoSync/AutoDeploy, Handle) go to the
+// control port, which answers asynchronously: the call's reactor is finished when
+// the answer comes, on whichever thread gives it, and no thread waits meanwhile.
+// absl::Status codes become gRPC codes one to one (a toggle without `enabled` is
+// INVALID_ARGUMENT "missing required boolean parameter 'enabled'"). A call not
+// answered within `control_timeout` is finished UNAVAILABLE; its late answer is
+// dropped.
 //
 // Slow subscribers: a stream reads the hub by cursor, one write in flight at a
 // time, so it holds at most one batch of entry pointers beyond the shared log,
@@ -18,7 +22,9 @@
 // its client sees CANCELLED. Nothing is skipped on a stream that stays open.
 //
 // Shutdown: close the hub first (streams drain and finish with OK), then call
-// Shutdown(deadline): streams still open at the deadline are cancelled.
+// Shutdown(deadline): streams still open at the deadline are cancelled, and
+// control calls still waiting for their answer finish UNAVAILABLE "devloop is
+// shutting down".
 //
 //   hub::Hub hub;
 //   control::HubControl control(&hub);
@@ -50,6 +56,9 @@ class GrpcServer {
     int port = 50051;
     // A stream whose write has not completed for this long is cancelled.
     absl::Duration stall_timeout = absl::Seconds(60);
+    // A control call the control port has not answered within this long is
+    // finished UNAVAILABLE.
+    absl::Duration control_timeout = absl::Seconds(30);
   };
 
   // Starts serving. `hub` and `control` must outlive the server. Returns

@@ -4,24 +4,29 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "api/skaffold.grpc.pb.h"
-#include "google/protobuf/unknown_field_set.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "infra/control/control.h"
 #include "infra/hub/hub.h"
+#include "testing/transport/held_control.h"
 
 namespace devloop::rpc {
 namespace {
 
 namespace d = ::devloop::domain;
+using ::devloop::testing::HeldControl;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
@@ -39,8 +44,8 @@ class GrpcServerTest : public ::testing::Test {
     Start(GrpcServer::Options{.port = 0});
   }
 
-  void Start(GrpcServer::Options options) {
-    auto server = GrpcServer::Start(options, &hub_, &control_);
+  void Start(GrpcServer::Options options, control::Control* control = nullptr) {
+    auto server = GrpcServer::Start(options, &hub_, control ? control : &control_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -68,6 +73,7 @@ class GrpcServerTest : public ::testing::Test {
 
   hub::Hub hub_;
   control::HubControl control_{&hub_, {[] { return absl::FromUnixSeconds(99); }}};
+  HeldControl held_;  // outlives the server
   std::unique_ptr<GrpcServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<proto::SkaffoldService::Stub> stub_;
@@ -309,6 +315,150 @@ TEST_F(GrpcServerTest, ShutdownEndsOpenStreams) {
   server_->Shutdown(absl::Milliseconds(100));
   EXPECT_FALSE(reader->Read(&entry));
   EXPECT_FALSE(reader->Finish().ok());
+}
+
+// A deadline on every call of these tests, so a broken server fails the test
+// instead of hanging it. Not a timing assertion: a working server answers first.
+void SetCap(grpc::ClientContext* ctx) {
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+}
+
+// What the held control answers: AlreadyExists for a toggle to true (as if it
+// were on already), OK for everything else.
+absl::Status HeldAnswer(const HeldControl::Call& call) {
+  if (call.kind == HeldControl::Call::Kind::kSetAutoTrigger && call.enabled) {
+    return absl::AlreadyExistsError("auto build is already set to true");
+  }
+  return absl::OkStatus();
+}
+
+TEST_F(GrpcServerTest, ControlCallsWaitOnNoThreadAndFinishWhenAnswered) {
+  server_->Shutdown(absl::Seconds(1));
+  Start(GrpcServer::Options{.port = 0}, &held_);
+  // Far more calls than gRPC has threads: if any call held a thread until the
+  // control port answered, the rest could not all reach the control port.
+  constexpr int kCalls = 64;
+  struct Rpc {
+    grpc::ClientContext ctx;
+    proto::UserIntentRequest execute;
+    proto::TriggerRequest trigger;
+    google::protobuf::Empty response;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Rpc>> rpcs;
+  absl::Mutex mu;
+  int finished = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    auto rpc = std::make_unique<Rpc>();
+    SetCap(&rpc->ctx);
+    auto on_done = [&mu, &finished, r = rpc.get()](grpc::Status s) {
+      absl::MutexLock lock(&mu);
+      r->status = std::move(s);
+      ++finished;
+    };
+    if (i % 2 == 0) {
+      rpc->execute.mutable_intent()->set_build(true);
+      stub_->async()->Execute(&rpc->ctx, &rpc->execute, &rpc->response, on_done);
+    } else {
+      rpc->trigger.mutable_state()->set_enabled(i % 4 == 1);
+      stub_->async()->AutoBuild(&rpc->ctx, &rpc->trigger, &rpc->response, on_done);
+    }
+    rpcs.push_back(std::move(rpc));
+  }
+  ASSERT_TRUE(held_.AwaitHeld(kCalls)) << "held " << held_.held() << " of " << kCalls;
+
+  // Every control call is outstanding, and the server still answers.
+  grpc::ClientContext state_ctx;
+  SetCap(&state_ctx);
+  proto::State state;
+  ASSERT_TRUE(stub_->GetState(&state_ctx, google::protobuf::Empty(), &state).ok());
+  EXPECT_EQ(state.buildstate().artifacts().at("web"), "Not Started");
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(finished, 0);
+  }
+
+  // The answers come from another thread, as the dev loop's executor gives them.
+  std::thread releaser([this] { held_.ReleaseAll(HeldAnswer); });
+  {
+    absl::MutexLock lock(&mu);
+    auto all = [&finished] { return finished == kCalls; };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all), absl::Seconds(60)));
+  }
+  releaser.join();
+  for (int i = 0; i < kCalls; ++i) {
+    const grpc::Status& s = rpcs[i]->status;
+    if (i % 4 == 1) {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << "call " << i;
+      EXPECT_EQ(s.error_message(), "auto build is already set to true") << "call " << i;
+    } else {
+      EXPECT_TRUE(s.ok()) << "call " << i << ": " << s.error_message();
+    }
+  }
+  // The control port saw exactly what the clients asked.
+  std::vector<HeldControl::Call> calls = held_.calls();
+  ASSERT_EQ(calls.size(), static_cast<size_t>(kCalls));
+  int executes = 0;
+  for (const HeldControl::Call& c : calls) {
+    if (c.kind == HeldControl::Call::Kind::kExecute) {
+      ++executes;
+      EXPECT_EQ(c.intent, (control::Intent{.build = true}));
+    } else {
+      EXPECT_EQ(c.kind, HeldControl::Call::Kind::kSetAutoTrigger);
+      EXPECT_EQ(c.phase, d::Phase::kBuild);
+    }
+  }
+  EXPECT_EQ(executes, kCalls / 2);
+}
+
+TEST_F(GrpcServerTest, UnansweredControlCallIsUnavailableAndItsLateAnswerIsDropped) {
+  server_->Shutdown(absl::Seconds(1));
+  Start(GrpcServer::Options{.port = 0, .control_timeout = absl::Milliseconds(200)}, &held_);
+  grpc::ClientContext ctx;
+  SetCap(&ctx);
+  proto::Event event;
+  event.mutable_buildevent()->set_artifact("web");
+  google::protobuf::Empty response;
+  grpc::Status s = stub_->Handle(&ctx, event, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(s.error_message(), HasSubstr("did not answer within 200ms"));
+  ASSERT_EQ(held_.held(), 1u);
+
+  // The answer comes after all: nothing happens to the finished call, and the
+  // server goes on answering.
+  held_.ReleaseAll(HeldAnswer);
+  grpc::ClientContext state_ctx;
+  SetCap(&state_ctx);
+  proto::State state;
+  EXPECT_TRUE(stub_->GetState(&state_ctx, google::protobuf::Empty(), &state).ok());
+}
+
+TEST_F(GrpcServerTest, ShutdownFinishesWaitingControlCallsAndALaterAnswerIsHarmless) {
+  server_->Shutdown(absl::Seconds(1));
+  Start(GrpcServer::Options{.port = 0}, &held_);
+  grpc::ClientContext ctx;
+  SetCap(&ctx);
+  proto::TriggerRequest request;
+  request.mutable_state()->set_enabled(false);
+  google::protobuf::Empty response;
+  std::optional<grpc::Status> status;
+  absl::Mutex mu;
+  stub_->async()->AutoSync(&ctx, &request, &response, [&](grpc::Status s) {
+    absl::MutexLock lock(&mu);
+    status = std::move(s);
+  });
+  ASSERT_TRUE(held_.AwaitHeld(1));
+  server_->Shutdown(absl::Milliseconds(100));
+  server_.reset();
+  {
+    absl::MutexLock lock(&mu);
+    auto got = [&status] { return status.has_value(); };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&got), absl::Seconds(60)));
+    EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(status->error_message(), "devloop is shutting down");
+  }
+  // The server is gone; its call's answer arrives now and touches nothing.
+  held_.ReleaseAll(HeldAnswer);
 }
 
 }  // namespace

@@ -113,62 +113,60 @@ Gateway::Gateway(hub::Hub* hub, control::Control* control) : hub_(hub), control_
   }
 }
 
-Gateway::Reply Gateway::Handle(absl::string_view method, absl::string_view target,
-                               absl::string_view body) const {
+void Gateway::Handle(absl::string_view method, absl::string_view target, absl::string_view body,
+                     Respond respond) const {
   const absl::string_view path = target.substr(0, target.find('?'));
   bool path_known = false;
   for (const Route& route : routes_) {
     if (route.path != path) continue;
     path_known = true;
-    if (route.verb == method) return Call(route, body);
+    if (route.verb == method) return Call(route, body, std::move(respond));
   }
-  if (path_known) return Error(absl::UnimplementedError("Method Not Allowed"));
-  return Error(absl::NotFoundError("Not Found"));
+  if (path_known) return respond(Error(absl::UnimplementedError("Method Not Allowed")));
+  respond(Error(absl::NotFoundError("Not Found")));
 }
 
-Gateway::Reply Gateway::Call(const Route& route, absl::string_view body) const {
-  if (route.rpc == "GetState") return Reply{200, hub_->State()->json, false};
-  if (route.rpc == "Events" || route.rpc == "EventLog") return Reply{200, "", true};
+void Gateway::Call(const Route& route, absl::string_view body, Respond respond) const {
+  if (route.rpc == "GetState") return respond(Reply{200, hub_->State()->json, false});
+  if (route.rpc == "Events" || route.rpc == "EventLog") return respond(Reply{200, "", true});
 
   // Parse the body into the annotated part of the request.
   std::unique_ptr<Message> request(
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(route.request)->New());
   if (route.body == "*") {
-    if (absl::Status s = api::FromJson(body, request.get()); !s.ok()) return Error(s);
+    if (absl::Status s = api::FromJson(body, request.get()); !s.ok()) return respond(Error(s));
   } else if (!route.body.empty()) {
     const google::protobuf::FieldDescriptor* field =
         route.request->FindFieldByName(route.body);
     Message* part = request->GetReflection()->MutableMessage(request.get(), field);
-    if (absl::Status s = api::FromJson(body, part); !s.ok()) return Error(s);
+    if (absl::Status s = api::FromJson(body, part); !s.ok()) return respond(Error(s));
   }
 
-  absl::Status status;
+  // The control port answers later, on its own thread; the reply follows.
+  control::Control::Done done = [respond = std::move(respond)](absl::Status status) mutable {
+    respond(status.ok() ? Ok() : Error(status));
+  };
   if (route.rpc == "Execute") {
     const auto& intent = static_cast<const proto::UserIntentRequest&>(*request).intent();
-    const control::Intent wanted{intent.build(), intent.sync(), intent.deploy()};
-    status = control::AwaitControl(
-        [&](control::Done d) { control_->Execute(wanted, std::move(d)); });
+    control_->Execute(control::Intent{intent.build(), intent.sync(), intent.deploy()},
+                      std::move(done));
   } else if (route.rpc == "AutoBuild" || route.rpc == "AutoSync" || route.rpc == "AutoDeploy") {
     const auto& state = static_cast<const proto::TriggerRequest&>(*request).state();
     if (state.val_case() != proto::TriggerState::kEnabled) {
-      return Error(absl::InvalidArgumentError("missing required boolean parameter 'enabled'"));
+      return done(absl::InvalidArgumentError("missing required boolean parameter 'enabled'"));
     }
     const domain::Phase phase = route.rpc == "AutoBuild"  ? domain::Phase::kBuild
                                 : route.rpc == "AutoSync" ? domain::Phase::kSync
                                                           : domain::Phase::kDeploy;
-    status = control::AwaitControl(
-        [&](control::Done d) { control_->SetAutoTrigger(phase, state.enabled(), std::move(d)); });
+    control_->SetAutoTrigger(phase, state.enabled(), std::move(done));
   } else if (route.rpc == "Handle") {
     absl::StatusOr<domain::Event> event =
         apimap::FromProto(static_cast<const proto::Event&>(*request));
-    status = event.ok() ? control::AwaitControl([&](control::Done d) {
-      control_->Handle(*event, std::move(d));
-    })
-                        : event.status();
+    if (!event.ok()) return done(event.status());
+    control_->Handle(*event, std::move(done));
   } else {
-    status = absl::UnimplementedError(absl::StrCat(route.rpc, " is not served over HTTP"));
+    done(absl::UnimplementedError(absl::StrCat(route.rpc, " is not served over HTTP")));
   }
-  return status.ok() ? Ok() : Error(status);
 }
 
 }  // namespace devloop::http

@@ -11,10 +11,18 @@
 //   404 code 5   unknown path ("Not Found")
 //   409 code 6   a toggle to the value it already has
 //   501 code 12  a known path with another method, OPTIONS too ("Method Not Allowed")
+//   503 code 14  the dev loop is shutting down (or, from the server, did not answer
+//                in time)
 // Successful control calls answer 200 `{}`.
 //
+// Control calls are asynchronous, as the control port is: Handle passes the
+// request on and returns, and the reply comes when the control port answers,
+// from whichever thread answers. Everything else (state, streams, requests that
+// fail validation) is answered before Handle returns.
+//
 //   Gateway gateway(&hub, &control);
-//   Gateway::Reply r = gateway.Handle("PUT", "/v1/build/auto_execute", R"({"enabled":true})");
+//   gateway.Handle("PUT", "/v1/build/auto_execute", R"({"enabled":true})",
+//                  [](Gateway::Reply r) { /* 409 {"code":6,...} */ });
 //
 // Thread-safe (the hub and the control port are).
 #ifndef DEVLOOP_INFRA_HTTP_GATEWAY_H_
@@ -23,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "infra/control/control.h"
@@ -40,12 +49,17 @@ class Gateway {
     bool stream = false;
   };
 
+  // Called exactly once with the reply, from any thread, possibly before the
+  // call that was given it returns.
+  using Respond = absl::AnyInvocable<void(Reply)>;
+
   // `hub` and `control` must outlive the gateway.
   Gateway(hub::Hub* hub, control::Control* control);
 
-  // Answers one request. `target` may carry a query string (ignored).
-  Reply Handle(absl::string_view method, absl::string_view target,
-               absl::string_view body) const;
+  // Answers one request through `respond`. `target` may carry a query string
+  // (ignored). Reads `method`, `target` and `body` only before it returns.
+  void Handle(absl::string_view method, absl::string_view target, absl::string_view body,
+              Respond respond) const;
 
   // Returns the gateway's error reply for a non-OK `status`.
   static Reply Error(const absl::Status& status);
@@ -62,7 +76,7 @@ class Gateway {
     const google::protobuf::Descriptor* request = nullptr;
   };
 
-  Reply Call(const Route& route, absl::string_view body) const;
+  void Call(const Route& route, absl::string_view body, Respond respond) const;
 
   hub::Hub* const hub_;
   control::Control* const control_;

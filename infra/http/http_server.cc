@@ -43,19 +43,38 @@ constexpr size_t kMaxHeaderBytes = 8 * 1024;
 
 class Session;
 
+// The session whose request the gateway is handling on this thread, if any: a
+// reply given before Gateway::Handle returns is written at once, not posted.
+thread_local const Session* handling_session = nullptr;
+
+// Lets a control answer that arrives from another thread reach its session:
+// open while the io_context may take work, closed by Shutdown once its threads
+// are joined. A Respond holds this and a weak pointer to its session, nothing
+// else (no executor), and locks the session only with the gate open, so an
+// answer after its connection (or the server) is gone is harmless.
+struct Gate {
+  absl::Mutex mu;
+  bool open ABSL_GUARDED_BY(mu) = true;
+};
+
 // What sessions share: options, the gateway, and the set of live sessions (for
 // shutdown).
 struct Shared {
   HttpServer::Options options;
   Hub* hub;
   Gateway gateway;
+  std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
   absl::Mutex mu;
   absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions ABSL_GUARDED_BY(mu);
 };
 
 // One client connection: reads requests one at a time (keep-alive), answers
-// each through the gateway, or turns into an event stream.
+// each through the gateway, or turns into an event stream. The next request is
+// read only once the response to the last is written, so responses on a
+// keep-alive connection keep the order of the requests, also while a control
+// call waits for the dev loop (then the connection holds itself alive, and the
+// answer, or the control timeout's 503, is posted back to its strand).
 //
 // Everything runs on the connection's strand; the hub's wake-up only posts to
 // it, so no lock of ours or the hub's is held while we touch the socket.
@@ -80,10 +99,22 @@ class Session : public std::enable_shared_from_this<Session> {
   // Closes the connection now (shutdown), or only if it is waiting for a request.
   void PostClose(bool only_if_idle) {
     net::post(stream_.get_executor(), [self = shared_from_this(), only_if_idle] {
-      if (only_if_idle && (self->streaming_ || self->writing_ || self->in_request_)) return;
+      if (only_if_idle &&
+          (self->streaming_ || self->writing_ || self->in_request_ || self->answering_)) {
+        return;
+      }
+      if (self->answering_) {  // tell the client rather than drop its request
+        self->reply_keep_alive_ = false;
+        return self->OnReply(self->answer_id_,
+                             Gateway::Error(absl::UnavailableError("devloop is shutting down")));
+      }
       self->Close();
     });
   }
+
+  // Drops the reference a session waiting for a control answer holds to itself.
+  // REQUIRES: the io_context's threads are joined.
+  void ReleaseAfterStop() { self_.reset(); }
 
  private:
   void ReadRequest() {
@@ -101,7 +132,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Deadlines. One timer per connection, re-armed only when it fires: arming
   // and cancelling a timer for every request and response costs more than the
   // request itself on a keep-alive connection serving /v1/state.
-  enum Waiting { kNothing, kReading, kWriting };
+  enum Waiting { kNothing, kReading, kAnswering, kWriting };
 
   void Expect(Waiting what, absl::Duration timeout) {
     waiting_ = what;
@@ -125,6 +156,12 @@ class Session : public std::enable_shared_from_this<Session> {
     timer_armed_ = false;
     if (closed_ || waiting_ == kNothing) return;
     if (std::chrono::steady_clock::now() < deadline_) return ArmTimer();
+    if (waiting_ == kAnswering) {  // the control port did not answer in time
+      return OnReply(answer_id_, Gateway::Error(absl::UnavailableError(absl::StrCat(
+                                     "the dev loop did not answer within ",
+                                     absl::FormatDuration(shared_->options.control_timeout),
+                                     ": it may be busy or stuck; try again"))));
+    }
     if (waiting_ == kReading) {
       timed_out_ = true;
       beast::error_code ignored;
@@ -177,11 +214,51 @@ class Session : public std::enable_shared_from_this<Session> {
     const beast::string_view method = request.method_string();
     const beast::string_view target = request.target();
     const std::string& body = request.body();
-    Gateway::Reply reply = shared_->gateway.Handle(
+    reply_keep_alive_ = request.keep_alive();
+    reply_version_ = request.version();
+    answering_ = true;
+    const uint64_t id = ++answer_id_;
+    self_ = shared_from_this();  // nothing else may hold us while the control port has it
+    Expect(kAnswering, shared_->options.control_timeout);
+    // Most replies come inline, on this strand (state, streams, bad requests):
+    // they are written at once. A control answer from another thread is posted.
+    handling_session = this;
+    shared_->gateway.Handle(
         absl::string_view(method.data(), method.size()),
-        absl::string_view(target.data(), target.size()), absl::string_view(body.data(), body.size()));
+        absl::string_view(target.data(), target.size()),
+        absl::string_view(body.data(), body.size()),
+        [weak = weak_from_this(), raw = this, gate = shared_->gate, id](Gateway::Reply reply) {
+          if (handling_session == raw) {  // inline, on this session's strand
+            if (auto self = weak.lock()) self->OnReply(id, std::move(reply));
+            return;
+          }
+          // From another thread: reach the strand only while the io_context
+          // runs. Holds nothing of asio's itself (a copy of the executor would
+          // outlive the io_context when the answer comes after the server).
+          absl::MutexLock lock(&gate->mu);
+          if (!gate->open) return;
+          if (auto self = weak.lock()) self->PostReply(id, std::move(reply));
+        });
+    handling_session = nullptr;
+  }
+
+  // Queues OnReply on the strand; the handler holds the session.
+  void PostReply(uint64_t id, Gateway::Reply reply) {
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), id, reply = std::move(reply)]() mutable {
+                self->OnReply(id, std::move(reply));
+              });
+  }
+
+  // Writes the reply to request `id`, unless that request was answered already
+  // (a late control answer after the timeout's 503) or the connection closed.
+  void OnReply(uint64_t id, Gateway::Reply reply) {
+    if (closed_ || !answering_ || id != answer_id_) return;
+    answering_ = false;
+    waiting_ = kNothing;
+    std::shared_ptr<Session> self = std::move(self_);  // pending writes hold us from here
     if (reply.stream) return StartEvents();
-    Write(reply.status, std::move(reply.body), request.keep_alive(), request.version());
+    Write(reply.status, std::move(reply.body), reply_keep_alive_, reply_version_);
   }
 
   // Answers an error and closes the connection (its input cannot be trusted).
@@ -283,6 +360,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
+    self_.reset();  // REQUIRES: the caller holds a reference (every handler does)
   }
 
   beast::tcp_stream stream_;
@@ -304,6 +382,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   bool timed_out_ = false;
   bool in_request_ = false;
+
+  // The request the gateway has: its number (so a late answer is recognised),
+  // how to answer it, and the reference that keeps the session alive meanwhile.
+  bool answering_ = false;
+  uint64_t answer_id_ = 0;
+  bool reply_keep_alive_ = true;
+  unsigned reply_version_ = 11;
+  std::shared_ptr<Session> self_;
 
   // Event stream state.
   bool streaming_ = false;
@@ -388,6 +474,20 @@ class HttpServer::Impl {
     ioc_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    {
+      // No control answer may reach the io_context from now on.
+      absl::MutexLock lock(&shared_.gate->mu);
+      shared_.gate->open = false;
+    }
+    // Sessions still waiting for a control answer hold themselves; let them go.
+    std::vector<std::shared_ptr<Session>> left;
+    {
+      absl::MutexLock lock(&shared_.mu);
+      for (auto& [raw, weak] : shared_.sessions) {
+        if (auto s = weak.lock()) left.push_back(std::move(s));
+      }
+    }
+    for (auto& s : left) s->ReleaseAfterStop();
   }
 
   int port() const { return port_; }

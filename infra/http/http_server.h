@@ -1,7 +1,13 @@
 // The Skaffold v1 API as JSON over HTTP/1.1 (the gateway of port 50052), served
 // with Boost.Beast on a small fixed pool of io_context threads.
 //
-// Requests are answered by Gateway (infra/http/gateway.h). Responses carry
+// Requests are answered by Gateway (infra/http/gateway.h). Control calls
+// (POST /v1/execute, PUT /v1/{build,sync,deploy}/auto_execute, POST
+// /v1/events/handle) wait for the control port's answer on no thread: the
+// connection writes the response when the answer comes, and reads its next
+// request only then, so keep-alive responses stay in request order. One not
+// answered within `control_timeout` gets 503 `{"code":14,...}` and its late
+// answer is dropped. Responses carry
 // `Content-Type: application/json`; connections are kept alive as HTTP/1.1 asks.
 // GET /v1/events and /v1/event_log answer 200 with chunked transfer encoding and
 // one `{"result":<LogEntry>}` line per entry: the whole log from its start, then
@@ -13,7 +19,8 @@
 //   * a request body over `max_body_bytes` (1 MiB): 413, connection closed;
 //   * headers over 8 KiB: 431; a malformed request line or header: 400;
 //   * a request not received in full within `request_timeout` (a slowloris
-//     client, or an idle keep-alive connection): 408, connection closed.
+//     client, or an idle keep-alive connection): 408, connection closed;
+//   * a control call not answered within `control_timeout`: 503.
 //
 // Slow /v1/events readers: the stream reads the hub by cursor, so a slow reader
 // costs a cursor and one batch in flight, never a copy of the log, and never
@@ -23,7 +30,8 @@
 //
 // Shutdown: close the hub first (streams end cleanly with the final chunk), then
 // Shutdown(deadline): stop accepting, wait up to `deadline` for connections to
-// finish, close the rest, join the threads.
+// finish, answer control calls still waiting 503 "devloop is shutting down" and
+// close the rest, join the threads.
 //
 //   auto server = HttpServer::Start({.port = 50052}, &hub, &control);
 //   ...
@@ -56,6 +64,9 @@ class HttpServer {
     size_t max_body_bytes = 1 << 20;
     absl::Duration request_timeout = absl::Seconds(10);
     absl::Duration stall_timeout = absl::Seconds(60);
+    // A control call the control port has not answered within this long is
+    // answered 503.
+    absl::Duration control_timeout = absl::Seconds(30);
   };
 
   // Starts serving. `hub` and `control` must outlive the server.

@@ -3,6 +3,7 @@
 #include "infra/http/http_server.h"
 
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,12 +14,14 @@
 #include "gtest/gtest.h"
 #include "infra/control/control.h"
 #include "infra/hub/hub.h"
+#include "testing/transport/held_control.h"
 #include "testing/transport/http_client.h"
 
 namespace devloop::http {
 namespace {
 
 namespace d = ::devloop::domain;
+using ::devloop::testing::HeldControl;
 using ::devloop::testing::RawHttpClient;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -45,8 +48,8 @@ class HttpServerTest : public ::testing::Test {
     Start(HttpServer::Options{.port = 0});
   }
 
-  void Start(HttpServer::Options options) {
-    auto server = HttpServer::Start(options, &hub_, &control_);
+  void Start(HttpServer::Options options, control::Control* control = nullptr) {
+    auto server = HttpServer::Start(options, &hub_, control ? control : &control_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     port_ = server_->port();
@@ -72,6 +75,7 @@ class HttpServerTest : public ::testing::Test {
 
   hub::Hub hub_;
   control::HubControl control_{&hub_, {[] { return absl::FromUnixSeconds(1'700'000'000); }}};
+  HeldControl held_;  // outlives the server
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
 };
@@ -373,6 +377,156 @@ TEST_F(HttpServerTest, ShutdownClosesOpenStreamsAndIdleConnections) {
   EXPECT_TRUE((*idle)->PeerClosed());
   EXPECT_FALSE((*stream)->ReadLine().ok());
   EXPECT_FALSE(RawHttpClient::Connect(port_).ok());
+}
+
+// What the held control answers: AlreadyExists for a toggle to true (as if it
+// were on already, with the contract's message), OK for everything else.
+absl::Status HeldAnswer(const HeldControl::Call& call) {
+  if (call.kind == HeldControl::Call::Kind::kSetAutoTrigger && call.enabled) {
+    std::ostringstream phase;
+    phase << call.phase;
+    return absl::AlreadyExistsError(absl::StrCat("auto ", phase.str(), " is already set to true"));
+  }
+  return absl::OkStatus();
+}
+
+TEST_F(HttpServerTest, ControlCallsWaitOnNoThreadAndAnswerWhenReleased) {
+  server_->Shutdown(absl::Seconds(1));
+  Start(HttpServer::Options{.port = 0, .threads = 2}, &held_);
+  // Far more requests than the server has threads: if any request held a
+  // thread until the control port answered, the rest could not all reach it.
+  constexpr int kRequests = 64;
+  const char* const kPhases[] = {"build", "sync", "deploy"};
+  std::vector<std::unique_ptr<RawHttpClient>> clients;
+  for (int i = 0; i < kRequests; ++i) {
+    auto c = RawHttpClient::Connect(port_);
+    ASSERT_TRUE(c.ok()) << c.status();
+    std::string request =
+        i % 2 == 0 ? Request("POST", "/v1/execute", R"({"build": true})")
+                   : Request("PUT", absl::StrCat("/v1/", kPhases[i % 3], "/auto_execute"),
+                             i % 4 == 1 ? R"({"enabled": true})" : R"({"enabled": false})");
+    ASSERT_TRUE((*c)->Send(request).ok());
+    clients.push_back(*std::move(c));
+  }
+  ASSERT_TRUE(held_.AwaitHeld(kRequests)) << "held " << held_.held() << " of " << kRequests;
+
+  // Every control request is outstanding, and the server still answers.
+  RawHttpClient::Response state = Fetch("GET", "/v1/state");
+  EXPECT_EQ(state.status, 200);
+  EXPECT_THAT(state.body, StartsWith(R"({"buildState":)"));
+
+  // The answers come from another thread, as the dev loop's executor gives them.
+  std::thread releaser([this] { held_.ReleaseAll(HeldAnswer); });
+  for (int i = 0; i < kRequests; ++i) {
+    absl::StatusOr<RawHttpClient::Response> r = clients[i]->ReadResponse();
+    ASSERT_TRUE(r.ok()) << "request " << i << ": " << r.status();
+    EXPECT_EQ(r->headers["content-type"], "application/json");
+    if (i % 4 == 1) {
+      EXPECT_EQ(r->status, 409) << "request " << i;
+      EXPECT_EQ(r->body, absl::StrCat(R"({"code":6,"message":"auto )", kPhases[i % 3],
+                                      R"( is already set to true","details":[]})"))
+          << "request " << i;
+    } else {
+      EXPECT_EQ(r->status, 200) << "request " << i;
+      EXPECT_EQ(r->body, "{}") << "request " << i;
+    }
+  }
+  releaser.join();
+  int executes = 0;
+  for (const HeldControl::Call& c : held_.calls()) {
+    if (c.kind == HeldControl::Call::Kind::kExecute) {
+      ++executes;
+      EXPECT_EQ(c.intent, (control::Intent{.build = true}));
+    }
+  }
+  EXPECT_EQ(executes, kRequests / 2);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrderWhileAControlCallWaits) {
+  server_->Shutdown(absl::Seconds(1));
+  Start(HttpServer::Options{.port = 0}, &held_);
+  auto c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok());
+  // Both requests in one write: the state request is in the server's buffer
+  // while the toggle waits for the control port.
+  ASSERT_TRUE(
+      (*c)->Send(absl::StrCat(Request("PUT", "/v1/sync/auto_execute", R"({"enabled":true})"),
+                              "GET /v1/state HTTP/1.1\r\nHost: x\r\n\r\n"))
+          .ok());
+  ASSERT_TRUE(held_.AwaitHeld(1));
+  std::thread releaser([this] { held_.ReleaseAll(HeldAnswer); });
+  absl::StatusOr<RawHttpClient::Response> first = (*c)->ReadResponse();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->status, 409);
+  EXPECT_EQ(first->body, R"({"code":6,"message":"auto sync is already set to true","details":[]})");
+  absl::StatusOr<RawHttpClient::Response> second = (*c)->ReadResponse();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->status, 200);
+  EXPECT_THAT(second->body, StartsWith(R"({"buildState":)"));
+  releaser.join();
+}
+
+TEST_F(HttpServerTest, UnansweredControlCallIs503AndItsLateAnswerIsDropped) {
+  server_->Shutdown(absl::Seconds(1));
+  Start(HttpServer::Options{.port = 0, .control_timeout = absl::Milliseconds(200)}, &held_);
+  auto c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send(Request("POST", "/v1/execute", R"({"deploy": true})")).ok());
+  absl::StatusOr<RawHttpClient::Response> r = (*c)->ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->headers["content-type"], "application/json");
+  EXPECT_EQ(r->body,
+            R"({"code":14,"message":"the dev loop did not answer within 200ms: it may be busy )"
+            R"(or stuck; try again","details":[]})");
+  ASSERT_EQ(held_.held(), 1u);
+
+  // The answer comes after all, while the connection waits for its next request.
+  std::thread releaser([this] { held_.ReleaseAll(HeldAnswer); });
+  releaser.join();
+  // The connection stays in step: its next response is the next request's.
+  ASSERT_TRUE((*c)->Send("GET /v1/state HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  r = (*c)->ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, StartsWith(R"({"buildState":)"));
+
+  // A request whose client is gone by the time of its timeout and its answer.
+  {
+    auto gone = RawHttpClient::Connect(port_);
+    ASSERT_TRUE(gone.ok());
+    ASSERT_TRUE(
+        (*gone)->Send(Request("PUT", "/v1/build/auto_execute", R"({"enabled":false})")).ok());
+    ASSERT_TRUE(held_.AwaitHeld(1));
+  }
+  // Whichever comes first for it, the timeout's 503 or the answer, the server
+  // goes on serving others.
+  EXPECT_EQ(Fetch("GET", "/v1/state").status, 200);
+  held_.ReleaseAll(HeldAnswer);
+  EXPECT_EQ(Fetch("GET", "/v1/state").status, 200);
+}
+
+TEST_F(HttpServerTest, ShutdownAnswersWaitingControlCalls503AndALaterAnswerIsHarmless) {
+  server_->Shutdown(absl::Seconds(1));
+  Start(HttpServer::Options{.port = 0}, &held_);
+  auto c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send(Request("POST", "/v1/events/handle",
+                                 R"({"buildEvent":{"artifact":"leeroy-web","status":"x"}})"))
+                  .ok());
+  ASSERT_TRUE(held_.AwaitHeld(1));
+  ASSERT_EQ(held_.calls()[0].kind, HeldControl::Call::Kind::kHandle);
+  server_->Shutdown(absl::Milliseconds(100));
+  absl::StatusOr<RawHttpClient::Response> r = (*c)->ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->body, R"({"code":14,"message":"devloop is shutting down","details":[]})");
+  EXPECT_TRUE((*c)->PeerClosed());
+  server_.reset();
+  // The server is gone; the answer arrives now, from another thread, and
+  // touches nothing (ASan: `bazel test --config=asan //infra/http/...`).
+  std::thread releaser([this] { held_.ReleaseAll(HeldAnswer); });
+  releaser.join();
 }
 
 }  // namespace

@@ -17,14 +17,22 @@
 #   default ServiceAccount exists. Every pid it starts is in DIR/pids/<name>.pid.
 #   Several clusters can run side by side (ports, bridge, pod CIDR and cgroup parent
 #   are all per DIR).
-# down: stops what up started, by pid, and removes what it left: containers and
-#   images in the cluster's containerd, mounts under DIR, the bridge and its
-#   iptables rules, the cluster's cgroups; restores the sysctls the kubelet changed.
-#   Idempotent, and safe after an `up` that failed half way.
+# down: stops what up started, by pid (and the runc shims and containers it left,
+#   found by socket and cgroup), then removes mounts under DIR, the bridge, the
+#   cluster's cgroups, and DIR's state (containerd root with its images, etcd data,
+#   registry storage, certificates); DIR/logs stays. The host-wide changes (sysctls
+#   the kubelet sets, host directories it insists on, iptables chains) are recorded
+#   by the first cluster up in /run/devloop-kube and restored by the last one down.
+#   Idempotent, and safe after an `up` that failed or was killed half way; a failed
+#   `up` runs it itself.
 #
-# Needs root (containerd, runc, the kubelet). Installs the Debian packages it needs
-# (containerd, runc, containernetworking-plugins, docker-registry, openssl, ...)
-# with apt when they are missing.
+# DIR: a plain absolute path of at most 64 characters (unix sockets live under it),
+# e.g. `mktemp -d /tmp/kube.XXXXXX`. DEVLOOP_KUBE_NO_BUILD=1 makes up fail at once
+# instead of starting a cold build; DEVLOOP_KUBE_CACHE overrides the cache directory.
+#
+# Needs root (containerd, runc, the kubelet) and kubectl. Installs the Debian
+# packages it needs (containerd, runc, containernetworking-plugins, docker-registry,
+# openssl, ...) with apt when they are missing.
 set -euo pipefail
 
 # The Go modules pinned beside this script (tools/kube in the tree or in runfiles).
@@ -536,15 +544,19 @@ cmd_up() {
   dir="$(realpath "$dir")"
   check_dir "$dir"
   set_names "$dir"
-  any_alive "$D" && die "a cluster already runs in $D; run '$0 down $D' first"
+  any_alive "$D" && die "a cluster already runs in $D; run 'tools/kube-cluster.sh down $D' first"
   local t0=$SECONDS
+  # Leftovers of a cluster that was never taken down (its etcd data, its bridge).
+  if [ -e "$D/cluster.env" ] || [ -e "$D/pids" ]; then cmd_down "$D"; fi
 
+  command -v kubectl >/dev/null 2>&1 || die "kubectl is not on PATH"
   BIN="$(cmd_build)/bin"
   ensure_packages containerd runc containernetworking-plugins docker-registry openssl \
     iptables iproute2 util-linux procps curl
 
   UP_OK=0
   trap 'up_exit' EXIT
+  trap 'exit 143' TERM INT HUP
   mkdir -p "$D/pids" "$D/logs"
   PAUSE_IMAGE="devloop.local/pause:$(k8s_version)"
 
@@ -778,15 +790,15 @@ cmd_down() {
     [ ! -d "$h/$CGROUP" ] || log "cgroup $h/$CGROUP remains"
   done
 
-  # 6. Host files that name this cluster: container log links, shim sockets.
+  # 6. Host files that name this cluster: container log links, and for containers
+  #    whose teardown was cut short, shim sockets and CNI result caches.
   find /var/log/containers -maxdepth 1 -type l -lname "$D/*" -delete 2>/dev/null || true
-  if [ -d "$D/containerd/state" ]; then
-    local cid sock
-    for cid in $(ls "$D/containerd/state/io.containerd.runtime.v2.task/k8s.io" 2>/dev/null); do
-      sock="/run/containerd/s/$(printf '%s' "$SOCK/k8s.io/$cid" | sha256sum | cut -d' ' -f1)"
-      rm -f "$sock"
-    done
-  fi
+  local cid
+  for cid in $(ls "$D/containerd/state/io.containerd.runtime.v2.task/k8s.io" \
+    "$D/containerd/root/io.containerd.grpc.v1.cri/sandboxes" 2>/dev/null | grep -E '^[0-9a-f]{64}$'); do
+    rm -f "/run/containerd/s/$(printf '%s' "$SOCK/k8s.io/$cid" | sha256sum | cut -d' ' -f1)" \
+      /var/lib/cni/results/*-"$cid"-*
+  done
 
   # 7. The cluster's state (images, etcd data, registry storage); logs stay.
   [ -z "$(mounts_under)" ] || die "mounts remain under $D"
@@ -809,9 +821,9 @@ cmd_down() {
 main() {
   case "${1:-}" in
     build) cmd_build ;;
-    up) [ $# -eq 2 ] || die "usage: $0 up DIR"; cmd_up "$2" ;;
-    down) [ $# -eq 2 ] || die "usage: $0 down DIR"; cmd_down "$2" ;;
-    *) echo "usage: $0 build | up DIR | down DIR" >&2; exit 2 ;;
+    up) [ $# -eq 2 ] || die "usage: tools/kube-cluster.sh up DIR"; cmd_up "$2" ;;
+    down) [ $# -eq 2 ] || die "usage: tools/kube-cluster.sh down DIR"; cmd_down "$2" ;;
+    *) echo "usage: tools/kube-cluster.sh build | up DIR | down DIR" >&2; exit 2 ;;
   esac
 }
 

@@ -46,6 +46,7 @@ chains() { { iptables-save; ip6tables-save; } 2>/dev/null | grep '^:' | cut -d' 
 chains_before="$(chains)"
 host_dirs=(/var/lib/kubelet /var/log/containers /var/log/pods /var/lib/cni /run/containerd
   /run/devloop-kube /opt/cni /etc/cni /opt/containerd /usr/libexec/kubernetes)
+others_before="$(cat /run/devloop-kube/clusters/* 2>/dev/null || true)"
 dirs_before="$(for d in "${host_dirs[@]}"; do [ -e "$d" ] && echo "$d"; done || true)"
 
 # --- the app: busybox httpd in a FROM scratch image -------------------------
@@ -201,6 +202,12 @@ delete_app "$work/a"
 down_and_check "$work/a"
 
 # --- the host is as it was ----------------------------------------------------
+# Only when no other cluster runs here: the last one down restores the host.
+others="$(cat /run/devloop-kube/clusters/* 2>/dev/null || true)"
+if [ -n "$others" ] || [ -n "$others_before" ]; then
+  echo "PASS: $checks checks (host state not compared: other clusters run: $others_before $others)"
+  exit 0
+fi
 [ "$(sysctl "${sysctls[@]}")" = "$sysctls_before" ] || fail "sysctls not restored"
 [ "$(chains)" = "$chains_before" ] || fail "iptables chains differ: $(diff <(echo "$chains_before") <(chains))"
 dirs_after="$(for d in "${host_dirs[@]}"; do [ -e "$d" ] && echo "$d"; done || true)"

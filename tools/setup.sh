@@ -17,6 +17,8 @@ packages=(
   busybox-static             # the userland of the example images (FROM scratch)
   curl wrk                   # HTTP checks and benchmarks
   clang-14 libclang-rt-14-dev  # libFuzzer targets
+  containerd runc containernetworking-plugins docker-registry iptables openssl
+                             # the test cluster (tools/kube-cluster.sh)
 )
 
 # --- grpcurl (transports, issue 5) -------------------------------------------

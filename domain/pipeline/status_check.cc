@@ -124,6 +124,7 @@ std::vector<CheckEvent> StatusCheck::Start() {
   for (const std::string& name : order_) {
     Resource& r = resources_[name];
     r.message = "waiting for status";
+    r.reported = true;
     out.push_back(ResourceEvent(name, r.status, r.message, StatusCode::kOk));
   }
   MaybeFinish(&out);
@@ -178,9 +179,14 @@ absl::StatusOr<std::vector<CheckEvent>> StatusCheck::Observe(const ResourceObser
   Resource& r = it->second;
   if (r.status != ResourceStatus::kPending) return out;  // already final
   Classification c = Judge(r, obs, now);
-  if (c.status == r.status && c.message == r.message) return out;
+  // One event per change of status (the contract): a pending resource whose
+  // reason changes ("creating container" -> "ready; waiting 1s ...") says so
+  // only in the State's message, not in another Pending event.
+  const bool changed = !r.reported || c.status != r.status;
+  r.reported = true;
   r.status = c.status;
   r.message = c.message;
+  if (!changed) return out;
   out.push_back(ResourceEvent(obs.resource, c.status, c.message, c.code));
   if (c.status == ResourceStatus::kFailed) {
     std::vector<CheckEvent> rest =
@@ -209,6 +215,11 @@ std::vector<CheckEvent> StatusCheck::Cancel(absl::string_view why) {
 ResourceStatus StatusCheck::status(const std::string& resource) const {
   auto it = resources_.find(resource);
   return it == resources_.end() ? ResourceStatus::kFailed : it->second.status;
+}
+
+std::string StatusCheck::message(const std::string& resource) const {
+  auto it = resources_.find(resource);
+  return it == resources_.end() ? "" : it->second.message;
 }
 
 std::vector<CheckEvent> StatusCheck::FailRest(StatusCode code, absl::string_view why,

@@ -125,6 +125,9 @@ class StatusCheck {
   absl::Time deadline() const { return deadline_; }
   // Returns the status of `resource` (Failed for one not in the check).
   ResourceStatus status(const std::string& resource) const;
+  // Why `resource` has its status now (also while Pending, which sends no event
+  // when only the reason changes); "" for an unknown resource.
+  std::string message(const std::string& resource) const;
 
   bool operator==(const StatusCheck&) const = default;
 
@@ -132,6 +135,7 @@ class StatusCheck {
   struct Resource {
     ResourceStatus status = ResourceStatus::kPending;
     std::string message;
+    bool reported = false;                  // an event for it was sent
     std::optional<absl::Time> ready_since;  // start of the current ready streak
     absl::Duration window;                  // that streak's stability window
     int32_t restarts_when_ready = 0;

@@ -1,28 +1,46 @@
-// The event hub: the one log of a dev loop, its folded State, and the subscribers
-// that stream it. Both transports (infra/grpc, infra/http) read from here.
+// The event hub: the dev loop's one event log, the State it folds into, and the
+// subscribers that stream it. Both transports (infra/grpc, infra/http) read from here.
 //
-// Every Record is appended here (from any thread). A LogEntry record is serialized
-// once, at append time, into the two wire forms the transports send -- the JSON
-// line `{"result":<LogEntry>}\n` and the protobuf bytes of proto.LogEntry -- and
-// shared (shared_ptr<const Entry>) by every subscriber: fan-out copies pointers,
-// never bytes. Other records (PipelineStarted, TriggerChanged, PhasesReset) change
-// the State but are not streamed, as in Skaffold.
+// One log. Every Record is appended (from any thread) to a domain::EventLog
+// (domain/state/event_log.h): the records stay encoded in the domain's compact
+// form (~80 bytes each) and are folded into the State by the domain reducer, so
+// the State served here is the fold of the records streamed here, and a tool that
+// links //domain/... alone replays the same records into the same State. Only
+// LogEntry records are streamed; the others (PipelineStarted, TriggerChanged,
+// PhasesReset) change the State but are not sent, as in Skaffold.
 //
-// Subscribers read the shared log through a cursor. A new subscriber starts at
-// index 0, so it gets the whole history and then live entries with no gap, no
-// duplicate and no reordering: there is one log and one cursor, not a replay
-// buffer plus a live queue.
+// Wire forms at the edge, encoded once. Subscribers read the log by index. A
+// LogEntry is mapped to the two wire forms the transports send -- the JSON line
+// `{"result":<LogEntry>}\n` and the protobuf bytes of proto.LogEntry -- when a
+// subscriber first reads it, not when it is appended (a dev loop with no client
+// encodes nothing). The encoded Entry goes into a cache of the `cache_entries`
+// entries most recently encoded, which the subscribers that read the same index
+// afterwards share (shared_ptr<const Entry>): fan-out copies pointers, never
+// bytes, and each entry is encoded once however many subscribers read it, as long
+// as they read it before `cache_entries` other entries are encoded after it.
+// Subscribers racing for the same new entry wait for the one that encodes it. The
+// cache is bounded: an entry that has left it is encoded again for each reader
+// that still asks for it (a client that subscribes late and replays the history).
+// Memory is the log (~80 bytes per record, forever) plus the cache (at most
+// `cache_entries` entries, ~0.5 KB each for typical entries) plus the batches the
+// transports hold while writing.
+//
+// Order. A new subscriber starts at index 0, so it gets the whole history and then
+// live entries with no gap, no duplicate and no reordering: there is one log and
+// one cursor per subscriber, not a replay buffer plus a live queue.
 //
 // Back-pressure. A subscriber holds a cursor and nothing else, so its memory does
 // not grow however far it falls behind, and a slow subscriber never slows Append()
-// or other subscribers (Append never waits for a reader). Nothing is ever dropped
-// from a stream: a subscriber that is behind simply reads older entries later. The
+// or other subscribers (Append never waits for a reader, and never encodes for
+// one). Nothing is ever dropped from a stream: a subscriber that is behind simply
+// reads older entries later (re-encoded if they have left the cache). The
 // transports decide when a reader is stuck (no write progress for a stall timeout)
 // and close that stream with an error; see infra/http and infra/grpc.
 //
-// Wake-ups. Read() returning kWait parks the subscriber; the next Append (or
-// Close) calls its on_ready callback once. Busy subscribers are not woken, so the
-// cost of an Append is independent of the number of subscribers that are writing.
+// Wake-ups. Read() returning kWait parks the subscriber; the next streamed Append
+// (or Close) calls its on_ready callback once. Busy subscribers are not woken, so
+// the cost of an Append is independent of the number of subscribers that are
+// writing.
 //
 //   Hub hub;
 //   hub.Append(domain::PipelineStarted{});
@@ -34,26 +52,28 @@
 #ifndef DEVLOOP_INFRA_HUB_HUB_H_
 #define DEVLOOP_INFRA_HUB_HUB_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "api/skaffold.pb.h"
+#include "domain/state/event_log.h"
 #include "domain/state/state.h"
 
 namespace devloop::hub {
 
 class Hub {
  public:
-  // One streamed log entry in both wire forms. Immutable once published.
+  // One streamed log entry in both wire forms. Immutable once a reader has it.
   struct Entry {
-    int64_t index = 0;        // position in the stream, from 0
+    int64_t index = 0;        // position in the stream (LogEntries only), from 0
     std::string json_line;    // {"result":<LogEntry>}\n, as /v1/events sends it
     std::string proto_bytes;  // serialized proto.LogEntry, as Events sends it
   };
@@ -73,6 +93,12 @@ class Hub {
     kEnd,   // the hub is closed and this subscriber has read everything
   };
 
+  struct Options {
+    // How many encoded entries the hub keeps for the subscribers that read them
+    // next (the most recently encoded ones). REQUIRES: > 0.
+    size_t cache_entries = 4096;
+  };
+
   class Subscriber : public std::enable_shared_from_this<Subscriber> {
    public:
     ~Subscriber();
@@ -80,7 +106,8 @@ class Hub {
     Subscriber& operator=(const Subscriber&) = delete;
 
     // Appends up to `max_entries` entries from the cursor to `*out` and advances
-    // the cursor past them. See ReadResult.
+    // the cursor past them. See ReadResult. Encodes the entries that are not
+    // cached, outside the hub's lock.
     ReadResult Read(size_t max_entries, std::vector<EntryPtr>* out);
 
     // Stops on_ready calls: once Detach() returns, on_ready is not running and
@@ -89,7 +116,7 @@ class Hub {
     // REQUIRES: not called from on_ready.
     void Detach();
 
-    // The index of the next entry this subscriber will read.
+    // The stream index (Entry::index) of the next entry this subscriber will read.
     int64_t cursor() const;
 
    private:
@@ -99,19 +126,21 @@ class Hub {
     void Wake();
 
     Hub* const hub_;
-    int64_t cursor_ ABSL_GUARDED_BY(hub_->mu_) = 0;
+    int64_t next_record_ ABSL_GUARDED_BY(hub_->mu_) = 0;  // index in the hub's EventLog
     bool parked_ ABSL_GUARDED_BY(hub_->mu_) = false;
     mutable absl::Mutex callback_mu_;
     std::function<void()> on_ready_ ABSL_GUARDED_BY(callback_mu_);
   };
 
-  Hub() = default;
+  Hub() : Hub(Options()) {}
+  explicit Hub(Options options);
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  // Folds `record` into the State; a LogEntry is also streamed to subscribers.
-  // Records appended after Close() change the State but are not streamed.
-  void Append(domain::Record record);
+  // Appends `record` to the log and folds it into the State; a LogEntry is also
+  // streamed to subscribers. Records appended after Close() change the State but
+  // are not streamed.
+  void Append(const domain::Record& record);
 
   // Returns the current State with its proto and JSON forms (cached per version).
   std::shared_ptr<const StateView> State() const;
@@ -129,15 +158,43 @@ class Hub {
   bool closed() const;
   // Number of streamed entries so far.
   int64_t size() const;
+  // Number of records in the log (streamed or not), i.e. the State's version.
+  int64_t records() const;
+  // How many times an entry was encoded to the wire forms so far: once per
+  // streamed entry that was read, plus once per read of an entry no longer cached.
+  int64_t entries_encoded() const { return entries_encoded_.load(std::memory_order_relaxed); }
 
  private:
+  struct Cell;  // an Entry and what it is encoded from; see hub.cc
+
+  // Returns the cell of the LogEntry at log index `record`, stream index `entry`,
+  // from the cache or decoded from the log and cached.
+  std::shared_ptr<Cell> CellFor(int64_t record, int64_t entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fills the cell's Entry unless another reader has. Called without mu_.
+  void Encode(Cell* cell);
+  // The log index the streams end at: the log's size, or its size at Close().
+  int64_t StreamEnd() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unparks every parked subscriber and returns them, to Wake() once mu_ is released.
+  std::vector<std::weak_ptr<Subscriber>> TakeParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Wake(const std::vector<std::weak_ptr<Subscriber>>& subscribers);
+
+  const Options options_;
   mutable absl::Mutex mu_;
-  std::deque<EntryPtr> entries_ ABSL_GUARDED_BY(mu_);
-  domain::State state_ ABSL_GUARDED_BY(mu_);
-  int64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  domain::EventLog log_ ABSL_GUARDED_BY(mu_);
+  // Log indices of the records that are not streamed (control records), in order;
+  // few, so an entry's stream index is its log index minus those before it.
+  std::vector<int64_t> unstreamed_ ABSL_GUARDED_BY(mu_);
+  int64_t streamed_ ABSL_GUARDED_BY(mu_) = 0;
+  // The encoded-entry cache: cells by log index, and their log indices in the
+  // order they were cached (a ring; the oldest is evicted first).
+  absl::flat_hash_map<int64_t, std::shared_ptr<Cell>> cache_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> cache_order_ ABSL_GUARDED_BY(mu_);
+  size_t cache_next_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int64_t> entries_encoded_{0};
   mutable std::shared_ptr<const StateView> view_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<Subscriber>> parked_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t closed_at_ ABSL_GUARDED_BY(mu_) = 0;  // log size at Close()
 };
 
 }  // namespace devloop::hub

@@ -11,16 +11,16 @@
 namespace devloop::hub {
 
 // A streamed entry and what it is encoded from. The first reader of an index that
-// is not cached decodes the record from the log (under the hub's lock) into a new
-// cell and caches it; the first reader to call Encode on the cell fills its Entry
-// while any other reader of the cell waits for it (on the cell's state, not the
-// hub's lock); every reader hands the cell out as its Entry.
+// is not in the window decodes the record from the log (under the hub's lock)
+// into a new cell and puts it in the window; the first reader to call Encode on the cell fills its
+// Entry while any other reader of the cell waits for it (on the cell's state, not the hub's lock);
+// every reader hands the cell out as its Entry.
 //
 // The state is a hand-rolled once-flag: a per-cell absl::Mutex costs more than
 // the rest of a read in Debian's Abseil (which tracks every Mutex for deadlock
 // detection), and std::call_once makes a futex syscall every time it runs.
 struct Hub::Cell : Entry {
-  enum State : int { kNew, kEncoding, kEncodingWithWaiters, kReady };
+  enum Encoding : int { kNew, kEncoding, kEncodingWithWaiters, kReady };
   std::atomic<int> state{kNew};
   // Set before the cell is shared; dropped once encoded. Held by pointer so that a
   // cached cell is the Entry and a few words, not the Entry and a dead LogEntry.
@@ -40,7 +40,11 @@ void EncodeEntry(const domain::LogEntry& log_entry, Hub::Entry* entry) {
 
 }  // namespace
 
-Hub::Subscriber::~Subscriber() { Detach(); }
+Hub::Subscriber::~Subscriber() {
+  Detach();
+  absl::MutexLock lock(&hub_->mu_);
+  hub_->subscribers_.erase(this);
+}
 
 void Hub::Subscriber::Detach() {
   absl::MutexLock lock(&callback_mu_);
@@ -98,7 +102,10 @@ Hub::ReadResult Hub::Subscriber::Read(size_t max_entries, std::vector<EntryPtr>*
 Hub::Hub(Options options) : options_(std::move(options)) {}
 
 std::shared_ptr<Hub::Cell> Hub::CellFor(int64_t record, int64_t entry) {
-  if (auto it = cache_.find(record); it != cache_.end()) return it->second;
+  const int64_t offset = record - window_base_;
+  if (offset >= 0 && offset < static_cast<int64_t>(window_.size()) && window_[offset] != nullptr) {
+    return window_[offset];
+  }
   auto cell = std::make_shared<Cell>();
   cell->index = entry;
   absl::StatusOr<std::optional<domain::LogEntry>> decoded = log_.EntryAt(record);
@@ -107,16 +114,43 @@ std::shared_ptr<Hub::Cell> Hub::CellFor(int64_t record, int64_t entry) {
   if (decoded.ok() && decoded->has_value()) {
     cell->record = std::make_unique<domain::LogEntry>(std::move(**decoded));
   }
-  const size_t capacity = std::max<size_t>(options_.cache_entries, 1);
-  if (cache_order_.size() < capacity) {
-    cache_order_.push_back(record);
-  } else {
-    cache_.erase(cache_order_[cache_next_]);
-    cache_order_[cache_next_] = record;
-    cache_next_ = (cache_next_ + 1) % capacity;
+  // The window ends after the furthest record any subscriber has read (with this
+  // one), wherever the log's end is: subscribers that all lag the publisher still
+  // share. A record further back than the window's length is encoded for this
+  // reader alone; caching it would evict what the readers ahead share.
+  const int64_t window_length = std::max<int64_t>(options_.cache_entries, 1);
+  const int64_t window_end = window_base_ + static_cast<int64_t>(window_.size());
+  const int64_t lowest = std::max(window_end, record + 1) - window_length;
+  if (record < lowest) return cell;
+
+  if (window_.empty() || record >= window_end + window_length) {
+    window_.clear();  // nothing in it would be kept
+    window_base_ = record;
   }
-  cache_.emplace(record, cell);
+  for (; record < window_base_; --window_base_) window_.push_front(nullptr);
+  while (record >= window_base_ + static_cast<int64_t>(window_.size())) window_.push_back(nullptr);
+  window_[record - window_base_] = cell;
+  // Now and then (the scan is over every subscriber), also let go of what every
+  // subscriber has read. This reader's cursor is still at `record`, so the new
+  // cell stays.
+  int64_t keep_from = lowest;
+  if (++cells_since_trim_ >= kTrimEvery) {
+    cells_since_trim_ = 0;
+    int64_t lowest_cursor = log_.size();
+    for (const Subscriber* sub : subscribers_) {
+      lowest_cursor = std::min(lowest_cursor, sub->next_record_);
+    }
+    keep_from = std::max(keep_from, lowest_cursor);
+  }
+  TrimWindow(keep_from);
   return cell;
+}
+
+void Hub::TrimWindow(int64_t record) {
+  while (!window_.empty() && window_base_ < record) {
+    window_.pop_front();
+    ++window_base_;
+  }
 }
 
 void Hub::Encode(Cell* cell) {
@@ -148,7 +182,7 @@ void Hub::Encode(Cell* cell) {
 int64_t Hub::StreamEnd() const { return closed_ ? closed_at_ : log_.size(); }
 
 void Hub::Append(const domain::Record& record) {
-  std::vector<std::weak_ptr<Subscriber>> to_wake;
+  std::vector<std::shared_ptr<Subscriber>> to_wake;
   {
     absl::MutexLock lock(&mu_);
     const int64_t index = log_.Append(record);
@@ -163,19 +197,21 @@ void Hub::Append(const domain::Record& record) {
   Wake(to_wake);
 }
 
-std::vector<std::weak_ptr<Hub::Subscriber>> Hub::TakeParked() {
-  std::vector<std::weak_ptr<Subscriber>> taken;
-  taken.swap(parked_);
-  for (const auto& weak : taken) {
-    if (auto sub = weak.lock()) sub->parked_ = false;
+std::vector<std::shared_ptr<Hub::Subscriber>> Hub::TakeParked() {
+  std::vector<std::shared_ptr<Subscriber>> taken;
+  taken.reserve(parked_.size());
+  for (const auto& weak : parked_) {
+    if (auto sub = weak.lock()) {
+      sub->parked_ = false;
+      taken.push_back(std::move(sub));
+    }
   }
+  parked_.clear();
   return taken;
 }
 
-void Hub::Wake(const std::vector<std::weak_ptr<Subscriber>>& subscribers) {
-  for (const auto& weak : subscribers) {
-    if (auto sub = weak.lock()) sub->Wake();
-  }
+void Hub::Wake(const std::vector<std::shared_ptr<Subscriber>>& subscribers) {
+  for (const auto& sub : subscribers) sub->Wake();
 }
 
 std::shared_ptr<const Hub::StateView> Hub::State() const {
@@ -192,11 +228,14 @@ std::shared_ptr<const Hub::StateView> Hub::State() const {
 }
 
 std::shared_ptr<Hub::Subscriber> Hub::Subscribe(std::function<void()> on_ready) {
-  return std::shared_ptr<Subscriber>(new Subscriber(this, std::move(on_ready)));
+  std::shared_ptr<Subscriber> sub(new Subscriber(this, std::move(on_ready)));
+  absl::MutexLock lock(&mu_);
+  subscribers_.insert(sub.get());
+  return sub;
 }
 
 void Hub::Close() {
-  std::vector<std::weak_ptr<Subscriber>> to_wake;
+  std::vector<std::shared_ptr<Subscriber>> to_wake;
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return;

@@ -13,17 +13,23 @@
 // LogEntry is mapped to the two wire forms the transports send -- the JSON line
 // `{"result":<LogEntry>}\n` and the protobuf bytes of proto.LogEntry -- when a
 // subscriber first reads it, not when it is appended (a dev loop with no client
-// encodes nothing). The encoded Entry goes into a cache of the `cache_entries`
-// entries most recently encoded, which the subscribers that read the same index
-// afterwards share (shared_ptr<const Entry>): fan-out copies pointers, never
-// bytes, and each entry is encoded once however many subscribers read it, as long
-// as they read it before `cache_entries` other entries are encoded after it.
-// Subscribers racing for the same new entry wait for the one that encodes it. The
-// cache is bounded: an entry that has left it is encoded again for each reader
-// that still asks for it (a client that subscribes late and replays the history).
-// Memory is the log (~80 bytes per record, forever) plus the cache (at most
-// `cache_entries` entries, ~0.5 KB each for typical entries) plus the batches the
-// transports hold while writing.
+// encodes nothing), and outside the hub's lock. Subscribers racing for the same
+// entry wait for the one that encodes it. The encoded Entry is kept in a window
+// of `cache_entries` records that ends at the furthest record any subscriber has
+// read, from which every subscriber that reads that index shares it
+// (shared_ptr<const Entry>): fan-out copies pointers, never bytes, and each entry
+// is encoded once however many subscribers read it, as long as they are within
+// `cache_entries` records of the subscriber furthest ahead (however far all of
+// them are behind the publisher). A subscriber further behind than that (one that
+// subscribed late and replays the history, or a stalled one) gets such old
+// entries encoded for it alone, so it never evicts what the subscribers ahead are
+// about to read.
+//
+// Memory is bounded: the log (~80 bytes per record), plus the window (at most
+// `cache_entries` entries, ~0.5 KB each for typical entries), plus the batches
+// the transports hold while writing. The window also lets go of the entries every
+// subscriber has read (within 64 records), so when the subscribers keep up it
+// holds next to nothing.
 //
 // Order. A new subscriber starts at index 0, so it gets the whole history and then
 // live entries with no gap, no duplicate and no reordering: there is one log and
@@ -33,7 +39,7 @@
 // not grow however far it falls behind, and a slow subscriber never slows Append()
 // or other subscribers (Append never waits for a reader, and never encodes for
 // one). Nothing is ever dropped from a stream: a subscriber that is behind simply
-// reads older entries later (re-encoded if they have left the cache). The
+// reads older entries later (re-encoded if they have left the window). The
 // transports decide when a reader is stuck (no write progress for a stall timeout)
 // and close that stream with an error; see infra/http and infra/grpc.
 //
@@ -55,13 +61,14 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "api/skaffold.pb.h"
 #include "domain/state/event_log.h"
@@ -94,9 +101,10 @@ class Hub {
   };
 
   struct Options {
-    // How many encoded entries the hub keeps for the subscribers that read them
-    // next (the most recently encoded ones). REQUIRES: > 0.
-    size_t cache_entries = 4096;
+    // The length, in records, of the window of encoded entries subscribers share
+    // (it ends at the furthest record read). A subscriber further behind has
+    // entries encoded for it alone.
+    int64_t cache_entries = 16384;
   };
 
   class Subscriber : public std::enable_shared_from_this<Subscriber> {
@@ -161,22 +169,26 @@ class Hub {
   // Number of records in the log (streamed or not), i.e. the State's version.
   int64_t records() const;
   // How many times an entry was encoded to the wire forms so far: once per
-  // streamed entry that was read, plus once per read of an entry no longer cached.
+  // streamed entry that was read in the window, plus once per read from behind it.
   int64_t entries_encoded() const { return entries_encoded_.load(std::memory_order_relaxed); }
 
  private:
   struct Cell;  // an Entry and what it is encoded from; see hub.cc
 
-  // Returns the cell of the LogEntry at log index `record`, stream index `entry`,
-  // from the cache or decoded from the log and cached.
+  // Returns the cell of the LogEntry at log index `record`, stream index `entry`:
+  // from the window, or decoded from the log (and put in the window, moving it
+  // forward if need be, unless the record is behind it).
   std::shared_ptr<Cell> CellFor(int64_t record, int64_t entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the window's cells before `record`.
+  void TrimWindow(int64_t record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fills the cell's Entry unless another reader has. Called without mu_.
   void Encode(Cell* cell);
   // The log index the streams end at: the log's size, or its size at Close().
   int64_t StreamEnd() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Unparks every parked subscriber and returns them, to Wake() once mu_ is released.
-  std::vector<std::weak_ptr<Subscriber>> TakeParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static void Wake(const std::vector<std::weak_ptr<Subscriber>>& subscribers);
+  // Unparks every parked subscriber and returns them, to Wake() once mu_ is
+  // released (and to release, since a Subscriber's destructor takes mu_).
+  std::vector<std::shared_ptr<Subscriber>> TakeParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Wake(const std::vector<std::shared_ptr<Subscriber>>& subscribers);
 
   const Options options_;
   mutable absl::Mutex mu_;
@@ -185,11 +197,14 @@ class Hub {
   // few, so an entry's stream index is its log index minus those before it.
   std::vector<int64_t> unstreamed_ ABSL_GUARDED_BY(mu_);
   int64_t streamed_ ABSL_GUARDED_BY(mu_) = 0;
-  // The encoded-entry cache: cells by log index, and their log indices in the
-  // order they were cached (a ring; the oldest is evicted first).
-  absl::flat_hash_map<int64_t, std::shared_ptr<Cell>> cache_ ABSL_GUARDED_BY(mu_);
-  std::vector<int64_t> cache_order_ ABSL_GUARDED_BY(mu_);
-  size_t cache_next_ ABSL_GUARDED_BY(mu_) = 0;
+  // The window: cells of log indices [window_base_, window_base_ + size), null
+  // where no subscriber has read the entry yet (or for a control record).
+  std::deque<std::shared_ptr<Cell>> window_ ABSL_GUARDED_BY(mu_);
+  int64_t window_base_ ABSL_GUARDED_BY(mu_) = 0;
+  static constexpr int kTrimEvery = 64;  // cells put in the window between scans
+  int64_t cells_since_trim_ ABSL_GUARDED_BY(mu_) = 0;
+  // Every live subscriber, for the lowest cursor: the window need not go lower.
+  absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> entries_encoded_{0};
   mutable std::shared_ptr<const StateView> view_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<Subscriber>> parked_ ABSL_GUARDED_BY(mu_);

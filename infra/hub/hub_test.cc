@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "api/json.h"
@@ -164,7 +165,7 @@ TEST(HubTest, EachEntryIsEncodedOnceHoweverManySubscribersReadIt) {
   EXPECT_EQ(hub.entries_encoded(), 100);
 }
 
-TEST(HubTest, CacheIsBoundedAndALateReaderGetsOldEntriesEncodedAgain) {
+TEST(HubTest, EntriesBehindTheWindowAreEncodedForTheirReaderAlone) {
   Hub hub(Hub::Options{.cache_entries = 4});
   for (int i = 0; i < 10; ++i) hub.Append(Numbered(i));
   auto first = hub.Subscribe([] {});
@@ -175,12 +176,9 @@ TEST(HubTest, CacheIsBoundedAndALateReaderGetsOldEntriesEncodedAgain) {
   std::vector<std::string> lines;
   for (const auto& e : early) lines.push_back(e->json_line);
   early.clear();
-  auto alive = [&] {
-    return std::count_if(weak.begin(), weak.end(), [](const auto& w) { return !w.expired(); });
-  };
-  EXPECT_EQ(alive(), 4);  // only the cache holds entries once no reader does
-  EXPECT_TRUE(weak[0].expired());
-  EXPECT_FALSE(weak[9].expired());
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(weak[i].expired(), i < 6) << i;  // the window: the last 4 records
+  }
 
   auto late = hub.Subscribe([] {});
   std::vector<Hub::EntryPtr> again = ReadAll(*late);
@@ -189,11 +187,49 @@ TEST(HubTest, CacheIsBoundedAndALateReaderGetsOldEntriesEncodedAgain) {
     EXPECT_EQ(again[i]->index, i);
     EXPECT_EQ(again[i]->json_line, lines[i]);
     EXPECT_EQ(NumberOf(*again[i]), i);
+    if (i >= 6) EXPECT_EQ(again[i].get(), weak[i].lock().get()) << i;
   }
-  EXPECT_GE(hub.entries_encoded(), 16);  // at least the six that had left the cache
-  weak.assign(again.begin(), again.end());
-  again.clear();
-  EXPECT_LE(alive(), 4);
+  EXPECT_EQ(hub.entries_encoded(), 16);  // the six behind the window, once more
+}
+
+TEST(HubTest, SubscribersThatAllLagThePublisherStillShare) {
+  Hub hub(Hub::Options{.cache_entries = 4});
+  std::vector<std::shared_ptr<Hub::Subscriber>> subs;
+  for (int s = 0; s < 3; ++s) subs.push_back(hub.Subscribe([] {}));
+  for (int i = 0; i < 100; ++i) hub.Append(Numbered(i));
+  // All 100 behind the log's end, within 4 of each other.
+  for (int i = 0; i < 100; ++i) {
+    std::vector<Hub::EntryPtr> got;
+    for (const auto& sub : subs) ASSERT_EQ(sub->Read(1, &got), Hub::ReadResult::kData);
+    EXPECT_EQ(got[0].get(), got[2].get());
+  }
+  EXPECT_EQ(hub.entries_encoded(), 100);
+}
+
+TEST(HubTest, WindowLetsGoOfWhatEverySubscriberHasRead) {
+  Hub hub;
+  auto a = hub.Subscribe([] {});
+  auto b = hub.Subscribe([] {});
+  std::vector<std::weak_ptr<const Hub::Entry>> weak;
+  for (int i = 0; i < 1000; ++i) {
+    hub.Append(Numbered(i));
+    std::vector<Hub::EntryPtr> got_a, got_b;
+    ASSERT_EQ(a->Read(10, &got_a), Hub::ReadResult::kData);
+    if (i % 2 == 1) ASSERT_EQ(b->Read(10, &got_b), Hub::ReadResult::kData);
+    weak.insert(weak.end(), got_a.begin(), got_a.end());
+  }
+  EXPECT_EQ(hub.entries_encoded(), 1000);
+  const auto alive = std::count_if(weak.begin(), weak.end(), [](auto& w) { return !w.expired(); });
+  EXPECT_LE(alive, 2 * 64);  // far below the window's 16384: both readers kept up
+  EXPECT_TRUE(weak[0].expired());
+  EXPECT_FALSE(weak[999].expired());
+
+  // A subscriber that comes later reads the same log; what was let go is encoded again.
+  auto late = hub.Subscribe([] {});
+  std::vector<Hub::EntryPtr> history = ReadAll(*late);
+  ASSERT_EQ(history.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(NumberOf(*history[i]), i);
+  EXPECT_GT(hub.entries_encoded(), 1000 + 800);
 }
 
 // Random records of every kind, including the control records the stream skips.
@@ -309,17 +345,19 @@ TEST(HubTest, ConcurrentAppendAndReadKeepsOneOrder) {
   constexpr int kWriters = 4;
   constexpr int kPerWriter = 2000;
   constexpr int kReaders = 8;
-  Hub hub(Hub::Options{.cache_entries = kWriters * kPerWriter});
+  Hub hub;
   std::vector<std::vector<int>> seen(kReaders);
   std::vector<std::thread> threads;
+  absl::BlockingCounter subscribed(kReaders);
   for (int r = 0; r < kReaders; ++r) {
-    threads.emplace_back([&hub, &seen, r] {
+    threads.emplace_back([&hub, &seen, &subscribed, r] {
       absl::Mutex mu;
       bool ready = false;
       auto sub = hub.Subscribe([&] {
         absl::MutexLock l(&mu);
         ready = true;
       });
+      subscribed.DecrementCount();
       std::vector<Hub::EntryPtr> batch;
       while (true) {
         batch.clear();
@@ -338,6 +376,7 @@ TEST(HubTest, ConcurrentAppendAndReadKeepsOneOrder) {
       }
     });
   }
+  subscribed.Wait();
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&hub, w] {
@@ -347,6 +386,8 @@ TEST(HubTest, ConcurrentAppendAndReadKeepsOneOrder) {
   for (auto& t : writers) t.join();
   hub.Close();
   for (auto& t : threads) t.join();
+  // Readers racing for the same new entry waited for one encoding of it.
+  EXPECT_EQ(hub.entries_encoded(), kWriters * kPerWriter);
 
   // The log's own order, as a late subscriber reads it.
   auto late = hub.Subscribe([] {});
@@ -359,9 +400,6 @@ TEST(HubTest, ConcurrentAppendAndReadKeepsOneOrder) {
     last[n / kPerWriter] = n;
   }
   for (int r = 0; r < kReaders; ++r) EXPECT_EQ(seen[r], log) << "reader " << r;
-  // Readers racing for the same new entry waited for one encoding of it (the
-  // cache holds every entry, so none was evicted and encoded again).
-  EXPECT_EQ(hub.entries_encoded(), kWriters * kPerWriter);
 }
 
 }  // namespace

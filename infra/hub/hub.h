@@ -28,8 +28,9 @@
 // Memory is bounded: the log (~80 bytes per record), plus the window (at most
 // `cache_entries` entries, ~0.5 KB each for typical entries), plus the batches
 // the transports hold while writing. The window also lets go of the entries every
-// subscriber has read (within 64 records), so when the subscribers keep up it
-// holds next to nothing.
+// subscriber has read (checked once per 64 entries it takes in), so when the
+// subscribers keep up it holds next to nothing; a subscriber that arrives later
+// has them encoded again.
 //
 // Order. A new subscriber starts at index 0, so it gets the whole history and then
 // live entries with no gap, no duplicate and no reordering: there is one log and

@@ -1,28 +1,53 @@
-// The event hub: the one log of a dev loop, its folded State, and the subscribers
-// that stream it. Both transports (infra/grpc, infra/http) read from here.
+// The event hub: the dev loop's one event log, the State it folds into, and the
+// subscribers that stream it. Both transports (infra/grpc, infra/http) read from here.
 //
-// Every Record is appended here (from any thread). A LogEntry record is serialized
-// once, at append time, into the two wire forms the transports send -- the JSON
-// line `{"result":<LogEntry>}\n` and the protobuf bytes of proto.LogEntry -- and
-// shared (shared_ptr<const Entry>) by every subscriber: fan-out copies pointers,
-// never bytes. Other records (PipelineStarted, TriggerChanged, PhasesReset) change
-// the State but are not streamed, as in Skaffold.
+// One log. Every Record is appended (from any thread) to a domain::EventLog
+// (domain/state/event_log.h): the records stay encoded in the domain's compact
+// form (~80 bytes each) and are folded into the State by the domain reducer, so
+// the State served here is the fold of the records streamed here, and a tool that
+// links //domain/... alone replays the same records into the same State. Only
+// LogEntry records are streamed; the others (PipelineStarted, TriggerChanged,
+// PhasesReset) change the State but are not sent, as in Skaffold.
 //
-// Subscribers read the shared log through a cursor. A new subscriber starts at
-// index 0, so it gets the whole history and then live entries with no gap, no
-// duplicate and no reordering: there is one log and one cursor, not a replay
-// buffer plus a live queue.
+// Wire forms at the edge, encoded once. Subscribers read the log by index. A
+// LogEntry is mapped to the two wire forms the transports send -- the JSON line
+// `{"result":<LogEntry>}\n` and the protobuf bytes of proto.LogEntry -- when a
+// subscriber first reads it, not when it is appended (a dev loop with no client
+// encodes nothing), and outside the hub's lock. Subscribers racing for the same
+// entry wait for the one that encodes it. The encoded Entry is kept in a window
+// of `cache_entries` records that ends at the furthest record any subscriber has
+// read, from which every subscriber that reads that index shares it
+// (shared_ptr<const Entry>): fan-out copies pointers, never bytes, and each entry
+// is encoded once however many subscribers read it, as long as they are within
+// `cache_entries` records of the subscriber furthest ahead (however far all of
+// them are behind the publisher). A subscriber further behind than that (one that
+// subscribed late and replays the history, or a stalled one) gets such old
+// entries encoded for it alone, so it never evicts what the subscribers ahead are
+// about to read.
+//
+// Memory is bounded: the log (~80 bytes per record), plus the window (at most
+// `cache_entries` entries, ~0.5 KB each for typical entries), plus the batches
+// the transports hold while writing. The window also lets go of the entries every
+// subscriber has read (checked once per 64 entries it takes in), so when the
+// subscribers keep up it holds next to nothing; a subscriber that arrives later
+// has them encoded again.
+//
+// Order. A new subscriber starts at index 0, so it gets the whole history and then
+// live entries with no gap, no duplicate and no reordering: there is one log and
+// one cursor per subscriber, not a replay buffer plus a live queue.
 //
 // Back-pressure. A subscriber holds a cursor and nothing else, so its memory does
 // not grow however far it falls behind, and a slow subscriber never slows Append()
-// or other subscribers (Append never waits for a reader). Nothing is ever dropped
-// from a stream: a subscriber that is behind simply reads older entries later. The
+// or other subscribers (Append never waits for a reader, and never encodes for
+// one). Nothing is ever dropped from a stream: a subscriber that is behind simply
+// reads older entries later (re-encoded if they have left the window). The
 // transports decide when a reader is stuck (no write progress for a stall timeout)
 // and close that stream with an error; see infra/http and infra/grpc.
 //
-// Wake-ups. Read() returning kWait parks the subscriber; the next Append (or
-// Close) calls its on_ready callback once. Busy subscribers are not woken, so the
-// cost of an Append is independent of the number of subscribers that are writing.
+// Wake-ups. Read() returning kWait parks the subscriber; the next streamed Append
+// (or Close) calls its on_ready callback once. Busy subscribers are not woken, so
+// the cost of an Append is independent of the number of subscribers that are
+// writing.
 //
 //   Hub hub;
 //   hub.Append(domain::PipelineStarted{});
@@ -34,6 +59,7 @@
 #ifndef DEVLOOP_INFRA_HUB_HUB_H_
 #define DEVLOOP_INFRA_HUB_HUB_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -43,17 +69,19 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "api/skaffold.pb.h"
+#include "domain/state/event_log.h"
 #include "domain/state/state.h"
 
 namespace devloop::hub {
 
 class Hub {
  public:
-  // One streamed log entry in both wire forms. Immutable once published.
+  // One streamed log entry in both wire forms. Immutable once a reader has it.
   struct Entry {
-    int64_t index = 0;        // position in the stream, from 0
+    int64_t index = 0;        // position in the stream (LogEntries only), from 0
     std::string json_line;    // {"result":<LogEntry>}\n, as /v1/events sends it
     std::string proto_bytes;  // serialized proto.LogEntry, as Events sends it
   };
@@ -73,6 +101,13 @@ class Hub {
     kEnd,   // the hub is closed and this subscriber has read everything
   };
 
+  struct Options {
+    // The length, in records, of the window of encoded entries subscribers share
+    // (it ends at the furthest record read). A subscriber further behind has
+    // entries encoded for it alone.
+    int64_t cache_entries = 16384;
+  };
+
   class Subscriber : public std::enable_shared_from_this<Subscriber> {
    public:
     ~Subscriber();
@@ -80,7 +115,8 @@ class Hub {
     Subscriber& operator=(const Subscriber&) = delete;
 
     // Appends up to `max_entries` entries from the cursor to `*out` and advances
-    // the cursor past them. See ReadResult.
+    // the cursor past them. See ReadResult. Encodes the entries that are not
+    // cached, outside the hub's lock.
     ReadResult Read(size_t max_entries, std::vector<EntryPtr>* out);
 
     // Stops on_ready calls: once Detach() returns, on_ready is not running and
@@ -89,7 +125,7 @@ class Hub {
     // REQUIRES: not called from on_ready.
     void Detach();
 
-    // The index of the next entry this subscriber will read.
+    // The stream index (Entry::index) of the next entry this subscriber will read.
     int64_t cursor() const;
 
    private:
@@ -99,19 +135,21 @@ class Hub {
     void Wake();
 
     Hub* const hub_;
-    int64_t cursor_ ABSL_GUARDED_BY(hub_->mu_) = 0;
+    int64_t next_record_ ABSL_GUARDED_BY(hub_->mu_) = 0;  // index in the hub's EventLog
     bool parked_ ABSL_GUARDED_BY(hub_->mu_) = false;
     mutable absl::Mutex callback_mu_;
     std::function<void()> on_ready_ ABSL_GUARDED_BY(callback_mu_);
   };
 
-  Hub() = default;
+  Hub() : Hub(Options()) {}
+  explicit Hub(Options options);
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  // Folds `record` into the State; a LogEntry is also streamed to subscribers.
-  // Records appended after Close() change the State but are not streamed.
-  void Append(domain::Record record);
+  // Appends `record` to the log and folds it into the State; a LogEntry is also
+  // streamed to subscribers. Records appended after Close() change the State but
+  // are not streamed.
+  void Append(const domain::Record& record);
 
   // Returns the current State with its proto and JSON forms (cached per version).
   std::shared_ptr<const StateView> State() const;
@@ -129,15 +167,50 @@ class Hub {
   bool closed() const;
   // Number of streamed entries so far.
   int64_t size() const;
+  // Number of records in the log (streamed or not), i.e. the State's version.
+  int64_t records() const;
+  // How many times an entry was encoded to the wire forms so far: once per
+  // streamed entry that was read in the window, plus once per read from behind it.
+  int64_t entries_encoded() const { return entries_encoded_.load(std::memory_order_relaxed); }
 
  private:
+  struct Cell;  // an Entry and what it is encoded from; see hub.cc
+
+  // Returns the cell of the LogEntry at log index `record`, stream index `entry`:
+  // from the window, or decoded from the log (and put in the window, moving it
+  // forward if need be, unless the record is behind it).
+  std::shared_ptr<Cell> CellFor(int64_t record, int64_t entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the window's cells before `record`.
+  void TrimWindow(int64_t record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fills the cell's Entry unless another reader has. Called without mu_.
+  void Encode(Cell* cell);
+  // The log index the streams end at: the log's size, or its size at Close().
+  int64_t StreamEnd() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unparks every parked subscriber and returns them, to Wake() once mu_ is
+  // released (and to release, since a Subscriber's destructor takes mu_).
+  std::vector<std::shared_ptr<Subscriber>> TakeParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Wake(const std::vector<std::shared_ptr<Subscriber>>& subscribers);
+
+  const Options options_;
   mutable absl::Mutex mu_;
-  std::deque<EntryPtr> entries_ ABSL_GUARDED_BY(mu_);
-  domain::State state_ ABSL_GUARDED_BY(mu_);
-  int64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  domain::EventLog log_ ABSL_GUARDED_BY(mu_);
+  // Log indices of the records that are not streamed (control records), in order;
+  // few, so an entry's stream index is its log index minus those before it.
+  std::vector<int64_t> unstreamed_ ABSL_GUARDED_BY(mu_);
+  int64_t streamed_ ABSL_GUARDED_BY(mu_) = 0;
+  // The window: cells of log indices [window_base_, window_base_ + size), null
+  // where no subscriber has read the entry yet (or for a control record).
+  std::deque<std::shared_ptr<Cell>> window_ ABSL_GUARDED_BY(mu_);
+  int64_t window_base_ ABSL_GUARDED_BY(mu_) = 0;
+  static constexpr int kTrimEvery = 64;  // cells put in the window between scans
+  int64_t cells_since_trim_ ABSL_GUARDED_BY(mu_) = 0;
+  // Every live subscriber, for the lowest cursor: the window need not go lower.
+  absl::flat_hash_set<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> entries_encoded_{0};
   mutable std::shared_ptr<const StateView> view_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<Subscriber>> parked_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t closed_at_ ABSL_GUARDED_BY(mu_) = 0;  // log size at Close()
 };
 
 }  // namespace devloop::hub

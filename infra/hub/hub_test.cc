@@ -1,17 +1,24 @@
 #include "infra/hub/hub.h"
 
+#include <algorithm>
 #include <atomic>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "api/json.h"
 #include "api/skaffold.pb.h"
+#include "domain/state/state.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "infra/apimap/apimap.h"
 
 namespace devloop::hub {
 namespace {
@@ -110,6 +117,193 @@ TEST(HubTest, SubscribersShareEntriesInsteadOfCopyingThem) {
   EXPECT_EQ(ReadAll(*a)[0].get(), ReadAll(*b)[0].get());
 }
 
+TEST(HubTest, ControlRecordsAreFoldedButSkippedByTheStream) {
+  Hub hub;
+  hub.Append(d::PipelineStarted{{"web"}});
+  hub.Append(Numbered(0));
+  hub.Append(d::TriggerChanged{d::Phase::kBuild, false});
+  hub.Append(d::PhasesReset{true, false, false});
+  hub.Append(Numbered(1));
+  auto sub = hub.Subscribe([] {});
+  std::vector<Hub::EntryPtr> got;
+  ASSERT_EQ(sub->Read(1, &got), Hub::ReadResult::kData);
+  EXPECT_EQ(sub->cursor(), 1);
+  ASSERT_EQ(sub->Read(10, &got), Hub::ReadResult::kData);
+  EXPECT_EQ(sub->cursor(), 2);
+  EXPECT_EQ(sub->Read(10, &got), Hub::ReadResult::kWait);
+  hub.Append(d::TriggerChanged{d::Phase::kSync, false});  // nothing to stream: no wake-up
+  EXPECT_EQ(sub->Read(10, &got), Hub::ReadResult::kWait);
+  hub.Append(Numbered(2));
+  ASSERT_EQ(sub->Read(10, &got), Hub::ReadResult::kData);
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i]->index, i);  // stream positions, without gaps for control records
+    EXPECT_EQ(NumberOf(*got[i]), i);
+  }
+  EXPECT_EQ(hub.size(), 3);
+  EXPECT_EQ(hub.records(), 7);
+  EXPECT_EQ(hub.State()->version, 7);
+  EXPECT_FALSE(hub.State()->state.file_sync_state.auto_trigger);
+}
+
+TEST(HubTest, EachEntryIsEncodedOnceHoweverManySubscribersReadIt) {
+  Hub hub;
+  std::vector<std::shared_ptr<Hub::Subscriber>> subs;
+  for (int s = 0; s < 20; ++s) subs.push_back(hub.Subscribe([] {}));
+  std::vector<std::vector<Hub::EntryPtr>> got(subs.size());
+  for (int i = 0; i < 100; ++i) {
+    hub.Append(Numbered(i));
+    if (i % 7 == 0) hub.Append(d::PhasesReset{});
+    for (size_t s = 0; s < subs.size(); s += 1 + i % 3) subs[s]->Read(5, &got[s]);
+  }
+  for (size_t s = 0; s < subs.size(); ++s) {
+    std::vector<Hub::EntryPtr> rest = ReadAll(*subs[s]);
+    got[s].insert(got[s].end(), rest.begin(), rest.end());
+    ASSERT_EQ(got[s].size(), 100u);
+    for (int i = 0; i < 100; ++i) EXPECT_EQ(got[s][i].get(), got[0][i].get());
+  }
+  EXPECT_EQ(hub.entries_encoded(), 100);
+}
+
+TEST(HubTest, EntriesBehindTheWindowAreEncodedForTheirReaderAlone) {
+  Hub hub(Hub::Options{.cache_entries = 4});
+  for (int i = 0; i < 10; ++i) hub.Append(Numbered(i));
+  auto first = hub.Subscribe([] {});
+  std::vector<Hub::EntryPtr> early = ReadAll(*first);
+  ASSERT_EQ(early.size(), 10u);
+  EXPECT_EQ(hub.entries_encoded(), 10);
+  std::vector<std::weak_ptr<const Hub::Entry>> weak(early.begin(), early.end());
+  std::vector<std::string> lines;
+  for (const auto& e : early) lines.push_back(e->json_line);
+  early.clear();
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(weak[i].expired(), i < 6) << i;  // the window: the last 4 records
+  }
+
+  auto late = hub.Subscribe([] {});
+  std::vector<Hub::EntryPtr> again = ReadAll(*late);
+  ASSERT_EQ(again.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(again[i]->index, i);
+    EXPECT_EQ(again[i]->json_line, lines[i]);
+    EXPECT_EQ(NumberOf(*again[i]), i);
+    if (i >= 6) EXPECT_EQ(again[i].get(), weak[i].lock().get()) << i;
+  }
+  EXPECT_EQ(hub.entries_encoded(), 16);  // the six behind the window, once more
+}
+
+TEST(HubTest, SubscribersThatAllLagThePublisherStillShare) {
+  Hub hub(Hub::Options{.cache_entries = 4});
+  std::vector<std::shared_ptr<Hub::Subscriber>> subs;
+  for (int s = 0; s < 3; ++s) subs.push_back(hub.Subscribe([] {}));
+  for (int i = 0; i < 100; ++i) hub.Append(Numbered(i));
+  // All 100 behind the log's end, within 4 of each other.
+  for (int i = 0; i < 100; ++i) {
+    std::vector<Hub::EntryPtr> got;
+    for (const auto& sub : subs) ASSERT_EQ(sub->Read(1, &got), Hub::ReadResult::kData);
+    EXPECT_EQ(got[0].get(), got[2].get());
+  }
+  EXPECT_EQ(hub.entries_encoded(), 100);
+}
+
+TEST(HubTest, WindowLetsGoOfWhatEverySubscriberHasRead) {
+  Hub hub;
+  auto a = hub.Subscribe([] {});
+  auto b = hub.Subscribe([] {});
+  std::vector<std::weak_ptr<const Hub::Entry>> weak;
+  for (int i = 0; i < 1000; ++i) {
+    hub.Append(Numbered(i));
+    std::vector<Hub::EntryPtr> got_a, got_b;
+    ASSERT_EQ(a->Read(10, &got_a), Hub::ReadResult::kData);
+    if (i % 2 == 1) ASSERT_EQ(b->Read(10, &got_b), Hub::ReadResult::kData);
+    weak.insert(weak.end(), got_a.begin(), got_a.end());
+  }
+  EXPECT_EQ(hub.entries_encoded(), 1000);
+  const auto alive = std::count_if(weak.begin(), weak.end(), [](auto& w) { return !w.expired(); });
+  EXPECT_LE(alive, 2 * 64);  // far below the window's 16384: both readers kept up
+  EXPECT_TRUE(weak[0].expired());
+  EXPECT_FALSE(weak[999].expired());
+
+  // A subscriber that comes later reads the same log; what was let go is encoded again.
+  auto late = hub.Subscribe([] {});
+  std::vector<Hub::EntryPtr> history = ReadAll(*late);
+  ASSERT_EQ(history.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(NumberOf(*history[i]), i);
+  EXPECT_GT(hub.entries_encoded(), 1000 + 800);
+}
+
+// Random records of every kind, including the control records the stream skips.
+d::Record RandomRecord(std::mt19937& rng) {
+  const std::vector<std::string> artifacts = {"app", "web"};
+  const std::vector<std::string> statuses = {"Not Started", "In Progress", "Complete", "Failed",
+                                             "Succeeded"};
+  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+  const absl::Time t = absl::FromUnixSeconds(1'700'000'000 + rng() % 1000);
+  switch (rng() % 10) {
+    case 0:
+      return d::PipelineStarted{{pick(artifacts)}, rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0};
+    case 1:
+      return d::TriggerChanged{static_cast<d::Phase>(rng() % 3), rng() % 2 == 0};
+    case 2:
+      return d::PhasesReset{rng() % 2 == 0, rng() % 2 == 0, rng() % 2 == 0};
+    case 3:
+      return d::LogEntry{t, d::BuildEvent{pick(artifacts), pick(statuses)}, "b"};
+    case 4:
+      return d::LogEntry{t, d::DeployEvent{pick(statuses)}, "d"};
+    case 5:
+      return d::LogEntry{t, d::PortEvent{static_cast<int32_t>(9000 + rng() % 3), 80}, "p"};
+    case 6:
+      return d::LogEntry{t, d::StatusCheckEvent{pick(statuses)}, "s"};
+    case 7:
+      return d::LogEntry{t, d::ResourceStatusCheckEvent{pick(artifacts), pick(statuses)}, "r"};
+    case 8:
+      return d::LogEntry{t, d::FileSyncEvent{1, pick(artifacts), pick(statuses)}, "f"};
+    default:
+      return d::LogEntry{t, d::DevLoopEvent{static_cast<int32_t>(rng() % 5), pick(statuses)}, "u"};
+  }
+}
+
+// The hub serves what the domain folds: its State is domain::Replay of the
+// records appended, and its stream is their LogEntries, in order.
+TEST(HubTest, ServedStateIsTheDomainFoldOfTheRecordsProperty) {
+  for (int seed = 0; seed < 30; ++seed) {
+    std::mt19937 rng(seed);
+    Hub hub(Hub::Options{.cache_entries = 16});
+    auto sub = hub.Subscribe([] {});
+    std::vector<d::Record> records;
+    std::vector<Hub::EntryPtr> streamed;
+    for (int i = 0; i < 200; ++i) {
+      records.push_back(RandomRecord(rng));
+      hub.Append(records.back());
+      if (rng() % 4 == 0) sub->Read(1 + rng() % 8, &streamed);
+      if (i % 41 == 0 || i == 199) {
+        const d::State folded = d::Replay(records);
+        auto view = hub.State();
+        ASSERT_EQ(view->version, static_cast<int64_t>(records.size()));
+        ASSERT_EQ(view->state, folded) << "seed " << seed << " step " << i;
+        const proto::State message = apimap::ToProto(folded);
+        EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(view->message, message));
+        std::string json;
+        api::AppendJson(message, &json);
+        EXPECT_EQ(view->json, json);
+      }
+    }
+    std::vector<Hub::EntryPtr> rest = ReadAll(*sub);
+    streamed.insert(streamed.end(), rest.begin(), rest.end());
+    size_t next = 0;
+    for (const d::Record& r : records) {
+      const auto* entry = std::get_if<d::LogEntry>(&r);
+      if (entry == nullptr) continue;
+      ASSERT_LT(next, streamed.size()) << "seed " << seed;
+      EXPECT_EQ(streamed[next]->index, static_cast<int64_t>(next));
+      EXPECT_EQ(streamed[next]->proto_bytes, apimap::ToProto(*entry).SerializeAsString());
+      ++next;
+    }
+    EXPECT_EQ(next, streamed.size()) << "seed " << seed;
+    EXPECT_EQ(hub.size(), static_cast<int64_t>(streamed.size()));
+  }
+}
+
 TEST(HubTest, CloseDrainsThenEndsAndWakesParkedSubscribers) {
   Hub hub;
   int woken = 0;
@@ -154,14 +348,16 @@ TEST(HubTest, ConcurrentAppendAndReadKeepsOneOrder) {
   Hub hub;
   std::vector<std::vector<int>> seen(kReaders);
   std::vector<std::thread> threads;
+  absl::BlockingCounter subscribed(kReaders);
   for (int r = 0; r < kReaders; ++r) {
-    threads.emplace_back([&hub, &seen, r] {
+    threads.emplace_back([&hub, &seen, &subscribed, r] {
       absl::Mutex mu;
       bool ready = false;
       auto sub = hub.Subscribe([&] {
         absl::MutexLock l(&mu);
         ready = true;
       });
+      subscribed.DecrementCount();
       std::vector<Hub::EntryPtr> batch;
       while (true) {
         batch.clear();
@@ -180,6 +376,7 @@ TEST(HubTest, ConcurrentAppendAndReadKeepsOneOrder) {
       }
     });
   }
+  subscribed.Wait();
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&hub, w] {
@@ -189,6 +386,8 @@ TEST(HubTest, ConcurrentAppendAndReadKeepsOneOrder) {
   for (auto& t : writers) t.join();
   hub.Close();
   for (auto& t : threads) t.join();
+  // Readers racing for the same new entry waited for one encoding of it.
+  EXPECT_EQ(hub.entries_encoded(), kWriters * kPerWriter);
 
   // The log's own order, as a late subscriber reads it.
   auto late = hub.Subscribe([] {});

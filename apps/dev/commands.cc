@@ -284,19 +284,12 @@ int RunBuild(const cli::CliOptions& options) {
   std::vector<BuildOutput> outputs;
   for (const build::ArtifactBuildSpec* a : *order) {
     console.Info(absl::StrCat("Building [", a->spec.image, "]..."));
-    build::ImageBuildSpec spec{.image = a->spec.image,
-                             .context_dir = a->context_dir,
-                             .dockerfile = a->dockerfile,
-                             .build_args = a->build_args,
-                             .require_aliases = a->require_aliases,
-                             .target = a->target,
-                             .no_cache = a->no_cache};
     build::ImageBuildOptions build{.tagger = tagger->get(), .cache = options.cache_artifacts};
     const std::string image = a->spec.image;
     build.on_output = [&console, image](absl::string_view line) {
       console.Debug(absl::StrCat("[build ", image, "] ", line));
     };
-    absl::StatusOr<build::BuiltImage> built = build::BuildImage(docker->get(), spec, ids, build);
+    absl::StatusOr<build::BuiltImage> built = build::BuildImage(docker->get(), *a, ids, build);
     if (!built.ok()) {
       domain::StatusCode code = docker::DockerStatusCode(built.status());
       console.Error(code == domain::StatusCode::kOk ? domain::StatusCode::kBuildUnknown : code,

@@ -33,13 +33,6 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
     if (slot == nullptr) slot = std::make_shared<docker::Cancellation>();
     cancellation = slot;
   }
-  ImageBuildSpec build{.image = spec->spec.image,
-                       .context_dir = spec->context_dir,
-                       .dockerfile = spec->dockerfile,
-                       .build_args = spec->build_args,
-                       .require_aliases = spec->require_aliases,
-                       .target = spec->target,
-                       .no_cache = spec->no_cache};
   std::map<std::string, std::string> required;  // image -> what the engine builds FROM
   for (const auto& [image, ref] : request.required) required[image] = RunnableImage(ref);
   ImageBuildOptions build_options{.tagger = options_.tagger.get(),
@@ -47,7 +40,7 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
                                   .labels = options_.labels,
                                   .on_output = request.on_output,
                                   .cancellation = cancellation.get()};
-  absl::StatusOr<BuiltImage> built = BuildImage(docker_, build, required, build_options);
+  absl::StatusOr<BuiltImage> built = BuildImage(docker_, *spec, required, build_options);
   {
     absl::MutexLock lock(&mu_);
     auto it = cancellations_.find(request.image);

@@ -39,7 +39,7 @@ std::string DisplayReference(const std::string& reference) {
   return at == std::string::npos ? reference : reference.substr(0, at);
 }
 
-absl::StatusOr<std::string> InputDigest(const ImageBuildSpec& spec,
+absl::StatusOr<std::string> InputDigest(const ArtifactBuildSpec& spec,
                                         const std::map<std::string, std::string>& required) {
   absl::StatusOr<std::string> context = fs::HashBuildContext(spec.context_dir);
   if (!context.ok()) return context.status();
@@ -55,7 +55,7 @@ absl::StatusOr<std::string> InputDigest(const ImageBuildSpec& spec,
   return Sha256Hex(in);
 }
 
-absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ImageBuildSpec& spec,
+absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ArtifactBuildSpec& spec,
                                       const std::map<std::string, std::string>& required,
                                       const ImageBuildOptions& options) {
   docker::BuildRequest request;
@@ -66,7 +66,7 @@ absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ImageBuildSp
     auto it = required.find(image);
     if (it == required.end()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "cannot build ", spec.image, ": the artifact it requires, ", image, ", is not built"));
+          "cannot build ", spec.spec.image, ": the artifact it requires, ", image, ", is not built"));
     }
     request.build_args[alias] = it->second;
   }
@@ -77,7 +77,7 @@ absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ImageBuildSp
   request.cancellation = options.cancellation;
 
   BuiltImage built;
-  built.image = spec.image;
+  built.image = spec.spec.image;
   // The digest needs the context hashed; a context that cannot be hashed is
   // still built (the engine reports the real problem), just never cached.
   absl::StatusOr<std::string> digest = InputDigest(spec, required);
@@ -101,13 +101,13 @@ absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ImageBuildSp
 
   std::string tag;
   if (options.tagger != nullptr) {
-    absl::StatusOr<std::string> t = options.tagger->Tag(spec.image, spec.context_dir);
+    absl::StatusOr<std::string> t = options.tagger->Tag(spec.spec.image, spec.context_dir);
     if (!t.ok()) return t.status();
     tag = *t;
   } else {
     tag = built.image_id.substr(7, 12);
   }
-  built.tag = TaggedReference(spec.image, tag);
+  built.tag = TaggedReference(spec.spec.image, tag);
   absl::Status tagged = docker->Tag(built.image_id, built.tag);
   if (!tagged.ok()) return tagged;
   return built;

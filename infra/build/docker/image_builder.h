@@ -18,7 +18,7 @@
 // tagged, not rebuilt.
 //
 //   DEVLOOP_ASSIGN_OR_RETURN(BuiltImage built,
-//       BuildImage(&docker, {.image = "web", .context_dir = "/src/web"},
+//       BuildImage(&docker, {.spec = {.image = "web"}, .context_dir = "/src/web"},
 //                  /*required=*/{}, {.tagger = tagger.get(), .cache = true}));
 //   built.tag;                 // "web:latest"
 //   built.DeployReference();   // "web:latest@sha256:3f2a..."
@@ -31,24 +31,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "infra/build/builder.h"
 #include "infra/build/tagger.h"
 #include "infra/docker/docker.h"
 
 namespace devloop::build {
 
 inline constexpr char kInputDigestLabel[] = "dev.devloop.input-digest";
-
-// One artifact, as the Docker builder needs it.
-struct ImageBuildSpec {
-  std::string image;        // the artifact's image name ("gcr.io/x/web")
-  std::string context_dir;  // absolute
-  std::string dockerfile = "Dockerfile";
-  std::map<std::string, std::string> build_args;
-  // Required artifact image -> build-arg name carrying its built image.
-  std::map<std::string, std::string> require_aliases;
-  std::string target;
-  bool no_cache = false;
-};
 
 struct ImageBuildOptions {
   // Null: the tag is the first 12 hex digits of the image id.
@@ -78,12 +67,12 @@ struct BuiltImage {
 // Errors: the Docker port's (docker.h), the tagger's, FailedPrecondition when a
 // required artifact is missing from `required`, the hashing error of the
 // context.
-absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ImageBuildSpec& spec,
+absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ArtifactBuildSpec& spec,
                                       const std::map<std::string, std::string>& required,
                                       const ImageBuildOptions& options);
 
 // Returns the input digest BuildImage labels `spec` with (hex SHA-256).
-absl::StatusOr<std::string> InputDigest(const ImageBuildSpec& spec,
+absl::StatusOr<std::string> InputDigest(const ArtifactBuildSpec& spec,
                                         const std::map<std::string, std::string>& required);
 
 // Returns what to hand the engine to run `reference`: the image id of a deploy

@@ -41,8 +41,8 @@ class ImageBuilderTest : public ::testing::Test {
   void Write(const std::string& name, const std::string& content) {
     std::ofstream(absl::StrCat(dir_, "/", name)) << content;
   }
-  ImageBuildSpec Spec(const std::string& image = "web") {
-    return {.image = image, .context_dir = dir_};
+  ArtifactBuildSpec Spec(const std::string& image = "web") {
+    return {.spec = {.image = image}, .context_dir = dir_};
   }
 
   std::string dir_;
@@ -97,7 +97,7 @@ TEST_F(ImageBuilderTest, CacheReusesAnImageWithTheSameInputs) {
   EXPECT_FALSE(changed.cached);
   EXPECT_EQ(docker_.calls("Build"), 2);
 
-  ImageBuildSpec with_arg = Spec();
+  ArtifactBuildSpec with_arg = Spec();
   with_arg.build_args["MODE"] = "debug";
   EXPECT_FALSE(BuildImage(&docker_, with_arg, {}, {.cache = true})->cached);
 }
@@ -110,7 +110,7 @@ TEST_F(ImageBuilderTest, CacheOffAlwaysBuilds) {
 }
 
 TEST_F(ImageBuilderTest, RequiredArtifactsArriveAsTheirImageId) {
-  ImageBuildSpec app = Spec("app");
+  ArtifactBuildSpec app = Spec("app");
   app.require_aliases = {{"base", "BASE"}};
   absl::StatusOr<BuiltImage> missing = BuildImage(&docker_, app, {}, {});
   ASSERT_FALSE(missing.ok());

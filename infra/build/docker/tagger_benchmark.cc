@@ -58,7 +58,7 @@ void BM_GitCommitShaIgnoreChanges(benchmark::State& s) {
                                  .ignore_changes = true});
 }
 void BM_CacheKey50Files(benchmark::State& s) {
-  ImageBuildSpec spec{.image = "web", .context_dir = Repo()};
+  ArtifactBuildSpec spec{.spec = {.image = "web"}, .context_dir = Repo()};
   for (auto _ : s) benchmark::DoNotOptimize(InputDigest(spec, {}));
 }
 

@@ -32,8 +32,11 @@ elif [ -n "$missing" ]; then fail domain_aggregate "add to //domain:everything: 
 else pass domain_aggregate; fi
 
 # 3. The closure, by bazel query over every domain library.
-closure=$($BAZEL query --noshow_progress --noimplicit_deps 'deps(kind("cc_library", //domain/...))' 2>&1) || {
-  fail domain_closure "bazel query failed: $closure"; closure=""; }
+# Bazel's own INFO lines go to stderr; only a failed query shows them.
+query_err=$(mktemp)
+closure=$($BAZEL query --noshow_progress --noimplicit_deps 'deps(kind("cc_library", //domain/...))' 2>"$query_err") || {
+  fail domain_closure "bazel query failed: $(tail -3 "$query_err")"; closure=""; }
+rm -f "$query_err"
 outward=$(echo "$closure" | grep -vE '^(//domain[/:]|//tools/layers:[a-z_]+_clients$|@system//:absl$|@system//:include/absl/|$)' || true)
 if [ -n "$closure" ]; then
   if [ -n "$outward" ]; then fail domain_closure "$(printf '\n%s' "$outward")"; else pass domain_closure; fi
@@ -55,8 +58,10 @@ else fail visibility_probe "expected a visibility error, bazel said: $(echo "$ou
 
 # 5. The shell knows ports, not adapters: the composition root picks those.
 adapters='//infra/docker/... + //infra/build/docker/... + //infra/deploy/docker/...'
-reached=$($BAZEL query --noshow_progress "deps(//infra/dev/...) intersect ($adapters)" 2>&1) || {
-  fail shell_ports "bazel query failed: $reached"; reached="error"; }
+query_err=$(mktemp)
+reached=$($BAZEL query --noshow_progress "deps(//infra/dev/...) intersect ($adapters)" 2>"$query_err") || {
+  fail shell_ports "bazel query failed: $(tail -3 "$query_err")"; reached="error"; }
+rm -f "$query_err"
 if [ -z "$reached" ]; then pass shell_ports
 elif [ "$reached" != "error" ]; then fail shell_ports "//infra/dev reaches $(echo $reached)"; fi
 

@@ -21,7 +21,7 @@
 #include "domain/base/status_macros.h"
 #include "domain/events/status_code.h"
 #include "infra/docker/docker_status.h"
-#include "infra/docker/internal/json.h"
+#include "infra/json/json.h"
 #include "infra/docker/tar_archive.h"
 #include "infra/fs/dockerignore_file.h"
 #include "infra/log/log.h"
@@ -31,8 +31,8 @@ namespace {
 
 using domain::StatusCode;
 using internal::HttpResponse;
-using internal::Json;
-using internal::JsonQuote;
+using json::Json;
+using json::JsonQuote;
 
 std::string UrlEncode(absl::string_view s) {
   std::string out;

@@ -1,8 +1,8 @@
-#include "infra/docker/internal/json.h"
+#include "infra/json/json.h"
 
 #include "gtest/gtest.h"
 
-namespace devloop::docker::internal {
+namespace devloop::json {
 namespace {
 
 TEST(JsonTest, ParsesNestedDocuments) {
@@ -41,4 +41,4 @@ TEST(JsonTest, QuoteRoundTrips) {
 }
 
 }  // namespace
-}  // namespace devloop::docker::internal
+}  // namespace devloop::json

@@ -1,6 +1,6 @@
-// A small JSON reader and writer for the Docker Engine API's answers and
-// request bodies. The Engine speaks plain JSON documents and JSON lines; this
-// keeps the adapter free of a protobuf or Boost.JSON dependency.
+// A small JSON reader and writer for the adapters: the Docker Engine API's
+// answers and request bodies (plain documents and JSON lines) and kubectl's
+// `-o json`. It keeps the adapters free of a protobuf or Boost.JSON dependency.
 //
 //   absl::StatusOr<Json> doc = Json::Parse(R"({"State":{"Running":true}})");
 //   bool running = (*doc)["State"]["Running"].AsBool();   // true
@@ -10,8 +10,8 @@
 // an answer need no checks at every level.
 //
 // Value type: thread-compatible.
-#ifndef DEVLOOP_INFRA_DOCKER_INTERNAL_JSON_H_
-#define DEVLOOP_INFRA_DOCKER_INTERNAL_JSON_H_
+#ifndef DEVLOOP_INFRA_JSON_JSON_H_
+#define DEVLOOP_INFRA_JSON_JSON_H_
 
 #include <cstdint>
 #include <map>
@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace devloop::docker::internal {
+namespace devloop::json {
 
 class Json {
  public:
@@ -66,6 +66,6 @@ class Json {
 // Returns `s` as a quoted JSON string.
 std::string JsonQuote(absl::string_view s);
 
-}  // namespace devloop::docker::internal
+}  // namespace devloop::json
 
-#endif  // DEVLOOP_INFRA_DOCKER_INTERNAL_JSON_H_
+#endif  // DEVLOOP_INFRA_JSON_JSON_H_

@@ -1,4 +1,4 @@
-#include "infra/docker/internal/json.h"
+#include "infra/json/json.h"
 
 #include <cstdlib>
 #include <string>
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace devloop::docker::internal {
+namespace devloop::json {
 
 class JsonParser {
  public:
@@ -255,4 +255,4 @@ std::string JsonQuote(absl::string_view s) {
   return out;
 }
 
-}  // namespace devloop::docker::internal
+}  // namespace devloop::json

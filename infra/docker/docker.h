@@ -184,6 +184,11 @@ class Docker {
   virtual absl::StatusOr<BuildResult> Build(const BuildRequest& request) = 0;
   // Adds `tag` ("repo:tag") to `image` (an id or a tag).
   virtual absl::Status Tag(const std::string& image, const std::string& tag) = 0;
+  // Pushes `image` ("127.0.0.1:5000/web:3f2a") to the registry its name
+  // holds; returns the digest the registry gave it ("sha256:..."). NotFound if
+  // there is no such image; Unavailable when the registry cannot be reached;
+  // PermissionDenied when it refuses the push.
+  virtual absl::StatusOr<std::string> Push(const std::string& image) = 0;
   // Removes an image (`force` untags it from every name). NotFound if absent.
   virtual absl::Status RemoveImage(const std::string& image, bool force) = 0;
   // Returns the ids of images that carry label `key=value`.

@@ -452,6 +452,65 @@ absl::Status EngineApiDocker::Tag(const std::string& image, const std::string& t
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> EngineApiDocker::Push(const std::string& image) {
+  auto [repo, tag] = SplitTag(image);
+  int status = 0;
+  std::string error_body, digest, push_error;
+  LineBuffer lines;
+  auto on_message = [&](absl::string_view line) {
+    if (absl::StripAsciiWhitespace(line).empty()) return;
+    absl::StatusOr<Json> json = Json::Parse(line);
+    if (!json.ok()) return;
+    if ((*json)["aux"]["Digest"].is_string()) digest = (*json)["aux"]["Digest"].AsString();
+    if (json->Has("error") || json->Has("errorDetail")) {
+      push_error = (*json)["errorDetail"]["message"].AsString();
+      if (push_error.empty()) push_error = (*json)["error"].AsString();
+    }
+  };
+  DEVLOOP_VLOG(1) << "docker: POST /images/" << repo << "/push?tag=" << tag;
+  // No credentials: the engine takes an empty auth config from the body when
+  // the X-Registry-Auth header is absent.
+  absl::Status result = http_.Stream(
+      "POST", Path(absl::StrCat("/images/", UrlEncode(repo), "/push?tag=", UrlEncode(tag))), "{}",
+      "application/json", absl::Now() + options_.call_timeout + absl::Minutes(10),
+      [&](int s, absl::string_view) { status = s; },
+      [&](absl::string_view data) {
+        if (status != 200) {
+          error_body.append(data.data(), data.size());
+        } else {
+          lines.Append(data, on_message);
+        }
+        return true;
+      },
+      nullptr);
+  lines.Flush(on_message);
+  if (!result.ok()) return result;
+  if (status != 200) {
+    return HttpError({.status = status, .body = error_body}, absl::StrCat("pushing ", image));
+  }
+  if (!push_error.empty()) {
+    std::string message = absl::StrCat("pushing ", image, ": ", push_error);
+    if (absl::StrContains(push_error, "denied") || absl::StrContains(push_error, "unauthorized")) {
+      return WithDockerStatusCode(absl::PermissionDeniedError(message),
+                                  StatusCode::kBuildPushAccessDenied);
+    }
+    if (absl::StrContains(push_error, "connection refused") ||
+        absl::StrContains(push_error, "no such host") || absl::StrContains(push_error, "timeout")) {
+      return WithDockerStatusCode(
+          absl::UnavailableError(absl::StrCat(message, " (is the registry running?)")),
+          StatusCode::kBuildDockerUnavailable);
+    }
+    return WithDockerStatusCode(absl::InternalError(message), StatusCode::kBuildDockerSystemErr);
+  }
+  if (digest.empty()) {
+    return WithDockerStatusCode(
+        absl::InternalError(absl::StrCat("pushing ", image,
+                                         ": the Docker daemon did not say which digest it pushed")),
+        StatusCode::kBuildDockerGetDigestErr);
+  }
+  return digest;
+}
+
 absl::Status EngineApiDocker::RemoveImage(const std::string& image, bool force) {
   absl::StatusOr<HttpResponse> r = Call(
       "DELETE", absl::StrCat("/images/", UrlEncode(image), force ? "?force=1" : "?force=0"));

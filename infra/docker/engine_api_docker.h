@@ -99,6 +99,7 @@ class EngineApiDocker : public Docker {
 
   absl::StatusOr<BuildResult> Build(const BuildRequest& request) override;
   absl::Status Tag(const std::string& image, const std::string& tag) override;
+  absl::StatusOr<std::string> Push(const std::string& image) override;
   absl::Status RemoveImage(const std::string& image, bool force) override;
   absl::StatusOr<std::vector<std::string>> ListImages(const std::string& label_key,
                                                       const std::string& label_value) override;

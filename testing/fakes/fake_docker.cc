@@ -178,6 +178,20 @@ absl::Status FakeDocker::Tag(const std::string& image, const std::string& tag) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> FakeDocker::Push(const std::string& image) {
+  absl::MutexLock lock(&mu_);
+  Count("Push");
+  Image* found = FindImage(image);
+  if (found == nullptr) return NotFound(absl::StrCat("No such image: ", image));
+  pushed_.push_back(image);
+  return absl::StrCat("sha256:", found->id);
+}
+
+std::vector<std::string> FakeDocker::pushed() const {
+  absl::MutexLock lock(&mu_);
+  return pushed_;
+}
+
 absl::Status FakeDocker::RemoveImage(const std::string& image, bool force) {
   absl::MutexLock lock(&mu_);
   Count("RemoveImage");
@@ -502,6 +516,10 @@ absl::StatusOr<docker::BuildResult> FaultyDocker::Build(const docker::BuildReque
 absl::Status FaultyDocker::Tag(const std::string& image, const std::string& tag) {
   DEVLOOP_FAULT("Tag");
   return base_->Tag(image, tag);
+}
+absl::StatusOr<std::string> FaultyDocker::Push(const std::string& image) {
+  DEVLOOP_FAULT("Push");
+  return base_->Push(image);
 }
 absl::Status FaultyDocker::RemoveImage(const std::string& image, bool force) {
   DEVLOOP_FAULT("RemoveImage");

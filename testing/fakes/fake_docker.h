@@ -49,11 +49,14 @@ class FakeDocker : public docker::Docker {
   // Ends a running container with `exit_code`, as if its process exited.
   // NotFound if there is no such container.
   absl::Status Exit(const std::string& container, int exit_code);
+  // The images pushed so far, in order.
+  std::vector<std::string> pushed() const;
   // Number of calls made to each method ("Build", "CopyInto", ...).
   int calls(const std::string& method) const;
 
   absl::StatusOr<docker::BuildResult> Build(const docker::BuildRequest& request) override;
   absl::Status Tag(const std::string& image, const std::string& tag) override;
+  absl::StatusOr<std::string> Push(const std::string& image) override;
   absl::Status RemoveImage(const std::string& image, bool force) override;
   absl::StatusOr<std::vector<std::string>> ListImages(const std::string& label_key,
                                                       const std::string& label_value) override;
@@ -111,6 +114,7 @@ class FakeDocker : public docker::Docker {
   std::map<std::string, Container> containers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Network> networks_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> pushed_ ABSL_GUARDED_BY(mu_);
   bool has_rm_ ABSL_GUARDED_BY(mu_) = true;
   int next_id_ ABSL_GUARDED_BY(mu_) = 1;
   int next_port_ ABSL_GUARDED_BY(mu_) = 40000;
@@ -131,6 +135,7 @@ class FaultyDocker : public docker::Docker {
 
   absl::StatusOr<docker::BuildResult> Build(const docker::BuildRequest& request) override;
   absl::Status Tag(const std::string& image, const std::string& tag) override;
+  absl::StatusOr<std::string> Push(const std::string& image) override;
   absl::Status RemoveImage(const std::string& image, bool force) override;
   absl::StatusOr<std::vector<std::string>> ListImages(const std::string& label_key,
                                                       const std::string& label_value) override;

@@ -1,0 +1,743 @@
+#include "infra/deploy/kubectl/kubectl_deployer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "domain/events/status_code.h"
+#include "domain/events/status_payload.h"
+#include "infra/deploy/labels.h"
+#include "infra/docker/tar_archive.h"
+#include "infra/log/log.h"
+
+namespace devloop::deploy::kubectl {
+
+using domain::StatusCode;
+
+namespace {
+
+constexpr char kManagedByLabel[] = "app.kubernetes.io/managed-by";
+// What the deployer reads of the cluster: the workloads it checks, the
+// ReplicaSets and pods behind them, and the Services port forwards go through.
+constexpr char kClusterKinds[] = "deployments.apps,statefulsets.apps,replicasets.apps,pods,services";
+
+// The kubectl resource argument of an object's kind: "deployment.apps", "service".
+std::string KindArg(const ObjectRef& object) {
+  std::string kind = absl::AsciiStrToLower(object.kind);
+  size_t slash = object.api_version.find('/');
+  if (slash == std::string::npos) return kind;
+  return absl::StrCat(kind, ".", object.api_version.substr(0, slash));
+}
+
+std::string ObjectKey(const ObjectRef& object) {
+  return absl::StrCat(KindArg(object), "/", object.namespace_name, "/", object.name);
+}
+
+// kubectl's --timestamps are RFC 3339 with up to 9 fraction digits, trailing
+// zeros cut; padded to 9 they compare as strings.
+std::string SortableTime(absl::string_view t) {
+  absl::string_view zone;
+  if (absl::ConsumeSuffix(&t, "Z")) zone = "Z";
+  size_t dot = t.find('.');
+  std::string out(t.substr(0, dot));
+  std::string fraction = dot == absl::string_view::npos ? "" : std::string(t.substr(dot + 1));
+  fraction.resize(9, '0');
+  return absl::StrCat(out, ".", fraction, zone);
+}
+
+// A pod as the log followers and sync see it.
+struct RunningPod {
+  std::string ns;
+  std::string name;
+  bool terminating = false;
+  bool ready = false;
+  std::string created;
+  std::map<std::string, std::string> labels;
+  std::vector<std::pair<std::string, std::string>> containers;  // name, image
+  std::set<std::string> started;  // containers that run or ran (have a log)
+  std::map<std::string, int> named_ports;  // container port name -> number
+};
+
+std::vector<RunningPod> RunningPods(const json::Json& cluster) {
+  std::vector<RunningPod> pods;
+  for (const json::Json& item : cluster["items"].elements()) {
+    if (item["kind"].AsString() != "Pod") continue;
+    RunningPod pod;
+    pod.ns = item["metadata"]["namespace"].AsString();
+    pod.name = item["metadata"]["name"].AsString();
+    pod.terminating = !item["metadata"]["deletionTimestamp"].is_null();
+    pod.created = item["metadata"]["creationTimestamp"].AsString();
+    for (const auto& [k, v] : item["metadata"]["labels"].members()) pod.labels[k] = v.AsString();
+    for (const json::Json& c : item["spec"]["containers"].elements()) {
+      pod.containers.emplace_back(c["name"].AsString(), c["image"].AsString());
+      for (const json::Json& p : c["ports"].elements()) {
+        if (p["name"].is_string()) pod.named_ports[p["name"].AsString()] = p["containerPort"].AsInt();
+      }
+    }
+    for (const json::Json& s : item["status"]["containerStatuses"].elements()) {
+      if (!s["state"]["running"].is_null() || !s["state"]["terminated"].is_null() ||
+          s["restartCount"].AsInt() > 0) {
+        pod.started.insert(s["name"].AsString());
+      }
+    }
+    for (const json::Json& c : item["status"]["conditions"].elements()) {
+      if (c["type"].AsString() == "Ready") pod.ready = c["status"].AsString() == "True";
+    }
+    pods.push_back(std::move(pod));
+  }
+  // Newest first.
+  std::stable_sort(pods.begin(), pods.end(),
+                   [](const RunningPod& a, const RunningPod& b) { return a.created > b.created; });
+  return pods;
+}
+
+}  // namespace
+
+// A long-running kubectl and a thread that waits for its end, so the owner can
+// ask whether it still runs. Destroying it stops the process and joins.
+class KubectlDeployer::Watched {
+ public:
+  explicit Watched(std::unique_ptr<process::Process> process)
+      : process_(std::move(process)), ended_(std::make_shared<std::atomic<bool>>(false)) {
+    process::Process* p = process_.get();
+    std::shared_ptr<std::atomic<bool>> ended = ended_;
+    waiter_ = std::thread([p, ended] {
+      p->Wait();
+      ended->store(true);
+    });
+  }
+  ~Watched() {
+    process_->Cancel();
+    waiter_.join();
+  }
+  bool ended() const { return ended_->load(); }
+
+ private:
+  std::unique_ptr<process::Process> process_;
+  std::shared_ptr<std::atomic<bool>> ended_;
+  std::thread waiter_;
+};
+
+std::string RunSelector(const std::string& run_id) {
+  return absl::StrCat(kRunIdLabel, "=", run_id);
+}
+
+absl::StatusOr<std::unique_ptr<KubectlDeployer>> KubectlDeployer::Make(
+    process::ProcessRunner* runner, Options options) {
+  if (options.run_id.empty()) return absl::InvalidArgumentError("the kubectl deployer needs a run id");
+  if (!options.manifests) return absl::InvalidArgumentError("the kubectl deployer needs manifests");
+  for (const PortForwardSpec& f : options.port_forwards) {
+    const std::string& t = f.resource_type;
+    if (t != "pod" && t != "deployment" && t != "service" && t != "statefulset") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "portForward resourceType \"", t, "\" of ", f.resource_name,
+          " is not one the kubectl deployer forwards (pod, deployment, statefulset, service)"));
+    }
+    if (f.resource_name.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("portForward of resourceType ", t, " needs a resourceName"));
+    }
+  }
+  return std::unique_ptr<KubectlDeployer>(new KubectlDeployer(runner, std::move(options)));
+}
+
+KubectlDeployer::KubectlDeployer(process::ProcessRunner* runner, Options options)
+    : runner_(runner),
+      options_(std::move(options)),
+      kubectl_(runner, options_.kubectl),
+      tail_(options_.on_log) {}
+
+KubectlDeployer::~KubectlDeployer() { Cleanup(/*remove=*/false).IgnoreError(); }
+
+std::string KubectlDeployer::Namespace(const std::string& ns) {
+  if (!ns.empty()) return ns;
+  if (!options_.default_namespace.empty()) return options_.default_namespace;
+  absl::MutexLock lock(&mu_);
+  if (context_namespace_.empty()) {
+    // The kubeconfig context's namespace, as kubectl itself would take it.
+    absl::StatusOr<std::string> out =
+        kubectl_.Run(Phase::kDeploy, "reading the context's namespace",
+                     {"config", "view", "--minify", "-o", "jsonpath={..namespace}"});
+    std::string found = out.ok() ? std::string(absl::StripAsciiWhitespace(*out)) : "";
+    context_namespace_ = found.empty() ? "default" : found;
+  }
+  return context_namespace_;
+}
+
+absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
+    int64_t deploy_id, const domain::ImageTags& images) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (cleaned_up_) {
+      return domain::WithStatusCode(absl::CancelledError("the run is ending"),
+                                    StatusCode::kDeployCancelled);
+    }
+  }
+  absl::StatusOr<std::vector<ManifestSource>> sources = options_.manifests(images);
+  if (!sources.ok()) {
+    return domain::WithStatusCode(
+        sources.status(), domain::StatusCodeOr(sources.status(), StatusCode::kDeployReadManifestErr));
+  }
+  RenderOptions render;
+  render.images = images;
+  render.labels = options_.labels;
+  render.labels[kManagedByLabel] = "devloop";
+  render.labels[kRunIdLabel] = options_.run_id;
+  absl::StatusOr<Rendered> rendered = Render(*sources, render);
+  if (!rendered.ok()) {
+    return domain::WithStatusCode(rendered.status(), StatusCode::kDeployReadManifestErr);
+  }
+  if (rendered->objects.empty()) {
+    return domain::WithStatusCode(
+        absl::InvalidArgumentError("the manifests hold no Kubernetes object to deploy"),
+        StatusCode::kDeployReadManifestErr);
+  }
+  const std::string ns = Namespace("");
+  std::vector<std::string> apply = {"apply", "-f", "-"};
+  if (!options_.default_namespace.empty()) {
+    apply.push_back("--namespace=" + options_.default_namespace);
+  }
+  apply.insert(apply.end(), options_.apply_flags.begin(), options_.apply_flags.end());
+  absl::StatusOr<std::string> applied =
+      kubectl_.Run(Phase::kDeploy, "applying manifests", apply, rendered->yaml);
+  if (!applied.ok() && absl::StrContains(applied.status().message(), "field is immutable")) {
+    // A Job (or another object with an immutable spec) changed: replace it.
+    std::vector<ObjectRef> immutable;
+    for (ObjectRef o : rendered->objects) {
+      if (o.kind != "Job") continue;
+      if (o.namespace_name.empty()) o.namespace_name = ns;
+      immutable.push_back(o);
+    }
+    if (!immutable.empty()) {
+      DEVLOOP_LOG(INFO) << "replacing " << immutable.size() << " Job(s) whose spec cannot change";
+      if (absl::Status d = Delete(Phase::kDeploy, immutable, /*wait=*/true); !d.ok()) return d;
+      applied = kubectl_.Run(Phase::kDeploy, "applying manifests", apply, rendered->yaml);
+    }
+  }
+  if (!applied.ok()) return applied.status();
+
+  Applied a;
+  a.images = images;
+  for (ObjectRef o : rendered->objects) {
+    if (o.namespace_name.empty()) o.namespace_name = ns;
+    a.objects.push_back(std::move(o));
+  }
+  a.workloads = CheckedWorkloads(a.objects, ns);
+  std::vector<std::string> resources;
+  for (const Workload& w : a.workloads) resources.push_back(ResourceName(w));
+  absl::MutexLock lock(&mu_);
+  for (const ObjectRef& o : a.objects) {
+    kinds_.insert(KindArg(o));
+    if (namespaces_.insert(o.namespace_name).second) StartWatch(o.namespace_name);
+  }
+  deployments_[deploy_id] = std::move(a);
+  return resources;
+}
+
+absl::StatusOr<json::Json> KubectlDeployer::ReadCluster(Phase phase, const std::string& ns) const {
+  absl::StatusOr<std::string> out =
+      kubectl_.Run(phase, "reading the run's workloads",
+                   {"get", kClusterKinds, "--namespace=" + ns, "-l", RunSelector(options_.run_id),
+                    "-o", "json"},
+                   std::nullopt, absl::Seconds(30));
+  if (!out.ok()) return out.status();
+  absl::StatusOr<json::Json> parsed = json::Json::Parse(*out);
+  if (!parsed.ok()) {
+    return domain::WithStatusCode(
+        absl::InternalError(absl::StrCat("kubectl get answered what is not JSON: ",
+                                         parsed.status().message())),
+        phase == Phase::kStatusCheck ? StatusCode::kStatusCheckKubectlClientFetchErr
+                                     : StatusCode::kDeployKubectlUserErr);
+  }
+  return parsed;
+}
+
+absl::StatusOr<std::vector<domain::ResourceObservation>> KubectlDeployer::Observe(
+    int64_t deploy_id) {
+  Applied a;
+  bool newest = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it == deployments_.end()) {
+      return absl::NotFoundError(absl::StrCat("no deployment ", deploy_id));
+    }
+    a = it->second;
+    newest = std::next(it) == deployments_.end();
+  }
+  std::map<std::string, std::vector<Workload>> by_namespace;
+  for (const Workload& w : a.workloads) by_namespace[w.namespace_name].push_back(w);
+  std::map<std::string, domain::ResourceObservation> seen;
+  for (const auto& [ns, workloads] : by_namespace) {
+    absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kStatusCheck, ns);
+    if (!cluster.ok()) return cluster.status();
+    std::vector<domain::ResourceObservation> obs = ObserveWorkloads(*cluster, workloads, {});
+    bool probe_trouble = false;
+    for (const domain::ResourceObservation& o : obs) {
+      probe_trouble |= o.waiting_reason.empty() && !o.terminated &&
+                       o.ready_replicas < o.desired_replicas;
+    }
+    if (probe_trouble) {
+      // A pod that runs but is not ready: its readiness probe's events say why.
+      absl::StatusOr<std::string> events = kubectl_.Run(
+          Phase::kStatusCheck, "reading events",
+          {"get", "events", "--namespace=" + ns, "--field-selector=reason=Unhealthy", "-o", "json"},
+          std::nullopt, absl::Seconds(30));
+      if (events.ok()) {
+        absl::StatusOr<json::Json> parsed = json::Json::Parse(*events);
+        if (parsed.ok()) obs = ObserveWorkloads(*cluster, workloads, *parsed);
+      }
+    }
+    for (size_t i = 0; i < workloads.size() && i < obs.size(); ++i) {
+      std::vector<PodInfo> pods = PodsOf(*cluster, workloads[i]);
+      if (!pods.empty() && !pods.front().containers.empty() &&
+          (obs[i].terminated || obs[i].restart_count > 0 || !obs[i].waiting_reason.empty())) {
+        obs[i].last_log_lines = tail_.Last(absl::StrCat(
+            pods.front().namespace_name, "/", pods.front().name, "/",
+            pods.front().containers.front().name));
+      }
+      seen[obs[i].resource] = obs[i];
+    }
+    FollowPods(*cluster);
+    if (newest) RetargetForwards(ns, *cluster);
+  }
+  std::vector<domain::ResourceObservation> out;
+  for (const Workload& w : a.workloads) out.push_back(seen[ResourceName(w)]);
+  return out;
+}
+
+void KubectlDeployer::FollowPods(const json::Json& cluster) {
+  std::vector<RunningPod> pods = RunningPods(cluster);
+  absl::MutexLock lock(&mu_);
+  if (cleaned_up_) return;
+  for (const RunningPod& pod : pods) {
+    for (const auto& [container, image] : pod.containers) {
+      if (!pod.started.count(container)) continue;
+      const std::string key = absl::StrCat(pod.ns, "/", pod.name, "/", container);
+      Follower& f = followers_[key];
+      if (f.watched != nullptr && !f.watched->ended()) continue;
+      if (f.watched != nullptr && pod.terminating) continue;  // it printed its last line
+      if (f.last == nullptr) {
+        f.mu = std::make_shared<absl::Mutex>();
+        f.last = std::make_shared<std::string>();
+      }
+      std::vector<std::string> args = {"logs", "-f", "--timestamps", "--namespace=" + pod.ns,
+                                       "pod/" + pod.name, "-c", container};
+      {
+        absl::MutexLock last_lock(f.mu.get());
+        // Again after its end: from the last line's second on, skipping what was printed.
+        if (!f.last->empty()) args.push_back("--since-time=" + f.last->substr(0, 19) + "Z");
+      }
+      std::shared_ptr<absl::Mutex> mu = f.mu;
+      std::shared_ptr<std::string> last = f.last;
+      LogTail* tail = &tail_;
+      auto on_line = [mu, last, tail, key, container](absl::string_view line) {
+        std::pair<absl::string_view, absl::string_view> parts =
+            absl::StrSplit(line, absl::MaxSplits(' ', 1));
+        std::string at = SortableTime(parts.first);
+        {
+          absl::MutexLock l(mu.get());
+          if (!last->empty() && at <= *last) return;  // printed before a restart
+          *last = at;
+        }
+        tail->Add(key, container, parts.second);
+      };
+      absl::StatusOr<std::unique_ptr<process::Process>> started =
+          kubectl_.Start(args, on_line, [key](absl::string_view line) {
+            DEVLOOP_VLOG(1) << "kubectl logs " << key << ": " << line;
+          });
+      if (!started.ok()) {
+        DEVLOOP_LOG(WARNING) << "cannot follow the logs of " << key << ": "
+                             << started.status().message();
+        continue;
+      }
+      f.watched = std::make_unique<Watched>(*std::move(started));
+    }
+  }
+}
+
+void KubectlDeployer::StartWatch(const std::string& ns) {
+  // Pods that appear after the status check (a restart, a reschedule) get
+  // their logs followed too: a `kubectl get pods --watch` says when anything
+  // changes, and a refresh then reads the pods. REQUIRES: mu_ held.
+  auto watcher = std::make_unique<NamespaceWatch>();
+  NamespaceWatch* w = watcher.get();
+  w->thread = std::thread([this, w, ns] {
+    while (true) {
+      {
+        absl::MutexLock lock(&w->mu);
+        if (w->stop) return;
+      }
+      std::unique_ptr<Watched> watch;
+      absl::StatusOr<std::unique_ptr<process::Process>> started = kubectl_.Start(
+          {"get", "pods", "--namespace=" + ns, "-l", RunSelector(options_.run_id), "--watch",
+           "-o", "name"},
+          [w](absl::string_view) {
+            absl::MutexLock lock(&w->mu);
+            w->dirty = true;
+          },
+          nullptr);
+      if (started.ok()) watch = std::make_unique<Watched>(*std::move(started));
+      while (true) {
+        bool refresh = false;
+        {
+          absl::MutexLock lock(&w->mu);
+          auto wake = [w] { return w->stop || w->dirty; };
+          w->mu.AwaitWithTimeout(absl::Condition(&wake), absl::Seconds(1));
+          if (w->stop) return;
+          refresh = w->dirty;
+          w->dirty = false;
+        }
+        if (refresh) {
+          absl::StatusOr<std::string> out = kubectl_.Run(
+              Phase::kDeploy, "reading the run's pods",
+              {"get", "pods", "--namespace=" + ns, "-l", RunSelector(options_.run_id), "-o", "json"},
+              std::nullopt, absl::Seconds(30));
+          if (out.ok()) {
+            absl::StatusOr<json::Json> pods = json::Json::Parse(*out);
+            if (pods.ok()) FollowPods(*pods);
+          }
+        }
+        if (watch == nullptr || watch->ended()) break;  // started again below
+      }
+      absl::MutexLock lock(&w->mu);
+      auto stopped = [w] { return w->stop; };
+      w->mu.AwaitWithTimeout(absl::Condition(&stopped), absl::Seconds(1));
+    }
+  });
+  watches_.push_back(std::move(watcher));
+}
+
+absl::StatusOr<std::vector<KubectlDeployer::RunningPodRef>> KubectlDeployer::ForwardCandidates(
+    const PortForwardSpec& spec, const json::Json& cluster, int* port) {
+  const std::string ns = Namespace(spec.namespace_name);
+  std::vector<RunningPod> pods = RunningPods(cluster);
+  std::vector<RunningPodRef> out;
+  *port = spec.port;
+  auto add = [&](const RunningPod& p) {
+    if (!p.ready || p.terminating) return;
+    out.push_back({p.ns, p.name, p.named_ports});
+  };
+  const std::string& type = spec.resource_type;
+  if (type == "pod") {
+    for (const RunningPod& p : pods) {
+      if (p.name == spec.resource_name) add(p);
+    }
+    return out;
+  }
+  if (type == "deployment" || type == "statefulset") {
+    Workload w{type == "deployment" ? "Deployment" : "StatefulSet", spec.resource_name, ns};
+    std::set<std::string> current;
+    for (const PodInfo& p : PodsOf(cluster, w)) {
+      if (p.current) current.insert(p.name);
+    }
+    for (const RunningPod& p : pods) {
+      if (current.count(p.name)) add(p);
+    }
+    return out;
+  }
+  // A Service: the pods its selector picks, on the target port of `port`.
+  for (const json::Json& item : cluster["items"].elements()) {
+    if (item["kind"].AsString() != "Service" ||
+        item["metadata"]["name"].AsString() != spec.resource_name) {
+      continue;
+    }
+    std::map<std::string, std::string> selector;
+    for (const auto& [k, v] : item["spec"]["selector"].members()) selector[k] = v.AsString();
+    std::string named_target;
+    for (const json::Json& p : item["spec"]["ports"].elements()) {
+      if (p["port"].AsInt() != spec.port) continue;
+      const json::Json& target = p["targetPort"];
+      if (target.is_string()) {
+        if (!absl::SimpleAtoi(target.AsString(), port)) named_target = target.AsString();
+      } else if (target.AsInt() > 0) {
+        *port = static_cast<int>(target.AsInt());
+      }
+    }
+    if (selector.empty()) return out;
+    for (const RunningPod& p : pods) {
+      bool match = true;
+      for (const auto& [k, v] : selector) {
+        auto it = p.labels.find(k);
+        match &= it != p.labels.end() && it->second == v;
+      }
+      if (!match) continue;
+      if (!named_target.empty()) {
+        auto it = p.named_ports.find(named_target);
+        if (it == p.named_ports.end()) continue;
+        *port = it->second;
+      }
+      add(p);
+    }
+    return out;
+  }
+  return absl::NotFoundError(absl::StrCat("service/", spec.resource_name, " is not part of this run"));
+}
+
+absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> KubectlDeployer::StartTunnel(
+    const RunningPodRef& pod, int port) {
+  struct Seen {
+    absl::Mutex mu;
+    int local_port = 0;
+    std::string error;
+  };
+  auto seen = std::make_shared<Seen>();
+  const std::string expect = absl::StrCat(" -> ", port);
+  absl::StatusOr<std::unique_ptr<process::Process>> started = kubectl_.Start(
+      {"port-forward", "--address=127.0.0.1", "--namespace=" + pod.ns, "pod/" + pod.name,
+       absl::StrCat(":", port)},
+      [seen](absl::string_view line) {
+        // "Forwarding from 127.0.0.1:40123 -> 8080"
+        absl::string_view rest = line;
+        if (!absl::ConsumePrefix(&rest, "Forwarding from 127.0.0.1:")) return;
+        int local = 0;
+        if (!absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &local)) return;
+        absl::MutexLock lock(&seen->mu);
+        if (seen->local_port == 0) seen->local_port = local;
+      },
+      [seen](absl::string_view line) {
+        absl::MutexLock lock(&seen->mu);
+        if (seen->error.empty()) seen->error = std::string(line);
+      });
+  if (!started.ok()) return started.status();
+  absl::MutexLock lock(&seen->mu);
+  auto answered = [&seen] { return seen->local_port != 0 || !seen->error.empty(); };
+  seen->mu.AwaitWithTimeout(absl::Condition(&answered), absl::Seconds(20));
+  if (seen->local_port == 0) {
+    (*started)->Cancel();
+    return domain::WithStatusCode(
+        absl::UnavailableError(absl::StrCat(
+            "kubectl port-forward to pod/", pod.name, ":", port, " did not start",
+            seen->error.empty() ? "" : absl::StrCat(": ", seen->error))),
+        StatusCode::kDeployKubectlUserErr);
+  }
+  return std::make_pair(*std::move(started), seen->local_port);
+}
+
+absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
+                                                                const json::Json& cluster) {
+  const PortForwardSpec& spec = options_.port_forwards[index];
+  int port = spec.port;
+  absl::StatusOr<std::vector<RunningPodRef>> candidates = ForwardCandidates(spec, cluster, &port);
+  if (!candidates.ok()) return candidates.status();
+  if (candidates->empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("no ready pod behind ", spec.resource_type,
+                                                      "/", spec.resource_name, " to forward to"));
+  }
+  int kubectl_port = 0;
+  std::string pod_name;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = tunnels_.find(index);
+    if (it != tunnels_.end() && !it->second.watched->ended()) {
+      for (const RunningPodRef& c : *candidates) {
+        if (absl::StrCat(c.ns, "/", c.name) == it->second.pod) {
+          kubectl_port = it->second.local_port;
+          pod_name = c.name;
+        }
+      }
+    }
+  }
+  if (kubectl_port != 0) {
+    return forwards_.Point(static_cast<int>(index), spec, {"127.0.0.1", kubectl_port}, pod_name);
+  }
+  const RunningPodRef& best = candidates->front();
+  absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> tunnel =
+      StartTunnel(best, port);
+  if (!tunnel.ok()) return tunnel.status();
+  Tunnel fresh;
+  fresh.pod = absl::StrCat(best.ns, "/", best.name);
+  fresh.local_port = tunnel->second;
+  fresh.watched = std::make_unique<Watched>(std::move(tunnel->first));
+  absl::StatusOr<domain::PortEvent> event =
+      forwards_.Point(static_cast<int>(index), spec, {"127.0.0.1", fresh.local_port}, best.name);
+  if (!event.ok()) return event.status();
+  Tunnel old;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cleaned_up_) return absl::CancelledError("the run is ending");
+    old = std::move(tunnels_[index]);
+    tunnels_[index] = std::move(fresh);
+  }
+  // `old` stops here, after the listener already sends new connections on.
+  return event;
+}
+
+void KubectlDeployer::RetargetForwards(const std::string& ns, const json::Json& cluster) {
+  for (size_t i = 0; i < options_.port_forwards.size(); ++i) {
+    const PortForwardSpec& spec = options_.port_forwards[i];
+    if (Namespace(spec.namespace_name) != ns) continue;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!tunnels_.count(i)) continue;  // not started yet: ForwardPorts starts it
+    }
+    absl::StatusOr<domain::PortEvent> moved = PointForward(i, cluster);
+    if (!moved.ok()) DEVLOOP_VLOG(1) << "forward " << i << " not moved yet: " << moved.status();
+  }
+}
+
+std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) {
+  std::vector<domain::PortEvent> events;
+  std::map<std::string, absl::StatusOr<json::Json>> clusters;
+  for (size_t i = 0; i < options_.port_forwards.size(); ++i) {
+    const PortForwardSpec& spec = options_.port_forwards[i];
+    const std::string ns = Namespace(spec.namespace_name);
+    auto it = clusters.find(ns);
+    if (it == clusters.end()) it = clusters.emplace(ns, ReadCluster(Phase::kDeploy, ns)).first;
+    absl::StatusOr<domain::PortEvent> event =
+        it->second.ok() ? PointForward(i, *it->second) : absl::StatusOr<domain::PortEvent>(it->second.status());
+    if (!event.ok()) {
+      DEVLOOP_LOG(WARNING) << "cannot forward " << spec.resource_type << "/" << spec.resource_name
+                           << ":" << spec.port << " (deployment " << deploy_id
+                           << "): " << event.status().message();
+      continue;
+    }
+    events.push_back(*std::move(event));
+  }
+  return events;
+}
+
+absl::Status KubectlDeployer::Delete(Phase phase, const std::vector<ObjectRef>& objects,
+                                     bool wait) {
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> names;
+  for (const ObjectRef& o : objects) names[{o.namespace_name, KindArg(o)}].push_back(o.name);
+  for (const auto& [where, list] : names) {
+    std::vector<std::string> args = {"delete", where.second};
+    args.insert(args.end(), list.begin(), list.end());
+    args.push_back("--namespace=" + where.first);
+    args.push_back("--ignore-not-found");
+    args.push_back(wait ? "--wait=true" : "--wait=false");
+    args.insert(args.end(), options_.delete_flags.begin(), options_.delete_flags.end());
+    absl::StatusOr<std::string> out = kubectl_.Run(phase, "deleting objects", args);
+    if (!out.ok()) return out.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KubectlDeployer::Stop(int64_t deploy_id) {
+  std::vector<ObjectRef> gone;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it == deployments_.end()) return absl::OkStatus();
+    std::set<std::string> kept;
+    for (const auto& [id, a] : deployments_) {
+      if (id == deploy_id) continue;
+      for (const ObjectRef& o : a.objects) kept.insert(ObjectKey(o));
+    }
+    for (const ObjectRef& o : it->second.objects) {
+      if (!kept.count(ObjectKey(o))) gone.push_back(o);
+    }
+    deployments_.erase(it);
+  }
+  if (gone.empty()) return absl::OkStatus();
+  return Delete(Phase::kDeploy, gone, /*wait=*/false);
+}
+
+absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
+                                   const SyncRequest& request) {
+  Applied a;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it == deployments_.end()) {
+      return absl::FailedPreconditionError(absl::StrCat("deployment ", deploy_id, " is not live"));
+    }
+    a = it->second;
+  }
+  auto ref = a.images.find(image);
+  if (ref == a.images.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(image, " is not deployed"));
+  }
+  std::set<std::string> namespaces;
+  for (const ObjectRef& o : a.objects) namespaces.insert(o.namespace_name);
+  std::string tar;
+  if (!request.copies.empty()) {
+    std::vector<docker::FileCopy> files;
+    for (const SyncRequest::Copy& c : request.copies) files.push_back({c.host_path, c.dest});
+    absl::StatusOr<std::string> archive = docker::TarFiles(files);
+    if (!archive.ok()) return archive.status();
+    tar = *std::move(archive);
+  }
+  int synced = 0;
+  for (const std::string& ns : namespaces) {
+    absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
+    if (!cluster.ok()) return cluster.status();
+    for (const RunningPod& pod : RunningPods(*cluster)) {
+      if (pod.terminating) continue;
+      for (const auto& [container, container_image] : pod.containers) {
+        if (container_image != ref->second || !pod.started.count(container)) continue;
+        const std::vector<std::string> target = {"exec", "-i", "--namespace=" + ns, pod.name, "-c",
+                                                 container, "--"};
+        if (!tar.empty()) {
+          std::vector<std::string> args = target;
+          args.insert(args.end(), {"tar", "xmf", "-", "-C", "/"});
+          absl::StatusOr<std::string> out =
+              kubectl_.Run(Phase::kDeploy, absl::StrCat("copying files into pod/", pod.name), args, tar);
+          if (!out.ok()) return out.status();
+        }
+        if (!request.deletes.empty()) {
+          std::vector<std::string> args = target;
+          args.insert(args.end(), {"rm", "-rf", "--"});
+          args.insert(args.end(), request.deletes.begin(), request.deletes.end());
+          absl::StatusOr<std::string> out =
+              kubectl_.Run(Phase::kDeploy, absl::StrCat("deleting files in pod/", pod.name), args);
+          if (!out.ok()) return out.status();
+        }
+        ++synced;
+      }
+    }
+  }
+  if (synced == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no running pod of deployment ", deploy_id, " runs ", ref->second));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KubectlDeployer::Cleanup(bool remove) {
+  std::vector<std::unique_ptr<NamespaceWatch>> watches;
+  std::map<std::string, Follower> followers;
+  std::map<size_t, Tunnel> tunnels;
+  std::set<std::string> kinds, namespaces;
+  {
+    absl::MutexLock lock(&mu_);
+    cleaned_up_ = true;
+    watches.swap(watches_);
+    followers.swap(followers_);
+    tunnels.swap(tunnels_);
+    kinds = kinds_;
+    namespaces = namespaces_;
+  }
+  for (std::unique_ptr<NamespaceWatch>& w : watches) {
+    {
+      absl::MutexLock lock(&w->mu);
+      w->stop = true;
+    }
+    w->thread.join();
+  }
+  forwards_.CloseAll();
+  tunnels.clear();
+  followers.clear();
+  if (!remove || kinds.empty()) return absl::OkStatus();
+  absl::Status result;
+  for (const std::string& ns : namespaces) {
+    std::vector<std::string> args = {"delete", absl::StrJoin(kinds, ","), "--namespace=" + ns,
+                                     "-l", RunSelector(options_.run_id), "--ignore-not-found",
+                                     "--wait=false"};
+    args.insert(args.end(), options_.delete_flags.begin(), options_.delete_flags.end());
+    absl::StatusOr<std::string> out = kubectl_.Run(Phase::kCleanup, "cleaning up", args);
+    if (!out.ok()) result.Update(out.status());
+  }
+  return result;
+}
+
+}  // namespace devloop::deploy::kubectl

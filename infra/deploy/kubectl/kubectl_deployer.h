@@ -1,0 +1,181 @@
+// KubectlDeployer: the deployer and sync ports (infra/deploy/deployer.h) on a
+// Kubernetes cluster, through the real kubectl binary.
+//
+// Its policies:
+//  - Each deploy renders the manifests anew (raw YAML, `kubectl kustomize`,
+//    `helm template`: whatever Options::manifests produces) with the built image
+//    references and the run's labels (`app.kubernetes.io/managed-by=devloop`,
+//    `dev.devloop.run-id=<run id>`) on every object and pod template, and
+//    applies them with `kubectl apply -f -`. An apply that hits an immutable
+//    field (a Job) deletes those objects and applies again.
+//  - The same object in two deployments is one object: a redeploy updates it in
+//    place (the cluster rolls it out), and stopping the older deployment
+//    deletes only what the newer one no longer has.
+//  - The status check follows every Deployment, StatefulSet and Pod applied,
+//    as `kubectl rollout status` would, plus a diagnosis of their pods
+//    (cluster_state.h).
+//  - Port forwards (resourceType pod, deployment, service) run one
+//    `kubectl port-forward --address 127.0.0.1 pod/<p> :<port>` to a ready pod
+//    of the newest rollout, behind a StableForwards listener: the local port
+//    never changes, and the forward moves to a new pod as soon as one is ready,
+//    before the old one goes away.
+//  - Logs: one `kubectl logs -f --timestamps` per container of every pod of
+//    the run, picked up as pods appear (at each Observe); a follower that ends
+//    while its pod lives is started again from the last line's time, so no line
+//    is lost or printed twice.
+//  - Sync: `kubectl exec -i <pod> -c <container> -- tar xmf - -C /` into every
+//    running pod of the artifact (the image needs `tar`), `rm -rf` for deletes.
+//  - Cleanup deletes, by the run-id label only, every kind the run applied.
+//
+// Thread-safe.
+#ifndef DEVLOOP_INFRA_DEPLOY_KUBECTL_KUBECTL_DEPLOYER_H_
+#define DEVLOOP_INFRA_DEPLOY_KUBECTL_KUBECTL_DEPLOYER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "infra/deploy/deployer.h"
+#include "infra/deploy/kubectl/cluster_state.h"
+#include "infra/deploy/kubectl/kubectl_cli.h"
+#include "infra/deploy/kubectl/manifests.h"
+#include "infra/deploy/log_tail.h"
+#include "infra/deploy/stable_forwards.h"
+#include "infra/process/process_runner.h"
+
+namespace devloop::deploy::kubectl {
+
+// Produces the manifests of one deploy for the images just built (artifact
+// image -> reference): read files, run kustomize or helm. Called on the pool.
+using ManifestProducer =
+    std::function<absl::StatusOr<std::vector<ManifestSource>>(const domain::ImageTags& images)>;
+
+class KubectlDeployer final : public Deployer, public Syncer {
+ public:
+  struct Options {
+    std::string run_id;  // required
+    // Extra labels on every object (the project label of `devloop run`).
+    std::map<std::string, std::string> labels;
+    KubectlOptions kubectl;
+    std::string default_namespace;  // --namespace / deploy.kubectl.defaultNamespace
+    std::vector<std::string> apply_flags;   // deploy.kubectl.flags.apply
+    std::vector<std::string> delete_flags;  // deploy.kubectl.flags.delete
+    ManifestProducer manifests;             // required
+    // resourceType pod, deployment or service (statefulset too).
+    std::vector<PortForwardSpec> port_forwards;
+    LogSink on_log;
+  };
+
+  // InvalidArgument for a port forward of resourceType container (Docker's)
+  // or without a resourceName. `runner` must outlive the deployer.
+  static absl::StatusOr<std::unique_ptr<KubectlDeployer>> Make(process::ProcessRunner* runner,
+                                                               Options options);
+  ~KubectlDeployer() override;
+
+  absl::StatusOr<std::vector<std::string>> Deploy(int64_t deploy_id,
+                                                  const domain::ImageTags& images) override;
+  absl::StatusOr<std::vector<domain::ResourceObservation>> Observe(int64_t deploy_id) override;
+  std::vector<domain::PortEvent> ForwardPorts(int64_t deploy_id) override;
+  absl::Status Stop(int64_t deploy_id) override;
+  absl::Status Cleanup(bool remove) override;
+  absl::Status Sync(int64_t deploy_id, const std::string& image,
+                    const SyncRequest& request) override;
+
+  // The namespace objects without one go to.
+  const std::string& default_namespace() const { return options_.default_namespace; }
+
+ private:
+  struct Applied {
+    std::vector<ObjectRef> objects;    // namespaces filled in
+    std::vector<Workload> workloads;   // the checked ones
+    domain::ImageTags images;
+  };
+  class Watched;  // a long-running kubectl and the thread that sees it end
+  // One `kubectl logs -f` of one container.
+  struct Follower {
+    std::unique_ptr<Watched> watched;
+    std::shared_ptr<absl::Mutex> mu;    // guards `last`, written by the log thread
+    std::shared_ptr<std::string> last;  // sortable time of the last line printed
+  };
+  // One `kubectl port-forward` behind forward number i.
+  struct Tunnel {
+    std::string pod;     // namespace/name it reaches
+    int local_port = 0;  // where kubectl listens
+    std::unique_ptr<Watched> watched;
+  };
+  // A `kubectl get pods --watch` of one namespace and the thread reading it.
+  struct NamespaceWatch {
+    absl::Mutex mu;
+    bool stop ABSL_GUARDED_BY(mu) = false;
+    bool dirty ABSL_GUARDED_BY(mu) = false;
+    std::thread thread;
+  };
+  // A pod a port forward can reach.
+  struct RunningPodRef {
+    std::string ns;
+    std::string name;
+    std::map<std::string, int> named_ports;
+  };
+
+  KubectlDeployer(process::ProcessRunner* runner, Options options);
+
+  // Returns `ns`, or where objects without a namespace go: the configured
+  // default, else the kubeconfig context's namespace, else "default".
+  std::string Namespace(const std::string& ns) ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns the run's workloads, ReplicaSets, pods and services in `ns`.
+  absl::StatusOr<json::Json> ReadCluster(Phase phase, const std::string& ns) const;
+  // Starts log followers for started containers not yet followed (or whose
+  // follower ended while the pod lives on).
+  void FollowPods(const json::Json& cluster) ABSL_LOCKS_EXCLUDED(mu_);
+  // Starts the watch that keeps FollowPods current in `ns`.
+  void StartWatch(const std::string& ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Points forward `index` at a ready pod of its target's newest rollout,
+  // keeping the tunnel it has when that pod is still one. Returns the event.
+  absl::StatusOr<domain::PortEvent> PointForward(size_t index, const json::Json& cluster)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Moves the started forwards into `ns` onto the newest ready pods.
+  void RetargetForwards(const std::string& ns, const json::Json& cluster);
+  // Starts `kubectl port-forward` to `pod`:`port`; returns it with the local
+  // port kubectl listens on.
+  absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> StartTunnel(
+      const RunningPodRef& pod, int port);
+  // The pods `spec` can reach in `cluster`, best first, and the pod port
+  // `spec.port` leads to (a Service's targetPort).
+  absl::StatusOr<std::vector<RunningPodRef>> ForwardCandidates(const PortForwardSpec& spec,
+                                                               const json::Json& cluster,
+                                                               int* port);
+  // Deletes `objects` by kind and name.
+  absl::Status Delete(Phase phase, const std::vector<ObjectRef>& objects, bool wait);
+
+  process::ProcessRunner* const runner_;
+  const Options options_;
+  const KubectlCli kubectl_;
+  LogTail tail_;
+  StableForwards forwards_;
+
+  absl::Mutex mu_;
+  std::string context_namespace_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, Applied> deployments_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> kinds_ ABSL_GUARDED_BY(mu_);  // "deployment.apps", ...
+  std::set<std::string> namespaces_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Follower> followers_ ABSL_GUARDED_BY(mu_);  // ns/pod/container
+  std::map<size_t, Tunnel> tunnels_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<NamespaceWatch>> watches_ ABSL_GUARDED_BY(mu_);
+  bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Returns the `-l` selector of what run `run_id` created.
+std::string RunSelector(const std::string& run_id);
+
+}  // namespace devloop::deploy::kubectl
+
+#endif  // DEVLOOP_INFRA_DEPLOY_KUBECTL_KUBECTL_DEPLOYER_H_

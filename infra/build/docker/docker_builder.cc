@@ -1,5 +1,6 @@
 #include "infra/build/docker/docker_builder.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "domain/events/status_payload.h"
 #include "infra/build/docker/image_builder.h"
@@ -34,7 +35,13 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
     cancellation = slot;
   }
   std::map<std::string, std::string> required;  // image -> what the engine builds FROM
-  for (const auto& [image, ref] : request.required) required[image] = RunnableImage(ref);
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [image, ref] : request.required) {
+      auto local = local_ids_.find(ref);
+      required[image] = local != local_ids_.end() ? local->second : RunnableImage(ref);
+    }
+  }
   ImageBuildOptions build_options{.tagger = options_.tagger.get(),
                                   .cache = options_.cache_artifacts,
                                   .labels = options_.labels,
@@ -54,8 +61,30 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
     }
     return s;
   }
-  // Unique per image even when the tag is not ("latest").
-  return built->DeployReference();
+  if (!options_.push) {
+    // Unique per image even when the tag is not ("latest").
+    return built->DeployReference();
+  }
+  size_t colon = built->tag.rfind(':');
+  const std::string name = absl::StrCat(PushedName(options_.default_repo, request.image),
+                                        built->tag.substr(colon));
+  if (absl::Status s = docker_->Tag(built->image_id, name); !s.ok()) return s;
+  absl::StatusOr<std::string> digest = docker_->Push(name);
+  if (!digest.ok()) return digest.status();
+  std::string reference = absl::StrCat(name, "@", *digest);
+  absl::MutexLock lock(&mu_);
+  local_ids_[reference] = built->image_id;
+  return reference;
+}
+
+std::string PushedName(const std::string& default_repo, const std::string& image) {
+  if (default_repo.empty() || absl::StartsWith(image, default_repo + "/")) return image;
+  if (image.find('/') == std::string::npos) return absl::StrCat(default_repo, "/", image);
+  std::string escaped = image;
+  for (char& c : escaped) {
+    if (c == '/' || c == '.' || c == ':') c = '_';
+  }
+  return absl::StrCat(default_repo, "/", escaped);
 }
 
 void DockerBuilder::Cancel(const std::string& image) {

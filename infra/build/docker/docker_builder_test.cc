@@ -51,6 +51,36 @@ TEST_F(DockerBuilderTest, BuildReturnsAReferenceUniquePerImage) {
   EXPECT_THAT(*ref, MatchesRegex("web:[0-9a-f]{12}@sha256:[0-9a-f]+"));
 }
 
+TEST_F(DockerBuilderTest, PushTagsUnderTheDefaultRepoAndReturnsTheRegistryDigest) {
+  DockerBuilder::Options options = Options();
+  options.push = true;
+  options.default_repo = "127.0.0.1:5000";
+  DockerBuilder builder(&docker_, options);
+  absl::StatusOr<std::string> ref = builder.Build({.image = "web"});
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_THAT(*ref, MatchesRegex("127\\.0\\.0\\.1:5000/web:[0-9a-f]{12}@sha256:[0-9a-f]+"));
+  ASSERT_EQ(docker_.pushed().size(), 1u);
+  EXPECT_EQ(docker_.pushed()[0], ref->substr(0, ref->find('@')));
+}
+
+TEST_F(DockerBuilderTest, APushThatFailsFailsTheBuild) {
+  testing::FaultyDocker faulty(&docker_);
+  faulty.FailNext("Push", absl::UnavailableError("registry down"));
+  DockerBuilder::Options options = Options();
+  options.push = true;
+  options.default_repo = "127.0.0.1:5000";
+  DockerBuilder builder(&faulty, options);
+  absl::StatusOr<std::string> ref = builder.Build({.image = "web"});
+  EXPECT_EQ(ref.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(PushedNameTest, FollowsSkaffoldsDefaultRepoRules) {
+  EXPECT_EQ(PushedName("", "web"), "web");
+  EXPECT_EQ(PushedName("127.0.0.1:5000", "web"), "127.0.0.1:5000/web");
+  EXPECT_EQ(PushedName("127.0.0.1:5000", "gcr.io/x/web"), "127.0.0.1:5000/gcr_io_x_web");
+  EXPECT_EQ(PushedName("127.0.0.1:5000", "127.0.0.1:5000/web"), "127.0.0.1:5000/web");
+}
+
 TEST_F(DockerBuilderTest, AFailedStepCarriesBuildUserError) {
   std::ofstream(dir_ + "/Dockerfile") << "FROM scratch\nCOPY missing.txt /x\n";
   DockerBuilder builder(&docker_, Options());

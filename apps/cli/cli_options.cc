@@ -76,6 +76,7 @@ std::ostream& operator<<(std::ostream& os, const CliOptions& o) {
             << " profiles=[" << absl::StrJoin(o.profiles, ",") << "] modules=["
             << absl::StrJoin(o.modules, ",") << "] default_repo=" << o.default_repo
             << " tag=" << o.tag << " kube_context=" << o.kube_context
+            << " kubeconfig=" << o.kubeconfig << " kubectl=" << o.kubectl
             << " namespace=" << o.namespace_ << " trigger=" << TriggerName(o.trigger)
             << " watch_poll_interval=" << o.watch_poll_interval << " auto_build=" << o.auto_build
             << " auto_sync=" << o.auto_sync << " auto_deploy=" << o.auto_deploy

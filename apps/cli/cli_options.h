@@ -42,7 +42,9 @@ struct CliOptions {
   std::vector<std::string> modules;        // -m/--module
   std::string default_repo;                // -d/--default-repo
   std::string tag;                         // -t/--tag: overrides the tag policy
-  std::string kube_context;                // --kube-context (kubectl deployer, later)
+  std::string kube_context;                // --kube-context (kubectl deployer)
+  std::string kubeconfig;                  // --kubeconfig; empty: KUBECONFIG or ~/.kube/config
+  std::string kubectl = "kubectl";         // --kubectl: the kubectl binary (PATH lookup)
   std::string namespace_;                  // -n/--namespace
 
   // The dev loop's triggers.

@@ -151,6 +151,11 @@ INSTANTIATE_TEST_SUITE_P(
                    o->kube_context = "kind";
                    o->namespace_ = "ns";
                  }},
+        FlagCase{"dev --kubeconfig=/tmp/kc --kubectl /opt/kubectl",
+                 [](CliOptions* o) {
+                   o->kubeconfig = "/tmp/kc";
+                   o->kubectl = "/opt/kubectl";
+                 }},
         FlagCase{"dev -v debug", [](CliOptions* o) { o->verbosity = Verbosity::kDebug; }},
         FlagCase{"-v=info dev", [](CliOptions* o) { o->verbosity = Verbosity::kInfo; }},
         FlagCase{"dev --verbosity TRACE", [](CliOptions* o) { o->verbosity = Verbosity::kTrace; }},

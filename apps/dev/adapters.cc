@@ -3,11 +3,32 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "infra/build/docker/docker_builder.h"
 #include "infra/deploy/docker/docker_deployer.h"
+#include "infra/deploy/kubectl/kubectl_cli.h"
+#include "infra/deploy/kubectl/kubectl_deployer.h"
+#include "infra/deploy/kubectl/manifests.h"
 #include "infra/deploy/labels.h"
 
 namespace devloop::apps {
+namespace {
+
+deploy::kubectl::KubectlOptions KubectlOptionsOf(const KubectlPlan& plan) {
+  return {.binary = plan.binary,
+          .kubeconfig = plan.kubeconfig,
+          .context = plan.context,
+          .global_flags = plan.flags.global};
+}
+
+}  // namespace
+
+bool IsLocalCluster(const std::string& context) {
+  return absl::StartsWith(context, "kind-") || absl::StartsWith(context, "k3d-") ||
+         context == "minikube" || context == "docker-desktop" || context == "docker-for-desktop";
+}
 
 absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipeline& pipeline,
                                               const AdapterOptions& options) {
@@ -22,7 +43,7 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
   b.labels = labels;
   b.owner_label = {deploy::kRunIdLabel, options.run_id};
   b.prebuilt = options.prebuilt;
-  adapters.builder = std::make_unique<build::DockerBuilder>(docker, std::move(b));
+  b.default_repo = pipeline.default_repo;
 
   switch (pipeline.deployer) {
     case DeployerKind::kDocker: {
@@ -40,9 +61,54 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       if (!deployer.ok()) return deployer.status();
       adapters.syncer = deployer->get();
       adapters.deployer = *std::move(deployer);
+      b.push = pipeline.push.value_or(false);
+      break;
+    }
+    case DeployerKind::kKubectl: {
+      if (options.runner == nullptr) {
+        return absl::InternalError("the kubectl deployer needs a process runner");
+      }
+      const KubectlPlan& plan = pipeline.kubectl;
+      std::string context = plan.context;
+      if (context.empty() && !pipeline.push.has_value()) {
+        deploy::kubectl::KubectlCli cli(options.runner, KubectlOptionsOf(plan));
+        absl::StatusOr<std::string> current = cli.Run(
+            deploy::kubectl::Phase::kDeploy, "reading the current context",
+            {"config", "current-context"}, std::nullopt, absl::Seconds(10));
+        if (current.ok()) context = std::string(absl::StripAsciiWhitespace(*current));
+      }
+      b.push = pipeline.push.value_or(!IsLocalCluster(context));
+      if (b.push) {
+        adapters.images_note =
+            pipeline.default_repo.empty()
+                ? "images are pushed to the registries their names say"
+                : absl::StrCat("images are pushed to ", pipeline.default_repo);
+      } else {
+        adapters.images_note = absl::StrCat("images stay on the local Docker Engine (context ",
+                                            context.empty() ? "?" : context, ")");
+      }
+      std::vector<std::string> globs = plan.manifest_globs;
+      deploy::kubectl::KubectlDeployer::Options k;
+      k.run_id = options.run_id;
+      k.labels = options.labels;
+      k.kubectl = KubectlOptionsOf(plan);
+      k.default_namespace = plan.default_namespace;
+      k.apply_flags = plan.flags.apply;
+      k.delete_flags = plan.flags.remove;
+      k.port_forwards = pipeline.port_forwards;
+      k.on_log = options.on_log;
+      k.manifests = [globs](const domain::ImageTags&) {
+        return deploy::kubectl::ReadManifests(globs, "/");
+      };
+      absl::StatusOr<std::unique_ptr<deploy::kubectl::KubectlDeployer>> deployer =
+          deploy::kubectl::KubectlDeployer::Make(options.runner, std::move(k));
+      if (!deployer.ok()) return deployer.status();
+      adapters.syncer = deployer->get();
+      adapters.deployer = *std::move(deployer);
       break;
     }
   }
+  adapters.builder = std::make_unique<build::DockerBuilder>(docker, std::move(b));
   return adapters;
 }
 

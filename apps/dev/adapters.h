@@ -20,6 +20,7 @@
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/docker.h"
 #include "infra/hub/hub.h"
+#include "infra/process/process_runner.h"
 #include "infra/runtime/runner.h"
 
 namespace devloop::apps {
@@ -33,12 +34,17 @@ struct AdapterOptions {
   // Artifacts not built: image -> the reference to deploy (`deploy --images`).
   std::map<std::string, std::string> prebuilt;
   deploy::LogSink on_log;
+  // Runs kubectl for the kubectl deployer (and kind/k3d to load images). Not
+  // owned; required with DeployerKind::kKubectl.
+  process::ProcessRunner* runner = nullptr;
 };
 
 struct LoopAdapters {
   std::unique_ptr<build::Builder> builder;
   std::unique_ptr<deploy::Deployer> deployer;
   deploy::Syncer* syncer = nullptr;  // the deployer's
+  // Where the images go, for the console: "pushed to 127.0.0.1:5000", ...
+  std::string images_note;
 
   dev::DevLoopPorts Ports(hub::Hub* hub, runtime::TaskRunner* executor,
                           runtime::JobRunner* pool) const {
@@ -52,9 +58,16 @@ struct LoopAdapters {
 };
 
 // Returns the adapters for `pipeline` on `docker` (which must outlive them).
-// InvalidArgument for port forwards the deployer cannot serve.
+// InvalidArgument for port forwards the deployer cannot serve. For kubectl,
+// asks kubectl for the current context when none was given, to decide whether
+// images are pushed (Skaffold's rule: not for kind, k3d, minikube and Docker
+// Desktop clusters, which see the local engine's images; otherwise yes).
 absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipeline& pipeline,
                                               const AdapterOptions& options);
+
+// Whether a kube-context names a cluster that runs on this machine's Docker
+// Engine (kind-*, k3d-*, minikube, docker-desktop, docker-for-desktop).
+bool IsLocalCluster(const std::string& context);
 
 }  // namespace devloop::apps
 

@@ -8,11 +8,14 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "apps/console/console.h"
 #include "apps/dev/adapters.h"
 #include "apps/dev/command_support.h"
@@ -21,6 +24,8 @@
 #include "infra/clock/clock.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
+#include "infra/deploy/kubectl/kubectl_cli.h"
+#include "infra/deploy/kubectl/manifests.h"
 #include "infra/deploy/labels.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/build/docker/image_builder.h"
@@ -165,7 +170,8 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
       .run_id = deploy::NewRunId(),
       .labels = {{kProjectLabel, project}},
       .tagger = std::shared_ptr<const build::Tagger>(std::move(*tagger)),
-      .cache_artifacts = options.cache_artifacts};
+      .cache_artifacts = options.cache_artifacts,
+      .runner = &runner};
   if (plan.has_value()) {
     loop_options.artifacts = plan->artifacts;
     pipeline.loop.artifacts = plan->artifacts;
@@ -313,6 +319,49 @@ int RunBuild(const cli::CliOptions& options) {
   return 0;
 }
 
+// Deletes what `devloop run` and `deploy` of `project` left on the cluster:
+// the kinds its manifests hold, in their namespaces, carrying its project label
+// and devloop's managed-by label. Returns how many objects went.
+absl::StatusOr<int> DeleteFromCluster(process::ProcessRunner* runner, const KubectlPlan& plan,
+                                      const std::string& project) {
+  absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> sources =
+      deploy::kubectl::ReadManifests(plan.manifest_globs, "/");
+  if (!sources.ok()) return sources.status();
+  absl::StatusOr<deploy::kubectl::Rendered> rendered = deploy::kubectl::Render(*sources, {});
+  if (!rendered.ok()) return rendered.status();
+  std::set<std::string> kinds;
+  std::set<std::string> namespaces;
+  for (const deploy::kubectl::ObjectRef& o : rendered->objects) {
+    size_t slash = o.api_version.find('/');
+    kinds.insert(slash == std::string::npos
+                     ? absl::AsciiStrToLower(o.kind)
+                     : absl::StrCat(absl::AsciiStrToLower(o.kind), ".",
+                                    o.api_version.substr(0, slash)));
+    namespaces.insert(!o.namespace_name.empty() ? o.namespace_name : plan.default_namespace);
+  }
+  deploy::kubectl::KubectlCli kubectl(runner, {.binary = plan.binary,
+                                               .kubeconfig = plan.kubeconfig,
+                                               .context = plan.context,
+                                               .global_flags = plan.flags.global});
+  int deleted = 0;
+  for (const std::string& ns : namespaces) {
+    std::vector<std::string> args = {
+        "delete", absl::StrJoin(kinds, ","), "-l",
+        absl::StrCat(kProjectLabel, "=", project, ",app.kubernetes.io/managed-by=devloop"),
+        "--ignore-not-found", "-o", "name"};
+    if (!ns.empty()) args.push_back("--namespace=" + ns);
+    args.insert(args.end(), plan.flags.remove.begin(), plan.flags.remove.end());
+    absl::StatusOr<std::string> out =
+        kubectl.Run(deploy::kubectl::Phase::kCleanup, "deleting the project's objects", args);
+    if (!out.ok()) return out.status();
+    for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipEmpty())) {
+      (void)line;
+      ++deleted;
+    }
+  }
+  return deleted;
+}
+
 int RunRun(const cli::CliOptions& options) {
   absl::StatusOr<Project> project = LoadProject(options);
   if (!project.ok()) {
@@ -357,12 +406,24 @@ int RunDeploy(const cli::CliOptions& options) {
 }
 
 int RunDelete(const cli::CliOptions& options) {
-  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
-  if (!configs.ok()) {
-    std::cerr << configs.status().message() << "\n";
+  absl::StatusOr<Project> project = LoadProject(options);
+  if (!project.ok()) {
+    std::cerr << project.status().message() << "\n";
     return 1;
   }
+  const std::vector<config::Config>* configs = &project->configs;
   console::Console console = MakeConsole(options);
+  if (project->pipeline.deployer == DeployerKind::kKubectl) {
+    process::PosixProcessRunner runner;
+    absl::StatusOr<int> deleted =
+        DeleteFromCluster(&runner, project->pipeline.kubectl, ProjectOf(*configs));
+    if (!deleted.ok()) {
+      std::cerr << "devloop delete: " << deleted.status().message() << "\n";
+      return 1;
+    }
+    console.Info(absl::StrCat("Deleted ", *deleted, " Kubernetes object(s)"));
+    return 0;
+  }
   absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker = ConnectDocker(console);
   if (!docker.ok()) return 1;
   absl::StatusOr<std::pair<int, int>> removed =

@@ -103,9 +103,11 @@ int RunDev(const cli::CliOptions& options) {
   dev::DevLoopOptions loop_options = pipeline->loop;
   loop_options.start_entry = StartEntry();
   loop_options.on_entry = [&console](const domain::LogEntry& e) { console.Render(e); };
+  process::PosixProcessRunner kubectl_runner;  // for the kubectl deployer
   AdapterOptions adapter_options{.run_id = deploy::NewRunId(),
                                  .tagger = std::shared_ptr<const build::Tagger>(*std::move(tagger)),
-                                 .cache_artifacts = options.cache_artifacts};
+                                 .cache_artifacts = options.cache_artifacts,
+                                 .runner = &kubectl_runner};
   AttachConsole(&console, options.tail, &loop_options, &adapter_options.on_log);
   absl::StatusOr<LoopAdapters> adapters =
       MakeLoopAdapters(docker->get(), *pipeline, adapter_options);
@@ -113,7 +115,16 @@ int RunDev(const cli::CliOptions& options) {
     std::cerr << adapters.status().message() << "\n";
     return 1;
   }
-  console.Info(absl::StrCat("Deploying to the local Docker Engine: ", pipeline->deployer_reason));
+  switch (pipeline->deployer) {
+    case DeployerKind::kDocker:
+      console.Info(
+          absl::StrCat("Deploying to the local Docker Engine: ", pipeline->deployer_reason));
+      break;
+    case DeployerKind::kKubectl:
+      console.Info(absl::StrCat("Deploying to Kubernetes with kubectl: ", pipeline->deployer_reason,
+                                "; ", adapters->images_note));
+      break;
+  }
   absl::StatusOr<std::shared_ptr<dev::DevLoop>> loop =
       dev::DevLoop::Make(std::move(loop_options), adapters->Ports(&hub, &executor, &pool));
   if (!loop.ok()) {

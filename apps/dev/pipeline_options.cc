@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -28,7 +29,16 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
   o.port_forward = !cli.port_forward.empty();
   o.cleanup = cli.cleanup;
   std::set<std::string> deployed;
+  std::vector<config::SourcePos> forward_pos;  // of p.port_forwards[i]
   bool any_docker_deploy = false;
+  bool any_kubectl_deploy = false;
+  std::string docker_file, kubectl_file;  // the first config saying each
+  p.default_repo = cli.default_repo;
+  if (cli.push) p.push = true;
+  p.kubectl.context = cli.kube_context;
+  p.kubectl.kubeconfig = cli.kubeconfig;
+  p.kubectl.binary = cli.kubectl;
+  p.kubectl.default_namespace = cli.namespace_;
   for (const config::Config& c : configs) {
     p.config_files.push_back(c.source_file);
     if (c.status_check.has_value() && !*c.status_check) o.status_check = false;
@@ -36,14 +46,32 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
         cli.status_check_deadline == absl::Minutes(10)) {
       o.status_check_deadline = absl::Seconds(*c.deploy.status_check_deadline_seconds);
     }
-    if (c.deploy.kubectl.has_value()) {
-      errors.push_back(absl::StrCat(
-          c.source_file, ": deploy.kubectl is not supported yet: devloop deploys with the Docker "
-                         "deployer (deploy.docker) for now"));
-    }
+    if (c.build.local.push.has_value() && !cli.push) p.push = *c.build.local.push;
     if (c.deploy.docker.has_value()) {
+      if (!any_docker_deploy) docker_file = c.source_file;
       any_docker_deploy = true;
       for (const std::string& image : c.deploy.docker->images) deployed.insert(image);
+    } else {
+      // deploy.kubectl, manifests.rawYaml, or nothing: Skaffold's default.
+      if (c.deploy.kubectl.has_value()) {
+        if (!any_kubectl_deploy) kubectl_file = c.source_file;
+        any_kubectl_deploy = true;
+      }
+      const config::KubectlDeploy kubectl =
+          c.deploy.kubectl.value_or(config::KubectlDeploy{.manifests = {"k8s/*.yaml"}});
+      for (const std::string& glob : kubectl.manifests) {
+        p.kubectl.manifest_globs.push_back(
+            absl::StartsWith(glob, "/") ? glob : absl::StrCat(c.directory, "/", glob));
+      }
+      if (p.kubectl.default_namespace.empty()) {
+        p.kubectl.default_namespace = kubectl.default_namespace;
+      }
+      auto append = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
+        to.insert(to.end(), from.begin(), from.end());
+      };
+      append(p.kubectl.flags.global, kubectl.flags.global);
+      append(p.kubectl.flags.apply, kubectl.flags.apply);
+      append(p.kubectl.flags.remove, kubectl.flags.remove);
     }
     for (const config::Artifact& a : c.build.artifacts) {
       if (a.custom.has_value()) {
@@ -74,18 +102,36 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
       o.artifacts.push_back(std::move(spec));
     }
     for (const config::PortForward& f : c.port_forward) {
-      if (f.resource_type != "container") {
-        errors.push_back(absl::StrCat(
-            Where(f.pos), "portForward resourceType \"", f.resource_type,
-            "\" needs the kubectl deployer, which is not supported yet; the Docker deployer "
-            "forwards resourceType \"container\""));
-        continue;
-      }
       p.port_forwards.push_back({.resource_type = f.resource_type,
                                  .resource_name = f.resource_name,
+                                 .namespace_name = f.namespace_,
                                  .port = f.port,
                                  .local_port = f.local_port.value_or(f.port),
                                  .address = f.address});
+      forward_pos.push_back(f.pos);
+    }
+  }
+  if (any_docker_deploy && (any_kubectl_deploy || !p.kubectl.manifest_globs.empty())) {
+    errors.push_back(absl::StrCat(
+        docker_file, ": deploy.docker cannot be mixed with Kubernetes deploys",
+        kubectl_file.empty() ? " (a config without a deploy section deploys with kubectl)"
+                             : absl::StrCat(" (", kubectl_file, " says deploy.kubectl)"),
+        "; give every config the same deployer"));
+  }
+  for (size_t i = 0; i < p.port_forwards.size(); ++i) {
+    const std::string& type = p.port_forwards[i].resource_type;
+    if (any_docker_deploy && type != "container") {
+      errors.push_back(absl::StrCat(Where(forward_pos[i]), "portForward resourceType \"", type,
+                                    "\" is for Kubernetes; the Docker deployer forwards "
+                                    "resourceType \"container\""));
+    } else if (!any_docker_deploy && type == "container") {
+      errors.push_back(absl::StrCat(Where(forward_pos[i]),
+                                    "portForward resourceType \"container\" is for deploy.docker; "
+                                    "on Kubernetes forward a pod, deployment or service"));
+    } else if (!any_docker_deploy && type != "pod" && type != "deployment" &&
+               type != "service" && type != "statefulset") {
+      errors.push_back(absl::StrCat(Where(forward_pos[i]), "portForward resourceType \"", type,
+                                    "\" is not supported (pod, deployment, statefulset, service)"));
     }
   }
   // With no deploy section, every artifact runs (the Docker deployer is the
@@ -102,10 +148,16 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
     }
     o.artifacts = std::move(kept);
   }
-  p.deployer = DeployerKind::kDocker;
-  p.deployer_reason = any_docker_deploy
-                          ? "the config says deploy.docker"
-                          : "the config has no deploy section (devloop's default for now)";
+  if (any_docker_deploy) {
+    p.deployer = DeployerKind::kDocker;
+    p.deployer_reason = "the config says deploy.docker";
+  } else {
+    p.deployer = DeployerKind::kKubectl;
+    p.deployer_reason =
+        any_kubectl_deploy
+            ? "the config deploys with kubectl"
+            : "the config has no deploy section, so kubectl deploys k8s/*.yaml (Skaffold's default)";
+  }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return p;
 }

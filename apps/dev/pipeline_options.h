@@ -4,12 +4,16 @@
 //
 //   DEVLOOP_ASSIGN_OR_RETURN(dev::DevLoopOptions o, MakeDevLoopOptions(configs, cli));
 //
-// Refuses, with an error naming the field and its file:line, what this version
-// cannot run: the kubectl deployer, custom builders, portForward of resource
-// types other than `container` for the Docker deployer.
+// Picks the deployer as Skaffold does: deploy.docker runs containers on the
+// local Docker Engine; deploy.kubectl, manifests.rawYaml or no deploy section at
+// all deploy to Kubernetes with kubectl (k8s/*.yaml when no manifests are
+// named). Refuses, with an error naming the field and its file:line, what this
+// version cannot run: custom builders, configs that mix deploy.docker with
+// Kubernetes, portForward resource types the chosen deployer cannot forward.
 #ifndef DEVLOOP_APPS_DEV_PIPELINE_OPTIONS_H_
 #define DEVLOOP_APPS_DEV_PIPELINE_OPTIONS_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,13 +33,28 @@ struct WatchedArtifact {
 };
 
 // Where the workloads run, and why that deployer was chosen (said once).
-enum class DeployerKind { kDocker };
+enum class DeployerKind { kDocker, kKubectl };
+
+// What the kubectl deployer needs from the configs and the command line.
+struct KubectlPlan {
+  std::vector<std::string> manifest_globs;  // absolute
+  std::string default_namespace;            // -n, else deploy.kubectl.defaultNamespace
+  config::KubectlFlags flags;
+  std::string context;     // --kube-context
+  std::string kubeconfig;  // --kubeconfig
+  std::string binary = "kubectl";
+};
 
 struct Pipeline {
   dev::DevLoopOptions loop;
   std::vector<deploy::PortForwardSpec> port_forwards;
   DeployerKind deployer = DeployerKind::kDocker;
   std::string deployer_reason;
+  KubectlPlan kubectl;  // with DeployerKind::kKubectl
+  // Push built images: build.local.push or --push; unset: decided by where the
+  // images go (a remote cluster needs them pushed).
+  std::optional<bool> push;
+  std::string default_repo;  // --default-repo
   std::vector<WatchedArtifact> watched;
   std::vector<std::string> config_files;  // to watch too
 };

@@ -1,5 +1,10 @@
 #include "testing/deploy/deployer_contract.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -53,6 +58,33 @@ std::string RunId() {
   return absl::StrFormat("ct%08x", rd());
 }
 
+}  // namespace
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "refused";
+  }
+  const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\n\r\n");
+  (void)!::write(fd, request.data(), request.size());
+  std::string reply;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) reply.append(buf, n);
+  ::close(fd);
+  const size_t body = reply.find("\r\n\r\n");
+  if (body == std::string::npos) return reply.empty() ? "closed" : reply;
+  if (reply.find(" 200 ") == std::string::npos) return reply.substr(0, reply.find("\r\n"));
+  return reply.substr(body + 4);
+}
+
+namespace {
+
 bool Ready(deploy::Deployer* d, int64_t id) {
   absl::StatusOr<std::vector<domain::ResourceObservation>> seen = d->Observe(id);
   return seen.ok() && seen->size() == 1 && (*seen)[0].ready_replicas == 1;
@@ -63,7 +95,7 @@ TEST_P(DeployerContractTest, DeployObserveForwardRedeployStopCleanup) {
   env_->MakeBystander();
   Lines logs;
   std::unique_ptr<deploy::Deployer> d = env_->Make(
-      run, {{.resource_name = "web", .port = 8080, .local_port = 0}}, logs.Sink());
+      run, {env_->WebForward()}, logs.Sink());
   auto* syncer = dynamic_cast<deploy::Syncer*>(d.get());
   ASSERT_NE(syncer, nullptr);
   const std::string v1 = env_->Image("one");
@@ -72,12 +104,12 @@ TEST_P(DeployerContractTest, DeployObserveForwardRedeployStopCleanup) {
   // Deploy: the resources, named as the API names them.
   absl::StatusOr<std::vector<std::string>> resources = d->Deploy(1, {{"web", v1}});
   ASSERT_TRUE(resources.ok()) << resources.status();
-  EXPECT_THAT(*resources, ElementsAre("container/web"));
+  EXPECT_THAT(*resources, ElementsAre(env_->WebResource()));
   EXPECT_GT(env_->Owned(run), 0);
 
   // Observe: ready, under the same name.
   ASSERT_TRUE(Eventually([&] { return Ready(d.get(), 1); }));
-  EXPECT_EQ((*d->Observe(1))[0].resource, "container/web");
+  EXPECT_EQ((*d->Observe(1))[0].resource, env_->WebResource());
 
   // Forward: a local port that serves the app.
   std::vector<domain::PortEvent> ports = d->ForwardPorts(1);
@@ -85,7 +117,7 @@ TEST_P(DeployerContractTest, DeployObserveForwardRedeployStopCleanup) {
   const int local = ports[0].local_port;
   EXPECT_GT(local, 0);
   EXPECT_EQ(ports[0].remote_port, 8080);
-  EXPECT_EQ(ports[0].resource_name, "web");
+  EXPECT_EQ(ports[0].resource_name, env_->WebForward().resource_name);
   EXPECT_EQ(ports[0].address, "127.0.0.1");
   if (env_->Fetch(local, "/").has_value()) {
     EXPECT_TRUE(Eventually([&] { return env_->Fetch(local, "/") == "one\n"; }));

@@ -47,10 +47,21 @@ class DeployerEnv {
   // How many objects (containers, networks, ...) carry run id `run_id`.
   virtual int Owned(const std::string& run_id) = 0;
 
+  // The port forward that reaches artifact "web"'s app on port 8080 (local
+  // port 0), and the name the API gives web's workload.
+  virtual deploy::PortForwardSpec WebForward() {
+    return {.resource_type = "container", .resource_name = "web", .port = 8080};
+  }
+  virtual std::string WebResource() { return "container/web"; }
+
   // Makes an object no run of devloop created; Bystander() says it still exists.
   virtual void MakeBystander() = 0;
   virtual bool Bystander() = 0;
 };
+
+// One HTTP/1.0 GET of `path` on 127.0.0.1:`port`: the body of a 200, the
+// status line otherwise, "refused" when nothing listens.
+std::string HttpGet(int port, const std::string& path);
 
 struct DeployerFactory {
   std::string name;

@@ -1,9 +1,6 @@
 // The deployer contract against the DockerDeployer on the real Docker Engine:
 // real containers, a real network, real port forwards and logs.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -20,30 +17,6 @@ namespace devloop::testing {
 namespace {
 
 constexpr char kTestLabel[] = "dev.devloop.test";
-
-// One HTTP/1.0 GET over loopback; "refused" when nothing listens.
-std::string HttpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return "refused";
-  }
-  const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\n\r\n");
-  (void)!::write(fd, request.data(), request.size());
-  std::string reply;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) > 0) reply.append(buf, n);
-  ::close(fd);
-  const size_t body = reply.find("\r\n\r\n");
-  if (body == std::string::npos) return reply.empty() ? "closed" : reply;
-  if (reply.find(" 200 ") == std::string::npos) return reply.substr(0, reply.find("\r\n"));
-  return reply.substr(body + 4);
-}
 
 class DockerEnv : public DeployerEnv {
  public:

@@ -267,9 +267,8 @@ absl::StatusOr<std::vector<domain::ResourceObservation>> KubectlDeployer::Observ
   {
     absl::MutexLock lock(&mu_);
     auto it = deployments_.find(deploy_id);
-    if (it == deployments_.end()) {
-      return absl::NotFoundError(absl::StrCat("no deployment ", deploy_id));
-    }
+    // A stopped (or never made) deployment has nothing left to observe.
+    if (it == deployments_.end()) return std::vector<domain::ResourceObservation>{};
     a = it->second;
     newest = std::next(it) == deployments_.end();
   }
@@ -675,22 +674,31 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
       if (pod.terminating) continue;
       for (const auto& [container, container_image] : pod.containers) {
         if (container_image != ref->second || !pod.started.count(container)) continue;
-        const std::vector<std::string> target = {"exec", "-i", "--namespace=" + ns, pod.name, "-c",
-                                                 container, "--"};
+        // Runs `command` in the container; an image without that tool on its
+        // PATH but with /bin/busybox (FROM scratch + busybox) gets busybox's.
+        auto exec = [&](std::vector<std::string> command, const std::string& what,
+                        std::optional<std::string> input) -> absl::Status {
+          std::vector<std::string> args = {"exec", "-i", "--namespace=" + ns, pod.name,
+                                           "-c",   container, "--"};
+          args.insert(args.end(), command.begin(), command.end());
+          absl::StatusOr<std::string> out = kubectl_.Run(Phase::kDeploy, what, args, input);
+          if (out.ok() || !absl::StrContains(out.status().message(), "executable file not found")) {
+            return out.status();
+          }
+          args.insert(args.end() - command.size(), "/bin/busybox");
+          return kubectl_.Run(Phase::kDeploy, what, args, std::move(input)).status();
+        };
         if (!tar.empty()) {
-          std::vector<std::string> args = target;
-          args.insert(args.end(), {"tar", "xmf", "-", "-C", "/"});
-          absl::StatusOr<std::string> out =
-              kubectl_.Run(Phase::kDeploy, absl::StrCat("copying files into pod/", pod.name), args, tar);
-          if (!out.ok()) return out.status();
+          absl::Status s = exec({"tar", "xmf", "-", "-C", "/"},
+                                absl::StrCat("copying files into pod/", pod.name), tar);
+          if (!s.ok()) return s;
         }
         if (!request.deletes.empty()) {
-          std::vector<std::string> args = target;
-          args.insert(args.end(), {"rm", "-rf", "--"});
-          args.insert(args.end(), request.deletes.begin(), request.deletes.end());
-          absl::StatusOr<std::string> out =
-              kubectl_.Run(Phase::kDeploy, absl::StrCat("deleting files in pod/", pod.name), args);
-          if (!out.ok()) return out.status();
+          std::vector<std::string> rm = {"rm", "-rf", "--"};
+          rm.insert(rm.end(), request.deletes.begin(), request.deletes.end());
+          absl::Status s =
+              exec(rm, absl::StrCat("deleting files in pod/", pod.name), std::nullopt);
+          if (!s.ok()) return s;
         }
         ++synced;
       }

@@ -1,0 +1,193 @@
+// The deployer contract against the KubectlDeployer on the real test cluster
+// (tools/kube/cluster.sh, brought up for this suite by with_kube_cluster.sh):
+// images pushed to the cluster's loopback registry, a real Deployment and
+// Service, real `kubectl port-forward`, `logs -f` and `exec`.
+//
+// Needs DEVLOOP_KUBECONFIG and DEVLOOP_REGISTRY (set by the wrapper) and the
+// Docker Engine.
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "infra/deploy/kubectl/kubectl_deployer.h"
+#include "infra/deploy/labels.h"
+#include "infra/docker/engine_api_docker.h"
+#include "infra/process/posix_process_runner.h"
+#include "testing/deploy/deployer_contract.h"
+
+namespace devloop::testing {
+namespace {
+
+constexpr char kTestLabel[] = "dev.devloop.test";
+
+std::string Env(const char* name) {
+  const char* v = ::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+// The app: Deployment "web" (container "web", image "web") and its Service.
+constexpr char kManifests[] = R"(apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: web
+          image: web
+          ports: [{containerPort: 8080, name: http}]
+          readinessProbe:
+            httpGet: {path: /, port: 8080}
+            periodSeconds: 1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+)";
+
+class KubectlEnv : public DeployerEnv {
+ public:
+  KubectlEnv() : kubeconfig_(Env("DEVLOOP_KUBECONFIG")), registry_(Env("DEVLOOP_REGISTRY")) {
+    EXPECT_FALSE(kubeconfig_.empty()) << "run me through with_kube_cluster.sh";
+    std::random_device rd;
+    token_ = absl::StrFormat("%08x", rd());
+    ns_ = absl::StrCat("ct-", token_);
+    docker_ = *docker::EngineApiDocker::Create({.docker_host = docker::DockerHostFromEnvironment()});
+    char tmpl[] = "/tmp/devloop-kubectl-deployer-contract-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    EXPECT_TRUE(Kubectl({"create", "namespace", ns_}).ok());
+  }
+  ~KubectlEnv() override {
+    (void)Kubectl({"delete", "namespace", ns_, "--wait=false", "--ignore-not-found"});
+    for (const std::string& i :
+         docker_->ListImages(kTestLabel, token_).value_or(std::vector<std::string>{})) {
+      (void)docker_->RemoveImage(i, true);
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<deploy::Deployer> Make(const std::string& run_id,
+                                         std::vector<deploy::PortForwardSpec> forwards,
+                                         deploy::LogSink on_log) override {
+    deploy::kubectl::KubectlDeployer::Options o;
+    o.run_id = run_id;
+    o.kubectl.kubeconfig = kubeconfig_;
+    o.default_namespace = ns_;
+    o.port_forwards = std::move(forwards);
+    o.on_log = std::move(on_log);
+    o.manifests = [](const domain::ImageTags&) {
+      return absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>>(
+          std::vector<deploy::kubectl::ManifestSource>{{"web.yaml", kManifests}});
+    };
+    auto d = deploy::kubectl::KubectlDeployer::Make(&runner_, std::move(o));
+    EXPECT_TRUE(d.ok()) << d.status();
+    return *std::move(d);
+  }
+
+  deploy::PortForwardSpec WebForward() override {
+    return {.resource_type = "deployment", .resource_name = "web", .port = 8080};
+  }
+  std::string WebResource() override { return "deployment/web"; }
+
+  std::string Image(const std::string& content) override {
+    const std::string context = absl::StrCat(dir_, "/", content);
+    std::filesystem::create_directories(context + "/bin");
+    std::filesystem::copy_file("/bin/busybox", context + "/bin/busybox");
+    for (const char* tool : {"sh", "tar", "rm", "cat"}) {
+      std::filesystem::create_symlink("busybox", absl::StrCat(context, "/bin/", tool));
+    }
+    std::ofstream(context + "/index.html") << content << "\n";
+    std::ofstream(context + "/Dockerfile")
+        << "FROM scratch\nCOPY bin /bin\nCOPY index.html /www/index.html\n"
+           "CMD [\"/bin/sh\", \"-c\", \"echo serving "
+        << content << "; exec httpd -f -p 8080 -h /www\"]\n";
+    const std::string name = absl::StrCat(registry_, "/devloop-contract-web:", token_, "-", content);
+    absl::StatusOr<docker::BuildResult> built =
+        docker_->Build({.context_dir = context, .tags = {name}, .labels = {{kTestLabel, token_}}});
+    EXPECT_TRUE(built.ok()) << built.status();
+    if (!built.ok()) return "";
+    absl::StatusOr<std::string> digest = docker_->Push(name);
+    EXPECT_TRUE(digest.ok()) << digest.status();
+    return absl::StrCat(name, "@", digest.value_or(""));
+  }
+
+  std::optional<std::string> Fetch(int port, const std::string& path) override {
+    return HttpGet(port, path);
+  }
+
+  std::string ReadSynced(deploy::Deployer*, int port, const std::string& dest) override {
+    return HttpGet(port, dest.substr(std::string("/www").size()));
+  }
+
+  // Objects with the run id, once deletions in flight have finished (pods
+  // get their grace period).
+  int Owned(const std::string& run_id) override {
+    int count = -1;
+    for (int i = 0; i < 120; ++i) {
+      absl::StatusOr<std::string> out =
+          Kubectl({"get", "deployments,replicasets,pods,services,configmaps", "-n", ns_, "-l",
+                   deploy::kubectl::RunSelector(run_id), "-o",
+                   "jsonpath={range .items[*]}{.metadata.deletionTimestamp}|{end}"});
+      if (!out.ok()) return -1;
+      // One "<deletionTimestamp>|" an object: text before a '|' means it is
+      // being deleted.
+      count = static_cast<int>(std::count(out->begin(), out->end(), '|'));
+      const bool deleting = out->find_first_not_of("|\n") != std::string::npos;
+      if (!deleting) return count;
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+    return count;
+  }
+
+  void MakeBystander() override {
+    ASSERT_TRUE(Kubectl({"create", "configmap", "bystander", "-n", ns_}).ok());
+  }
+  bool Bystander() override {
+    return Kubectl({"get", "configmap", "bystander", "-n", ns_, "-o", "name"}).ok();
+  }
+
+ private:
+  absl::StatusOr<std::string> Kubectl(std::vector<std::string> args) {
+    args.insert(args.begin(), {"kubectl", "--kubeconfig=" + kubeconfig_});
+    std::string out;
+    absl::StatusOr<process::ExitStatus> exit = runner_.Run(
+        {.argv = args,
+         .timeout = absl::Seconds(60),
+         .on_stdout = [&out](absl::string_view line) { absl::StrAppend(&out, line, "\n"); }});
+    if (!exit.ok()) return exit.status();
+    if (!exit->success()) return absl::InternalError(absl::StrCat("kubectl failed: ", *exit));
+    return out;
+  }
+
+  std::string kubeconfig_;
+  std::string registry_;
+  std::string token_;
+  std::string ns_;
+  std::string dir_;
+  process::PosixProcessRunner runner_;
+  std::unique_ptr<docker::EngineApiDocker> docker_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Kubectl, DeployerContractTest,
+                         ::testing::Values(DeployerFactory{
+                             "KubectlDeployer", [] { return std::make_unique<KubectlEnv>(); }}));
+
+}  // namespace
+}  // namespace devloop::testing

@@ -64,6 +64,7 @@ struct RunningPod {
   std::vector<std::pair<std::string, std::string>> containers;  // name, image
   std::set<std::string> started;  // containers that run or ran (have a log)
   std::map<std::string, int> named_ports;  // container port name -> number
+  std::map<int, std::string> port_owner;   // container port -> its container
 };
 
 std::vector<RunningPod> RunningPods(const json::Json& cluster) {
@@ -79,7 +80,9 @@ std::vector<RunningPod> RunningPods(const json::Json& cluster) {
     for (const json::Json& c : item["spec"]["containers"].elements()) {
       pod.containers.emplace_back(c["name"].AsString(), c["image"].AsString());
       for (const json::Json& p : c["ports"].elements()) {
-        if (p["name"].is_string()) pod.named_ports[p["name"].AsString()] = p["containerPort"].AsInt();
+        const int number = static_cast<int>(p["containerPort"].AsInt());
+        if (p["name"].is_string()) pod.named_ports[p["name"].AsString()] = number;
+        pod.port_owner.emplace(number, c["name"].AsString());
       }
     }
     for (const json::Json& s : item["status"]["containerStatuses"].elements()) {
@@ -423,7 +426,8 @@ absl::StatusOr<std::vector<KubectlDeployer::RunningPodRef>> KubectlDeployer::For
   *port = spec.port;
   auto add = [&](const RunningPod& p) {
     if (!p.ready || p.terminating) return;
-    out.push_back({p.ns, p.name, p.named_ports});
+    out.push_back({p.ns, p.name, p.named_ports, p.port_owner,
+                   p.containers.empty() ? "" : p.containers.front().first});
   };
   const std::string& type = spec.resource_type;
   if (type == "pod") {
@@ -545,8 +549,24 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
       }
     }
   }
+  // The API names the pod and the container behind the port.
+  auto named = [&](absl::StatusOr<domain::PortEvent> event,
+                   const RunningPodRef& pod) -> absl::StatusOr<domain::PortEvent> {
+    if (!event.ok()) return event;
+    auto owner = pod.port_owner.find(port);
+    event->pod_name = pod.name;
+    event->container_name = owner != pod.port_owner.end() ? owner->second : pod.first_container;
+    event->namespace_ = pod.ns;
+    return event;
+  };
   if (kubectl_port != 0) {
-    return forwards_.Point(static_cast<int>(index), spec, {"127.0.0.1", kubectl_port}, pod_name);
+    for (const RunningPodRef& c : *candidates) {
+      if (c.name == pod_name) {
+        return named(
+            forwards_.Point(static_cast<int>(index), spec, {"127.0.0.1", kubectl_port}, pod_name),
+            c);
+      }
+    }
   }
   const RunningPodRef& best = candidates->front();
   absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> tunnel =
@@ -556,8 +576,9 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
   fresh.pod = absl::StrCat(best.ns, "/", best.name);
   fresh.local_port = tunnel->second;
   fresh.watched = std::make_unique<Watched>(std::move(tunnel->first));
-  absl::StatusOr<domain::PortEvent> event =
-      forwards_.Point(static_cast<int>(index), spec, {"127.0.0.1", fresh.local_port}, best.name);
+  absl::StatusOr<domain::PortEvent> event = named(
+      forwards_.Point(static_cast<int>(index), spec, {"127.0.0.1", fresh.local_port}, best.name),
+      best);
   if (!event.ok()) return event.status();
   Tunnel old;
   {

@@ -124,6 +124,8 @@ class KubectlDeployer final : public Deployer, public Syncer {
     std::string ns;
     std::string name;
     std::map<std::string, int> named_ports;
+    std::map<int, std::string> port_owner;  // container port -> container
+    std::string first_container;
   };
 
   KubectlDeployer(process::ProcessRunner* runner, Options options);

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "infra/build/docker/docker_builder.h"
+#include "infra/build/local_cluster_loader.h"
 #include "infra/deploy/docker/docker_deployer.h"
 #include "infra/deploy/kubectl/kubectl_cli.h"
 #include "infra/deploy/kubectl/kubectl_deployer.h"
@@ -33,6 +34,7 @@ bool IsLocalCluster(const std::string& context) {
 absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipeline& pipeline,
                                               const AdapterOptions& options) {
   LoopAdapters adapters;
+  std::string load_into;  // a local cluster's context: images are loaded, not pushed
   std::map<std::string, std::string> labels = options.labels;
   labels[deploy::kRunIdLabel] = options.run_id;
 
@@ -83,6 +85,10 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
             pipeline.default_repo.empty()
                 ? "images are pushed to the registries their names say"
                 : absl::StrCat("images are pushed to ", pipeline.default_repo);
+      } else if (build::LoadImageArgv(context, "x").has_value()) {
+        load_into = context;
+        adapters.images_note =
+            absl::StrCat("images are loaded into the nodes of local cluster ", context);
       } else {
         adapters.images_note = absl::StrCat("images stay on the local Docker Engine (context ",
                                             context.empty() ? "?" : context, ")");
@@ -109,6 +115,11 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
     }
   }
   adapters.builder = std::make_unique<build::DockerBuilder>(docker, std::move(b));
+  if (!load_into.empty()) {
+    adapters.base_builder = std::move(adapters.builder);
+    adapters.builder = std::make_unique<build::LocalClusterLoader>(adapters.base_builder.get(),
+                                                                   options.runner, load_into);
+  }
   return adapters;
 }
 

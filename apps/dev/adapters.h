@@ -41,6 +41,7 @@ struct AdapterOptions {
 
 struct LoopAdapters {
   std::unique_ptr<build::Builder> builder;
+  std::unique_ptr<build::Builder> base_builder;  // the one `builder` wraps, if it does
   std::unique_ptr<deploy::Deployer> deployer;
   deploy::Syncer* syncer = nullptr;  // the deployer's
   // Where the images go, for the console: "pushed to 127.0.0.1:5000", ...

@@ -28,6 +28,7 @@
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/deploy/labels.h"
 #include "infra/dev/dev_loop.h"
+#include "infra/build/docker/docker_builder.h"
 #include "infra/build/docker/image_builder.h"
 #include "infra/docker/docker_status.h"
 #include "infra/docker/engine_api_docker.h"
@@ -258,11 +259,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }  // namespace
 
 int RunBuild(const cli::CliOptions& options) {
-  if (options.push) {
-    std::cerr << "devloop build --push: devloop builds into the local Docker Engine and has no "
-                 "registry to push to; run without --push (the images are in `docker images`)\n";
-    return 1;
-  }
   console::Console console = MakeConsole(options);
   absl::StatusOr<Project> project = LoadProject(options);
   if (!project.ok()) {
@@ -305,7 +301,24 @@ int RunBuild(const cli::CliOptions& options) {
     ids[image] = built->image_id;
     console.Info(absl::StrCat(built->cached ? "Found [" : "Built [", image, "] ",
                               built->cached ? "locally, tagged " : "as ", built->tag));
-    outputs.push_back({image, built->tag});
+    std::string tag = built->tag;
+    if (pipeline->push.value_or(false)) {
+      // --push or build.local.push: under --default-repo, with the registry's digest.
+      const std::string name = absl::StrCat(build::PushedName(pipeline->default_repo, image),
+                                            built->tag.substr(built->tag.rfind(':')));
+      absl::Status tagged = (*docker)->Tag(built->image_id, name);
+      absl::StatusOr<std::string> digest =
+          tagged.ok() ? (*docker)->Push(name) : absl::StatusOr<std::string>(tagged);
+      if (!digest.ok()) {
+        domain::StatusCode code = docker::DockerStatusCode(digest.status());
+        console.Error(code == domain::StatusCode::kOk ? domain::StatusCode::kBuildUnknown : code,
+                      absl::StrCat("push [", name, "] failed: ", digest.status().message()));
+        return 1;
+      }
+      tag = absl::StrCat(name, "@", *digest);
+      console.Info(absl::StrCat("Pushed [", image, "] as ", tag));
+    }
+    outputs.push_back({image, tag});
   }
   for (const BuildOutput& b : outputs) std::cout << b.image_name << " -> " << b.tag << "\n";
   if (!options.file_output.empty()) {

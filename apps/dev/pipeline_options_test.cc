@@ -1,0 +1,127 @@
+// MakePipeline's choice of deployer, as Skaffold makes it, and what each
+// deployer refuses.
+#include "apps/dev/pipeline_options.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace devloop::apps {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+config::Config WebConfig() {
+  config::Config c;
+  c.source_file = "/src/p/skaffold.yaml";
+  c.directory = "/src/p";
+  config::Artifact a;
+  a.image = "web";
+  a.absolute_context = "/src/p";
+  a.docker = config::DockerArtifact{};
+  c.build.artifacts.push_back(a);
+  return c;
+}
+
+cli::CliOptions Cli() { return cli::DefaultOptions(cli::Command::kDev); }
+
+TEST(MakePipelineTest, NoDeploySectionDeploysK8sYamlWithKubectl) {
+  absl::StatusOr<Pipeline> p = MakePipeline({WebConfig()}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->deployer, DeployerKind::kKubectl);
+  EXPECT_THAT(p->kubectl.manifest_globs, ElementsAre("/src/p/k8s/*.yaml"));
+  EXPECT_THAT(p->deployer_reason, HasSubstr("no deploy section"));
+  EXPECT_FALSE(p->push.has_value()) << "decided later, by the kube-context";
+}
+
+TEST(MakePipelineTest, DeployKubectlTakesItsManifestsNamespaceAndFlags) {
+  config::Config c = WebConfig();
+  c.deploy.kubectl = config::KubectlDeploy{.manifests = {"deploy/*.yaml", "/abs/x.yaml"},
+                                           .flags = {.global = {"--v=2"}, .apply = {"--force"}},
+                                           .default_namespace = "dev"};
+  cli::CliOptions cli = Cli();
+  cli.kube_context = "devloop";
+  cli.default_repo = "127.0.0.1:5000";
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, cli);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->deployer, DeployerKind::kKubectl);
+  EXPECT_THAT(p->kubectl.manifest_globs, ElementsAre("/src/p/deploy/*.yaml", "/abs/x.yaml"));
+  EXPECT_EQ(p->kubectl.default_namespace, "dev");
+  EXPECT_THAT(p->kubectl.flags.global, ElementsAre("--v=2"));
+  EXPECT_THAT(p->kubectl.flags.apply, ElementsAre("--force"));
+  EXPECT_EQ(p->kubectl.context, "devloop");
+  EXPECT_EQ(p->default_repo, "127.0.0.1:5000");
+}
+
+TEST(MakePipelineTest, TheNamespaceFlagWinsOverTheConfig) {
+  config::Config c = WebConfig();
+  c.deploy.kubectl = config::KubectlDeploy{.manifests = {"k8s/*.yaml"}, .default_namespace = "dev"};
+  cli::CliOptions cli = Cli();
+  cli.namespace_ = "mine";
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, cli);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->kubectl.default_namespace, "mine");
+}
+
+TEST(MakePipelineTest, DeployDockerStaysOnDocker) {
+  config::Config c = WebConfig();
+  c.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->deployer, DeployerKind::kDocker);
+  EXPECT_THAT(p->deployer_reason, HasSubstr("deploy.docker"));
+}
+
+TEST(MakePipelineTest, DockerAndKubernetesConfigsCannotMix) {
+  config::Config docker = WebConfig();
+  docker.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  config::Config kube = WebConfig();
+  kube.source_file = "/src/q/skaffold.yaml";
+  kube.build.artifacts.clear();
+  kube.deploy.kubectl = config::KubectlDeploy{.manifests = {"k8s/*.yaml"}};
+  absl::StatusOr<Pipeline> p = MakePipeline({docker, kube}, Cli());
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(), HasSubstr("/src/p/skaffold.yaml: deploy.docker cannot be mixed"));
+  EXPECT_THAT(p.status().message(), HasSubstr("/src/q/skaffold.yaml says deploy.kubectl"));
+}
+
+TEST(MakePipelineTest, EachDeployerRefusesTheOthersForwardsWithFileAndLine) {
+  config::Config kube = WebConfig();
+  kube.port_forward.push_back({.resource_type = "container",
+                               .resource_name = "web",
+                               .port = 8080,
+                               .pos = {.file = "skaffold.yaml", .line = 12, .column = 5}});
+  absl::StatusOr<Pipeline> p = MakePipeline({kube}, Cli());
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(),
+              HasSubstr("skaffold.yaml:12:5: portForward resourceType \"container\" is for "
+                        "deploy.docker"));
+
+  config::Config docker = WebConfig();
+  docker.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  docker.port_forward.push_back({.resource_type = "service",
+                                 .resource_name = "web",
+                                 .port = 80,
+                                 .pos = {.file = "skaffold.yaml", .line = 3, .column = 5}});
+  p = MakePipeline({docker}, Cli());
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(), HasSubstr("skaffold.yaml:3:5: portForward resourceType "
+                                              "\"service\" is for Kubernetes"));
+}
+
+TEST(MakePipelineTest, KubernetesForwardsKeepTheirNamespace) {
+  config::Config kube = WebConfig();
+  kube.port_forward.push_back({.resource_type = "service",
+                               .resource_name = "web",
+                               .namespace_ = "shop",
+                               .port = 80,
+                               .local_port = 9000});
+  absl::StatusOr<Pipeline> p = MakePipeline({kube}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->port_forwards.size(), 1u);
+  EXPECT_EQ(p->port_forwards[0].namespace_name, "shop");
+  EXPECT_EQ(p->port_forwards[0].local_port, 9000);
+}
+
+}  // namespace
+}  // namespace devloop::apps

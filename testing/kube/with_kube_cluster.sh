@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one test binary against a real single-node Kubernetes of its own:
 # brings a cluster up with tools/kube/cluster.sh in a fresh directory, exports
-# DEVLOOP_KUBECONFIG and DEVLOOP_REGISTRY (host:port of the cluster's loopback
+# DEVLOOP_KUBE_DIR (the cluster's directory, pids under pids/), DEVLOOP_KUBECONFIG
+# and DEVLOOP_REGISTRY (host:port of the cluster's loopback
 # registry) and KUBECONFIG, runs "$@", and takes the cluster down again (also
 # when the test fails or is killed), so a suite leaves nothing behind.
 #
@@ -33,6 +34,7 @@ trap down EXIT
 trap 'exit 143' TERM INT
 
 "$cluster" up "$dir" >&2 || { echo "with_kube_cluster: the cluster did not come up" >&2; exit 1; }
+export DEVLOOP_KUBE_DIR="$dir"
 export DEVLOOP_KUBECONFIG="$dir/kubeconfig"
 export KUBECONFIG="$dir/kubeconfig"
 export DEVLOOP_REGISTRY="$(cat "$dir/registry")"

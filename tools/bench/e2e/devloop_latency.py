@@ -289,6 +289,12 @@ def main():
                          "seconds, so polling does not compete with the build for the CPU)")
     ap.add_argument("--gap", type=float, default=0.05,
                     help="seconds to wait between edits (lets the loop go idle)")
+    ap.add_argument("--forward", default="",
+                    help="measure through the forward of this resource or container "
+                         "(default: the first in /v1/state)")
+    ap.add_argument("--sync-artifact", default="",
+                    help="give this artifact (its context line in skaffold.yaml) a manual "
+                         "sync rule www/*.html -> /, for --mode sync on examples without one")
     ap.add_argument("extra", nargs="*", help="extra flags for `BINARY dev`")
     args = ap.parse_args()
     global POLL_INTERVAL
@@ -301,6 +307,17 @@ def main():
     subprocess.run([os.path.join(REPO, "testing", "examples", "prepare.sh"), project], check=True)
     if args.baseline:
         shutil.copytree(project, os.path.join(work, args.example + "-src"))
+    if args.sync_artifact:
+        config = os.path.join(project, "skaffold.yaml")
+        with open(config) as f:
+            text = f.read()
+        line = f"      context: {args.sync_artifact}\n"
+        if line not in text:
+            raise RuntimeError(f"no '{line.strip()}' in {config}")
+        text = text.replace(line, line + "      sync:\n        manual:\n"
+                            "          - src: \"www/*.html\"\n            dest: /\n", 1)
+        with open(config, "w") as f:
+            f.write(text)
 
     if args.mode == "startup":
         startup(args, project, work)
@@ -328,9 +345,15 @@ def main():
         ports = json.loads(body).get("forwardedPorts") or {}
         if not ports:
             raise RuntimeError(f"no forwarded port in /v1/state: {body}")
-        local_port = int(next(iter(ports.values()))["localPort"])
+        chosen = [p for p in ports.values()
+                  if not args.forward
+                  or args.forward in (p.get("resourceName"), p.get("containerName"))]
+        if not chosen:
+            raise RuntimeError(f"no forward of {args.forward} in /v1/state: {body}")
+        local_port = int(chosen[0]["localPort"])
         print(f"INFO serving on 127.0.0.1:{local_port}", flush=True)
-        wait_served(local_port, args.path, "", args.timeout)
+        served0 = wait_served(local_port, args.path, "", args.timeout)
+        print(f"RESULT start->served {1000 * (served0 - started):.1f}ms", flush=True)
         print(f"RESULT rss_after_first_iteration VmRSS={proc_status_kb(proc.pid, 'VmRSS')}kB "
               f"VmHWM={proc_status_kb(proc.pid, 'VmHWM')}kB threads={proc_threads(proc.pid)}",
               flush=True)

@@ -21,6 +21,7 @@ if ! tools/kube-cluster.sh build >"$out/kube-build.log" 2>&1; then
   echo "tools/kube-cluster.sh build failed; the requires-kube tests will fail:" >&2
   tail -20 "$out/kube-build.log" >&2
 fi
+tools/helm/build.sh >/dev/null 2>"$out/helm-build.log" || { echo "tools/helm/build.sh failed; the helm renderer tests will skip:" >&2; tail -20 "$out/helm-build.log" >&2; }
 
 tools/lint/check_layers.sh | tee "$out/lint.txt"
 

@@ -181,6 +181,42 @@ struct KubectlDeploy {
   bool operator==(const KubectlDeploy&) const = default;
 };
 
+// manifests.kustomize (v3+) and deploy.kustomize (v2): directories whose
+// kustomization `kubectl kustomize` renders; devloop applies the output with
+// its kubectl deployer (deploy.kubectl carries the kubectl flags and namespace).
+struct KustomizeDeploy {
+  // Directories (or kustomize's remote URLs) relative to the config's
+  // directory, after templating; Skaffold's default is ".".
+  std::vector<std::string> paths = {"."};
+  std::vector<std::string> build_args;  // `buildArgs`: extra `kubectl kustomize` flags
+  SourcePos pos;                        // of the first kustomize section read
+  bool operator==(const KustomizeDeploy&) const = default;
+};
+
+// manifests.helm.releases[] and deploy.helm.releases[]: a chart rendered with
+// `helm template` and applied by the kubectl deployer (never `helm install`).
+struct HelmRelease {
+  std::string name;        // after templating
+  std::string chart_path;  // a local chart directory or archive, relative to the config's directory
+  std::vector<std::string> values_files;  // `-f`, in order, relative to the config's directory
+  std::map<std::string, std::string> set_values;  // `--set key=value`, as written
+  // `--set key=value` where value is a template over the environment and the
+  // built images ({{.IMAGE_FULLY_QUALIFIED_web}}, ...); checked to parse, and
+  // evaluated at every render.
+  std::map<std::string, std::string> set_value_templates;
+  std::string namespace_name;     // `--namespace`; empty: the deploy's namespace
+  bool create_namespace = false;  // the deployer creates the namespace first
+  std::string version;            // `--version` of the chart
+  SourcePos pos;                  // of the release's `name`
+  bool operator==(const HelmRelease&) const = default;
+};
+
+// manifests.helm and deploy.helm: their releases together, each name once.
+struct HelmDeploy {
+  std::vector<HelmRelease> releases;
+  bool operator==(const HelmDeploy&) const = default;
+};
+
 // deploy.docker: run the built images as containers on the local Engine.
 struct DockerDeploy {
   std::vector<std::string> images;
@@ -188,7 +224,11 @@ struct DockerDeploy {
 };
 
 struct Deploy {
+  // Set whenever anything is deployed to Kubernetes: raw manifests, and the
+  // output of kustomize and helm below, are all applied with kubectl.
   std::optional<KubectlDeploy> kubectl;
+  std::optional<KustomizeDeploy> kustomize;
+  std::optional<HelmDeploy> helm;
   std::optional<DockerDeploy> docker;
   std::optional<int> status_check_deadline_seconds;  // unset: Skaffold's 600 s
   bool tolerate_failures_until_deadline = false;

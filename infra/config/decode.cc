@@ -48,19 +48,23 @@ class Decoder {
     if (build.IsDefined()) DecodeBuild(build, &c.build);
     std::vector<std::string> raw_yaml;
     YAML::Node manifests = Child(doc, "manifests");
-    if (manifests.IsDefined()) DecodeManifests(manifests, &raw_yaml);
+    if (manifests.IsDefined()) DecodeManifests(manifests, &raw_yaml, &c.deploy);
     YAML::Node deploy = Child(doc, "deploy");
     if (deploy.IsDefined()) DecodeDeploy(deploy, &c);
-    if (!raw_yaml.empty()) {
-      // v3+: manifests.rawYaml are deployed with kubectl, the default deployer.
+    const bool rendered = c.deploy.kustomize || c.deploy.helm;
+    if (!raw_yaml.empty() || rendered) {
+      // v3+: manifests (raw, kustomized or from helm) are deployed with kubectl,
+      // the default deployer.
       if (!c.deploy.kubectl && !c.deploy.docker) c.deploy.kubectl = KubectlDeploy{};
       if (c.deploy.kubectl) {
         c.deploy.kubectl->manifests.insert(c.deploy.kubectl->manifests.end(), raw_yaml.begin(),
                                            raw_yaml.end());
       }
     }
-    if (c.deploy.kubectl && c.deploy.kubectl->manifests.empty()) {
-      c.deploy.kubectl->manifests = {"k8s/*.yaml"};  // Skaffold's default
+    // Skaffold's default, unless the manifests come from kustomize or helm (a
+    // default glob matching nothing would then fail the deploy).
+    if (c.deploy.kubectl && c.deploy.kubectl->manifests.empty() && !rendered) {
+      c.deploy.kubectl->manifests = {"k8s/*.yaml"};
     }
     DecodePortForwards(Child(doc, "portForward"), &c.port_forward);
     return c;
@@ -407,33 +411,172 @@ class Decoder {
     }
   }
 
-  void DecodeManifests(const YAML::Node& node, std::vector<std::string>* raw_yaml) {
-    if (!w_.Fields(node, "manifests", {"rawYaml"},
-                   {{"kustomize",
-                     "kustomize manifests are not supported by devloop (supported: rawYaml)"},
-                    {"helm", "helm manifests are not supported by devloop (supported: rawYaml)"},
-                    {"kpt", "kpt manifests are not supported by devloop (supported: rawYaml)"},
+  void DecodeManifests(const YAML::Node& node, std::vector<std::string>* raw_yaml, Deploy* d) {
+    const std::string p = "manifests";
+    if (!w_.Fields(node, p, {"rawYaml", "kustomize", "helm"},
+                   {{"kpt", "kpt manifests are not supported by devloop (supported: rawYaml, "
+                            "kustomize, helm)"},
                     {"hooks", "render hooks are not supported by devloop"},
                     {"transform", "manifest transforms are not supported by devloop"},
                     {"validate", "manifest validation is not supported by devloop"}})) {
       return;
     }
-    w_.StringList(node, "rawYaml", "manifests", raw_yaml);
+    w_.StringList(node, "rawYaml", p, raw_yaml);
+    YAML::Node kustomize = Child(node, "kustomize");
+    const std::string kp = Sub(p, "kustomize");
+    if (kustomize.IsDefined() && w_.Fields(kustomize, kp, {"paths", "buildArgs"}, {})) {
+      DecodeKustomize(kustomize, kp, d);
+    }
+    YAML::Node helm = Child(node, "helm");
+    const std::string hp = Sub(p, "helm");
+    if (helm.IsDefined() &&
+        w_.Fields(helm, hp, {"releases"},
+                  {{"flags", "helm flags are not supported by devloop: it runs `helm template` "
+                             "only"}})) {
+      DecodeHelmReleases(Child(helm, "releases"), Sub(hp, "releases"), d);
+    }
+  }
+
+  // The fields manifests.kustomize and deploy.kustomize share; merges them
+  // into d->kustomize (paths of both, each once).
+  void DecodeKustomize(const YAML::Node& node, const std::string& p, Deploy* d) {
+    KustomizeDeploy k;
+    k.pos = w_.Pos(node);
+    k.paths.clear();
+    w_.StringList(node, "paths", p, &k.paths);
+    const YAML::Node paths = Child(node, "paths");
+    for (size_t i = 0; i < k.paths.size(); ++i) {
+      k.paths[i] = Expand(paths[i], absl::StrCat(Sub(p, "paths"), "[", i, "]"), k.paths[i]);
+    }
+    if (k.paths.empty()) k.paths = {"."};  // Skaffold's default
+    w_.StringList(node, "buildArgs", p, &k.build_args);
+    if (!d->kustomize) {
+      d->kustomize = std::move(k);
+      return;
+    }
+    for (std::string& path : k.paths) {
+      if (std::find(d->kustomize->paths.begin(), d->kustomize->paths.end(), path) ==
+          d->kustomize->paths.end()) {
+        d->kustomize->paths.push_back(std::move(path));
+      }
+    }
+    d->kustomize->build_args.insert(d->kustomize->build_args.end(), k.build_args.begin(),
+                                    k.build_args.end());
+  }
+
+  // Appends the releases of `list` to d->helm; a release named twice (v4
+  // configs often list it under both manifests.helm and deploy.helm) is
+  // rendered once, as first written.
+  void DecodeHelmReleases(const YAML::Node& list, const std::string& p, Deploy* d) {
+    if (!d->helm) d->helm = HelmDeploy{};
+    ForEach(list, p, [&](const YAML::Node& item, size_t, const std::string& path) {
+      std::optional<HelmRelease> r = DecodeHelmRelease(item, path);
+      if (!r) return;
+      for (const HelmRelease& other : d->helm->releases) {
+        if (other.name == r->name) return;
+      }
+      d->helm->releases.push_back(*std::move(r));
+    });
+  }
+
+  std::optional<HelmRelease> DecodeHelmRelease(const YAML::Node& node, const std::string& p) {
+    const char* kOnlyTemplate = "devloop renders charts with `helm template` and applies them "
+                                "with kubectl";
+    if (!w_.Fields(
+            node, p,
+            {"name", "chartPath", "valuesFiles", "setValues", "setValueTemplates", "namespace",
+             "createNamespace", "version", "skipBuildDependencies"},
+            {{"remoteChart", "remote charts are not supported by devloop (use a local chartPath)"},
+             {"repo", "chart repositories are not supported by devloop (use a local chartPath)"},
+             {"artifactOverrides",
+              "artifactOverrides is not supported by devloop: write setValueTemplates, e.g. "
+              "image: \"{{.IMAGE_FULLY_QUALIFIED_web}}\" for artifact web"},
+             {"imageStrategy",
+              "imageStrategy is not supported by devloop: write setValueTemplates with "
+              "IMAGE_REPO_<name> and IMAGE_TAG_<name>"},
+             {"setFiles", "setFiles is not supported by devloop (use valuesFiles)"},
+             {"overrides", "overrides is not supported by devloop (use setValues or valuesFiles)"},
+             {"packaged", "packaged charts are not supported by devloop"},
+             {"useHelmSecrets", "helm secrets are not supported by devloop"},
+             {"wait", kOnlyTemplate},
+             {"recreatePods", kOnlyTemplate},
+             {"skipTests", kOnlyTemplate},
+             {"upgradeOnChange", kOnlyTemplate}})) {
+      return std::nullopt;
+    }
+    HelmRelease r;
+    r.pos = w_.Pos(node);
+    if (w_.String(node, "name", p, &r.name) && !r.name.empty()) {
+      r.pos = w_.Pos(Child(node, "name"));
+      r.name = Expand(Child(node, "name"), Sub(p, "name"), r.name);
+    } else {
+      w_.Missing(node, "name", p);
+    }
+    if (w_.String(node, "chartPath", p, &r.chart_path) && !r.chart_path.empty()) {
+      r.chart_path = Expand(Child(node, "chartPath"), Sub(p, "chartPath"), r.chart_path);
+    } else if (!Child(node, "remoteChart").IsDefined()) {  // already refused
+      w_.Missing(node, "chartPath", p);
+    }
+    w_.StringList(node, "valuesFiles", p, &r.values_files);
+    const YAML::Node values_files = Child(node, "valuesFiles");
+    for (size_t i = 0; i < r.values_files.size(); ++i) {
+      r.values_files[i] = Expand(values_files[i], absl::StrCat(Sub(p, "valuesFiles"), "[", i, "]"),
+                                 r.values_files[i]);
+    }
+    StringMap(Child(node, "setValues"), Sub(p, "setValues"), &r.set_values);
+    StringMap(Child(node, "setValueTemplates"), Sub(p, "setValueTemplates"),
+              &r.set_value_templates);
+    for (const auto& [key, text] : r.set_value_templates) {
+      if (absl::StatusOr<Template> t = ParseTemplate(text); !t.ok()) {
+        w_.Error(Child(Child(node, "setValueTemplates"), key),
+                 absl::StrCat(Sub(Sub(p, "setValueTemplates"), key), ": bad template \"", text,
+                              "\": ", t.status().message()));
+      }
+    }
+    if (w_.String(node, "namespace", p, &r.namespace_name)) {
+      r.namespace_name = Expand(Child(node, "namespace"), Sub(p, "namespace"), r.namespace_name);
+    }
+    w_.Bool(node, "createNamespace", p, &r.create_namespace);
+    if (w_.String(node, "version", p, &r.version)) {
+      r.version = Expand(Child(node, "version"), Sub(p, "version"), r.version);
+    }
+    // skipBuildDependencies is accepted and ignored: devloop never runs
+    // `helm dependency build`, so a chart's dependencies must be in its charts/.
+    bool skip_build_dependencies = false;
+    w_.Bool(node, "skipBuildDependencies", p, &skip_build_dependencies);
+    return r;
+  }
+
+  // Reads a map of scalars (setValues, setValueTemplates) into *out.
+  void StringMap(const YAML::Node& map, const std::string& p,
+                 std::map<std::string, std::string>* out) {
+    if (!map.IsDefined() || map.IsNull()) return;
+    if (!map.IsMap()) {
+      w_.Error(map, absl::StrCat(p, ": expected a map of strings, got ", Describe(map)));
+      return;
+    }
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!w_.Budget(it->second)) return;
+      if (!it->first.IsScalar()) {
+        w_.Error(it->first, absl::StrCat(p, ": expected a name, got ", Describe(it->first)));
+        continue;
+      }
+      const std::string key = it->first.Scalar();
+      if (std::optional<std::string> v = w_.Scalar(it->second, Sub(p, key))) (*out)[key] = *v;
+    }
   }
 
   void DecodeDeploy(const YAML::Node& node, Config* c) {
     const std::string p = "deploy";
     if (!w_.Fields(node, p,
-                   {"kubectl", "docker", "statusCheckDeadlineSeconds",
+                   {"kubectl", "kustomize", "helm", "docker", "statusCheckDeadlineSeconds",
                     "tolerateFailuresUntilDeadline", "statusCheck", "logs"},
-                   {{"helm",
-                     "helm deploys are not supported by devloop (supported: kubectl, docker)"},
-                    {"kustomize",
-                     "kustomize deploys are not supported by devloop (supported: kubectl, docker)"},
-                    {"kpt",
-                     "kpt deploys are not supported by devloop (supported: kubectl, docker)"},
+                   {{"kpt",
+                     "kpt deploys are not supported by devloop (supported: kubectl, kustomize, "
+                     "helm, docker)"},
                     {"cloudrun",
-                     "Cloud Run deploys are not supported by devloop (supported: kubectl, docker)"},
+                     "Cloud Run deploys are not supported by devloop (supported: kubectl, "
+                     "kustomize, helm, docker)"},
                     {"kubeContext",
                      "deploy.kubeContext is not supported by devloop (use --kube-context)"}})) {
       return;
@@ -447,19 +590,39 @@ class Decoder {
                      {"hooks", "deploy hooks are not supported by devloop"}})) {
         w_.StringList(kubectl, "manifests", kp, &k.manifests);
         w_.String(kubectl, "defaultNamespace", kp, &k.default_namespace);
-        YAML::Node flags = Child(kubectl, "flags");
-        const std::string fp = Sub(kp, "flags");
-        if (flags.IsDefined() &&
-            w_.Fields(flags, fp, {"global", "apply", "delete", "disableValidation"}, {})) {
-          w_.StringList(flags, "global", fp, &k.flags.global);
-          w_.StringList(flags, "apply", fp, &k.flags.apply);
-          w_.StringList(flags, "delete", fp, &k.flags.remove);
-          bool disable_validation = false;
-          w_.Bool(flags, "disableValidation", fp, &disable_validation);
-          if (disable_validation) k.flags.apply.push_back("--validate=false");
-        }
+        DecodeKubectlFlags(Child(kubectl, "flags"), Sub(kp, "flags"), &k.flags);
       }
       c->deploy.kubectl = std::move(k);
+    }
+    // v2 kustomize and helm deploys: rendered, then applied by the kubectl
+    // deployer, which takes their kubectl flags and namespace.
+    YAML::Node kustomize = Child(node, "kustomize");
+    if (kustomize.IsDefined()) {
+      const std::string kp = Sub(p, "kustomize");
+      if (!c->deploy.kubectl) c->deploy.kubectl = KubectlDeploy{};
+      if (w_.Fields(kustomize, kp, {"paths", "buildArgs", "flags", "defaultNamespace"},
+                    {{"hooks", "deploy hooks are not supported by devloop"}})) {
+        DecodeKustomize(kustomize, kp, &c->deploy);
+        DecodeKubectlFlags(Child(kustomize, "flags"), Sub(kp, "flags"), &c->deploy.kubectl->flags);
+        std::string ns;
+        if (w_.String(kustomize, "defaultNamespace", kp, &ns) &&
+            c->deploy.kubectl->default_namespace.empty()) {
+          c->deploy.kubectl->default_namespace = ns;
+        }
+      }
+    }
+    YAML::Node helm = Child(node, "helm");
+    if (helm.IsDefined()) {
+      const std::string hp = Sub(p, "helm");
+      // `deploy.helm: {}` beside manifests.helm (v4) says "deploy what helm
+      // rendered"; devloop applies it with kubectl all the same.
+      if (!c->deploy.kubectl) c->deploy.kubectl = KubectlDeploy{};
+      if (w_.Fields(helm, hp, {"releases"},
+                    {{"flags", "helm flags are not supported by devloop: it runs `helm template` "
+                               "only"},
+                     {"hooks", "deploy hooks are not supported by devloop"}})) {
+        DecodeHelmReleases(Child(helm, "releases"), Sub(hp, "releases"), &c->deploy);
+      }
     }
     YAML::Node docker = Child(node, "docker");
     if (docker.IsDefined()) {
@@ -486,6 +649,24 @@ class Decoder {
     }
     w_.Bool(node, "tolerateFailuresUntilDeadline", p, &c->deploy.tolerate_failures_until_deadline);
     w_.OptBool(node, "statusCheck", p, &c->status_check);
+  }
+
+  // Appends deploy.kubectl.flags (or deploy.kustomize.flags) to *out.
+  void DecodeKubectlFlags(const YAML::Node& flags, const std::string& fp, KubectlFlags* out) {
+    if (!flags.IsDefined() ||
+        !w_.Fields(flags, fp, {"global", "apply", "delete", "disableValidation"}, {})) {
+      return;
+    }
+    for (const auto& [key, list] : {std::pair{"global", &out->global},
+                                    std::pair{"apply", &out->apply},
+                                    std::pair{"delete", &out->remove}}) {
+      std::vector<std::string> more;
+      w_.StringList(flags, key, fp, &more);
+      list->insert(list->end(), more.begin(), more.end());
+    }
+    bool disable_validation = false;
+    w_.Bool(flags, "disableValidation", fp, &disable_validation);
+    if (disable_validation) out->apply.push_back("--validate=false");
   }
 
   void DecodePortForwards(const YAML::Node& list, std::vector<PortForward>* out) {

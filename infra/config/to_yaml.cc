@@ -129,6 +129,27 @@ void EmitArtifact(YAML::Emitter& out, const config::Artifact& a) {
   out << YAML::EndMap;
 }
 
+void StringMap(YAML::Emitter& out, const char* key,
+               const std::map<std::string, std::string>& values) {
+  Key(out, key);
+  out << YAML::BeginMap;
+  for (const auto& [k, v] : values) StrField(out, k.c_str(), v);
+  out << YAML::EndMap;
+}
+
+void EmitHelmRelease(YAML::Emitter& out, const HelmRelease& r) {
+  out << YAML::BeginMap;
+  StrField(out, "name", r.name);
+  StrField(out, "chartPath", r.chart_path);
+  if (!r.values_files.empty()) List(out, "valuesFiles", r.values_files);
+  if (!r.set_values.empty()) StringMap(out, "setValues", r.set_values);
+  if (!r.set_value_templates.empty()) StringMap(out, "setValueTemplates", r.set_value_templates);
+  if (!r.namespace_name.empty()) StrField(out, "namespace", r.namespace_name);
+  if (r.create_namespace) out << YAML::Key << "createNamespace" << YAML::Value << true;
+  if (!r.version.empty()) StrField(out, "version", r.version);
+  out << YAML::EndMap;
+}
+
 void TagPolicyYaml(YAML::Emitter& out, const TagPolicy& policy) {
   out << YAML::BeginMap;
   if (const auto* g = std::get_if<GitCommitTagger>(&policy)) {
@@ -214,6 +235,31 @@ void Emit(YAML::Emitter& out, const Config& c) {
     List(out, "insecureRegistries", c.build.insecure_registries);
   }
   out << YAML::EndMap;
+
+  if (c.deploy.kustomize || c.deploy.helm) {
+    // The v3+ spelling: it reads back the same whichever the config used.
+    Key(out, "manifests");
+    out << YAML::BeginMap;
+    if (c.deploy.kustomize) {
+      Key(out, "kustomize");
+      out << YAML::BeginMap;
+      List(out, "paths", c.deploy.kustomize->paths);
+      if (!c.deploy.kustomize->build_args.empty()) {
+        List(out, "buildArgs", c.deploy.kustomize->build_args);
+      }
+      out << YAML::EndMap;
+    }
+    if (c.deploy.helm) {
+      Key(out, "helm");
+      out << YAML::BeginMap;
+      Key(out, "releases");
+      out << YAML::BeginSeq;
+      for (const HelmRelease& r : c.deploy.helm->releases) EmitHelmRelease(out, r);
+      out << YAML::EndSeq;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
 
   Key(out, "deploy");
   out << YAML::BeginMap;

@@ -40,8 +40,9 @@ TEST(ErrorsTableTest, ExactMessages) {
        "mean \"dockerfile\"?)"},
       {"unknown field without a close name",
        std::string(kHead) + "deploy:\n  zzz: 1\n",
-       "skaffold.yaml:4:3: unknown field \"zzz\" in deploy (expected one of: kubectl, docker, "
-       "statusCheckDeadlineSeconds, tolerateFailuresUntilDeadline, statusCheck, logs)"},
+       "skaffold.yaml:4:3: unknown field \"zzz\" in deploy (expected one of: kubectl, kustomize, "
+       "helm, docker, statusCheckDeadlineSeconds, tolerateFailuresUntilDeadline, statusCheck, "
+       "logs)"},
       {"unknown top-level field",
        std::string(kHead) + "biuld: {}\n",
        "skaffold.yaml:3:1: unknown field \"biuld\" in the document (did you mean \"build\"?)"},
@@ -87,16 +88,52 @@ TEST(ErrorsTableTest, ExactMessages) {
        "skaffold.yaml:6:5: build.artifacts[0].jib: jib builds are not supported by devloop "
        "(supported: docker, custom)"},
       {"refused deployer and tests",
-       std::string(kHead) + "deploy:\n  helm: {}\ntest:\n- image: a\n",
+       std::string(kHead) + "deploy:\n  kpt: {}\ntest:\n- image: a\n",
        "skaffold.yaml:5:1: test: tests are not supported by devloop\n"
-       "skaffold.yaml:4:3: deploy.helm: helm deploys are not supported by devloop (supported: "
-       "kubectl, docker)"},
-      {"refused cluster build and kustomize",
-       std::string(kHead) + "build:\n  cluster: {}\nmanifests:\n  kustomize: {}\n",
+       "skaffold.yaml:4:3: deploy.kpt: kpt deploys are not supported by devloop (supported: "
+       "kubectl, kustomize, helm, docker)"},
+      {"refused cluster build and kpt manifests",
+       std::string(kHead) + "build:\n  cluster: {}\nmanifests:\n  kpt: {}\n",
        "skaffold.yaml:4:3: build.cluster: in-cluster builds are not supported by devloop (use "
        "local)\n"
-       "skaffold.yaml:6:3: manifests.kustomize: kustomize manifests are not supported by devloop "
-       "(supported: rawYaml)"},
+       "skaffold.yaml:6:3: manifests.kpt: kpt manifests are not supported by devloop "
+       "(supported: rawYaml, kustomize, helm)"},
+      {"helm release without name and chartPath",
+       std::string(kHead) + "manifests:\n  helm:\n    releases:\n    - namespace: x\n",
+       "skaffold.yaml:6:7: missing required field \"name\" in manifests.helm.releases[0]\n"
+       "skaffold.yaml:6:7: missing required field \"chartPath\" in manifests.helm.releases[0]"},
+      {"helm artifactOverrides and remoteChart refused",
+       std::string(kHead) +
+           "deploy:\n  helm:\n    releases:\n    - name: r\n      remoteChart: stable/x\n"
+           "      artifactOverrides: {image: web}\n",
+       "skaffold.yaml:7:7: deploy.helm.releases[0].remoteChart: remote charts are not supported "
+       "by devloop (use a local chartPath)\n"
+       "skaffold.yaml:8:7: deploy.helm.releases[0].artifactOverrides: artifactOverrides is not "
+       "supported by devloop: write setValueTemplates, e.g. image: "
+       "\"{{.IMAGE_FULLY_QUALIFIED_web}}\" for artifact web"},
+      {"helm bad setValueTemplates and a map in setValues",
+       std::string(kHead) +
+           "manifests:\n  helm:\n    releases:\n    - name: r\n      chartPath: c\n"
+           "      setValues:\n        image: {tag: x}\n"
+           "      setValueTemplates:\n        image.tag: \"{{.IMAGE_TAG_web\"\n",
+       "skaffold.yaml:9:16: manifests.helm.releases[0].setValues.image: expected a string, got a "
+       "map\n"
+       "skaffold.yaml:11:20: manifests.helm.releases[0].setValueTemplates.image.tag: bad template "
+       "\"{{.IMAGE_TAG_web\": unclosed action \"{{\" at offset 0"},
+      {"helm flags refused, typo in a release",
+       std::string(kHead) +
+           "deploy:\n  helm:\n    flags: {install: [--atomic]}\n    releases:\n"
+           "    - {name: r, chartPath: c, namespce: x}\n",
+       "skaffold.yaml:5:5: deploy.helm.flags: helm flags are not supported by devloop: it runs "
+       "`helm template` only\n"
+       "skaffold.yaml:7:31: unknown field \"namespce\" in deploy.helm.releases[0] (did you mean "
+       "\"namespace\"?)"},
+      {"kustomize unknown field and hooks refused",
+       std::string(kHead) +
+           "manifests:\n  kustomize:\n    path: [a]\ndeploy:\n  kustomize:\n    hooks: {}\n",
+       "skaffold.yaml:5:5: unknown field \"path\" in manifests.kustomize (did you mean "
+       "\"paths\"?)\n"
+       "skaffold.yaml:8:5: deploy.kustomize.hooks: deploy hooks are not supported by devloop"},
       {"sync.auto refused",
        std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    sync:\n      auto: true\n",
        "skaffold.yaml:7:7: build.artifacts[0].sync.auto: sync.auto is not supported by devloop: "

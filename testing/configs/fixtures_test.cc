@@ -41,6 +41,10 @@ Config WithoutPositions(Config c) {
   }
   for (PortForward& pf : c.port_forward) pf.pos = {};
   for (ConfigDependency& d : c.required_configs) d.pos = {};
+  if (c.deploy.kustomize) c.deploy.kustomize->pos = {};
+  if (c.deploy.helm) {
+    for (HelmRelease& r : c.deploy.helm->releases) r.pos = {};
+  }
   return c;
 }
 
@@ -149,6 +153,51 @@ TEST(FixturesTest, CustomBuild) {
   want.deploy.kubectl = KubectlDeploy{.manifests = {"k8s-*"}};
   ASSERT_EQ(configs->size(), 1u);
   EXPECT_EQ(WithoutPositions((*configs)[0]), want);
+}
+
+TEST(FixturesTest, HelmReleaseUnderManifestsAndDeployIsRenderedOnce) {
+  const std::string dir = ExampleDir("helm");
+  absl::StatusOr<std::vector<Config>> configs = Load("helm", {.env = {{"USER", "ana"}}});
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  Config want;
+  want.api_version = "skaffold/v4beta13";
+  want.name = "helm-example";
+  want.source_file = "skaffold.yaml";
+  want.directory = dir;
+  want.build.artifacts = {DockerArtifactAt(dir, "gcr.io/example/web-app", "app")};
+  // The helm output is applied with kubectl; no k8s/*.yaml default beside it.
+  want.deploy.kubectl = KubectlDeploy{.flags = {.global = {"--request-timeout=30s"}}};
+  want.deploy.helm = HelmDeploy{
+      .releases = {{.name = "web-ana",
+                    .chart_path = "charts/web",
+                    .values_files = {"charts/web/values-dev.yaml"},
+                    .set_values = {{"ingress.enabled", "false"}, {"replicas", "2"}},
+                    .set_value_templates = {{"image.repository",
+                                             "{{.IMAGE_REPO_gcr_io_example_web_app}}"},
+                                            {"image.tag", "{{.IMAGE_TAG_gcr_io_example_web_app}}"}},
+                    .namespace_name = "web",
+                    .create_namespace = true}}};
+  ASSERT_EQ(configs->size(), 1u);
+  EXPECT_EQ(WithoutPositions((*configs)[0]), want);
+  EXPECT_EQ((*configs)[0].deploy.helm->releases[0].pos, (SourcePos{"skaffold.yaml", 14, 15}));
+}
+
+TEST(FixturesTest, KustomizeDeployOfV2WithKubectlFlags) {
+  const std::string dir = ExampleDir("kustomize");
+  absl::StatusOr<std::vector<Config>> configs = Load("kustomize");
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  Config want;
+  want.api_version = "skaffold/v2beta29";
+  want.source_file = "skaffold.yaml";
+  want.directory = dir;
+  want.build.artifacts = {DockerArtifactAt(dir, "kustomize-web", "app")};
+  want.deploy.kubectl = KubectlDeploy{
+      .flags = {.apply = {"--server-side", "--validate=false"}}, .default_namespace = "dev"};
+  want.deploy.kustomize = KustomizeDeploy{
+      .paths = {"overlays/dev"}, .build_args = {"--load-restrictor=LoadRestrictionsNone"}};
+  ASSERT_EQ(configs->size(), 1u);
+  EXPECT_EQ(WithoutPositions((*configs)[0]), want);
+  EXPECT_EQ((*configs)[0].deploy.kustomize->pos, (SourcePos{"skaffold.yaml", 11, 5}));
 }
 
 TEST(FixturesTest, ProfilesWithPatchesOverridesAndActivation) {
@@ -273,7 +322,8 @@ deploy:
 // Reading diagnose's output back gives the same configs: it shows exactly what runs.
 TEST(DiagnoseTest, OutputReadsBackToTheSameConfigs) {
   for (const char* example :
-       {"getting-started", "microservices", "file-sync", "custom-build", "profiles"}) {
+       {"getting-started", "microservices", "file-sync", "custom-build", "profiles", "helm",
+        "kustomize"}) {
     SCOPED_TRACE(example);
     absl::StatusOr<std::vector<Config>> configs =
         Load(example, {.env = {{"USER", "ana"}}, .kube_context = "kind"});

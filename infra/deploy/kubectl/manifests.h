@@ -16,10 +16,12 @@
 #define DEVLOOP_INFRA_DEPLOY_KUBECTL_MANIFESTS_H_
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace devloop::deploy::kubectl {
 
@@ -38,6 +40,7 @@ struct ObjectRef {
   std::string namespace_name;  // as written; empty: the deploy's namespace
   bool operator==(const ObjectRef&) const = default;
 };
+std::ostream& operator<<(std::ostream& os, const ObjectRef& ref);
 
 struct RenderOptions {
   // Artifact image name ("web", "gcr.io/x/web") -> the reference to deploy. An
@@ -73,6 +76,22 @@ absl::StatusOr<Rendered> Render(const std::vector<ManifestSource>& sources,
 
 // The kinds whose pod specs Render rewrites ("Deployment", ...).
 bool IsWorkloadKind(const std::string& kind);
+
+// An image reference split as Docker splits it: the name runs up to the tag (a
+// ':' after the last '/') or the digest ('@'), so a registry port stays in the
+// name. Added beside Render for the helm renderer's IMAGE_REPO_/IMAGE_TAG_/
+// IMAGE_DIGEST_ values, which must split references the way Render matches them.
+struct ImageReference {
+  std::string name;    // "localhost:5000/web"
+  std::string tag;     // "v1"; empty when there is none
+  std::string digest;  // "sha256:3f2a..."; empty when there is none
+  bool operator==(const ImageReference&) const = default;
+};
+std::ostream& operator<<(std::ostream& os, const ImageReference& ref);
+
+// "localhost:5000/web:v1@sha256:3f2a" -> {"localhost:5000/web", "v1", "sha256:3f2a"};
+// "web" -> {"web", "", ""}. Never fails: any text has a name.
+ImageReference ParseImageReference(absl::string_view reference);
 
 }  // namespace devloop::deploy::kubectl
 

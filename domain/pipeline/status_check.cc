@@ -30,6 +30,25 @@ Classification Waiting(const ResourceObservation& obs) {
     return {ResourceStatus::kPending, "creating container",
             StatusCode::kStatusCheckContainerCreating};
   }
+  // The three below are not container states: the kubectl adapter reports a
+  // pod the scheduler refused, a failing readiness probe (from the pod's
+  // events) and a Deployment's Progressing condition through the same field.
+  if (r == "Unschedulable") {
+    // Pending: the cluster may still gain room (an autoscaler, a deleted pod).
+    return {ResourceStatus::kPending, absl::StrCat("pod cannot be scheduled (", detail, ")"),
+            StatusCode::kStatusCheckUnknownUnschedulable};
+  }
+  if (r == "Unhealthy") {
+    // Pending: a probe may pass after a slow start; the deadline ends the wait.
+    return {ResourceStatus::kPending, absl::StrCat("readiness probe failing (", detail, ")"),
+            StatusCode::kStatusCheckUnhealthy};
+  }
+  if (r == "ProgressDeadlineExceeded") {
+    // Kubernetes itself gave up waiting for the rollout.
+    return {ResourceStatus::kFailed,
+            absl::StrCat("rollout exceeded its progress deadline (", detail, ")"),
+            StatusCode::kStatusCheckDeadlineExceeded};
+  }
   if (r == "PodInitializing") {
     return {ResourceStatus::kPending, "pod is initializing",
             StatusCode::kStatusCheckPodInitializing};

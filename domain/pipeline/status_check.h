@@ -60,7 +60,10 @@ struct ResourceObservation {
   std::string resource;  // "container/web", "deployment/web"
   int32_t ready_replicas = 0;
   int32_t desired_replicas = 1;
-  std::string waiting_reason;  // "ContainerCreating", "ImagePullBackOff", ...
+  // A container's waiting reason ("ContainerCreating", "ImagePullBackOff", ...),
+  // or what a Kubernetes workload waits on: "Unschedulable" (the scheduler's
+  // message), "Unhealthy" (a probe's event) or "ProgressDeadlineExceeded".
+  std::string waiting_reason;
   std::string waiting_message;
   bool terminated = false;        // the container exited
   std::string terminated_reason;  // "Error", "Completed", "OOMKilled"

@@ -295,6 +295,32 @@ std::ostream& operator<<(std::ostream& os, ResourceStatus s) { return os << Reso
 std::ostream& operator<<(std::ostream& os, const Classification& c) {
   return os << "{" << c.status << " \"" << c.message << "\" " << c.code << "}";
 }
+std::ostream& operator<<(std::ostream& os, Health h) {
+  switch (h) {
+    case Health::kNone:
+      return os << "none";
+    case Health::kStarting:
+      return os << "starting";
+    case Health::kHealthy:
+      return os << "healthy";
+    case Health::kUnhealthy:
+      return os << "unhealthy";
+  }
+  return os << "Health(" << static_cast<int>(h) << ")";
+}
+std::ostream& operator<<(std::ostream& os, const ResourceObservation& o) {
+  os << "{" << o.resource << " " << o.ready_replicas << "/" << o.desired_replicas << " ready";
+  if (!o.waiting_reason.empty() || !o.waiting_message.empty()) {
+    os << " waiting " << o.waiting_reason << " \"" << o.waiting_message << "\"";
+  }
+  if (o.terminated) os << " terminated " << o.terminated_reason;
+  if (o.exit_code != 0) os << " exit " << o.exit_code;
+  if (o.restart_count != 0) os << " restarts " << o.restart_count;
+  if (o.health != Health::kNone) os << " health " << o.health;
+  if (o.min_ready != absl::ZeroDuration()) os << " min_ready " << o.min_ready;
+  if (!o.last_log_lines.empty()) os << " " << o.last_log_lines.size() << " log lines";
+  return os << "}";
+}
 std::ostream& operator<<(std::ostream& os, const CheckEvent& e) {
   return os << "{" << e.event << " \"" << e.entry << "\"}";
 }

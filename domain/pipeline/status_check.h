@@ -164,6 +164,9 @@ class StatusCheck {
 std::string ResourceStatusName(ResourceStatus s);
 std::ostream& operator<<(std::ostream& os, ResourceStatus s);
 std::ostream& operator<<(std::ostream& os, const Classification& c);
+// Prints the fields that are set: {deployment/web 1/2 ready waiting "..." ...}.
+std::ostream& operator<<(std::ostream& os, Health h);
+std::ostream& operator<<(std::ostream& os, const ResourceObservation& o);
 std::ostream& operator<<(std::ostream& os, const CheckEvent& e);
 
 }  // namespace devloop::domain

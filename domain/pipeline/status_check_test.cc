@@ -1,5 +1,7 @@
 #include "domain/pipeline/status_check.h"
 
+#include <sstream>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -81,6 +83,23 @@ TEST(ClassifyTest, KubernetesReasonsBeyondContainerStates) {
   for (const Case& c : cases) {
     EXPECT_EQ(Classify(c.obs, StatusCheckOptions{}), c.want) << c.obs.waiting_reason;
   }
+}
+
+TEST(ResourceObservationTest, PrintsTheFieldsThatAreSet) {
+  std::ostringstream os;
+  os << ResourceObservation{.resource = "deployment/web",
+                            .ready_replicas = 1,
+                            .desired_replicas = 2,
+                            .waiting_reason = "CrashLoopBackOff",
+                            .waiting_message = "back-off 40s",
+                            .exit_code = 1,
+                            .restart_count = 3,
+                            .min_ready = absl::Seconds(10)};
+  os << " " << ResourceObservation{.resource = "pod/x", .terminated = true,
+                                   .terminated_reason = "NotFound", .health = Health::kStarting};
+  EXPECT_EQ(os.str(),
+            "{deployment/web 1/2 ready waiting CrashLoopBackOff \"back-off 40s\" exit 1 restarts 3 "
+            "min_ready 10s} {pod/x 0/1 ready terminated NotFound health starting}");
 }
 
 std::vector<std::string> Statuses(const std::vector<CheckEvent>& events) {

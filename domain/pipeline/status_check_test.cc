@@ -76,7 +76,9 @@ TEST(ClassifyTest, KubernetesReasonsBeyondContainerStates) {
        {ResourceStatus::kPending, "pod cannot be scheduled (Unschedulable)",
         StatusCode::kStatusCheckUnknownUnschedulable}},
       // A pod that keeps restarting fails even while its probe is what shows.
-      {{.waiting_reason = "Unhealthy", .waiting_message = "Liveness probe failed", .restart_count = 3},
+      {{.waiting_reason = "Unhealthy",
+        .waiting_message = "Liveness probe failed",
+        .restart_count = 3},
        {ResourceStatus::kFailed, "container restarted 3 times",
         StatusCode::kStatusCheckContainerRestarting}},
   };

@@ -183,8 +183,9 @@ TEST(KubectlErrorTest, OnlyKlogLinesKeepTheLastOne) {
       Phase::kDeploy, "applying manifests", kApply, 1,
       "E1204 08:38:29.189548   14520 memcache.go:265] first\n"
       "W1204 08:38:29.191516   14520 loader.go:222] last one\n");
-  EXPECT_THAT(std::string(s.message()), HasSubstr("exited with code 1: W1204 08:38:29.191516   14520 "
-                                     "loader.go:222] last one; run the command"));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("exited with code 1: W1204 08:38:29.191516   14520 "
+                        "loader.go:222] last one; run the command"));
 }
 
 TEST(KubectlErrorTest, KeepsTheLastThreeLinesJoined) {
@@ -192,7 +193,9 @@ TEST(KubectlErrorTest, KeepsTheLastThreeLinesJoined) {
                                 "one\ntwo\n\nthree\nfour\n");
   EXPECT_THAT(std::string(s.message()), HasSubstr("exited with code 1: two / three / four; "));
   EXPECT_THAT(std::string(s.message()), Not(HasSubstr("one")));
-  EXPECT_THAT(std::string(KubectlError(Phase::kDeploy, "applying manifests", kApply, 1, kNoMatches).message()),
+  absl::Status no_matches =
+      KubectlError(Phase::kDeploy, "applying manifests", kApply, 1, kNoMatches);
+  EXPECT_THAT(std::string(no_matches.message()),
               HasSubstr("in version \"apps/v1\" / ensure CRDs are installed first; "));
 }
 

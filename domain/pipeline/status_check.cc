@@ -30,6 +30,25 @@ Classification Waiting(const ResourceObservation& obs) {
     return {ResourceStatus::kPending, "creating container",
             StatusCode::kStatusCheckContainerCreating};
   }
+  // The three below are not container states: the kubectl adapter reports a
+  // pod the scheduler refused, a failing readiness probe (from the pod's
+  // events) and a Deployment's Progressing condition through the same field.
+  if (r == "Unschedulable") {
+    // Pending: the cluster may still gain room (an autoscaler, a deleted pod).
+    return {ResourceStatus::kPending, absl::StrCat("pod cannot be scheduled (", detail, ")"),
+            StatusCode::kStatusCheckUnknownUnschedulable};
+  }
+  if (r == "Unhealthy") {
+    // Pending: a probe may pass after a slow start; the deadline ends the wait.
+    return {ResourceStatus::kPending, absl::StrCat("readiness probe failing (", detail, ")"),
+            StatusCode::kStatusCheckUnhealthy};
+  }
+  if (r == "ProgressDeadlineExceeded") {
+    // Kubernetes itself gave up waiting for the rollout.
+    return {ResourceStatus::kFailed,
+            absl::StrCat("rollout exceeded its progress deadline (", detail, ")"),
+            StatusCode::kStatusCheckDeadlineExceeded};
+  }
   if (r == "PodInitializing") {
     return {ResourceStatus::kPending, "pod is initializing",
             StatusCode::kStatusCheckPodInitializing};
@@ -275,6 +294,32 @@ std::string ResourceStatusName(ResourceStatus s) {
 std::ostream& operator<<(std::ostream& os, ResourceStatus s) { return os << ResourceStatusName(s); }
 std::ostream& operator<<(std::ostream& os, const Classification& c) {
   return os << "{" << c.status << " \"" << c.message << "\" " << c.code << "}";
+}
+std::ostream& operator<<(std::ostream& os, Health h) {
+  switch (h) {
+    case Health::kNone:
+      return os << "none";
+    case Health::kStarting:
+      return os << "starting";
+    case Health::kHealthy:
+      return os << "healthy";
+    case Health::kUnhealthy:
+      return os << "unhealthy";
+  }
+  return os << "Health(" << static_cast<int>(h) << ")";
+}
+std::ostream& operator<<(std::ostream& os, const ResourceObservation& o) {
+  os << "{" << o.resource << " " << o.ready_replicas << "/" << o.desired_replicas << " ready";
+  if (!o.waiting_reason.empty() || !o.waiting_message.empty()) {
+    os << " waiting " << o.waiting_reason << " \"" << o.waiting_message << "\"";
+  }
+  if (o.terminated) os << " terminated " << o.terminated_reason;
+  if (o.exit_code != 0) os << " exit " << o.exit_code;
+  if (o.restart_count != 0) os << " restarts " << o.restart_count;
+  if (o.health != Health::kNone) os << " health " << o.health;
+  if (o.min_ready != absl::ZeroDuration()) os << " min_ready " << o.min_ready;
+  if (!o.last_log_lines.empty()) os << " " << o.last_log_lines.size() << " log lines";
+  return os << "}";
 }
 std::ostream& operator<<(std::ostream& os, const CheckEvent& e) {
   return os << "{" << e.event << " \"" << e.entry << "\"}";

@@ -60,7 +60,10 @@ struct ResourceObservation {
   std::string resource;  // "container/web", "deployment/web"
   int32_t ready_replicas = 0;
   int32_t desired_replicas = 1;
-  std::string waiting_reason;  // "ContainerCreating", "ImagePullBackOff", ...
+  // A container's waiting reason ("ContainerCreating", "ImagePullBackOff", ...),
+  // or what a Kubernetes workload waits on: "Unschedulable" (the scheduler's
+  // message), "Unhealthy" (a probe's event) or "ProgressDeadlineExceeded".
+  std::string waiting_reason;
   std::string waiting_message;
   bool terminated = false;        // the container exited
   std::string terminated_reason;  // "Error", "Completed", "OOMKilled"
@@ -161,6 +164,9 @@ class StatusCheck {
 std::string ResourceStatusName(ResourceStatus s);
 std::ostream& operator<<(std::ostream& os, ResourceStatus s);
 std::ostream& operator<<(std::ostream& os, const Classification& c);
+// Prints the fields that are set: {deployment/web 1/2 ready waiting "..." ...}.
+std::ostream& operator<<(std::ostream& os, Health h);
+std::ostream& operator<<(std::ostream& os, const ResourceObservation& o);
 std::ostream& operator<<(std::ostream& os, const CheckEvent& e);
 
 }  // namespace devloop::domain

@@ -1,5 +1,7 @@
 #include "domain/pipeline/status_check.h"
 
+#include <sstream>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -42,6 +44,64 @@ TEST(ClassifyTest, Table) {
     EXPECT_EQ(got.code, c.code) << got;
     EXPECT_FALSE(got.message.empty());
   }
+}
+
+// Reasons the kubectl adapter reports that are not container states: the
+// exact classification, with the cluster's own words in the message.
+TEST(ClassifyTest, KubernetesReasonsBeyondContainerStates) {
+  struct Case {
+    ResourceObservation obs;
+    Classification want;
+  };
+  const std::vector<Case> cases = {
+      {{.waiting_reason = "Unschedulable",
+        .waiting_message = "0/1 nodes are available: 1 Insufficient cpu."},
+       {ResourceStatus::kPending,
+        "pod cannot be scheduled (Unschedulable: 0/1 nodes are available: 1 Insufficient cpu.)",
+        StatusCode::kStatusCheckUnknownUnschedulable}},
+      {{.waiting_reason = "Unhealthy",
+        .waiting_message = "Readiness probe failed: HTTP probe failed with statuscode: 503"},
+       {ResourceStatus::kPending,
+        "readiness probe failing (Unhealthy: Readiness probe failed: HTTP probe failed with "
+        "statuscode: 503)",
+        StatusCode::kStatusCheckUnhealthy}},
+      {{.waiting_reason = "ProgressDeadlineExceeded",
+        .waiting_message = "ReplicaSet \"web-7c5d8f9b4d\" has timed out progressing."},
+       {ResourceStatus::kFailed,
+        "rollout exceeded its progress deadline (ProgressDeadlineExceeded: ReplicaSet "
+        "\"web-7c5d8f9b4d\" has timed out progressing.)",
+        StatusCode::kStatusCheckDeadlineExceeded}},
+      // Without the cluster's message the reason alone is the detail.
+      {{.waiting_reason = "Unschedulable"},
+       {ResourceStatus::kPending, "pod cannot be scheduled (Unschedulable)",
+        StatusCode::kStatusCheckUnknownUnschedulable}},
+      // A pod that keeps restarting fails even while its probe is what shows.
+      {{.waiting_reason = "Unhealthy",
+        .waiting_message = "Liveness probe failed",
+        .restart_count = 3},
+       {ResourceStatus::kFailed, "container restarted 3 times",
+        StatusCode::kStatusCheckContainerRestarting}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Classify(c.obs, StatusCheckOptions{}), c.want) << c.obs.waiting_reason;
+  }
+}
+
+TEST(ResourceObservationTest, PrintsTheFieldsThatAreSet) {
+  std::ostringstream os;
+  os << ResourceObservation{.resource = "deployment/web",
+                            .ready_replicas = 1,
+                            .desired_replicas = 2,
+                            .waiting_reason = "CrashLoopBackOff",
+                            .waiting_message = "back-off 40s",
+                            .exit_code = 1,
+                            .restart_count = 3,
+                            .min_ready = absl::Seconds(10)};
+  os << " " << ResourceObservation{.resource = "pod/x", .terminated = true,
+                                   .terminated_reason = "NotFound", .health = Health::kStarting};
+  EXPECT_EQ(os.str(),
+            "{deployment/web 1/2 ready waiting CrashLoopBackOff \"back-off 40s\" exit 1 restarts 3 "
+            "min_ready 10s} {pod/x 0/1 ready terminated NotFound health starting}");
 }
 
 std::vector<std::string> Statuses(const std::vector<CheckEvent>& events) {
@@ -317,6 +377,29 @@ TEST(StatusCheckTest, NeverReadyUntilTheDeadlineIsDeadlineExceeded) {
   EXPECT_EQ(std::get<ResourceStatusCheckEvent>(out[1].event).status_code,
             StatusCode::kStatusCheckDeadlineExceeded);
   EXPECT_EQ(check.failure()->code, StatusCode::kStatusCheckDeadlineExceeded);
+}
+
+TEST(StatusCheckTest, ProgressDeadlineExceededFailsAtOnceButUnschedulableWaits) {
+  StatusCheck check({"deployment/web", "deployment/db"}, kT0, {});
+  check.Start();
+  auto waiting = check.Observe({.resource = "deployment/db",
+                                .waiting_reason = "Unschedulable",
+                                .waiting_message = "0/1 nodes are available"},
+                               kT0);
+  EXPECT_THAT(*waiting, IsEmpty());
+  EXPECT_EQ(check.status("deployment/db"), ResourceStatus::kPending);
+  EXPECT_EQ(check.message("deployment/db"),
+            "pod cannot be scheduled (Unschedulable: 0/1 nodes are available)");
+  auto out = check.Observe({.resource = "deployment/web",
+                            .waiting_reason = "ProgressDeadlineExceeded",
+                            .waiting_message = "timed out"},
+                           At(1));
+  EXPECT_THAT(Statuses(*out), ElementsAre("deployment/web:Failed", "deployment/db:Failed",
+                                          "check:Failed"));
+  ASSERT_TRUE(check.failure().has_value());
+  EXPECT_EQ(check.failure()->code, StatusCode::kStatusCheckDeadlineExceeded);
+  EXPECT_EQ(check.failure()->message,
+            "rollout exceeded its progress deadline (ProgressDeadlineExceeded: timed out)");
 }
 
 TEST(StatusCheckTest, AResourceNamedTwiceIsCheckedOnce) {

@@ -40,6 +40,12 @@ enum class Phase { kDeploy, kStatusCheck, kCleanup };
 //  - manifests the server refused ("error validating", "is invalid", "error
 //    parsing", "no matches for kind", "unknown field"): InvalidArgument;
 //    DEPLOY_KUBECTL_USER_ERR.
+// The rules apply in the order above, case-sensitively, and credentials come
+// before manifests: a dead server or a 401 during validation reads "error
+// validating ...: connection refused" / "...provide credentials", and a field
+// error of an invalid manifest says "Forbidden:" (not RBAC's "is forbidden").
+// kubectl's klog retry lines ("E1204 08:38:29.18 ... memcache.go:265] ...") are
+// left out of the message when stderr says anything else.
 //  - anything else: Internal; DEPLOY_KUBECTL_USER_ERR (status check:
 //    STATUSCHECK_KUBECTL_CLIENT_FETCH_ERR; cleanup: DEPLOY_CLEANUP_ERR).
 absl::Status KubectlError(Phase phase, absl::string_view what,
@@ -48,8 +54,9 @@ absl::Status KubectlError(Phase phase, absl::string_view what,
 
 // Returns the error for kubectl that could not be started at all (`start` is
 // the process runner's NotFound / PermissionDenied): FailedPrecondition with
-// DEPLOY_KUBECTL_VERSION_ERR, naming the binary and suggesting --kubectl or
-// installing kubectl.
+// DEPLOY_KUBECTL_VERSION_ERR, naming the binary and suggesting installing
+// kubectl or putting it on PATH (or, for PermissionDenied, making it
+// executable). devloop has no flag naming the binary yet, so none is suggested.
 absl::Status KubectlMissing(const std::string& binary, const absl::Status& start);
 
 }  // namespace devloop::deploy::kubectl

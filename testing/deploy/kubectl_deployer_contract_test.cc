@@ -20,16 +20,12 @@
 #include "infra/docker/engine_api_docker.h"
 #include "infra/process/posix_process_runner.h"
 #include "testing/deploy/deployer_contract.h"
+#include "testing/kube/kube_test_env.h"
 
 namespace devloop::testing {
 namespace {
 
 constexpr char kTestLabel[] = "dev.devloop.test";
-
-std::string Env(const char* name) {
-  const char* v = ::getenv(name);
-  return v == nullptr ? "" : v;
-}
 
 // The app: Deployment "web" (container "web", image "web") and its Service.
 constexpr char kManifests[] = R"(apiVersion: apps/v1
@@ -64,7 +60,10 @@ spec:
 
 class KubectlEnv : public DeployerEnv {
  public:
-  KubectlEnv() : kubeconfig_(Env("DEVLOOP_KUBECONFIG")), registry_(Env("DEVLOOP_REGISTRY")) {
+  KubectlEnv()
+      : cluster_(KubeTestCluster::FromEnvironment()),
+        kubeconfig_(cluster_.kubeconfig()),
+        registry_(cluster_.registry()) {
     EXPECT_FALSE(kubeconfig_.empty()) << "run me through with_kube_cluster.sh";
     std::random_device rd;
     token_ = absl::StrFormat("%08x", rd());
@@ -163,19 +162,11 @@ class KubectlEnv : public DeployerEnv {
     return Kubectl({"get", "configmap", "bystander", "-n", ns_, "-o", "name"}).ok();
   }
 
- private:
   absl::StatusOr<std::string> Kubectl(std::vector<std::string> args) {
-    args.insert(args.begin(), {"kubectl", "--kubeconfig=" + kubeconfig_});
-    std::string out;
-    absl::StatusOr<process::ExitStatus> exit = runner_.Run(
-        {.argv = args,
-         .timeout = absl::Seconds(60),
-         .on_stdout = [&out](absl::string_view line) { absl::StrAppend(&out, line, "\n"); }});
-    if (!exit.ok()) return exit.status();
-    if (!exit->success()) return absl::InternalError(absl::StrCat("kubectl failed: ", *exit));
-    return out;
+    return cluster_.Kubectl(std::move(args));
   }
 
+  KubeTestCluster cluster_;
   std::string kubeconfig_;
   std::string registry_;
   std::string token_;

@@ -25,6 +25,7 @@
 #include "infra/deploy/kubectl/kubectl_deployer.h"
 #include "infra/docker/engine_api_docker.h"
 #include "infra/process/posix_process_runner.h"
+#include "testing/kube/kube_test_env.h"
 
 namespace devloop::testing {
 namespace {
@@ -33,11 +34,6 @@ using ::testing::HasSubstr;
 using domain::StatusCode;
 
 constexpr char kTestLabel[] = "dev.devloop.test";
-
-std::string Env(const char* name) {
-  const char* v = ::getenv(name);
-  return v == nullptr ? "" : v;
-}
 
 std::string Deployment(const std::string& image, const std::string& extra = "") {
   return absl::StrCat(R"(apiVersion: apps/v1
@@ -62,8 +58,8 @@ spec:
 class KubectlFailuresTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    kubeconfig_ = Env("DEVLOOP_KUBECONFIG");
-    registry_ = Env("DEVLOOP_REGISTRY");
+    kubeconfig_ = cluster_.kubeconfig();
+    registry_ = cluster_.registry();
     ASSERT_FALSE(kubeconfig_.empty()) << "run me through with_kube_cluster.sh";
     std::random_device rd;
     token_ = absl::StrFormat("%08x", rd());
@@ -136,17 +132,10 @@ class KubectlFailuresTest : public ::testing::Test {
   }
 
   absl::StatusOr<std::string> Kubectl(std::vector<std::string> args) {
-    args.insert(args.begin(), {"kubectl", "--kubeconfig=" + kubeconfig_});
-    std::string out;
-    absl::StatusOr<process::ExitStatus> exit = runner_.Run(
-        {.argv = args,
-         .timeout = absl::Seconds(60),
-         .on_stdout = [&out](absl::string_view line) { absl::StrAppend(&out, line, "\n"); }});
-    if (!exit.ok()) return exit.status();
-    if (!exit->success()) return absl::InternalError(absl::StrCat("kubectl failed: ", *exit));
-    return out;
+    return cluster_.Kubectl(std::move(args));
   }
 
+  KubeTestCluster cluster_ = KubeTestCluster::FromEnvironment();
   std::string kubeconfig_, registry_, token_, ns_, dir_;
   process::PosixProcessRunner runner_;
   std::unique_ptr<docker::EngineApiDocker> docker_;
@@ -230,7 +219,7 @@ TEST_F(KubectlFailuresTest, TheApiServerStoppedMidRunIsReportedAndRecoveredFrom)
   ASSERT_TRUE(deployer_->Deploy(1, {{"app", image}}).ok());
   std::string pid_text;
   {
-    std::ifstream in(Env("DEVLOOP_KUBE_DIR") + "/pids/kube-apiserver.pid");
+    std::ifstream in(cluster_.dir() + "/pids/kube-apiserver.pid");
     std::getline(in, pid_text);
   }
   int pid = 0;

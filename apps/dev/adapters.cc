@@ -12,6 +12,7 @@
 #include "infra/deploy/kubectl/kubectl_cli.h"
 #include "infra/deploy/kubectl/kubectl_deployer.h"
 #include "infra/deploy/kubectl/manifests.h"
+#include "infra/deploy/kubectl/renderers.h"
 #include "infra/deploy/labels.h"
 
 namespace devloop::apps {
@@ -25,6 +26,41 @@ deploy::kubectl::KubectlOptions KubectlOptionsOf(const KubectlPlan& plan) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> ManifestsOf(
+    const KubectlPlan& plan, process::ProcessRunner* runner, const domain::ImageTags& images) {
+  std::vector<deploy::kubectl::ManifestSource> sources;
+  if (!plan.manifest_globs.empty()) {
+    absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> files =
+        deploy::kubectl::ReadManifests(plan.manifest_globs, "/");
+    if (!files.ok()) return files.status();
+    sources = *std::move(files);
+  }
+  for (const KubectlPlan::Kustomization& k : plan.kustomize) {
+    absl::StatusOr<deploy::kubectl::ManifestSource> s = deploy::kubectl::RenderKustomize(
+        runner, KubectlOptionsOf(plan), k.dir, {.base_dir = k.base_dir, .build_args = k.build_args});
+    if (!s.ok()) return s.status();
+    sources.push_back(*std::move(s));
+  }
+  for (const KubectlPlan::Release& r : plan.helm) {
+    if (r.release.create_namespace && !r.release.namespace_name.empty()) {
+      // `helm install --create-namespace`'s part: the namespace must exist first.
+      deploy::kubectl::KubectlCli cli(runner, KubectlOptionsOf(plan));
+      absl::StatusOr<std::string> made =
+          cli.Run(deploy::kubectl::Phase::kDeploy, "creating the release's namespace",
+                  {"create", "namespace", r.release.namespace_name});
+      if (!made.ok() && !absl::StrContains(made.status().message(), "AlreadyExists") &&
+          !absl::StrContains(made.status().message(), "already exists")) {
+        return made.status();
+      }
+    }
+    absl::StatusOr<deploy::kubectl::ManifestSource> s = deploy::kubectl::RenderHelm(
+        runner, {}, r.release, images, {.base_dir = r.base_dir});
+    if (!s.ok()) return s.status();
+    sources.push_back(*std::move(s));
+  }
+  return sources;
+}
 
 bool IsLocalCluster(const std::string& context) {
   return absl::StartsWith(context, "kind-") || absl::StartsWith(context, "k3d-") ||
@@ -93,7 +129,7 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
         adapters.images_note = absl::StrCat("images stay on the local Docker Engine (context ",
                                             context.empty() ? "?" : context, ")");
       }
-      std::vector<std::string> globs = plan.manifest_globs;
+      process::ProcessRunner* runner = options.runner;
       deploy::kubectl::KubectlDeployer::Options k;
       k.run_id = options.run_id;
       k.labels = options.labels;
@@ -103,8 +139,8 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       k.delete_flags = plan.flags.remove;
       k.port_forwards = pipeline.port_forwards;
       k.on_log = options.on_log;
-      k.manifests = [globs](const domain::ImageTags&) {
-        return deploy::kubectl::ReadManifests(globs, "/");
+      k.manifests = [plan, runner](const domain::ImageTags& images) {
+        return ManifestsOf(plan, runner, images);
       };
       absl::StatusOr<std::unique_ptr<deploy::kubectl::KubectlDeployer>> deployer =
           deploy::kubectl::KubectlDeployer::Make(options.runner, std::move(k));

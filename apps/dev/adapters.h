@@ -17,6 +17,7 @@
 #include "infra/build/builder.h"
 #include "infra/build/tagger.h"
 #include "infra/deploy/deployer.h"
+#include "infra/deploy/kubectl/manifests.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/docker.h"
 #include "infra/hub/hub.h"
@@ -65,6 +66,12 @@ struct LoopAdapters {
 // Desktop clusters, which see the local engine's images; otherwise yes).
 absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipeline& pipeline,
                                               const AdapterOptions& options);
+
+// Returns everything `plan` deploys for `images` (artifact image -> reference):
+// the raw YAML files, then each kustomization and each helm release rendered
+// (creating a release's namespace first when it asks for that).
+absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> ManifestsOf(
+    const KubectlPlan& plan, process::ProcessRunner* runner, const domain::ImageTags& images);
 
 // Whether a kube-context names a cluster that runs on this machine's Docker
 // Engine (kind-*, k3d-*, minikube, docker-desktop, docker-for-desktop).

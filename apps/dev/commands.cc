@@ -335,10 +335,16 @@ int RunBuild(const cli::CliOptions& options) {
 // Deletes what `devloop run` and `deploy` of `project` left on the cluster:
 // the kinds its manifests hold, in their namespaces, carrying its project label
 // and devloop's managed-by label. Returns how many objects went.
-absl::StatusOr<int> DeleteFromCluster(process::ProcessRunner* runner, const KubectlPlan& plan,
+absl::StatusOr<int> DeleteFromCluster(process::ProcessRunner* runner, const Pipeline& pipeline,
                                       const std::string& project) {
+  const KubectlPlan& plan = pipeline.kubectl;
+  // Rendered only for the kinds and namespaces they hold: any image will do.
+  domain::ImageTags images;
+  for (const build::ArtifactBuildSpec& a : pipeline.loop.artifacts) {
+    images[a.spec.image] = a.spec.image;
+  }
   absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> sources =
-      deploy::kubectl::ReadManifests(plan.manifest_globs, "/");
+      ManifestsOf(plan, runner, images);
   if (!sources.ok()) return sources.status();
   absl::StatusOr<deploy::kubectl::Rendered> rendered = deploy::kubectl::Render(*sources, {});
   if (!rendered.ok()) return rendered.status();
@@ -357,6 +363,7 @@ absl::StatusOr<int> DeleteFromCluster(process::ProcessRunner* runner, const Kube
                                                .context = plan.context,
                                                .global_flags = plan.flags.global});
   int deleted = 0;
+  if (kinds.empty()) return deleted;
   for (const std::string& ns : namespaces) {
     std::vector<std::string> args = {
         "delete", absl::StrJoin(kinds, ","), "-l",
@@ -429,7 +436,7 @@ int RunDelete(const cli::CliOptions& options) {
   if (project->pipeline.deployer == DeployerKind::kKubectl) {
     process::PosixProcessRunner runner;
     absl::StatusOr<int> deleted =
-        DeleteFromCluster(&runner, project->pipeline.kubectl, ProjectOf(*configs));
+        DeleteFromCluster(&runner, project->pipeline, ProjectOf(*configs));
     if (!deleted.ok()) {
       std::cerr << "devloop delete: " << deleted.status().message() << "\n";
       return 1;

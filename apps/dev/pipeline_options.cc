@@ -59,6 +59,16 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
       }
       const config::KubectlDeploy kubectl =
           c.deploy.kubectl.value_or(config::KubectlDeploy{.manifests = {"k8s/*.yaml"}});
+      if (c.deploy.kustomize.has_value()) {
+        for (const std::string& dir : c.deploy.kustomize->paths) {
+          p.kubectl.kustomize.push_back({dir, c.directory, c.deploy.kustomize->build_args});
+        }
+      }
+      if (c.deploy.helm.has_value()) {
+        for (const config::HelmRelease& r : c.deploy.helm->releases) {
+          p.kubectl.helm.push_back({r, c.directory});
+        }
+      }
       for (const std::string& glob : kubectl.manifests) {
         p.kubectl.manifest_globs.push_back(
             absl::StartsWith(glob, "/") ? glob : absl::StrCat(c.directory, "/", glob));
@@ -111,7 +121,9 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
       forward_pos.push_back(f.pos);
     }
   }
-  if (any_docker_deploy && (any_kubectl_deploy || !p.kubectl.manifest_globs.empty())) {
+  const bool any_kubernetes = any_kubectl_deploy || !p.kubectl.manifest_globs.empty() ||
+                              !p.kubectl.kustomize.empty() || !p.kubectl.helm.empty();
+  if (any_docker_deploy && any_kubernetes) {
     errors.push_back(absl::StrCat(
         docker_file, ": deploy.docker cannot be mixed with Kubernetes deploys",
         kubectl_file.empty() ? " (a config without a deploy section deploys with kubectl)"

@@ -38,6 +38,19 @@ enum class DeployerKind { kDocker, kKubectl };
 // What the kubectl deployer needs from the configs and the command line.
 struct KubectlPlan {
   std::vector<std::string> manifest_globs;  // absolute
+  // manifests.kustomize / deploy.kustomize: rendered with `kubectl kustomize`.
+  struct Kustomization {
+    std::string dir;  // as written
+    std::string base_dir;  // the config's directory
+    std::vector<std::string> build_args;
+  };
+  std::vector<Kustomization> kustomize;
+  // manifests.helm / deploy.helm: rendered with `helm template`.
+  struct Release {
+    config::HelmRelease release;
+    std::string base_dir;  // the config's directory
+  };
+  std::vector<Release> helm;
   std::string default_namespace;            // -n, else deploy.kubectl.defaultNamespace
   config::KubectlFlags flags;
   std::string context;     // --kube-context

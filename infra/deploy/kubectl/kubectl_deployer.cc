@@ -308,7 +308,7 @@ absl::StatusOr<std::vector<domain::ResourceObservation>> KubectlDeployer::Observ
       }
       seen[obs[i].resource] = obs[i];
     }
-    FollowPods(*cluster);
+    FollowPods(ns, *cluster);
     if (newest) RetargetForwards(ns, *cluster);
   }
   std::vector<domain::ResourceObservation> out;
@@ -316,10 +316,11 @@ absl::StatusOr<std::vector<domain::ResourceObservation>> KubectlDeployer::Observ
   return out;
 }
 
-void KubectlDeployer::FollowPods(const json::Json& cluster) {
+void KubectlDeployer::FollowPods(const std::string& ns, const json::Json& cluster) {
   std::vector<RunningPod> pods = RunningPods(cluster);
   absl::MutexLock lock(&mu_);
   if (cleaned_up_) return;
+  known_pods_[ns] = cluster;
   for (const RunningPod& pod : pods) {
     for (const auto& [container, image] : pod.containers) {
       if (!pod.started.count(container)) continue;
@@ -405,7 +406,7 @@ void KubectlDeployer::StartWatch(const std::string& ns) {
               std::nullopt, absl::Seconds(30));
           if (out.ok()) {
             absl::StatusOr<json::Json> pods = json::Json::Parse(*out);
-            if (pods.ok()) FollowPods(*pods);
+            if (pods.ok()) FollowPods(ns, *pods);
           }
         }
         if (watch == nullptr || watch->ended()) break;  // started again below
@@ -606,14 +607,27 @@ void KubectlDeployer::RetargetForwards(const std::string& ns, const json::Json& 
 
 std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) {
   std::vector<domain::PortEvent> events;
-  std::map<std::string, absl::StatusOr<json::Json>> clusters;
   for (size_t i = 0; i < options_.port_forwards.size(); ++i) {
     const PortForwardSpec& spec = options_.port_forwards[i];
     const std::string ns = Namespace(spec.namespace_name);
-    auto it = clusters.find(ns);
-    if (it == clusters.end()) it = clusters.emplace(ns, ReadCluster(Phase::kDeploy, ns)).first;
-    absl::StatusOr<domain::PortEvent> event =
-        it->second.ok() ? PointForward(i, *it->second) : absl::StatusOr<domain::PortEvent>(it->second.status());
+    // Right after an apply no pod may be ready yet: wait for one, as a user's
+    // `kubectl port-forward` would have to.
+    const absl::Time give_up = absl::Now() + options_.forward_wait;
+    absl::StatusOr<domain::PortEvent> event = absl::UnknownError("not tried");
+    while (true) {
+      absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
+      event = cluster.ok() ? PointForward(i, *cluster)
+                           : absl::StatusOr<domain::PortEvent>(cluster.status());
+      if (event.ok() || event.status().code() != absl::StatusCode::kFailedPrecondition ||
+          absl::Now() > give_up) {
+        break;
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        if (cleaned_up_) break;
+      }
+      absl::SleepFor(absl::Milliseconds(250));
+    }
     if (!event.ok()) {
       DEVLOOP_LOG(WARNING) << "cannot forward " << spec.resource_type << "/" << spec.resource_name
                            << ":" << spec.port << " (deployment " << deploy_id
@@ -687,43 +701,79 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
     if (!archive.ok()) return archive.status();
     tar = *std::move(archive);
   }
-  int synced = 0;
-  for (const std::string& ns : namespaces) {
-    absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
-    if (!cluster.ok()) return cluster.status();
-    for (const RunningPod& pod : RunningPods(*cluster)) {
+  // Runs `command` in `container` of `pod`. An image without that tool on its
+  // PATH but with /bin/busybox (FROM scratch + busybox) gets busybox's; which
+  // containers need that is remembered, so a sync costs one kubectl exec.
+  auto exec = [&](const RunningPod& pod, const std::string& container,
+                  const std::vector<std::string>& command, const std::string& what,
+                  std::optional<std::string> input) -> absl::Status {
+    const std::string key = absl::StrCat(pod.ns, "/", pod.name, "/", container);
+    bool busybox;
+    {
+      absl::MutexLock lock(&mu_);
+      busybox = busybox_tools_.count(key) > 0;
+    }
+    std::vector<std::string> args = {"exec", "-i", "--namespace=" + pod.ns, pod.name,
+                                     "-c",   container, "--"};
+    if (busybox) args.push_back("/bin/busybox");
+    args.insert(args.end(), command.begin(), command.end());
+    absl::StatusOr<std::string> out = kubectl_.Run(Phase::kDeploy, what, args, input);
+    if (out.ok() || busybox ||
+        !absl::StrContains(out.status().message(), "executable file not found")) {
+      return out.status();
+    }
+    args.insert(args.end() - command.size(), "/bin/busybox");
+    out = kubectl_.Run(Phase::kDeploy, what, args, std::move(input));
+    if (out.ok()) {
+      absl::MutexLock lock(&mu_);
+      busybox_tools_.insert(key);
+    }
+    return out.status();
+  };
+  // Copies into every started container of `pods` running the artifact.
+  auto sync_into = [&](const std::vector<RunningPod>& pods, int* synced) -> absl::Status {
+    for (const RunningPod& pod : pods) {
       if (pod.terminating) continue;
       for (const auto& [container, container_image] : pod.containers) {
         if (container_image != ref->second || !pod.started.count(container)) continue;
-        // Runs `command` in the container; an image without that tool on its
-        // PATH but with /bin/busybox (FROM scratch + busybox) gets busybox's.
-        auto exec = [&](std::vector<std::string> command, const std::string& what,
-                        std::optional<std::string> input) -> absl::Status {
-          std::vector<std::string> args = {"exec", "-i", "--namespace=" + ns, pod.name,
-                                           "-c",   container, "--"};
-          args.insert(args.end(), command.begin(), command.end());
-          absl::StatusOr<std::string> out = kubectl_.Run(Phase::kDeploy, what, args, input);
-          if (out.ok() || !absl::StrContains(out.status().message(), "executable file not found")) {
-            return out.status();
-          }
-          args.insert(args.end() - command.size(), "/bin/busybox");
-          return kubectl_.Run(Phase::kDeploy, what, args, std::move(input)).status();
-        };
         if (!tar.empty()) {
-          absl::Status s = exec({"tar", "xmf", "-", "-C", "/"},
+          absl::Status s = exec(pod, container, {"tar", "xmf", "-", "-C", "/"},
                                 absl::StrCat("copying files into pod/", pod.name), tar);
           if (!s.ok()) return s;
         }
         if (!request.deletes.empty()) {
           std::vector<std::string> rm = {"rm", "-rf", "--"};
           rm.insert(rm.end(), request.deletes.begin(), request.deletes.end());
-          absl::Status s =
-              exec(rm, absl::StrCat("deleting files in pod/", pod.name), std::nullopt);
+          absl::Status s = exec(pod, container, rm,
+                                absl::StrCat("deleting files in pod/", pod.name), std::nullopt);
           if (!s.ok()) return s;
         }
-        ++synced;
+        ++*synced;
       }
     }
+    return absl::OkStatus();
+  };
+  int synced = 0;
+  for (const std::string& ns : namespaces) {
+    // The pods as the namespace watch last saw them; read afresh when there is
+    // no such view, or when it was stale (a pod gone, none found).
+    std::optional<json::Json> known;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = known_pods_.find(ns);
+      if (it != known_pods_.end()) known = it->second;
+    }
+    int here = 0;
+    absl::Status s = known.has_value() ? sync_into(RunningPods(*known), &here)
+                                       : absl::NotFoundError("no view of the pods yet");
+    if (!s.ok() || here == 0) {
+      absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
+      if (!cluster.ok()) return cluster.status();
+      here = 0;
+      s = sync_into(RunningPods(*cluster), &here);
+      if (!s.ok()) return s;
+    }
+    synced += here;
   }
   if (synced == 0) {
     return absl::FailedPreconditionError(

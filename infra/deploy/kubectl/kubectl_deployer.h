@@ -72,6 +72,8 @@ class KubectlDeployer final : public Deployer, public Syncer {
     ManifestProducer manifests;             // required
     // resourceType pod, deployment or service (statefulset too).
     std::vector<PortForwardSpec> port_forwards;
+    // How long ForwardPorts waits for a ready pod behind a forward.
+    absl::Duration forward_wait = absl::Minutes(2);
     LogSink on_log;
   };
 
@@ -137,7 +139,8 @@ class KubectlDeployer final : public Deployer, public Syncer {
   absl::StatusOr<json::Json> ReadCluster(Phase phase, const std::string& ns) const;
   // Starts log followers for started containers not yet followed (or whose
   // follower ended while the pod lives on).
-  void FollowPods(const json::Json& cluster) ABSL_LOCKS_EXCLUDED(mu_);
+  // Keeps `cluster` as the latest view of the pods in `ns` (for Sync).
+  void FollowPods(const std::string& ns, const json::Json& cluster) ABSL_LOCKS_EXCLUDED(mu_);
   // Starts the watch that keeps FollowPods current in `ns`.
   void StartWatch(const std::string& ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Points forward `index` at a ready pod of its target's newest rollout,
@@ -172,6 +175,9 @@ class KubectlDeployer final : public Deployer, public Syncer {
   std::map<std::string, Follower> followers_ ABSL_GUARDED_BY(mu_);  // ns/pod/container
   std::map<size_t, Tunnel> tunnels_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<NamespaceWatch>> watches_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, json::Json> known_pods_ ABSL_GUARDED_BY(mu_);  // ns -> latest pods
+  std::set<std::string> busybox_tools_ ABSL_GUARDED_BY(mu_);  // ns/pod/container
+
   bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
 };
 

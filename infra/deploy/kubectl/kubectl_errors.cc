@@ -33,7 +33,8 @@ Failure FailureOf(absl::string_view text) {
   if (ContainsAny(text, {"The connection to the server", "connection refused",
                          "Unable to connect to the server", "dial tcp", "i/o timeout",
                          "no such host", "TLS handshake timeout", "connection reset by peer",
-                         "no route to host"})) {
+                         "no route to host", "Client.Timeout exceeded",
+                         "context deadline exceeded"})) {
     return Failure::kConnection;
   }
   if (ContainsAny(text,

@@ -40,6 +40,13 @@ constexpr char kValidateWhileDown[] =
     "error: error validating \"STDIN\": error validating data: failed to download openapi: Get "
     "\"https://127.0.0.1:1/openapi/v2?timeout=32s\": dial tcp 127.0.0.1:1: connect: connection "
     "refused; if you choose to ignore these errors, turn validation off with --validate=false\n";
+// Seen on the test cluster with its API server paused (SIGSTOP) and
+// --request-timeout=3s.
+constexpr char kValidateWhilePaused[] =
+    "error: error validating \"STDIN\": error validating data: failed to download openapi: Get "
+    "\"https://127.0.0.1:28298/openapi/v2?timeout=3s\": net/http: request canceled while waiting "
+    "for connection (Client.Timeout exceeded while awaiting headers); if you choose to ignore "
+    "these errors, turn validation off with --validate=false\n";
 constexpr char kNoKubeconfig[] =
     "The connection to the server localhost:8080 was refused - did you specify the right host or "
     "port?\n";
@@ -112,6 +119,8 @@ TEST(KubectlErrorTest, Table) {
       {kNoSuchHost, Phase::kStatusCheck, absl::StatusCode::kUnavailable,
        StatusCode::kStatusCheckKubectlConnectionErr, kConnectionHint},
       {kValidateWhileDown, Phase::kDeploy, absl::StatusCode::kUnavailable,
+       StatusCode::kDeployClusterConnectionErr, kConnectionHint},
+      {kValidateWhilePaused, Phase::kDeploy, absl::StatusCode::kUnavailable,
        StatusCode::kDeployClusterConnectionErr, kConnectionHint},
       {kContextDoesNotExist, Phase::kDeploy, absl::StatusCode::kInvalidArgument,
        StatusCode::kDeployKubectlUserErr, kContextHint},

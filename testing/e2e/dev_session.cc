@@ -266,7 +266,7 @@ absl::Status DevSession::Sweep() {
   if (!images.ok()) {
     keep(images.status());
   } else if (!images->empty()) {
-    std::vector<std::string> args = {"rmi", "-f"};
+    std::vector<std::string> args = {"rmi", "-f", "--no-prune"};
     args.insert(args.end(), images->begin(), images->end());
     keep(Docker(args).status());
   }

@@ -55,6 +55,15 @@ std::vector<std::string> SucceededResources(const std::vector<proto::LogEntry>& 
   return out;
 }
 
+// The name devloop pushes `image` under with --default-repo (Skaffold's rule:
+// a name with a path has '/', '.' and ':' written '_').
+std::string Pushed(const std::string& registry, std::string image) {
+  for (char& c : image) {
+    if (c == '/' || c == '.' || c == ':') c = '_';
+  }
+  return absl::StrCat(registry, "/", image);
+}
+
 class MicroservicesKubeE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -97,6 +106,19 @@ class MicroservicesKubeE2eTest : public ::testing::Test {
     return std::string(absl::StripAsciiWhitespace(r->output));
   }
 
+  // The run id on the Deployment devloop applied.
+  absl::StatusOr<std::string> RunIdOnCluster() {
+    absl::StatusOr<CommandResult> r = RunCommand(
+        {"kubectl", "--kubeconfig=" + kubeconfig_, "get", "deployment", "leeroy-web", "-o",
+         "jsonpath={.metadata.labels.dev\\.devloop\\.run-id}"},
+        absl::Seconds(30));
+    if (!r.ok()) return r.status();
+    if (r->exit_code != 0 || r->output.empty()) return absl::NotFoundError(r->output);
+    return std::string(absl::StripAsciiWhitespace(r->output));
+  }
+
+  std::string Pushed(const std::string& image) const { return e2e::Pushed(registry_, image); }
+
   std::string kubeconfig_, registry_;
   std::unique_ptr<DevSession> session_;
   std::string web_, app_;
@@ -104,10 +126,12 @@ class MicroservicesKubeE2eTest : public ::testing::Test {
 };
 
 TEST_F(MicroservicesKubeE2eTest, DeploysSyncsRollsOutAndCleansUpOnTheCluster) {
-  ASSERT_TRUE(session_
-                  ->Start({"-p", "kubernetes", "--kubeconfig", kubeconfig_, "--default-repo",
-                           registry_})
-                  .ok());
+  absl::Status started = session_->Start(
+      {"-p", "kubernetes", "--kubeconfig", kubeconfig_, "--default-repo", registry_,
+       // Every image built by this run, labelled with its id (a cached image
+       // would carry the run id of whoever built it).
+       "--cache-artifacts=false"});
+  ASSERT_TRUE(started.ok()) << started;
   EventsClient& events = session_->events();
   size_t at = 0;
   absl::StatusOr<proto::LogEntry> done =
@@ -126,8 +150,9 @@ TEST_F(MicroservicesKubeE2eTest, DeploysSyncsRollsOutAndCleansUpOnTheCluster) {
   ASSERT_TRUE(body.ok()) << body.status();
   body = WaitServed(web_port_, "/index.html", "cgi-bin");
   ASSERT_TRUE(body.ok()) << body.status();
-  absl::StatusOr<std::string> run_id = session_->RunId();
+  absl::StatusOr<std::string> run_id = RunIdOnCluster();
   ASSERT_TRUE(run_id.ok()) << run_id.status();
+  EXPECT_EQ(session_->RunId().value_or("none"), *run_id) << "the images carry the run id too";
   absl::StatusOr<std::string> owned = Owned(*run_id);
   ASSERT_TRUE(owned.ok()) << owned.status();
   EXPECT_TRUE(absl::StrContains(*owned, "deployment.apps/leeroy-web")) << *owned;
@@ -139,7 +164,7 @@ TEST_F(MicroservicesKubeE2eTest, DeploysSyncsRollsOutAndCleansUpOnTheCluster) {
   done = events.WaitFor(IsDevLoopEvent(1, "Succeeded"), kIteration, at, &at);
   ASSERT_TRUE(done.ok()) << done.status() << "\n" << Describe(events.Entries());
   absl::StatusOr<std::string> synced =
-      CheckSyncIteration(events.Entries(), {.iteration = 1, .image_prefix = web_ + ":"});
+      CheckSyncIteration(events.Entries(), {.iteration = 1, .image_prefix = Pushed(web_) + ":"});
   EXPECT_TRUE(synced.ok()) << synced.status();
   body = WaitServed(web_port_, "/index.html", "web v2");
   EXPECT_TRUE(body.ok()) << body.status();

@@ -675,7 +675,7 @@ absl::StatusOr<std::vector<ContainerSummary>> EngineApiDocker::ListContainers(
   return out;
 }
 
-absl::StatusOr<internal::RootFs> EngineApiDocker::OpenDirectRoot(const std::string& container) {
+absl::StatusOr<containerfs::RootFs> EngineApiDocker::OpenDirectRoot(const std::string& container) {
   if (!maybe_local_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the Docker Engine at ", http_.description(), " is not on a local unix socket"));
@@ -683,14 +683,14 @@ absl::StatusOr<internal::RootFs> EngineApiDocker::OpenDirectRoot(const std::stri
   if (no_openat2_.load()) {
     return absl::UnimplementedError("this kernel has no openat2 (needs Linux 5.6 or later)");
   }
-  std::optional<internal::ContainerProcess> cached;
+  std::optional<containerfs::ContainerProcess> cached;
   {
     absl::MutexLock lock(&mu_);
     auto it = processes_.find(container);
     if (it != processes_.end() && it->second.expires > absl::Now()) cached = it->second.process;
   }
   if (cached.has_value()) {
-    absl::StatusOr<internal::RootFs> root = internal::OpenContainerRoot(*cached);
+    absl::StatusOr<containerfs::RootFs> root = containerfs::OpenContainerRoot(*cached);
     if (root.ok()) return root;
     // Restarted or stopped: ask the Engine again.
     absl::MutexLock lock(&mu_);
@@ -701,9 +701,9 @@ absl::StatusOr<internal::RootFs> EngineApiDocker::OpenDirectRoot(const std::stri
     return absl::FailedPreconditionError(
         absl::StrCat("container ", container, " has no running process"));
   }
-  DEVLOOP_ASSIGN_OR_RETURN(internal::ContainerProcess process,
-                           internal::IdentifyContainerProcess(state.pid, state.id));
-  DEVLOOP_ASSIGN_OR_RETURN(internal::RootFs root, internal::OpenContainerRoot(process));
+  DEVLOOP_ASSIGN_OR_RETURN(containerfs::ContainerProcess process,
+                           containerfs::IdentifyContainerProcess(state.pid, state.id));
+  DEVLOOP_ASSIGN_OR_RETURN(containerfs::RootFs root, containerfs::OpenContainerRoot(process));
   absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
   absl::erase_if(processes_, [now](const auto& entry) { return entry.second.expires <= now; });
@@ -713,8 +713,8 @@ absl::StatusOr<internal::RootFs> EngineApiDocker::OpenDirectRoot(const std::stri
 
 absl::Status EngineApiDocker::DirectFileOp(
     const std::string& container,
-    const std::function<absl::Status(const internal::RootFs&)>& op) {
-  absl::StatusOr<internal::RootFs> root = OpenDirectRoot(container);
+    const std::function<absl::Status(const containerfs::RootFs&)>& op) {
+  absl::StatusOr<containerfs::RootFs> root = OpenDirectRoot(container);
   if (!root.ok()) return root.status();
   absl::Status status = op(*root);
   if (status.code() == absl::StatusCode::kUnimplemented) no_openat2_ = true;
@@ -765,7 +765,7 @@ absl::Status EngineApiDocker::CopyInto(const std::string& container,
                                                 strerror(errno)));
       }
     }
-    absl::Status direct = DirectFileOp(container, [&](const internal::RootFs& root) {
+    absl::Status direct = DirectFileOp(container, [&](const containerfs::RootFs& root) {
       for (const FileCopy& file : files) {
         DEVLOOP_RETURN_IF_ERROR(root.CopyFile(file.host_path, file.container_path));
       }
@@ -826,7 +826,7 @@ absl::Status EngineApiDocker::DeleteIn(const std::string& container,
                                        const std::vector<std::string>& container_paths) {
   if (container_paths.empty()) return absl::OkStatus();
   if (options_.direct_files != DirectFiles::kOff) {
-    absl::Status direct = DirectFileOp(container, [&](const internal::RootFs& root) {
+    absl::Status direct = DirectFileOp(container, [&](const containerfs::RootFs& root) {
       for (const std::string& path : container_paths) DEVLOOP_RETURN_IF_ERROR(root.Remove(path));
       return absl::OkStatus();
     });

@@ -39,9 +39,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "infra/docker/docker.h"
-#include "infra/docker/internal/container_process.h"
+#include "infra/containerfs/container_process.h"
 #include "infra/docker/internal/engine_http.h"
-#include "infra/docker/internal/root_fs.h"
+#include "infra/containerfs/root_fs.h"
 
 namespace devloop::docker {
 
@@ -125,7 +125,7 @@ class EngineApiDocker : public Docker {
 
  private:
   struct CachedProcess {
-    internal::ContainerProcess process;
+    containerfs::ContainerProcess process;
     absl::Time expires;
   };
 
@@ -145,10 +145,10 @@ class EngineApiDocker : public Docker {
 
   // Opens the container's root for the fast path (PID from the cache or the
   // Engine). Any error means "use the Engine's API".
-  absl::StatusOr<internal::RootFs> OpenDirectRoot(const std::string& container);
+  absl::StatusOr<containerfs::RootFs> OpenDirectRoot(const std::string& container);
   // Applies `op` to the container's root; on failure remembers why.
   absl::Status DirectFileOp(const std::string& container,
-                            const std::function<absl::Status(const internal::RootFs&)>& op);
+                            const std::function<absl::Status(const containerfs::RootFs&)>& op);
   void NoteFallback(const absl::Status& why, absl::string_view what);
 
   const EngineApiDockerOptions options_;

@@ -1,6 +1,6 @@
 // RootFs on real directories: a temporary directory plays the container's
 // root, with the symlinks a hostile or careless image could hold.
-#include "infra/docker/internal/root_fs.h"
+#include "infra/containerfs/root_fs.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace devloop::docker::internal {
+namespace devloop::containerfs {
 namespace {
 
 namespace fs = std::filesystem;
@@ -240,4 +240,4 @@ TEST_F(RootFsTest, OpenOfMissingDirectoryIsNotFound) {
 }
 
 }  // namespace
-}  // namespace devloop::docker::internal
+}  // namespace devloop::containerfs

@@ -21,8 +21,8 @@
 //
 // Thread-compatible: a RootFs holds one directory descriptor; its const
 // methods may be called concurrently (each call uses its own descriptors).
-#ifndef DEVLOOP_INFRA_DOCKER_INTERNAL_ROOT_FS_H_
-#define DEVLOOP_INFRA_DOCKER_INTERNAL_ROOT_FS_H_
+#ifndef DEVLOOP_INFRA_CONTAINERFS_ROOT_FS_H_
+#define DEVLOOP_INFRA_CONTAINERFS_ROOT_FS_H_
 
 #include <sys/types.h>
 
@@ -32,7 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace devloop::docker::internal {
+namespace devloop::containerfs {
 
 // Who owns what RootFs creates (on the host's side of any user namespace).
 struct Owner {
@@ -80,6 +80,6 @@ class RootFs {
   Owner owner_;
 };
 
-}  // namespace devloop::docker::internal
+}  // namespace devloop::containerfs
 
-#endif  // DEVLOOP_INFRA_DOCKER_INTERNAL_ROOT_FS_H_
+#endif  // DEVLOOP_INFRA_CONTAINERFS_ROOT_FS_H_

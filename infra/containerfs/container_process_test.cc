@@ -1,6 +1,6 @@
 // Identifying a container's process through /proc, on this test's own process
 // (no Docker needed: what makes a process "the container's" is its cgroup).
-#include "infra/docker/internal/container_process.h"
+#include "infra/containerfs/container_process.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace devloop::docker::internal {
+namespace devloop::containerfs {
 namespace {
 
 using ::testing::HasSubstr;
@@ -91,4 +91,19 @@ TEST(OpenContainerRootTest, OpensTheRootOfTheSameProcessOnly) {
 }
 
 }  // namespace
-}  // namespace devloop::docker::internal
+}  // namespace devloop::containerfs
+
+namespace devloop::containerfs {
+namespace {
+
+TEST(FindContainerProcessTest, AnIdNoProcessHereIsInIsNotFound) {
+  absl::StatusOr<ContainerProcess> p = FindContainerProcess(std::string(64, 'e'));
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kNotFound) << p.status();
+}
+
+TEST(FindContainerProcessTest, RefusesWhatIsNotAFullId) {
+  EXPECT_EQ(FindContainerProcess("3f2a").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace devloop::containerfs

@@ -1,5 +1,6 @@
-#include "infra/docker/internal/container_process.h"
+#include "infra/containerfs/container_process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace devloop::docker::internal {
+namespace devloop::containerfs {
 namespace {
 
 absl::Status ProcError(int err, absl::string_view what, int pid) {
@@ -147,6 +148,32 @@ absl::StatusOr<ContainerProcess> IdentifyContainerProcess(int pid,
   return process;
 }
 
+absl::StatusOr<ContainerProcess> FindContainerProcess(absl::string_view container_id) {
+  if (!IsFullContainerId(container_id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", container_id, "' is not a full container id (64 hex digits)"));
+  }
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return absl::InternalError(absl::StrCat("/proc: ", strerror(errno)));
+  int lowest = 0;
+  while (struct dirent* entry = readdir(proc)) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &pid) || pid <= 0) continue;
+    if (lowest != 0 && pid > lowest) continue;
+    absl::StatusOr<int> proc_fd = OpenProc(pid);
+    if (!proc_fd.ok()) continue;  // gone meanwhile
+    absl::StatusOr<std::string> cgroup = ReadProcFile(*proc_fd, "cgroup", pid);
+    close(*proc_fd);
+    if (cgroup.ok() && absl::StrContains(*cgroup, container_id)) lowest = pid;
+  }
+  closedir(proc);
+  if (lowest == 0) {
+    return absl::NotFoundError(absl::StrCat("no process of container ",
+                                            container_id.substr(0, 12), " runs on this machine"));
+  }
+  return IdentifyContainerProcess(lowest, container_id);
+}
+
 absl::StatusOr<RootFs> OpenContainerRoot(const ContainerProcess& process) {
   absl::StatusOr<int> proc_fd = OpenProc(process.pid);
   if (!proc_fd.ok()) return proc_fd.status();
@@ -167,4 +194,4 @@ absl::StatusOr<RootFs> OpenContainerRoot(const ContainerProcess& process) {
   return RootFs(root_fd, process.root_owner);
 }
 
-}  // namespace devloop::docker::internal
+}  // namespace devloop::containerfs

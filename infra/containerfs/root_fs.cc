@@ -1,4 +1,4 @@
-#include "infra/docker/internal/root_fs.h"
+#include "infra/containerfs/root_fs.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
-namespace devloop::docker::internal {
+namespace devloop::containerfs {
 namespace {
 
 // Closes a descriptor when it goes out of scope.
@@ -338,4 +338,4 @@ absl::Status RootFs::Remove(const std::string& path) const {
   return RemoveTree(parent.get(), name, path);
 }
 
-}  // namespace devloop::docker::internal
+}  // namespace devloop::containerfs

@@ -1,6 +1,8 @@
 // Finds a running container's root file system from this machine: through
 // /proc/<pid>/root of the container's main process, with State.Pid from the
-// Engine's inspect. Used by EngineApiDocker's fast local copy path.
+// Engine's inspect (EngineApiDocker's fast local copy path), or found by the
+// container's id among the processes here (a Kubernetes node on this machine:
+// the kubectl deployer's fast sync path).
 //
 //   absl::StatusOr<ContainerProcess> p = IdentifyContainerProcess(state.pid, state.id);
 //   absl::StatusOr<RootFs> root = OpenContainerRoot(*p);   // later: same process?
@@ -12,17 +14,17 @@
 // from then on: a restarted container, or a reused PID, does not match.
 //
 // Thread-safe: functions over /proc.
-#ifndef DEVLOOP_INFRA_DOCKER_INTERNAL_CONTAINER_PROCESS_H_
-#define DEVLOOP_INFRA_DOCKER_INTERNAL_CONTAINER_PROCESS_H_
+#ifndef DEVLOOP_INFRA_CONTAINERFS_CONTAINER_PROCESS_H_
+#define DEVLOOP_INFRA_CONTAINERFS_CONTAINER_PROCESS_H_
 
 #include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "infra/docker/internal/root_fs.h"
+#include "infra/containerfs/root_fs.h"
 
-namespace devloop::docker::internal {
+namespace devloop::containerfs {
 
 struct ContainerProcess {
   int pid = 0;
@@ -40,6 +42,13 @@ struct ContainerProcess {
 absl::StatusOr<ContainerProcess> IdentifyContainerProcess(int pid,
                                                           absl::string_view container_id);
 
+// Finds the process of container `container_id` (64 hex digits: Docker's and
+// containerd's ids) among the processes visible here, by the cgroup path that
+// names the id, and identifies it as IdentifyContainerProcess does (the
+// lowest PID: the container's first process). NotFound when no visible process
+// is in that container (it runs on another machine, or not at all).
+absl::StatusOr<ContainerProcess> FindContainerProcess(absl::string_view container_id);
+
 // Opens the root of `process`. FailedPrecondition if that process is gone
 // (its PID is free or names another process now); PermissionDenied if this
 // process may not look into it.
@@ -52,6 +61,6 @@ absl::StatusOr<uint64_t> ParseStartTime(absl::string_view stat);
 // /proc/<pid>/uid_map or gid_map. FailedPrecondition if 0 is not mapped.
 absl::StatusOr<uint32_t> ParseRootMapping(absl::string_view id_map);
 
-}  // namespace devloop::docker::internal
+}  // namespace devloop::containerfs
 
-#endif  // DEVLOOP_INFRA_DOCKER_INTERNAL_CONTAINER_PROCESS_H_
+#endif  // DEVLOOP_INFRA_CONTAINERFS_CONTAINER_PROCESS_H_

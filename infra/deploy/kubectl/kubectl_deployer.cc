@@ -15,6 +15,8 @@
 #include "domain/events/status_code.h"
 #include "domain/events/status_payload.h"
 #include "infra/deploy/labels.h"
+#include "infra/containerfs/container_process.h"
+#include "infra/containerfs/root_fs.h"
 #include "infra/docker/tar_archive.h"
 #include "infra/log/log.h"
 
@@ -63,6 +65,7 @@ struct RunningPod {
   std::map<std::string, std::string> labels;
   std::vector<std::pair<std::string, std::string>> containers;  // name, image
   std::set<std::string> started;  // containers that run or ran (have a log)
+  std::map<std::string, std::string> container_ids;  // name -> runtime id (64 hex)
   std::map<std::string, int> named_ports;  // container port name -> number
   std::map<int, std::string> port_owner;   // container port -> its container
 };
@@ -86,6 +89,12 @@ std::vector<RunningPod> RunningPods(const json::Json& cluster) {
       }
     }
     for (const json::Json& s : item["status"]["containerStatuses"].elements()) {
+      // "containerd://<64 hex>" (or docker://, cri-o://).
+      const std::string& id = s["containerID"].AsString();
+      size_t scheme = id.find("://");
+      if (scheme != std::string::npos && !s["state"]["running"].is_null()) {
+        pod.container_ids[s["name"].AsString()] = id.substr(scheme + 3);
+      }
       if (!s["state"]["running"].is_null() || !s["state"]["terminated"].is_null() ||
           s["restartCount"].AsInt() > 0) {
         pod.started.insert(s["name"].AsString());
@@ -736,6 +745,16 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
       if (pod.terminating) continue;
       for (const auto& [container, container_image] : pod.containers) {
         if (container_image != ref->second || !pod.started.count(container)) continue;
+        auto id = pod.container_ids.find(container);
+        if (id != pod.container_ids.end()) {
+          absl::Status direct = SyncOnThisNode(id->second, request);
+          if (direct.ok()) {
+            ++*synced;
+            continue;
+          }
+          DEVLOOP_VLOG(1) << "syncing into pod/" << pod.name << " with kubectl exec: "
+                          << direct.message();
+        }
         if (!tar.empty()) {
           absl::Status s = exec(pod, container, {"tar", "xmf", "-", "-C", "/"},
                                 absl::StrCat("copying files into pod/", pod.name), tar);
@@ -778,6 +797,46 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
   if (synced == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("no running pod of deployment ", deploy_id, " runs ", ref->second));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KubectlDeployer::SyncOnThisNode(const std::string& container_id,
+                                             const SyncRequest& request) {
+  if (!options_.sync_on_this_node) return absl::UnimplementedError("turned off");
+  std::optional<containerfs::ContainerProcess> known;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = processes_.find(container_id);
+    if (it != processes_.end()) {
+      if (!it->second.has_value()) {
+        return absl::NotFoundError("the container does not run on this machine");
+      }
+      known = *it->second;
+    }
+  }
+  absl::StatusOr<containerfs::RootFs> root =
+      known.has_value() ? containerfs::OpenContainerRoot(*known)
+                        : absl::StatusOr<containerfs::RootFs>(absl::NotFoundError("not looked up"));
+  if (!root.ok()) {
+    // Not looked up yet, or its process changed: find it by the container's id.
+    absl::StatusOr<containerfs::ContainerProcess> found =
+        containerfs::FindContainerProcess(container_id);
+    absl::MutexLock lock(&mu_);
+    if (!found.ok()) {
+      if (found.status().code() == absl::StatusCode::kNotFound) processes_[container_id] = std::nullopt;
+      return found.status();
+    }
+    processes_[container_id] = *found;
+    known = *found;
+  }
+  if (!root.ok()) root = containerfs::OpenContainerRoot(*known);
+  if (!root.ok()) return root.status();
+  for (const SyncRequest::Copy& c : request.copies) {
+    if (absl::Status s = root->CopyFile(c.host_path, c.dest); !s.ok()) return s;
+  }
+  for (const std::string& path : request.deletes) {
+    if (absl::Status s = root->Remove(path); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -44,6 +45,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "infra/containerfs/container_process.h"
 #include "infra/deploy/deployer.h"
 #include "infra/deploy/kubectl/cluster_state.h"
 #include "infra/deploy/kubectl/kubectl_cli.h"
@@ -72,6 +74,10 @@ class KubectlDeployer final : public Deployer, public Syncer {
     ManifestProducer manifests;             // required
     // resourceType pod, deployment or service (statefulset too).
     std::vector<PortForwardSpec> port_forwards;
+    // Sync writes straight into the container's root (through /proc, as the
+    // Docker adapter does) when its process runs on this machine (a node on
+    // this machine: the test cluster, kind, minikube); kubectl exec otherwise.
+    bool sync_on_this_node = true;
     // How long ForwardPorts waits for a ready pod behind a forward.
     absl::Duration forward_wait = absl::Minutes(2);
     LogSink on_log;
@@ -158,6 +164,10 @@ class KubectlDeployer final : public Deployer, public Syncer {
   absl::StatusOr<std::vector<RunningPodRef>> ForwardCandidates(const PortForwardSpec& spec,
                                                                const json::Json& cluster,
                                                                int* port);
+  // Syncs into the container with runtime id `container_id` through its
+  // root in /proc, if its process runs here. Errors: NotFound when it does not
+  // (remembered), the file operation's otherwise.
+  absl::Status SyncOnThisNode(const std::string& container_id, const SyncRequest& request);
   // Deletes `objects` by kind and name.
   absl::Status Delete(Phase phase, const std::vector<ObjectRef>& objects, bool wait);
 
@@ -177,6 +187,9 @@ class KubectlDeployer final : public Deployer, public Syncer {
   std::vector<std::unique_ptr<NamespaceWatch>> watches_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, json::Json> known_pods_ ABSL_GUARDED_BY(mu_);  // ns -> latest pods
   std::set<std::string> busybox_tools_ ABSL_GUARDED_BY(mu_);  // ns/pod/container
+  // Container id -> its process here, or nullopt when it does not run here.
+  std::map<std::string, std::optional<containerfs::ContainerProcess>> processes_
+      ABSL_GUARDED_BY(mu_);
 
   bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -409,13 +409,12 @@ void KubectlDeployer::StartWatch(const std::string& ns) {
           w->dirty = false;
         }
         if (refresh) {
-          absl::StatusOr<std::string> out = kubectl_.Run(
-              Phase::kDeploy, "reading the run's pods",
-              {"get", "pods", "--namespace=" + ns, "-l", RunSelector(options_.run_id), "-o", "json"},
-              std::nullopt, absl::Seconds(30));
-          if (out.ok()) {
-            absl::StatusOr<json::Json> pods = json::Json::Parse(*out);
-            if (pods.ok()) FollowPods(ns, *pods);
+          // A pod changed: follow new ones' logs, and move forwards onto a
+          // newly ready pod at once rather than at the status check's next poll.
+          absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
+          if (cluster.ok()) {
+            FollowPods(ns, *cluster);
+            RetargetForwards(ns, *cluster);
           }
         }
         if (watch == nullptr || watch->ended()) break;  // started again below
@@ -537,6 +536,9 @@ absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> KubectlDeploye
 
 absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
                                                                 const json::Json& cluster) {
+  // One caller at a time (the status check's poll, the namespace watch and
+  // ForwardPorts all move forwards), so a new pod gets one tunnel, not two.
+  absl::MutexLock forwarding(&forward_mu_);
   const PortForwardSpec& spec = options_.port_forwards[index];
   int port = spec.port;
   absl::StatusOr<std::vector<RunningPodRef>> candidates = ForwardCandidates(spec, cluster, &port);
@@ -550,13 +552,13 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
   {
     absl::MutexLock lock(&mu_);
     auto it = tunnels_.find(index);
-    if (it != tunnels_.end() && !it->second.watched->ended()) {
-      for (const RunningPodRef& c : *candidates) {
-        if (absl::StrCat(c.ns, "/", c.name) == it->second.pod) {
-          kubectl_port = it->second.local_port;
-          pod_name = c.name;
-        }
-      }
+    // Kept while it reaches the best pod (the newest ready one): a rollout's
+    // new pod takes the forward as soon as it is ready.
+    const RunningPodRef& best = candidates->front();
+    if (it != tunnels_.end() && !it->second.watched->ended() &&
+        absl::StrCat(best.ns, "/", best.name) == it->second.pod) {
+      kubectl_port = it->second.local_port;
+      pod_name = best.name;
     }
   }
   // The API names the pod and the container behind the port.

@@ -177,6 +177,7 @@ class KubectlDeployer final : public Deployer, public Syncer {
   LogTail tail_;
   StableForwards forwards_;
 
+  absl::Mutex forward_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // serializes PointForward
   absl::Mutex mu_;
   std::string context_namespace_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, Applied> deployments_ ABSL_GUARDED_BY(mu_);

@@ -92,11 +92,16 @@ absl::StatusOr<std::unique_ptr<DevSession>> DevSession::Prepare(
   size_t copied = 0;
   for (; it != end; ++it) {
     int example_port = std::stoi((*it)[1].str());
-    absl::StatusOr<int> free_port = PickFreePort();
-    if (!free_port.ok()) return free_port.status();
-    s->ports_[example_port] = *free_port;
+    // The same port in two places (a profile's portForward beside the
+    // default one) gets the same free port.
+    if (!s->ports_.count(example_port)) {
+      absl::StatusOr<int> free_port = PickFreePort();
+      if (!free_port.ok()) return free_port.status();
+      s->ports_[example_port] = *free_port;
+    }
+    const int free_port = s->ports_[example_port];
     rewritten += text->substr(copied, it->position() - copied);
-    absl::StrAppend(&rewritten, "localPort: ", *free_port);
+    absl::StrAppend(&rewritten, "localPort: ", free_port);
     copied = it->position() + it->length();
   }
   rewritten += text->substr(copied);

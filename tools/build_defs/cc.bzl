@@ -58,3 +58,36 @@ def devloop_cc_benchmark(name, deps = [], copts = [], tags = [], **kwargs):
         size = "medium",
         tags = tags,
     )
+
+def devloop_kube_test(name, srcs, deps, data = [], copts = []):
+    """A GoogleTest binary run against a real Kubernetes of its own.
+
+    testing/kube/with_kube_cluster.sh brings the test cluster up around the
+    binary (`NAME_bin`) and takes it down after; the test is large, runs alone
+    (exclusive, local: the cluster needs root and both cores) and is tagged
+    requires-kube and requires-docker so it can be selected or left out.
+    """
+    native.cc_binary(
+        name = name + "_bin",
+        testonly = True,
+        srcs = srcs,
+        data = data,
+        deps = deps + ["@system//:gtest_main"],
+        copts = _COPTS + copts,
+    )
+    native.sh_test(
+        name = name,
+        size = "large",
+        srcs = ["//testing/kube:with_kube_cluster.sh"],
+        args = ["$(location :%s_bin)" % name],
+        data = [
+            ":" + name + "_bin",
+            "//testing/kube:with_kube_cluster",
+        ],
+        tags = [
+            "exclusive",
+            "local",
+            "requires-docker",
+            "requires-kube",
+        ],
+    )

@@ -189,8 +189,7 @@ class Docker {
   // there is no such image; Unavailable when the registry cannot be reached;
   // PermissionDenied when it refuses the push.
   virtual absl::StatusOr<std::string> Push(const std::string& image) = 0;
-  // Removes an image (`force` untags it from every name), leaving its untagged
-  // parents (the build cache, possibly shared with other builds). NotFound if absent.
+  // Removes an image (`force` untags it from every name). NotFound if absent.
   virtual absl::Status RemoveImage(const std::string& image, bool force) = 0;
   // Returns the ids of images that carry label `key=value`.
   virtual absl::StatusOr<std::vector<std::string>> ListImages(const std::string& label_key,

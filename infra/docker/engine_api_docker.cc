@@ -512,12 +512,8 @@ absl::StatusOr<std::string> EngineApiDocker::Push(const std::string& image) {
 }
 
 absl::Status EngineApiDocker::RemoveImage(const std::string& image, bool force) {
-  // noprune: the untagged parents the classic builder left are its layer
-  // cache, which other builds (of other runs) may be using at this moment;
-  // pruning them makes such a build fail with "unknown parent image ID".
-  absl::StatusOr<HttpResponse> r =
-      Call("DELETE", absl::StrCat("/images/", UrlEncode(image),
-                                  force ? "?force=1&noprune=1" : "?force=0&noprune=1"));
+  absl::StatusOr<HttpResponse> r = Call(
+      "DELETE", absl::StrCat("/images/", UrlEncode(image), force ? "?force=1" : "?force=0"));
   if (!r.ok()) return r.status();
   if (r->status != 200) return HttpError(*r, absl::StrCat("removing image ", image));
   return absl::OkStatus();

@@ -271,7 +271,7 @@ absl::Status DevSession::Sweep() {
   if (!images.ok()) {
     keep(images.status());
   } else if (!images->empty()) {
-    std::vector<std::string> args = {"rmi", "-f", "--no-prune"};
+    std::vector<std::string> args = {"rmi", "-f"};
     args.insert(args.end(), images->begin(), images->end());
     keep(Docker(args).status());
   }

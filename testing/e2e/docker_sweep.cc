@@ -78,7 +78,7 @@ absl::Status SweepDockerObjects(absl::string_view label) {
   // Containers first: networks and images in use cannot be removed.
   keep(RemoveAll({"docker", "rm", "-f", "-v"}, objects->containers));
   keep(RemoveAll({"docker", "network", "rm"}, objects->networks));
-  keep(RemoveAll({"docker", "rmi", "-f", "--no-prune"}, objects->images));
+  keep(RemoveAll({"docker", "rmi", "-f"}, objects->images));
   return first;
 }
 

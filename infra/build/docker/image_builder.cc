@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "infra/fs/context_hash.h"
+#include "infra/log/log.h"
 
 namespace devloop::build {
 namespace {
@@ -94,6 +95,14 @@ absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ArtifactBuil
   }
   if (!built.cached) {
     absl::StatusOr<docker::BuildResult> result = docker->Build(request);
+    if (!result.ok() && absl::StrContains(result.status().message(), "unknown parent image ID")) {
+      // Another run removed its image, and with it a layer this build had
+      // taken from the engine's cache, while the build ran: build again,
+      // without that layer.
+      DEVLOOP_LOG(INFO) << "building " << spec.spec.image
+                        << " again: a cached layer was removed during the build";
+      result = docker->Build(request);
+    }
     if (!result.ok()) return result.status();
     built.image_id = result->image_id;
   }

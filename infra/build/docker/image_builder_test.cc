@@ -142,3 +142,30 @@ TEST(ReferenceTest, RunnableAndDisplay) {
 
 }  // namespace
 }  // namespace devloop::build
+
+namespace devloop::build {
+namespace {
+
+TEST(ImageBuilderRetryTest, ACachedLayerRemovedDuringTheBuildBuildsAgain) {
+  char tmpl[] = "/tmp/devloop-image-builder-retry-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  std::ofstream(dir + "/Dockerfile") << "FROM scratch\nCOPY index.html /www/index.html\n";
+  std::ofstream(dir + "/index.html") << "hello\n";
+  testing::FakeDocker fake;
+  testing::FaultyDocker docker(&fake);
+  docker.FailNext("Build", absl::InternalError("failed to export image: failed to set parent "
+                                               "sha256:1688: unknown parent image ID sha256:1688"));
+  absl::StatusOr<BuiltImage> built =
+      BuildImage(&docker, {.spec = {.image = "web"}, .context_dir = dir}, {}, {});
+  EXPECT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ(fake.calls("Build"), 1) << "the failed try never reached the engine";
+
+  // Any other failure is the build's answer.
+  docker.FailNext("Build", absl::InternalError("COPY failed: no such file"));
+  built = BuildImage(&docker, {.spec = {.image = "web"}, .context_dir = dir}, {}, {});
+  EXPECT_FALSE(built.ok());
+  (void)std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+}
+
+}  // namespace
+}  // namespace devloop::build

@@ -496,9 +496,10 @@ absl::StatusOr<std::string> EngineApiDocker::Push(const std::string& image) {
     }
     if (absl::StrContains(push_error, "connection refused") ||
         absl::StrContains(push_error, "no such host") || absl::StrContains(push_error, "timeout")) {
+      // Not the engine's unavailability (whose hint is "is docker running?").
       return WithDockerStatusCode(
           absl::UnavailableError(absl::StrCat(message, " (is the registry running?)")),
-          StatusCode::kBuildDockerUnavailable);
+          StatusCode::kBuildUnknown);
     }
     return WithDockerStatusCode(absl::InternalError(message), StatusCode::kBuildDockerSystemErr);
   }

@@ -98,9 +98,12 @@ TEST_F(CommandsDockerTest, BuildRunDeployDeleteLifecycle) {
   EXPECT_EQ(Docker({"docker", "images", "-q", image_ + ":v2"}),
             Docker({"docker", "images", "-q", image_ + ":latest"}));
 
+  // --push without --default-repo pushes to the name's own registry (Docker
+  // Hub here, which cannot be reached): a clear failure, naming the image.
   e2e::CommandResult push = Devloop({"build", "--push"});
   EXPECT_EQ(push.exit_code, 1);
-  EXPECT_THAT(push.output, HasSubstr("no registry"));
+  EXPECT_THAT(push.output, HasSubstr(absl::StrCat("push [", image_, ":latest] failed")));
+  EXPECT_THAT(push.output, HasSubstr("is the registry running?"));
 
   // A container that is not the project's, which delete must leave alone.
   ASSERT_FALSE(Docker({"docker", "run", "-d", "--label", test_label_, image_ + ":latest"}).empty());

@@ -36,6 +36,7 @@ ShellHarness::ShellHarness() {
   builder_options_.labels = {{deploy::kRunIdLabel, kRunId}};
   builder_options_.owner_label = {deploy::kRunIdLabel, kRunId};
   deployer_options_.run_id = kRunId;
+  deployer_options_.answer_wait = absl::ZeroDuration();  // the fake engine publishes nothing
   deployer_options_.port_forwards = {{.resource_name = "web", .port = 8080, .local_port = 0}};
 }
 

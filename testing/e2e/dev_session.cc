@@ -194,9 +194,20 @@ absl::StatusOr<std::pair<std::string, std::string>> DevSession::Newest(absl::str
   std::vector<std::string> args = {"inspect", "--format",
                                    "{{index .Config.Labels \"dev.devloop.deploy-id\"}} "
                                    "{{index .Config.Labels \"dev.devloop.image\"}} {{.Id}}"};
-  for (const std::string& id : Lines(*ids)) args.push_back(id);
-  absl::StatusOr<std::string> out = args.size() > 3 ? Docker(args) : std::string();
-  if (!out.ok()) return out.status();
+  // One container at a time: one that a redeploy removes between `ps` and
+  // `inspect` is simply not among them.
+  std::string text;
+  for (const std::string& id : Lines(*ids)) {
+    std::vector<std::string> one = args;
+    one.push_back(id);
+    absl::StatusOr<std::string> line = Docker(one);
+    if (line.ok()) {
+      text += *line;
+    } else if (!absl::StrContains(line.status().message(), "No such object")) {
+      return line.status();
+    }
+  }
+  absl::StatusOr<std::string> out = text;
   int64_t newest = -1;
   std::pair<std::string, std::string> found;
   const std::string want = absl::StrCat(Image(name), ":");

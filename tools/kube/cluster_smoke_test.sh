@@ -129,6 +129,12 @@ EOF
   check_forward "pod/$pod" 8080
   check_forward service/smoke 80
 
+  # The kubelet may not have the container's first line in its log file yet.
+  local i
+  for i in $(seq 50); do
+    kc logs "pod/$pod" | grep -q '^app-started$' && break
+    sleep 0.2
+  done
   kc logs "pod/$pod" | grep -q '^app-started$' || fail "kubectl logs lacks the app's first line"
   pass "kubectl logs"
 

@@ -1,10 +1,17 @@
 #include "infra/deploy/docker/docker_deployer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "domain/events/status_payload.h"
@@ -314,6 +321,31 @@ absl::StatusOr<std::vector<domain::ResourceObservation>> DockerDeployer::Observe
   return out;
 }
 
+bool WaitAnswering(int host_port, absl::Duration wait) {
+  const absl::Time give_up = absl::Now() + wait;
+  while (true) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(host_port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool answering = false;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      // The engine's proxy accepts at once and closes again when nothing in
+      // the container listens yet; a listening app keeps the connection open
+      // (or greets).
+      pollfd p{.fd = fd, .events = POLLIN};
+      char byte;
+      answering = ::poll(&p, 1, 50) == 0 || ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    }
+    ::close(fd);
+    if (answering) return true;
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
 std::vector<domain::PortEvent> DockerDeployer::ForwardPorts(int64_t deploy_id) {
   std::vector<std::tuple<int, std::string, int>> targets;  // spec index, alias, host port
   {
@@ -336,6 +368,13 @@ std::vector<domain::PortEvent> DockerDeployer::ForwardPorts(int64_t deploy_id) {
   }
   std::vector<domain::PortEvent> events;
   for (const auto& [index, alias, host_port] : targets) {
+    if (options_.answer_wait > absl::ZeroDuration() &&
+        !WaitAnswering(host_port, options_.answer_wait)) {
+      DEVLOOP_LOG(WARNING) << "port forward: " << alias << " does not answer on port "
+                           << options_.port_forwards[index].port << " after "
+                           << absl::FormatDuration(options_.answer_wait)
+                           << "; forwarding to it anyway";
+    }
     absl::StatusOr<domain::PortEvent> event =
         forwards_.Point(index, options_.port_forwards[index], {"127.0.0.1", host_port}, alias);
     if (!event.ok()) {

@@ -56,6 +56,11 @@ class DockerDeployer final : public Deployer, public Syncer {
     // short name.
     std::vector<PortForwardSpec> port_forwards;
     absl::Duration stop_grace = absl::Seconds(1);
+    // How long ForwardPorts waits for a new container's app to answer on its
+    // published port before pointing the forward at it: until then the
+    // engine's proxy takes connections and closes them unanswered. Zero: no
+    // wait (a fake engine publishes nothing).
+    absl::Duration answer_wait = absl::Seconds(10);
     // Application log lines, prefixed by the container's short name.
     LogSink on_log;
   };
@@ -112,6 +117,10 @@ class DockerDeployer final : public Deployer, public Syncer {
   bool network_ready_ ABSL_GUARDED_BY(mu_) = false;
   bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+// Returns true once something answers through 127.0.0.1:`host_port` (a
+// connection the engine's proxy keeps open, or greets on), false after `wait`.
+bool WaitAnswering(int host_port, absl::Duration wait);
 
 // Returns the short name of an image reference: "gcr.io/x/leeroy-web:tag" ->
 // "leeroy-web".

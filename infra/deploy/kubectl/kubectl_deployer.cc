@@ -322,6 +322,19 @@ absl::StatusOr<std::vector<domain::ResourceObservation>> KubectlDeployer::Observ
   }
   std::vector<domain::ResourceObservation> out;
   for (const Workload& w : a.workloads) out.push_back(seen[ResourceName(w)]);
+  bool forwarding;
+  {
+    absl::MutexLock lock(&mu_);
+    forwarding = forwarding_.count(deploy_id) > 0;
+  }
+  if (forwarding) {
+    // The iteration ends when its check succeeds, and its port forwards belong
+    // in it: while ForwardPorts still waits for ready pods to point them at,
+    // the deployment does not read as ready yet.
+    for (domain::ResourceObservation& o : out) {
+      o.ready_replicas = std::min(o.ready_replicas, o.desired_replicas - 1);
+    }
+  }
   return out;
 }
 
@@ -618,6 +631,11 @@ void KubectlDeployer::RetargetForwards(const std::string& ns, const json::Json& 
 
 std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) {
   std::vector<domain::PortEvent> events;
+  if (options_.port_forwards.empty()) return events;
+  {
+    absl::MutexLock lock(&mu_);
+    forwarding_.insert(deploy_id);
+  }
   for (size_t i = 0; i < options_.port_forwards.size(); ++i) {
     const PortForwardSpec& spec = options_.port_forwards[i];
     const std::string ns = Namespace(spec.namespace_name);
@@ -647,6 +665,8 @@ std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) 
     }
     events.push_back(*std::move(event));
   }
+  absl::MutexLock lock(&mu_);
+  forwarding_.erase(deploy_id);
   return events;
 }
 

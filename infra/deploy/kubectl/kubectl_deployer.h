@@ -25,6 +25,8 @@
 //    is lost or printed twice.
 //  - Sync: `kubectl exec -i <pod> -c <container> -- tar xmf - -C /` into every
 //    running pod of the artifact (the image needs `tar`), `rm -rf` for deletes.
+//    While ForwardPorts waits for a ready pod, Observe does not report the
+//    deployment ready, so the port events land in the iteration they belong to.
 //  - Cleanup deletes, by the run-id label only, every kind the run applied.
 //
 // Thread-safe.
@@ -188,6 +190,7 @@ class KubectlDeployer final : public Deployer, public Syncer {
   std::vector<std::unique_ptr<NamespaceWatch>> watches_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, json::Json> known_pods_ ABSL_GUARDED_BY(mu_);  // ns -> latest pods
   std::set<std::string> busybox_tools_ ABSL_GUARDED_BY(mu_);  // ns/pod/container
+  std::set<int64_t> forwarding_ ABSL_GUARDED_BY(mu_);  // deployments ForwardPorts works on
   // Container id -> its process here, or nullopt when it does not run here.
   std::map<std::string, std::optional<containerfs::ContainerProcess>> processes_
       ABSL_GUARDED_BY(mu_);

@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "testing/e2e/contract.h"
 #include "testing/e2e/dev_session.h"
+#include "testing/e2e/devloop_process.h"
 #include "testing/e2e/docker_sweep.h"
 #include "testing/e2e/events_client.h"
 #include "testing/e2e/files.h"
@@ -204,6 +205,44 @@ TEST_F(MicroservicesKubeE2eTest, DeploysSyncsRollsOutAndCleansUpOnTheCluster) {
     if (!left.empty()) absl::SleepFor(absl::Milliseconds(500));
   }
   EXPECT_EQ(left, "") << "objects with the run id left on the cluster";
+}
+
+// `devloop run` leaves the app on the cluster; `devloop delete` (a new
+// process, so by the project's label) removes every object of it.
+TEST_F(MicroservicesKubeE2eTest, RunLeavesTheAppAndDeleteRemovesIt) {
+  const std::string config = session_->dir() + "/skaffold.yaml";
+  const std::vector<std::string> common = {"-f", config, "-p", "kubernetes", "--kubeconfig",
+                                           kubeconfig_};
+  std::vector<std::string> run = {Runfile("apps/devloop"), "run"};
+  run.insert(run.end(), common.begin(), common.end());
+  run.insert(run.end(), {"--default-repo", registry_, "--cache-artifacts=false"});
+  absl::StatusOr<CommandResult> r = RunCommand(run, absl::Seconds(180));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->exit_code, 0) << r->output;
+  auto managed = [&]() -> std::string {
+    absl::StatusOr<CommandResult> got = RunCommand(
+        {"kubectl", "--kubeconfig=" + kubeconfig_, "get", "deployments,services", "-A", "-l",
+         "app.kubernetes.io/managed-by=devloop", "-o", "name"},
+        absl::Seconds(30));
+    return got.ok() ? std::string(absl::StripAsciiWhitespace(got->output)) : "kubectl failed";
+  };
+  EXPECT_TRUE(absl::StrContains(managed(), "deployment.apps/leeroy-web")) << managed();
+  absl::StatusOr<std::string> run_id = RunIdOnCluster();
+  ASSERT_TRUE(run_id.ok()) << run_id.status();
+  (void)session_->RunId();  // so the session's sweep removes the run's images too
+
+  std::vector<std::string> del = {Runfile("apps/devloop"), "delete"};
+  del.insert(del.end(), common.begin(), common.end());
+  r = RunCommand(del, absl::Seconds(60));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_THAT(r->output, ::testing::HasSubstr("Deleted 4 Kubernetes object(s)"));
+  std::string left = managed();
+  for (int i = 0; i < 60 && !left.empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(500));
+    left = managed();
+  }
+  EXPECT_EQ(left, "");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "infra/json/json.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
 
@@ -68,38 +69,14 @@ absl::StatusOr<std::vector<const build::ArtifactBuildSpec*>> BuildOrder(
   return order;
 }
 
-namespace {
-
-// A JSON string literal (RFC 8259 escapes).
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-}  // namespace
 
 std::string BuildOutputJson(const std::vector<BuildOutput>& builds) {
   // Written by hand: field order is part of the format people diff and grep
   // (protobuf's Struct would order a map's keys as it likes).
   std::vector<std::string> entries;
   for (const BuildOutput& b : builds) {
-    entries.push_back(absl::StrCat("{\"imageName\":", JsonString(b.image_name),
-                                   ",\"tag\":", JsonString(b.tag), "}"));
+    entries.push_back(absl::StrCat("{\"imageName\":", json::JsonQuote(b.image_name),
+                                   ",\"tag\":", json::JsonQuote(b.tag), "}"));
   }
   return absl::StrCat("{\"builds\":[", absl::StrJoin(entries, ","), "]}");
 }

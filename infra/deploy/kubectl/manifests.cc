@@ -239,12 +239,26 @@ YAML::Node StringNode(const std::string& value) {
   return node;
 }
 
+// Kinds whose objects live outside namespaces (the built-in ones; a custom
+// resource is taken to be namespaced).
+bool IsClusterScoped(const std::string& kind) {
+  static const std::set<std::string>* const kinds = new std::set<std::string>{
+      "Namespace", "Node", "PersistentVolume", "StorageClass", "ClusterRole",
+      "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "IngressClass",
+      "RuntimeClass", "CSIDriver", "CSINode", "VolumeAttachment", "APIService",
+      "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+      "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+      "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration"};
+  return kinds->count(kind) > 0;
+}
+
 class Renderer {
  public:
   explicit Renderer(const RenderOptions& options) : options_(options) {}
 
   absl::Status Source(const ManifestSource& source) {
     path_ = source.path;
+    namespace_ = source.namespace_name;
     std::vector<config::ConfigError> errors;
     std::optional<std::vector<YAML::Node>> docs =
         config::internal::LoadDocuments(source.text, source.path, &errors);
@@ -299,6 +313,10 @@ class Renderer {
     }
     if (IsWorkloadKind(kind)) {
       for (YAML::Node pod_spec : PodSpecs(node, kind)) ReplaceImages(pod_spec);
+    }
+    if (!namespace_.empty() && !Get(metadata, "namespace").IsDefined() &&
+        !IsClusterScoped(kind)) {
+      metadata["namespace"] = StringNode(namespace_);
     }
     absl::Status s = AddLabels(metadata, "metadata");
     if (!s.ok()) return s;
@@ -419,7 +437,8 @@ class Renderer {
   }
 
   const RenderOptions& options_;
-  std::string path_;  // of the source being read
+  std::string path_;
+  std::string namespace_;  // of the source being read
   int64_t budget_ = kMaxValues;
   std::vector<std::string> documents_;
   Rendered rendered_;

@@ -29,6 +29,9 @@ namespace devloop::deploy::kubectl {
 struct ManifestSource {
   std::string path;  // shown in errors: "k8s/web.yaml", "kustomize overlays/dev"
   std::string text;
+  // Where its namespaced objects without a metadata.namespace go (a helm
+  // release's namespace); empty: the deploy's namespace.
+  std::string namespace_name;
   bool operator==(const ManifestSource&) const = default;
 };
 
@@ -66,7 +69,8 @@ absl::StatusOr<std::vector<ManifestSource>> ReadManifests(const std::vector<std:
                                                           const std::string& base_dir);
 
 // Parses every document of `sources` (empty documents and `List` kinds are
-// flattened), rewrites images in Pod, Deployment, ReplicaSet, StatefulSet,
+// flattened), puts the source's namespace on its namespaced objects that name
+// none, rewrites images in Pod, Deployment, ReplicaSet, StatefulSet,
 // DaemonSet, Job and CronJob (containers and initContainers of the pod spec or
 // template, CronJob's jobTemplate too), and adds the labels. InvalidArgument
 // with "path:line:column: what" for YAML that does not parse or a document

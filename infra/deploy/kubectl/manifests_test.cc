@@ -318,6 +318,22 @@ TEST(RenderTest, SourcesAreJoinedInOrder) {
                                         ObjectRef{"v1", "ServiceAccount", "web", ""}));
 }
 
+TEST(RenderTest, ASourcesNamespaceGoesOnNamespacedObjectsThatNameNone) {
+  absl::StatusOr<Rendered> got = Render(
+      {{"helm release web",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n---\n"
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: b, namespace: other}\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: c}\n",
+        "web"}},
+      RenderOptions{});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->objects,
+              ElementsAre(ObjectRef{"v1", "ServiceAccount", "a", "web"},
+                          ObjectRef{"v1", "ServiceAccount", "b", "other"},
+                          ObjectRef{"rbac.authorization.k8s.io/v1", "ClusterRole", "c", ""}));
+  EXPECT_THAT(got->yaml, ::testing::HasSubstr("name: a\n  namespace: web\n"));
+}
+
 TEST(RenderTest, NothingToRender) {
   absl::StatusOr<Rendered> got = Render({{"empty.yaml", "# only a comment\n"}}, kRunOptions);
   ASSERT_TRUE(got.ok()) << got.status();

@@ -173,7 +173,7 @@ absl::StatusOr<ManifestSource> RenderHelm(process::ProcessRunner* runner, const 
   absl::StatusOr<std::string> out =
       RunRenderer(runner, *std::move(argv), helm.env, options.base_dir, helm.timeout, what);
   if (!out.ok()) return out.status();
-  return ManifestSource{what, *std::move(out)};
+  return ManifestSource{what, *std::move(out), release.namespace_name};
 }
 
 }  // namespace devloop::deploy::kubectl

@@ -302,6 +302,7 @@ TEST(RealRenderersTest, HelmTemplateOfTheExampleChart) {
 kind: Deployment
 metadata:
   name: web-ana
+  namespace: web
   labels:
     dev.devloop.run-id: run-1
 spec:

@@ -129,13 +129,16 @@ EOF
   check_forward "pod/$pod" 8080
   check_forward service/smoke 80
 
-  # The kubelet may not have the container's first line in its log file yet.
-  local i
+  # Read the whole log first: with pipefail, `kubectl logs | grep -q` fails
+  # whenever grep's early exit makes kubectl die of SIGPIPE on a later line.
+  local i logs=""
   for i in $(seq 50); do
-    kc logs "pod/$pod" | grep -q '^app-started$' && break
+    logs="$(kc logs "pod/$pod" 2>&1)"
+    grep -q '^app-started$' <<<"$logs" && break
     sleep 0.2
   done
-  kc logs "pod/$pod" | grep -q '^app-started$' || fail "kubectl logs lacks the app's first line"
+  grep -q '^app-started$' <<<"$logs" ||
+    fail "kubectl logs lacks the app's first line; it printed: $(head -5 <<<"$logs")"
   pass "kubectl logs"
 
   [ "$(kc exec "$pod" -- cat /www/index.html)" = "$token" ] || fail "kubectl exec"

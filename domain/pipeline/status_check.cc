@@ -253,7 +253,13 @@ std::vector<CheckEvent> StatusCheck::FailRest(StatusCode code, absl::string_view
     Resource& r = resources_[name];
     if (r.status != ResourceStatus::kPending) continue;
     r.status = ResourceStatus::kFailed;
-    r.message = absl::StrCat("status check stopped: ", why);
+    // What it was waiting on says why it never got ready ("pod cannot be
+    // scheduled (...)"), as Skaffold's deadline message does.
+    const std::string last = r.message;
+    r.message = absl::StrCat("status check stopped: ", why,
+                             last.empty() || code != StatusCode::kStatusCheckDeadlineExceeded
+                                 ? ""
+                                 : absl::StrCat("; it was ", last));
     out.push_back(ResourceEvent(name, r.status, r.message, rest_code));
   }
   done_ = true;

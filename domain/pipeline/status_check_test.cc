@@ -175,6 +175,26 @@ TEST(StatusCheckTest, DeadlineDefaultsToTenMinutes) {
             StatusCode::kStatusCheckDeadlineExceeded);
 }
 
+TEST(StatusCheckTest, TheDeadlineSaysWhatTheResourceWasWaitingOn) {
+  StatusCheck check({"deployment/app", "deployment/web"}, kT0, {.deadline = absl::Seconds(8)});
+  check.Start();
+  check
+      .Observe({.resource = "deployment/app",
+                .waiting_reason = "Unschedulable",
+                .waiting_message = "0/1 nodes are available: 1 Insufficient cpu."},
+               At(1))
+      .IgnoreError();
+  std::vector<CheckEvent> out = check.Tick(kT0 + absl::Seconds(8));
+  ASSERT_THAT(Statuses(out), ElementsAre("deployment/app:Failed", "deployment/web:Failed",
+                                         "check:Failed"));
+  EXPECT_EQ(std::get<ResourceStatusCheckEvent>(out[0].event).message,
+            "status check stopped: deadline of 8s exceeded; it was pod cannot be scheduled "
+            "(Unschedulable: 0/1 nodes are available: 1 Insufficient cpu.)");
+  // One never observed says so.
+  EXPECT_EQ(std::get<ResourceStatusCheckEvent>(out[1].event).message,
+            "status check stopped: deadline of 8s exceeded; it was waiting for status");
+}
+
 TEST(StatusCheckTest, ObservationPastTheDeadlineFailsIt) {
   StatusCheck check({"a"}, kT0, {.deadline = absl::Seconds(5)});
   check.Start();

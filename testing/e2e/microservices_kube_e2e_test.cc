@@ -245,5 +245,36 @@ TEST_F(MicroservicesKubeE2eTest, RunLeavesTheAppAndDeleteRemovesIt) {
   EXPECT_EQ(left, "");
 }
 
+// A pod no node can take is Pending until --status-check-deadline: then the
+// deployment fails, saying what it waited on, and `devloop run` exits 1.
+TEST_F(MicroservicesKubeE2eTest, AnUnschedulablePodFailsAtTheDeadline) {
+  ASSERT_TRUE(ReplaceInFile(session_->dir() + "/k8s/leeroy-app.yaml",
+                            "          ports:\n",
+                            "          resources:\n"
+                            "            requests: {cpu: \"500\"}\n"
+                            "          ports:\n")
+                  .ok());
+  std::vector<std::string> run = {Runfile("apps/devloop"), "run", "-f",
+                                  session_->dir() + "/skaffold.yaml", "-p", "kubernetes",
+                                  "--kubeconfig", kubeconfig_, "--default-repo", registry_,
+                                  "--cache-artifacts=false", "--status-check-deadline=8s"};
+  absl::StatusOr<CommandResult> r = RunCommand(run, absl::Seconds(180));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 1) << r->output;
+  EXPECT_THAT(r->output, ::testing::HasSubstr("deployment/leeroy-app"));
+  EXPECT_THAT(r->output, ::testing::HasSubstr("deadline of 8s exceeded; it was pod cannot be "
+                                              "scheduled (Unschedulable: "))
+      << r->output;
+  EXPECT_THAT(r->output, ::testing::HasSubstr("Insufficient cpu")) << r->output;
+  absl::StatusOr<std::string> run_id = RunIdOnCluster();
+  if (run_id.ok()) (void)session_->RunId();  // the session's sweep takes its images
+  std::vector<std::string> del = {Runfile("apps/devloop"), "delete", "-f",
+                                  session_->dir() + "/skaffold.yaml", "-p", "kubernetes",
+                                  "--kubeconfig", kubeconfig_};
+  r = RunCommand(del, absl::Seconds(60));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+}
+
 }  // namespace
 }  // namespace devloop::e2e

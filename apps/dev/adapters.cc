@@ -136,6 +136,7 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       k.kubectl = KubectlOptionsOf(plan);
       k.default_namespace = plan.default_namespace;
       k.apply_flags = plan.flags.apply;
+      k.hooks = plan.hooks;
       k.delete_flags = plan.flags.remove;
       k.port_forwards = pipeline.port_forwards;
       k.on_log = options.on_log;

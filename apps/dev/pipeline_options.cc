@@ -82,6 +82,16 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
       append(p.kubectl.flags.global, kubectl.flags.global);
       append(p.kubectl.flags.apply, kubectl.flags.apply);
       append(p.kubectl.flags.remove, kubectl.flags.remove);
+      for (const auto* from : {&kubectl.hooks.before, &kubectl.hooks.after}) {
+        auto& to = from == &kubectl.hooks.before ? p.kubectl.hooks.before : p.kubectl.hooks.after;
+        for (config::DeployHook hook : *from) {
+          // Host hooks run in the config's directory (or `dir` below it).
+          if (hook.where == config::DeployHook::Where::kHost && !absl::StartsWith(hook.dir, "/")) {
+            hook.dir = hook.dir.empty() ? c.directory : absl::StrCat(c.directory, "/", hook.dir);
+          }
+          to.push_back(std::move(hook));
+        }
+      }
     }
     for (const config::Artifact& a : c.build.artifacts) {
       if (a.custom.has_value()) {

@@ -52,6 +52,7 @@ struct KubectlPlan {
   };
   std::vector<Release> helm;
   std::string default_namespace;            // -n, else deploy.kubectl.defaultNamespace
+  config::DeployHooks hooks;  // every config's, host hooks' dirs made absolute
   config::KubectlFlags flags;
   std::string context;     // --kube-context
   std::string kubeconfig;  // --kubeconfig

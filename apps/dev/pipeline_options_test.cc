@@ -53,6 +53,23 @@ TEST(MakePipelineTest, DeployKubectlTakesItsManifestsNamespaceAndFlags) {
   EXPECT_EQ(p->default_repo, "127.0.0.1:5000");
 }
 
+TEST(MakePipelineTest, HostHooksRunInTheConfigsDirectory) {
+  config::Config c = WebConfig();
+  c.deploy.kubectl = config::KubectlDeploy{.manifests = {"k8s/*.yaml"}};
+  c.deploy.kubectl->hooks.before.push_back({.command = {"make", "db"}});
+  c.deploy.kubectl->hooks.before.push_back({.command = {"./seed"}, .dir = "scripts"});
+  c.deploy.kubectl->hooks.after.push_back(
+      {.where = config::DeployHook::Where::kContainer, .command = {"ls"}, .pod_name = "web-*"});
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->kubectl.hooks.before.size(), 2u);
+  EXPECT_EQ(p->kubectl.hooks.before[0].dir, "/src/p");
+  EXPECT_EQ(p->kubectl.hooks.before[1].dir, "/src/p/scripts");
+  ASSERT_EQ(p->kubectl.hooks.after.size(), 1u);
+  EXPECT_EQ(p->kubectl.hooks.after[0].dir, "") << "container hooks have no directory here";
+  EXPECT_EQ(p->kubectl.hooks.after[0].pod_name, "web-*");
+}
+
 TEST(MakePipelineTest, TheNamespaceFlagWinsOverTheConfig) {
   config::Config c = WebConfig();
   c.deploy.kubectl = config::KubectlDeploy{.manifests = {"k8s/*.yaml"}, .default_namespace = "dev"};

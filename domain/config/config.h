@@ -173,11 +173,32 @@ struct KubectlFlags {
   bool operator==(const KubectlFlags&) const = default;
 };
 
+// deploy.kubectl.hooks.before[] / after[]: one command, run on this machine
+// (`host`; entries for other OSes are dropped when read) or in the deployed
+// containers (`container`, chosen by pod and container name globs).
+struct DeployHook {
+  enum class Where { kHost, kContainer };
+  Where where = Where::kHost;
+  std::vector<std::string> command;
+  std::string dir;                    // host: the working directory, relative to the config's
+  std::string pod_name = "*";         // container: glob over pod names
+  std::string container_name = "*";   // container: glob over container names
+  SourcePos pos;
+  bool operator==(const DeployHook&) const = default;
+};
+
+struct DeployHooks {
+  std::vector<DeployHook> before;
+  std::vector<DeployHook> after;
+  bool operator==(const DeployHooks&) const = default;
+};
+
 // deploy.kubectl
 struct KubectlDeploy {
   std::vector<std::string> manifests;  // globs: v2 `manifests` plus v3+ manifests.rawYaml
   KubectlFlags flags;
   std::string default_namespace;
+  DeployHooks hooks;
   bool operator==(const KubectlDeploy&) const = default;
 };
 

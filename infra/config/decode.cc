@@ -332,6 +332,46 @@ class Decoder {
     }
   }
 
+  void DecodeDeployHooks(const YAML::Node& node, const std::string& p, DeployHooks* h) {
+    if (!w_.Fields(node, p, {"before", "after"}, {})) return;
+    for (const char* when : {"before", "after"}) {
+      auto* out = std::string(when) == "before" ? &h->before : &h->after;
+      ForEach(Child(node, when), Sub(p, when),
+              [&](const YAML::Node& item, size_t, const std::string& path) {
+                if (!w_.Fields(item, path, {"host", "container"}, {})) return;
+                const YAML::Node host = Child(item, "host");
+                const YAML::Node container = Child(item, "container");
+                if (host.IsDefined() == container.IsDefined()) {
+                  w_.Error(item, absl::StrCat(path, ": expected exactly one of host or container"));
+                  return;
+                }
+                DeployHook hook;
+                hook.pos = w_.Pos(item);
+                const std::string hp = Sub(path, host.IsDefined() ? "host" : "container");
+                const YAML::Node& spec = host.IsDefined() ? host : container;
+                if (host.IsDefined()) {
+                  if (!w_.Fields(spec, hp, {"command", "os", "dir"}, {})) return;
+                  std::vector<std::string> os;
+                  w_.StringList(spec, "os", hp, &os);
+                  w_.String(spec, "dir", hp, &hook.dir);
+                  bool linux = os.empty();
+                  for (const std::string& o : os) linux = linux || o == "linux";
+                  if (!linux) return;  // for another OS
+                } else {
+                  if (!w_.Fields(spec, hp, {"command", "podName", "containerName"}, {})) return;
+                  hook.where = DeployHook::Where::kContainer;
+                  w_.String(spec, "podName", hp, &hook.pod_name);
+                  w_.String(spec, "containerName", hp, &hook.container_name);
+                }
+                if (!w_.StringList(spec, "command", hp, &hook.command) || hook.command.empty()) {
+                  w_.Missing(spec, "command", hp);
+                  return;
+                }
+                out->push_back(std::move(hook));
+              });
+    }
+  }
+
   void DecodeTagPolicy(const YAML::Node& node, TagPolicy* policy) {
     const std::string p = "build.tagPolicy";
     if (!w_.Fields(node, p, {"gitCommit", "sha256", "inputDigest", "envTemplate", "dateTime"},
@@ -585,12 +625,13 @@ class Decoder {
     if (kubectl.IsDefined()) {
       KubectlDeploy k;
       const std::string kp = Sub(p, "kubectl");
-      if (w_.Fields(kubectl, kp, {"manifests", "flags", "defaultNamespace"},
-                    {{"remoteManifests", "remote manifests are not supported by devloop"},
-                     {"hooks", "deploy hooks are not supported by devloop"}})) {
+      if (w_.Fields(kubectl, kp, {"manifests", "flags", "defaultNamespace", "hooks"},
+                    {{"remoteManifests", "remote manifests are not supported by devloop"}})) {
         w_.StringList(kubectl, "manifests", kp, &k.manifests);
         w_.String(kubectl, "defaultNamespace", kp, &k.default_namespace);
         DecodeKubectlFlags(Child(kubectl, "flags"), Sub(kp, "flags"), &k.flags);
+        YAML::Node hooks = Child(kubectl, "hooks");
+        if (hooks.IsDefined()) DecodeDeployHooks(hooks, Sub(kp, "hooks"), &k.hooks);
       }
       c->deploy.kubectl = std::move(k);
     }

@@ -134,6 +134,15 @@ TEST(ErrorsTableTest, ExactMessages) {
        "skaffold.yaml:5:5: unknown field \"path\" in manifests.kustomize (did you mean "
        "\"paths\"?)\n"
        "skaffold.yaml:8:5: deploy.kustomize.hooks: deploy hooks are not supported by devloop"},
+      {"deploy hooks: host or container, with a command",
+       std::string(kHead) +
+           "deploy:\n  kubectl:\n    hooks:\n      before:\n"
+           "      - host: {command: [a]}\n        container: {command: [b]}\n"
+           "      after:\n      - container: {podName: web}\n",
+       "skaffold.yaml:7:9: deploy.kubectl.hooks.before[0]: expected exactly one of host or "
+       "container\n"
+       "skaffold.yaml:10:20: missing required field \"command\" in "
+       "deploy.kubectl.hooks.after[0].container"},
       {"sync.auto refused",
        std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    sync:\n      auto: true\n",
        "skaffold.yaml:7:7: build.artifacts[0].sync.auto: sync.auto is not supported by devloop: "
@@ -233,6 +242,30 @@ TEST(ErrorsTableTest, ExactMessages) {
 
 // Aliases can make a small file decode into billions of values; decoding stops
 // at a million with an error instead of running out of memory.
+TEST(ErrorsTableTest, DeployHooksAreRead) {
+  InMemoryConfigFiles files;
+  files.Add("/p/skaffold.yaml",
+            std::string(kHead) +
+                "deploy:\n  kubectl:\n    hooks:\n      before:\n"
+                "      - host: {command: [sh, -c, 'echo $SKAFFOLD_RUN_ID'], dir: scripts}\n"
+                "      - host: {command: [osascript], os: [darwin]}\n"
+                "      after:\n"
+                "      - container: {command: [ls, /www], podName: 'web-*', containerName: web}\n");
+  LoadOptions options;
+  options.working_directory = "/p";
+  absl::StatusOr<std::vector<Config>> configs = LoadConfigs(options, files);
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  const DeployHooks& hooks = (*configs)[0].deploy.kubectl->hooks;
+  ASSERT_EQ(hooks.before.size(), 1u) << "the darwin-only hook is dropped on linux";
+  EXPECT_EQ(hooks.before[0].where, DeployHook::Where::kHost);
+  EXPECT_EQ(hooks.before[0].command, (std::vector<std::string>{"sh", "-c", "echo $SKAFFOLD_RUN_ID"}));
+  EXPECT_EQ(hooks.before[0].dir, "scripts");
+  ASSERT_EQ(hooks.after.size(), 1u);
+  EXPECT_EQ(hooks.after[0].where, DeployHook::Where::kContainer);
+  EXPECT_EQ(hooks.after[0].pod_name, "web-*");
+  EXPECT_EQ(hooks.after[0].container_name, "web");
+}
+
 TEST(ErrorsTableTest, AliasExpansionIsBounded) {
   std::string words = "[";
   for (int i = 0; i < 200; ++i) words += "a,";

@@ -3,7 +3,8 @@
 // (release namespace created on the way). `devloop run` builds the image,
 // pushes it to the cluster's registry, renders both with the real `kubectl
 // kustomize` and `helm template`, applies them, waits until both Deployments
-// are ready and leaves them; `devloop delete` removes them again.
+// are ready and leaves them, running its deploy hooks (one on this machine
+// before, one in the new pod after); `devloop delete` removes them again.
 //
 // Runs through testing/kube/with_kube_cluster.sh; helm comes from
 // tools/helm/build.sh's cache (tools/test.sh builds it).
@@ -126,7 +127,16 @@ manifests:
           image.repository: "{{.IMAGE_REPO_)", var, R"(}}"
           image.tag: "{{.IMAGE_TAG_)", var, R"(}}"
 deploy:
-  kubectl: {}
+  kubectl:
+    hooks:
+      before:
+        - host:
+            command: [sh, -c, "echo before $SKAFFOLD_RUN_ID > before.txt"]
+      after:
+        - container:
+            command: [/bin/busybox, sh, -c, "echo after > /www/hooked.html"]
+            podName: dev-kweb-*
+            containerName: web
 )"));
   }
 
@@ -182,6 +192,19 @@ TEST_F(RenderersKubeE2eTest, RunAppliesTheOverlayAndTheChartAndDeleteRemovesThem
   ASSERT_TRUE(hweb.ok()) << hweb.status();
   EXPECT_TRUE(absl::StartsWith(*hweb, absl::StrCat(registry_, "/", image_, ":"))) << *hweb;
   EXPECT_EQ(hweb->substr(hweb->find(' ') + 1), run_id_);
+
+  // The hooks: the host one ran in the config's directory with the run id,
+  // the container one in the overlay's new pod.
+  absl::StatusOr<std::string> before = ReadFile(dir_ + "/before.txt");
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(*before, absl::StrCat("before ", run_id_, "\n"));
+  absl::StatusOr<std::string> pod = Kubectl(
+      {"get", "pods", "-l", "app=kweb", "-o", "jsonpath={.items[0].metadata.name}"});
+  ASSERT_TRUE(pod.ok()) << pod.status();
+  absl::StatusOr<std::string> hooked =
+      Kubectl({"exec", *pod, "-c", "web", "--", "/bin/busybox", "cat", "/www/hooked.html"});
+  ASSERT_TRUE(hooked.ok()) << hooked.status();
+  EXPECT_EQ(*hooked, "after");
 
   absl::StatusOr<CommandResult> del = Devloop({"delete"});
   ASSERT_TRUE(del.ok()) << del.status();

@@ -1,7 +1,10 @@
 #include "infra/deploy/kubectl/kubectl_deployer.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <atomic>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -213,6 +216,16 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
         StatusCode::kDeployReadManifestErr);
   }
   const std::string ns = Namespace("");
+  std::set<std::string> target_namespaces;
+  for (const ObjectRef& o : rendered->objects) {
+    target_namespaces.insert(o.namespace_name.empty() ? ns : o.namespace_name);
+  }
+  // Before: in what runs now (the deployment this one replaces), and here.
+  if (absl::Status s = RunHooks(options_.hooks.before, "before", target_namespaces,
+                                /*wait_for_pods=*/false);
+      !s.ok()) {
+    return s;
+  }
   std::vector<std::string> apply = {"apply", "-f", "-"};
   if (!options_.default_namespace.empty()) {
     apply.push_back("--namespace=" + options_.default_namespace);
@@ -235,6 +248,12 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
     }
   }
   if (!applied.ok()) return applied.status();
+  // After: here, and in the containers of the new rollout once they run.
+  if (absl::Status s = RunHooks(options_.hooks.after, "after", target_namespaces,
+                                /*wait_for_pods=*/true);
+      !s.ok()) {
+    return s;
+  }
 
   Applied a;
   a.images = images;
@@ -252,6 +271,82 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
   }
   deployments_[deploy_id] = std::move(a);
   return resources;
+}
+
+absl::Status KubectlDeployer::RunHooks(const std::vector<config::DeployHook>& hooks,
+                                       const std::string& when,
+                                       const std::set<std::string>& namespaces,
+                                       bool wait_for_pods) {
+  for (const config::DeployHook& hook : hooks) {
+    const std::string what = absl::StrCat(when, "-deploy hook `", absl::StrJoin(hook.command, " "), "`");
+    std::string output;
+    auto keep = [this, &output](absl::string_view line) {
+      absl::StrAppend(&output, line, "\n");
+      tail_.Add("hook", "hook", line);
+    };
+    if (hook.where == config::DeployHook::Where::kHost) {
+      process::ProcessSpec spec;
+      spec.argv = hook.command;
+      spec.working_dir = hook.dir;
+      spec.env = {{"SKAFFOLD_RUN_ID", options_.run_id},
+                  {"SKAFFOLD_KUBE_CONTEXT", options_.kubectl.context},
+                  {"SKAFFOLD_NAMESPACES", absl::StrJoin(namespaces, ",")}};
+      spec.timeout = absl::Minutes(5);
+      spec.on_stdout = keep;
+      spec.on_stderr = keep;
+      absl::StatusOr<process::ExitStatus> exit = runner_->Run(spec);
+      if (!exit.ok() || !exit->success()) {
+        std::ostringstream how;
+        if (exit.ok()) how << *exit;
+        return domain::WithStatusCode(
+            absl::FailedPreconditionError(absl::StrCat(
+                what, " failed: ", exit.ok() ? how.str() : std::string(exit.status().message()),
+                output.empty() ? "" : absl::StrCat("; it printed: ", output))),
+            StatusCode::kDeployUnknown);
+      }
+      continue;
+    }
+    // In containers: every started container of this run's pods whose pod and
+    // container names match the globs (after a deploy: of its newest rollout,
+    // waited for up to a minute).
+    int ran = 0;
+    const absl::Time give_up = absl::Now() + (wait_for_pods ? absl::Minutes(1) : absl::ZeroDuration());
+    while (true) {
+      for (const std::string& ns : namespaces) {
+        absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
+        if (!cluster.ok()) return cluster.status();
+        for (const RunningPod& pod : RunningPods(*cluster)) {
+          if (pod.terminating || fnmatch(hook.pod_name.c_str(), pod.name.c_str(), 0) != 0) continue;
+          for (const auto& [container, image] : pod.containers) {
+            if (!pod.container_ids.count(container) ||
+                fnmatch(hook.container_name.c_str(), container.c_str(), 0) != 0) {
+              continue;
+            }
+            std::vector<std::string> args = {"exec", "--namespace=" + ns, pod.name, "-c",
+                                             container, "--"};
+            args.insert(args.end(), hook.command.begin(), hook.command.end());
+            absl::StatusOr<std::string> out =
+                kubectl_.Run(Phase::kDeploy, absl::StrCat(what, " in pod/", pod.name), args);
+            if (!out.ok()) return out.status();
+            for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipEmpty())) {
+              tail_.Add("hook", absl::StrCat(pod.name, " ", container), line);
+            }
+            ++ran;
+          }
+        }
+      }
+      if (ran > 0 || absl::Now() >= give_up) break;
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+    if (ran == 0 && wait_for_pods) {
+      return domain::WithStatusCode(
+          absl::FailedPreconditionError(absl::StrCat(
+              what, ": no running container matches pod \"", hook.pod_name, "\" and container \"",
+              hook.container_name, "\"")),
+          StatusCode::kDeployUnknown);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<json::Json> KubectlDeployer::ReadCluster(Phase phase, const std::string& ns) const {

@@ -47,6 +47,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "domain/config/config.h"
 #include "infra/containerfs/container_process.h"
 #include "infra/deploy/deployer.h"
 #include "infra/deploy/kubectl/cluster_state.h"
@@ -80,6 +81,9 @@ class KubectlDeployer final : public Deployer, public Syncer {
     // Docker adapter does) when its process runs on this machine (a node on
     // this machine: the test cluster, kind, minikube); kubectl exec otherwise.
     bool sync_on_this_node = true;
+    // deploy.kubectl.hooks: before the apply (host commands; container
+    // commands in what runs now) and after it (host; in the new containers).
+    config::DeployHooks hooks;
     // How long ForwardPorts waits for a ready pod behind a forward.
     absl::Duration forward_wait = absl::Minutes(2);
     LogSink on_log;
@@ -170,6 +174,10 @@ class KubectlDeployer final : public Deployer, public Syncer {
   // root in /proc, if its process runs here. Errors: NotFound when it does not
   // (remembered), the file operation's otherwise.
   absl::Status SyncOnThisNode(const std::string& container_id, const SyncRequest& request);
+  // Runs `hooks` (`when`: "before" or "after") for a deploy into
+  // `namespaces`. A failing hook fails the deploy, with its output.
+  absl::Status RunHooks(const std::vector<config::DeployHook>& hooks, const std::string& when,
+                        const std::set<std::string>& namespaces, bool wait_for_pods);
   // Deletes `objects` by kind and name.
   absl::Status Delete(Phase phase, const std::vector<ObjectRef>& objects, bool wait);
 

@@ -277,6 +277,31 @@ void Emit(YAML::Emitter& out, const Config& c) {
       out << YAML::EndMap;
     }
     if (!k.default_namespace.empty()) StrField(out, "defaultNamespace", k.default_namespace);
+    if (!k.hooks.before.empty() || !k.hooks.after.empty()) {
+      Key(out, "hooks");
+      out << YAML::BeginMap;
+      for (const auto& [when, hooks] : {std::pair{"before", &k.hooks.before},
+                                        std::pair{"after", &k.hooks.after}}) {
+        if (hooks->empty()) continue;
+        Key(out, when);
+        out << YAML::BeginSeq;
+        for (const DeployHook& h : *hooks) {
+          out << YAML::BeginMap;
+          const bool host = h.where == DeployHook::Where::kHost;
+          Key(out, host ? "host" : "container");
+          out << YAML::BeginMap;
+          List(out, "command", h.command);
+          if (host && !h.dir.empty()) StrField(out, "dir", h.dir);
+          if (!host) {
+            StrField(out, "podName", h.pod_name);
+            StrField(out, "containerName", h.container_name);
+          }
+          out << YAML::EndMap << YAML::EndMap;
+        }
+        out << YAML::EndSeq;
+      }
+      out << YAML::EndMap;
+    }
     out << YAML::EndMap;
   }
   if (c.deploy.docker) {

@@ -228,6 +228,9 @@ struct HelmRelease {
   std::string namespace_name;     // `--namespace`; empty: the deploy's namespace
   bool create_namespace = false;  // the deployer creates the namespace first
   std::string version;            // `--version` of the chart
+  // Skip `helm dependency build` before rendering a chart that declares
+  // dependencies (skipBuildDependencies).
+  bool skip_build_dependencies = false;
   SourcePos pos;                  // of the release's `name`
   bool operator==(const HelmRelease&) const = default;
 };

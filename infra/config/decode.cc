@@ -580,10 +580,7 @@ class Decoder {
     if (w_.String(node, "version", p, &r.version)) {
       r.version = Expand(Child(node, "version"), Sub(p, "version"), r.version);
     }
-    // skipBuildDependencies is accepted and ignored: devloop never runs
-    // `helm dependency build`, so a chart's dependencies must be in its charts/.
-    bool skip_build_dependencies = false;
-    w_.Bool(node, "skipBuildDependencies", p, &skip_build_dependencies);
+    w_.Bool(node, "skipBuildDependencies", p, &r.skip_build_dependencies);
     return r;
   }
 

@@ -147,6 +147,9 @@ void EmitHelmRelease(YAML::Emitter& out, const HelmRelease& r) {
   if (!r.namespace_name.empty()) StrField(out, "namespace", r.namespace_name);
   if (r.create_namespace) out << YAML::Key << "createNamespace" << YAML::Value << true;
   if (!r.version.empty()) StrField(out, "version", r.version);
+  if (r.skip_build_dependencies) {
+    out << YAML::Key << "skipBuildDependencies" << YAML::Value << true;
+  }
   out << YAML::EndMap;
 }
 

@@ -176,7 +176,8 @@ TEST(FixturesTest, HelmReleaseUnderManifestsAndDeployIsRenderedOnce) {
                                              "{{.IMAGE_REPO_gcr_io_example_web_app}}"},
                                             {"image.tag", "{{.IMAGE_TAG_gcr_io_example_web_app}}"}},
                     .namespace_name = "web",
-                    .create_namespace = true}}};
+                    .create_namespace = true,
+                    .skip_build_dependencies = true}}};
   ASSERT_EQ(configs->size(), 1u);
   EXPECT_EQ(WithoutPositions((*configs)[0]), want);
   EXPECT_EQ((*configs)[0].deploy.helm->releases[0].pos, (SourcePos{"skaffold.yaml", 14, 15}));

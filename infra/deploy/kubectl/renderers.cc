@@ -1,5 +1,7 @@
 #include "infra/deploy/kubectl/renderers.h"
 
+#include <fstream>
+
 #include <deque>
 
 #include "absl/status/status.h"
@@ -163,6 +165,23 @@ absl::StatusOr<std::vector<std::string>> HelmTemplateArgv(
   return argv;
 }
 
+namespace {
+
+// Whether the release's chart directory has a Chart.yaml that lists
+// dependencies (an archive, or no such file, does not).
+bool DeclaresDependencies(const std::string& base_dir, const config::HelmRelease& release) {
+  std::string chart = release.chart_path;
+  if (!chart.empty() && chart[0] != '/' && !base_dir.empty()) chart = base_dir + "/" + chart;
+  std::ifstream in(chart + "/Chart.yaml");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "dependencies:")) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::StatusOr<ManifestSource> RenderHelm(process::ProcessRunner* runner, const HelmBinary& helm,
                                           const config::HelmRelease& release,
                                           const std::map<std::string, std::string>& images,
@@ -170,6 +189,14 @@ absl::StatusOr<ManifestSource> RenderHelm(process::ProcessRunner* runner, const 
   absl::StatusOr<std::vector<std::string>> argv = HelmTemplateArgv(helm, release, images, options);
   if (!argv.ok()) return argv.status();
   const std::string what = absl::StrCat("helm release ", release.name);
+  if (!release.skip_build_dependencies && DeclaresDependencies(options.base_dir, release)) {
+    // As `helm install` users expect: the chart's dependencies (local ones,
+    // here) are packed into its charts/ first.
+    absl::StatusOr<std::string> built =
+        RunRenderer(runner, {helm.path, "dependency", "build", release.chart_path}, helm.env,
+                    options.base_dir, helm.timeout, absl::StrCat(what, " (helm dependency build)"));
+    if (!built.ok()) return built.status();
+  }
   absl::StatusOr<std::string> out =
       RunRenderer(runner, *std::move(argv), helm.env, options.base_dir, helm.timeout, what);
   if (!out.ok()) return out.status();

@@ -18,8 +18,9 @@
 //
 // A release's createNamespace is not acted on here: the deployer runs
 // `kubectl create namespace` (HelmRelease::create_namespace) before applying.
-// `helm dependency build` is never run (skipBuildDependencies is moot): a
-// chart's dependencies must already be in its charts/ directory.
+// A chart whose Chart.yaml lists dependencies gets `helm dependency build`
+// first (local file:// ones work offline), unless the release says
+// skipBuildDependencies.
 //
 // Thread-safe: free functions that keep no state; the runner must be thread-safe
 // (every ProcessRunner is).

@@ -3,6 +3,12 @@
 // output taken through Render.
 #include "infra/deploy/kubectl/renderers.h"
 
+#include <stdlib.h>
+
+#include <fstream>
+
+#include <filesystem>
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -328,6 +334,40 @@ spec:
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(missing.status().message()),
               StartsWith("helm release web-ana: `" + helm + " template web-ana charts/none"));
+}
+
+TEST(RealRenderersTest, AChartsLocalDependencyIsBuiltFirstUnlessSkipped) {
+  std::string why_not;
+  const std::string helm = FindHelm(&why_not);
+  if (helm.empty()) {
+    GTEST_SKIP() << "no helm binary (run tools/helm/build.sh, or set DEVLOOP_HELM): " << why_not;
+  }
+  char tmpl[] = "/tmp/devloop-helm-deps-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  auto write = [&](const std::string& path, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(dir + "/" + path).parent_path());
+    std::ofstream(dir + "/" + path) << text;
+  };
+  write("child/Chart.yaml", "apiVersion: v2\nname: child\nversion: 0.1.0\n");
+  write("child/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-child}\n");
+  write("app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n"
+        "  - name: child\n    version: 0.1.0\n    repository: file://../child\n");
+  write("app/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-app}\n");
+  process::PosixProcessRunner runner;
+  config::HelmRelease release = {.name = "deps", .chart_path = "app",
+                                 .skip_build_dependencies = true};
+  absl::StatusOr<ManifestSource> skipped =
+      RenderHelm(&runner, {.path = helm}, release, {}, {.base_dir = dir});
+  EXPECT_FALSE(skipped.ok()) << "helm template needs the dependency in charts/";
+  release.skip_build_dependencies = false;
+  absl::StatusOr<ManifestSource> built =
+      RenderHelm(&runner, {.path = helm}, release, {}, {.base_dir = dir});
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_THAT(built->text, HasSubstr("name: from-child"));
+  EXPECT_THAT(built->text, HasSubstr("name: from-app"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include "testing/e2e/files.h"
 #include "testing/e2e/http_client.h"
 #include "testing/e2e/subprocess.h"
+#include "testing/kube/kube_test_env.h"
 
 namespace devloop::e2e {
 namespace {
@@ -39,11 +40,6 @@ using ::testing::Contains;
 using ::testing::IsEmpty;
 
 constexpr absl::Duration kIteration = absl::Seconds(180);
-
-std::string Env(const char* name) {
-  const char* v = ::getenv(name);
-  return v == nullptr ? "" : v;
-}
 
 // The resources whose ResourceStatusCheckEvents ended Succeeded in `entries`.
 std::vector<std::string> SucceededResources(const std::vector<proto::LogEntry>& entries) {
@@ -68,8 +64,8 @@ std::string Pushed(const std::string& registry, std::string image) {
 class MicroservicesKubeE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    kubeconfig_ = Env("DEVLOOP_KUBECONFIG");
-    registry_ = Env("DEVLOOP_REGISTRY");
+    kubeconfig_ = cluster_.kubeconfig();
+    registry_ = cluster_.registry();
     ASSERT_FALSE(kubeconfig_.empty()) << "run me through testing/kube/with_kube_cluster.sh";
     ASSERT_TRUE(DockerAvailable()) << "the Docker Engine does not answer";
     absl::StatusOr<std::unique_ptr<DevSession>> s =
@@ -120,6 +116,7 @@ class MicroservicesKubeE2eTest : public ::testing::Test {
 
   std::string Pushed(const std::string& image) const { return e2e::Pushed(registry_, image); }
 
+  testing::KubeTestCluster cluster_ = testing::KubeTestCluster::FromEnvironment();
   std::string kubeconfig_, registry_;
   std::unique_ptr<DevSession> session_;
   std::string web_, app_;

@@ -25,22 +25,18 @@
 #include "testing/e2e/docker_sweep.h"
 #include "testing/e2e/files.h"
 #include "testing/e2e/subprocess.h"
+#include "testing/kube/kube_test_env.h"
 
 namespace devloop::e2e {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string Env(const char* name) {
-  const char* v = ::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
 class RenderersKubeE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    kubeconfig_ = Env("DEVLOOP_KUBECONFIG");
-    registry_ = Env("DEVLOOP_REGISTRY");
+    kubeconfig_ = cluster_.kubeconfig();
+    registry_ = cluster_.registry();
     ASSERT_FALSE(kubeconfig_.empty()) << "run me through testing/kube/with_kube_cluster.sh";
     ASSERT_TRUE(DockerAvailable()) << "the Docker Engine does not answer";
     absl::StatusOr<CommandResult> helm = RunCommand(
@@ -50,7 +46,8 @@ class RenderersKubeE2eTest : public ::testing::Test {
     const std::string helm_dir =
         std::filesystem::path(std::string(absl::StripAsciiWhitespace(helm->output)))
             .parent_path();
-    ::setenv("PATH", absl::StrCat(helm_dir, ":", Env("PATH")).c_str(), 1);
+    const char* path = ::getenv("PATH");
+    ::setenv("PATH", absl::StrCat(helm_dir, ":", path == nullptr ? "" : path).c_str(), 1);
 
     std::random_device rd;
     token_ = absl::StrFormat("%08x", rd());
@@ -152,11 +149,9 @@ deploy:
   }
 
   absl::StatusOr<std::string> Kubectl(std::vector<std::string> args) {
-    args.insert(args.begin(), {"kubectl", "--kubeconfig=" + kubeconfig_});
-    absl::StatusOr<CommandResult> r = RunCommand(args, absl::Seconds(30));
-    if (!r.ok()) return r.status();
-    if (r->exit_code != 0) return absl::InternalError(r->output);
-    return std::string(absl::StripAsciiWhitespace(r->output));
+    absl::StatusOr<std::string> out = cluster_.Kubectl(std::move(args));
+    if (!out.ok()) return out.status();
+    return std::string(absl::StripAsciiWhitespace(*out));
   }
 
   absl::StatusOr<CommandResult> Devloop(std::vector<std::string> args) {
@@ -165,6 +160,7 @@ deploy:
     return RunCommand(args, absl::Seconds(180));
   }
 
+  testing::KubeTestCluster cluster_ = testing::KubeTestCluster::FromEnvironment();
   std::string kubeconfig_, registry_, token_, image_, helm_ns_, dir_, run_id_;
 };
 

@@ -60,8 +60,11 @@ spec:
 
 class KubectlEnv : public DeployerEnv {
  public:
-  KubectlEnv()
-      : cluster_(KubeTestCluster::FromEnvironment()),
+  // `sync_on_this_node`: sync through /proc (the node is this machine), or
+  // with `kubectl exec … tar x` as for a remote node.
+  explicit KubectlEnv(bool sync_on_this_node)
+      : sync_on_this_node_(sync_on_this_node),
+        cluster_(KubeTestCluster::FromEnvironment()),
         kubeconfig_(cluster_.kubeconfig()),
         registry_(cluster_.registry()) {
     EXPECT_FALSE(kubeconfig_.empty()) << "run me through with_kube_cluster.sh";
@@ -91,6 +94,7 @@ class KubectlEnv : public DeployerEnv {
     o.default_namespace = ns_;
     o.port_forwards = std::move(forwards);
     o.on_log = std::move(on_log);
+    o.sync_on_this_node = sync_on_this_node_;
     o.manifests = [](const domain::ImageTags&) {
       return absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>>(
           std::vector<deploy::kubectl::ManifestSource>{{"web.yaml", kManifests}});
@@ -166,6 +170,7 @@ class KubectlEnv : public DeployerEnv {
     return cluster_.Kubectl(std::move(args));
   }
 
+  const bool sync_on_this_node_;
   KubeTestCluster cluster_;
   std::string kubeconfig_;
   std::string registry_;
@@ -176,9 +181,12 @@ class KubectlEnv : public DeployerEnv {
   std::unique_ptr<docker::EngineApiDocker> docker_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Kubectl, DeployerContractTest,
-                         ::testing::Values(DeployerFactory{
-                             "KubectlDeployer", [] { return std::make_unique<KubectlEnv>(); }}));
+INSTANTIATE_TEST_SUITE_P(
+    Kubectl, DeployerContractTest,
+    ::testing::Values(
+        DeployerFactory{"KubectlDeployer", [] { return std::make_unique<KubectlEnv>(true); }},
+        DeployerFactory{"KubectlDeployerSyncByExec",
+                        [] { return std::make_unique<KubectlEnv>(false); }}));
 
 }  // namespace
 }  // namespace devloop::testing

@@ -819,14 +819,19 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
   }
   std::set<std::string> namespaces;
   for (const ObjectRef& o : a.objects) namespaces.insert(o.namespace_name);
-  std::string tar;
-  if (!request.copies.empty()) {
-    std::vector<docker::FileCopy> files;
-    for (const SyncRequest::Copy& c : request.copies) files.push_back({c.host_path, c.dest});
-    absl::StatusOr<std::string> archive = docker::TarFiles(files);
-    if (!archive.ok()) return archive.status();
-    tar = *std::move(archive);
-  }
+  // The archive for `kubectl exec … tar x`, made only when a container needs
+  // it (not when every copy goes straight through /proc).
+  std::optional<std::string> tar;
+  auto archive = [&]() -> absl::StatusOr<std::string> {
+    if (!tar.has_value()) {
+      std::vector<docker::FileCopy> files;
+      for (const SyncRequest::Copy& c : request.copies) files.push_back({c.host_path, c.dest});
+      absl::StatusOr<std::string> made = docker::TarFiles(files);
+      if (!made.ok()) return made.status();
+      tar = *std::move(made);
+    }
+    return *tar;
+  };
   // Runs `command` in `container` of `pod`. An image without that tool on its
   // PATH but with /bin/busybox (FROM scratch + busybox) gets busybox's; which
   // containers need that is remembered, so a sync costs one kubectl exec.
@@ -872,9 +877,11 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
           DEVLOOP_VLOG(1) << "syncing into pod/" << pod.name << " with kubectl exec: "
                           << direct.message();
         }
-        if (!tar.empty()) {
+        if (!request.copies.empty()) {
+          absl::StatusOr<std::string> made = archive();
+          if (!made.ok()) return made.status();
           absl::Status s = exec(pod, container, {"tar", "xmf", "-", "-C", "/"},
-                                absl::StrCat("copying files into pod/", pod.name), tar);
+                                absl::StrCat("copying files into pod/", pod.name), *made);
           if (!s.ok()) return s;
         }
         if (!request.deletes.empty()) {

@@ -77,6 +77,44 @@ bool IsFullContainerId(absl::string_view id) {
 
 }  // namespace
 
+std::set<int> ParseListeningPorts(absl::string_view proc_net_tcp) {
+  // "  sl  local_address rem_address   st ..." then one socket a line:
+  // "   0: 00000000:1F90 00000000:0000 0A ..." (0A is LISTEN).
+  std::set<int> ports;
+  for (absl::string_view line : absl::StrSplit(proc_net_tcp, '\n')) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() < 4 || fields[3] != "0A") continue;
+    size_t colon = fields[1].rfind(':');
+    int port = 0;
+    if (colon == absl::string_view::npos ||
+        !absl::SimpleHexAtoi(fields[1].substr(colon + 1), &port)) {
+      continue;
+    }
+    ports.insert(port);
+  }
+  return ports;
+}
+
+absl::StatusOr<bool> ListensOn(const ContainerProcess& process, int port) {
+  absl::StatusOr<int> proc_fd = OpenProc(process.pid);
+  if (!proc_fd.ok()) return proc_fd.status();
+  absl::StatusOr<uint64_t> start = ReadStartTime(*proc_fd, process.pid);
+  bool listens = false;
+  if (start.ok() && *start == process.start_time) {
+    for (const char* table : {"net/tcp", "net/tcp6"}) {
+      absl::StatusOr<std::string> text = ReadProcFile(*proc_fd, table, process.pid);
+      if (text.ok() && ParseListeningPorts(*text).count(port)) listens = true;
+    }
+  }
+  close(*proc_fd);
+  if (!start.ok()) return start.status();
+  if (*start != process.start_time) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("process ", process.pid, " is not the container's process any more"));
+  }
+  return listens;
+}
+
 absl::StatusOr<uint64_t> ParseStartTime(absl::string_view stat) {
   // "pid (comm) state ppid ...": comm may contain anything, so fields are
   // counted from the last ')'. starttime is field 22; field 3 follows ')'.

@@ -18,6 +18,7 @@
 #define DEVLOOP_INFRA_CONTAINERFS_CONTAINER_PROCESS_H_
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -53,6 +54,16 @@ absl::StatusOr<ContainerProcess> FindContainerProcess(absl::string_view containe
 // (its PID is free or names another process now); PermissionDenied if this
 // process may not look into it.
 absl::StatusOr<RootFs> OpenContainerRoot(const ContainerProcess& process);
+
+// Returns whether a socket in the network namespace of `process` listens on
+// TCP `port` (IPv4 or IPv6), from /proc/<pid>/net/tcp{,6}: an app that has
+// started serving, whatever routes lead to it. FailedPrecondition if that
+// process is gone.
+absl::StatusOr<bool> ListensOn(const ContainerProcess& process, int port);
+
+// Exposed for tests: the ports in state LISTEN in the text of /proc/net/tcp
+// or /proc/net/tcp6.
+std::set<int> ParseListeningPorts(absl::string_view proc_net_tcp);
 
 // Exposed for tests: the start time from the text of /proc/<pid>/stat
 // (whose command name may hold spaces and parentheses).

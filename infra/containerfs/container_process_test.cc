@@ -2,7 +2,9 @@
 // (no Docker needed: what makes a process "the container's" is its cgroup).
 #include "infra/containerfs/container_process.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -40,6 +42,50 @@ TEST(ParseStartTimeTest, CountsFieldsAfterTheCommandName) {
 TEST(ParseStartTimeTest, RejectsTruncatedText) {
   EXPECT_FALSE(ParseStartTime("12 (x) S 1 2").ok());
   EXPECT_FALSE(ParseStartTime("garbage").ok());
+}
+
+TEST(ParseListeningPortsTest, ReadsListeningSocketsOnly) {
+  const char* tcp =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+      "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n"
+      "   1: 0100007F:0CEA 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0\n"
+      "   2: 0100007F:C350 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0\n";
+  EXPECT_THAT(ParseListeningPorts(tcp), ::testing::ElementsAre(8080, 50000));
+  const char* tcp6 =
+      "  sl  local_address                         remote_address                        st\n"
+      "   0: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A\n";
+  EXPECT_THAT(ParseListeningPorts(tcp6), ::testing::ElementsAre(80));
+  EXPECT_TRUE(ParseListeningPorts("").empty());
+  EXPECT_TRUE(ParseListeningPorts("   0: garbage 0A\n").empty());
+}
+
+TEST(ListensOnTest, SeesThisProcessListen) {
+  // This test's own process stands in for a container's.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
+  absl::StatusOr<uint64_t> start = ParseStartTime(ReadAll("/proc/self/stat"));
+  ASSERT_TRUE(start.ok());
+  ContainerProcess self{.pid = ::getpid(), .start_time = *start};
+  auto listens = [&] {
+    absl::StatusOr<bool> l = ListensOn(self, port);
+    EXPECT_TRUE(l.ok()) << l.status();
+    return l.ok() && *l;
+  };
+  EXPECT_FALSE(listens());  // bound, not listening
+  ASSERT_EQ(::listen(fd, 1), 0);
+  EXPECT_TRUE(listens());
+  ::close(fd);
+  EXPECT_FALSE(listens());
+  ContainerProcess other = self;
+  other.start_time += 1;  // the PID names another process now
+  EXPECT_EQ(ListensOn(other, port).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(ParseRootMappingTest, FindsWhatRootMapsTo) {

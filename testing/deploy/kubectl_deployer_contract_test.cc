@@ -60,10 +60,11 @@ spec:
 
 class KubectlEnv : public DeployerEnv {
  public:
-  // `sync_on_this_node`: sync through /proc (the node is this machine), or
-  // with `kubectl exec … tar x` as for a remote node.
-  explicit KubectlEnv(bool sync_on_this_node)
-      : sync_on_this_node_(sync_on_this_node),
+  // `on_this_node`: sync through /proc and forward straight to pod IPs (the
+  // node is this machine), or with `kubectl exec … tar x` and `kubectl
+  // port-forward` as for a remote node.
+  explicit KubectlEnv(bool on_this_node)
+      : on_this_node_(on_this_node),
         cluster_(KubeTestCluster::FromEnvironment()),
         kubeconfig_(cluster_.kubeconfig()),
         registry_(cluster_.registry()) {
@@ -94,7 +95,8 @@ class KubectlEnv : public DeployerEnv {
     o.default_namespace = ns_;
     o.port_forwards = std::move(forwards);
     o.on_log = std::move(on_log);
-    o.sync_on_this_node = sync_on_this_node_;
+    o.sync_on_this_node = on_this_node_;
+    o.forward_direct = on_this_node_;
     o.manifests = [](const domain::ImageTags&) {
       return absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>>(
           std::vector<deploy::kubectl::ManifestSource>{{"web.yaml", kManifests}});
@@ -170,7 +172,7 @@ class KubectlEnv : public DeployerEnv {
     return cluster_.Kubectl(std::move(args));
   }
 
-  const bool sync_on_this_node_;
+  const bool on_this_node_;
   KubeTestCluster cluster_;
   std::string kubeconfig_;
   std::string registry_;
@@ -185,7 +187,7 @@ INSTANTIATE_TEST_SUITE_P(
     Kubectl, DeployerContractTest,
     ::testing::Values(
         DeployerFactory{"KubectlDeployer", [] { return std::make_unique<KubectlEnv>(true); }},
-        DeployerFactory{"KubectlDeployerSyncByExec",
+        DeployerFactory{"KubectlDeployerAsIfRemote",
                         [] { return std::make_unique<KubectlEnv>(false); }}));
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "infra/containerfs/root_fs.h"
 #include "infra/docker/tar_archive.h"
 #include "infra/log/log.h"
+#include "infra/portforward/probe.h"
 
 namespace devloop::deploy::kubectl {
 
@@ -65,6 +66,7 @@ struct RunningPod {
   bool terminating = false;
   bool ready = false;
   std::string created;
+  std::string ip;  // status.podIP
   std::map<std::string, std::string> labels;
   std::vector<std::pair<std::string, std::string>> containers;  // name, image
   std::set<std::string> started;  // containers that run or ran (have a log)
@@ -82,6 +84,7 @@ std::vector<RunningPod> RunningPods(const json::Json& cluster) {
     pod.name = item["metadata"]["name"].AsString();
     pod.terminating = !item["metadata"]["deletionTimestamp"].is_null();
     pod.created = item["metadata"]["creationTimestamp"].AsString();
+    pod.ip = item["status"]["podIP"].AsString();
     for (const auto& [k, v] : item["metadata"]["labels"].members()) pod.labels[k] = v.AsString();
     for (const json::Json& c : item["spec"]["containers"].elements()) {
       pod.containers.emplace_back(c["name"].AsString(), c["image"].AsString());
@@ -543,7 +546,7 @@ absl::StatusOr<std::vector<KubectlDeployer::RunningPodRef>> KubectlDeployer::For
   *port = spec.port;
   auto add = [&](const RunningPod& p) {
     if (!p.ready || p.terminating) return;
-    out.push_back({p.ns, p.name, p.named_ports, p.port_owner,
+    out.push_back({p.ns, p.name, p.ip, p.container_ids, p.named_ports, p.port_owner,
                    p.containers.empty() ? "" : p.containers.front().first});
   };
   const std::string& type = spec.resource_type;
@@ -602,6 +605,49 @@ absl::StatusOr<std::vector<KubectlDeployer::RunningPodRef>> KubectlDeployer::For
   return absl::NotFoundError(absl::StrCat("service/", spec.resource_name, " is not part of this run"));
 }
 
+std::optional<portforward::Target> KubectlDeployer::DirectTarget(const RunningPodRef& pod,
+                                                                 int port) {
+  if (!options_.forward_direct || pod.ip.empty()) return std::nullopt;
+  {
+    absl::MutexLock lock(&mu_);
+    if (direct_unreachable_) return std::nullopt;
+  }
+  const portforward::Target target{pod.ip, port};
+  // A pod on this machine: wait until its app listens (as seen in the pod's
+  // own network namespace), so that neither path forwards to a closed port.
+  auto owner = pod.port_owner.find(port);
+  auto id = pod.container_ids.find(owner != pod.port_owner.end() ? owner->second
+                                                                 : pod.first_container);
+  std::optional<containerfs::ContainerProcess> here;
+  if (id != pod.container_ids.end()) here = ProcessHere(id->second);
+  if (here.has_value()) {
+    const absl::Time give_up = absl::Now() + options_.answer_wait;
+    while (true) {
+      absl::StatusOr<bool> listens = containerfs::ListensOn(*here, port);
+      if (!listens.ok() || *listens) break;
+      if (absl::Now() > give_up) {
+        DEVLOOP_LOG(WARNING) << "port forward: pod " << pod.name << " does not listen on port "
+                             << port << " after " << absl::FormatDuration(options_.answer_wait)
+                             << "; forwarding to it anyway";
+        break;
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        if (cleaned_up_) return std::nullopt;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  if (portforward::ProbeTcp(target, absl::Milliseconds(300)) == portforward::Reach::kAnswers) {
+    return target;
+  }
+  DEVLOOP_VLOG(1) << "pod " << pod.name << " at " << target
+                  << " does not answer from here: forwards go through kubectl";
+  absl::MutexLock lock(&mu_);
+  direct_unreachable_ = true;
+  return std::nullopt;
+}
+
 absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> KubectlDeployer::StartTunnel(
     const RunningPodRef& pod, int port) {
   struct Seen {
@@ -655,7 +701,7 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
     return absl::FailedPreconditionError(absl::StrCat("no ready pod behind ", spec.resource_type,
                                                       "/", spec.resource_name, " to forward to"));
   }
-  int kubectl_port = 0;
+  std::optional<portforward::Target> kept;
   std::string pod_name;
   {
     absl::MutexLock lock(&mu_);
@@ -663,9 +709,10 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
     // Kept while it reaches the best pod (the newest ready one): a rollout's
     // new pod takes the forward as soon as it is ready.
     const RunningPodRef& best = candidates->front();
-    if (it != tunnels_.end() && !it->second.watched->ended() &&
+    if (it != tunnels_.end() &&
+        (it->second.watched == nullptr || !it->second.watched->ended()) &&
         absl::StrCat(best.ns, "/", best.name) == it->second.pod) {
-      kubectl_port = it->second.local_port;
+      kept = it->second.target;
       pod_name = best.name;
     }
   }
@@ -679,26 +726,27 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
     event->namespace_ = pod.ns;
     return event;
   };
-  if (kubectl_port != 0) {
+  if (kept.has_value()) {
     for (const RunningPodRef& c : *candidates) {
       if (c.name == pod_name) {
-        return named(
-            forwards_.Point(static_cast<int>(index), spec, {"127.0.0.1", kubectl_port}, pod_name),
-            c);
+        return named(forwards_.Point(static_cast<int>(index), spec, *kept, pod_name), c);
       }
     }
   }
   const RunningPodRef& best = candidates->front();
-  absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> tunnel =
-      StartTunnel(best, port);
-  if (!tunnel.ok()) return tunnel.status();
   Tunnel fresh;
   fresh.pod = absl::StrCat(best.ns, "/", best.name);
-  fresh.local_port = tunnel->second;
-  fresh.watched = std::make_unique<Watched>(std::move(tunnel->first));
-  absl::StatusOr<domain::PortEvent> event = named(
-      forwards_.Point(static_cast<int>(index), spec, {"127.0.0.1", fresh.local_port}, best.name),
-      best);
+  if (std::optional<portforward::Target> direct = DirectTarget(best, port)) {
+    fresh.target = *direct;
+  } else {
+    absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> tunnel =
+        StartTunnel(best, port);
+    if (!tunnel.ok()) return tunnel.status();
+    fresh.target = {"127.0.0.1", tunnel->second};
+    fresh.watched = std::make_unique<Watched>(std::move(tunnel->first));
+  }
+  absl::StatusOr<domain::PortEvent> event =
+      named(forwards_.Point(static_cast<int>(index), spec, fresh.target, best.name), best);
   if (!event.ok()) return event.status();
   Tunnel old;
   {
@@ -925,36 +973,41 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
   return absl::OkStatus();
 }
 
-absl::Status KubectlDeployer::SyncOnThisNode(const std::string& container_id,
-                                             const SyncRequest& request) {
-  if (!options_.sync_on_this_node) return absl::UnimplementedError("turned off");
-  std::optional<containerfs::ContainerProcess> known;
+std::optional<containerfs::ContainerProcess> KubectlDeployer::ProcessHere(
+    const std::string& container_id) {
   {
     absl::MutexLock lock(&mu_);
     auto it = processes_.find(container_id);
-    if (it != processes_.end()) {
-      if (!it->second.has_value()) {
-        return absl::NotFoundError("the container does not run on this machine");
-      }
-      known = *it->second;
-    }
+    if (it != processes_.end()) return it->second;
   }
-  absl::StatusOr<containerfs::RootFs> root =
-      known.has_value() ? containerfs::OpenContainerRoot(*known)
-                        : absl::StatusOr<containerfs::RootFs>(absl::NotFoundError("not looked up"));
-  if (!root.ok()) {
-    // Not looked up yet, or its process changed: find it by the container's id.
-    absl::StatusOr<containerfs::ContainerProcess> found =
-        containerfs::FindContainerProcess(container_id);
-    absl::MutexLock lock(&mu_);
-    if (!found.ok()) {
-      if (found.status().code() == absl::StatusCode::kNotFound) processes_[container_id] = std::nullopt;
-      return found.status();
-    }
+  absl::StatusOr<containerfs::ContainerProcess> found =
+      containerfs::FindContainerProcess(container_id);
+  absl::MutexLock lock(&mu_);
+  if (found.ok()) {
     processes_[container_id] = *found;
-    known = *found;
+    return *found;
   }
-  if (!root.ok()) root = containerfs::OpenContainerRoot(*known);
+  // NotFound: it runs elsewhere (remembered); other errors are tried again.
+  if (found.status().code() == absl::StatusCode::kNotFound) processes_[container_id] = std::nullopt;
+  return std::nullopt;
+}
+
+absl::Status KubectlDeployer::SyncOnThisNode(const std::string& container_id,
+                                             const SyncRequest& request) {
+  if (!options_.sync_on_this_node) return absl::UnimplementedError("turned off");
+  std::optional<containerfs::ContainerProcess> known = ProcessHere(container_id);
+  if (!known.has_value()) return absl::NotFoundError("the container does not run on this machine");
+  absl::StatusOr<containerfs::RootFs> root = containerfs::OpenContainerRoot(*known);
+  if (!root.ok()) {
+    // Its process changed (a restart): find it by the container's id again.
+    {
+      absl::MutexLock lock(&mu_);
+      processes_.erase(container_id);
+    }
+    known = ProcessHere(container_id);
+    if (!known.has_value()) return absl::NotFoundError("the container does not run on this machine");
+    root = containerfs::OpenContainerRoot(*known);
+  }
   if (!root.ok()) return root.status();
   for (const SyncRequest::Copy& c : request.copies) {
     if (absl::Status s = root->CopyFile(c.host_path, c.dest); !s.ok()) return s;

@@ -14,11 +14,12 @@
 //  - The status check follows every Deployment, StatefulSet and Pod applied,
 //    as `kubectl rollout status` would, plus a diagnosis of their pods
 //    (cluster_state.h).
-//  - Port forwards (resourceType pod, deployment, service) run one
-//    `kubectl port-forward --address 127.0.0.1 pod/<p> :<port>` to a ready pod
-//    of the newest rollout, behind a StableForwards listener: the local port
-//    never changes, and the forward moves to a new pod as soon as one is ready,
-//    before the old one goes away.
+//  - Port forwards (resourceType pod, deployment, service) reach a ready pod
+//    of the newest rollout behind a StableForwards listener: the local port
+//    never changes, and the forward moves to a new pod as soon as one is ready
+//    and accepts, before the old one goes away. A pod whose IP this machine
+//    reaches (a node here, a flat network) is forwarded to straight; others
+//    through one `kubectl port-forward --address 127.0.0.1 pod/<p> :<port>`.
 //  - Logs: one `kubectl logs -f --timestamps` per container of every pod of
 //    the run, picked up as pods appear (at each Observe); a follower that ends
 //    while its pod lives is started again from the last line's time, so no line
@@ -55,6 +56,7 @@
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/deploy/log_tail.h"
 #include "infra/deploy/stable_forwards.h"
+#include "infra/portforward/port_forwarder.h"
 #include "infra/process/process_runner.h"
 
 namespace devloop::deploy::kubectl {
@@ -81,6 +83,13 @@ class KubectlDeployer final : public Deployer, public Syncer {
     // Docker adapter does) when its process runs on this machine (a node on
     // this machine: the test cluster, kind, minikube); kubectl exec otherwise.
     bool sync_on_this_node = true;
+    // A forward goes straight to the pod's IP when this machine reaches it
+    // (a node on this machine, a flat network); `kubectl port-forward`
+    // otherwise. The first pod that cannot be reached turns it off for the run.
+    bool forward_direct = true;
+    // How long a forward waits for the app of a pod on this machine to listen
+    // before it points there anyway (the app may still be starting).
+    absl::Duration answer_wait = absl::Seconds(10);
     // deploy.kubectl.hooks: before the apply (host commands; container
     // commands in what runs now) and after it (host; in the new containers).
     config::DeployHooks hooks;
@@ -120,11 +129,12 @@ class KubectlDeployer final : public Deployer, public Syncer {
     std::shared_ptr<absl::Mutex> mu;    // guards `last`, written by the log thread
     std::shared_ptr<std::string> last;  // sortable time of the last line printed
   };
-  // One `kubectl port-forward` behind forward number i.
+  // What forward number i reaches: the pod's own address, or a `kubectl
+  // port-forward` to it.
   struct Tunnel {
-    std::string pod;     // namespace/name it reaches
-    int local_port = 0;  // where kubectl listens
-    std::unique_ptr<Watched> watched;
+    std::string pod;             // namespace/name it reaches
+    portforward::Target target;  // the pod's IP, or where kubectl listens
+    std::unique_ptr<Watched> watched;  // the kubectl; null when direct
   };
   // A `kubectl get pods --watch` of one namespace and the thread reading it.
   struct NamespaceWatch {
@@ -137,6 +147,8 @@ class KubectlDeployer final : public Deployer, public Syncer {
   struct RunningPodRef {
     std::string ns;
     std::string name;
+    std::string ip;  // the pod's IP, when it has one
+    std::map<std::string, std::string> container_ids;  // running container -> runtime id
     std::map<std::string, int> named_ports;
     std::map<int, std::string> port_owner;  // container port -> container
     std::string first_container;
@@ -161,6 +173,12 @@ class KubectlDeployer final : public Deployer, public Syncer {
       ABSL_LOCKS_EXCLUDED(mu_);
   // Moves the started forwards into `ns` onto the newest ready pods.
   void RetargetForwards(const std::string& ns, const json::Json& cluster);
+  // Returns the pod's own address for `port` if a forward can go there
+  // straight (Options::forward_direct); nullopt when it must go through
+  // kubectl. A pod on this machine is first given up to answer_wait to
+  // listen on `port`.
+  std::optional<portforward::Target> DirectTarget(const RunningPodRef& pod, int port)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Starts `kubectl port-forward` to `pod`:`port`; returns it with the local
   // port kubectl listens on.
   absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> StartTunnel(
@@ -170,6 +188,10 @@ class KubectlDeployer final : public Deployer, public Syncer {
   absl::StatusOr<std::vector<RunningPodRef>> ForwardCandidates(const PortForwardSpec& spec,
                                                                const json::Json& cluster,
                                                                int* port);
+  // Returns the process here of the container with runtime id
+  // `container_id`, or nullopt when it runs elsewhere (remembered).
+  std::optional<containerfs::ContainerProcess> ProcessHere(const std::string& container_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Syncs into the container with runtime id `container_id` through its
   // root in /proc, if its process runs here. Errors: NotFound when it does not
   // (remembered), the file operation's otherwise.
@@ -203,6 +225,7 @@ class KubectlDeployer final : public Deployer, public Syncer {
   std::map<std::string, std::optional<containerfs::ContainerProcess>> processes_
       ABSL_GUARDED_BY(mu_);
 
+  bool direct_unreachable_ ABSL_GUARDED_BY(mu_) = false;  // a pod's IP did not reach
   bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
 };
 

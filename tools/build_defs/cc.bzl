@@ -30,11 +30,18 @@ def devloop_cc_library(name, copts = [], **kwargs):
 def devloop_cc_binary(name, copts = [], **kwargs):
     native.cc_binary(name = name, copts = _COPTS + copts, **kwargs)
 
+# In a --config=tsan build every test links the annotations that let
+# ThreadSanitizer see absl::Mutex (tools/sanitizers/absl_tsan_annotations.cc).
+_TSAN_DEPS = select({
+    "//tools/sanitizers:tsan": ["//tools/sanitizers:absl_tsan_annotations"],
+    "//conditions:default": [],
+})
+
 def devloop_cc_test(name, deps = [], copts = [], size = "small", **kwargs):
     """A GoogleTest test; links gtest_main unless the test brings its own main."""
     native.cc_test(
         name = name,
-        deps = deps + ["@system//:gtest_main"],
+        deps = deps + ["@system//:gtest_main"] + _TSAN_DEPS,
         copts = _COPTS + copts,
         size = size,
         **kwargs

@@ -160,7 +160,11 @@ class KubectlDeployer final : public Deployer, public Syncer {
   // default, else the kubeconfig context's namespace, else "default".
   std::string Namespace(const std::string& ns) ABSL_LOCKS_EXCLUDED(mu_);
   // Returns the run's workloads, ReplicaSets, pods and services in `ns`.
-  absl::StatusOr<json::Json> ReadCluster(Phase phase, const std::string& ns) const;
+  // Shares one `kubectl get` among the callers that ask at the same time
+  // (each gets a read that started after its call).
+  absl::StatusOr<json::Json> ReadCluster(Phase phase, const std::string& ns)
+      ABSL_LOCKS_EXCLUDED(read_mu_);
+  absl::StatusOr<json::Json> ReadClusterOnce(Phase phase, const std::string& ns) const;
   // Starts log followers for started containers not yet followed (or whose
   // follower ended while the pod lives on).
   // Keeps `cluster` as the latest view of the pods in `ns` (for Sync).
@@ -208,6 +212,17 @@ class KubectlDeployer final : public Deployer, public Syncer {
   const KubectlCli kubectl_;
   LogTail tail_;
   StableForwards forwards_;
+
+  // The reads of one namespace that ReadCluster shares.
+  struct SharedRead {
+    bool running = false;
+    int64_t started = 0;   // reads begun
+    int64_t finished = 0;  // the number of the last read done
+    absl::StatusOr<json::Json> result = absl::UnknownError("not read yet");
+    Phase phase = Phase::kDeploy;
+  };
+  absl::Mutex read_mu_;
+  std::map<std::string, SharedRead> reads_ ABSL_GUARDED_BY(read_mu_);
 
   absl::Mutex forward_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // serializes PointForward
   absl::Mutex mu_;

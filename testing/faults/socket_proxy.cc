@@ -61,7 +61,16 @@ absl::StatusOr<std::unique_ptr<SocketProxy>> SocketProxy::Start(const Options& o
     if (!listening.ok()) return listening;
   }
   SocketProxy* p = proxy.get();
-  proxy->acceptor_ = std::thread([p] { p->AcceptLoop(); });
+  {
+    std::lock_guard<std::mutex> lock(proxy->mu_);
+    proxy->acceptor_running_ = true;
+  }
+  proxy->acceptor_ = std::thread([p] {
+    p->AcceptLoop();
+    std::lock_guard<std::mutex> lock(p->mu_);
+    p->acceptor_running_ = false;
+    p->cut_cv_.notify_all();
+  });
   return proxy;
 }
 
@@ -70,9 +79,9 @@ SocketProxy::SocketProxy(Options options, std::string dir)
 
 SocketProxy::~SocketProxy() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     stopping_ = true;
-    CutLocked();
+    CutLocked(lock);
   }
   if (acceptor_.joinable()) acceptor_.join();
   Reap(/*all=*/true);
@@ -127,6 +136,8 @@ void SocketProxy::AcceptLoop() {
     int client = -1;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      ++polls_;  // out of poll: it holds no listening socket any more
+      cut_cv_.notify_all();
       // The fd may have been closed (a cut) while this thread polled it.
       if (stopping_) return;
       if (fd >= 0 && fd == listen_fd_ && (fds[1].revents & POLLIN)) {
@@ -171,9 +182,9 @@ void SocketProxy::Pump(Connection* c, bool client_side) {
     if (n <= 0) break;
     if (first_answer) {
       first_answer = false;
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       if (c->cut_on_answer) {
-        CutLocked();
+        CutLocked(lock);
         break;
       }
     }
@@ -185,12 +196,12 @@ void SocketProxy::Pump(Connection* c, bool client_side) {
       const std::string line = head.substr(0, eol);
       bool cut = false;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::unique_lock<std::mutex> lock(mu_);
         absl::StrAppend(&request_log_, line, "\n");
         if (!armed_.empty() && line.find(armed_) != std::string::npos) {
           armed_.clear();
           if (armed_when_ == When::kBeforeForwarding) {
-            CutLocked();
+            CutLocked(lock);
             cut = true;
           } else {
             c->cut_on_answer = true;
@@ -209,8 +220,10 @@ void SocketProxy::Pump(Connection* c, bool client_side) {
   (void)!::write(wake_write_, &wake, 1);
 }
 
-void SocketProxy::CutLocked() {
-  if (listen_fd_ >= 0) {
+void SocketProxy::CutLocked(std::unique_lock<std::mutex>& lock) {
+  const int64_t polls = polls_;
+  const bool was_listening = listen_fd_ >= 0;
+  if (was_listening) {
     ::close(listen_fd_);
     listen_fd_ = -1;
   }
@@ -218,16 +231,22 @@ void SocketProxy::CutLocked() {
     ::shutdown(c.client, SHUT_RDWR);
     ::shutdown(c.upstream, SHUT_RDWR);
   }
-  ++cuts_;
-  cut_cv_.notify_all();
   char wake = 1;
   (void)!::write(wake_write_, &wake, 1);
+  // A poll in the acceptor keeps the closed socket alive (and accepting into
+  // its backlog) until it returns: refused means refused once Cut returns,
+  // and once WaitCut does.
+  if (was_listening) {
+    cut_cv_.wait(lock, [&] { return polls_ != polls || !acceptor_running_; });
+  }
+  ++cuts_;
+  cut_cv_.notify_all();
 }
 
 void SocketProxy::Cut() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (listen_fd_ < 0) return;
-  CutLocked();
+  CutLocked(lock);
 }
 
 absl::Status SocketProxy::Restore() {

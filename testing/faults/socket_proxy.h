@@ -108,7 +108,7 @@ class SocketProxy {
   // Copies `from` to `to` until either ends; the client side inspects request
   // lines, the upstream side fires an on-answer cut.
   void Pump(Connection* c, bool client_side);
-  void CutLocked();  // REQUIRES: mu_ held
+  void CutLocked(std::unique_lock<std::mutex>& lock);  // REQUIRES: `lock` holds mu_
   void Reap(bool all);
 
   const Options options_;
@@ -122,6 +122,8 @@ class SocketProxy {
   int listen_fd_ = -1;  // guarded by mu_; -1 while cut
   bool stopping_ = false;
   int cuts_ = 0;
+  int64_t polls_ = 0;              // the acceptor's returns from poll
+  bool acceptor_running_ = false;
   int64_t connections_ = 0;
   std::string armed_;  // request text of the armed trigger; "" for none
   When armed_when_ = When::kBeforeForwarding;

@@ -91,7 +91,8 @@ absl::Status LiveLoop::StartGeneration(Generation& g) {
       contexts[a.image] = a.context_dir;
     }
     std::string config_file;
-    if (!g.pipeline.config_files.empty()) config_file = g.pipeline.config_files.front();
+    // The top config comes last (configs are in dependency order).
+    if (!g.pipeline.config_files.empty()) config_file = g.pipeline.config_files.back();
     watch.config_file = config_file;
     watch.poll_interval = options_.cli.watch_poll_interval;
     auto w = options_.cli.trigger == cli::Trigger::kPolling ? fs::MakePollingWatcher(watch)

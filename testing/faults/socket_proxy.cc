@@ -221,23 +221,21 @@ void SocketProxy::Pump(Connection* c, bool client_side) {
 }
 
 void SocketProxy::CutLocked(std::unique_lock<std::mutex>& lock) {
-  const int64_t polls = polls_;
-  const bool was_listening = listen_fd_ >= 0;
-  if (was_listening) {
+  // First stop listening, then end the connections: as when a daemon dies, a
+  // client that sees its connection end finds new connects refused.
+  if (listen_fd_ >= 0) {
+    const int64_t polls = polls_;
     ::close(listen_fd_);
     listen_fd_ = -1;
+    char wake = 1;
+    (void)!::write(wake_write_, &wake, 1);
+    // A poll in the acceptor keeps the closed socket alive (and accepting into
+    // its backlog) until it returns.
+    cut_cv_.wait(lock, [&] { return polls_ != polls || !acceptor_running_; });
   }
   for (Connection& c : open_) {
     ::shutdown(c.client, SHUT_RDWR);
     ::shutdown(c.upstream, SHUT_RDWR);
-  }
-  char wake = 1;
-  (void)!::write(wake_write_, &wake, 1);
-  // A poll in the acceptor keeps the closed socket alive (and accepting into
-  // its backlog) until it returns: refused means refused once Cut returns,
-  // and once WaitCut does.
-  if (was_listening) {
-    cut_cv_.wait(lock, [&] { return polls_ != polls || !acceptor_running_; });
   }
   ++cuts_;
   cut_cv_.notify_all();

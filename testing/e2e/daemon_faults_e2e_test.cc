@@ -212,8 +212,17 @@ TEST_F(DaemonFaultsE2eTest, DaemonGoneDuringAStatusCheck) {
   ASSERT_TRUE(failed.ok()) << failed.status() << "\n" << Output();
   const proto::StatusCheckEvent& check = failed->event().statuscheckevent();
   EXPECT_EQ(CodeName(check.errcode()), "STATUSCHECK_DEADLINE_EXCEEDED") << check.DebugString();
-  EXPECT_TRUE(absl::StrContains(check.err(), "cannot connect to the Docker daemon"))
-      << check.err();
+  // The resource's own final event says what it was waiting on.
+  std::string resource_err;
+  for (const proto::LogEntry& e : events.Entries()) {
+    if (e.event().has_resourcestatuscheckevent() &&
+        e.event().resourcestatuscheckevent().status() == "Failed") {
+      resource_err = e.event().resourcestatuscheckevent().err();
+    }
+  }
+  EXPECT_TRUE(absl::StrContains(resource_err, "StatusUnavailable")) << resource_err;
+  EXPECT_TRUE(absl::StrContains(resource_err, "cannot connect to the Docker daemon"))
+      << resource_err;
   absl::StatusOr<proto::LogEntry> iteration =
       events.WaitFor(IsDevLoopEvent(0, "Failed"), kIteration, at_, &at_);
   ASSERT_TRUE(iteration.ok()) << iteration.status();

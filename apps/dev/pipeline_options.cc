@@ -45,7 +45,8 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
     std::string file = c.source_file;
     if (!file.empty() && file.front() != '/' && !c.directory.empty()) {
       const size_t slash = file.rfind('/');
-      file = absl::StrCat(c.directory, "/", slash == std::string::npos ? file : file.substr(slash + 1));
+      file = absl::StrCat(c.directory, "/",
+                          slash == std::string::npos ? file : file.substr(slash + 1));
     }
     p.config_files.push_back(std::move(file));
     if (c.status_check.has_value() && !*c.status_check) o.status_check = false;

@@ -347,7 +347,8 @@ void DevLoop::Poll(int64_t deploy_id) {
               unknown.resource = resource;
               unknown.waiting_reason = "StatusUnavailable";
               unknown.waiting_message = std::string(seen.status().message());
-              (void)loop->Feed(domain::ResourceObserved{loop->Now(), deploy_id, std::move(unknown)});
+              (void)loop->Feed(
+                  domain::ResourceObserved{loop->Now(), deploy_id, std::move(unknown)});
             }
           }
           if (loop->polling_ != deploy_id) return;

@@ -15,6 +15,7 @@
 #include "apps/console/console.h"
 #include "apps/dev/adapters.h"
 #include "apps/dev/command_support.h"
+#include "apps/dev/live_loop.h"
 #include "apps/dev/pipeline_options.h"
 #include "infra/clock/clock.h"
 #include "infra/config/config_files.h"
@@ -35,11 +36,6 @@
 
 namespace devloop::apps {
 namespace {
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
 
 std::string StartEntry() {
   return absl::StrCat("Starting devloop: {Version:", kVersion, " ConfigVersion:", kConfigVersion,
@@ -77,9 +73,6 @@ int RunDev(const cli::CliOptions& options) {
     std::cerr << project.status().message() << "\n";
     return 1;
   }
-  std::vector<config::Config>* configs = &project->configs;
-  Pipeline* pipeline = &project->pipeline;
-
   absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker =
       docker::EngineApiDocker::Create({.docker_host = docker::DockerHostFromEnvironment()});
   if (!docker.ok()) {
@@ -93,57 +86,29 @@ int RunDev(const cli::CliOptions& options) {
   runtime::Executor executor(clock);
   runtime::BlockingPool pool({.threads = 4, .max_queued = 4096});
 
-  process::PosixProcessRunner git_runner;  // for the gitCommit tag policy
-  absl::StatusOr<std::unique_ptr<build::Tagger>> tagger = MakeTagger(*configs, options, &git_runner);
-  if (!tagger.ok()) {
-    std::cerr << tagger.status().message() << "\n";
+  // The loop, re-made in place whenever the config file changes.
+  absl::StatusOr<std::unique_ptr<LiveLoop>> live =
+      LiveLoop::Make({.cli = options, .docker = docker->get(), .hub = &hub, .executor = &executor,
+                      .pool = &pool, .console = &console, .start_entry = StartEntry()},
+                     *std::move(project));
+  if (!live.ok()) {
+    std::cerr << live.status().message() << "\n";
     return 1;
   }
-
-  dev::DevLoopOptions loop_options = pipeline->loop;
-  loop_options.start_entry = StartEntry();
-  loop_options.on_entry = [&console](const domain::LogEntry& e) { console.Render(e); };
-  process::PosixProcessRunner kubectl_runner;  // for the kubectl deployer
-  AdapterOptions adapter_options{.run_id = deploy::NewRunId(),
-                                 .tagger = std::shared_ptr<const build::Tagger>(*std::move(tagger)),
-                                 .cache_artifacts = options.cache_artifacts,
-                                 .runner = &kubectl_runner};
-  AttachConsole(&console, options.tail, &loop_options, &adapter_options.on_log);
-  absl::StatusOr<LoopAdapters> adapters =
-      MakeLoopAdapters(docker->get(), *pipeline, adapter_options);
-  if (!adapters.ok()) {
-    std::cerr << adapters.status().message() << "\n";
-    return 1;
-  }
-  switch (pipeline->deployer) {
-    case DeployerKind::kDocker:
-      console.Info(
-          absl::StrCat("Deploying to the local Docker Engine: ", pipeline->deployer_reason));
-      break;
-    case DeployerKind::kKubectl:
-      console.Info(absl::StrCat("Deploying to Kubernetes with kubectl: ", pipeline->deployer_reason,
-                                "; ", adapters->images_note));
-      break;
-  }
-  absl::StatusOr<std::shared_ptr<dev::DevLoop>> loop =
-      dev::DevLoop::Make(std::move(loop_options), adapters->Ports(&hub, &executor, &pool));
-  if (!loop.ok()) {
-    std::cerr << loop.status().message() << "\n";
-    return 1;
-  }
+  control::Control* loop = live->get();
 
   std::unique_ptr<rpc::GrpcServer> grpc_server;
   std::unique_ptr<http::HttpServer> http_server;
   if (options.enable_rpc) {
     auto g = rpc::GrpcServer::Start({.address = options.rpc_bind_address, .port = options.rpc_port},
-                                    &hub, loop->get());
+                                    &hub, loop);
     if (!g.ok()) {
       std::cerr << "cannot start the gRPC server: " << g.status().message() << "\n";
       return 1;
     }
     grpc_server = *std::move(g);
     auto h = http::HttpServer::Start(
-        {.address = options.rpc_bind_address, .port = options.rpc_http_port}, &hub, loop->get());
+        {.address = options.rpc_bind_address, .port = options.rpc_http_port}, &hub, loop);
     if (!h.ok()) {
       std::cerr << "cannot start the HTTP server: " << h.status().message() << "\n";
       return 1;
@@ -151,44 +116,10 @@ int RunDev(const cli::CliOptions& options) {
     http_server = *std::move(h);
   }
 
-  // The watch is in place before the first build starts, so no edit is missed.
-  std::unique_ptr<fs::Watcher> watcher;
-  if (options.trigger != cli::Trigger::kManual) {
-    fs::WatchOptions watch;
-    for (const WatchedArtifact& a : pipeline->watched) {
-      watch.artifacts.push_back({.name = a.image, .context_dir = a.context_dir});
-    }
-    if (!pipeline->config_files.empty()) watch.config_file = pipeline->config_files.front();
-    watch.poll_interval = options.watch_poll_interval;
-    auto w = options.trigger == cli::Trigger::kPolling ? fs::MakePollingWatcher(watch)
-                                                       : fs::MakeInotifyWatcher(watch);
-    if (!w.ok()) {
-      std::cerr << w.status().message() << "\n";
-      return 1;
-    }
-    watcher = *std::move(w);
-    dev::DevLoop* l = loop->get();
-    std::map<std::string, std::string> contexts;
-    for (const WatchedArtifact& a : pipeline->watched) contexts[a.image] = a.context_dir;
-    absl::Status started = watcher->Start([l, contexts, &console](const fs::ChangeSet& changes) {
-      if (changes.config_changed) {
-        console.Info("the config file changed: restart devloop to apply it");
-      }
-      for (const auto& [image, paths] : changes.artifacts) {
-        std::vector<domain::FileChange> files;
-        for (const std::string& p : paths) {
-          files.push_back({.path = p, .deleted = !Exists(absl::StrCat(contexts.at(image), "/", p))});
-        }
-        l->FilesChanged(image, std::move(files));
-      }
-    });
-    if (!started.ok()) {
-      std::cerr << started.message() << "\n";
-      return 1;
-    }
+  if (absl::Status started = (*live)->Start(); !started.ok()) {
+    std::cerr << started.message() << "\n";
+    return 1;
   }
-
-  (*loop)->Start();
   console.Info("Press Ctrl+C to stop.");
 
   // The progress line of a long build is redrawn only on a terminal.
@@ -208,13 +139,11 @@ int RunDev(const cli::CliOptions& options) {
   ticking = false;
   if (ticker.joinable()) ticker.join();
   console.Info("Cleaning up...");
-  if (watcher) watcher->Stop();
-  absl::Status stopped = (*loop)->Stop(absl::Seconds(4));
+  absl::Status stopped = (*live)->Stop(absl::Seconds(4));
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "cleanup: " << stopped;
   hub.Close();
   if (http_server) http_server->Shutdown(absl::Milliseconds(500));
   if (grpc_server) grpc_server->Shutdown(absl::Milliseconds(500));
-  loop->reset();
   pool.Shutdown();
   executor.Shutdown();
   return 0;

@@ -40,7 +40,15 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
   p.kubectl.binary = cli.kubectl;
   p.kubectl.default_namespace = cli.namespace_;
   for (const config::Config& c : configs) {
-    p.config_files.push_back(c.source_file);
+    // Absolute, as the watcher reports paths (source_file is as the user
+    // named it, for messages).
+    std::string file = c.source_file;
+    if (!file.empty() && file.front() != '/' && !c.directory.empty()) {
+      const size_t slash = file.rfind('/');
+      file = absl::StrCat(c.directory, "/",
+                          slash == std::string::npos ? file : file.substr(slash + 1));
+    }
+    p.config_files.push_back(std::move(file));
     if (c.status_check.has_value() && !*c.status_check) o.status_check = false;
     if (c.deploy.status_check_deadline_seconds.has_value() &&
         cli.status_check_deadline == absl::Minutes(10)) {

@@ -142,3 +142,24 @@ TEST(MakePipelineTest, KubernetesForwardsKeepTheirNamespace) {
 
 }  // namespace
 }  // namespace devloop::apps
+
+namespace devloop::apps {
+namespace {
+
+// The watcher reports absolute paths: a config named as the user typed it
+// ("skaffold.yaml") is watched at its absolute place, or a save of it is never
+// seen as a config change.
+TEST(MakePipelineTest, ConfigFilesAreAbsolute) {
+  config::Config c = WebConfig();
+  c.source_file = "skaffold.yaml";
+  config::Config required = WebConfig();
+  required.source_file = "sub/devloop.yaml";
+  required.directory = "/src/p/sub";
+  required.build.artifacts[0].image = "api";
+  absl::StatusOr<Pipeline> p = MakePipeline({required, c}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->config_files, ElementsAre("/src/p/sub/devloop.yaml", "/src/p/skaffold.yaml"));
+}
+
+}  // namespace
+}  // namespace devloop::apps

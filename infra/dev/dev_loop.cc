@@ -146,6 +146,14 @@ void DevLoop::Handle(const domain::Event& event, Done done) {
       std::move(done));
 }
 
+void DevLoop::Record(domain::LogEntry entry) {
+  Post([entry = std::move(entry)](DevLoop& loop) mutable {
+    if (!loop.ports_.hub->closed()) loop.ports_.hub->Append(std::move(entry));
+  });
+}
+
+void DevLoop::ReplacedSoon() { replaced_ = true; }
+
 void DevLoop::RequestStop() {
   Post([](DevLoop& loop) {
     if (loop.stop_requested_) return;
@@ -189,6 +197,10 @@ absl::Status DevLoop::Feed(const domain::Input& input) {
   for (domain::Record& record : out->records) {
     if (IsFinalStatusCheck(record)) polling_.reset();
     const domain::LogEntry* entry = std::get_if<domain::LogEntry>(&record);
+    if (entry != nullptr && replaced_ &&
+        std::holds_alternative<domain::TerminationEvent>(entry->event)) {
+      continue;  // the session goes on with the loop that replaces this one
+    }
     if (entry != nullptr && options_.on_entry) {
       ports_.hub->Append(record);
       options_.on_entry(*entry);
@@ -303,6 +315,7 @@ void DevLoop::Run(const domain::StopWorkload& effect) {
 
 void DevLoop::Run(const domain::StartStatusCheck& effect) {
   polling_ = effect.deploy_id;
+  polled_resources_ = effect.resources;
   Poll(effect.deploy_id);
 }
 
@@ -322,9 +335,21 @@ void DevLoop::Poll(int64_t deploy_id) {
               (void)loop->Feed(domain::ResourceObserved{loop->Now(), deploy_id, std::move(obs)});
             }
           } else {
-            // The engine or cluster did not answer: the next poll asks again,
-            // and the check's deadline bounds how long.
+            // The engine or cluster did not answer. Nothing is known of the
+            // resources, so each is pending, saying why (in the State, and in
+            // the deadline's failure should it come to that); the next poll
+            // asks again, and a resource that was ready starts its stability
+            // window afresh once the answers are back.
             DEVLOOP_LOG(WARNING) << "status check: " << seen.status();
+            for (const std::string& resource : loop->polled_resources_) {
+              if (loop->polling_ != deploy_id) break;  // the check ended
+              domain::ResourceObservation unknown;
+              unknown.resource = resource;
+              unknown.waiting_reason = "StatusUnavailable";
+              unknown.waiting_message = std::string(seen.status().message());
+              (void)loop->Feed(
+                  domain::ResourceObserved{loop->Now(), deploy_id, std::move(unknown)});
+            }
           }
           if (loop->polling_ != deploy_id) return;
           loop->ports_.executor->PostAfter(loop->options_.status_poll_interval, [weak, deploy_id] {

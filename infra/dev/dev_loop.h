@@ -25,6 +25,7 @@
 #ifndef DEVLOOP_INFRA_DEV_DEV_LOOP_H_
 #define DEVLOOP_INFRA_DEV_DEV_LOOP_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -100,6 +101,14 @@ class DevLoop : public control::Control, public std::enable_shared_from_this<Dev
   bool WaitStopped(absl::Duration timeout);
   bool stopped() const;
 
+  // Appends `entry` to the hub in the loop's order (posted to the runner), for
+  // what the shell around the loop reports itself (a config it cannot apply).
+  void Record(domain::LogEntry entry);
+
+  // Makes the loop's shutdown a restart: no TerminationEvent is recorded, since
+  // another loop takes over the same hub. Call before RequestStop/Stop.
+  void ReplacedSoon();
+
   // control::Control: posted to the runner; `done` gets the controller's answer.
   void Execute(const control::Intent& intent, Done done) override;
   void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) override;
@@ -148,7 +157,9 @@ class DevLoop : public control::Control, public std::enable_shared_from_this<Dev
   domain::Controller controller_;
   std::map<std::string, std::string> built_;  // image -> last built reference
   std::optional<int64_t> polling_;            // the deployment the check observes
+  std::vector<std::string> polled_resources_;  // and its resources
   bool stop_requested_ = false;
+  std::atomic<bool> replaced_{false};
 
   mutable std::mutex mu_;
   std::condition_variable stopped_cv_;

@@ -124,10 +124,12 @@ int DevSession::LocalPort(int example_port) const {
   return it == ports_.end() ? -1 : it->second;
 }
 
-absl::Status DevSession::Start(std::vector<std::string> args) {
+absl::Status DevSession::Start(std::vector<std::string> args,
+                               std::map<std::string, std::string> env) {
   DevloopProcess::Options options;
   options.binary = Runfile("apps/devloop");
   options.dir = dir_;
+  options.env = std::move(env);
   options.args = {"dev"};
   options.args.insert(options.args.end(), args.begin(), args.end());
   absl::StatusOr<std::unique_ptr<DevloopProcess>> d = DevloopProcess::Start(options);

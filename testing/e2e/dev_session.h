@@ -63,8 +63,10 @@ class DevSession {
   // "devloop.test=e2e-PID-N": give it to objects the test creates itself.
   const std::string& test_label() const { return test_label_; }
 
-  // Starts `devloop dev` (plus `args`) in dir() and connects an Events client.
-  absl::Status Start(std::vector<std::string> args = {});
+  // Starts `devloop dev` (plus `args`, with `env` added to the environment)
+  // in dir() and connects an Events client.
+  absl::Status Start(std::vector<std::string> args = {},
+                     std::map<std::string, std::string> env = {});
   EventsClient& events() { return *events_; }
   DevloopProcess& devloop() { return *devloop_; }
 

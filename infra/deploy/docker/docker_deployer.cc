@@ -315,7 +315,9 @@ absl::StatusOr<std::vector<domain::ResourceObservation>> DockerDeployer::Observe
       obs.exit_code = -1;
       obs.terminated_reason = "the container was removed";
     }
-    if (obs.terminated || !obs.waiting_reason.empty()) obs.last_log_lines = tail_.Last(id);
+    if (obs.terminated || !obs.waiting_reason.empty() || obs.health == domain::Health::kUnhealthy) {
+      obs.last_log_lines = tail_.Last(id);
+    }
     out.push_back(std::move(obs));
   }
   return out;
@@ -461,10 +463,18 @@ absl::Status DockerDeployer::Sync(int64_t deploy_id, const std::string& image,
     std::vector<docker::FileCopy> copies;
     for (const SyncRequest::Copy& c : request.copies) copies.push_back({c.host_path, c.dest});
     absl::Status s = docker_->CopyInto(container, copies);
-    if (!s.ok()) return s;
+    if (!s.ok()) return SyncError(std::move(s));
   }
-  if (!request.deletes.empty()) return docker_->DeleteIn(container, request.deletes);
+  if (!request.deletes.empty()) return SyncError(docker_->DeleteIn(container, request.deletes));
   return absl::OkStatus();
+}
+
+absl::Status SyncError(absl::Status status) {
+  if (status.ok() || !domain::AttachedStatusCode(status).has_value()) return status;
+  const domain::StatusCode engine = docker::DockerStatusCode(status);
+  absl::Status named(status.code(), absl::StrCat(status.message(), " (",
+                                                 domain::StatusCodeName(engine), ")"));
+  return domain::WithStatusCode(std::move(named), domain::StatusCode::kSyncUnknown);
 }
 
 }  // namespace devloop::deploy

@@ -135,6 +135,12 @@ domain::ResourceObservation ObserveContainer(const std::string& resource,
 // DEPLOY_UNKNOWN with the engine's code named in the message.
 absl::Status DeployError(absl::Status status);
 
+// Returns `status` with SYNC_UNKNOWN (the contract's one code for a failed
+// sync) when it carries an engine's code, which the message then names
+// ("... (BUILD_DOCKER_DAEMON_NOT_RUNNING)"): a fileSyncEvent never carries a
+// build phase's code. A status without a code is returned as it is.
+absl::Status SyncError(absl::Status status);
+
 }  // namespace devloop::deploy
 
 #endif  // DEVLOOP_INFRA_DEPLOY_DOCKER_DOCKER_DEPLOYER_H_

@@ -109,6 +109,7 @@ class Connection {
     if (ec == asio::error::timed_out) return Deadline(during);
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+      lost_ = true;
       return Fail(StatusCode::kBuildDockerSystemErr,
                   absl::InternalError(absl::StrCat("Docker daemon at ", http_.description(),
                                                    " closed the connection while ", during)));
@@ -143,6 +144,8 @@ class Connection {
 
   asio::io_context ioc_;
   const EngineHttp& http_;
+  // The daemon closed the connection mid-call: it may have gone away.
+  bool lost_ = false;
   Socket socket_;
   boost::beast::flat_buffer buffer_;
 };
@@ -152,6 +155,20 @@ std::string HostHeader(bool unix_socket, const std::string& host, const std::str
 }
 
 }  // namespace
+
+absl::Status EngineHttp::Explain(absl::Status lost) const {
+  // A daemon that dies (or restarts) closes its connections and then refuses
+  // new ones; one that merely dropped this call still accepts. Only a fresh
+  // connect tells them apart, and it costs microseconds on a unix socket.
+  Connection probe(*this);
+  absl::Status reachable =
+      probe.Connect(unix_, path_, host_, port_, absl::Now() + absl::Seconds(2));
+  if (reachable.ok()) return lost;
+  return WithDockerStatusCode(
+      absl::UnavailableError(absl::StrCat(lost.message(), "; the daemon went away: ",
+                                          reachable.message())),
+      StatusCode::kBuildDockerDaemonNotRunning);
+}
 
 absl::StatusOr<EngineHttp> EngineHttp::FromDockerHost(absl::string_view docker_host) {
   EngineHttp http;
@@ -205,8 +222,12 @@ absl::StatusOr<HttpResponse> EngineHttp::Call(absl::string_view method, absl::st
   error_code ec = RunUntil(c.ioc_, c.socket_, deadline, [&](auto handler) {
     http::async_read(c.socket_, c.buffer_, parser, handler);
   });
-  if (ec && !sent.ok()) return sent;
-  if (ec) return c.IoError(absl::StrCat("reading the answer to ", method, " ", target), ec);
+  if (ec && !sent.ok()) return c.lost_ ? Explain(sent) : sent;
+  if (ec) {
+    absl::Status failed =
+        c.IoError(absl::StrCat("reading the answer to ", method, " ", target), ec);
+    return c.lost_ ? Explain(failed) : failed;
+  }
   HttpResponse response;
   response.status = parser.get().result_int();
   response.content_type = std::string(parser.get()[http::field::content_type]);
@@ -240,7 +261,8 @@ absl::Status EngineHttp::Stream(
   if (absl::Status s = c.Send(method, target, std::move(body), content_type,
                               HostHeader(unix_, host_, port_), deadline);
       !s.ok()) {
-    return interrupted ? cancelled() : s;
+    if (interrupted) return cancelled();
+    return c.lost_ ? Explain(s) : s;
   }
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);
@@ -248,7 +270,11 @@ absl::Status EngineHttp::Stream(
     http::async_read_header(c.socket_, c.buffer_, parser, handler);
   });
   if (interrupted) return cancelled();
-  if (ec) return c.IoError(absl::StrCat("reading the answer to ", method, " ", target), ec);
+  if (ec) {
+    absl::Status failed =
+        c.IoError(absl::StrCat("reading the answer to ", method, " ", target), ec);
+    return c.lost_ ? Explain(failed) : failed;
+  }
   on_head(parser.get().result_int(), std::string(parser.get()[http::field::content_type]));
   char chunk[65536];
   while (!parser.is_done()) {
@@ -262,7 +288,11 @@ absl::Status EngineHttp::Stream(
     if (n > 0 && !on_data(absl::string_view(chunk, n))) return absl::OkStatus();
     if (interrupted) return cancelled();
     if (ec == http::error::need_buffer) continue;
-    if (ec) return c.IoError(absl::StrCat("reading the answer to ", method, " ", target), ec);
+    if (ec) {
+      absl::Status failed =
+          c.IoError(absl::StrCat("reading the answer to ", method, " ", target), ec);
+      return c.lost_ ? Explain(failed) : failed;
+    }
   }
   return absl::OkStatus();
 }

@@ -6,7 +6,9 @@
 //   absl::StatusOr<HttpResponse> r = http->Call("GET", "/v1.41/_ping", "", "", deadline);
 //
 // Connection failures come back as Unavailable with the daemon-not-running
-// status code, answers that are not HTTP as Internal with the system-error code,
+// status code -- also a connection the daemon closed mid-call when a fresh
+// connect is then refused (the daemon went away) --, answers that are not HTTP
+// as Internal with the system-error code,
 // a passed deadline as DeadlineExceeded (see docker.h's failure contract). HTTP
 // status codes are left to the caller.
 //
@@ -60,6 +62,10 @@ class EngineHttp {
   const std::string& description() const { return description_; }
 
  private:
+  // Returns `lost` (a connection closed mid-call), or daemon-not-running when
+  // the daemon no longer accepts connections at all.
+  absl::Status Explain(absl::Status lost) const;
+
   EngineHttp() = default;
   bool unix_ = true;
   std::string path_;  // unix socket path

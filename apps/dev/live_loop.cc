@@ -1,0 +1,247 @@
+#include "apps/dev/live_loop.h"
+
+#include <sys/stat.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "infra/deploy/labels.h"
+#include "infra/fs/inotify_watcher.h"
+#include "infra/fs/polling_watcher.h"
+#include "infra/log/log.h"
+
+namespace devloop::apps {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LiveLoop>> LiveLoop::Make(Options options, Project project) {
+  if (options.docker == nullptr || options.hub == nullptr || options.executor == nullptr ||
+      options.pool == nullptr || options.console == nullptr) {
+    return absl::InvalidArgumentError(
+        "LiveLoop needs a docker, hub, executor, pool and console");
+  }
+  std::unique_ptr<LiveLoop> live(new LiveLoop(std::move(options)));
+  absl::StatusOr<std::unique_ptr<Generation>> first = live->MakeGeneration(std::move(project));
+  if (!first.ok()) return first.status();
+  live->generation_ = *std::move(first);
+  return live;
+}
+
+LiveLoop::LiveLoop(Options options) : options_(std::move(options)) {}
+
+LiveLoop::~LiveLoop() { (void)Stop(absl::Seconds(4)); }
+
+absl::StatusOr<std::unique_ptr<LiveLoop::Generation>> LiveLoop::MakeGeneration(Project project) {
+  auto g = std::make_unique<Generation>();
+  g->pipeline = std::move(project.pipeline);
+  absl::StatusOr<std::unique_ptr<build::Tagger>> tagger =
+      MakeTagger(project.configs, options_.cli, &git_runner_);
+  if (!tagger.ok()) return tagger.status();
+
+  dev::DevLoopOptions loop_options = g->pipeline.loop;
+  loop_options.start_entry = options_.start_entry;
+  console::Console* console = options_.console;
+  loop_options.on_entry = [this, console](const domain::LogEntry& e) {
+    if (const auto* d = std::get_if<domain::DevLoopEvent>(&e.event)) last_iteration_ = d->iteration;
+    console->Render(e);
+  };
+  // A run id per loop: a replaced loop's containers and images are its own.
+  AdapterOptions adapter_options{.run_id = deploy::NewRunId(),
+                                 .tagger = std::shared_ptr<const build::Tagger>(*std::move(tagger)),
+                                 .cache_artifacts = options_.cli.cache_artifacts,
+                                 .runner = &kubectl_runner_};
+  AttachConsole(console, options_.cli.tail, &loop_options, &adapter_options.on_log);
+  absl::StatusOr<LoopAdapters> adapters =
+      MakeLoopAdapters(options_.docker, g->pipeline, adapter_options);
+  if (!adapters.ok()) return adapters.status();
+  g->adapters = *std::move(adapters);
+  absl::StatusOr<std::shared_ptr<dev::DevLoop>> loop = dev::DevLoop::Make(
+      std::move(loop_options),
+      g->adapters.Ports(options_.hub, options_.executor, options_.pool));
+  if (!loop.ok()) return loop.status();
+  g->loop = *std::move(loop);
+  return g;
+}
+
+absl::Status LiveLoop::StartGeneration(Generation& g) {
+  switch (g.pipeline.deployer) {
+    case DeployerKind::kDocker:
+      options_.console->Info(
+          absl::StrCat("Deploying to the local Docker Engine: ", g.pipeline.deployer_reason));
+      break;
+    case DeployerKind::kKubectl:
+      options_.console->Info(absl::StrCat("Deploying to Kubernetes with kubectl: ",
+                                          g.pipeline.deployer_reason, "; ",
+                                          g.adapters.images_note));
+      break;
+  }
+  // The watch is in place before the first build starts, so no edit is missed.
+  if (options_.cli.trigger != cli::Trigger::kManual) {
+    fs::WatchOptions watch;
+    std::map<std::string, std::string> contexts;
+    for (const WatchedArtifact& a : g.pipeline.watched) {
+      watch.artifacts.push_back({.name = a.image, .context_dir = a.context_dir});
+      contexts[a.image] = a.context_dir;
+    }
+    std::string config_file;
+    // The top config comes last (configs are in dependency order).
+    if (!g.pipeline.config_files.empty()) config_file = g.pipeline.config_files.back();
+    watch.config_file = config_file;
+    watch.poll_interval = options_.cli.watch_poll_interval;
+    auto w = options_.cli.trigger == cli::Trigger::kPolling ? fs::MakePollingWatcher(watch)
+                                                           : fs::MakeInotifyWatcher(watch);
+    if (!w.ok()) return w.status();
+    g.watcher = *std::move(w);
+    absl::Status started = g.watcher->Start([this, contexts, config_file](const fs::ChangeSet& c) {
+      OnChanges(contexts, config_file, c);
+    });
+    if (!started.ok()) return started;
+  }
+  g.loop->Start();
+  return absl::OkStatus();
+}
+
+absl::Status LiveLoop::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (generation_ == nullptr) return absl::FailedPreconditionError("the loop was stopped");
+    absl::Status started = StartGeneration(*generation_);
+    if (!started.ok()) return started;
+  }
+  reloader_ = std::thread([this] { ReloadLoop(); });
+  return absl::OkStatus();
+}
+
+absl::Status LiveLoop::Stop(absl::Duration timeout) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  // A reload in progress finishes first (its old loop's cleanup included).
+  if (reloader_.joinable()) reloader_.join();
+  std::unique_ptr<Generation> g;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    g = std::move(generation_);
+  }
+  if (g == nullptr) return absl::OkStatus();
+  if (g->watcher) g->watcher->Stop();
+  absl::Status stopped = g->loop->Stop(timeout);
+  // Jobs of the loop may still hold its adapters until the pool shuts down.
+  std::lock_guard<std::mutex> lock(mu_);
+  retired_.push_back(std::move(g));
+  return stopped;
+}
+
+std::shared_ptr<dev::DevLoop> LiveLoop::current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_ == nullptr ? nullptr : generation_->loop;
+}
+
+void LiveLoop::OnChanges(const std::map<std::string, std::string>& contexts,
+                         const std::string& config_file, const fs::ChangeSet& changes) {
+  if (changes.config_changed) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reload_wanted_ = true;
+    }
+    wake_.notify_all();
+  }
+  std::shared_ptr<dev::DevLoop> loop = current();
+  if (loop == nullptr) return;
+  for (const auto& [image, paths] : changes.artifacts) {
+    const std::string& context = contexts.at(image);
+    std::vector<domain::FileChange> files;
+    for (const std::string& p : paths) {
+      const std::string path = absl::StrCat(context, "/", p);
+      if (path == config_file) continue;  // the reload's business
+      files.push_back({.path = p, .deleted = !Exists(path)});
+    }
+    if (!files.empty()) loop->FilesChanged(image, std::move(files));
+  }
+}
+
+void LiveLoop::ReloadLoop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [this] { return reload_wanted_ || stopping_; });
+      if (stopping_) return;
+      reload_wanted_ = false;
+    }
+    Reload();
+  }
+}
+
+void LiveLoop::Reload() {
+  absl::StatusOr<Project> project = options_.load ? options_.load() : LoadProject(options_.cli);
+  if (!project.ok()) return ReportInvalid(project.status());
+  absl::StatusOr<std::unique_ptr<Generation>> next = MakeGeneration(*std::move(project));
+  if (!next.ok()) return ReportInvalid(next.status());
+
+  options_.console->Info("The config changed: restarting the dev loop with it...");
+  std::unique_ptr<Generation> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    old = std::move(generation_);
+  }
+  if (old->watcher) old->watcher->Stop();
+  old->loop->ReplacedSoon();
+  absl::Status stopped = old->loop->Stop(absl::Seconds(20));
+  if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "stopping the replaced loop: " << stopped;
+  std::lock_guard<std::mutex> lock(mu_);
+  retired_.push_back(std::move(old));
+  generation_ = *std::move(next);
+  absl::Status started = StartGeneration(*generation_);
+  if (!started.ok()) {
+    options_.console->Error(domain::StatusCode::kInitUnknown,
+                            absl::StrCat("cannot start the new dev loop: ", started.message()));
+    return;
+  }
+  ++reloads_;
+}
+
+void LiveLoop::ReportInvalid(const absl::Status& status) {
+  const std::string message(status.message());
+  options_.console->Error(
+      domain::StatusCode::kInitUnknown,
+      absl::StrCat("the config changed but cannot be applied; devloop goes on with the last "
+                   "good one. Fix it and save again:\n",
+                   message));
+  std::shared_ptr<dev::DevLoop> loop = current();
+  if (loop == nullptr) return;
+  domain::ActionableErr err{domain::StatusCode::kInitUnknown, message, {}};
+  loop->Record(domain::LogEntry{
+      options_.executor->clock()->Now(),
+      domain::DevLoopEvent{last_iteration_.load(), std::string(domain::kStatusFailed), err},
+      absl::StrCat("Config reload failed: ", message)});
+}
+
+void LiveLoop::Execute(const control::Intent& intent, Done done) {
+  std::shared_ptr<dev::DevLoop> loop = current();
+  if (loop == nullptr) return done(absl::UnavailableError("devloop is shutting down"));
+  loop->Execute(intent, std::move(done));
+}
+
+void LiveLoop::SetAutoTrigger(domain::Phase phase, bool enabled, Done done) {
+  std::shared_ptr<dev::DevLoop> loop = current();
+  if (loop == nullptr) return done(absl::UnavailableError("devloop is shutting down"));
+  loop->SetAutoTrigger(phase, enabled, std::move(done));
+}
+
+void LiveLoop::Handle(const domain::Event& event, Done done) {
+  std::shared_ptr<dev::DevLoop> loop = current();
+  if (loop == nullptr) return done(absl::UnavailableError("devloop is shutting down"));
+  loop->Handle(event, std::move(done));
+}
+
+}  // namespace devloop::apps

@@ -1,0 +1,124 @@
+// The dev loop of `devloop dev` as the project's config describes it -- now,
+// and after every save of the config file. A save is read again at once:
+//  - an invalid config (or one this version cannot run) is reported, on the
+//    console and as a devLoopEvent Failed whose error names file:line:column,
+//    and the running loop goes on with the last good config;
+//  - a valid one replaces the running loop in this process: the old loop
+//    cleans up what it created (without a TerminationEvent: the session goes
+//    on), and a new loop with the new pipeline, adapters and file watch starts
+//    on the same hub, so the API servers and their subscribers carry on.
+//
+//   DEVLOOP_ASSIGN_OR_RETURN(std::unique_ptr<LiveLoop> live,
+//       LiveLoop::Make({.cli = cli, .docker = docker, .hub = &hub, ...}, project));
+//   GrpcServer::Start(..., &hub, live.get());    // Control goes to the current loop
+//   DEVLOOP_RETURN_IF_ERROR(live->Start());
+//   ... live->Stop(absl::Seconds(4));            // Ctrl-C
+//
+// Thread-safe. Reloads run on a thread of its own (the watcher's callback
+// only asks for one), one at a time; saves during a reload cause one more.
+#ifndef DEVLOOP_APPS_DEV_LIVE_LOOP_H_
+#define DEVLOOP_APPS_DEV_LIVE_LOOP_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "apps/cli/cli_options.h"
+#include "apps/console/console.h"
+#include "apps/dev/adapters.h"
+#include "apps/dev/command_support.h"
+#include "infra/control/control.h"
+#include "infra/dev/dev_loop.h"
+#include "infra/docker/docker.h"
+#include "infra/fs/watcher.h"
+#include "infra/hub/hub.h"
+#include "infra/process/posix_process_runner.h"
+#include "infra/runtime/runner.h"
+
+namespace devloop::apps {
+
+class LiveLoop : public control::Control {
+ public:
+  struct Options {
+    cli::CliOptions cli;
+    docker::Docker* docker = nullptr;  // all four: not owned, outlive the LiveLoop
+    hub::Hub* hub = nullptr;
+    runtime::TaskRunner* executor = nullptr;
+    runtime::JobRunner* pool = nullptr;
+    console::Console* console = nullptr;
+    std::string start_entry;
+    // Reads the project again; LoadProject(cli) when unset.
+    std::function<absl::StatusOr<Project>()> load;
+  };
+
+  // Makes the loop of `project` (not started). The error of a tagger, adapter
+  // or loop the project cannot have.
+  static absl::StatusOr<std::unique_ptr<LiveLoop>> Make(Options options, Project project);
+
+  // Stops the current loop if Stop was not called.
+  ~LiveLoop() override;
+
+  // Starts watching and the loop's first iteration.
+  absl::Status Start();
+
+  // Stops watching, then stops the loop (cleanup) within `timeout`.
+  absl::Status Stop(absl::Duration timeout);
+
+  // How many configs were applied after the first one (for tests and logs).
+  int reloads() const { return reloads_.load(); }
+
+  // control::Control, answered by the current loop.
+  void Execute(const control::Intent& intent, Done done) override;
+  void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) override;
+  void Handle(const domain::Event& event, Done done) override;
+
+ private:
+  // One config's loop and what it needs; destroyed watcher, loop, adapters.
+  struct Generation {
+    Pipeline pipeline;
+    LoopAdapters adapters;
+    std::shared_ptr<dev::DevLoop> loop;
+    std::unique_ptr<fs::Watcher> watcher;
+  };
+
+  explicit LiveLoop(Options options);
+
+  absl::StatusOr<std::unique_ptr<Generation>> MakeGeneration(Project project);
+  absl::Status StartGeneration(Generation& generation);
+  std::shared_ptr<dev::DevLoop> current() const;
+  // On the watcher's thread.
+  void OnChanges(const std::map<std::string, std::string>& contexts,
+                 const std::string& config_file, const fs::ChangeSet& changes);
+  void ReloadLoop();
+  void Reload();
+  void ReportInvalid(const absl::Status& status);
+
+  Options options_;
+  process::PosixProcessRunner git_runner_;      // for the gitCommit tag policy
+  process::PosixProcessRunner kubectl_runner_;  // for the kubectl deployer
+  std::atomic<int> reloads_{0};
+  std::atomic<int> last_iteration_{0};  // of the newest devLoopEvent
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::unique_ptr<Generation> generation_;  // guarded by mu_ (the pointer)
+  // Stopped loops, kept until the LiveLoop goes: jobs on the pool may still
+  // use their adapters.
+  std::vector<std::unique_ptr<Generation>> retired_;  // guarded by mu_
+  bool reload_wanted_ = false;              // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  std::thread reloader_;
+};
+
+}  // namespace devloop::apps
+
+#endif  // DEVLOOP_APPS_DEV_LIVE_LOOP_H_

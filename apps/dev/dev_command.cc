@@ -1,6 +1,5 @@
 #include "apps/dev/dev_command.h"
 
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,12 +14,15 @@
 #include "apps/console/console.h"
 #include "apps/dev/adapters.h"
 #include "apps/dev/command_support.h"
+#include "apps/dev/dead_runs.h"
 #include "apps/dev/pipeline_options.h"
+#include "apps/dev/stop_signals.h"
 #include "infra/clock/clock.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
 #include "infra/config/to_yaml.h"
 #include "infra/deploy/labels.h"
+#include "infra/deploy/run_registry.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/engine_api_docker.h"
 #include "infra/fs/inotify_watcher.h"
@@ -59,12 +61,10 @@ int RunDiagnose(const cli::CliOptions& options) {
 }
 
 int RunDev(const cli::CliOptions& options) {
-  // Every thread inherits this mask, so only the sigwait below sees the signals.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts: they all inherit the blocked stop signals, and
+  // cleanup no longer depends on stdout or the terminal (SIGPIPE ignored,
+  // SIGHUP stops like Ctrl-C).
+  StopSignals& signals = StopSignals::Install();
 
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
   console::Console console({.out = &std::cout,
@@ -87,6 +87,12 @@ int RunDev(const cli::CliOptions& options) {
                   std::string(docker.status().message()));
     return 1;
   }
+
+  // What earlier runs of this project left when they were killed goes first.
+  const std::string project_id =
+      ProjectId(configs->empty() ? "skaffold.yaml" : configs->front().source_file);
+  const deploy::RunRegistry registry(deploy::RunRegistry::DefaultDir());
+  RemoveDeadRuns(&console, docker->get(), registry, project_id);
 
   hub::Hub hub;
   clock::Clock* clock = clock::RealClock();
@@ -149,6 +155,16 @@ int RunDev(const cli::CliOptions& options) {
       return 1;
     }
     http_server = *std::move(h);
+    // Another devloop (of this project or any) holds the ports: say where the
+    // API answers instead, on the console, where an IDE user looks.
+    const bool grpc_moved = options.rpc_port != 0 && grpc_server->port() != options.rpc_port;
+    const bool http_moved =
+        options.rpc_http_port != 0 && http_server->port() != options.rpc_http_port;
+    if (grpc_moved || http_moved) {
+      console.Info(absl::StrCat("API ports in use (another devloop?): gRPC on ",
+                                options.rpc_bind_address, ":", grpc_server->port(), ", HTTP on ",
+                                options.rpc_bind_address, ":", http_server->port()));
+    }
   }
 
   // The watch is in place before the first build starts, so no edit is missed.
@@ -188,6 +204,19 @@ int RunDev(const cli::CliOptions& options) {
     }
   }
 
+  // Recorded before the loop creates anything: if this process is killed,
+  // the next run of the project finds what it made.
+  const std::string& run_id = adapter_options.run_id;
+  const bool recorded =
+      pipeline->loop.cleanup &&
+      RecordRun(registry, run_id, project_id,
+                pipeline->deployer == DeployerKind::kKubectl ? "kubectl" : "docker");
+  if (recorded) {
+    signals.SetForcedExitNote(
+        "what this run made is left; the next `devloop dev` or `devloop run` of this project "
+        "removes it");
+  }
+
   (*loop)->Start();
   console.Info("Press Ctrl+C to stop.");
 
@@ -203,11 +232,12 @@ int RunDev(const cli::CliOptions& options) {
     });
   }
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  signals.Wait();
   ticking = false;
   if (ticker.joinable()) ticker.join();
-  console.Info("Cleaning up...");
+  // In the console's order: whatever the loop still reports after this line
+  // (the iteration the signal cut short) prints no "Watching for changes...".
+  console.Stopping();
   if (watcher) watcher->Stop();
   absl::Status stopped = (*loop)->Stop(absl::Seconds(4));
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "cleanup: " << stopped;
@@ -217,6 +247,9 @@ int RunDev(const cli::CliOptions& options) {
   loop->reset();
   pool.Shutdown();
   executor.Shutdown();
+  // Forgotten only once the engine holds nothing of the run: a cleanup cut
+  // short (the engine down, the deadline passed) is finished by the next run.
+  if (recorded && !ForgetRunIfClean(&console, docker->get(), registry, run_id)) return 1;
   return 0;
 }
 

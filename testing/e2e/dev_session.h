@@ -22,6 +22,7 @@
 #ifndef DEVLOOP_TESTING_E2E_DEV_SESSION_H_
 #define DEVLOOP_TESTING_E2E_DEV_SESSION_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -63,8 +64,16 @@ class DevSession {
   // "devloop.test=e2e-PID-N": give it to objects the test creates itself.
   const std::string& test_label() const { return test_label_; }
 
+  // The environment every devloop of the session runs with: its run records
+  // (infra/deploy/run_registry.h) go to a directory of the session's
+  // (XDG_CACHE_HOME), shared by the session's devloops and no others.
+  std::map<std::string, std::string> DevloopEnv() const;
+
   // Starts `devloop dev` (plus `args`) in dir() and connects an Events client.
-  absl::Status Start(std::vector<std::string> args = {});
+  // `adjust`, if given, changes the process options first (stdout a pipe, a
+  // terminal).
+  absl::Status Start(std::vector<std::string> args = {},
+                     const std::function<void(DevloopProcess::Options&)>& adjust = nullptr);
   EventsClient& events() { return *events_; }
   DevloopProcess& devloop() { return *devloop_; }
 

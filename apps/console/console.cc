@@ -84,6 +84,9 @@ void Console::WriteLine(absl::string_view line) {
   ClearProgress();
   *out_ << line << '\n';
   out_->flush();
+  // A failed write is dropped: a stream left in a failed state would drop
+  // every later line too, even once the sink takes them again.
+  if (!out_->good()) out_->clear();
 }
 
 std::string Console::Took(const std::string& key, absl::Time end) {
@@ -129,10 +132,10 @@ void Console::Render(const domain::LogEntry& entry) {
           if (Is(e.status, domain::kStatusInProgress)) {
             if (e.iteration > 0) WriteLine(Colored(absl::StrCat("Update #", e.iteration), kBold));
           } else if (Is(e.status, domain::kStatusSucceeded)) {
-            WriteLine("Watching for changes...");
+            if (!stopping_) WriteLine("Watching for changes...");
           } else if (Is(e.status, domain::kStatusFailed)) {
             WriteFailure("Update failed", "", StatusCode::kOk, e.err);
-            WriteLine("Watching for changes...");
+            if (!stopping_) WriteLine("Watching for changes...");
           }
         } else if constexpr (std::is_same_v<T, domain::BuildEvent>) {
           std::string key = absl::StrCat("build/", e.artifact);
@@ -252,6 +255,14 @@ void Console::Error(StatusCode code, absl::string_view message) {
 void Console::Info(absl::string_view line) {
   std::lock_guard<std::mutex> lock(mu_);
   WriteLine(line);
+}
+
+void Console::Stopping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;
+  stopping_ = true;
+  builds_running_.clear();  // no progress line after this
+  WriteLine("Cleaning up...");
 }
 
 }  // namespace devloop::console

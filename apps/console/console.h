@@ -12,6 +12,10 @@
 //   console.ApplicationLog("web", "GET /");  // "[web] GET /", [web] coloured on a TTY
 //   console.Tick(clock->Now());              // redraws "⠹ Building [web] 3.1s" (TTY only)
 //
+// Output must never stop devloop: a write that fails (stdout a pipe whose
+// reader is gone, a closed terminal) is dropped, the stream's error state is
+// cleared, and the next line is tried again. The console never throws.
+//
 // Thread-safe: log tailers and the dev loop's executor may print concurrently;
 // each call writes whole lines.
 #ifndef DEVLOOP_APPS_CONSOLE_CONSOLE_H_
@@ -72,6 +76,12 @@ class Console {
   // Prints a plain informational line ("Press Ctrl+C to exit").
   void Info(absl::string_view line);
 
+  // Prints "Cleaning up..." and marks the run as stopping: from now on the end
+  // of an iteration (which the loop may still report: the one Ctrl-C cut
+  // short, or one that finished meanwhile) no longer prints "Watching for
+  // changes...", since nothing is watched any more. Later calls print nothing.
+  void Stopping();
+
  private:
   void WriteLine(absl::string_view line);  // REQUIRES: mu_ held
   void ClearProgress();                    // REQUIRES: mu_ held
@@ -88,6 +98,7 @@ class Console {
   std::map<std::string, absl::Time> started_;        // phase key -> start time
   std::map<std::string, absl::Time> builds_running_;  // artifact -> start time
   bool progress_shown_ = false;
+  bool stopping_ = false;
   int spinner_ = 0;
 };
 

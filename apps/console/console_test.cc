@@ -3,6 +3,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -181,6 +182,92 @@ TEST(ConsoleTest, ErrorWithoutAnEventStillGetsItsSuggestion) {
   EXPECT_EQ(out.str(),
             "error: web/Dockerfile: no such file\n"
             "  → Check the artifact's context and dockerfile paths in skaffold.yaml\n");
+}
+
+// Ctrl-C during a build: the loop still reports the iteration it cut short
+// (and one that ended meanwhile); once "Cleaning up..." is out, nothing says
+// the run is watching any more.
+TEST(ConsoleTest, NoWatchingForChangesAfterCleaningUp) {
+  std::ostringstream out;
+  Console console({.out = &out});
+  console.Render(At(absl::ZeroDuration(),
+                    DevLoopEvent{.iteration = 0, .status = S(domain::kStatusSucceeded)}));
+  console.Render(At(absl::Seconds(1),
+                    DevLoopEvent{.iteration = 1, .status = S(domain::kStatusInProgress)}));
+  console.Render(At(absl::Seconds(1),
+                    BuildEvent{.artifact = "web", .status = S(domain::kStatusInProgress)}));
+  console.Stopping();
+  console.Stopping();  // said once
+  console.Render(At(absl::Seconds(2),
+                    BuildEvent{.artifact = "web", .status = S(domain::kStatusFailed),
+                               .err = "build cancelled: shutting down",
+                               .err_code = StatusCode::kBuildCancelled}));
+  console.Render(At(absl::Seconds(2),
+                    DevLoopEvent{.iteration = 1,
+                                 .status = S(domain::kStatusFailed),
+                                 .err = ActionableErr{StatusCode::kBuildCancelled,
+                                                      "build cancelled: shutting down", {}}}));
+  console.Render(At(absl::Seconds(3),
+                    DevLoopEvent{.iteration = 2, .status = S(domain::kStatusSucceeded)}));
+  const std::string text = out.str();
+  const size_t cleaning = text.find("Cleaning up...\n");
+  ASSERT_NE(cleaning, std::string::npos) << text;
+  EXPECT_EQ(text.find("Cleaning up...", cleaning + 1), std::string::npos) << text;
+  EXPECT_THAT(text.substr(0, cleaning), HasSubstr("Watching for changes..."));
+  EXPECT_THAT(text.substr(cleaning), Not(HasSubstr("Watching for changes..."))) << text;
+  EXPECT_THAT(text.substr(cleaning), HasSubstr("Build [web] failed")) << "failures still show";
+}
+
+// The dev loop's executor renders while the signal path stops: whichever
+// comes first, the order on the stream holds.
+TEST(ConsoleTest, StoppingRacingAnIterationEndNeverPrintsWatchingAfterCleaningUp) {
+  for (int round = 0; round < 200; ++round) {
+    std::ostringstream out;
+    Console console({.out = &out});
+    std::thread loop([&] {
+      for (int i = 0; i < 20; ++i) {
+        console.Render(At(absl::Seconds(i),
+                          DevLoopEvent{.iteration = i, .status = S(domain::kStatusSucceeded)}));
+      }
+    });
+    console.Stopping();
+    loop.join();
+    const std::string text = out.str();
+    const size_t cleaning = text.find("Cleaning up...");
+    ASSERT_NE(cleaning, std::string::npos);
+    ASSERT_EQ(text.find("Watching for changes...", cleaning), std::string::npos)
+        << "round " << round << ":\n" << text;
+  }
+}
+
+// A stream whose writes fail while `broken` is set: stdout a pipe nobody reads.
+class BreakableBuf : public std::stringbuf {
+ public:
+  bool broken = false;
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    return broken ? 0 : std::stringbuf::xsputn(s, n);
+  }
+  int_type overflow(int_type c) override {
+    return broken ? traits_type::eof() : std::stringbuf::overflow(c);
+  }
+};
+
+TEST(ConsoleTest, AFailedWriteIsDroppedAndTheConsoleGoesOn) {
+  BreakableBuf buf;
+  std::ostream out(&buf);
+  Console console({.out = &out});
+  console.Info("before");
+  buf.broken = true;
+  console.Info("lost");
+  console.Stopping();
+  console.Render(At(absl::ZeroDuration(),
+                    DevLoopEvent{.iteration = 0, .status = S(domain::kStatusSucceeded)}));
+  buf.broken = false;
+  console.Info("after");
+  EXPECT_TRUE(out.good());
+  EXPECT_EQ(buf.str(), "before\nafter\n");
 }
 
 TEST(FormatPhaseDurationTest, ReadsLikeAHumanWouldSayIt) {

@@ -1,6 +1,5 @@
 #include "apps/dev/commands.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -10,7 +9,6 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -19,14 +17,17 @@
 #include "apps/console/console.h"
 #include "apps/dev/adapters.h"
 #include "apps/dev/command_support.h"
+#include "apps/dev/dead_runs.h"
 #include "apps/dev/dev_command.h"
 #include "apps/dev/pipeline_options.h"
+#include "apps/dev/stop_signals.h"
 #include "infra/clock/clock.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
 #include "infra/deploy/kubectl/kubectl_cli.h"
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/deploy/labels.h"
+#include "infra/deploy/run_registry.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/build/docker/docker_builder.h"
 #include "infra/build/docker/image_builder.h"
@@ -145,11 +146,8 @@ class Outcome {
 // Build (unless prebuilt), deploy and status-check once; leave it running.
 int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> configs,
                Pipeline pipeline, std::optional<DeployPlan> plan) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts (see RunDev).
+  StopSignals& signals = StopSignals::Install();
 
   console::Console console = MakeConsole(options);
   process::PosixProcessRunner runner;
@@ -165,6 +163,10 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   runtime::Executor executor(clock::RealClock());
   runtime::BlockingPool pool({.threads = 4, .max_queued = 4096});
   const std::string project = ProjectOf(configs);
+  // A `devloop dev` of this project that was killed left its objects: they go
+  // now (this run's own are kept on exit, as skaffold run keeps them).
+  RemoveDeadRuns(&console, docker->get(), deploy::RunRegistry(deploy::RunRegistry::DefaultDir()),
+                 project);
 
   dev::DevLoopOptions loop_options = pipeline.loop;
   AdapterOptions adapter_options{
@@ -182,12 +184,13 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   loop_options.auto_sync = false;
   loop_options.start_entry = absl::StrCat("Starting devloop ", cli::CommandName(options.command),
                                           ": {Version:", kVersion, "}");
-  Outcome outcome(loop_options.status_check);
-  loop_options.on_entry = [&console, &outcome](const domain::LogEntry& e) {
+  // Shared with the stop callback, which may outlive this function.
+  auto outcome = std::make_shared<Outcome>(loop_options.status_check);
+  loop_options.on_entry = [&console, outcome](const domain::LogEntry& e) {
     // The end of an iteration reads "Watching for changes..." on the
     // console; a one-shot command watches nothing, so it shows its own end.
     if (!std::holds_alternative<domain::DevLoopEvent>(e.event)) console.Render(e);
-    outcome.See(e);
+    outcome->See(e);
   };
   AttachConsole(&console, options.tail, &loop_options, &adapter_options.on_log);
   absl::StatusOr<LoopAdapters> adapters = MakeLoopAdapters(docker->get(), pipeline, adapter_options);
@@ -202,20 +205,10 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
     return 1;
   }
   // Ctrl+C before the outcome is known ends the wait (as a failure).
-  std::thread signals([&] {
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
-    outcome.Interrupt();
-  });
-  auto stop_signal_thread = [&] {
-    if (signals.joinable()) {
-      pthread_kill(signals.native_handle(), SIGTERM);
-      signals.join();
-    }
-  };
+  signals.OnStop([outcome] { outcome->Interrupt(); });
 
   (*loop)->Start();
-  const bool ok = outcome.Wait();
+  const bool ok = outcome->Wait();
 
   if (ok) {
     // This project's earlier run/deploy is replaced by this one.
@@ -232,13 +225,12 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
     if (forwarding || options.tail) {
       console.Info(absl::StrCat(forwarding ? "Port forwards" : "Log tailing",
                                 " end when devloop exits: press Ctrl+C to stop"));
-      signals.join();  // waits for Ctrl+C
+      signals.Wait();  // Ctrl+C, SIGTERM or SIGHUP
     }
   } else {
     console.Info("The deployment did not succeed; what was deployed is left for inspection "
                  "(`devloop delete` removes it)");
   }
-  stop_signal_thread();
   absl::Status stopped = (*loop)->Stop(absl::Seconds(10));
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "stopping: " << stopped;
   hub.Close();

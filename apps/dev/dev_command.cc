@@ -1,6 +1,5 @@
 #include "apps/dev/dev_command.h"
 
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,13 +14,16 @@
 #include "apps/console/console.h"
 #include "apps/dev/adapters.h"
 #include "apps/dev/command_support.h"
+#include "apps/dev/dead_runs.h"
 #include "apps/dev/live_loop.h"
 #include "apps/dev/pipeline_options.h"
+#include "apps/dev/stop_signals.h"
 #include "infra/clock/clock.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
 #include "infra/config/to_yaml.h"
 #include "infra/deploy/labels.h"
+#include "infra/deploy/run_registry.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/engine_api_docker.h"
 #include "infra/fs/inotify_watcher.h"
@@ -55,12 +57,10 @@ int RunDiagnose(const cli::CliOptions& options) {
 }
 
 int RunDev(const cli::CliOptions& options) {
-  // Every thread inherits this mask, so only the sigwait below sees the signals.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts: they all inherit the blocked stop signals, and
+  // cleanup no longer depends on stdout or the terminal (SIGPIPE ignored,
+  // SIGHUP stops like Ctrl-C).
+  StopSignals& signals = StopSignals::Install();
 
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
   console::Console console({.out = &std::cout,
@@ -81,15 +81,40 @@ int RunDev(const cli::CliOptions& options) {
     return 1;
   }
 
+  // What earlier runs of this project left when they were killed goes first.
+  const std::string project_id = ProjectId(
+      project->configs.empty() ? "skaffold.yaml" : project->configs.front().source_file);
+  const deploy::RunRegistry registry(deploy::RunRegistry::DefaultDir());
+  RemoveDeadRuns(&console, docker->get(), registry, project_id);
+
   hub::Hub hub;
   clock::Clock* clock = clock::RealClock();
   runtime::Executor executor(clock);
   runtime::BlockingPool pool({.threads = 4, .max_queued = 4096});
 
+  // Each loop's run is recorded before it creates anything: if this process
+  // is killed, the next run of the project finds what it made. A loop the
+  // config's reload replaced is forgotten once the engine holds nothing of it.
+  const bool cleanup = project->pipeline.loop.cleanup;
+  docker::Docker* engine = docker->get();
+  auto on_run_start = [&](const std::string& run_id, const Pipeline& pipeline) {
+    if (!cleanup) return;
+    if (RecordRun(registry, run_id, project_id,
+                  pipeline.deployer == DeployerKind::kKubectl ? "kubectl" : "docker")) {
+      signals.SetForcedExitNote(
+          "what this run made is left; the next `devloop dev` or `devloop run` of this project "
+          "removes it");
+    }
+  };
+  auto on_run_end = [&](const std::string& run_id) {
+    if (cleanup) ForgetRunIfClean(&console, engine, registry, run_id);
+  };
+
   // The loop, re-made in place whenever the config file changes.
   absl::StatusOr<std::unique_ptr<LiveLoop>> live =
       LiveLoop::Make({.cli = options, .docker = docker->get(), .hub = &hub, .executor = &executor,
-                      .pool = &pool, .console = &console, .start_entry = StartEntry()},
+                      .pool = &pool, .console = &console, .start_entry = StartEntry(),
+                      .on_run_start = on_run_start, .on_run_end = on_run_end},
                      *std::move(project));
   if (!live.ok()) {
     std::cerr << live.status().message() << "\n";
@@ -114,6 +139,16 @@ int RunDev(const cli::CliOptions& options) {
       return 1;
     }
     http_server = *std::move(h);
+    // Another devloop (of this project or any) holds the ports: say where the
+    // API answers instead, on the console, where an IDE user looks.
+    const bool grpc_moved = options.rpc_port != 0 && grpc_server->port() != options.rpc_port;
+    const bool http_moved =
+        options.rpc_http_port != 0 && http_server->port() != options.rpc_http_port;
+    if (grpc_moved || http_moved) {
+      console.Info(absl::StrCat("API ports in use (another devloop?): gRPC on ",
+                                options.rpc_bind_address, ":", grpc_server->port(), ", HTTP on ",
+                                options.rpc_bind_address, ":", http_server->port()));
+    }
   }
 
   if (absl::Status started = (*live)->Start(); !started.ok()) {
@@ -134,11 +169,13 @@ int RunDev(const cli::CliOptions& options) {
     });
   }
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  signals.Wait();
   ticking = false;
   if (ticker.joinable()) ticker.join();
-  console.Info("Cleaning up...");
+  // In the console's order: whatever the loop still reports after this line
+  // (the iteration the signal cut short) prints no "Watching for changes...".
+  console.Stopping();
+  const std::string run_id = (*live)->run_id();
   absl::Status stopped = (*live)->Stop(absl::Seconds(4));
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "cleanup: " << stopped;
   hub.Close();
@@ -146,6 +183,9 @@ int RunDev(const cli::CliOptions& options) {
   if (grpc_server) grpc_server->Shutdown(absl::Milliseconds(500));
   pool.Shutdown();
   executor.Shutdown();
+  // Forgotten only once the engine holds nothing of the run: a cleanup cut
+  // short (the engine down, the deadline passed) is finished by the next run.
+  if (cleanup && !run_id.empty() && !ForgetRunIfClean(&console, engine, registry, run_id)) return 1;
   return 0;
 }
 

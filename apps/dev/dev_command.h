@@ -14,10 +14,12 @@ inline constexpr char kVersion[] = "v0.1.0";
 inline constexpr char kConfigVersion[] = "skaffold/v4beta13";
 
 // `devloop dev`: build, deploy, status-check, forward ports, tail logs; then on
-// every change sync or rebuild and redeploy, until SIGINT or SIGTERM, then clean
-// up. Serves the Skaffold v1 API meanwhile (unless --enable-rpc=false).
-// REQUIRES: called from main before any other thread starts (it blocks SIGINT
-// and SIGTERM for every thread and waits for them).
+// every change sync or rebuild and redeploy, until SIGINT, SIGTERM or SIGHUP,
+// then clean up (a second signal exits at once; stop_signals.h). Serves the
+// Skaffold v1 API meanwhile (unless --enable-rpc=false). First removes what
+// dead runs of the project left (dead_runs.h).
+// REQUIRES: called from main before any other thread starts (it blocks the
+// stop signals for every thread).
 int RunDev(const cli::CliOptions& options);
 
 // `devloop diagnose`: prints the resolved config (after profiles) as YAML.

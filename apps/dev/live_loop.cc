@@ -53,7 +53,8 @@ absl::StatusOr<std::unique_ptr<LiveLoop::Generation>> LiveLoop::MakeGeneration(P
     console->Render(e);
   };
   // A run id per loop: a replaced loop's containers and images are its own.
-  AdapterOptions adapter_options{.run_id = deploy::NewRunId(),
+  g->run_id = deploy::NewRunId();
+  AdapterOptions adapter_options{.run_id = g->run_id,
                                  .tagger = std::shared_ptr<const build::Tagger>(*std::move(tagger)),
                                  .cache_artifacts = options_.cli.cache_artifacts,
                                  .runner = &kubectl_runner_};
@@ -104,8 +105,14 @@ absl::Status LiveLoop::StartGeneration(Generation& g) {
     });
     if (!started.ok()) return started;
   }
+  if (options_.on_run_start) options_.on_run_start(g.run_id, g.pipeline);
   g.loop->Start();
   return absl::OkStatus();
+}
+
+std::string LiveLoop::run_id() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_ == nullptr ? "" : generation_->run_id;
 }
 
 absl::Status LiveLoop::Start() {
@@ -198,6 +205,7 @@ void LiveLoop::Reload() {
   old->loop->ReplacedSoon();
   absl::Status stopped = old->loop->Stop(absl::Seconds(20));
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "stopping the replaced loop: " << stopped;
+  if (options_.on_run_end) options_.on_run_end(old->run_id);
   std::lock_guard<std::mutex> lock(mu_);
   retired_.push_back(std::move(old));
   generation_ = *std::move(next);

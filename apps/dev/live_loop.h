@@ -58,6 +58,10 @@ class LiveLoop : public control::Control {
     std::string start_entry;
     // Reads the project again; LoadProject(cli) when unset.
     std::function<absl::StatusOr<Project>()> load;
+    // Told of each loop's run id before it creates anything, and once a
+    // replaced loop has cleaned up (the run records of dead_runs.h).
+    std::function<void(const std::string& run_id, const Pipeline& pipeline)> on_run_start;
+    std::function<void(const std::string& run_id)> on_run_end;
   };
 
   // Makes the loop of `project` (not started). The error of a tagger, adapter
@@ -73,6 +77,9 @@ class LiveLoop : public control::Control {
   // Stops watching, then stops the loop (cleanup) within `timeout`.
   absl::Status Stop(absl::Duration timeout);
 
+  // The run id of the current loop ("" once stopped).
+  std::string run_id() const;
+
   // How many configs were applied after the first one (for tests and logs).
   int reloads() const { return reloads_.load(); }
 
@@ -84,6 +91,7 @@ class LiveLoop : public control::Control {
  private:
   // One config's loop and what it needs; destroyed watcher, loop, adapters.
   struct Generation {
+    std::string run_id;
     Pipeline pipeline;
     LoopAdapters adapters;
     std::shared_ptr<dev::DevLoop> loop;

@@ -52,10 +52,15 @@ class DaemonFaultsE2eTest : public ::testing::Test {
     session_.reset();
   }
 
+  // Points devloop's DOCKER_HOST at the proxy.
+  std::function<void(DevloopProcess::Options&)> OnProxy() {
+    return [this](DevloopProcess::Options& o) { o.env["DOCKER_HOST"] = proxy_->docker_host(); };
+  }
+
   // Starts devloop on the proxy and waits for iteration 0; remembers the
   // container it runs.
   void StartAndWaitForFirstIteration() {
-    ASSERT_TRUE(session_->Start({}, {{"DOCKER_HOST", proxy_->docker_host()}}).ok());
+    ASSERT_TRUE(session_->Start({}, OnProxy()).ok());
     absl::StatusOr<proto::LogEntry> done =
         session_->events().WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration, 0, &at_);
     ASSERT_TRUE(done.ok()) << done.status() << "\n" << Output();
@@ -190,9 +195,7 @@ TEST_F(DaemonFaultsE2eTest, DaemonGoneDuringAStatusCheck) {
                            "HEALTHCHECK --interval=1s --timeout=5s --retries=100000 "
                            "CMD [\"/bin/busybox\", \"test\", \"-f\", \"/www/ready.txt\"]\n")
                   .ok());
-  ASSERT_TRUE(session_->Start({"--status-check-deadline=20s"},
-                              {{"DOCKER_HOST", proxy_->docker_host()}})
-                  .ok());
+  ASSERT_TRUE(session_->Start({"--status-check-deadline=20s"}, OnProxy()).ok());
   EventsClient& events = session_->events();
   absl::StatusOr<proto::LogEntry> checking = events.WaitFor(
       [](const proto::LogEntry& e) {

@@ -124,14 +124,19 @@ int DevSession::LocalPort(int example_port) const {
   return it == ports_.end() ? -1 : it->second;
 }
 
+std::map<std::string, std::string> DevSession::DevloopEnv() const {
+  return {{"XDG_CACHE_HOME", absl::StrCat(dir_, ".cache")}};
+}
+
 absl::Status DevSession::Start(std::vector<std::string> args,
-                               std::map<std::string, std::string> env) {
+                               const std::function<void(DevloopProcess::Options&)>& adjust) {
   DevloopProcess::Options options;
   options.binary = Runfile("apps/devloop");
   options.dir = dir_;
-  options.env = std::move(env);
   options.args = {"dev"};
   options.args.insert(options.args.end(), args.begin(), args.end());
+  options.env = DevloopEnv();
+  if (adjust) adjust(options);
   absl::StatusOr<std::unique_ptr<DevloopProcess>> d = DevloopProcess::Start(options);
   if (!d.ok()) return d.status();
   devloop_ = *std::move(d);

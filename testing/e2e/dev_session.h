@@ -22,6 +22,7 @@
 #ifndef DEVLOOP_TESTING_E2E_DEV_SESSION_H_
 #define DEVLOOP_TESTING_E2E_DEV_SESSION_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -63,10 +64,16 @@ class DevSession {
   // "devloop.test=e2e-PID-N": give it to objects the test creates itself.
   const std::string& test_label() const { return test_label_; }
 
-  // Starts `devloop dev` (plus `args`, with `env` added to the environment)
-  // in dir() and connects an Events client.
+  // The environment every devloop of the session runs with: its run records
+  // (infra/deploy/run_registry.h) go to a directory of the session's
+  // (XDG_CACHE_HOME), shared by the session's devloops and no others.
+  std::map<std::string, std::string> DevloopEnv() const;
+
+  // Starts `devloop dev` (plus `args`) in dir() and connects an Events client.
+  // `adjust`, if given, changes the process options first (stdout a pipe, a
+  // terminal).
   absl::Status Start(std::vector<std::string> args = {},
-                     std::map<std::string, std::string> env = {});
+                     const std::function<void(DevloopProcess::Options&)>& adjust = nullptr);
   EventsClient& events() { return *events_; }
   DevloopProcess& devloop() { return *devloop_; }
 

@@ -31,7 +31,11 @@ absl::StatusOr<std::unique_ptr<DevloopProcess>> DevloopProcess::Start(const Opti
   argv.push_back(absl::StrCat("--rpc-port=", *grpc_port));
   argv.push_back(absl::StrCat("--rpc-http-port=", *http_port));
   absl::StatusOr<std::unique_ptr<Subprocess>> process =
-      Subprocess::Start({.argv = argv, .cwd = options.dir, .env = options.env});
+      Subprocess::Start({.argv = argv,
+                         .cwd = options.dir,
+                         .env = options.env,
+                         .stdout_fd = options.stdout_fd,
+                         .terminal = options.terminal});
   if (!process.ok()) return process.status();
   for (int port : {*grpc_port, *http_port}) {
     absl::Status up = WaitForPort(port, options.startup_timeout);

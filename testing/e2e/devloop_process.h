@@ -36,6 +36,9 @@ class DevloopProcess {
     std::vector<std::string> args = {"dev"};  // command and flags; ports are added
     std::map<std::string, std::string> env;
     absl::Duration startup_timeout = absl::Seconds(10);
+    // Passed to Subprocess (subprocess.h): stdout a pipe, or a terminal.
+    int stdout_fd = -1;
+    std::string terminal;
   };
 
   // Picks two free ports, runs `binary args... --rpc-port=G --rpc-http-port=H` in

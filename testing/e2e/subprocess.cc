@@ -67,18 +67,29 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const Options& opt
     return absl::UnknownError(absl::StrCat("fork: ", strerror(errno)));
   }
   if (pid == 0) {
-    setpgid(0, 0);
     int err = 0;
-    if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) {
-      err = errno;
+    if (!options.terminal.empty()) {
+      // A session leader without a terminal gets the first one it opens.
+      setsid();
+      int tty = open(options.terminal.c_str(), O_RDWR);
+      if (tty < 0) err = errno;
+      for (int fd = 0; fd < 3 && tty >= 0; ++fd) dup2(tty, fd);
     } else {
-      int devnull = open("/dev/null", O_RDONLY);
-      if (devnull >= 0) dup2(devnull, 0);
-      dup2(out_fd, 1);
-      dup2(out_fd, 2);
+      setpgid(0, 0);
+    }
+    if (err == 0 && !options.cwd.empty() && chdir(options.cwd.c_str()) != 0) {
+      err = errno;
+    } else if (err == 0) {
+      if (options.terminal.empty()) {
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        dup2(options.stdout_fd >= 0 ? options.stdout_fd : out_fd, 1);
+        dup2(out_fd, 2);
+      }
       // Signals the test process ignores would stay ignored in the child.
       signal(SIGINT, SIG_DFL);
       signal(SIGTERM, SIG_DFL);
+      signal(SIGHUP, SIG_DFL);
       signal(SIGPIPE, SIG_DFL);
       execvpe(argv[0], argv.data(), envp.data());
       err = errno;

@@ -31,9 +31,18 @@ class Subprocess {
     std::string cwd;                          // empty: the test's
     std::map<std::string, std::string> env;   // added to (or replacing in) the test's environment
     std::string output_path;                  // stdout+stderr; empty: a file under $TEST_TMPDIR
+    // When >= 0, the child's stdout is this descriptor (a pipe's write end)
+    // instead of the output file; stderr still goes to the file.
+    int stdout_fd = -1;
+    // When set, a pseudo-terminal's slave ("/dev/pts/N"): the child starts a
+    // session of its own with it as controlling terminal and as stdin, stdout
+    // and stderr, so closing the master hangs it up (SIGHUP) as closing a
+    // terminal window does. Output() then holds nothing.
+    std::string terminal;
   };
 
-  // Starts the program in its own process group. Returns an error if it cannot be
+  // Starts the program in its own process group (its own session with a
+  // terminal). Returns an error if it cannot be
   // started (no such program, bad cwd): the child reports exec failures back.
   static absl::StatusOr<std::unique_ptr<Subprocess>> Start(const Options& options);
 

@@ -28,7 +28,28 @@ tools/lint/check_layers.sh | tee "$out/lint.txt"
 $BAZEL test //... --keep_going --build_event_json_file="$out/bep.json" "$@"
 bazel_rc=$?
 
-python3 tools/ci/summarize.py "$out/bep.json" "$out/lint.txt"
+# The sanitizers, each in its own output tree (.bazelrc): ASan+UBSan (with
+# LeakSanitizer) over every test that needs neither Docker nor the cluster,
+# TSan over the concurrency-heavy ones. DEVLOOP_SANITIZERS=0 skips both.
+sanitizer_beps=()
+if [ "${DEVLOOP_SANITIZERS:-1}" != 0 ]; then
+  $BAZEL test //... --config=asan --keep_going \
+      --test_tag_filters=-requires-docker,-requires-kube,-fuzz \
+      --build_event_json_file="$out/asan.json" "$@"
+  asan_rc=$?
+  sanitizer_beps+=("asan=$out/asan.json")
+  $BAZEL test --config=tsan --keep_going --test_tag_filters=-requires-docker,-requires-kube \
+      //infra/hub:all //infra/grpc:all //infra/http:all //infra/runtime:all //infra/fs:all \
+      //infra/dev:all //infra/portforward:all //testing/dev:all //tools/sanitizers:all \
+      --build_event_json_file="$out/tsan.json" "$@"
+  tsan_rc=$?
+  sanitizer_beps+=("tsan=$out/tsan.json")
+  for rc in $asan_rc $tsan_rc; do
+    if [ $rc -ne 0 ] && [ $rc -ne 4 ]; then bazel_rc=$rc; fi
+  done
+fi
+
+python3 tools/ci/summarize.py "$out/bep.json" "$out/lint.txt" "${sanitizer_beps[@]}"
 summary_rc=$?
 # Bazel exits 4 when there are no test targets; anything else non-zero is a failure.
 if [ $summary_rc -ne 0 ] || { [ $bazel_rc -ne 0 ] && [ $bazel_rc -ne 4 ]; }; then

@@ -2,7 +2,9 @@
 """Counts test results for tools/test.sh and prints "N passed, N failed".
 
 Reads Bazel's build event protocol (JSON lines) for the per-target test results,
-and the layering checks' "PASS name" / "FAIL name: why" lines. A test target that
+and the layering checks' "PASS name" / "FAIL name: why" lines. Further build
+event files, given as NAME=PATH (a sanitizer run: asan=..., tsan=...), count
+their targets again under that name: "//infra/hub:hub_test [tsan]". A test target that
 was expected (a `targetConfigured` test) but never got a result, because it or
 something it needs failed to build, counts as failed. Exits 1 if anything failed.
 """
@@ -10,9 +12,7 @@ import json
 import sys
 
 
-def main(bep_path, lint_path):
-    expected = set()
-    results = {}
+def read_bep(bep_path, suffix, expected, results):
     try:
         with open(bep_path) as f:
             for line in f:
@@ -21,12 +21,22 @@ def main(bep_path, lint_path):
                 if "targetConfigured" in ident:
                     kind = event.get("configured", {}).get("targetKind", "")
                     if kind.endswith(" test"):
-                        expected.add(ident["targetConfigured"]["label"])
+                        expected.add(ident["targetConfigured"]["label"] + suffix)
                 elif "testSummary" in ident:
-                    label = ident["testSummary"]["label"]
+                    label = ident["testSummary"]["label"] + suffix
                     results[label] = event.get("testSummary", {}).get("overallStatus", "NO_STATUS")
     except FileNotFoundError:
-        print("no build events: bazel did not run", file=sys.stderr)
+        print(f"no build events in {bep_path}: bazel did not run", file=sys.stderr)
+        expected.add("(bazel run" + suffix + ")")
+
+
+def main(bep_path, lint_path, more):
+    expected = set()
+    results = {}
+    read_bep(bep_path, "", expected, results)
+    for spec in more:
+        name, _, path = spec.partition("=")
+        read_bep(path, f" [{name}]", expected, results)
 
     passed = failed = 0
     failures = []
@@ -56,4 +66,4 @@ def main(bep_path, lint_path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3:]))

@@ -13,6 +13,7 @@ using ::devloop::domain::CleanPath;
 using ::devloop::domain::EscapesRoot;
 using ::devloop::domain::GlobMatch;
 using ::devloop::domain::HasGlobMeta;
+using ::devloop::domain::IsInside;
 using ::devloop::domain::JoinPath;
 using ::devloop::domain::ResolvePath;
 
@@ -52,14 +53,12 @@ std::optional<std::string> SyncDestination(const Sync& sync, absl::string_view r
   const std::string path = CleanPath(raw_path);
   for (const SyncRule& rule : sync.manual) {
     if (!MatchesRule(rule.src, path)) continue;
+    // `strip` removes whole leading directories, as PlanSync does. Cutting it
+    // off mid-name would let "a.." under strip "a" land at dest/.. (outside dest).
     std::string rest = path;
     const std::string strip = rule.strip.empty() ? "" : CleanPath(rule.strip);
-    if (!strip.empty() && strip != ".") {
-      if (absl::StartsWith(rest, strip + "/")) {
-        rest = rest.substr(strip.size() + 1);
-      } else if (absl::StartsWith(rest, strip)) {
-        rest = rest.substr(strip.size());
-      }
+    if (!strip.empty() && strip != "." && path != strip && IsInside(strip, path)) {
+      rest = path.substr(strip.size() + 1);
     }
     return WithWorkdir(sync.workdir, JoinPath(rule.dest, rest));
   }

@@ -16,6 +16,18 @@ TEST(SyncDestinationTest, ManualRules) {
   EXPECT_EQ(SyncDestination(sync, "src/a.js"), "app/a.js");
 }
 
+// Found by //tools/fuzz:sync_fuzz_test: strip "a" was cut off "a.." mid-name,
+// leaving "..", so the file landed at "/" instead of under "/dest".
+TEST(SyncDestinationTest, StripRemovesWholeDirectoriesOnly) {
+  Sync sync;
+  sync.manual = {{"**", "/dest", "a"}};
+  EXPECT_EQ(SyncDestination(sync, "a.."), "/dest/a..");
+  EXPECT_EQ(SyncDestination(sync, "a../etc/passwd"), "/dest/a../etc/passwd");
+  EXPECT_EQ(SyncDestination(sync, "ab/x"), "/dest/ab/x");
+  EXPECT_EQ(SyncDestination(sync, "a/x"), "/dest/x");
+  EXPECT_EQ(SyncDestination(sync, "a"), "/dest/a");
+}
+
 TEST(SyncDestinationTest, InferredFromCopies) {
   Sync sync;
   sync.infer = {"**/*.py", "static/*"};

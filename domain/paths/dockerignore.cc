@@ -103,7 +103,14 @@ std::vector<std::string> DockerIgnore::patterns() const {
   std::vector<std::string> out;
   out.reserve(rules_.size());
   for (const Rule& r : rules_) {
-    out.push_back(r.exception ? absl::StrCat("!", r.glob.pattern()) : r.glob.pattern());
+    // Written so that FromPatterns reads the same rule back: parsing trims
+    // whitespace and takes a leading '!' as an exception, so a glob that starts
+    // with either gets "./" and one that ends in whitespace gets "/" (cleaning
+    // removes both).
+    std::string p = r.glob.pattern();
+    if (!p.empty() && (p.front() == '!' || absl::ascii_isspace(p.front()))) p.insert(0, "./");
+    if (!p.empty() && absl::ascii_isspace(p.back())) p.push_back('/');
+    out.push_back(r.exception ? absl::StrCat("!", p) : std::move(p));
   }
   return out;
 }

@@ -54,7 +54,8 @@ class DockerIgnore {
   // it is excluded and no exception could re-include anything below it.
   bool CanSkipDirectory(absl::string_view dir) const;
 
-  // The cleaned patterns, '!' included, in file order.
+  // The cleaned patterns, '!' included, in file order, written so that
+  // FromPatterns(patterns()) decides every path the same way.
   std::vector<std::string> patterns() const;
 
   bool empty() const { return rules_.empty(); }

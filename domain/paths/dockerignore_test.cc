@@ -142,5 +142,20 @@ TEST(DockerIgnoreTest, BadLinesAreErrorsNamingFileAndLine) {
   EXPECT_THAT(std::string(from.status().message()), HasSubstr("pattern 2"));
 }
 
+// Found by //tools/fuzz:dockerignore_fuzz_test: "x\\\t/" cleans to a glob
+// ending in an escaped tab, which FromPatterns trimmed to a dangling backslash;
+// and "./!a" is the file "!a", not an exception.
+TEST(DockerIgnoreTest, PatternsParseBackToTheSameRules) {
+  absl::StatusOr<DockerIgnore> ignore = DockerIgnore::Parse("x\\\t/\n./!a\n./ b\n!./!c\n");
+  ASSERT_TRUE(ignore.ok()) << ignore.status();
+  absl::StatusOr<DockerIgnore> again = DockerIgnore::FromPatterns(ignore->patterns());
+  ASSERT_TRUE(again.ok()) << again.status();
+  for (const char* path : {"x\t", "!a", "a", " b", "b", "!c/d", "c"}) {
+    EXPECT_EQ(again->Excludes(path), ignore->Excludes(path)) << path;
+  }
+  EXPECT_TRUE(ignore->Excludes("!a"));
+  EXPECT_TRUE(again->Excludes("!a"));
+}
+
 }  // namespace
 }  // namespace devloop::domain

@@ -21,6 +21,7 @@
 #include "domain/base/status_macros.h"
 #include "domain/events/status_code.h"
 #include "infra/docker/docker_status.h"
+#include "infra/docker/internal/engine_streams.h"
 #include "infra/json/json.h"
 #include "infra/docker/tar_archive.h"
 #include "infra/fs/dockerignore_file.h"
@@ -31,6 +32,8 @@ namespace {
 
 using domain::StatusCode;
 using internal::HttpResponse;
+using internal::ProgressReader;
+using internal::StreamDemuxer;
 using json::Json;
 using json::JsonQuote;
 
@@ -138,74 +141,6 @@ std::pair<std::string, std::string> SplitTag(const std::string& ref) {
   }
   return {ref.substr(0, colon), ref.substr(colon + 1)};
 }
-
-// Splits a byte stream into lines.
-class LineBuffer {
- public:
-  template <typename F>
-  void Append(absl::string_view data, F&& on_line) {
-    partial_.append(data.data(), data.size());
-    size_t start = 0;
-    for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
-      on_line(absl::string_view(partial_).substr(start, nl - start));
-    }
-    partial_.erase(0, start);
-  }
-  template <typename F>
-  void Flush(F&& on_line) {
-    if (!partial_.empty()) on_line(absl::string_view(partial_));
-    partial_.clear();
-  }
-
- private:
-  std::string partial_;
-};
-
-// Demultiplexes the Engine's log/attach stream: frames of an 8-byte header
-// (stream type, 3 zero bytes, big-endian length) and a payload. With a TTY the
-// stream is raw and all of it is stdout.
-class StreamDemuxer {
- public:
-  StreamDemuxer(bool raw, LogCallback callback) : raw_(raw), callback_(std::move(callback)) {}
-
-  void Append(absl::string_view data) {
-    if (raw_) {
-      out_.Append(data, [&](absl::string_view l) { Emit(LogStream::kStdout, l); });
-      return;
-    }
-    pending_.append(data.data(), data.size());
-    size_t pos = 0;
-    while (pending_.size() - pos >= 8) {
-      const unsigned char* h = reinterpret_cast<const unsigned char*>(pending_.data() + pos);
-      size_t length = (size_t{h[4]} << 24) | (size_t{h[5]} << 16) | (size_t{h[6]} << 8) | h[7];
-      if (pending_.size() - pos - 8 < length) break;
-      absl::string_view payload = absl::string_view(pending_).substr(pos + 8, length);
-      if (h[0] == 2) {
-        err_.Append(payload, [&](absl::string_view l) { Emit(LogStream::kStderr, l); });
-      } else {
-        out_.Append(payload, [&](absl::string_view l) { Emit(LogStream::kStdout, l); });
-      }
-      pos += 8 + length;
-    }
-    pending_.erase(0, pos);
-  }
-
-  void Finish() {
-    out_.Flush([&](absl::string_view l) { Emit(LogStream::kStdout, l); });
-    err_.Flush([&](absl::string_view l) { Emit(LogStream::kStderr, l); });
-  }
-
- private:
-  void Emit(LogStream stream, absl::string_view line) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    callback_(stream, line);
-  }
-
-  const bool raw_;
-  LogCallback callback_;
-  std::string pending_;
-  LineBuffer out_, err_;
-};
 
 class EngineLogFollower : public LogFollower {
  public:
@@ -361,28 +296,8 @@ absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) 
   if (request.no_cache) absl::StrAppend(&query, "&nocache=1");
 
   int status = 0;
-  std::string error_body, image_id, build_error;
-  LineBuffer lines;
-  auto on_message = [&](absl::string_view line) {
-    if (absl::StripAsciiWhitespace(line).empty()) return;
-    absl::StatusOr<Json> json = Json::Parse(line);
-    if (!json.ok()) {
-      if (request.on_output) request.on_output(line);
-      return;
-    }
-    if ((*json)["aux"]["ID"].is_string()) image_id = (*json)["aux"]["ID"].AsString();
-    if (json->Has("error") || json->Has("errorDetail")) {
-      build_error = (*json)["errorDetail"]["message"].AsString();
-      if (build_error.empty()) build_error = (*json)["error"].AsString();
-    }
-    for (const char* key : {"stream", "status"}) {
-      const std::string& text = (*json)[key].AsString();
-      if (text.empty() || !request.on_output) continue;
-      for (absl::string_view l : absl::StrSplit(text, '\n')) {
-        if (!l.empty()) request.on_output(l);
-      }
-    }
-  };
+  std::string error_body;
+  ProgressReader progress(request.on_output);
   DEVLOOP_VLOG(1) << "docker: POST /build (" << context->size() << " bytes of context)";
   absl::Status result = http_.Stream(
       "POST", Path(absl::StrCat("/build", query)), *std::move(context), "application/x-tar",
@@ -391,7 +306,7 @@ absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) 
         if (status != 200) {
           error_body.append(data.data(), data.size());
         } else {
-          lines.Append(data, on_message);
+          progress.Append(data);
         }
         return true;
       },
@@ -402,7 +317,7 @@ absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) 
         }
       });
   if (request.cancellation != nullptr) request.cancellation->Unregister();
-  lines.Flush(on_message);
+  progress.Finish();
   if (request.cancellation != nullptr && request.cancellation->cancelled()) {
     return WithDockerStatusCode(absl::CancelledError("build cancelled"),
                                 StatusCode::kBuildDockerCancelled);
@@ -426,18 +341,18 @@ absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) 
     }
     return HttpError(response, absl::StrCat("building ", request.context_dir));
   }
-  if (!build_error.empty()) {
+  if (!progress.error().empty()) {
     return WithDockerStatusCode(
-        absl::AbortedError(absl::StrCat("building ", request.context_dir, ": ", build_error)),
+        absl::AbortedError(absl::StrCat("building ", request.context_dir, ": ", progress.error())),
         StatusCode::kBuildUserError);
   }
-  if (image_id.empty()) {
+  if (progress.image_id().empty()) {
     return WithDockerStatusCode(
         absl::InternalError(absl::StrCat("building ", request.context_dir,
                                          ": the Docker daemon did not say which image it built")),
         StatusCode::kBuildDockerGetDigestErr);
   }
-  return BuildResult{.image_id = image_id};
+  return BuildResult{.image_id = progress.image_id()};
 }
 
 absl::Status EngineApiDocker::Tag(const std::string& image, const std::string& tag) {
@@ -455,18 +370,8 @@ absl::Status EngineApiDocker::Tag(const std::string& image, const std::string& t
 absl::StatusOr<std::string> EngineApiDocker::Push(const std::string& image) {
   auto [repo, tag] = SplitTag(image);
   int status = 0;
-  std::string error_body, digest, push_error;
-  LineBuffer lines;
-  auto on_message = [&](absl::string_view line) {
-    if (absl::StripAsciiWhitespace(line).empty()) return;
-    absl::StatusOr<Json> json = Json::Parse(line);
-    if (!json.ok()) return;
-    if ((*json)["aux"]["Digest"].is_string()) digest = (*json)["aux"]["Digest"].AsString();
-    if (json->Has("error") || json->Has("errorDetail")) {
-      push_error = (*json)["errorDetail"]["message"].AsString();
-      if (push_error.empty()) push_error = (*json)["error"].AsString();
-    }
-  };
+  std::string error_body;
+  ProgressReader progress(nullptr);
   DEVLOOP_VLOG(1) << "docker: POST /images/" << repo << "/push?tag=" << tag;
   // No credentials: the engine takes an empty auth config from the body when
   // the X-Registry-Auth header is absent.
@@ -478,16 +383,17 @@ absl::StatusOr<std::string> EngineApiDocker::Push(const std::string& image) {
         if (status != 200) {
           error_body.append(data.data(), data.size());
         } else {
-          lines.Append(data, on_message);
+          progress.Append(data);
         }
         return true;
       },
       nullptr);
-  lines.Flush(on_message);
+  progress.Finish();
   if (!result.ok()) return result;
   if (status != 200) {
     return HttpError({.status = status, .body = error_body}, absl::StrCat("pushing ", image));
   }
+  const std::string& push_error = progress.error();
   if (!push_error.empty()) {
     std::string message = absl::StrCat("pushing ", image, ": ", push_error);
     if (absl::StrContains(push_error, "denied") || absl::StrContains(push_error, "unauthorized")) {
@@ -503,13 +409,13 @@ absl::StatusOr<std::string> EngineApiDocker::Push(const std::string& image) {
     }
     return WithDockerStatusCode(absl::InternalError(message), StatusCode::kBuildDockerSystemErr);
   }
-  if (digest.empty()) {
+  if (progress.digest().empty()) {
     return WithDockerStatusCode(
         absl::InternalError(absl::StrCat("pushing ", image,
                                          ": the Docker daemon did not say which digest it pushed")),
         StatusCode::kBuildDockerGetDigestErr);
   }
-  return digest;
+  return progress.digest();
 }
 
 absl::Status EngineApiDocker::RemoveImage(const std::string& image, bool force) {

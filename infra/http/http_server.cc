@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "infra/control/listen_port.h"
 #include "infra/http/gateway.h"
+#include "infra/http/internal/request_reading.h"
 #include "infra/log/log.h"
 
 namespace devloop::http {
@@ -39,7 +40,6 @@ std::chrono::nanoseconds ToChrono(absl::Duration d) { return absl::ToChronoNanos
 
 // Entries per chunk: bounds what one connection holds beyond its cursor.
 constexpr size_t kMaxBatch = 256;
-constexpr size_t kMaxHeaderBytes = 8 * 1024;
 
 class Session;
 
@@ -120,8 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadRequest() {
     if (closed_) return;
     parser_.emplace();
-    parser_->body_limit(shared_->options.max_body_bytes);
-    parser_->header_limit(kMaxHeaderBytes);
+    internal::LimitParser(shared_->options.max_body_bytes, *parser_);
     timed_out_ = false;
     in_request_ = buffer_.size() > 0;
     Expect(kReading, shared_->options.request_timeout);
@@ -184,30 +183,17 @@ class Session : public std::enable_shared_from_this<Session> {
     if (timed_out_ && ec) {  // a read that completed just in time still counts
       // Nothing of a new request arrived: an idle keep-alive connection.
       if (!parser_->got_some() && !in_request_) return Close();
-      return Fail(408, absl::StatusCode::kDeadlineExceeded,
-                  absl::StrCat("request not received in full within ",
-                               absl::FormatDuration(shared_->options.request_timeout)));
-    }
-    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
-      return Close();
-    }
-    if (ec == bhttp::error::body_limit) {
-      return Fail(413, absl::StatusCode::kInvalidArgument,
-                  absl::StrCat("request body exceeds the limit of ",
-                               shared_->options.max_body_bytes, " bytes"));
-    }
-    if (ec == bhttp::error::header_limit) {
-      return Fail(431, absl::StatusCode::kInvalidArgument,
-                  absl::StrCat("request headers exceed the limit of ", kMaxHeaderBytes,
-                               " bytes"));
+      Gateway::Reply reply = Gateway::Error(absl::DeadlineExceededError(
+          absl::StrCat("request not received in full within ",
+                       absl::FormatDuration(shared_->options.request_timeout))));
+      reply.status = 408;
+      return Fail(std::move(reply));
     }
     if (ec) {
-      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-        return Fail(400, absl::StatusCode::kInvalidArgument,
-                    absl::StrCat("malformed HTTP request: ", ec.message()));
-      }
-      return Close();
+      std::optional<Gateway::Reply> reply =
+          internal::ReplyForReadError(ec, shared_->options.max_body_bytes);
+      if (!reply) return Close();
+      return Fail(*std::move(reply));
     }
 
     const auto& request = parser_->get();
@@ -262,9 +248,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Answers an error and closes the connection (its input cannot be trusted).
-  void Fail(int status, absl::StatusCode code, std::string message) {
-    Gateway::Reply reply = Gateway::Error(absl::Status(code, message));
-    Write(status, std::move(reply.body), /*keep_alive=*/false, 11);
+  void Fail(Gateway::Reply reply) {
+    Write(reply.status, std::move(reply.body), /*keep_alive=*/false, 11);
   }
 
   void Write(int status, std::string body, bool keep_alive, unsigned version) {
@@ -376,7 +361,7 @@ class Session : public std::enable_shared_from_this<Session> {
     return ec ? std::string("?") : absl::StrCat(ep.address().to_string(), ":", ep.port());
   }();
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<internal::RequestParser> parser_;
   std::optional<bhttp::response<bhttp::string_body>> response_;
   bool closed_ = false;
   bool writing_ = false;

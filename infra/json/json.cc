@@ -1,6 +1,8 @@
 #include "infra/json/json.h"
 
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -217,6 +219,15 @@ class JsonParser {
 };
 
 absl::StatusOr<Json> Json::Parse(absl::string_view text) { return JsonParser(text).ParseDocument(); }
+
+int64_t Json::AsInt() const {
+  if (type_ != Type::kNumber || std::isnan(number_)) return 0;
+  // 2^63 is exact as a double; casting a double outside the range is undefined.
+  constexpr double kLimit = 9223372036854775808.0;
+  if (number_ >= kLimit) return std::numeric_limits<int64_t>::max();
+  if (number_ < -kLimit) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(number_);
+}
 
 const std::string& Json::AsString() const {
   static const std::string* const kEmpty = new std::string();

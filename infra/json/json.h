@@ -42,7 +42,9 @@ class Json {
 
   bool AsBool() const { return type_ == Type::kBool && bool_; }
   double AsDouble() const { return type_ == Type::kNumber ? number_ : 0; }
-  int64_t AsInt() const { return static_cast<int64_t>(AsDouble()); }
+  // The number truncated toward zero and saturated to int64's range (an answer
+  // may hold 1e30); 0 for a non-number.
+  int64_t AsInt() const;
   // The string value, or "" for a non-string.
   const std::string& AsString() const;
 

@@ -1,5 +1,7 @@
 #include "infra/json/json.h"
 
+#include <limits>
+
 #include "gtest/gtest.h"
 
 namespace devloop::json {
@@ -38,6 +40,19 @@ TEST(JsonTest, QuoteRoundTrips) {
   absl::StatusOr<Json> doc = Json::Parse(JsonQuote(tricky));
   ASSERT_TRUE(doc.ok()) << doc.status();
   EXPECT_EQ(doc->AsString(), tricky);
+}
+
+// Found by //tools/fuzz:engine_api_fuzz_test: AsInt cast -2.5e30 to int64,
+// which is undefined behaviour (UBSan stopped the run).
+TEST(JsonTest, AsIntSaturatesOutOfRangeNumbers) {
+  absl::StatusOr<Json> doc = Json::Parse("[-2.5e30, 1e300, 42.9, -7.9, \"3\"]");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  const std::vector<Json>& n = doc->elements();
+  EXPECT_EQ(n[0].AsInt(), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(n[1].AsInt(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(n[2].AsInt(), 42);
+  EXPECT_EQ(n[3].AsInt(), -7);
+  EXPECT_EQ(n[4].AsInt(), 0);
 }
 
 }  // namespace

@@ -239,12 +239,6 @@ class LogStream final : public Reactor, public Stream {
           buffer_ = ToByteBuffer(batch_[next_]);
           batch_[next_].reset();
           ++next_;
-          // Entries that follow in this batch are written at once: this one
-          // may wait in the transport's write buffer for them (its write still
-          // completes, the buffer being under GRPC_ARG_HTTP2_WRITE_BUFFER_SIZE),
-          // and the batch's last entry flushes them all in one send.
-          options_ = next_ < batch_.size() ? grpc::WriteOptions().set_buffer_hint()
-                                           : grpc::WriteOptions();
           writing_ = true;
           write_started_ = absl::Now();
           action = kWrite;
@@ -254,7 +248,7 @@ class LogStream final : public Reactor, public Stream {
     }
     switch (action) {
       case kWrite:
-        this->StartWrite(&buffer_, options_);
+        this->StartWrite(&buffer_);
         return;
       case kFinishOk:
         this->Finish(grpc::Status::OK);
@@ -299,7 +293,6 @@ class LogStream final : public Reactor, public Stream {
   std::vector<Hub::EntryPtr> batch_ ABSL_GUARDED_BY(mu_);
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ByteBuffer buffer_;  // written only while no write is in flight
-  grpc::WriteOptions options_;  // likewise
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;

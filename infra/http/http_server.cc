@@ -12,7 +12,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <climits>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -38,8 +44,14 @@ using hub::Hub;
 
 std::chrono::nanoseconds ToChrono(absl::Duration d) { return absl::ToChronoNanoseconds(d); }
 
-// Entries per chunk: bounds what one connection holds beyond its cursor.
-constexpr size_t kMaxBatch = 256;
+// Entries per chunk: bounds what one connection holds beyond its cursor (entry
+// pointers, not bytes). A chunk is one sendmsg: its head, its lines and its tail
+// fit in one iovec array (the kernel takes up to 1024; Asio's own writes split
+// anything over 64 buffers into several calls).
+constexpr size_t kMaxBatch = 1000;
+// Chunks one connection writes in a row before letting the others on its thread
+// have a turn.
+constexpr int kChunksPerTurn = 4;
 
 class Session;
 
@@ -57,12 +69,47 @@ struct Gate {
   bool open ABSL_GUARDED_BY(mu) = true;
 };
 
-// What sessions share: options, the gateway, and the set of live sessions (for
-// shutdown).
+// Coalesces the hub's wake-ups of event streams. The hub calls on_ready for every
+// parked stream on the appending thread (the dev loop's), once per append that
+// finds it parked; posting each stream's pump to its strand from there cost the
+// appender an Asio post per subscriber per event (a thousand for a thousand
+// watchers). Here on_ready only queues the stream; the first to queue posts one
+// drain to the io_context, and the io thread that runs it posts the pumps.
+//
+// Thread-safe.
+class StreamWaker {
+ public:
+  // REQUIRES: `ioc` outlives every Ready() call that may post, i.e. Stop() is
+  // called before it is destroyed.
+  explicit StreamWaker(net::io_context* ioc) : ioc_(ioc) {}
+
+  // Queues `session`'s pump. Cheap; called from the hub's on_ready.
+  void Ready(std::weak_ptr<Session> session);
+
+  // No post after this returns; wake-ups still queued are dropped.
+  void Stop() {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    ready_.clear();
+  }
+
+ private:
+  void Drain();
+
+  net::io_context* const ioc_;
+  absl::Mutex mu_;
+  std::vector<std::weak_ptr<Session>> ready_ ABSL_GUARDED_BY(mu_);
+  bool drain_posted_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// What sessions share: options, the gateway, the stream waker, and the set of
+// live sessions (for shutdown).
 struct Shared {
   HttpServer::Options options;
   Hub* hub;
   Gateway gateway;
+  StreamWaker* waker;
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
   absl::Mutex mu;
@@ -280,19 +327,22 @@ class Session : public std::enable_shared_from_this<Session> {
     pending_.append(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
         "Transfer-Encoding: chunked\r\n\r\n");
-    // The wake-up only posts: it runs on the appending thread under the hub's
+    // The wake-up only queues: it runs on the appending thread under the hub's
     // subscriber lock, where touching the socket (or dropping the last
     // reference to this session) must not happen.
     subscriber_ = shared_->hub->Subscribe(
-        [weak = weak_from_this(), executor = stream_.get_executor()] {
-          net::post(executor, [weak] {
-            if (auto self = weak.lock()) self->PumpEvents();
-          });
-        });
+        [weak = weak_from_this(), waker = shared_->waker] { waker->Ready(weak); });
     WatchForHangUp();
     PumpEvents();
   }
 
+ public:
+  // Runs PumpEvents on this connection's strand (for StreamWaker).
+  void PostPump() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->PumpEvents(); });
+  }
+
+ private:
   // Notices a client that hangs up while its stream is idle.
   void WatchForHangUp() {
     stream_.socket().async_read_some(
@@ -303,36 +353,84 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
+  // Sends what the hub has for this stream, a chunk of up to kMaxBatch lines per
+  // sendmsg, straight from the strand: while the socket takes the bytes (the
+  // usual case) there is no asynchronous write and no completion to schedule.
+  // Only a full socket makes it wait (and then the stall timer runs).
   void PumpEvents() {
     if (writing_ || closed_) return;
-    batch_.clear();
-    Hub::ReadResult result = subscriber_->Read(kMaxBatch, &batch_);
-    buffers_.clear();
-    if (!pending_.empty()) buffers_.push_back(net::buffer(pending_));
-    if (result == Hub::ReadResult::kData) {
-      size_t size = 0;
-      for (const auto& e : batch_) size += e->json_line.size();
-      chunk_head_ = absl::StrCat(absl::Hex(size), "\r\n");
-      buffers_.push_back(net::buffer(chunk_head_));
-      for (const auto& e : batch_) buffers_.push_back(net::buffer(e->json_line));
-      buffers_.push_back(net::buffer("\r\n", 2));
-    } else if (result == Hub::ReadResult::kEnd) {
-      buffers_.push_back(net::buffer("0\r\n\r\n", 5));
-      ending_ = true;
+    for (int chunk = 0; chunk < kChunksPerTurn; ++chunk) {
+      batch_.clear();
+      const Hub::ReadResult result = subscriber_->Read(kMaxBatch, &batch_);
+      iov_.clear();
+      iov_next_ = 0;
+      if (!pending_.empty()) iov_.push_back(Iov(pending_.data(), pending_.size()));
+      if (result == Hub::ReadResult::kData) {
+        size_t size = 0;
+        for (const auto& e : batch_) size += e->json_line.size();
+        chunk_head_ = absl::StrCat(absl::Hex(size), "\r\n");
+        iov_.push_back(Iov(chunk_head_.data(), chunk_head_.size()));
+        for (const auto& e : batch_) iov_.push_back(Iov(e->json_line.data(), e->json_line.size()));
+        iov_.push_back(Iov("\r\n", 2));
+      } else if (result == Hub::ReadResult::kEnd) {
+        iov_.push_back(Iov("0\r\n\r\n", 5));
+        ending_ = true;
+      }
+      if (iov_.empty()) return;  // kWait: the hub wakes us when there is more
+      if (!SendNow()) return;    // waiting for the socket, or closed
+      if (ending_) return Close();
     }
-    if (buffers_.empty()) return;  // kWait: the hub posts PumpEvents when there is more
-    writing_ = true;
-    Expect(kWriting, shared_->options.stall_timeout);
-    net::async_write(stream_, buffers_,
-                     beast::bind_front_handler(&Session::OnEventsWritten, shared_from_this()));
+    PostPump();  // more may be waiting: let the other connections have a turn first
   }
 
-  void OnEventsWritten(beast::error_code ec, size_t) {
-    writing_ = false;
-    waiting_ = kNothing;
+  static iovec Iov(const char* data, size_t size) {
+    return iovec{const_cast<char*>(data), size};
+  }
+
+  // Sends iov_ from iov_next_ without blocking. Returns true once all of it is
+  // sent (the batch and the header are released); otherwise the connection is
+  // closed, or it waits for the socket to drain and OnWritable carries on.
+  bool SendNow() {
+    const int fd = stream_.socket().native_handle();
+    while (iov_next_ < iov_.size()) {
+      msghdr message{};
+      message.msg_iov = &iov_[iov_next_];
+      message.msg_iovlen = std::min<size_t>(iov_.size() - iov_next_, IOV_MAX);
+      const ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          writing_ = true;
+          Expect(kWriting, shared_->options.stall_timeout);  // progress re-arms it
+          stream_.socket().async_wait(
+              tcp::socket::wait_write,
+              beast::bind_front_handler(&Session::OnWritable, shared_from_this()));
+          return false;
+        }
+        Close();  // the client is gone
+        return false;
+      }
+      for (size_t left = static_cast<size_t>(sent); left > 0;) {
+        iovec& v = iov_[iov_next_];
+        if (left < v.iov_len) {
+          v.iov_base = static_cast<char*>(v.iov_base) + left;
+          v.iov_len -= left;
+          break;
+        }
+        left -= v.iov_len;
+        ++iov_next_;
+      }
+    }
     pending_.clear();
     batch_.clear();
-    if (ec) return Close();
+    return true;
+  }
+
+  void OnWritable(beast::error_code ec) {
+    writing_ = false;
+    waiting_ = kNothing;
+    if (ec || closed_) return Close();
+    if (!SendNow()) return;
     if (ending_) return Close();
     PumpEvents();
   }
@@ -381,18 +479,40 @@ class Session : public std::enable_shared_from_this<Session> {
   bool ending_ = false;
   std::shared_ptr<Hub::Subscriber> subscriber_;
   std::vector<Hub::EntryPtr> batch_;  // kept alive until their write completes
-  std::vector<net::const_buffer> buffers_;
+  std::vector<iovec> iov_;            // what is left of the chunk being sent
+  size_t iov_next_ = 0;
   std::string pending_;  // the response header, before the first chunk
   std::string chunk_head_;
   char discard_[512];
 };
+
+void StreamWaker::Ready(std::weak_ptr<Session> session) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return;
+  ready_.push_back(std::move(session));
+  if (drain_posted_) return;
+  drain_posted_ = true;
+  net::post(*ioc_, [this] { Drain(); });
+}
+
+void StreamWaker::Drain() {
+  std::vector<std::weak_ptr<Session>> ready;
+  {
+    absl::MutexLock lock(&mu_);
+    ready.swap(ready_);
+    drain_posted_ = false;
+  }
+  for (const auto& weak : ready) {
+    if (auto session = weak.lock()) session->PostPump();
+  }
+}
 
 }  // namespace
 
 class HttpServer::Impl {
  public:
   Impl(const Options& options, Hub* hub, control::Control* control)
-      : shared_{options, hub, Gateway(hub, control)},
+      : shared_{options, hub, Gateway(hub, control), &waker_},
         acceptor_(net::make_strand(ioc_)),
         work_(net::make_work_guard(ioc_)) {}
 
@@ -459,6 +579,7 @@ class HttpServer::Impl {
     ioc_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    waker_.Stop();
     {
       // No control answer may reach the io_context from now on.
       absl::MutexLock lock(&shared_.gate->mu);
@@ -485,6 +606,12 @@ class HttpServer::Impl {
                                return;
                              }
                              if (!ec) {
+                               // Event lines and responses are small and go out
+                               // as soon as they are ready: with Nagle on, a line
+                               // written while the last one is unacknowledged
+                               // waits for the client's delayed ACK (40 ms).
+                               beast::error_code ignored;
+                               socket.set_option(tcp::no_delay(true), ignored);
                                std::make_shared<Session>(std::move(socket), &shared_)->Start();
                              } else {
                                DEVLOOP_LOG(WARNING) << "HTTP accept failed: " << ec.message();
@@ -505,6 +632,9 @@ class HttpServer::Impl {
   }
 
   Shared shared_;
+  // Before the io_context: a session the io_context's destructor releases may
+  // still be woken by the hub until then (Stop() has ended its posts).
+  StreamWaker waker_{&ioc_};
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::executor_work_guard<net::io_context::executor_type> work_;

@@ -256,6 +256,12 @@ int64_t Hub::size() const {
   return streamed_;
 }
 
+int64_t Hub::cached_entries() const {
+  absl::MutexLock lock(&mu_);
+  return std::count_if(window_.begin(), window_.end(),
+                       [](const std::shared_ptr<Cell>& cell) { return cell != nullptr; });
+}
+
 int64_t Hub::records() const {
   absl::MutexLock lock(&mu_);
   return log_.size();

@@ -172,6 +172,10 @@ class Hub {
   // How many times an entry was encoded to the wire forms so far: once per
   // streamed entry that was read in the window, plus once per read from behind it.
   int64_t entries_encoded() const { return entries_encoded_.load(std::memory_order_relaxed); }
+  // How many encoded entries the shared window holds now (at most
+  // Options::cache_entries): what the hub keeps besides the log, however far
+  // behind any subscriber is.
+  int64_t cached_entries() const;
 
  private:
   struct Cell;  // an Entry and what it is encoded from; see hub.cc

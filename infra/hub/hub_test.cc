@@ -232,6 +232,58 @@ TEST(HubTest, WindowLetsGoOfWhatEverySubscriberHasRead) {
   EXPECT_GT(hub.entries_encoded(), 1000 + 800);
 }
 
+// A subscriber that stops reading holds a cursor and nothing else: however much
+// is published meanwhile, the hub keeps at most its window of encoded entries,
+// the others read on and share every entry (each is encoded once, for them, not
+// again because of the stalled one), and the stalled one later gets everything,
+// in order. Counts, not time: a bug that made the stalled reader pin entries or
+// force re-encoding fails the bounds below.
+TEST(HubTest, StalledSubscriberCostsBoundedMemoryAndNeverSlowsTheOthers) {
+  constexpr int kWindow = 256;
+  constexpr int kEntries = 20'000;
+  Hub hub(Hub::Options{.cache_entries = kWindow});
+  int stalled_wakes = 0;
+  auto stalled = hub.Subscribe([&] { ++stalled_wakes; });
+  auto reader = hub.Subscribe([] {});
+  hub.Append(Numbered(0));
+  std::vector<Hub::EntryPtr> first;
+  ASSERT_EQ(stalled->Read(1, &first), Hub::ReadResult::kData);  // then it stops
+  ASSERT_EQ(stalled->Read(1, &first), Hub::ReadResult::kWait);  // parked: one wake-up due
+  first.clear();  // what it read is its own business; the hub must not keep it
+
+  std::vector<std::weak_ptr<const Hub::Entry>> seen;
+  int64_t max_cached = 0;
+  int next = 0;
+  for (int i = 1; i < kEntries; ++i) {
+    hub.Append(Numbered(i));
+    if (i % 50 != 0 && i != kEntries - 1) continue;
+    std::vector<Hub::EntryPtr> got;
+    while (reader->Read(64, &got) == Hub::ReadResult::kData) {
+    }
+    for (const auto& e : got) {
+      ASSERT_EQ(NumberOf(*e), next++);
+      seen.push_back(e);
+    }
+    max_cached = std::max(max_cached, hub.cached_entries());
+  }
+  EXPECT_EQ(next, kEntries);
+  EXPECT_LE(max_cached, kWindow);
+  EXPECT_EQ(hub.entries_encoded(), kEntries);  // the reader never re-encoded
+  EXPECT_EQ(stalled_wakes, 1);                 // woken once, not once per entry
+  const auto alive = std::count_if(seen.begin(), seen.end(), [](auto& w) { return !w.expired(); });
+  EXPECT_LE(alive, kWindow);  // nothing pinned for the stalled subscriber
+  EXPECT_EQ(stalled->cursor(), 1);
+
+  // It resumes: every entry, in order, encoded for it alone from the log.
+  std::vector<Hub::EntryPtr> rest;
+  while (stalled->Read(1000, &rest) == Hub::ReadResult::kData) {
+    for (const auto& e : rest) ASSERT_EQ(NumberOf(*e), static_cast<int>(e->index));
+    EXPECT_LE(hub.cached_entries(), kWindow);
+    rest.clear();
+  }
+  EXPECT_EQ(stalled->cursor(), kEntries);
+}
+
 // Random records of every kind, including the control records the stream skips.
 d::Record RandomRecord(std::mt19937& rng) {
   const std::vector<std::string> artifacts = {"app", "web"};

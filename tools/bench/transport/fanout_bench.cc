@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -46,6 +47,15 @@ namespace devloop::bench {
 namespace {
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+// CPU seconds (user + system) this process has used, servers and clients alike:
+// on a shared machine, the figure that does not depend on what else runs.
+double CpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // Latency histogram in microseconds: 1 us buckets below 1 ms, 100 us above, to 10 s.
 class Histogram {
@@ -303,6 +313,7 @@ int Run(int argc, char** argv) {
   });
 
   // Publish at `rate`, in 1 ms slices.
+  const double cpu_start = CpuSeconds();
   const absl::Time start = absl::Now();
   int64_t published = 0;
   while (published < total) {
@@ -324,13 +335,17 @@ int Run(int argc, char** argv) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   const absl::Duration drain_time = absl::Now() - start;
+  const double cpu = CpuSeconds() - cpu_start;
+  double load[3] = {0, 0, 0};
+  ::getloadavg(load, 3);
 
   const int64_t expected = total * subscribers;
   std::printf(
       "subscribers: %d HTTP + %d gRPC; published %lld entries in %.2f s (%.0f/s target %d/s)\n"
       "delivered: %lld of %lld (%s), out of order: %lld, all received after %.2f s\n"
       "publish->receive latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n"
-      "deliveries/s: %.0f\n",
+      "deliveries/s: %.0f\n"
+      "cpu: %.2f s (%.2f us per delivery), load average %.2f\n",
       http_subscribers, grpc_subscribers, static_cast<long long>(total),
       absl::ToDoubleSeconds(publish_time), total / absl::ToDoubleSeconds(publish_time), rate,
       static_cast<long long>(totals.received.load()), static_cast<long long>(expected),
@@ -338,7 +353,8 @@ int Run(int argc, char** argv) {
       static_cast<long long>(totals.out_of_order.load()), absl::ToDoubleSeconds(drain_time),
       totals.latency.Percentile(0.50) / 1000.0, totals.latency.Percentile(0.99) / 1000.0,
       totals.latency.Percentile(0.999) / 1000.0,
-      totals.received.load() / absl::ToDoubleSeconds(drain_time));
+      totals.received.load() / absl::ToDoubleSeconds(drain_time), cpu,
+      cpu * 1e6 / std::max<int64_t>(1, totals.received.load()), load[0]);
 
   stop = true;
   http_loop.join();

@@ -73,8 +73,13 @@ void StopSignals::Watch() {
       first_signal_ = signo;
       callbacks.swap(callbacks_);
     }
-    cv_.notify_all();
+    // Wait returns once the callbacks have run: what they stop is stopped.
     for (const std::function<void()>& callback : callbacks) callback();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      callbacks_ran_ = true;
+    }
+    cv_.notify_all();
   }
 }
 
@@ -91,7 +96,7 @@ void StopSignals::OnStop(std::function<void()> callback) {
 
 int StopSignals::Wait() {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return first_signal_ != 0; });
+  cv_.wait(lock, [&] { return callbacks_ran_; });
   return first_signal_;
 }
 

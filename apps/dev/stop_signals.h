@@ -44,7 +44,8 @@ class StopSignals {
   // the caller's thread) if it has arrived already. It must not block.
   void OnStop(std::function<void()> callback);
 
-  // Blocks until the first stop signal has arrived; returns its number.
+  // Blocks until the first stop signal has arrived and its OnStop callbacks
+  // have run; returns its number.
   int Wait();
 
   // Whether a stop signal has arrived.
@@ -60,6 +61,7 @@ class StopSignals {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   int first_signal_ = 0;  // guarded by mu_; 0 until a stop signal arrives
+  bool callbacks_ran_ = false;  // guarded by mu_; the OnStop callbacks of the first signal ran
   std::vector<std::function<void()>> callbacks_;  // guarded by mu_
   std::string forced_exit_note_;                  // guarded by mu_
 };

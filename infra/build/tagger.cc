@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "infra/fs/context_hash.h"
 #include "infra/log/log.h"
+#include "infra/log/redact.h"
 
 namespace devloop::build {
 namespace {
@@ -322,7 +323,7 @@ absl::StatusOr<std::string> Tagger::Git(const std::string& dir,
     std::ostringstream how;
     how << *exit;
     return absl::FailedPreconditionError(
-        absl::StrCat("`", absl::StrJoin(spec.argv, " "), "` in ", dir, " failed (", how.str(), "): ", absl::StripAsciiWhitespace(err)));
+        absl::StrCat("`", log::DescribeCommand(spec.argv), "` in ", dir, " failed (", how.str(), "): ", absl::StripAsciiWhitespace(err)));
   }
   return std::string(absl::StripAsciiWhitespace(out));
 }

@@ -1,6 +1,8 @@
 #include "infra/control/listen_port.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,8 +65,24 @@ std::string HostPort(absl::string_view address, int port) {
   return absl::StrCat(address, ":", port);
 }
 
+bool IsLoopbackAddress(absl::string_view address) {
+  if (address == "localhost") return true;
+  std::string bare(address);
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+  in_addr v4;
+  if (inet_pton(AF_INET, bare.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  if (inet_pton(AF_INET6, bare.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
 absl::StatusOr<int> PickServerPort(absl::string_view address, int port,
                                    absl::string_view server) {
+  if (!IsLoopbackAddress(address)) {
+    DEVLOOP_LOG(WARNING) << server << " listens on " << address
+                         << ": other machines can reach it, and whoever reaches it can control "
+                            "devloop and read its events";
+  }
   absl::StatusOr<int> picked = FindFreePort(address, port);
   if (picked.ok() && *picked != port) {
     DEVLOOP_LOG(WARNING) << "port " << port << " for " << server << " already in use: using "

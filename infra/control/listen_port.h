@@ -26,9 +26,14 @@ absl::StatusOr<int> FindFreePort(absl::string_view address, int port, int max_tr
 // Returns "address:port", with brackets around an IPv6 literal ("[::1]:50051").
 std::string HostPort(absl::string_view address, int port);
 
+// Returns whether `address` reaches this machine only: 127.0.0.0/8, ::1,
+// "localhost". Anything else (0.0.0.0, a LAN address) lets other machines in.
+bool IsLoopbackAddress(absl::string_view address);
+
 // FindFreePort for the server named `server` ("gRPC server", "gRPC HTTP
 // server"), logging Skaffold's warning when it had to move:
-// "port 50052 for gRPC HTTP server already in use: using 50055 instead".
+// "port 50052 for gRPC HTTP server already in use: using 50055 instead",
+// and a warning when `address` is not loopback.
 absl::StatusOr<int> PickServerPort(absl::string_view address, int port,
                                    absl::string_view server);
 

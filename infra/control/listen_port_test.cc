@@ -31,6 +31,15 @@ class Listener {
   int port_;
 };
 
+TEST(IsLoopbackAddressTest, OnlyThisMachine) {
+  for (const char* a : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"}) {
+    EXPECT_TRUE(IsLoopbackAddress(a)) << a;
+  }
+  for (const char* a : {"0.0.0.0", "::", "192.168.1.5", "10.0.0.1", "example.com", "", "128.0.0.1"}) {
+    EXPECT_FALSE(IsLoopbackAddress(a)) << a;
+  }
+}
+
 TEST(FindFreePortTest, TakenPortMovesToTheNextFreeOne) {
   Listener taken;
   absl::StatusOr<int> port = FindFreePort("127.0.0.1", taken.port());

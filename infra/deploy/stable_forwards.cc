@@ -1,6 +1,7 @@
 #include "infra/deploy/stable_forwards.h"
 
 #include "absl/strings/str_cat.h"
+#include "infra/control/listen_port.h"
 #include "infra/log/log.h"
 
 namespace devloop::deploy {
@@ -23,6 +24,10 @@ absl::StatusOr<domain::PortEvent> StableForwards::Point(int index, const PortFor
       return started.status();
     }
     fwd = *std::move(started);
+    if (!control::IsLoopbackAddress(fwd->bind_address())) {
+      DEVLOOP_LOG(WARNING) << "the port forward to " << spec.resource_name << " listens on "
+                           << fwd->bind_address() << ": other machines can reach it";
+    }
     if (spec.local_port != 0 && fwd->local_port() != spec.local_port) {
       DEVLOOP_LOG(WARNING) << "port " << spec.local_port << " for " << spec.resource_name
                            << " already in use: using " << fwd->local_port() << " instead";

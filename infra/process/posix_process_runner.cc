@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "infra/log/log.h"
+#include "infra/log/redact.h"
 
 extern char** environ;
 
@@ -58,7 +59,7 @@ absl::Status ErrnoStatus(int err, absl::string_view what) {
 }
 
 std::string DescribeArgv(const std::vector<std::string>& argv) {
-  return absl::StrCat("'", absl::StrJoin(argv, " "), "'");
+  return absl::StrCat("'", log::DescribeCommand(argv), "'");
 }
 
 bool IsExecutableFile(const std::string& path) {

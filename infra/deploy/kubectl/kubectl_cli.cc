@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "infra/log/log.h"
+#include "infra/log/redact.h"
 
 namespace devloop::deploy::kubectl {
 
@@ -31,7 +32,7 @@ absl::StatusOr<std::string> KubectlCli::Run(Phase phase, absl::string_view what,
   spec.timeout = timeout;
   spec.on_stdout = [&out](absl::string_view line) { absl::StrAppend(&out, line, "\n"); };
   spec.on_stderr = [&err](absl::string_view line) { absl::StrAppend(&err, line, "\n"); };
-  DEVLOOP_VLOG(1) << "kubectl: " << what << ": " << absl::StrJoin(spec.argv, " ");
+  DEVLOOP_VLOG(1) << "kubectl: " << what << ": " << log::DescribeCommand(spec.argv);
   absl::StatusOr<process::ExitStatus> exit = runner_->Run(spec);
   if (!exit.ok()) return KubectlMissing(options_.binary, exit.status());
   if (!exit->success()) {
@@ -49,7 +50,7 @@ absl::StatusOr<std::unique_ptr<process::Process>> KubectlCli::Start(
   spec.on_stdout = std::move(on_stdout);
   spec.on_stderr = std::move(on_stderr);
   spec.kill_grace = absl::Seconds(1);
-  DEVLOOP_VLOG(1) << "kubectl: starting " << absl::StrJoin(spec.argv, " ");
+  DEVLOOP_VLOG(1) << "kubectl: starting " << log::DescribeCommand(spec.argv);
   absl::StatusOr<std::unique_ptr<process::Process>> process = runner_->Start(spec);
   if (!process.ok()) return KubectlMissing(options_.binary, process.status());
   return process;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "domain/events/status_code.h"
 #include "domain/events/status_payload.h"
+#include "infra/log/redact.h"
 
 namespace devloop::deploy::kubectl {
 namespace {
@@ -89,7 +90,7 @@ std::string KubectlWords(absl::string_view stderr_text) {
 
 // argv as a shell would take it back (arguments with spaces or quotes quoted).
 std::string CommandLine(const std::vector<std::string>& argv) {
-  return absl::StrJoin(argv, " ", [](std::string* out, const std::string& arg) {
+  return absl::StrJoin(log::RedactArgv(argv), " ", [](std::string* out, const std::string& arg) {
     if (!arg.empty() && arg.find_first_of(" \t\"'$\\") == std::string::npos) {
       absl::StrAppend(out, arg);
       return;

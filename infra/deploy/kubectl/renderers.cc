@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "domain/config/template.h"
+#include "infra/log/redact.h"
 
 namespace devloop::deploy::kubectl {
 namespace {
@@ -44,7 +45,7 @@ absl::StatusOr<std::string> RunRenderer(process::ProcessRunner* runner,
                                   if (err.size() > kStderrLines) err.pop_front();
                                 },
                             .max_line_bytes = kMaxLineBytes};
-  const std::string command = absl::StrJoin(spec.argv, " ");
+  const std::string command = log::DescribeCommand(spec.argv);
   absl::StatusOr<process::ExitStatus> exit = runner->Run(spec);
   if (!exit.ok()) {
     return absl::Status(exit.status().code(), absl::StrCat(what, ": cannot run ", program, ": ",

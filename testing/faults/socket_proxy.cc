@@ -82,6 +82,10 @@ SocketProxy::~SocketProxy() {
     std::unique_lock<std::mutex> lock(mu_);
     stopping_ = true;
     CutLocked(lock);
+    // A cut wakes the acceptor only while it listens: after an earlier cut it
+    // may sit in poll on the wake pipe alone, with every byte drained.
+    char wake = 1;
+    (void)!::write(wake_write_, &wake, 1);
   }
   if (acceptor_.joinable()) acceptor_.join();
   Reap(/*all=*/true);

@@ -45,6 +45,23 @@ Fn Real(const char* mangled) {
 void Acquire(const void* mu) { __tsan_acquire(const_cast<void*>(mu)); }
 void Release(const void* mu) { __tsan_release(const_cast<void*>(mu)); }
 
+// The library evaluates a wait's condition with the mutex held, inside the
+// call (on the waiting thread or on the one unlocking): the evaluation is a
+// critical section of its own, between an acquire and a release, or the
+// guarded reads it does look unsynchronized.
+struct Guarded {
+  const absl::Condition* condition;
+  const void* mu;
+};
+
+bool EvalGuarded(void* arg) {
+  const auto* g = static_cast<const Guarded*>(arg);
+  Acquire(g->mu);
+  const bool met = g->condition->Eval();
+  Release(g->mu);  // whoever holds the mutex next comes after what it read
+  return met;
+}
+
 }  // namespace
 
 namespace absl {
@@ -91,21 +108,24 @@ void Mutex::ReaderUnlock() {
 void Mutex::LockWhen(const Condition& cond) {
   DEVLOOP_REAL(void (*)(Mutex*, const Condition&),
                "_ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  Guarded guarded{&cond, this};
+  real(this, Condition(&EvalGuarded, &guarded));
   Acquire(this);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
   DEVLOOP_REAL(void (*)(Mutex*, const Condition&),
                "_ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  Guarded guarded{&cond, this};
+  real(this, Condition(&EvalGuarded, &guarded));
   Acquire(this);
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   DEVLOOP_REAL(bool (*)(Mutex*, const Condition&, absl::Duration),
                "_ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  const bool met = real(this, cond, timeout);
+  Guarded guarded{&cond, this};
+  const bool met = real(this, Condition(&EvalGuarded, &guarded), timeout);
   Acquire(this);
   return met;
 }
@@ -113,7 +133,8 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
 bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
   DEVLOOP_REAL(bool (*)(Mutex*, const Condition&, absl::Time),
                "_ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  const bool met = real(this, cond, deadline);
+  Guarded guarded{&cond, this};
+  const bool met = real(this, Condition(&EvalGuarded, &guarded), deadline);
   Acquire(this);
   return met;
 }
@@ -122,7 +143,8 @@ void Mutex::Await(const Condition& cond) {
   DEVLOOP_REAL(void (*)(Mutex*, const Condition&),
                "_ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE");
   Release(this);
-  real(this, cond);
+  Guarded guarded{&cond, this};
+  real(this, Condition(&EvalGuarded, &guarded));
   Acquire(this);
 }
 
@@ -130,7 +152,8 @@ bool Mutex::AwaitWithTimeout(const Condition& cond, absl::Duration timeout) {
   DEVLOOP_REAL(bool (*)(Mutex*, const Condition&, absl::Duration),
                "_ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   Release(this);
-  const bool met = real(this, cond, timeout);
+  Guarded guarded{&cond, this};
+  const bool met = real(this, Condition(&EvalGuarded, &guarded), timeout);
   Acquire(this);
   return met;
 }
@@ -139,7 +162,8 @@ bool Mutex::AwaitWithDeadline(const Condition& cond, absl::Time deadline) {
   DEVLOOP_REAL(bool (*)(Mutex*, const Condition&, absl::Time),
                "_ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
   Release(this);
-  const bool met = real(this, cond, deadline);
+  Guarded guarded{&cond, this};
+  const bool met = real(this, Condition(&EvalGuarded, &guarded), deadline);
   Acquire(this);
   return met;
 }
@@ -209,6 +233,7 @@ extern "C" const char* __tsan_default_suppressions() {
          "called_from_lib:libgpr.so\n"
          "called_from_lib:libupb.so\n"
          "called_from_lib:libabsl_synchronization.so\n"
+         "called_from_lib:libabsl_graphcycles_internal.so\n"
          "race:google::protobuf::internal::\n"
          "race:grpc_core::\n"
          "race:grpc::internal::\n";

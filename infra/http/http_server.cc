@@ -12,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -198,6 +200,14 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Bytes the kernel holds for this socket that the peer has not
+  // acknowledged yet; -1 if it cannot tell.
+  int64_t SendQueueBytes() {
+    int queued = 0;
+    if (::ioctl(stream_.socket().native_handle(), SIOCOUTQ, &queued) != 0) return -1;
+    return queued;
+  }
+
   void OnTimer() {
     timer_armed_ = false;
     if (closed_ || waiting_ == kNothing) return;
@@ -212,6 +222,15 @@ class Session : public std::enable_shared_from_this<Session> {
       timed_out_ = true;
       beast::error_code ignored;
       stream_.socket().cancel(ignored);  // completes the read with operation_aborted
+      return;
+    }
+    // Writability alone is a coarse sign of progress: the kernel reports it
+    // only once half the send buffer (megabytes on loopback) has drained, which
+    // a slow but live reader may take longer than the stall timeout to do. The
+    // send queue shrinking since the last check is progress too.
+    if (const int64_t queued = SendQueueBytes(); queued >= 0 && queued < last_queued_) {
+      last_queued_ = queued;
+      Expect(kWriting, shared_->options.stall_timeout);
       return;
     }
     // A write made no progress: the client stopped reading.
@@ -401,6 +420,7 @@ class Session : public std::enable_shared_from_this<Session> {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
           writing_ = true;
+          last_queued_ = SendQueueBytes();
           Expect(kWriting, shared_->options.stall_timeout);  // progress re-arms it
           stream_.socket().async_wait(
               tcp::socket::wait_write,
@@ -463,6 +483,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::response<bhttp::string_body>> response_;
   bool closed_ = false;
   bool writing_ = false;
+  int64_t last_queued_ = -1;  // SendQueueBytes when the socket last filled up or drained some
   bool timed_out_ = false;
   bool in_request_ = false;
 

@@ -318,7 +318,8 @@ TEST_F(HttpServerTest, StuckEventsReaderIsClosedOthersGetEverything) {
   server_->Shutdown(absl::Seconds(1));
   // Long enough that the reader that does read is never taken for a stuck one
   // on a loaded machine or under a sanitizer (300 ms was not, under ASan).
-  Start(HttpServer::Options{.port = 0, .stall_timeout = absl::Seconds(2)});
+  constexpr absl::Duration kStall = absl::Seconds(1);
+  Start(HttpServer::Options{.port = 0, .stall_timeout = kStall});
   auto stuck = RawHttpClient::Connect(port_);
   ASSERT_TRUE(stuck.ok());
   ASSERT_TRUE((*stuck)->Send("GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n").ok());
@@ -340,7 +341,10 @@ TEST_F(HttpServerTest, StuckEventsReaderIsClosedOthersGetEverything) {
   while (read < kEntries + 1 && (*reader)->ReadLine().ok()) ++read;
   publisher.join();
   EXPECT_EQ(read, kEntries + 1);
-  // The stuck reader's stream was cut before its end: no final chunk.
+  // The stuck reader has read nothing for longer than the stall timeout by
+  // now (its socket filled up early on): its stream is cut before its end,
+  // with no final chunk.
+  absl::SleepFor(2 * kStall);
   absl::Status end;
   int stuck_read = 0;
   while (true) {

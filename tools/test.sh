@@ -33,25 +33,30 @@ bazel_rc=$?
 # LeakSanitizer) over every test that needs neither Docker nor the cluster,
 # TSan over the concurrency-heavy ones. Their builds come from the disk cache
 # on a machine that ran this before; on a fresh one (the cluster and the main
-# build took long) they would take ~30 min more, so the ASan run then covers
-# the domain and the transports only, and says so.
-# DEVLOOP_SANITIZERS=0 skips them, =full always runs the whole set.
+# build took more than DEVLOOP_FRESH_AFTER_MIN, 25, minutes) they would take
+# ~30 min more, so each then covers a smaller set (the domain under ASan; the
+# hub, executor, watchers and the canary under TSan), and says so.
+# DEVLOOP_SANITIZERS=0 skips them, =full always runs the whole sets.
 sanitizer_beps=()
 if [ "${DEVLOOP_SANITIZERS:-1}" != 0 ]; then
   asan_targets=(//...)
+  tsan_targets=(//infra/hub:all //infra/grpc:all //infra/http:all //infra/runtime:all
+                //infra/fs:all //infra/dev:all //infra/portforward:all //testing/dev:all
+                //tools/sanitizers:all)
   used=$(( $(date +%s) - started ))
-  if [ "${DEVLOOP_SANITIZERS:-1}" != full ] && [ "$used" -gt $((25 * 60)) ]; then
-    asan_targets=(//domain/... //infra/hub:all //infra/http:all //infra/grpc:all //infra/json:all)
-    echo "sanitizers: $((used / 60)) min used already (a fresh machine): ASan+UBSan over ${asan_targets[*]} only"
+  if [ "${DEVLOOP_SANITIZERS:-1}" != full ] && [ "$used" -gt $(( ${DEVLOOP_FRESH_AFTER_MIN:-25} * 60 )) ]; then
+    asan_targets=(//domain/...)
+    tsan_targets=(//infra/hub:all //infra/runtime:all //infra/fs:all //tools/sanitizers:all)
+    echo "sanitizers: $((used / 60)) min used already (a fresh machine): ASan+UBSan over" \
+         "${asan_targets[*]}, TSan over ${tsan_targets[*]} only"
   fi
   $BAZEL test "${asan_targets[@]}" --config=asan --keep_going \
       --test_tag_filters=-requires-docker,-requires-kube,-fuzz \
       --build_event_json_file="$out/asan.json" "$@"
   asan_rc=$?
   sanitizer_beps+=("asan=$out/asan.json")
-  $BAZEL test --config=tsan --keep_going --test_tag_filters=-requires-docker,-requires-kube \
-      //infra/hub:all //infra/grpc:all //infra/http:all //infra/runtime:all //infra/fs:all \
-      //infra/dev:all //infra/portforward:all //testing/dev:all //tools/sanitizers:all \
+  $BAZEL test "${tsan_targets[@]}" --config=tsan --keep_going \
+      --test_tag_filters=-requires-docker,-requires-kube \
       --build_event_json_file="$out/tsan.json" "$@"
   tsan_rc=$?
   sanitizer_beps+=("tsan=$out/tsan.json")

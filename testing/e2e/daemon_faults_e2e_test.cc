@@ -86,6 +86,21 @@ class DaemonFaultsE2eTest : public ::testing::Test {
     ASSERT_TRUE(WriteFile(absl::StrCat(session_->dir(), "/rebuild.txt"), tag).ok());
   }
 
+  // The daemon is back: the next rebuilt edit is iteration 2, deployed in the
+  // same process as a new container that serves.
+  void RestoreAndExpectTheNextEditDeployed() {
+    ASSERT_TRUE(proxy_->Restore().ok());
+    EditForRebuild("2");
+    absl::StatusOr<proto::LogEntry> done =
+        session_->events().WaitFor(IsDevLoopEvent(2, "Succeeded"), kIteration, at_, &at_);
+    ASSERT_TRUE(done.ok()) << done.status() << "\n" << Output();
+    absl::StatusOr<std::string> now = session_->RunningContainer("devloop-sync");
+    ASSERT_TRUE(now.ok()) << now.status();
+    EXPECT_NE(*now, container_) << "the edit after the daemon came back was deployed";
+    EXPECT_TRUE(session_->devloop().process().Running());
+    ASSERT_TRUE(WaitServed(port_, "/index.html", "<").ok());
+  }
+
   std::string Output() { return session_->devloop().process().Output(); }
 
   std::unique_ptr<SocketProxy> proxy_;
@@ -116,15 +131,7 @@ TEST_F(DaemonFaultsE2eTest, DaemonGoneDuringABuild) {
             "BUILD_DOCKER_DAEMON_NOT_RUNNING");
   ExpectLastGoodContainerServes();
 
-  ASSERT_TRUE(proxy_->Restore().ok());
-  EditForRebuild("2");
-  absl::StatusOr<proto::LogEntry> done =
-      session_->events().WaitFor(IsDevLoopEvent(2, "Succeeded"), kIteration, at_, &at_);
-  ASSERT_TRUE(done.ok()) << done.status() << "\n" << Output();
-  absl::StatusOr<std::string> now = session_->RunningContainer("devloop-sync");
-  ASSERT_TRUE(now.ok()) << now.status();
-  EXPECT_NE(*now, container_) << "the edit after the daemon came back was deployed";
-  EXPECT_TRUE(session_->devloop().process().Running());
+  RestoreAndExpectTheNextEditDeployed();
 }
 
 TEST_F(DaemonFaultsE2eTest, DaemonGoneDuringADeploy) {
@@ -143,15 +150,7 @@ TEST_F(DaemonFaultsE2eTest, DaemonGoneDuringADeploy) {
   ASSERT_TRUE(iteration.ok()) << iteration.status();
   ExpectLastGoodContainerServes();
 
-  ASSERT_TRUE(proxy_->Restore().ok());
-  EditForRebuild("2");
-  absl::StatusOr<proto::LogEntry> done =
-      session_->events().WaitFor(IsDevLoopEvent(2, "Succeeded"), kIteration, at_, &at_);
-  ASSERT_TRUE(done.ok()) << done.status() << "\n" << Output();
-  absl::StatusOr<std::string> now = session_->RunningContainer("devloop-sync");
-  ASSERT_TRUE(now.ok()) << now.status();
-  EXPECT_NE(*now, container_);
-  ASSERT_TRUE(WaitServed(port_, "/index.html", "<").ok());
+  RestoreAndExpectTheNextEditDeployed();
 }
 
 TEST_F(DaemonFaultsE2eTest, DaemonGoneDuringASync) {

@@ -1,6 +1,5 @@
-// HTTP/1.1 to the Docker Engine over a unix socket or TCP, with Boost.Beast,
-// one connection per call. Every call has a deadline; streaming calls hand the
-// body over as it arrives and can be cut short from another thread.
+// HTTP/1.1 to the Docker Engine over a unix socket or TCP (infra/http/client.h,
+// one connection per call), its failures carrying Docker's status codes.
 //
 //   absl::StatusOr<EngineHttp> http = EngineHttp::FromDockerHost("unix:///var/run/docker.sock");
 //   absl::StatusOr<HttpResponse> r = http->Call("GET", "/v1.41/_ping", "", "", deadline);
@@ -12,8 +11,7 @@
 // a passed deadline as DeadlineExceeded (see docker.h's failure contract). HTTP
 // status codes are left to the caller.
 //
-// Thread-safe: an EngineHttp holds only the address; each call has its own
-// io_context and socket.
+// Thread-safe.
 #ifndef DEVLOOP_INFRA_DOCKER_INTERNAL_ENGINE_HTTP_H_
 #define DEVLOOP_INFRA_DOCKER_INTERNAL_ENGINE_HTTP_H_
 
@@ -23,18 +21,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "infra/http/client.h"
 
 namespace devloop::docker::internal {
 
-struct HttpResponse {
-  int status = 0;
-  std::string content_type;
-  std::string body;
-};
-
-// Shuts a streaming call's socket down from another thread (so a blocked read
-// ends). Set by Stream before it reads; may be called any time after.
-using Interrupter = std::function<void()>;
+using HttpResponse = http::ClientResponse;
+using Interrupter = http::Interrupter;
 
 class EngineHttp {
  public:
@@ -62,15 +54,14 @@ class EngineHttp {
   const std::string& description() const { return description_; }
 
  private:
-  // Returns `lost` (a connection closed mid-call), or daemon-not-running when
-  // the daemon no longer accepts connections at all.
-  absl::Status Explain(absl::Status lost) const;
+  EngineHttp(http::HttpClient client, std::string description)
+      : client_(std::move(client)), description_(std::move(description)) {}
+  // The client's failure with the Docker status code it stands for; a
+  // connection closed mid-call becomes daemon-not-running when the daemon no
+  // longer accepts connections at all.
+  absl::Status WithStatusCode(absl::Status failure) const;
 
-  EngineHttp() = default;
-  bool unix_ = true;
-  std::string path_;  // unix socket path
-  std::string host_;  // tcp host
-  std::string port_;
+  http::HttpClient client_;
   std::string description_;  // for messages: "unix:///var/run/docker.sock"
 };
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -239,6 +240,37 @@ const Json& Json::operator[](absl::string_view key) const {
   if (type_ != Type::kObject) return *kNull;
   auto it = object_.find(key);
   return it == object_.end() ? *kNull : it->second;
+}
+
+Json Json::String(std::string value) {
+  Json j;
+  j.type_ = Type::kString;
+  j.string_ = std::move(value);
+  return j;
+}
+
+Json Json::Array() {
+  Json j;
+  j.type_ = Type::kArray;
+  return j;
+}
+
+Json Json::Object() {
+  Json j;
+  j.type_ = Type::kObject;
+  return j;
+}
+
+Json& Json::Set(std::string key, Json value) {
+  if (type_ != Type::kObject) *this = Object();
+  object_[std::move(key)] = std::move(value);
+  return *this;
+}
+
+Json& Json::Append(Json value) {
+  if (type_ != Type::kArray) *this = Array();
+  array_.push_back(std::move(value));
+  return *this;
 }
 
 bool Json::Has(absl::string_view key) const {

@@ -29,6 +29,9 @@ class Json {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
 
   Json() = default;
+  static Json String(std::string value);
+  static Json Array();
+  static Json Object();
 
   // Parses one JSON document (surrounding whitespace allowed). Returns
   // InvalidArgument naming the byte offset of the first error.
@@ -54,6 +57,11 @@ class Json {
   const std::map<std::string, Json, std::less<>>& members() const { return object_; }
   // Array elements (empty for a non-array).
   const std::vector<Json>& elements() const { return array_; }
+
+  // Building: sets member `key` (this becomes an object if it is not one),
+  // appends an element (this becomes an array if it is not one).
+  Json& Set(std::string key, Json value);
+  Json& Append(Json value);
 
  private:
   friend class JsonParser;

@@ -35,6 +35,28 @@ TEST(JsonTest, RejectsMalformedInputWithTheOffset) {
   EXPECT_FALSE(Json::Parse(deep).ok());
 }
 
+TEST(JsonTest, BuildsDocumentsFromParsedParts) {
+  absl::StatusOr<Json> item = Json::Parse(R"({"metadata":{"name":"web"}})");
+  ASSERT_TRUE(item.ok()) << item.status();
+  Json list = Json::Object();
+  list.Set("kind", Json::String("List"));
+  Json items = Json::Array();
+  items.Append(Json(*item).Set("kind", Json::String("Pod")));
+  items.Append(Json::String("x"));
+  list.Set("items", std::move(items));
+  EXPECT_EQ(list["kind"].AsString(), "List");
+  ASSERT_EQ(list["items"].elements().size(), 2u);
+  EXPECT_EQ(list["items"].elements()[0]["kind"].AsString(), "Pod");
+  EXPECT_EQ(list["items"].elements()[0]["metadata"]["name"].AsString(), "web");
+  EXPECT_EQ(list["items"].elements()[1].AsString(), "x");
+  // Set on a non-object makes it one; the parsed original is unchanged.
+  Json scalar = Json::String("s");
+  scalar.Set("a", Json::String("b"));
+  EXPECT_TRUE(scalar.is_object());
+  EXPECT_EQ(scalar["a"].AsString(), "b");
+  EXPECT_FALSE((*item).Has("kind"));
+}
+
 TEST(JsonTest, QuoteRoundTrips) {
   std::string tricky = "a\"b\\c\nd\x01";
   absl::StatusOr<Json> doc = Json::Parse(JsonQuote(tricky));

@@ -97,6 +97,7 @@ class KubectlEnv : public DeployerEnv {
     o.on_log = std::move(on_log);
     o.sync_on_this_node = on_this_node_;
     o.forward_direct = on_this_node_;
+    o.api_proxy = on_this_node_;  // the remote case reads with kubectl get
     o.manifests = [](const domain::ImageTags&) {
       return absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>>(
           std::vector<deploy::kubectl::ManifestSource>{{"web.yaml", kManifests}});

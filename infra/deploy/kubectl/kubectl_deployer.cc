@@ -171,7 +171,10 @@ KubectlDeployer::KubectlDeployer(process::ProcessRunner* runner, Options options
     : runner_(runner),
       options_(std::move(options)),
       kubectl_(runner, options_.kubectl),
-      tail_(options_.on_log) {}
+      api_(&kubectl_),
+      tail_(options_.on_log) {
+  if (!options_.api_proxy) api_.Stop();
+}
 
 KubectlDeployer::~KubectlDeployer() { Cleanup(/*remove=*/false).IgnoreError(); }
 
@@ -387,8 +390,44 @@ absl::StatusOr<json::Json> KubectlDeployer::ReadCluster(Phase phase, const std::
   return r.result;
 }
 
-absl::StatusOr<json::Json> KubectlDeployer::ReadClusterOnce(Phase phase,
-                                                            const std::string& ns) const {
+absl::StatusOr<json::Json> KubectlDeployer::ReadClusterThroughApi(const std::string& ns) {
+  struct Listed {
+    const char* group_version;  // the path's; also the items' apiVersion
+    const char* resource;
+    const char* kind;
+  };
+  static constexpr Listed kListed[] = {
+      {"apps/v1", "deployments", "Deployment"},  {"apps/v1", "statefulsets", "StatefulSet"},
+      {"apps/v1", "replicasets", "ReplicaSet"},  {"v1", "pods", "Pod"},
+      {"v1", "services", "Service"},
+  };
+  const std::string query = "?labelSelector=" + QueryEscape(RunSelector(options_.run_id));
+  json::Json items = json::Json::Array();
+  for (const Listed& l : kListed) {
+    const std::string gv = l.group_version;
+    const std::string target = absl::StrCat(gv == "v1" ? "/api/" : "/apis/", gv, "/namespaces/",
+                                            QueryEscape(ns), "/", l.resource, query);
+    absl::StatusOr<json::Json> list = api_.Get(target);
+    if (!list.ok()) return list.status();
+    for (const json::Json& item : (*list)["items"].elements()) {
+      // A list's items carry no kind of their own; kubectl get's do.
+      json::Json typed = item;
+      typed.Set("kind", json::Json::String(l.kind));
+      typed.Set("apiVersion", json::Json::String(gv));
+      items.Append(std::move(typed));
+    }
+  }
+  json::Json out = json::Json::Object();
+  out.Set("apiVersion", json::Json::String("v1"));
+  out.Set("kind", json::Json::String("List"));
+  out.Set("items", std::move(items));
+  return out;
+}
+
+absl::StatusOr<json::Json> KubectlDeployer::ReadClusterOnce(Phase phase, const std::string& ns) {
+  absl::StatusOr<json::Json> fast = ReadClusterThroughApi(ns);
+  if (fast.ok()) return fast;
+  DEVLOOP_VLOG(1) << "reading " << ns << " with kubectl get: " << fast.status().message();
   absl::StatusOr<std::string> out =
       kubectl_.Run(phase, "reading the run's workloads",
                    {"get", kClusterKinds, "--namespace=" + ns, "-l", RunSelector(options_.run_id),
@@ -404,6 +443,19 @@ absl::StatusOr<json::Json> KubectlDeployer::ReadClusterOnce(Phase phase,
                                      : StatusCode::kDeployKubectlUserErr);
   }
   return parsed;
+}
+
+json::Json KubectlDeployer::ReadUnhealthyEvents(const std::string& ns) {
+  absl::StatusOr<json::Json> fast = api_.Get(absl::StrCat(
+      "/api/v1/namespaces/", QueryEscape(ns), "/events?fieldSelector=", QueryEscape("reason=Unhealthy")));
+  if (fast.ok()) return *std::move(fast);
+  absl::StatusOr<std::string> events = kubectl_.Run(
+      Phase::kStatusCheck, "reading events",
+      {"get", "events", "--namespace=" + ns, "--field-selector=reason=Unhealthy", "-o", "json"},
+      std::nullopt, absl::Seconds(30));
+  if (!events.ok()) return json::Json();
+  absl::StatusOr<json::Json> parsed = json::Json::Parse(*events);
+  return parsed.ok() ? *std::move(parsed) : json::Json();
 }
 
 absl::StatusOr<std::vector<domain::ResourceObservation>> KubectlDeployer::Observe(
@@ -432,14 +484,8 @@ absl::StatusOr<std::vector<domain::ResourceObservation>> KubectlDeployer::Observ
     }
     if (probe_trouble) {
       // A pod that runs but is not ready: its readiness probe's events say why.
-      absl::StatusOr<std::string> events = kubectl_.Run(
-          Phase::kStatusCheck, "reading events",
-          {"get", "events", "--namespace=" + ns, "--field-selector=reason=Unhealthy", "-o", "json"},
-          std::nullopt, absl::Seconds(30));
-      if (events.ok()) {
-        absl::StatusOr<json::Json> parsed = json::Json::Parse(*events);
-        if (parsed.ok()) obs = ObserveWorkloads(*cluster, workloads, *parsed);
-      }
+      json::Json events = ReadUnhealthyEvents(ns);
+      if (!events.is_null()) obs = ObserveWorkloads(*cluster, workloads, events);
     }
     for (size_t i = 0; i < workloads.size() && i < obs.size(); ++i) {
       std::vector<PodInfo> pods = PodsOf(*cluster, workloads[i]);
@@ -1078,6 +1124,7 @@ absl::Status KubectlDeployer::Cleanup(bool remove) {
   forwards_.CloseAll();
   tunnels.clear();
   followers.clear();
+  api_.Stop();
   if (!remove || kinds.empty()) return absl::OkStatus();
   absl::Status result;
   for (const std::string& ns : namespaces) {

@@ -13,7 +13,9 @@
 //    deletes only what the newer one no longer has.
 //  - The status check follows every Deployment, StatefulSet and Pod applied,
 //    as `kubectl rollout status` would, plus a diagnosis of their pods
-//    (cluster_state.h).
+//    (cluster_state.h). It, the pod watch and the forwards read the cluster
+//    through one long-lived `kubectl proxy` (kube_api.h), falling back to
+//    `kubectl get` when the proxy fails.
 //  - Port forwards (resourceType pod, deployment, service) reach a ready pod
 //    of the newest rollout behind a StableForwards listener: the local port
 //    never changes, and the forward moves to a new pod as soon as one is ready
@@ -52,6 +54,7 @@
 #include "infra/containerfs/container_process.h"
 #include "infra/deploy/deployer.h"
 #include "infra/deploy/kubectl/cluster_state.h"
+#include "infra/deploy/kubectl/kube_api.h"
 #include "infra/deploy/kubectl/kubectl_cli.h"
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/deploy/log_tail.h"
@@ -90,6 +93,10 @@ class KubectlDeployer final : public Deployer, public Syncer {
     // How long a forward waits for the app of a pod on this machine to listen
     // before it points there anyway (the app may still be starting).
     absl::Duration answer_wait = absl::Seconds(10);
+    // Reads of the cluster (the status check's, the pod watch's, the
+    // forwards') go through one long-lived `kubectl proxy` (kube_api.h), or
+    // else each through a `kubectl get` of its own (also the fallback).
+    bool api_proxy = true;
     // deploy.kubectl.hooks: before the apply (host commands; container
     // commands in what runs now) and after it (host; in the new containers).
     config::DeployHooks hooks;
@@ -164,7 +171,12 @@ class KubectlDeployer final : public Deployer, public Syncer {
   // (each gets a read that started after its call).
   absl::StatusOr<json::Json> ReadCluster(Phase phase, const std::string& ns)
       ABSL_LOCKS_EXCLUDED(read_mu_);
-  absl::StatusOr<json::Json> ReadClusterOnce(Phase phase, const std::string& ns) const;
+  absl::StatusOr<json::Json> ReadClusterOnce(Phase phase, const std::string& ns);
+  // The same read through the API proxy, as one List of the five kinds; an
+  // error when the proxy is off or failed (the caller then runs kubectl get).
+  absl::StatusOr<json::Json> ReadClusterThroughApi(const std::string& ns);
+  // The Unhealthy events of `ns` (readiness probes failing), or null.
+  json::Json ReadUnhealthyEvents(const std::string& ns);
   // Starts log followers for started containers not yet followed (or whose
   // follower ended while the pod lives on).
   // Keeps `cluster` as the latest view of the pods in `ns` (for Sync).
@@ -210,6 +222,7 @@ class KubectlDeployer final : public Deployer, public Syncer {
   process::ProcessRunner* const runner_;
   const Options options_;
   const KubectlCli kubectl_;
+  KubeApi api_;
   LogTail tail_;
   StableForwards forwards_;
 

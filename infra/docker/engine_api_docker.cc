@@ -217,10 +217,41 @@ std::string DockerHostFromEnvironment() {
   return host;
 }
 
+EngineApiDockerOptions DockerOptionsFrom(
+    const std::function<std::string(const std::string&)>& getenv) {
+  EngineApiDockerOptions o;
+  const std::string host = getenv("DOCKER_HOST");
+  if (!host.empty()) o.docker_host = host;
+  o.tls_verify = !getenv("DOCKER_TLS_VERIFY").empty();
+  o.tls = o.tls_verify || !getenv("DOCKER_TLS").empty();
+  o.cert_path = getenv("DOCKER_CERT_PATH");
+  return o;
+}
+
+EngineApiDockerOptions DockerOptionsFromEnvironment() {
+  return DockerOptionsFrom([](const std::string& name) {
+    const char* value = std::getenv(name.c_str());
+    return std::string(value == nullptr ? "" : value);
+  });
+}
+
 absl::StatusOr<std::unique_ptr<EngineApiDocker>> EngineApiDocker::Create(
     const EngineApiDockerOptions& options) {
+  std::optional<http::TlsFiles> tls;
+  if (options.tls) {
+    std::string dir = options.cert_path;
+    if (dir.empty()) {
+      const char* home = std::getenv("HOME");
+      dir = absl::StrCat(home == nullptr ? "" : home, "/.docker");
+    }
+    // Without verify the server is not checked, and no CA is read.
+    tls = http::TlsFiles{.ca_file = options.tls_verify ? dir + "/ca.pem" : "",
+                         .cert_file = dir + "/cert.pem",
+                         .key_file = dir + "/key.pem",
+                         .verify = options.tls_verify};
+  }
   absl::StatusOr<internal::EngineHttp> http =
-      internal::EngineHttp::FromDockerHost(options.docker_host);
+      internal::EngineHttp::FromDockerHost(options.docker_host, tls);
   if (!http.ok()) return http.status();
   return std::unique_ptr<EngineApiDocker>(new EngineApiDocker(options, *std::move(http)));
 }

@@ -64,6 +64,12 @@ enum class DirectFiles {
 struct EngineApiDockerOptions {
   // "unix:///var/run/docker.sock" or "tcp://host:port", as DOCKER_HOST.
   std::string docker_host = "unix:///var/run/docker.sock";
+  // TLS to a tcp:// host, as the Docker CLI takes it from DOCKER_TLS_VERIFY
+  // (tls and tls_verify), DOCKER_TLS (tls only) and DOCKER_CERT_PATH (a
+  // directory with ca.pem, cert.pem and key.pem; ~/.docker when empty).
+  bool tls = false;
+  bool tls_verify = false;
+  std::string cert_path;
   // The API version prefix of every path.
   std::string api_version = "v1.41";
   // Deadline of every call but builds, stops (which add their grace) and log
@@ -86,6 +92,13 @@ struct DirectFilesStats {
 
 // Returns $DOCKER_HOST, or the default unix socket when it is unset or empty.
 std::string DockerHostFromEnvironment();
+
+// The connection the Docker CLI makes from DOCKER_HOST, DOCKER_TLS_VERIFY,
+// DOCKER_TLS and DOCKER_CERT_PATH as `getenv` reads them ("" when unset):
+// from the process's environment, or from `minikube docker-env`'s output.
+EngineApiDockerOptions DockerOptionsFrom(
+    const std::function<std::string(const std::string&)>& getenv);
+EngineApiDockerOptions DockerOptionsFromEnvironment();
 
 class EngineApiDocker : public Docker {
  public:

@@ -14,14 +14,18 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/local/stream_protocol.hpp"
+#include "boost/asio/ssl.hpp"
+#include "boost/asio/ssl/host_name_verification.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/http.hpp"
 
 namespace devloop::http {
 
 namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 namespace beast_http = boost::beast::http;
 using Socket = asio::generic::stream_protocol::socket;
+using TlsStream = ssl::stream<Socket&>;
 using boost::system::error_code;
 
 namespace {
@@ -80,7 +84,36 @@ class ClientConnection {
       return absl::UnavailableError(
           absl::StrCat("cannot connect to ", client_.description_, ": ", ec.message()));
     }
+    if (client_.tls_ == nullptr) return absl::OkStatus();
+    tls_ = std::make_unique<TlsStream>(socket_, *client_.tls_);
+    error_code not_ip;  // SNI names a host, never an address
+    asio::ip::make_address(client_.host_, not_ip);
+    if (not_ip) SSL_set_tlsext_host_name(tls_->native_handle(), client_.host_.c_str());
+    if (client_.verify_) {
+      tls_->set_verify_mode(ssl::verify_peer);
+      tls_->set_verify_callback(ssl::host_name_verification(client_.host_));
+    } else {
+      tls_->set_verify_mode(ssl::verify_none);
+    }
+    ec = RunUntil(ioc_, socket_, deadline, [&](auto handler) {
+      tls_->async_handshake(ssl::stream_base::client, handler);
+    });
+    if (ec == asio::error::timed_out) return Deadline("the TLS handshake");
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the TLS handshake with ", client_.description_, " failed: ", ec.message()));
+    }
     return absl::OkStatus();
+  }
+
+  // Calls `f` with the stream to read and write: the TLS one, or the socket.
+  template <typename F>
+  void WithStream(F f) {
+    if (tls_ != nullptr) {
+      f(*tls_);
+    } else {
+      f(socket_);
+    }
   }
 
   absl::Status Deadline(absl::string_view during) const {
@@ -91,7 +124,8 @@ class ClientConnection {
   absl::Status IoError(absl::string_view during, const error_code& ec) const {
     if (ec == asio::error::timed_out) return Deadline(during);
     if (ec == beast_http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+        ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+        ec == ssl::error::stream_truncated) {
       return absl::AbortedError(
           absl::StrCat(client_.description_, " closed the connection while ", during));
     }
@@ -119,7 +153,7 @@ class ClientConnection {
     request.body() = std::move(body);
     request.prepare_payload();
     error_code ec = RunUntil(ioc_, socket_, deadline, [&](auto handler) {
-      beast_http::async_write(socket_, request, handler);
+      WithStream([&](auto& stream) { beast_http::async_write(stream, request, handler); });
     });
     if (ec) return IoError("sending the request", ec);
     return absl::OkStatus();
@@ -128,6 +162,7 @@ class ClientConnection {
   asio::io_context ioc_;
   const HttpClient& client_;
   Socket socket_;
+  std::unique_ptr<TlsStream> tls_;  // over socket_, for TcpTls
   boost::beast::flat_buffer buffer_;
 };
 
@@ -150,6 +185,50 @@ HttpClient HttpClient::Tcp(std::string host, std::string port, std::string descr
   return c;
 }
 
+absl::StatusOr<HttpClient> HttpClient::TcpTls(std::string host, std::string port,
+                                              const TlsFiles& files, std::string description) {
+  HttpClient c = Tcp(std::move(host), std::move(port), std::move(description));
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1);
+  auto load = [](const std::string& what, const std::string& path, auto loader) -> absl::Status {
+    error_code ec;
+    loader(ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot load the TLS ", what, " ", path, ": ", ec.message()));
+    }
+    return absl::OkStatus();
+  };
+  if (files.verify || !files.ca_file.empty()) {
+    if (absl::Status s = load("CA", files.ca_file,
+                              [&](error_code& ec) { context->load_verify_file(files.ca_file, ec); });
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!files.cert_file.empty()) {
+    if (absl::Status s = load("certificate", files.cert_file,
+                              [&](error_code& ec) {
+                                context->use_certificate_chain_file(files.cert_file, ec);
+                              });
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = load("key", files.key_file,
+                              [&](error_code& ec) {
+                                context->use_private_key_file(files.key_file, ssl::context::pem, ec);
+                              });
+        !s.ok()) {
+      return s;
+    }
+  }
+  c.tls_ = std::move(context);
+  c.verify_ = files.verify;
+  return c;
+}
+
 absl::Status HttpClient::Reachable(absl::Duration timeout) const {
   ClientConnection probe(*this);
   return probe.Connect(absl::Now() + timeout);
@@ -168,7 +247,7 @@ absl::StatusOr<ClientResponse> HttpClient::Call(absl::string_view method,
   beast_http::response_parser<beast_http::string_body> parser;
   parser.body_limit(kMaxBody);
   error_code ec = RunUntil(c.ioc_, c.socket_, deadline, [&](auto handler) {
-    beast_http::async_read(c.socket_, c.buffer_, parser, handler);
+    c.WithStream([&](auto& stream) { beast_http::async_read(stream, c.buffer_, parser, handler); });
   });
   if (ec && !sent.ok()) return sent;
   if (ec) return c.IoError(absl::StrCat("reading the answer to ", method, " ", target), ec);
@@ -206,7 +285,8 @@ absl::Status HttpClient::Stream(
   beast_http::response_parser<beast_http::buffer_body> parser;
   parser.body_limit(boost::none);
   error_code ec = RunUntil(c.ioc_, c.socket_, deadline, [&](auto handler) {
-    beast_http::async_read_header(c.socket_, c.buffer_, parser, handler);
+    c.WithStream(
+        [&](auto& stream) { beast_http::async_read_header(stream, c.buffer_, parser, handler); });
   });
   if (interrupted) return cancelled();
   if (ec) return c.IoError(absl::StrCat("reading the answer to ", method, " ", target), ec);
@@ -217,7 +297,8 @@ absl::Status HttpClient::Stream(
     parser.get().body().size = sizeof(chunk);
     ec = RunUntil(c.ioc_, c.socket_, deadline, [&](auto handler) {
       // read_some: hand over what has arrived instead of waiting for a full chunk.
-      beast_http::async_read_some(c.socket_, c.buffer_, parser, handler);
+      c.WithStream(
+          [&](auto& stream) { beast_http::async_read_some(stream, c.buffer_, parser, handler); });
     });
     size_t n = sizeof(chunk) - parser.get().body().size;
     if (n > 0 && !on_data(absl::string_view(chunk, n))) return absl::OkStatus();

@@ -13,6 +13,7 @@
 //   Aborted           the server closed the connection mid-call (it may have
 //                     gone away: Reachable() tells)
 //   Internal          an answer that is not HTTP, or another I/O error
+//   FailedPrecondition  the TLS handshake failed (a certificate refused)
 //   Cancelled         a Stream ended through its interrupter
 // HTTP status codes are left to the caller.
 //
@@ -22,11 +23,16 @@
 #define DEVLOOP_INFRA_HTTP_CLIENT_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace devloop::http {
 
@@ -34,6 +40,16 @@ struct ClientResponse {
   int status = 0;
   std::string content_type;
   std::string body;
+};
+
+// TLS to a TCP server, as the Docker CLI speaks it with DOCKER_TLS_VERIFY and
+// DOCKER_CERT_PATH: a client certificate, and the server's checked against a
+// CA (and its name against the host) when `verify` is set.
+struct TlsFiles {
+  std::string ca_file;    // PEM; needed when verify is set
+  std::string cert_file;  // PEM client certificate; empty: none
+  std::string key_file;   // PEM key of cert_file
+  bool verify = true;
 };
 
 // Shuts a streaming call's socket down from another thread (so a blocked read
@@ -46,6 +62,9 @@ class HttpClient {
   // unix:///var/run/docker.sock"); `host_header` is sent as Host.
   static HttpClient Unix(std::string path, std::string host_header, std::string description);
   static HttpClient Tcp(std::string host, std::string port, std::string description);
+  // TCP with TLS. InvalidArgument naming the file when one cannot be loaded.
+  static absl::StatusOr<HttpClient> TcpTls(std::string host, std::string port,
+                                           const TlsFiles& files, std::string description);
 
   // Sends one request and reads the whole answer (at most 64 MiB).
   absl::StatusOr<ClientResponse> Call(absl::string_view method, absl::string_view target,
@@ -80,6 +99,8 @@ class HttpClient {
   std::string port_;
   std::string host_header_;
   std::string description_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // set for TcpTls
+  bool verify_ = false;
 };
 
 }  // namespace devloop::http

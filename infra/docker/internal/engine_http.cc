@@ -42,13 +42,18 @@ absl::Status EngineHttp::WithStatusCode(absl::Status failure) const {
   }
 }
 
-absl::StatusOr<EngineHttp> EngineHttp::FromDockerHost(absl::string_view docker_host) {
+absl::StatusOr<EngineHttp> EngineHttp::FromDockerHost(absl::string_view docker_host,
+                                                      const std::optional<http::TlsFiles>& tls) {
   const std::string description(docker_host);
   const std::string named = absl::StrCat("the Docker daemon at ", description);
   if (absl::ConsumePrefix(&docker_host, "unix://")) {
     if (docker_host.empty() || docker_host[0] != '/') {
       return absl::InvalidArgumentError(
           absl::StrCat("DOCKER_HOST ", description, ": expected unix:///absolute/path"));
+    }
+    if (tls.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "DOCKER_HOST ", description, ": TLS (DOCKER_TLS_VERIFY, DOCKER_TLS) needs a tcp:// host"));
     }
     return EngineHttp(http::HttpClient::Unix(std::string(docker_host), "docker", named),
                       description);
@@ -61,18 +66,25 @@ absl::StatusOr<EngineHttp> EngineHttp::FromDockerHost(absl::string_view docker_h
           absl::StrCat("DOCKER_HOST ", description, ": expected tcp://host:port"));
     }
     std::string host(docker_host.substr(0, colon));
+    // The Engine's ports when none is given: 2376 with TLS, 2375 without.
     std::string port = colon == absl::string_view::npos
-                           ? "2375"
+                           ? (tls.has_value() ? "2376" : "2375")
                            : std::string(docker_host.substr(colon + 1));
     if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) {
       host = host.substr(1, host.size() - 2);
+    }
+    if (tls.has_value()) {
+      absl::StatusOr<http::HttpClient> client =
+          http::HttpClient::TcpTls(std::move(host), std::move(port), *tls, named);
+      if (!client.ok()) return client.status();
+      return EngineHttp(*std::move(client), description);
     }
     return EngineHttp(http::HttpClient::Tcp(std::move(host), std::move(port), named),
                       description);
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "DOCKER_HOST ", description,
-      ": unsupported address; devloop speaks unix:///path and tcp://host:port (no TLS, no ssh)"));
+      ": unsupported address; devloop speaks unix:///path and tcp://host:port (no ssh)"));
 }
 
 absl::StatusOr<HttpResponse> EngineHttp::Call(absl::string_view method, absl::string_view target,

@@ -16,6 +16,7 @@
 #define DEVLOOP_INFRA_DOCKER_INTERNAL_ENGINE_HTTP_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -31,8 +32,10 @@ using Interrupter = http::Interrupter;
 class EngineHttp {
  public:
   // Accepts "unix:///path/to.sock" and "tcp://host:port" (the forms DOCKER_HOST
-  // takes). InvalidArgument for anything else, naming the value.
-  static absl::StatusOr<EngineHttp> FromDockerHost(absl::string_view docker_host);
+  // takes), the latter with TLS when `tls` is set. InvalidArgument for
+  // anything else, naming the value, and for TLS files that cannot be loaded.
+  static absl::StatusOr<EngineHttp> FromDockerHost(
+      absl::string_view docker_host, const std::optional<http::TlsFiles>& tls = std::nullopt);
 
   // Sends one request and reads the whole answer (at most 64 MiB).
   absl::StatusOr<HttpResponse> Call(absl::string_view method, absl::string_view target,

@@ -121,6 +121,17 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
             pipeline.default_repo.empty()
                 ? "images are pushed to the registries their names say"
                 : absl::StrCat("images are pushed to ", pipeline.default_repo);
+      } else if (build::IsMinikube(context)) {
+        // Built straight on the node's engine, as `minikube docker-env` says.
+        absl::StatusOr<docker::EngineApiDockerOptions> engine =
+            build::MinikubeDockerOptions(options.runner, context);
+        if (!engine.ok()) return engine.status();
+        absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> node_docker =
+            docker::EngineApiDocker::Create(*engine);
+        if (!node_docker.ok()) return node_docker.status();
+        adapters.build_docker = *std::move(node_docker);
+        adapters.images_note = absl::StrCat("images are built on the Docker Engine of minikube (",
+                                            engine->docker_host, ")");
       } else if (build::LoadImageArgv(context, "x").has_value()) {
         load_into = context;
         adapters.images_note =
@@ -151,7 +162,8 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       break;
     }
   }
-  adapters.builder = std::make_unique<build::DockerBuilder>(docker, std::move(b));
+  adapters.builder = std::make_unique<build::DockerBuilder>(
+      adapters.build_docker != nullptr ? adapters.build_docker.get() : docker, std::move(b));
   if (!load_into.empty()) {
     adapters.base_builder = std::move(adapters.builder);
     adapters.builder = std::make_unique<build::LocalClusterLoader>(adapters.base_builder.get(),

@@ -41,6 +41,9 @@ struct AdapterOptions {
 };
 
 struct LoopAdapters {
+  // The engine images are built on when it is not the local one (minikube's);
+  // declared first, so the builder that uses it goes before it.
+  std::unique_ptr<docker::Docker> build_docker;
   std::unique_ptr<build::Builder> builder;
   std::unique_ptr<build::Builder> base_builder;  // the one `builder` wraps, if it does
   std::unique_ptr<deploy::Deployer> deployer;
@@ -63,7 +66,8 @@ struct LoopAdapters {
 // InvalidArgument for port forwards the deployer cannot serve. For kubectl,
 // asks kubectl for the current context when none was given, to decide whether
 // images are pushed (Skaffold's rule: not for kind, k3d, minikube and Docker
-// Desktop clusters, which see the local engine's images; otherwise yes).
+// Desktop clusters, which see the local engine's images; otherwise yes). For
+// minikube, images are built on the engine in its node (`minikube docker-env`).
 absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipeline& pipeline,
                                               const AdapterOptions& options);
 

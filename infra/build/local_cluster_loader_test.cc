@@ -26,10 +26,42 @@ TEST(LoadImageArgvTest, NamesTheLocalClustersCommands) {
               ElementsAre("kind", "load", "docker-image", "web:1", "--name", "dev"));
   EXPECT_THAT(*LoadImageArgv("k3d-mycluster", "web:1"),
               ElementsAre("k3d", "image", "import", "web:1", "-c", "mycluster"));
-  EXPECT_THAT(*LoadImageArgv("minikube", "web:1"),
-              ElementsAre("minikube", "image", "load", "web:1", "-p", "minikube"));
+  // minikube builds on its node's engine instead (MinikubeDockerOptions).
+  EXPECT_FALSE(LoadImageArgv("minikube", "web:1").has_value());
   EXPECT_FALSE(LoadImageArgv("docker-desktop", "web:1").has_value());
   EXPECT_FALSE(LoadImageArgv("gke_project_zone_cluster", "web:1").has_value());
+}
+
+TEST(MinikubeDockerOptionsTest, ReadsTheEngineConnectionFromDockerEnv) {
+  testing::FakeProcessRunner runner;
+  runner.AddProgram("minikube", [](testing::FakeProcessRunner::Io& io) {
+    io.Out("DOCKER_TLS_VERIFY=\"1\"\nDOCKER_HOST=\"tcp://192.168.49.2:2376\"\n"
+           "DOCKER_CERT_PATH=\"/home/dev/.minikube/certs\"\nMINIKUBE_ACTIVE_DOCKERD=\"minikube\"");
+    return 0;
+  });
+  absl::StatusOr<docker::EngineApiDockerOptions> o = MinikubeDockerOptions(&runner, "minikube");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->docker_host, "tcp://192.168.49.2:2376");
+  EXPECT_TRUE(o->tls);
+  EXPECT_TRUE(o->tls_verify);
+  EXPECT_EQ(o->cert_path, "/home/dev/.minikube/certs");
+  ASSERT_EQ(runner.started().size(), 1u);
+  EXPECT_THAT(runner.started()[0].argv, ElementsAre("minikube", "docker-env", "--shell", "none",
+                                                    "-p", "minikube", "--user=devloop"));
+  EXPECT_TRUE(IsMinikube("minikube"));
+  EXPECT_FALSE(IsMinikube("kind-minikube"));
+}
+
+TEST(MinikubeDockerOptionsTest, AStoppedMinikubeFailsWithWhatItSaid) {
+  testing::FakeProcessRunner runner;
+  runner.AddProgram("minikube", [](testing::FakeProcessRunner::Io& io) {
+    io.Err("X Exiting due to GUEST_STATUS: state: unknown state \"minikube\"");
+    return 80;
+  });
+  absl::StatusOr<docker::EngineApiDockerOptions> o = MinikubeDockerOptions(&runner, "minikube");
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), HasSubstr("GUEST_STATUS"));
+  EXPECT_THAT(o.status().message(), HasSubstr("minikube docker-env --shell none -p minikube"));
 }
 
 TEST(LocalClusterLoaderTest, LoadsTheTagAndDeploysItWithoutTheDigest) {

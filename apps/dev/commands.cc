@@ -52,7 +52,7 @@ console::Console MakeConsole(const cli::CliOptions& options) {
 
 absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> ConnectDocker(console::Console& console) {
   absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker =
-      docker::EngineApiDocker::Create({.docker_host = docker::DockerHostFromEnvironment()});
+      docker::EngineApiDocker::Create(docker::DockerOptionsFromEnvironment());
   if (!docker.ok()) {
     console.Error(domain::StatusCode::kBuildDockerDaemonNotRunning,
                   std::string(docker.status().message()));

@@ -74,7 +74,7 @@ int RunDev(const cli::CliOptions& options) {
     return 1;
   }
   absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker =
-      docker::EngineApiDocker::Create({.docker_host = docker::DockerHostFromEnvironment()});
+      docker::EngineApiDocker::Create(docker::DockerOptionsFromEnvironment());
   if (!docker.ok()) {
     console.Error(domain::StatusCode::kBuildDockerDaemonNotRunning,
                   std::string(docker.status().message()));

@@ -165,8 +165,8 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   const std::string project = ProjectOf(configs);
   // A `devloop dev` of this project that was killed left its objects: they go
   // now (this run's own are kept on exit, as skaffold run keeps them).
-  RemoveDeadRuns(&console, docker->get(), deploy::RunRegistry(deploy::RunRegistry::DefaultDir()),
-                 project);
+  RemoveDeadRuns(&console, docker->get(), &runner,
+                 deploy::RunRegistry(deploy::RunRegistry::DefaultDir()), project);
 
   dev::DevLoopOptions loop_options = pipeline.loop;
   AdapterOptions adapter_options{

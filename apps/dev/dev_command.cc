@@ -85,7 +85,8 @@ int RunDev(const cli::CliOptions& options) {
   const std::string project_id = ProjectId(
       project->configs.empty() ? "skaffold.yaml" : project->configs.front().source_file);
   const deploy::RunRegistry registry(deploy::RunRegistry::DefaultDir());
-  RemoveDeadRuns(&console, docker->get(), registry, project_id);
+  process::PosixProcessRunner sweep_runner;
+  RemoveDeadRuns(&console, docker->get(), &sweep_runner, registry, project_id);
 
   hub::Hub hub;
   clock::Clock* clock = clock::RealClock();
@@ -99,8 +100,9 @@ int RunDev(const cli::CliOptions& options) {
   docker::Docker* engine = docker->get();
   auto on_run_start = [&](const std::string& run_id, const Pipeline& pipeline) {
     if (!cleanup) return;
-    if (RecordRun(registry, run_id, project_id,
-                  pipeline.deployer == DeployerKind::kKubectl ? "kubectl" : "docker")) {
+    const bool kube = pipeline.deployer == DeployerKind::kKubectl;
+    if (RecordRun(registry, run_id, project_id, kube ? "kubectl" : "docker",
+                  kube ? pipeline.kubectl.kubeconfig : "", kube ? pipeline.kubectl.context : "")) {
       signals.SetForcedExitNote(
           "what this run made is left; the next `devloop dev` or `devloop run` of this project "
           "removes it");

@@ -148,6 +148,8 @@ OwnerState JudgeOwner(const RunOwner& owner) {
 
 std::string FormatRunRecord(const RunRecord& r) {
   return absl::StrCat("run_id=", r.run_id, "\nproject=", r.project, "\ndeployer=", r.deployer,
+                      r.kubeconfig.empty() ? "" : "\nkubeconfig=", r.kubeconfig,
+                      r.kube_context.empty() ? "" : "\nkube_context=", r.kube_context,
                       "\nhost=", r.owner.host, "\nboot_id=", r.owner.boot_id,
                       "\npid_namespace=", r.owner.pid_namespace, "\npid=", r.owner.pid,
                       "\nstart_ticks=", r.owner.start_ticks, "\n");
@@ -184,6 +186,9 @@ absl::StatusOr<RunRecord> ParseRunRecord(absl::string_view text, absl::string_vi
     if (!v.ok()) return v.status();
     *out = *std::move(v);
   }
+  // Optional: a docker run has none, and older records lack them.
+  r.kubeconfig = fields["kubeconfig"];
+  r.kube_context = fields["kube_context"];
   if (!ValidRunId(r.run_id)) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": run_id \"", r.run_id, "\" is not a run id"));

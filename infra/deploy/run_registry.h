@@ -61,6 +61,10 @@ struct RunRecord {
   std::string run_id;   // the dev.devloop.run-id label value
   std::string project;  // the project id (a hash of the config's path)
   std::string deployer;  // "docker" or "kubectl": where its workloads ran
+  // The cluster a kubectl run deployed to, as its kubectl was told (empty:
+  // the kubeconfig's default, KUBECONFIG or ~/.kube/config).
+  std::string kubeconfig;
+  std::string kube_context;
   RunOwner owner;
   bool operator==(const RunRecord&) const = default;
 };

@@ -115,6 +115,13 @@ TEST(RunRecordTest, RoundTrips) {
   absl::StatusOr<RunRecord> parsed = ParseRunRecord(FormatRunRecord(r), "f.run");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, r);
+  // A kubectl run also names its cluster.
+  r.deployer = "kubectl";
+  r.kubeconfig = "/home/dev/.kube/other";
+  r.kube_context = "kind-dev";
+  parsed = ParseRunRecord(FormatRunRecord(r), "k.run");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, r);
 }
 
 TEST(RunRecordTest, BadTextSaysWhereAndWhat) {

@@ -23,6 +23,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "infra/deploy/kubectl/kubectl_deployer.h"
+#include "infra/deploy/kubectl/run_objects.h"
+#include "infra/deploy/labels.h"
 #include "infra/docker/engine_api_docker.h"
 #include "infra/process/posix_process_runner.h"
 #include "testing/kube/kube_test_env.h"
@@ -31,6 +33,8 @@ namespace devloop::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
+using deploy::kRunIdLabel;
 using domain::StatusCode;
 
 constexpr char kTestLabel[] = "dev.devloop.test";
@@ -244,6 +248,36 @@ TEST_F(KubectlFailuresTest, TheApiServerStoppedMidRunIsReportedAndRecoveredFrom)
   }
   EXPECT_TRUE(answered);
   EXPECT_TRUE(deployer_->Deploy(3, {{"app", image}}).ok());
+}
+
+// A run killed with SIGKILL leaves its objects; the next run removes them by
+// the dead run's label (DeleteRunObjects, what the dead-run sweep calls), and
+// nothing else: not another run's objects, not the user's.
+TEST_F(KubectlFailuresTest, ADeadRunsObjectsAreDeletedByItsLabelAndNothingElse) {
+  const std::string dead_run = absl::StrCat("d", token_);
+  for (const auto& [name, run] : {std::pair<std::string, std::string>{"left-a", dead_run},
+                                  {"left-b", dead_run},
+                                  {"other-run", absl::StrCat("o", token_)}}) {
+    ASSERT_TRUE(Kubectl({"create", "configmap", name, "-n", ns_}).ok());
+    ASSERT_TRUE(
+        Kubectl({"label", "configmap", name, "-n", ns_, absl::StrCat(kRunIdLabel, "=", run)}).ok());
+  }
+  ASSERT_TRUE(Kubectl({"create", "configmap", "users-own", "-n", ns_}).ok());
+
+  deploy::kubectl::KubectlCli kubectl(&runner_, {.kubeconfig = kubeconfig_});
+  absl::StatusOr<int> deleted = deploy::kubectl::DeleteRunObjects(kubectl, dead_run);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 2);
+  absl::StatusOr<std::string> left = Kubectl({"get", "configmaps", "-n", ns_, "-o",
+                                              "jsonpath={range .items[*]}{.metadata.name} {end}"});
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_THAT(*left, HasSubstr("other-run"));
+  EXPECT_THAT(*left, HasSubstr("users-own"));
+  EXPECT_THAT(*left, Not(HasSubstr("left-")));
+  // Nothing left of it: a second sweep deletes nothing and does not fail.
+  deleted = deploy::kubectl::DeleteRunObjects(kubectl, dead_run);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 0);
 }
 
 }  // namespace

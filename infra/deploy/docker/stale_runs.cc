@@ -58,12 +58,22 @@ absl::StatusOr<bool> RunObjectsLeft(docker::Docker* docker, const std::string& r
 }
 
 absl::StatusOr<StaleRunSweep> SweepDeadRuns(docker::Docker* docker, const RunRegistry& registry,
-                                            const std::string& project) {
+                                            const std::string& project,
+                                            const ClusterRemover& remove_from_cluster) {
   absl::StatusOr<std::vector<RunRecord>> dead = registry.DeadRuns(project);
   if (!dead.ok()) return dead.status();
   StaleRunSweep sweep;
+  sweep.cluster_swept = remove_from_cluster != nullptr;
   for (RunRecord& run : *dead) {
     absl::Status s = RemoveRunObjects(docker, run.run_id, &sweep.removed);
+    if (s.ok() && run.deployer == "kubectl" && remove_from_cluster) {
+      absl::StatusOr<int> deleted = remove_from_cluster(run);
+      if (deleted.ok()) {
+        sweep.removed.cluster_objects += *deleted;
+      } else {
+        s = deleted.status();
+      }
+    }
     if (!s.ok()) {
       DEVLOOP_LOG(WARNING) << "removing what run " << run.run_id << " left: " << s;
       sweep.failed_run_ids.push_back(run.run_id);
@@ -87,14 +97,21 @@ std::string DescribeSweep(const StaleRunSweep& sweep) {
       if (r.deployer == "kubectl") kubectl_runs.push_back(r.run_id);
     }
     const RemovedObjects& n = sweep.removed;
+    const bool cluster = sweep.cluster_swept && !kubectl_runs.empty();
     text = absl::StrCat("Removed ", Count(n.containers, "container", "containers"), ", ",
-                        Count(n.networks, "network", "networks"), " and ",
-                        Count(n.images, "image", "images"), " left by ",
+                        Count(n.networks, "network", "networks"), cluster ? ", " : " and ",
+                        Count(n.images, "image", "images"),
+                        cluster ? absl::StrCat(" and ", Count(n.cluster_objects, "Kubernetes object",
+                                                              "Kubernetes objects"))
+                                : "",
+                        " left by ",
                         sweep.runs.size() == 1 ? "an earlier devloop run" : "earlier devloop runs",
                         " (", absl::StrJoin(runs, "; "), ") that ended without cleaning up");
-    for (const std::string& id : kubectl_runs) {
-      absl::StrAppend(&text, "; its Kubernetes objects are not removed: `kubectl delete all -l ",
-                      kRunIdLabel, "=", id, "`");
+    if (!sweep.cluster_swept) {
+      for (const std::string& id : kubectl_runs) {
+        absl::StrAppend(&text, "; its Kubernetes objects are not removed: `kubectl delete all -l ",
+                        kRunIdLabel, "=", id, "`");
+      }
     }
   }
   if (!sweep.failed_run_ids.empty()) {

@@ -15,6 +15,7 @@
 #ifndef DEVLOOP_INFRA_DEPLOY_DOCKER_STALE_RUNS_H_
 #define DEVLOOP_INFRA_DEPLOY_DOCKER_STALE_RUNS_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,10 @@ struct RemovedObjects {
   int containers = 0;
   int networks = 0;
   int images = 0;
-  bool empty() const { return containers == 0 && networks == 0 && images == 0; }
+  int cluster_objects = 0;  // a kubectl run's Kubernetes objects
+  bool empty() const {
+    return containers == 0 && networks == 0 && images == 0 && cluster_objects == 0;
+  }
 };
 
 // Removes every container (forcibly), then network, then image labelled with
@@ -45,18 +49,25 @@ absl::StatusOr<bool> RunObjectsLeft(docker::Docker* docker, const std::string& r
 struct StaleRunSweep {
   std::vector<RunRecord> runs;  // the dead runs whose objects are gone now
   RemovedObjects removed;
+  bool cluster_swept = false;  // kubectl runs' clusters were swept too
   // Dead runs whose objects could not all be removed (kept in the registry,
   // for the next run to try again), with the first error.
   std::vector<std::string> failed_run_ids;
   absl::Status first_error;
 };
 
+// Removes what dead kubectl run `run` left in its cluster; returns how many
+// objects went.
+using ClusterRemover = std::function<absl::StatusOr<int>(const RunRecord& run)>;
+
 // Finds the runs of `project` in `registry` whose owner is dead, removes
-// their objects from `docker` and forgets them. A run whose removal failed is
-// kept for a later sweep. Returns an error only when the registry cannot be
+// their objects from `docker` (and, for a kubectl run, from its cluster with
+// `remove_from_cluster` when set) and forgets them. A run whose removal failed
+// is kept for a later sweep. Returns an error only when the registry cannot be
 // read.
 absl::StatusOr<StaleRunSweep> SweepDeadRuns(docker::Docker* docker, const RunRegistry& registry,
-                                            const std::string& project);
+                                            const std::string& project,
+                                            const ClusterRemover& remove_from_cluster = nullptr);
 
 // Returns the one console line that tells what a sweep did: "Removed 1
 // container, 1 network and 2 images left by an earlier devloop run (run

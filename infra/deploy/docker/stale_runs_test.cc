@@ -134,6 +134,50 @@ TEST_F(StaleRunsTest, ARunWhoseObjectsCouldNotBeRemovedIsKeptForLater) {
   EXPECT_THAT(*registry.List(), IsEmpty());
 }
 
+TEST_F(StaleRunsTest, ADeadKubectlRunsClusterObjectsGoThroughTheRemover) {
+  RunRegistry registry(TestDir("registry-3"));
+  const RunRecord dead{.run_id = "dead0004", .project = "p", .deployer = "kubectl",
+                       .kubeconfig = "/k/config", .kube_context = "test", .owner = DeadOwner()};
+  const RunRecord docker_run{.run_id = "dead0005", .project = "p", .deployer = "docker",
+                             .owner = DeadOwner()};
+  ASSERT_TRUE(registry.Record(dead).ok());
+  ASSERT_TRUE(registry.Record(docker_run).ok());
+  std::vector<RunRecord> asked;
+  absl::Status fail_with = absl::UnavailableError("the API server is unreachable");
+  auto remover = [&](const RunRecord& run) -> absl::StatusOr<int> {
+    asked.push_back(run);
+    if (!fail_with.ok()) return fail_with;
+    return 3;
+  };
+  // The cluster cannot be reached: the run is kept for the next sweep.
+  absl::StatusOr<StaleRunSweep> sweep = SweepDeadRuns(&docker_, registry, "p", remover);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  EXPECT_THAT(sweep->failed_run_ids, ElementsAre("dead0004"));
+  EXPECT_THAT(DescribeSweep(*sweep), HasSubstr("the API server is unreachable"));
+  ASSERT_THAT(asked, ElementsAre(dead)) << "only the kubectl run's cluster is asked";
+  EXPECT_THAT(*registry.List(), ElementsAre(dead));
+
+  fail_with = absl::OkStatus();
+  sweep = SweepDeadRuns(&docker_, registry, "p", remover);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  EXPECT_THAT(sweep->runs, ElementsAre(dead));
+  EXPECT_EQ(sweep->removed.cluster_objects, 3);
+  EXPECT_THAT(DescribeSweep(*sweep),
+              HasSubstr("Removed 0 containers, 0 networks, 0 images and 3 Kubernetes objects"));
+  EXPECT_THAT(DescribeSweep(*sweep), ::testing::Not(HasSubstr("kubectl delete")));
+  EXPECT_THAT(*registry.List(), IsEmpty());
+}
+
+TEST_F(StaleRunsTest, WithoutARemoverTheKubectlCommandIsNamed) {
+  RunRegistry registry(TestDir("registry-4"));
+  const RunRecord dead{.run_id = "dead0006", .project = "p", .deployer = "kubectl",
+                       .owner = DeadOwner()};
+  ASSERT_TRUE(registry.Record(dead).ok());
+  absl::StatusOr<StaleRunSweep> sweep = SweepDeadRuns(&docker_, registry, "p");
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  EXPECT_THAT(DescribeSweep(*sweep), HasSubstr("kubectl delete all -l dev.devloop.run-id=dead0006"));
+}
+
 TEST_F(StaleRunsTest, RunObjectsLeftSeesEachKind) {
   MakeRunObjects("r1");
   EXPECT_TRUE(*RunObjectsLeft(&docker_, "r1"));

@@ -37,17 +37,11 @@ class EngineHttp {
   static absl::StatusOr<EngineHttp> FromDockerHost(
       absl::string_view docker_host, const std::optional<http::TlsFiles>& tls = std::nullopt);
 
-  // Sends one request and reads the whole answer (at most 64 MiB).
+  // HttpClient::Call and Stream (infra/http/client.h), their failures carrying
+  // Docker's status codes.
   absl::StatusOr<HttpResponse> Call(absl::string_view method, absl::string_view target,
                                     std::string body, absl::string_view content_type,
                                     absl::Time deadline) const;
-
-  // Sends one request; calls `on_head(status, content_type)` once the header
-  // is read, then `on_data` with each piece of the body as it arrives, until
-  // the body ends, `on_data` returns false, or the deadline passes.
-  // `on_interrupter`, if set, receives a function that ends the call from
-  // another thread (the call then returns Cancelled); it is valid until Stream
-  // returns.
   absl::Status Stream(absl::string_view method, absl::string_view target, std::string body,
                       absl::string_view content_type, absl::Time deadline,
                       const std::function<void(int status, absl::string_view content_type)>& on_head,

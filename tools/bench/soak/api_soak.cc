@@ -264,6 +264,8 @@ bool Parse(int argc, char** argv, Flags* f) {
 }
 
 int Run(int argc, char** argv) {
+  // As apps/devloop_main.cc runs: without Abseil's lock-order graph.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Flags flags;
   if (!Parse(argc, argv, &flags)) return 2;
 

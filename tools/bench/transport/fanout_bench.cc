@@ -233,6 +233,8 @@ class GrpcReader : public grpc::ClientReadReactor<proto::LogEntry> {
 };
 
 int Run(int argc, char** argv) {
+  // As apps/devloop_main.cc runs: without Abseil's lock-order graph.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   int http_subscribers = 1000, grpc_subscribers = 100, rate = 20000;
   double seconds = 5;
   for (int i = 1; i < argc; ++i) {

@@ -317,8 +317,9 @@ TEST_F(HttpServerTest, HeadersThatNeverFinishTimeOutWith408) {
 TEST_F(HttpServerTest, StuckEventsReaderIsClosedOthersGetEverything) {
   server_->Shutdown(absl::Seconds(1));
   // Long enough that the reader that does read is never taken for a stuck one
-  // on a loaded machine or under a sanitizer (300 ms was not, under ASan).
-  constexpr absl::Duration kStall = absl::Seconds(1);
+  // on a loaded machine or under a sanitizer (300 ms was not, under ASan; 1 s
+  // was not with eight TSan runs at once on two cores).
+  constexpr absl::Duration kStall = absl::Seconds(3);
   Start(HttpServer::Options{.port = 0, .stall_timeout = kStall});
   auto stuck = RawHttpClient::Connect(port_);
   ASSERT_TRUE(stuck.ok());

@@ -33,7 +33,26 @@ namespace {
 constexpr char kManagedByLabel[] = "app.kubernetes.io/managed-by";
 // What the deployer reads of the cluster: the workloads it checks, the
 // ReplicaSets and pods behind them, and the Services port forwards go through.
-constexpr char kClusterKinds[] = "deployments.apps,statefulsets.apps,replicasets.apps,pods,services";
+struct ClusterKind {
+  const char* group;  // "" for the core group
+  const char* version;
+  const char* resource;
+  const char* kind;
+};
+constexpr ClusterKind kClusterKinds[] = {
+    {"apps", "v1", "deployments", "Deployment"}, {"apps", "v1", "statefulsets", "StatefulSet"},
+    {"apps", "v1", "replicasets", "ReplicaSet"}, {"", "v1", "pods", "Pod"},
+    {"", "v1", "services", "Service"},
+};
+
+// kClusterKinds as kubectl get's resource argument: "deployments.apps,...,pods,services".
+std::string ClusterKindsArg() {
+  std::vector<std::string> names;
+  for (const ClusterKind& k : kClusterKinds) {
+    names.push_back(*k.group == '\0' ? k.resource : absl::StrCat(k.resource, ".", k.group));
+  }
+  return absl::StrJoin(names, ",");
+}
 
 // The kubectl resource argument of an object's kind: "deployment.apps", "service".
 std::string KindArg(const ObjectRef& object) {
@@ -391,28 +410,18 @@ absl::StatusOr<json::Json> KubectlDeployer::ReadCluster(Phase phase, const std::
 }
 
 absl::StatusOr<json::Json> KubectlDeployer::ReadClusterThroughApi(const std::string& ns) {
-  struct Listed {
-    const char* group_version;  // the path's; also the items' apiVersion
-    const char* resource;
-    const char* kind;
-  };
-  static constexpr Listed kListed[] = {
-      {"apps/v1", "deployments", "Deployment"},  {"apps/v1", "statefulsets", "StatefulSet"},
-      {"apps/v1", "replicasets", "ReplicaSet"},  {"v1", "pods", "Pod"},
-      {"v1", "services", "Service"},
-  };
   const std::string query = "?labelSelector=" + QueryEscape(RunSelector(options_.run_id));
   json::Json items = json::Json::Array();
-  for (const Listed& l : kListed) {
-    const std::string gv = l.group_version;
-    const std::string target = absl::StrCat(gv == "v1" ? "/api/" : "/apis/", gv, "/namespaces/",
-                                            QueryEscape(ns), "/", l.resource, query);
+  for (const ClusterKind& k : kClusterKinds) {
+    const std::string gv = *k.group == '\0' ? k.version : absl::StrCat(k.group, "/", k.version);
+    const std::string target = absl::StrCat(*k.group == '\0' ? "/api/" : "/apis/", gv,
+                                            "/namespaces/", QueryEscape(ns), "/", k.resource, query);
     absl::StatusOr<json::Json> list = api_.Get(target);
     if (!list.ok()) return list.status();
     for (const json::Json& item : (*list)["items"].elements()) {
       // A list's items carry no kind of their own; kubectl get's do.
       json::Json typed = item;
-      typed.Set("kind", json::Json::String(l.kind));
+      typed.Set("kind", json::Json::String(k.kind));
       typed.Set("apiVersion", json::Json::String(gv));
       items.Append(std::move(typed));
     }
@@ -430,7 +439,7 @@ absl::StatusOr<json::Json> KubectlDeployer::ReadClusterOnce(Phase phase, const s
   DEVLOOP_VLOG(1) << "reading " << ns << " with kubectl get: " << fast.status().message();
   absl::StatusOr<std::string> out =
       kubectl_.Run(phase, "reading the run's workloads",
-                   {"get", kClusterKinds, "--namespace=" + ns, "-l", RunSelector(options_.run_id),
+                   {"get", ClusterKindsArg(), "--namespace=" + ns, "-l", RunSelector(options_.run_id),
                     "-o", "json"},
                    std::nullopt, absl::Seconds(30));
   if (!out.ok()) return out.status();

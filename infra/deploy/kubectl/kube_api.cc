@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"

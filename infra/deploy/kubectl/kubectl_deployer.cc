@@ -163,9 +163,6 @@ class KubectlDeployer::Watched {
   std::thread waiter_;
 };
 
-std::string RunSelector(const std::string& run_id) {
-  return absl::StrCat(kRunIdLabel, "=", run_id);
-}
 
 absl::StatusOr<std::unique_ptr<KubectlDeployer>> KubectlDeployer::Make(
     process::ProcessRunner* runner, Options options) {

@@ -57,6 +57,7 @@
 #include "infra/deploy/kubectl/kube_api.h"
 #include "infra/deploy/kubectl/kubectl_cli.h"
 #include "infra/deploy/kubectl/manifests.h"
+#include "infra/deploy/kubectl/run_objects.h"
 #include "infra/deploy/log_tail.h"
 #include "infra/deploy/stable_forwards.h"
 #include "infra/portforward/port_forwarder.h"
@@ -257,8 +258,6 @@ class KubectlDeployer final : public Deployer, public Syncer {
   bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// Returns the `-l` selector of what run `run_id` created.
-std::string RunSelector(const std::string& run_id);
 
 }  // namespace devloop::deploy::kubectl
 

@@ -4,11 +4,16 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "infra/deploy/labels.h"
 
 namespace devloop::deploy::kubectl {
+
+std::string RunSelector(const std::string& run_id) {
+  return absl::StrCat(kRunIdLabel, "=", run_id);
+}
 
 absl::StatusOr<int> DeleteRunObjects(const KubectlCli& kubectl, const std::string& run_id) {
   absl::StatusOr<std::string> kinds =
@@ -24,7 +29,7 @@ absl::StatusOr<int> DeleteRunObjects(const KubectlCli& kubectl, const std::strin
   absl::StatusOr<std::string> deleted = kubectl.Run(
       Phase::kCleanup, "deleting what an earlier run left",
       {"delete", absl::StrJoin(names, ","), "--all-namespaces", "-l",
-       absl::StrCat(kRunIdLabel, "=", run_id), "--ignore-not-found", "--wait=false", "-o", "name"},
+       RunSelector(run_id), "--ignore-not-found", "--wait=false", "-o", "name"},
       std::nullopt, absl::Minutes(2));
   if (!deleted.ok()) return deleted.status();
   // One "kind/name" line an object deleted; with none, kubectl says "No

@@ -18,6 +18,9 @@
 
 namespace devloop::deploy::kubectl {
 
+// Returns the `-l` selector of what run `run_id` created.
+std::string RunSelector(const std::string& run_id);
+
 // Deletes every object labelled with run `run_id` in every namespace (and
 // the cluster-scoped ones), without waiting for them to go. Returns how many
 // were deleted. Errors: kubectl's (kubectl_errors.h), phase cleanup.

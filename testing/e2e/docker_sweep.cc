@@ -6,6 +6,7 @@
 #include <atomic>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -80,6 +81,23 @@ absl::Status SweepDockerObjects(absl::string_view label) {
   keep(RemoveAll({"docker", "network", "rm"}, objects->networks));
   keep(RemoveAll({"docker", "rmi", "-f"}, objects->images));
   return first;
+}
+
+absl::Status BuildLabelledImage(absl::string_view label, absl::string_view tag,
+                                absl::string_view dir) {
+  const std::vector<std::string> argv = {"docker", "build", "-q",           "--label",
+                                         std::string(label), "-t", std::string(tag),
+                                         std::string(dir)};
+  absl::StatusOr<CommandResult> r = RunCommand(argv, absl::Seconds(120));
+  if (r.ok() && r->exit_code != 0 && absl::StrContains(r->output, "unknown parent image ID")) {
+    r = RunCommand(argv, absl::Seconds(120));
+  }
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    return absl::UnknownError(
+        absl::StrCat("\"", absl::StrJoin(argv, " "), "\" exited ", r->exit_code, ": ", r->output));
+  }
+  return absl::OkStatus();
 }
 
 bool DockerAvailable() {

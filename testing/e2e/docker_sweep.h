@@ -43,6 +43,13 @@ absl::StatusOr<DockerObjects> ListDockerObjects(absl::string_view label);
 // the rest behind.
 absl::Status SweepDockerObjects(absl::string_view label);
 
+// Builds the image in `dir` as `tag` with `label` (docker build -q). Builds
+// once more when the engine's legacy builder reports "unknown parent image
+// ID": another test removed its image, and with it a cached layer this build
+// had taken, while the build ran (devloop's own builder does the same).
+absl::Status BuildLabelledImage(absl::string_view label, absl::string_view tag,
+                                absl::string_view dir);
+
 // Returns true if the Docker Engine answers (docker version).
 bool DockerAvailable();
 

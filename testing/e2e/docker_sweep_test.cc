@@ -37,17 +37,17 @@ TEST_F(DockerSweepTest, RemovesEverythingWithTheLabelAndNothingElse) {
   absl::StatusOr<std::string> dir = CopyExample("getting-started");
   ASSERT_TRUE(dir.ok()) << dir.status();
   std::string image = "devloop-sweep-test:" + Value(swept_);
-  absl::StatusOr<CommandResult> r = Docker({"build", "-q", "--label", swept_, "-t", image, *dir});
-  ASSERT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->output : r.status().ToString());
-  r = Docker({"network", "create", "--label", swept_, "devloop-sweep-" + Value(swept_)});
+  absl::Status built = BuildLabelledImage(swept_, image, *dir);
+  ASSERT_TRUE(built.ok()) << built;
+  absl::StatusOr<CommandResult> r = Docker({"network", "create", "--label", swept_, "devloop-sweep-" + Value(swept_)});
   ASSERT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->output : r.status().ToString());
   r = Docker({"run", "-d", "--label", swept_, "--network", "devloop-sweep-" + Value(swept_),
               "--name", "devloop-sweep-" + Value(swept_), image});
   ASSERT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->output : r.status().ToString());
   // A container and image devloop did not create (another label).
   std::string other_image = "devloop-sweep-test:" + Value(bystander_);
-  r = Docker({"build", "-q", "--label", bystander_, "-t", other_image, *dir});
-  ASSERT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->output : r.status().ToString());
+  built = BuildLabelledImage(bystander_, other_image, *dir);
+  ASSERT_TRUE(built.ok()) << built;
   r = Docker({"run", "-d", "--label", bystander_, "--name", "devloop-bystander-" + Value(bystander_),
               other_image});
   ASSERT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->output : r.status().ToString());

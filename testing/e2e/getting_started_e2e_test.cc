@@ -102,10 +102,9 @@ class GettingStartedE2eTest : public ::testing::Test {
     bystander_image_ = image_ + ":bystander";
     bystander_name_ = absl::StrCat(ShortRepo(), "-bystander");
     const std::string other_run = absl::StrCat(kRunIdLabel, "=other-", ShortRepo());
-    absl::StatusOr<std::string> r = Docker({"build", "-q", "--label", session_->test_label(), "-t",
-                                            bystander_image_, session_->dir()});
-    ASSERT_TRUE(r.ok()) << r.status();
-    r = Docker({"run", "-d", "--label", session_->test_label(), "--label", other_run, "--name",
+    absl::Status built = BuildLabelledImage(session_->test_label(), bystander_image_, session_->dir());
+    ASSERT_TRUE(built.ok()) << built;
+    absl::StatusOr<std::string> r = Docker({"run", "-d", "--label", session_->test_label(), "--label", other_run, "--name",
                 bystander_name_, bystander_image_});
     ASSERT_TRUE(r.ok()) << r.status();
     r = Docker({"network", "create", "--label", session_->test_label(), "--label", other_run,

@@ -92,7 +92,9 @@ exercise() {  # DIR
   local registry image pod
   registry="$(cat "$dir/registry")"
   image="$registry/devloop-smoke:$token"
-  docker build -q -t "$image" "$ctx" >/dev/null
+  # A second try when a concurrent test removed a cached layer mid-build
+  # ("unknown parent image ID" from the engine's legacy builder).
+  docker build -q -t "$image" "$ctx" >/dev/null || docker build -q -t "$image" "$ctx" >/dev/null
   images+=("$image")
   docker push -q "$image" >/dev/null || docker push "$image" >/dev/null
   docker rmi "$image" >/dev/null

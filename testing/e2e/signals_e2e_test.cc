@@ -3,7 +3,9 @@
 //  - stdout a pipe whose reader is gone (`devloop dev | tee log`, tee ended by
 //    the same Ctrl-C), then SIGINT: devloop cleans up and exits 0;
 //  - its terminal closed (SIGHUP through a real pseudo-terminal): the same;
-//  - SIGTERM during a slow build: the same;
+//  - SIGTERM during a slow build: the same; SIGINT during a deploy, SIGHUP
+//    during a sync (the engine holding the request behind a frozen proxy) and
+//    SIGTERM during a status check that never ends: the same;
 //  - a second Ctrl-C while cleanup is held up (the engine frozen behind a
 //    proxy) ends devloop at once, with 130, and leaves its run recorded;
 //  - SIGKILL, then another devloop on the project: the dead run's containers,
@@ -35,12 +37,12 @@
 #include "gtest/gtest.h"
 #include "testing/e2e/dev_session.h"
 #include "testing/e2e/devloop_process.h"
-#include "testing/e2e/docker_proxy.h"
 #include "testing/e2e/docker_sweep.h"
 #include "testing/e2e/events_client.h"
 #include "testing/e2e/files.h"
 #include "testing/e2e/http_client.h"
 #include "testing/e2e/subprocess.h"
+#include "testing/faults/socket_proxy.h"
 
 namespace devloop::e2e {
 namespace {
@@ -140,10 +142,11 @@ void ExpectNoWatchingAfterCleaningUp(const std::string& output) {
 
 class SignalsE2eTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Prepare("getting-started", kImage); }
+
+  void Prepare(const std::string& example, const std::string& image) {
     ASSERT_TRUE(DockerAvailable()) << "the Docker Engine does not answer";
-    absl::StatusOr<std::unique_ptr<DevSession>> s =
-        DevSession::Prepare("getting-started", {kImage});
+    absl::StatusOr<std::unique_ptr<DevSession>> s = DevSession::Prepare(example, {image});
     ASSERT_TRUE(s.ok()) << s.status();
     session_ = *std::move(s);
   }
@@ -272,7 +275,7 @@ TEST_F(SignalsE2eTest, SigtermDuringABuildStillCleansUp) {
 }
 
 TEST_F(SignalsE2eTest, ASecondCtrlCDuringCleanupForcesExit) {
-  absl::StatusOr<std::unique_ptr<DockerProxy>> proxy = DockerProxy::Start();
+  absl::StatusOr<std::unique_ptr<faults::SocketProxy>> proxy = faults::SocketProxy::Start({});
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   StartAndWaitReady([&](DevloopProcess::Options& o) {
     o.env["DOCKER_HOST"] = (*proxy)->docker_host();
@@ -391,6 +394,89 @@ TEST_F(SignalsE2eTest, TwoDevloopsOnOneProjectEachCleanOnlyTheirOwn) {
   EXPECT_TRUE(clean.ok()) << clean;
   ExpectNothingLeft(*first_run);
 }
+
+// A stop signal while a phase is in progress: the engine holds the phase's
+// request (behind a frozen proxy) or the app never turns healthy, the signal
+// arrives, and devloop still removes everything of its run, including what the
+// held request went on to create, and exits 0.
+struct Phase {
+  std::string name;
+  std::string example;
+  std::string image;
+  int signal;
+};
+
+class SignalDuringAPhaseE2eTest : public SignalsE2eTest,
+                                  public ::testing::WithParamInterface<Phase> {
+ protected:
+  void SetUp() override { Prepare(GetParam().example, GetParam().image); }
+
+  // Signals devloop, lets the engine answer again, and checks the exit.
+  void StopAndExpectClean(const std::string& run_id, faults::SocketProxy* proxy) {
+    Subprocess& devloop = session_->devloop().process();
+    ASSERT_TRUE(devloop.Signal(GetParam().signal).ok());
+    if (proxy != nullptr) {
+      // The signal lands while the request is held; the held request then
+      // completes (or fails) as the engine answers again.
+      absl::SleepFor(absl::Milliseconds(200));
+      proxy->Thaw();
+    }
+    absl::StatusOr<int> code = devloop.Wait(kExit);
+    ASSERT_TRUE(code.ok()) << code.status() << "\n" << devloop.Output();
+    EXPECT_EQ(*code, 0) << devloop.Output();
+    ExpectNoWatchingAfterCleaningUp(devloop.Output());
+    ExpectNothingLeft(run_id);
+  }
+};
+
+TEST_P(SignalDuringAPhaseE2eTest, StillCleansUp) {
+  const Phase& phase = GetParam();
+  absl::StatusOr<std::unique_ptr<faults::SocketProxy>> proxy = faults::SocketProxy::Start({});
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  auto on_proxy = [&](DevloopProcess::Options& o) {
+    o.env["DOCKER_HOST"] = (*proxy)->docker_host();
+  };
+  Subprocess* devloop = nullptr;
+  if (phase.name == "Deploy") {
+    // Iteration 0's container create is held: the deploy is in progress.
+    (*proxy)->ArmFreeze("/containers/create");
+    ASSERT_TRUE(session_->Start({}, on_proxy).ok());
+    devloop = &session_->devloop().process();
+    ASSERT_TRUE((*proxy)->WaitFrozen(kIteration)) << (*proxy)->RequestLog() << devloop->Output();
+  } else if (phase.name == "Sync") {
+    StartAndWaitReady(on_proxy);
+    devloop = &session_->devloop().process();
+    // The copy into the container is held: the sync is in progress.
+    (*proxy)->ArmFreeze("/archive");
+    ASSERT_TRUE(WriteFile(session_->dir() + "/www/index.html", "synced while stopping\n").ok());
+    ASSERT_TRUE((*proxy)->WaitFrozen(kIteration)) << (*proxy)->RequestLog() << devloop->Output();
+  } else {  // StatusCheck
+    // The app never turns healthy: the status check waits until stopped.
+    ASSERT_TRUE(AppendToFile(session_->dir() + "/Dockerfile",
+                             "HEALTHCHECK --interval=1s --timeout=5s --retries=100000 "
+                             "CMD [\"/bin/busybox\", \"false\"]\n")
+                    .ok());
+    ASSERT_TRUE(session_->Start().ok());
+    devloop = &session_->devloop().process();
+    absl::StatusOr<proto::LogEntry> checking = session_->events().WaitFor(
+        [](const proto::LogEntry& e) {
+          return e.event().has_statuscheckevent() &&
+                 e.event().statuscheckevent().status() == "In Progress";
+        },
+        kIteration);
+    ASSERT_TRUE(checking.ok()) << checking.status() << "\n" << devloop->Output();
+  }
+  absl::StatusOr<std::string> run_id = RecordedRunOf(devloop->pid());
+  ASSERT_TRUE(run_id.ok()) << run_id.status();
+  StopAndExpectClean(*run_id, phase.name == "StatusCheck" ? nullptr : proxy->get());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Phases, SignalDuringAPhaseE2eTest,
+    ::testing::Values(Phase{"Deploy", "getting-started", kImage, SIGINT},
+                      Phase{"Sync", "sync", "devloop-sync", SIGHUP},
+                      Phase{"StatusCheck", "getting-started", kImage, SIGTERM}),
+    [](const ::testing::TestParamInfo<Phase>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace devloop::e2e

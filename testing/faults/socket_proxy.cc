@@ -126,7 +126,8 @@ void SocketProxy::AcceptLoop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
-      fd = listen_fd_;
+      // Frozen: new connections wait in the backlog; Thaw() wakes this poll.
+      fd = frozen_ ? -1 : listen_fd_;
     }
     pollfd fds[2] = {{.fd = wake_read_, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
     int n = ::poll(fds, fd >= 0 ? 2 : 1, -1);
@@ -144,7 +145,7 @@ void SocketProxy::AcceptLoop() {
       cut_cv_.notify_all();
       // The fd may have been closed (a cut) while this thread polled it.
       if (stopping_) return;
-      if (fd >= 0 && fd == listen_fd_ && (fds[1].revents & POLLIN)) {
+      if (fd >= 0 && fd == listen_fd_ && !frozen_ && (fds[1].revents & POLLIN)) {
         client = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
       }
     }
@@ -184,6 +185,7 @@ void SocketProxy::Pump(Connection* c, bool client_side) {
     ssize_t n = ::recv(from, buffer.data(), buffer.size(), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
+    WaitThawed();
     if (first_answer) {
       first_answer = false;
       std::unique_lock<std::mutex> lock(mu_);
@@ -199,9 +201,15 @@ void SocketProxy::Pump(Connection* c, bool client_side) {
       head_done = true;
       const std::string line = head.substr(0, eol);
       bool cut = false;
+      bool froze = false;
       {
         std::unique_lock<std::mutex> lock(mu_);
         absl::StrAppend(&request_log_, line, "\n");
+        if (!armed_freeze_.empty() && line.find(armed_freeze_) != std::string::npos) {
+          armed_freeze_.clear();
+          FreezeLocked();
+          froze = true;
+        }
         if (!armed_.empty() && line.find(armed_) != std::string::npos) {
           armed_.clear();
           if (armed_when_ == When::kBeforeForwarding) {
@@ -212,6 +220,7 @@ void SocketProxy::Pump(Connection* c, bool client_side) {
           }
         }
       }
+      if (froze) WaitThawed();
       if (cut || !SendAll(to, head.data(), head.size())) break;
       continue;
     }
@@ -243,6 +252,47 @@ void SocketProxy::CutLocked(std::unique_lock<std::mutex>& lock) {
   }
   ++cuts_;
   cut_cv_.notify_all();
+}
+
+void SocketProxy::WaitThawed() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const int cuts = cuts_;
+  // After a cut the connection's sockets are shut down: the send that follows
+  // fails and the pump ends.
+  cut_cv_.wait(lock, [&] { return !frozen_ || stopping_ || cuts_ != cuts; });
+}
+
+void SocketProxy::Freeze() {
+  std::lock_guard<std::mutex> lock(mu_);
+  FreezeLocked();
+}
+
+void SocketProxy::FreezeLocked() {
+  if (frozen_) return;
+  frozen_ = true;
+  ++freezes_;
+  cut_cv_.notify_all();
+  char wake = 1;  // the acceptor stops polling the listening socket
+  (void)!::write(wake_write_, &wake, 1);
+}
+
+void SocketProxy::ArmFreeze(std::string request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  armed_freeze_ = std::move(request);
+}
+
+bool SocketProxy::WaitFrozen(absl::Duration timeout, int freezes_seen) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cut_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                          [&] { return freezes_ > freezes_seen; });
+}
+
+void SocketProxy::Thaw() {
+  std::lock_guard<std::mutex> lock(mu_);
+  frozen_ = false;
+  cut_cv_.notify_all();
+  char wake = 1;  // the acceptor polls the listening socket again
+  (void)!::write(wake_write_, &wake, 1);
 }
 
 void SocketProxy::Cut() {

@@ -1,7 +1,8 @@
-// A unix-socket proxy in front of the Docker Engine that a test can cut, to make
-// the daemon "go away" for one devloop process without touching the real
-// daemon (which other tests and engineers share). devloop runs with
-// DOCKER_HOST=unix://<proxy>; the test keeps talking to the real engine.
+// A unix-socket proxy in front of the Docker Engine that a test can cut or
+// freeze, to make the daemon "go away" or hang for one devloop process without
+// touching the real daemon (which other tests and engineers share). devloop
+// runs with DOCKER_HOST=unix://<proxy>; the test keeps talking to the real
+// engine.
 //
 //   absl::StatusOr<std::unique_ptr<SocketProxy>> proxy = SocketProxy::Start({});
 //   env["DOCKER_HOST"] = (*proxy)->docker_host();
@@ -14,6 +15,11 @@
 // connection is shut down at once (reads end, writes fail), and the socket
 // stays in place with nobody listening, so a new connect is refused
 // (ECONNREFUSED). Restore listens again at the same path.
+//
+// A freeze is a daemon that stops answering: connections stay open and new
+// ones are queued (not accepted), but no byte passes either way until Thaw();
+// what was sent meanwhile is then delivered. A cut also ends a freeze's
+// connections.
 //
 // Triggers cut at a precise point of devloop's conversation with the engine
 // instead of at a moment in time: the proxy reads the request line of each
@@ -72,6 +78,19 @@ class SocketProxy {
   // Listens again (a cut proxy only). Internal on a socket error.
   absl::Status Restore();
 
+  // From now on nothing is relayed and no connection accepted, until Thaw().
+  void Freeze();
+  void Thaw();
+
+  // Freezes once, when a request line containing `request` arrives; that
+  // request is held too (the engine has not seen it). Replaces an armed
+  // freeze that has not fired.
+  void ArmFreeze(std::string request);
+
+  // Waits until the proxy has been frozen more than `freezes_seen` times, at
+  // most `timeout`. Returns whether it was.
+  bool WaitFrozen(absl::Duration timeout, int freezes_seen = 0);
+
   // Cuts once, when a request line containing `request` ("POST /v1.41/build")
   // arrives (kBeforeForwarding) or when the engine starts answering it
   // (kOnFirstAnswer). Replaces an armed trigger that has not fired.
@@ -109,6 +128,9 @@ class SocketProxy {
   // lines, the upstream side fires an on-answer cut.
   void Pump(Connection* c, bool client_side);
   void CutLocked(std::unique_lock<std::mutex>& lock);  // REQUIRES: `lock` holds mu_
+  void FreezeLocked();  // REQUIRES: mu_ held
+  // Returns when the proxy is not frozen, or was cut or stopped meanwhile.
+  void WaitThawed();
   void Reap(bool all);
 
   const Options options_;
@@ -118,9 +140,12 @@ class SocketProxy {
   int wake_write_ = -1;
 
   mutable std::mutex mu_;
-  std::condition_variable cut_cv_;
+  std::condition_variable cut_cv_;  // a cut, an acceptor's poll returning, a freeze, a thaw
   int listen_fd_ = -1;  // guarded by mu_; -1 while cut
   bool stopping_ = false;
+  bool frozen_ = false;
+  int freezes_ = 0;
+  std::string armed_freeze_;  // request text of the armed freeze; "" for none
   int cuts_ = 0;
   int64_t polls_ = 0;              // the acceptor's returns from poll
   bool acceptor_running_ = false;

@@ -1,6 +1,7 @@
 // SocketProxy against a real unix-socket echo server: it forwards both ways,
 // a cut ends open connections and refuses new ones, Restore listens again, and
-// an armed trigger cuts at its request, before or after the upstream saw it.
+// an armed trigger cuts at its request, before or after the upstream saw it, and
+// a freeze holds every byte and new connection until the thaw.
 #include "testing/faults/socket_proxy.h"
 
 #include <poll.h>
@@ -202,6 +203,65 @@ TEST_F(SocketProxyTest, ArmedCutOnFirstAnswerLetsTheUpstreamSeeTheRequest) {
   EXPECT_EQ(ReadN(fd, 1), "") << "the answer is not forwarded";
   ::close(fd);
   EXPECT_NE(echo_.received().find("containers/create"), std::string::npos);
+}
+
+TEST_F(SocketProxyTest, FreezeHoldsEveryByteAndNewConnectionsUntilThaw) {
+  int open = Connect(proxy_->path());
+  ASSERT_GE(open, 0);
+  ASSERT_EQ(::send(open, "GET /a HTTP/1.1\r\n", 17, MSG_NOSIGNAL), 17);
+  ASSERT_EQ(ReadN(open, 17), "GET /a HTTP/1.1\r\n");
+
+  proxy_->Freeze();
+  ASSERT_EQ(::send(open, "held", 4, MSG_NOSIGNAL), 4);
+  int queued = Connect(proxy_->path());  // the backlog takes it; nobody accepts
+  ASSERT_GE(queued, 0) << strerror(-queued);
+  ASSERT_EQ(::send(queued, "GET /b HTTP/1.1\r\n", 17, MSG_NOSIGNAL), 17);
+  pollfd p[2] = {{.fd = open, .events = POLLIN}, {.fd = queued, .events = POLLIN}};
+  EXPECT_EQ(::poll(p, 2, 300), 0) << "nothing passes while frozen";
+  EXPECT_EQ(echo_.received(), "GET /a HTTP/1.1\r\n");
+  EXPECT_EQ(proxy_->connections(), 1);
+
+  proxy_->Thaw();
+  EXPECT_EQ(ReadN(open, 4), "held");
+  EXPECT_EQ(ReadN(queued, 17), "GET /b HTTP/1.1\r\n");
+  EXPECT_EQ(proxy_->connections(), 2);
+  ::close(open);
+  ::close(queued);
+}
+
+TEST_F(SocketProxyTest, ArmedFreezeHoldsItsRequestUntilThaw) {
+  proxy_->ArmFreeze("POST /v1.41/containers/create");
+  int fd = Connect(proxy_->path());
+  ASSERT_GE(fd, 0);
+  const std::string ping = "GET /v1.41/_ping HTTP/1.1\r\n";
+  ASSERT_EQ(::send(fd, ping.data(), ping.size(), MSG_NOSIGNAL), static_cast<ssize_t>(ping.size()));
+  ASSERT_EQ(ReadN(fd, ping.size()), ping) << "other requests pass";
+  ::close(fd);
+  fd = Connect(proxy_->path());
+  ASSERT_GE(fd, 0);
+  const std::string create = "POST /v1.41/containers/create?name=x HTTP/1.1\r\n";
+  ASSERT_EQ(::send(fd, create.data(), create.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(create.size()));
+  ASSERT_TRUE(proxy_->WaitFrozen(absl::Seconds(30)));
+  pollfd p{.fd = fd, .events = POLLIN};
+  EXPECT_EQ(::poll(&p, 1, 300), 0) << "the request is held";
+  EXPECT_EQ(echo_.received().find("create"), std::string::npos);
+  proxy_->Thaw();
+  EXPECT_EQ(ReadN(fd, create.size()), create);
+  ::close(fd);
+  EXPECT_FALSE(proxy_->WaitFrozen(absl::Milliseconds(1), /*freezes_seen=*/1)) << "once only";
+}
+
+TEST_F(SocketProxyTest, CutEndsAFrozenConnection) {
+  int fd = Connect(proxy_->path());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::send(fd, "GET / HTTP/1.1\r\n", 16, MSG_NOSIGNAL), 16);
+  ASSERT_EQ(ReadN(fd, 16), "GET / HTTP/1.1\r\n");
+  proxy_->Freeze();
+  ASSERT_EQ(::send(fd, "held", 4, MSG_NOSIGNAL), 4);
+  proxy_->Cut();
+  EXPECT_EQ(ReadN(fd, 1), "") << "the cut ends it, frozen or not";
+  ::close(fd);
 }
 
 }  // namespace

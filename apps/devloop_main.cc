@@ -4,6 +4,7 @@
 //   devloop dev [-f skaffold.yaml] [-p profile] [--rpc-port=50051] ...
 //   devloop build | run | deploy | delete   (commands.h)
 //   devloop diagnose
+//   devloop replay FILE [-o json|table]      (apps/replay/replay.h)
 //   devloop version
 //   devloop help [command]
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "apps/cli/parser.h"
 #include "apps/dev/commands.h"
 #include "apps/dev/dev_command.h"
+#include "apps/replay/replay.h"
 #include "infra/log/log.h"
 
 namespace devloop {
@@ -52,6 +54,12 @@ int Main(int argc, char** argv) {
       return apps::RunDev(*options);
     case cli::Command::kDiagnose:
       return apps::RunDiagnose(*options);
+    case cli::Command::kReplay:
+      return replay::Run({.file = options->args.front(),
+                          .output = options->replay_output == cli::ReplayOutput::kTable
+                                        ? replay::Options::Output::kTable
+                                        : replay::Options::Output::kJson},
+                         std::cout, std::cerr);
     case cli::Command::kRun:
       return apps::RunRun(*options);
     case cli::Command::kBuild:

@@ -26,6 +26,7 @@ absl::string_view CommandName(Command command) {
     case Command::kDeploy: return "deploy";
     case Command::kDelete: return "delete";
     case Command::kDiagnose: return "diagnose";
+    case Command::kReplay: return "replay";
     case Command::kVersion: return "version";
   }
   return "";
@@ -53,6 +54,14 @@ absl::string_view VerbosityName(Verbosity verbosity) {
   return "";
 }
 
+absl::string_view ReplayOutputName(ReplayOutput output) {
+  switch (output) {
+    case ReplayOutput::kJson: return "json";
+    case ReplayOutput::kTable: return "table";
+  }
+  return "";
+}
+
 int VlogLevel(Verbosity verbosity) {
   switch (verbosity) {
     case Verbosity::kDebug: return 1;
@@ -72,7 +81,8 @@ std::ostream& operator<<(std::ostream& os, Command command) {
 }
 
 std::ostream& operator<<(std::ostream& os, const CliOptions& o) {
-  return os << "{command=" << o.command << " help=" << o.help << " filename=" << o.filename
+  return os << "{command=" << o.command << " help=" << o.help << " args=["
+            << absl::StrJoin(o.args, ",") << "] filename=" << o.filename
             << " profiles=[" << absl::StrJoin(o.profiles, ",") << "] modules=["
             << absl::StrJoin(o.modules, ",") << "] default_repo=" << o.default_repo
             << " tag=" << o.tag << " kube_context=" << o.kube_context
@@ -85,6 +95,8 @@ std::ostream& operator<<(std::ostream& os, const CliOptions& o) {
             << " status_check_deadline=" << o.status_check_deadline << " cleanup=" << o.cleanup
             << " enable_rpc=" << o.enable_rpc << " rpc_port=" << o.rpc_port
             << " rpc_http_port=" << o.rpc_http_port << " rpc_bind_address=" << o.rpc_bind_address
+            << " event_log_file=" << o.event_log_file
+            << " replay_output=" << ReplayOutputName(o.replay_output)
             << " cache_artifacts=" << o.cache_artifacts << " push=" << o.push
             << " file_output=" << o.file_output << " build_artifacts=" << o.build_artifacts
             << " images=[" << absl::StrJoin(o.images, ",") << "]"

@@ -24,7 +24,12 @@
 
 namespace devloop::cli {
 
-enum class Command { kNone, kDev, kRun, kBuild, kDeploy, kDelete, kDiagnose, kVersion };
+enum class Command {
+  kNone, kDev, kRun, kBuild, kDeploy, kDelete, kDiagnose, kReplay, kVersion
+};
+
+// What `devloop replay` prints on stdout (-o/--output).
+enum class ReplayOutput { kJson, kTable };
 
 // How changes are noticed (--trigger).
 enum class Trigger { kNotify, kPolling, kManual };
@@ -35,6 +40,8 @@ enum class Verbosity { kPanic, kFatal, kError, kWarning, kInfo, kDebug, kTrace }
 struct CliOptions {
   Command command = Command::kNone;
   bool help = false;  // --help / -h / `devloop help CMD`: print Usage(command), exit 0
+  // Positional arguments: replay's FILE (the only command that takes one).
+  std::vector<std::string> args;
 
   // Which configuration.
   std::string filename = "skaffold.yaml";  // -f/--filename
@@ -69,6 +76,11 @@ struct CliOptions {
   int rpc_port = 50051;       // gRPC
   int rpc_http_port = 50052;  // JSON over HTTP
   std::string rpc_bind_address = "127.0.0.1";
+  // --event-log-file (dev): every record of the log, as JSON lines, as appended.
+  std::string event_log_file;
+
+  // Replaying (`devloop replay FILE`).
+  ReplayOutput replay_output = ReplayOutput::kJson;  // -o/--output
 
   // Building.
   bool cache_artifacts = true;  // skip builds whose input digest was already built
@@ -93,6 +105,7 @@ CliOptions DefaultOptions(Command command);
 absl::string_view CommandName(Command command);
 absl::string_view TriggerName(Trigger trigger);
 absl::string_view VerbosityName(Verbosity verbosity);
+absl::string_view ReplayOutputName(ReplayOutput output);
 
 // Returns the glog verbosity that shows what `verbosity` asks for: 1 for debug
 // (commands and API calls made), 2 for trace, else 0.

@@ -27,14 +27,16 @@ constexpr CommandSet kBuild = Bit(Command::kBuild);
 constexpr CommandSet kDeploy = Bit(Command::kDeploy);
 constexpr CommandSet kDelete = Bit(Command::kDelete);
 constexpr CommandSet kDiagnose = Bit(Command::kDiagnose);
+constexpr CommandSet kReplay = Bit(Command::kReplay);
 constexpr CommandSet kVersion = Bit(Command::kVersion);
 constexpr CommandSet kNone = Bit(Command::kNone);
 constexpr CommandSet kConfigured = kDev | kRun | kBuild | kDeploy | kDelete | kDiagnose;
-constexpr CommandSet kEvery = kConfigured | kVersion | kNone;
+constexpr CommandSet kEvery = kConfigured | kReplay | kVersion | kNone;
 
 struct CommandInfo {
   Command command;
   absl::string_view summary;
+  absl::string_view argument = "";  // the one positional argument it needs, for usage
 };
 
 constexpr CommandInfo kCommands[] = {
@@ -44,6 +46,8 @@ constexpr CommandInfo kCommands[] = {
     {Command::kDeploy, "Deploy pre-built artifacts"},
     {Command::kDelete, "Delete everything a previous run deployed"},
     {Command::kDiagnose, "Print the resolved configuration"},
+    {Command::kReplay, "Print the State an event log folds into, and each iteration's summary",
+     "FILE"},
     {Command::kVersion, "Print the version"},
 };
 
@@ -230,6 +234,24 @@ const std::vector<FlagSpec>& Flags() {
        "Port of the HTTP API", DEVLOOP_PORT_FLAG(rpc_http_port)},
       {"rpc-bind-address", 0, Kind::kValue, kDev | kRun | kBuild | kDeploy | kDelete, "ADDRESS",
        "Address the API servers listen on", DEVLOOP_STRING_FLAG(rpc_bind_address)},
+      {"event-log-file", 0, Kind::kValue, kDev, "FILE",
+       "Write every event and state change to this file as JSON lines, as they happen "
+       "(read it with devloop replay)",
+       DEVLOOP_STRING_FLAG(event_log_file)},
+      {"output", 'o', Kind::kValue, kReplay, "FORMAT",
+       "json: the State, as GET /v1/state serves it (the iteration summary goes to stderr); "
+       "table: the iteration summary alone",
+       [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
+         if (v == "json") {
+           o->replay_output = ReplayOutput::kJson;
+         } else if (v == "table") {
+           o->replay_output = ReplayOutput::kTable;
+         } else {
+           return BadValue(flag, v, "json or table");
+         }
+         return absl::OkStatus();
+       },
+       [](const CliOptions& o) { return std::string(ReplayOutputName(o.replay_output)); }},
       {"cache-artifacts", 0, Kind::kBool, kDev | kRun | kBuild, "",
        "Skip builds whose inputs were already built", DEVLOOP_BOOL_FLAG(cache_artifacts)},
       {"push", 0, Kind::kBool, kBuild, "", "Push the built images", DEVLOOP_BOOL_FLAG(push)},
@@ -313,6 +335,13 @@ std::optional<std::string> Closest(absl::string_view word,
   return best;
 }
 
+const CommandInfo* InfoOf(Command command) {
+  for (const CommandInfo& info : kCommands) {
+    if (info.command == command) return &info;
+  }
+  return nullptr;
+}
+
 std::optional<Command> CommandByName(absl::string_view name) {
   for (const CommandInfo& info : kCommands) {
     if (CommandName(info.command) == name) return info.command;
@@ -373,6 +402,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args
   std::optional<Command> command;
   bool help_word = false;  // `devloop help [COMMAND]`
   std::vector<Written> written;
+  std::vector<std::string> positional;
   bool flags_done = false;
   for (size_t i = 0; i < args.size(); ++i) {
     absl::string_view arg = args[i];
@@ -396,9 +426,16 @@ absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args
         }
         continue;
       }
-      return absl::InvalidArgumentError(
-          absl::StrFormat("unexpected argument \"%s\" for \"%s\": it takes no arguments", arg,
-                          Invocation(*command)));
+      const CommandInfo* info = InfoOf(*command);
+      if (info != nullptr && !info->argument.empty() && positional.empty()) {
+        positional.emplace_back(arg);
+        continue;
+      }
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "unexpected argument \"%s\" for \"%s\": %s", arg, Invocation(*command),
+          info != nullptr && !info->argument.empty()
+              ? absl::StrCat("it takes one argument, ", info->argument)
+              : std::string("it takes no arguments")));
     }
     if (arg == "--") {
       flags_done = true;
@@ -433,6 +470,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args
 
   CliOptions options = DefaultOptions(command.value_or(Command::kNone));
   options.help = help_word;
+  options.args = std::move(positional);
   for (const Written& w : written) {
     if (!(w.spec->commands & Bit(options.command))) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -444,7 +482,13 @@ absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args
   if (options.command == Command::kNone && !options.help) {
     return absl::InvalidArgumentError(
         "missing command: devloop needs one of dev, run, build, deploy, delete, diagnose, "
-        "version (see 'devloop --help')");
+        "replay, version (see 'devloop --help')");
+  }
+  if (const CommandInfo* info = InfoOf(options.command);
+      info != nullptr && !info->argument.empty() && options.args.empty() && !options.help) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "\"%s\" needs one argument, %s (see '%s --help')", Invocation(options.command),
+        info->argument, Invocation(options.command)));
   }
   return options;
 }
@@ -468,10 +512,20 @@ std::string Usage(Command command) {
     absl::StrAppend(&out, "\nRun 'devloop COMMAND --help' for a command's flags.\n");
     return out;
   }
-  for (const CommandInfo& info : kCommands) {
-    if (info.command == command) absl::StrAppend(&out, info.summary, ".\n\n");
+  const CommandInfo* info = InfoOf(command);
+  if (info != nullptr) absl::StrAppend(&out, info->summary, ".\n\n");
+  absl::StrAppend(&out, "Usage: devloop ", CommandName(command));
+  if (info != nullptr && !info->argument.empty()) absl::StrAppend(&out, " ", info->argument);
+  absl::StrAppend(&out, " [flags]\n\n");
+  if (command == Command::kReplay) {
+    absl::StrAppend(
+        &out,
+        "FILE is an event log written by `devloop dev --event-log-file=FILE`, or the\n"
+        "NDJSON of GET /v1/events (which lacks the auto-trigger and Execute records, so\n"
+        "its State may differ in those). The records are folded by the dev loop's own\n"
+        "reducer; a line that cannot be read is an error naming FILE:LINE.\n\n");
   }
-  absl::StrAppend(&out, "Usage: devloop ", CommandName(command), " [flags]\n\nFlags:\n");
+  absl::StrAppend(&out, "Flags:\n");
   CliOptions defaults = DefaultOptions(command);
   for (const FlagSpec& f : Flags()) {
     if (!(f.commands & Bit(command))) continue;

@@ -168,7 +168,20 @@ INSTANTIATE_TEST_SUITE_P(
         FlagCase{"build -h", [](CliOptions* o) { o->help = true; }},
         FlagCase{"help dev", [](CliOptions* o) { o->help = true; }},
         FlagCase{"--help", [](CliOptions* o) { o->help = true; }},
-        FlagCase{"dev -- ", [](CliOptions*) {}}));
+        FlagCase{"dev -- ", [](CliOptions*) {}},
+        FlagCase{"dev --event-log-file=events.jsonl",
+                 [](CliOptions* o) { o->event_log_file = "events.jsonl"; }},
+        FlagCase{"replay events.jsonl", [](CliOptions* o) { o->args = {"events.jsonl"}; }},
+        FlagCase{"replay -o table events.jsonl",
+                 [](CliOptions* o) {
+                   o->args = {"events.jsonl"};
+                   o->replay_output = ReplayOutput::kTable;
+                 }},
+        FlagCase{"replay events.jsonl --output=json",
+                 [](CliOptions* o) { o->args = {"events.jsonl"}; }},
+        FlagCase{"replay -- -odd.jsonl", [](CliOptions* o) { o->args = {"-odd.jsonl"}; }},
+        FlagCase{"replay --help", [](CliOptions* o) { o->help = true; }},
+        FlagCase{"help replay", [](CliOptions* o) { o->help = true; }}));
 
 // A command line that must fail, and words its message must contain.
 struct ErrorCase {
@@ -216,7 +229,13 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"dev --port-forward=sometimes", {"invalid value \"sometimes\""}},
         ErrorCase{"dev -v loud", {"invalid value \"loud\" for --verbosity"}},
         ErrorCase{"dev extra", {"unexpected argument \"extra\"", "devloop dev"}},
-        ErrorCase{"help deve", {"unknown command \"deve\""}}));
+        ErrorCase{"help deve", {"unknown command \"deve\""}},
+        ErrorCase{"replay", {"\"devloop replay\" needs one argument, FILE"}},
+        ErrorCase{"replay a.jsonl b.jsonl",
+                  {"unexpected argument \"b.jsonl\"", "it takes one argument, FILE"}},
+        ErrorCase{"replay a.jsonl -o yaml", {"invalid value \"yaml\" for --output", "table"}},
+        ErrorCase{"run --event-log-file=x", {"--event-log-file", "not valid", "devloop run"}},
+        ErrorCase{"dev -o json", {"-o", "not valid", "devloop dev"}}));
 
 TEST(UsageTest, CommandUsageListsItsFlagsWithDefaultsAndNotOthers) {
   std::string dev = Usage(Command::kDev);
@@ -230,11 +249,19 @@ TEST(UsageTest, CommandUsageListsItsFlagsWithDefaultsAndNotOthers) {
   std::string build = Usage(Command::kBuild);
   EXPECT_THAT(build, AllOf(HasSubstr("--file-output"), HasSubstr("--push")));
   EXPECT_THAT(build, Not(HasSubstr("--trigger")));
+  EXPECT_THAT(dev, HasSubstr("--event-log-file FILE"));
+  std::string replay = Usage(Command::kReplay);
+  EXPECT_THAT(replay, HasSubstr("Usage: devloop replay FILE [flags]"));
+  EXPECT_THAT(replay, HasSubstr("-o, --output FORMAT"));
+  EXPECT_THAT(replay, HasSubstr("(default json)"));
+  EXPECT_THAT(replay, HasSubstr("/v1/events"));
+  EXPECT_THAT(replay, Not(HasSubstr("--filename")));
 }
 
 TEST(UsageTest, RootUsageListsEveryCommand) {
   std::string root = Usage(Command::kNone);
-  for (const char* c : {"dev", "run", "build", "deploy", "delete", "diagnose", "version"}) {
+  for (const char* c :
+       {"dev", "run", "build", "deploy", "delete", "diagnose", "replay", "version"}) {
     EXPECT_THAT(root, HasSubstr(std::string("  ") + c)) << c;
   }
 }

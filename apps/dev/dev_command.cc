@@ -30,6 +30,7 @@
 #include "infra/fs/polling_watcher.h"
 #include "infra/grpc/grpc_server.h"
 #include "infra/http/http_server.h"
+#include "infra/hub/event_log_file.h"
 #include "infra/hub/hub.h"
 #include "infra/log/log.h"
 #include "infra/process/posix_process_runner.h"
@@ -68,6 +69,20 @@ int RunDev(const cli::CliOptions& options) {
                             .color = tty,
                             .debug = options.verbosity >= cli::Verbosity::kDebug});
 
+  // The one log of the session, and the file that keeps all of it (for
+  // `devloop replay`): a path that cannot be written fails before anything runs.
+  hub::Hub hub;
+  std::unique_ptr<hub::EventLogFile> event_log_file;
+  if (!options.event_log_file.empty()) {
+    absl::StatusOr<std::unique_ptr<hub::EventLogFile>> file =
+        hub::EventLogFile::Open(options.event_log_file, &hub);
+    if (!file.ok()) {
+      std::cerr << "--event-log-file: " << file.status().message() << "\n";
+      return 1;
+    }
+    event_log_file = *std::move(file);
+  }
+
   absl::StatusOr<Project> project = LoadProject(options);
   if (!project.ok()) {
     std::cerr << project.status().message() << "\n";
@@ -88,7 +103,6 @@ int RunDev(const cli::CliOptions& options) {
   process::PosixProcessRunner sweep_runner;
   RemoveDeadRuns(&console, docker->get(), &sweep_runner, registry, project_id);
 
-  hub::Hub hub;
   clock::Clock* clock = clock::RealClock();
   runtime::Executor executor(clock);
   runtime::BlockingPool pool({.threads = 4, .max_queued = 4096});
@@ -185,10 +199,19 @@ int RunDev(const cli::CliOptions& options) {
   if (grpc_server) grpc_server->Shutdown(absl::Milliseconds(500));
   pool.Shutdown();
   executor.Shutdown();
+  // Nothing appends any more: the file gets the rest of the log. One that
+  // missed records fails the command, as a script reading it must know.
+  bool event_log_written = true;
+  if (event_log_file != nullptr) {
+    if (absl::Status written = event_log_file->Finish(); !written.ok()) {
+      std::cerr << "--event-log-file: " << written.message() << "\n";
+      event_log_written = false;
+    }
+  }
   // Forgotten only once the engine holds nothing of the run: a cleanup cut
   // short (the engine down, the deadline passed) is finished by the next run.
   if (cleanup && !run_id.empty() && !ForgetRunIfClean(&console, engine, registry, run_id)) return 1;
-  return 0;
+  return event_log_written ? 0 : 1;
 }
 
 }  // namespace devloop::apps

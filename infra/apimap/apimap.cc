@@ -201,7 +201,9 @@ absl::Status FromOptional(bool present, const proto::ActionableErr& in, absl::st
   return absl::OkStatus();
 }
 
-d::Metadata FromProto(const proto::Metadata& in) {
+}  // namespace
+
+domain::Metadata FromProto(const proto::Metadata& in) {
   d::Metadata out;
   if (in.has_build()) {
     d::BuildMetadata b;
@@ -232,7 +234,11 @@ d::Metadata FromProto(const proto::Metadata& in) {
   return out;
 }
 
-}  // namespace
+proto::Metadata ToProto(const domain::Metadata& metadata) {
+  proto::Metadata out;
+  ToProto(metadata, &out);
+  return out;
+}
 
 proto::Event ToProto(const domain::Event& event) {
   proto::Event out;

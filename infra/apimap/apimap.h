@@ -29,6 +29,13 @@ proto::Event ToProto(const domain::Event& event);
 // Returns the wire form of a State snapshot, with every sub-message present.
 proto::State ToProto(const domain::State& state);
 
+// Returns the wire form of a run's metadata (as in MetaEvent and State).
+proto::Metadata ToProto(const domain::Metadata& metadata);
+
+// Returns the domain form of metadata. Total: enum values the domain does not
+// name are kept as numbers, as the wire keeps them.
+domain::Metadata FromProto(const proto::Metadata& metadata);
+
 // Returns the domain form of an event received from a client (Handle). Returns
 // InvalidArgument naming the field when a status or suggestion code is a number
 // the contract does not list.

@@ -7,6 +7,7 @@
 
 #include "api/json.h"
 #include "infra/apimap/apimap.h"
+#include "infra/apimap/record_line.h"
 
 namespace devloop::hub {
 
@@ -32,9 +33,7 @@ namespace {
 void EncodeEntry(const domain::LogEntry& log_entry, Hub::Entry* entry) {
   const proto::LogEntry message = apimap::ToProto(log_entry);
   entry->json_line.reserve(256);
-  entry->json_line.append("{\"result\":");
-  api::AppendJson(message, &entry->json_line);
-  entry->json_line.append("}\n");
+  apimap::AppendEventsLine(message, &entry->json_line);
   message.SerializeToString(&entry->proto_bytes);
 }
 
@@ -97,6 +96,38 @@ Hub::ReadResult Hub::Subscriber::Read(size_t max_entries, std::vector<EntryPtr>*
     hub_->Encode(const_cast<Cell*>(static_cast<const Cell*>((*out)[i].get())));
   }
   return ReadResult::kData;
+}
+
+Hub::RecordReader::~RecordReader() { Detach(); }
+
+void Hub::RecordReader::Detach() {
+  absl::MutexLock lock(&callback_mu_);
+  on_ready_ = nullptr;
+}
+
+void Hub::RecordReader::Wake() {
+  absl::MutexLock lock(&callback_mu_);
+  if (on_ready_) on_ready_();
+}
+
+int64_t Hub::RecordReader::cursor() const {
+  absl::MutexLock lock(&hub_->mu_);
+  return next_record_;
+}
+
+size_t Hub::RecordReader::Read(size_t max_records, std::vector<domain::Record>* out) {
+  absl::MutexLock lock(&hub_->mu_);
+  size_t taken = 0;
+  for (; taken < max_records && next_record_ < hub_->log_.size(); ++taken) {
+    // The log decodes what it encoded, and the index is below its size.
+    absl::StatusOr<domain::Record> record = hub_->log_.At(next_record_++);
+    if (record.ok()) out->push_back(*std::move(record));
+  }
+  if (taken == 0 && !parked_) {
+    parked_ = true;
+    hub_->parked_readers_.push_back(weak_from_this());
+  }
+  return taken;
 }
 
 Hub::Hub(Options options) : options_(std::move(options)) {}
@@ -183,18 +214,34 @@ int64_t Hub::StreamEnd() const { return closed_ ? closed_at_ : log_.size(); }
 
 void Hub::Append(const domain::Record& record) {
   std::vector<std::shared_ptr<Subscriber>> to_wake;
+  std::vector<std::shared_ptr<RecordReader>> readers_to_wake;
   {
     absl::MutexLock lock(&mu_);
     const int64_t index = log_.Append(record);
-    if (closed_) return;
-    if (!std::holds_alternative<domain::LogEntry>(record)) {
-      unstreamed_.push_back(index);
-      return;
+    if (!parked_readers_.empty()) readers_to_wake = TakeParkedReaders();
+    if (!closed_) {
+      if (std::holds_alternative<domain::LogEntry>(record)) {
+        ++streamed_;
+        to_wake = TakeParked();
+      } else {
+        unstreamed_.push_back(index);
+      }
     }
-    ++streamed_;
-    to_wake = TakeParked();
   }
   Wake(to_wake);
+  for (const auto& reader : readers_to_wake) reader->Wake();
+}
+
+std::vector<std::shared_ptr<Hub::RecordReader>> Hub::TakeParkedReaders() {
+  std::vector<std::shared_ptr<RecordReader>> taken;
+  for (const auto& weak : parked_readers_) {
+    if (auto reader = weak.lock()) {
+      reader->parked_ = false;
+      taken.push_back(std::move(reader));
+    }
+  }
+  parked_readers_.clear();
+  return taken;
 }
 
 std::vector<std::shared_ptr<Hub::Subscriber>> Hub::TakeParked() {
@@ -232,6 +279,10 @@ std::shared_ptr<Hub::Subscriber> Hub::Subscribe(std::function<void()> on_ready) 
   absl::MutexLock lock(&mu_);
   subscribers_.insert(sub.get());
   return sub;
+}
+
+std::shared_ptr<Hub::RecordReader> Hub::ReadRecords(std::function<void()> on_ready) {
+  return std::shared_ptr<RecordReader>(new RecordReader(this, std::move(on_ready)));
 }
 
 void Hub::Close() {

@@ -49,6 +49,12 @@
 // the cost of an Append is independent of the number of subscribers that are
 // writing.
 //
+// Every record. A RecordReader (ReadRecords()) reads the whole log instead: the
+// LogEntries and the control records the streams skip, including records
+// appended after Close(), as domain Records, for a sink that keeps the log
+// (the event-log file, event_log_file.h). It is woken as a subscriber is, by
+// any Append.
+//
 //   Hub hub;
 //   hub.Append(domain::PipelineStarted{});
 //   auto sub = hub.Subscribe([&] { executor.Post(read_more); });
@@ -141,6 +147,41 @@ class Hub {
     std::function<void()> on_ready_ ABSL_GUARDED_BY(callback_mu_);
   };
 
+  // Reads every record of the log in order, from the first; see "Every record"
+  // above.
+  class RecordReader : public std::enable_shared_from_this<RecordReader> {
+   public:
+    ~RecordReader();
+    RecordReader(const RecordReader&) = delete;
+    RecordReader& operator=(const RecordReader&) = delete;
+
+    // Appends up to `max_records` records from the cursor to `*out`, advances
+    // the cursor past them and returns how many. Returns 0 when the reader has
+    // read every record so far; it is then parked, and on_ready is called once
+    // when the next record is appended. Decodes the records under the hub's
+    // lock (the log's compact form), so keep `max_records` modest.
+    size_t Read(size_t max_records, std::vector<domain::Record>* out);
+
+    // Stops on_ready calls, as Subscriber::Detach does.
+    // REQUIRES: not called from on_ready.
+    void Detach();
+
+    // The log index of the next record this reader will read.
+    int64_t cursor() const;
+
+   private:
+    friend class Hub;
+    RecordReader(Hub* hub, std::function<void()> on_ready)
+        : hub_(hub), on_ready_(std::move(on_ready)) {}
+    void Wake();
+
+    Hub* const hub_;
+    int64_t next_record_ ABSL_GUARDED_BY(hub_->mu_) = 0;
+    bool parked_ ABSL_GUARDED_BY(hub_->mu_) = false;
+    mutable absl::Mutex callback_mu_;
+    std::function<void()> on_ready_ ABSL_GUARDED_BY(callback_mu_);
+  };
+
   Hub() : Hub(Options()) {}
   explicit Hub(Options options);
   Hub(const Hub&) = delete;
@@ -148,7 +189,7 @@ class Hub {
 
   // Appends `record` to the log and folds it into the State; a LogEntry is also
   // streamed to subscribers. Records appended after Close() change the State but
-  // are not streamed.
+  // are not streamed. Every record reaches the record readers.
   void Append(const domain::Record& record);
 
   // Returns the current State with its proto and JSON forms (cached per version).
@@ -161,7 +202,14 @@ class Hub {
   // the subscriber.
   std::shared_ptr<Subscriber> Subscribe(std::function<void()> on_ready);
 
+  // Returns a reader of every record, whose cursor is at the start of the log.
+  // `on_ready` is called (from the appending thread) when the parked reader has
+  // a record to read, under the same rules as Subscribe's. The hub must outlive
+  // the reader.
+  std::shared_ptr<RecordReader> ReadRecords(std::function<void()> on_ready);
+
   // Ends every stream: subscribers read what is left, then get kEnd. Idempotent.
+  // Record readers are not ended: records appended later still reach them.
   void Close();
 
   bool closed() const;
@@ -194,6 +242,9 @@ class Hub {
   // released (and to release, since a Subscriber's destructor takes mu_).
   std::vector<std::shared_ptr<Subscriber>> TakeParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Wake(const std::vector<std::shared_ptr<Subscriber>>& subscribers);
+  // The same for parked record readers.
+  std::vector<std::shared_ptr<RecordReader>> TakeParkedReaders()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   mutable absl::Mutex mu_;
@@ -213,6 +264,7 @@ class Hub {
   std::atomic<int64_t> entries_encoded_{0};
   mutable std::shared_ptr<const StateView> view_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<Subscriber>> parked_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::weak_ptr<RecordReader>> parked_readers_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int64_t closed_at_ ABSL_GUARDED_BY(mu_) = 0;  // log size at Close()
 };

@@ -391,6 +391,55 @@ TEST(HubTest, DetachedSubscriberIsNotCalledBack) {
   hub.Append(Numbered(1));
 }
 
+TEST(HubTest, RecordReaderReadsEveryRecordInOrderEvenAfterClose) {
+  Hub hub;
+  const std::vector<d::Record> records = {
+      d::PipelineStarted{{"web"}, true, true, true, {}},
+      Numbered(0),
+      d::TriggerChanged{d::Phase::kSync, false},
+      d::PhasesReset{true, false, false},
+      Numbered(1),
+  };
+  hub.Append(records[0]);
+  hub.Append(records[1]);
+  int woken = 0;
+  auto reader = hub.ReadRecords([&] { ++woken; });
+  std::vector<d::Record> got;
+  EXPECT_EQ(reader->Read(1, &got), 1u);
+  EXPECT_EQ(reader->cursor(), 1);
+  EXPECT_EQ(reader->Read(10, &got), 1u);
+  EXPECT_EQ(reader->Read(10, &got), 0u);  // parked
+  hub.Append(records[2]);                 // a control record wakes it too
+  EXPECT_EQ(woken, 1);
+  hub.Append(records[3]);  // not parked any more: no second call
+  EXPECT_EQ(woken, 1);
+  EXPECT_EQ(reader->Read(10, &got), 2u);
+  EXPECT_EQ(reader->Read(10, &got), 0u);
+  hub.Close();
+  EXPECT_EQ(woken, 1) << "Close ends streams, not record readers";
+  hub.Append(records[4]);
+  EXPECT_EQ(woken, 2);
+  EXPECT_EQ(reader->Read(10, &got), 1u);
+  EXPECT_EQ(got, records);
+  EXPECT_EQ(d::Replay(got), hub.State()->state);
+}
+
+TEST(HubTest, DetachedRecordReaderIsNotCalledBack) {
+  Hub hub;
+  int woken = 0;
+  auto reader = hub.ReadRecords([&] { ++woken; });
+  std::vector<d::Record> got;
+  EXPECT_EQ(reader->Read(10, &got), 0u);
+  reader->Detach();
+  hub.Append(Numbered(0));
+  EXPECT_EQ(woken, 0);
+  EXPECT_EQ(reader->Read(10, &got), 1u);  // still reads
+  EXPECT_EQ(reader->Read(10, &got), 0u);
+  reader.reset();  // a dropped reader is skipped too
+  hub.Append(Numbered(1));
+  EXPECT_EQ(woken, 0);
+}
+
 // Many writers and readers at once: every reader sees every entry exactly once,
 // in log order, and each writer's entries in the order it wrote them.
 TEST(HubTest, ConcurrentAppendAndReadKeepsOneOrder) {

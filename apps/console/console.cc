@@ -214,12 +214,18 @@ void Console::Render(const domain::LogEntry& entry) {
       entry.event);
 }
 
-void Console::ApplicationLog(absl::string_view source, absl::string_view line) {
-  std::lock_guard<std::mutex> lock(mu_);
-  // Strip one trailing newline: the container's own line end.
+absl::string_view Console::WithoutLineEnd(absl::string_view line) {
+  // One trailing newline: the container's own line end.
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  WriteLine(absl::StrCat(Tag(source), " ", line));
+  return line;
+}
+
+std::string Console::ApplicationLog(absl::string_view source, absl::string_view line) {
+  std::string printed = absl::StrCat(Tag(source), " ", WithoutLineEnd(line));
+  std::lock_guard<std::mutex> lock(mu_);
+  WriteLine(printed);
+  return printed;
 }
 
 void Console::Tick(absl::Time now) {

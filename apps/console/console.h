@@ -58,9 +58,13 @@ class Console {
   // update state kept for later lines, such as a phase's start time).
   void Render(const domain::LogEntry& entry);
 
-  // Prints one line of application output as "[source] line". `source` is an
-  // image ("web") or "pod container"; its colour is stable across runs.
-  void ApplicationLog(absl::string_view source, absl::string_view line);
+  // Prints one line of application output as "[source] line" and returns what
+  // it printed (colour codes included, no newline). `source` is an image
+  // ("web") or "pod container"; its colour is stable across runs.
+  std::string ApplicationLog(absl::string_view source, absl::string_view line);
+
+  // `line` without its line end ("\n" or "\r\n"), as ApplicationLog prints it.
+  static absl::string_view WithoutLineEnd(absl::string_view line);
 
   // Redraws the progress line of the builds running at `now` (TTY only; no-op
   // otherwise or when no build has run for `progress_after`).

@@ -117,8 +117,9 @@ TEST(ConsoleTest, NoColourWhenNotATerminal) {
 TEST(ConsoleTest, TagsAreColouredOnATerminalWithAStableColourPerSource) {
   std::ostringstream out;
   Console console({.out = &out, .is_tty = true});
-  console.ApplicationLog("web", "hello");
+  const std::string printed = console.ApplicationLog("web", "hello\r\n");
   EXPECT_EQ(out.str(), absl::StrCat(TagColor("web"), "[web]\x1b[0m hello\n"));
+  EXPECT_EQ(printed, absl::StrCat(TagColor("web"), "[web]\x1b[0m hello")) << "what the API sends";
   EXPECT_EQ(TagColor("web"), TagColor("web"));
   // Different services get different colours often enough to tell them apart.
   std::set<std::string> colours;

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "api/json.h"
 #include "api/skaffold.grpc.pb.h"
+#include "api/skaffold_v2.grpc.pb.h"
 #include "google/protobuf/empty.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "infra/http/client.h"
@@ -96,7 +97,9 @@ absl::Status FromGrpc(const grpc::Status& s, absl::string_view what) {
 class GrpcApiClient final : public ApiClient {
  public:
   GrpcApiClient(Address address, std::shared_ptr<grpc::Channel> channel)
-      : address_(std::move(address)), stub_(proto::SkaffoldService::NewStub(channel)) {}
+      : address_(std::move(address)),
+        stub_(proto::SkaffoldService::NewStub(channel)),
+        v2_(proto::v2::SkaffoldV2Service::NewStub(channel)) {}
 
   absl::StatusOr<proto::State> GetState() override {
     grpc::ClientContext context;
@@ -110,22 +113,15 @@ class GrpcApiClient final : public ApiClient {
   absl::Status Events(const EventsOptions& options,
                       const std::function<bool(const proto::LogEntry&)>& on_entry) override {
     grpc::ClientContext context;
-    IdleCanceller idle(options.idle_end, [&context] { context.TryCancel(); });
-    std::unique_ptr<grpc::ClientReader<proto::LogEntry>> reader =
-        stub_->Events(&context, google::protobuf::Empty());
-    proto::LogEntry entry;
-    bool stopped = false;
-    while (reader->Read(&entry)) {
-      idle.Touch();
-      if (!on_entry(entry)) {
-        stopped = true;
-        context.TryCancel();
-        break;
-      }
-    }
-    grpc::Status s = reader->Finish();
-    if (stopped || idle.fired()) return absl::OkStatus();
-    return FromGrpc(s, "Events");
+    return ReadAll(&context, stub_->Events(&context, google::protobuf::Empty()), options, on_entry,
+                   "Events");
+  }
+
+  absl::Status ApplicationLogs(const EventsOptions& options,
+                               const std::function<bool(const proto::v2::Event&)>& on_event) override {
+    grpc::ClientContext context;
+    return ReadAll(&context, v2_->ApplicationLogs(&context, google::protobuf::Empty()), options,
+                   on_event, "ApplicationLogs");
   }
 
   absl::Status Execute(const proto::Intent& intent) override {
@@ -159,8 +155,32 @@ class GrpcApiClient final : public ApiClient {
   }
 
  private:
+  // Reads `reader` to its end, or until `on_message` says stop or it went idle.
+  template <typename Message>
+  static absl::Status ReadAll(grpc::ClientContext* context,
+                              std::unique_ptr<grpc::ClientReader<Message>> reader,
+                              const EventsOptions& options,
+                              const std::function<bool(const Message&)>& on_message,
+                              absl::string_view what) {
+    IdleCanceller idle(options.idle_end, [context] { context->TryCancel(); });
+    Message message;
+    bool stopped = false;
+    while (reader->Read(&message)) {
+      idle.Touch();
+      if (!on_message(message)) {
+        stopped = true;
+        context->TryCancel();
+        break;
+      }
+    }
+    grpc::Status s = reader->Finish();
+    if (stopped || idle.fired()) return absl::OkStatus();
+    return FromGrpc(s, what);
+  }
+
   const Address address_;
   std::unique_ptr<proto::SkaffoldService::Stub> stub_;
+  std::unique_ptr<proto::v2::SkaffoldV2Service::Stub> v2_;
 };
 
 // ---------------------------------------------------------------- HTTP
@@ -205,6 +225,44 @@ class HttpApiClient final : public ApiClient {
 
   absl::Status Events(const EventsOptions& options,
                       const std::function<bool(const proto::LogEntry&)>& on_entry) override {
+    return ReadStream("/v1/events", options, on_entry);
+  }
+
+  absl::Status ApplicationLogs(const EventsOptions& options,
+                               const std::function<bool(const proto::v2::Event&)>& on_event) override {
+    return ReadStream("/v2/applicationLogs", options, on_event);
+  }
+
+  absl::Status Execute(const proto::Intent& intent) override {
+    return Send("POST", "/v1/execute", api::ToJson(intent));
+  }
+
+  absl::Status SetAutoTrigger(Phase phase, bool enabled) override {
+    proto::TriggerState state;
+    state.set_enabled(enabled);
+    return Send("PUT", absl::StrCat("/v1/", PhaseName(phase), "/auto_execute"),
+                api::ToJson(state));
+  }
+
+  // One line of a stream: {"result":<Message>}.
+  template <typename Message>
+  static absl::StatusOr<Message> ParseStreamLine(absl::string_view path, absl::string_view line) {
+    absl::string_view inner = line;
+    if (!absl::ConsumePrefix(&inner, "{\"result\":") || !absl::ConsumeSuffix(&inner, "}")) {
+      return absl::InternalError(
+          absl::StrCat("GET ", path, " sent a line that is not {\"result\":...}: ", line));
+    }
+    Message message;
+    absl::Status s = api::FromJson(inner, &message);
+    if (!s.ok()) return absl::InternalError(absl::StrCat("GET ", path, ": ", s.message()));
+    return message;
+  }
+
+ private:
+  // Reads the NDJSON stream at `path` (one {"result":<Message>} a line).
+  template <typename Message>
+  absl::Status ReadStream(absl::string_view path, const EventsOptions& options,
+                          const std::function<bool(const Message&)>& on_entry) {
     absl::Mutex mu;
     http::Interrupter interrupt;  // guarded by mu
     IdleCanceller idle(options.idle_end, [&] {
@@ -216,7 +274,7 @@ class HttpApiClient final : public ApiClient {
     absl::Status bad_line;
     bool stopped = false;
     absl::Status s = http_.Stream(
-        "GET", "/v1/events", "", "", absl::InfiniteFuture(),
+        "GET", path, "", "", absl::InfiniteFuture(),
         [&](int code, absl::string_view) { status = code; },
         [&](absl::string_view data) {
           idle.Touch();
@@ -226,7 +284,7 @@ class HttpApiClient final : public ApiClient {
           for (size_t eol; (eol = pending.find('\n', start)) != std::string::npos; start = eol + 1) {
             absl::string_view line(pending.data() + start, eol - start);
             if (line.empty()) continue;
-            absl::StatusOr<proto::LogEntry> entry = ParseEventsLine(line);
+            absl::StatusOr<Message> entry = ParseStreamLine<Message>(path, line);
             if (!entry.ok()) {
               bad_line = entry.status();
               return false;
@@ -250,36 +308,11 @@ class HttpApiClient final : public ApiClient {
       interrupt = nullptr;  // valid only while Stream runs
     }
     if (!bad_line.ok()) return bad_line;
-    if (status != 0 && status != 200) return FromHttp(status, pending, "GET /v1/events");
+    if (status != 0 && status != 200) return FromHttp(status, pending, absl::StrCat("GET ", path));
     if (stopped || idle.fired()) return absl::OkStatus();
     return s;
   }
 
-  absl::Status Execute(const proto::Intent& intent) override {
-    return Send("POST", "/v1/execute", api::ToJson(intent));
-  }
-
-  absl::Status SetAutoTrigger(Phase phase, bool enabled) override {
-    proto::TriggerState state;
-    state.set_enabled(enabled);
-    return Send("PUT", absl::StrCat("/v1/", PhaseName(phase), "/auto_execute"),
-                api::ToJson(state));
-  }
-
-  // One line of /v1/events: {"result":<LogEntry>}.
-  static absl::StatusOr<proto::LogEntry> ParseEventsLine(absl::string_view line) {
-    absl::string_view inner = line;
-    if (!absl::ConsumePrefix(&inner, "{\"result\":") || !absl::ConsumeSuffix(&inner, "}")) {
-      return absl::InternalError(
-          absl::StrCat("GET /v1/events sent a line that is not {\"result\":...}: ", line));
-    }
-    proto::LogEntry entry;
-    absl::Status s = api::FromJson(inner, &entry);
-    if (!s.ok()) return absl::InternalError(absl::StrCat("GET /v1/events: ", s.message()));
-    return entry;
-  }
-
- private:
   absl::Status Send(absl::string_view method, const std::string& target, std::string body) {
     absl::StatusOr<http::ClientResponse> r =
         http_.Call(method, target, std::move(body), "application/json", absl::Now() + kCallTimeout);

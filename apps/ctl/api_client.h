@@ -25,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "api/skaffold.pb.h"
+#include "api/skaffold_v2.pb.h"
 
 namespace devloop::ctl {
 
@@ -68,6 +69,12 @@ class ApiClient {
   // server ended it cleanly.
   virtual absl::Status Events(const EventsOptions& options,
                               const std::function<bool(const proto::LogEntry&)>& on_entry) = 0;
+
+  // The same for the application's log lines (the v2 API's ApplicationLogs
+  // stream): the lines devloop kept, then new ones.
+  virtual absl::Status ApplicationLogs(
+      const EventsOptions& options,
+      const std::function<bool(const proto::v2::Event&)>& on_event) = 0;
 
   virtual absl::Status Execute(const proto::Intent& intent) = 0;
 

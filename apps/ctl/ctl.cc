@@ -184,6 +184,26 @@ int Events(ApiClient& api, const Args& args, std::ostream& out, std::ostream& er
   return 0;
 }
 
+// The application's log lines, of every container or of `artifact`'s.
+int Logs(ApiClient& api, const Args& args, const std::string& artifact, std::ostream& out,
+         std::ostream& err) {
+  absl::Status s = api.ApplicationLogs(
+      {.idle_end = args.follow ? absl::ZeroDuration() : kHistoryIdle},
+      [&](const proto::v2::Event& event) {
+        const proto::v2::ApplicationLogEvent& log = event.applicationlogevent();
+        if (!artifact.empty() && log.containername() != artifact) return true;
+        if (args.output == Output::kJson) {
+          out << api::ToJson(event) << "\n";
+        } else {
+          out << log.prefix() << " " << log.message() << "\n";
+        }
+        out.flush();
+        return static_cast<bool>(out);
+      });
+  if (!s.ok()) return Fail(err, s);
+  return 0;
+}
+
 std::optional<Phase> PhaseNamed(absl::string_view name) {
   if (name == "build") return Phase::kBuild;
   if (name == "sync") return Phase::kSync;
@@ -226,6 +246,8 @@ Usage:
                                             the event log (history, then live with --follow)
   devloopctl build | sync | deploy          run that phase now (with its auto trigger off)
   devloopctl auto build|sync|deploy on|off  turn a phase's auto trigger on or off
+  devloopctl logs [ARTIFACT] [--follow] [-o text|json]
+                                            the application's log lines (all, or one artifact's)
 
 Flags:
   --address=ADDR   where devloop's API listens: HOST:PORT or grpc://HOST:PORT for gRPC
@@ -310,7 +332,9 @@ int RunCtl(const std::vector<std::string>& argv, std::ostream& out, std::ostream
   const std::string& command = p[0];
   std::optional<Phase> auto_phase;
   bool auto_on = false;
-  if (command == "state" || command == "events" || PhaseNamed(command)) {
+  if (command == "logs") {
+    if (p.size() > 2) return usage_error("logs takes at most one artifact");
+  } else if (command == "state" || command == "events" || PhaseNamed(command)) {
     if (p.size() != 1) return usage_error(absl::StrCat(command, " takes no arguments"));
   } else if (command == "auto") {
     if (p.size() != 3 || !PhaseNamed(p[1]) || (p[2] != "on" && p[2] != "off")) {
@@ -321,8 +345,11 @@ int RunCtl(const std::vector<std::string>& argv, std::ostream& out, std::ostream
   } else {
     return usage_error(absl::StrCat("unknown command \"", command, "\""));
   }
-  if (command != "events" && (args.follow || args.since_iteration)) {
-    return usage_error("--follow and --since-iteration are flags of events");
+  if (args.since_iteration && command != "events") {
+    return usage_error("--since-iteration is a flag of events");
+  }
+  if (args.follow && command != "events" && command != "logs") {
+    return usage_error("--follow is a flag of events and logs");
   }
 
   absl::StatusOr<Address> address = ParseAddress(args.address);
@@ -332,6 +359,7 @@ int RunCtl(const std::vector<std::string>& argv, std::ostream& out, std::ostream
 
   if (command == "state") return State(**api, args, out, err);
   if (command == "events") return Events(**api, args, out, err);
+  if (command == "logs") return Logs(**api, args, p.size() == 2 ? p[1] : "", out, err);
   if (auto_phase) return SetAuto(**api, *auto_phase, p[1], auto_on, out, err);
   return Trigger(**api, *PhaseNamed(command), out, err);
 }

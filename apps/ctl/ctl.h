@@ -5,6 +5,7 @@
 //   devloopctl events [--follow] [--since-iteration=N] [-o text|json]
 //   devloopctl build | sync | deploy
 //   devloopctl auto build|sync|deploy on|off
+//   devloopctl logs [ARTIFACT] [--follow] [-o text|json]
 //   devloopctl ... --address=localhost:50051 | http://localhost:50052
 //
 // RunCtl returns the process's exit code: 0 done, 1 the API answered with an

@@ -86,15 +86,26 @@ class CtlServersTest : public ::testing::TestWithParam<Transport> {
     hub_.Append(d::LogEntry{
         At(4), d::FileSyncEvent{.file_count = 1, .image = "web:abc", .status = "Succeeded"},
         "File sync succeeded for 1 files for web:abc"});
-    auto grpc = rpc::GrpcServer::Start({.port = 0}, &hub_, &control_);
+    for (const auto& [container, message] : std::vector<std::pair<std::string, std::string>>{
+             {"web", "GET / 200"}, {"api", "ready"}, {"web", "GET /x 404"}}) {
+      app_logs_.Append({.time = At(6),
+                        .container_name = container,
+                        .prefix = absl::StrCat("[", container, "]"),
+                        .message = message,
+                        .rich_message = absl::StrCat("[", container, "] ", message)});
+    }
+    auto grpc =
+        rpc::GrpcServer::Start({.port = 0, .application_logs = &app_logs_}, &hub_, &control_);
     ASSERT_TRUE(grpc.ok()) << grpc.status();
     grpc_ = *std::move(grpc);
-    auto http = http::HttpServer::Start({.port = 0}, &hub_, &control_);
+    auto http =
+        http::HttpServer::Start({.port = 0, .application_logs = &app_logs_}, &hub_, &control_);
     ASSERT_TRUE(http.ok()) << http.status();
     http_ = *std::move(http);
   }
   void TearDown() override {
     hub_.Close();
+    app_logs_.Close();
     if (grpc_) grpc_->Shutdown(absl::Seconds(2));
     if (http_) http_->Shutdown(absl::Seconds(2));
   }
@@ -105,6 +116,7 @@ class CtlServersTest : public ::testing::TestWithParam<Transport> {
   }
 
   hub::Hub hub_;
+  hub::AppLogs app_logs_;
   RecordingControl control_{&hub_};
   std::unique_ptr<rpc::GrpcServer> grpc_;
   std::unique_ptr<http::HttpServer> http_;
@@ -156,6 +168,21 @@ TEST_P(CtlServersTest, FollowSeesWhatIsAppendedLater) {
   EXPECT_EQ(seen, 6);
 }
 
+TEST_P(CtlServersTest, LogsOfEveryContainerOrOneArtifact) {
+  Result all = Ctl({"logs", "--address", Target()});
+  ASSERT_EQ(all.code, 0) << all.err;
+  EXPECT_EQ(all.out, "[web] GET / 200\n[api] ready\n[web] GET /x 404\n");
+  Result web = Ctl({"logs", "web", "--address", Target()});
+  ASSERT_EQ(web.code, 0) << web.err;
+  EXPECT_EQ(web.out, "[web] GET / 200\n[web] GET /x 404\n");
+  Result json = Ctl({"logs", "api", "-o", "json", "--address", Target()});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(json.out,
+            R"({"timestamp":"2023-11-14T22:13:26Z","applicationLogEvent":{"containerName":"api",)"
+            R"("podName":"","prefix":"[api]","message":"ready","richFormattedMessage":"[api] ready"}})"
+            "\n");
+}
+
 TEST_P(CtlServersTest, TriggersAndAutoToggles) {
   Result build = Ctl({"build", "--address", Target()});
   ASSERT_EQ(build.code, 0) << build.err;
@@ -203,7 +230,9 @@ TEST(CtlTest, UsageErrors) {
            {{"auto", "build"}, "auto wants a phase and on or off"},
            {{"auto", "test", "on"}, "auto wants a phase and on or off"},
            {{"state", "-o", "yaml"}, "-o yaml: want json, table or text"},
-           {{"state", "--follow"}, "--follow and --since-iteration are flags of events"},
+           {{"state", "--follow"}, "--follow is a flag of events and logs"},
+           {{"logs", "--since-iteration=2"}, "--since-iteration is a flag of events"},
+           {{"logs", "a", "b"}, "logs takes at most one artifact"},
            {{"events", "--since-iteration=x"}, "--since-iteration needs an iteration number"},
            {{"state", "--address=ftp://x:1"}, "the scheme must be grpc:// or http://"},
            {{"state", "--address=localhost:http"}, "want HOST:PORT with a port from 1 to 65535"},

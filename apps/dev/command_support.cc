@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "infra/json/json.h"
@@ -183,10 +184,16 @@ absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli) {
 }
 
 void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options,
-                   deploy::LogSink* on_log) {
+                   deploy::LogSink* on_log, hub::AppLogs* app_logs) {
   if (tail) {
-    *on_log = [console](const std::string& source, absl::string_view line) {
-      console->ApplicationLog(source, line);
+    *on_log = [console, app_logs](const std::string& source, absl::string_view line) {
+      std::string printed = console->ApplicationLog(source, line);
+      if (app_logs == nullptr) return;
+      app_logs->Append({.time = absl::Now(),
+                        .container_name = source,
+                        .prefix = absl::StrCat("[", source, "]"),
+                        .message = std::string(console::Console::WithoutLineEnd(line)),
+                        .rich_message = std::move(printed)});
     };
   }
   options->on_build_output = [console](const std::string& image, absl::string_view line) {

@@ -26,6 +26,7 @@
 #include "domain/config/config.h"
 #include "infra/deploy/deployer.h"
 #include "infra/dev/dev_loop.h"
+#include "infra/hub/app_logs.h"
 #include "infra/build/tagger.h"
 #include "infra/process/process_runner.h"
 
@@ -92,9 +93,11 @@ struct Project {
 absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli);
 
 // Sends a dev loop's application logs (with --tail) and build output (shown
-// with -v debug) to `console`, which must outlive the loop.
+// with -v debug) to `console`, which must outlive the loop, and the
+// application logs also to `app_logs` (the API's ApplicationLogs stream) when
+// given.
 void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options,
-                   deploy::LogSink* on_log);
+                   deploy::LogSink* on_log, hub::AppLogs* app_logs = nullptr);
 
 }  // namespace devloop::apps
 

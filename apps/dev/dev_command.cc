@@ -72,6 +72,7 @@ int RunDev(const cli::CliOptions& options) {
   // The one log of the session, and the file that keeps all of it (for
   // `devloop replay`): a path that cannot be written fails before anything runs.
   hub::Hub hub;
+  hub::AppLogs app_logs;  // the application's lines, for the API (v2 ApplicationLogs)
   std::unique_ptr<hub::EventLogFile> event_log_file;
   if (!options.event_log_file.empty()) {
     absl::StatusOr<std::unique_ptr<hub::EventLogFile>> file =
@@ -128,9 +129,10 @@ int RunDev(const cli::CliOptions& options) {
 
   // The loop, re-made in place whenever the config file changes.
   absl::StatusOr<std::unique_ptr<LiveLoop>> live =
-      LiveLoop::Make({.cli = options, .docker = docker->get(), .hub = &hub, .executor = &executor,
-                      .pool = &pool, .console = &console, .start_entry = StartEntry(),
-                      .on_run_start = on_run_start, .on_run_end = on_run_end},
+      LiveLoop::Make({.cli = options, .docker = docker->get(), .hub = &hub, .app_logs = &app_logs,
+                      .executor = &executor, .pool = &pool, .console = &console,
+                      .start_entry = StartEntry(), .on_run_start = on_run_start,
+                      .on_run_end = on_run_end},
                      *std::move(project));
   if (!live.ok()) {
     std::cerr << live.status().message() << "\n";
@@ -141,7 +143,9 @@ int RunDev(const cli::CliOptions& options) {
   std::unique_ptr<rpc::GrpcServer> grpc_server;
   std::unique_ptr<http::HttpServer> http_server;
   if (options.enable_rpc) {
-    auto g = rpc::GrpcServer::Start({.address = options.rpc_bind_address, .port = options.rpc_port},
+    auto g = rpc::GrpcServer::Start({.address = options.rpc_bind_address,
+                                     .port = options.rpc_port,
+                                     .application_logs = &app_logs},
                                     &hub, loop);
     if (!g.ok()) {
       std::cerr << "cannot start the gRPC server: " << g.status().message() << "\n";
@@ -149,7 +153,10 @@ int RunDev(const cli::CliOptions& options) {
     }
     grpc_server = *std::move(g);
     auto h = http::HttpServer::Start(
-        {.address = options.rpc_bind_address, .port = options.rpc_http_port}, &hub, loop);
+        {.address = options.rpc_bind_address,
+         .port = options.rpc_http_port,
+         .application_logs = &app_logs},
+        &hub, loop);
     if (!h.ok()) {
       std::cerr << "cannot start the HTTP server: " << h.status().message() << "\n";
       return 1;
@@ -195,6 +202,7 @@ int RunDev(const cli::CliOptions& options) {
   absl::Status stopped = (*live)->Stop(absl::Seconds(4));
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "cleanup: " << stopped;
   hub.Close();
+  app_logs.Close();
   if (http_server) http_server->Shutdown(absl::Milliseconds(500));
   if (grpc_server) grpc_server->Shutdown(absl::Milliseconds(500));
   pool.Shutdown();

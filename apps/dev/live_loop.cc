@@ -58,7 +58,8 @@ absl::StatusOr<std::unique_ptr<LiveLoop::Generation>> LiveLoop::MakeGeneration(P
                                  .tagger = std::shared_ptr<const build::Tagger>(*std::move(tagger)),
                                  .cache_artifacts = options_.cli.cache_artifacts,
                                  .runner = &kubectl_runner_};
-  AttachConsole(console, options_.cli.tail, &loop_options, &adapter_options.on_log);
+  AttachConsole(console, options_.cli.tail, &loop_options, &adapter_options.on_log,
+                options_.app_logs);
   absl::StatusOr<LoopAdapters> adapters =
       MakeLoopAdapters(options_.docker, g->pipeline, adapter_options);
   if (!adapters.ok()) return adapters.status();

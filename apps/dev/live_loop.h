@@ -40,6 +40,7 @@
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/docker.h"
 #include "infra/fs/watcher.h"
+#include "infra/hub/app_logs.h"
 #include "infra/hub/hub.h"
 #include "infra/process/posix_process_runner.h"
 #include "infra/runtime/runner.h"
@@ -52,6 +53,7 @@ class LiveLoop : public control::Control {
     cli::CliOptions cli;
     docker::Docker* docker = nullptr;  // all four: not owned, outlive the LiveLoop
     hub::Hub* hub = nullptr;
+    hub::AppLogs* app_logs = nullptr;  // may be null; not owned, outlives the LiveLoop
     runtime::TaskRunner* executor = nullptr;
     runtime::JobRunner* pool = nullptr;
     console::Console* console = nullptr;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <thread>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "api/skaffold.grpc.pb.h"
+#include "api/skaffold_v2.grpc.pb.h"
 #include "infra/apimap/apimap.h"
 #include "infra/control/listen_port.h"
 #include "infra/log/log.h"
@@ -37,18 +39,27 @@ using Base = proto::SkaffoldService::WithCallbackMethod_GetState<
                             proto::SkaffoldService::WithCallbackMethod_Handle<
                                 proto::SkaffoldService::Service>>>>>>>>;
 
+// The v2 service, of which only ApplicationLogs is served (raw bytes: the
+// application logs' pre-serialized lines); its other calls are UNIMPLEMENTED.
+using V2Base = proto::v2::SkaffoldV2Service::WithRawCallbackMethod_ApplicationLogs<
+    proto::v2::SkaffoldV2Service::Service>;
+
+// Opens a reader on a stream source: the hub's log or the application logs.
+using Subscribe =
+    std::function<std::shared_ptr<hub::StreamSource>(std::function<void()> on_ready)>;
+
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
 // Wraps an entry's bytes in a slice that keeps the entry alive: no copy.
-grpc::ByteBuffer ToByteBuffer(const Hub::EntryPtr& entry) {
+grpc::ByteBuffer ToByteBuffer(const hub::StreamEntryPtr& entry) {
   if (entry->proto_bytes.empty()) return grpc::ByteBuffer();
-  auto* holder = new Hub::EntryPtr(entry);
+  auto* holder = new hub::StreamEntryPtr(entry);
   grpc::Slice slice(
       const_cast<char*>((*holder)->proto_bytes.data()), (*holder)->proto_bytes.size(),
-      [](void* p) { delete static_cast<Hub::EntryPtr*>(p); }, holder);
+      [](void* p) { delete static_cast<hub::StreamEntryPtr*>(p); }, holder);
   return grpc::ByteBuffer(&slice, 1);
 }
 
@@ -166,10 +177,11 @@ class Registry {
   std::thread thread_;
 };
 
-// Streams the hub's log to one client. `Reactor` is ServerWriteReactor (Events)
-// or ServerBidiReactor (EventLog, whose incoming messages are ignored, as Skaffold
-// ignores them). One write is in flight at a time; the next entry is read from
-// the hub when it completes, so the hub's cursor is the only backlog.
+// Streams the hub's log (or the application logs) to one client. `Reactor` is
+// ServerWriteReactor (Events, ApplicationLogs) or ServerBidiReactor (EventLog,
+// whose incoming messages are ignored, as Skaffold ignores them). One write is in
+// flight at a time; the next entry is read from the source when it completes, so
+// the source's cursor is the only backlog.
 //
 // gRPC calls (StartWrite, Finish, TryCancel) are made without mu_ held and as the
 // last thing a method does: gRPC may run OnWriteDone or OnDone -- which deletes
@@ -177,10 +189,10 @@ class Registry {
 template <typename Reactor>
 class LogStream final : public Reactor, public Stream {
  public:
-  LogStream(grpc::CallbackServerContext* context, Hub* hub, Registry* registry)
+  LogStream(grpc::CallbackServerContext* context, const Subscribe& subscribe, Registry* registry)
       : context_(context), registry_(registry), peer_(context->peer()) {
     registry_->Add(this);
-    subscriber_ = hub->Subscribe([this] { registry_->MarkReady(this); });
+    subscriber_ = subscribe([this] { registry_->MarkReady(this); });
     Pump();
   }
 
@@ -226,11 +238,11 @@ class LogStream final : public Reactor, public Stream {
           batch_.clear();
           next_ = 0;
           switch (subscriber_->Read(kBatch, &batch_)) {
-            case Hub::ReadResult::kData:
+            case hub::ReadResult::kData:
               break;
-            case Hub::ReadResult::kWait:
+            case hub::ReadResult::kWait:
               return;  // the hub calls on_ready when there is more
-            case Hub::ReadResult::kEnd:
+            case hub::ReadResult::kEnd:
               action = kFinishOk;
               break;
           }
@@ -288,9 +300,9 @@ class LogStream final : public Reactor, public Stream {
   grpc::CallbackServerContext* const context_;
   Registry* const registry_;
   const std::string peer_;
-  std::shared_ptr<Hub::Subscriber> subscriber_;
+  std::shared_ptr<hub::StreamSource> subscriber_;
   absl::Mutex mu_;
-  std::vector<Hub::EntryPtr> batch_ ABSL_GUARDED_BY(mu_);
+  std::vector<hub::StreamEntryPtr> batch_ ABSL_GUARDED_BY(mu_);
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ByteBuffer buffer_;  // written only while no write is in flight
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -436,13 +448,14 @@ class Service final : public Base {
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Events(grpc::CallbackServerContext* context,
                                                      const grpc::ByteBuffer*) override {
-    return new LogStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>(context, hub_, registry_);
+    return new LogStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>(context, SubscribeHub(),
+                                                                     registry_);
   }
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* EventLog(
       grpc::CallbackServerContext* context) override {
     return new LogStream<grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>>(
-        context, hub_, registry_);
+        context, SubscribeHub(), registry_);
   }
 
   // The control calls return their reactor at once; the control port's answer
@@ -501,10 +514,35 @@ class Service final : public Base {
     return reactor;
   }
 
+  Subscribe SubscribeHub() const {
+    return [hub = hub_](std::function<void()> on_ready) {
+      return std::shared_ptr<hub::StreamSource>(hub->Subscribe(std::move(on_ready)));
+    };
+  }
+
   Hub* const hub_;
   control::Control* const control_;
   Registry* const registry_;
   PendingCalls* const pending_;
+};
+
+class V2Service final : public V2Base {
+ public:
+  V2Service(hub::AppLogs* logs, Registry* registry) : logs_(logs), registry_(registry) {}
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* ApplicationLogs(grpc::CallbackServerContext* context,
+                                                              const grpc::ByteBuffer*) override {
+    return new LogStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>(
+        context,
+        [logs = logs_](std::function<void()> on_ready) {
+          return std::shared_ptr<hub::StreamSource>(logs->Subscribe(std::move(on_ready)));
+        },
+        registry_);
+  }
+
+ private:
+  hub::AppLogs* const logs_;
+  Registry* const registry_;
 };
 
 }  // namespace
@@ -513,11 +551,13 @@ constexpr int kWriteBufferBytes = 256 * 1024;
 
 class GrpcServer::Impl {
  public:
-  Impl(Hub* hub, control::Control* control, absl::Duration stall_timeout,
-       absl::Duration control_timeout)
+  Impl(Hub* hub, control::Control* control, hub::AppLogs* app_logs,
+       absl::Duration stall_timeout, absl::Duration control_timeout)
       : registry_(stall_timeout),
         pending_(control_timeout),
-        service_(hub, control, &registry_, &pending_) {}
+        service_(hub, control, &registry_, &pending_) {
+    if (app_logs != nullptr) v2_service_ = std::make_unique<V2Service>(app_logs, &registry_);
+  }
 
   ~Impl() { Shutdown(absl::ZeroDuration()); }
 
@@ -534,6 +574,7 @@ class GrpcServer::Impl {
     builder.AddListeningPort(control::HostPort(address, port), grpc::InsecureServerCredentials(),
                              &port_);
     builder.RegisterService(&service_);
+    if (v2_service_) builder.RegisterService(v2_service_.get());
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       server_.reset();
@@ -569,6 +610,7 @@ class GrpcServer::Impl {
   Registry registry_;
   PendingCalls pending_;
   Service service_;
+  std::unique_ptr<V2Service> v2_service_;  // with application logs only
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;
@@ -581,7 +623,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& opt
   absl::StatusOr<int> port =
       control::PickServerPort(options.address, options.port, "gRPC server");
   if (!port.ok()) return port.status();
-  auto impl = std::make_unique<Impl>(hub, control, options.stall_timeout, options.control_timeout);
+  auto impl = std::make_unique<Impl>(hub, control, options.application_logs,
+                                     options.stall_timeout, options.control_timeout);
   absl::Status started = impl->Start(options.address, *port);
   if (!started.ok()) return started;
   DEVLOOP_LOG(INFO) << "gRPC server listening on "

@@ -43,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "infra/control/control.h"
+#include "infra/hub/app_logs.h"
 #include "infra/hub/hub.h"
 
 namespace devloop::rpc {
@@ -59,6 +60,10 @@ class GrpcServer {
     // A control call the control port has not answered within this long is
     // finished UNAVAILABLE.
     absl::Duration control_timeout = absl::Seconds(30);
+    // The application's log lines, served as proto.v2.SkaffoldV2Service's
+    // ApplicationLogs stream; must outlive the server. Null: the v2 service is
+    // not served.
+    hub::AppLogs* application_logs = nullptr;
   };
 
   // Starts serving. `hub` and `control` must outlive the server. Returns

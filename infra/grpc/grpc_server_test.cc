@@ -15,10 +15,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "api/skaffold.grpc.pb.h"
+#include "api/skaffold_v2.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "infra/control/control.h"
+#include "infra/hub/app_logs.h"
 #include "infra/hub/hub.h"
 #include "testing/transport/held_control.h"
 
@@ -113,6 +115,46 @@ TEST_F(GrpcServerTest, EventsReplaysHistoryThenStreamsLiveInOrder) {
   hub_.Close();
   EXPECT_FALSE(reader->Read(&entry));
   EXPECT_TRUE(reader->Finish().ok());
+}
+
+TEST_F(GrpcServerTest, ApplicationLogsStreamsTheKeptLinesThenLiveOnes) {
+  hub::AppLogs logs({.keep_lines = 2});
+  auto line = [](std::string message) {
+    return hub::AppLogs::Line{.time = absl::FromUnixSeconds(1'700'000'000),
+                              .container_name = "web",
+                              .prefix = "[web]",
+                              .message = message};
+  };
+  for (const char* m : {"forgotten", "one"}) logs.Append(line(m));
+  server_->Shutdown(absl::Seconds(5));  // the fixture's, without application logs
+  Start(GrpcServer::Options{.port = 0, .application_logs = &logs});
+  auto v2 = proto::v2::SkaffoldV2Service::NewStub(channel_);
+  grpc::ClientContext ctx;
+  auto reader = v2->ApplicationLogs(&ctx, google::protobuf::Empty());
+  proto::v2::Event event;
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.applicationlogevent().message(), "forgotten");
+  logs.Append(line("two"));  // "forgotten" is no longer kept, but was read already
+  for (const char* want : {"one", "two"}) {
+    ASSERT_TRUE(reader->Read(&event));
+    EXPECT_EQ(event.applicationlogevent().message(), want);
+    EXPECT_EQ(event.applicationlogevent().containername(), "web");
+    EXPECT_EQ(event.timestamp().seconds(), 1'700'000'000);
+  }
+  logs.Close();
+  EXPECT_FALSE(reader->Read(&event));
+  EXPECT_TRUE(reader->Finish().ok());
+  server_->Shutdown(absl::Seconds(5));
+  server_.reset();  // before `logs` goes
+}
+
+TEST_F(GrpcServerTest, WithoutApplicationLogsTheV2ServiceIsNotServed) {
+  auto v2 = proto::v2::SkaffoldV2Service::NewStub(channel_);
+  grpc::ClientContext ctx;
+  auto reader = v2->ApplicationLogs(&ctx, google::protobuf::Empty());
+  proto::v2::Event event;
+  EXPECT_FALSE(reader->Read(&event));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_F(GrpcServerTest, EventLogStreamsTheSameLog) {

@@ -1,14 +1,21 @@
 #include "infra/http/gateway.h"
 
+#include <arpa/inet.h>
+
+#include <cstdint>
 #include <memory>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "api/google/api/annotations.pb.h"
 #include "api/json.h"
 #include "api/skaffold.pb.h"
+#include "api/skaffold_v2.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "infra/apimap/apimap.h"
+#include "infra/http/dashboard_assets.h"
 
 namespace devloop::http {
 namespace {
@@ -35,7 +42,45 @@ void AppendJsonString(absl::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-Gateway::Reply Ok() { return Gateway::Reply{200, "{}", false}; }
+Gateway::Reply Ok() { return Gateway::Reply{200, "{}"}; }
+
+// The dashboard loads only its own files and talks only to its own server.
+constexpr absl::string_view kContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+// FNV-1a: a stable validator across runs of the same build.
+std::string ETag(absl::string_view body) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : body) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return absl::StrCat("\"", absl::Hex(h, absl::kZeroPad16), "\"");
+}
+
+// The host part of a Host header ("localhost:50052", "[::1]:50052").
+absl::string_view HostName(absl::string_view host) {
+  if (absl::StartsWith(host, "[")) {
+    const size_t close = host.find(']');
+    return close == absl::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  const size_t colon = host.rfind(':');
+  return colon == absl::string_view::npos ? host : host.substr(0, colon);
+}
+
+// Whether no public DNS answer can point `name` at this machine: localhost,
+// *.localhost, an IP address, or a name of one label (a public name has a dot).
+bool IsLocalName(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  if (!absl::StrContains(lower, '.') || absl::EndsWith(lower, ".localhost")) return true;
+  in6_addr v6;
+  in_addr v4;
+  if (absl::StartsWith(lower, "[") && absl::EndsWith(lower, "]")) {
+    return ::inet_pton(AF_INET6, lower.substr(1, lower.size() - 2).c_str(), &v6) == 1;
+  }
+  return ::inet_pton(AF_INET, lower.c_str(), &v4) == 1;
+}
 
 }  // namespace
 
@@ -83,11 +128,22 @@ Gateway::Reply Gateway::Error(const absl::Status& status) {
   return reply;
 }
 
-Gateway::Gateway(hub::Hub* hub, control::Control* control) : hub_(hub), control_(control) {
-  const google::protobuf::ServiceDescriptor* service =
+Gateway::Gateway(hub::Hub* hub, control::Control* control, Options options)
+    : hub_(hub), control_(control), options_(options) {
+  for (const EmbeddedAsset& a : DashboardAssets()) {
+    assets_.push_back(Asset{std::string(a.path), std::string(a.content_type), a.body, ETag(a.body)});
+  }
+  std::vector<const google::protobuf::MethodDescriptor*> methods;
+  const google::protobuf::ServiceDescriptor* v1 =
       proto::State::descriptor()->file()->FindServiceByName("SkaffoldService");
-  for (int i = 0; i < service->method_count(); ++i) {
-    const google::protobuf::MethodDescriptor* method = service->method(i);
+  for (int i = 0; i < v1->method_count(); ++i) methods.push_back(v1->method(i));
+  if (options_.application_logs) {
+    methods.push_back(proto::v2::Event::descriptor()
+                          ->file()
+                          ->FindServiceByName("SkaffoldV2Service")
+                          ->FindMethodByName("ApplicationLogs"));
+  }
+  for (const google::protobuf::MethodDescriptor* method : methods) {
     const google::api::HttpRule& rule = method->options().GetExtension(google::api::http);
     Route route;
     route.rpc = method->name();
@@ -113,9 +169,46 @@ Gateway::Gateway(hub::Hub* hub, control::Control* control) : hub_(hub), control_
   }
 }
 
-void Gateway::Handle(absl::string_view method, absl::string_view target, absl::string_view body,
-                     Respond respond) const {
+absl::Status Gateway::CheckSite(const Request& request) const {
+  const absl::string_view name = HostName(request.host);
+  if (options_.loopback_only && !request.host.empty() && !IsLocalName(name)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "Host \"", request.host,
+        "\" is a DNS name: devloop's API answers localhost and IP addresses only, so that a web "
+        "page cannot reach it through a name pointed at this machine"));
+  }
+  if ((request.method == "POST" || request.method == "PUT") && !request.origin.empty() &&
+      request.origin != absl::StrCat("http://", request.host)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "a control call from a web page is accepted only from devloop's own dashboard (Origin "
+        "http://", request.host, "), not from Origin ", request.origin));
+  }
+  return absl::OkStatus();
+}
+
+void Gateway::Handle(const Request& request, Respond respond) const {
+  if (absl::Status site = CheckSite(request); !site.ok()) return respond(Error(site));
+  const absl::string_view method = request.method;
+  const absl::string_view target = request.target;
+  const absl::string_view body = request.body;
   const absl::string_view path = target.substr(0, target.find('?'));
+  for (const Asset& asset : assets_) {
+    if (asset.path != path && !(asset.path == "/" && path == "/index.html")) continue;
+    if (method != "GET") return respond(Error(absl::UnimplementedError("Method Not Allowed")));
+    Reply reply;
+    reply.content_type = asset.content_type;
+    reply.headers = {{"Cache-Control", "no-cache"},
+                     {"ETag", asset.etag},
+                     {"Content-Security-Policy", std::string(kContentSecurityPolicy)},
+                     {"X-Content-Type-Options", "nosniff"},
+                     {"Referrer-Policy", "no-referrer"}};
+    if (request.if_none_match == asset.etag) {
+      reply.status = 304;
+    } else {
+      reply.body = std::string(asset.body);
+    }
+    return respond(std::move(reply));
+  }
   bool path_known = false;
   for (const Route& route : routes_) {
     if (route.path != path) continue;
@@ -127,8 +220,11 @@ void Gateway::Handle(absl::string_view method, absl::string_view target, absl::s
 }
 
 void Gateway::Call(const Route& route, absl::string_view body, Respond respond) const {
-  if (route.rpc == "GetState") return respond(Reply{200, hub_->State()->json, false});
-  if (route.rpc == "Events" || route.rpc == "EventLog") return respond(Reply{200, "", true});
+  if (route.rpc == "GetState") return respond(Reply{200, hub_->State()->json});
+  if (route.rpc == "Events" || route.rpc == "EventLog") {
+    return respond(Reply{200, "", Reply::Stream::kEvents});
+  }
+  if (route.rpc == "ApplicationLogs") return respond(Reply{200, "", Reply::Stream::kApplicationLogs});
 
   // Parse the body into the annotated part of the request.
   std::unique_ptr<Message> request(

@@ -15,6 +15,20 @@
 //                in time)
 // Successful control calls answer 200 `{}`.
 //
+// The dashboard (infra/http/dashboard/, compiled in) is served at `/`, with
+// its Content-Type, `Cache-Control: no-cache` and an ETag (304 to a matching
+// If-None-Match), and a Content-Security-Policy that allows only its own
+// scripts, styles and connections. No answer carries CORS headers, so a page
+// from another origin cannot read the API. Against cross-site requests and
+// DNS rebinding, when the request's headers are given (Request):
+//   403 code 7   a control call (POST, PUT) whose Origin is not the
+//                dashboard's own, http://<Host>;
+//   403 code 7   with `loopback_only`, any request whose Host is a DNS name
+//                (one with a dot, not *.localhost, not an IP address): a web
+//                page could have pointed that name at this machine.
+// Requests without an Origin (curl, IDEs, gRPC gateways' clients) are not
+// affected by the first rule.
+//
 // Control calls are asynchronous, as the control port is: Handle passes the
 // request on and returns, and the reply comes when the control port answers,
 // from whichever thread answers. Everything else (state, streams, requests that
@@ -29,6 +43,7 @@
 #define DEVLOOP_INFRA_HTTP_GATEWAY_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -44,9 +59,32 @@ class Gateway {
   struct Reply {
     int status = 200;
     std::string body;
-    // True for /v1/events and /v1/event_log: the caller streams the hub's log
-    // (status 200, chunked, one `{"result":…}` line per entry) instead of `body`.
-    bool stream = false;
+    // For /v1/events and /v1/event_log the caller streams the hub's log, for
+    // /v2/applicationLogs the application's log lines (status 200, chunked,
+    // one `{"result":…}` line per entry) instead of `body`.
+    enum class Stream { kNone, kEvents, kApplicationLogs };
+    Stream stream = Stream::kNone;
+    std::string content_type = "application/json";
+    // Further response headers (the dashboard's caching and security headers).
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+
+  // One request as read off the wire. The views must stay valid during Handle.
+  struct Request {
+    absl::string_view method;
+    absl::string_view target;  // may carry a query string (ignored)
+    absl::string_view body;
+    absl::string_view host;    // the Host header; empty: none
+    absl::string_view origin;  // the Origin header; empty: none (not a browser)
+    absl::string_view if_none_match;
+  };
+
+  struct Options {
+    // Refuse requests whose Host is a DNS name other than localhost (see
+    // above): for a server bound to loopback.
+    bool loopback_only = false;
+    // Serve GET /v2/applicationLogs (the caller has the application logs).
+    bool application_logs = false;
   };
 
   // Called exactly once with the reply, from any thread, possibly before the
@@ -54,12 +92,19 @@ class Gateway {
   using Respond = absl::AnyInvocable<void(Reply)>;
 
   // `hub` and `control` must outlive the gateway.
-  Gateway(hub::Hub* hub, control::Control* control);
+  Gateway(hub::Hub* hub, control::Control* control) : Gateway(hub, control, Options()) {}
+  Gateway(hub::Hub* hub, control::Control* control, Options options);
 
-  // Answers one request through `respond`. `target` may carry a query string
-  // (ignored). Reads `method`, `target` and `body` only before it returns.
+  // Answers one request through `respond`. Reads the request only before it
+  // returns.
+  void Handle(const Request& request, Respond respond) const;
+
+  // The same without headers (no Origin, no Host): for callers that are not
+  // browsers' servers, such as the fuzzer.
   void Handle(absl::string_view method, absl::string_view target, absl::string_view body,
-              Respond respond) const;
+              Respond respond) const {
+    Handle(Request{.method = method, .target = target, .body = body}, std::move(respond));
+  }
 
   // Returns the gateway's error reply for a non-OK `status`.
   static Reply Error(const absl::Status& status);
@@ -71,16 +116,27 @@ class Gateway {
   struct Route {
     std::string verb;  // GET, PUT, POST
     std::string path;
-    std::string rpc;   // method name in proto.SkaffoldService
+    std::string rpc;   // method name in proto.SkaffoldService (or proto.v2's)
     std::string body;  // "" (no body), "*" or a field of the request
     const google::protobuf::Descriptor* request = nullptr;
   };
 
+  struct Asset {
+    std::string path;
+    std::string content_type;
+    absl::string_view body;
+    std::string etag;
+  };
+
   void Call(const Route& route, absl::string_view body, Respond respond) const;
+  // Forbidden when `request` may come from another site; OK otherwise.
+  absl::Status CheckSite(const Request& request) const;
 
   hub::Hub* const hub_;
   control::Control* const control_;
+  const Options options_;
   std::vector<Route> routes_;
+  std::vector<Asset> assets_;
 };
 
 }  // namespace devloop::http

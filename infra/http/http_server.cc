@@ -123,6 +123,7 @@ class StreamWaker {
 struct Shared {
   HttpServer::Options options;
   Hub* hub;
+  hub::AppLogs* app_logs;  // null: /v2/applicationLogs is not served
   Gateway gateway;
   StreamWaker* waker;
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
@@ -287,11 +288,19 @@ class Session : public std::enable_shared_from_this<Session> {
     Expect(kAnswering, shared_->options.control_timeout);
     // Most replies come inline, on this strand (state, streams, bad requests):
     // they are written at once. A control answer from another thread is posted.
+    auto header = [&request](bhttp::field field) {
+      auto it = request.find(field);
+      return it == request.end() ? absl::string_view()
+                                 : absl::string_view(it->value().data(), it->value().size());
+    };
     handling_session = this;
     shared_->gateway.Handle(
-        absl::string_view(method.data(), method.size()),
-        absl::string_view(target.data(), target.size()),
-        absl::string_view(body.data(), body.size()),
+        Gateway::Request{.method = absl::string_view(method.data(), method.size()),
+                         .target = absl::string_view(target.data(), target.size()),
+                         .body = absl::string_view(body.data(), body.size()),
+                         .host = header(bhttp::field::host),
+                         .origin = header(bhttp::field::origin),
+                         .if_none_match = header(bhttp::field::if_none_match)},
         [weak = weak_from_this(), raw = this, gate = shared_->gate, id](Gateway::Reply reply) {
           if (handling_session == raw) {  // inline, on this session's strand
             if (auto self = weak.lock()) self->OnReply(id, std::move(reply));
@@ -322,20 +331,19 @@ class Session : public std::enable_shared_from_this<Session> {
     answering_ = false;
     waiting_ = kNothing;
     std::shared_ptr<Session> self = std::move(self_);  // pending writes hold us from here
-    if (reply.stream) return StartEvents();
-    Write(reply.status, std::move(reply.body), reply_keep_alive_, reply_version_);
+    if (reply.stream != Gateway::Reply::Stream::kNone) return StartEvents(reply.stream);
+    Write(std::move(reply), reply_keep_alive_, reply_version_);
   }
 
   // Answers an error and closes the connection (its input cannot be trusted).
-  void Fail(Gateway::Reply reply) {
-    Write(reply.status, std::move(reply.body), /*keep_alive=*/false, 11);
-  }
+  void Fail(Gateway::Reply reply) { Write(std::move(reply), /*keep_alive=*/false, 11); }
 
-  void Write(int status, std::string body, bool keep_alive, unsigned version) {
-    response_.emplace(static_cast<bhttp::status>(status), version);
-    response_->set(bhttp::field::content_type, "application/json");
+  void Write(Gateway::Reply reply, bool keep_alive, unsigned version) {
+    response_.emplace(static_cast<bhttp::status>(reply.status), version);
+    response_->set(bhttp::field::content_type, reply.content_type);
+    for (const auto& [name, value] : reply.headers) response_->set(name, value);
     response_->keep_alive(keep_alive);
-    response_->body() = std::move(body);
+    response_->body() = std::move(reply.body);
     response_->prepare_payload();
     writing_ = true;
     Expect(kWriting, shared_->options.stall_timeout);
@@ -354,7 +362,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // ---- GET /v1/events and /v1/event_log
 
-  void StartEvents() {
+  void StartEvents(Gateway::Reply::Stream which) {
     streaming_ = true;
     pending_.append(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -362,8 +370,12 @@ class Session : public std::enable_shared_from_this<Session> {
     // The wake-up only queues: it runs on the appending thread under the hub's
     // subscriber lock, where touching the socket (or dropping the last
     // reference to this session) must not happen.
-    subscriber_ = shared_->hub->Subscribe(
-        [weak = weak_from_this(), waker = shared_->waker] { waker->Ready(weak); });
+    auto on_ready = [weak = weak_from_this(), waker = shared_->waker] { waker->Ready(weak); };
+    if (which == Gateway::Reply::Stream::kApplicationLogs) {
+      subscriber_ = shared_->app_logs->Subscribe(std::move(on_ready));
+    } else {
+      subscriber_ = shared_->hub->Subscribe(std::move(on_ready));
+    }
     WatchForHangUp();
     PumpEvents();
   }
@@ -393,18 +405,18 @@ class Session : public std::enable_shared_from_this<Session> {
     if (writing_ || closed_) return;
     for (int chunk = 0; chunk < kChunksPerTurn; ++chunk) {
       batch_.clear();
-      const Hub::ReadResult result = subscriber_->Read(kMaxBatch, &batch_);
+      const hub::ReadResult result = subscriber_->Read(kMaxBatch, &batch_);
       iov_.clear();
       iov_next_ = 0;
       if (!pending_.empty()) iov_.push_back(Iov(pending_.data(), pending_.size()));
-      if (result == Hub::ReadResult::kData) {
+      if (result == hub::ReadResult::kData) {
         size_t size = 0;
         for (const auto& e : batch_) size += e->json_line.size();
         chunk_head_ = absl::StrCat(absl::Hex(size), "\r\n");
         iov_.push_back(Iov(chunk_head_.data(), chunk_head_.size()));
         for (const auto& e : batch_) iov_.push_back(Iov(e->json_line.data(), e->json_line.size()));
         iov_.push_back(Iov("\r\n", 2));
-      } else if (result == Hub::ReadResult::kEnd) {
+      } else if (result == hub::ReadResult::kEnd) {
         iov_.push_back(Iov("0\r\n\r\n", 5));
         ending_ = true;
       }
@@ -511,8 +523,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Event stream state.
   bool streaming_ = false;
   bool ending_ = false;
-  std::shared_ptr<Hub::Subscriber> subscriber_;
-  std::vector<Hub::EntryPtr> batch_;  // kept alive until their write completes
+  std::shared_ptr<hub::StreamSource> subscriber_;
+  std::vector<hub::StreamEntryPtr> batch_;  // kept alive until their write completes
   std::vector<iovec> iov_;            // what is left of the chunk being sent
   size_t iov_next_ = 0;
   std::string pending_;  // the response header, before the first chunk
@@ -546,7 +558,11 @@ void StreamWaker::Drain() {
 class HttpServer::Impl {
  public:
   Impl(const Options& options, Hub* hub, control::Control* control)
-      : shared_{options, hub, Gateway(hub, control), &waker_},
+      : shared_{options, hub, options.application_logs,
+                Gateway(hub, control,
+                        {.loopback_only = control::IsLoopbackAddress(options.address),
+                         .application_logs = options.application_logs != nullptr}),
+                &waker_},
         acceptor_(ConnectionStrand()),
         work_(net::make_work_guard(ioc_)) {}
 

@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "infra/control/control.h"
+#include "infra/hub/app_logs.h"
 #include "infra/hub/hub.h"
 
 namespace devloop::http {
@@ -67,6 +68,9 @@ class HttpServer {
     // A control call the control port has not answered within this long is
     // answered 503.
     absl::Duration control_timeout = absl::Seconds(30);
+    // The application's log lines, streamed at GET /v2/applicationLogs; must
+    // outlive the server. Null: that path is not served (404).
+    hub::AppLogs* application_logs = nullptr;
   };
 
   // Starts serving. `hub` and `control` must outlive the server.

@@ -8,11 +8,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "infra/control/control.h"
+#include "infra/hub/app_logs.h"
 #include "infra/hub/hub.h"
 #include "testing/transport/held_control.h"
 #include "testing/transport/http_client.h"
@@ -281,7 +283,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"Options", Request("OPTIONS", "/v1/execute", ""), 501, 12,
                  "Method Not Allowed"},
         BadInput{"UnknownPath", Request("GET", "/v1/nothing", ""), 404, 5, "Not Found"},
-        BadInput{"Root", Request("GET", "/", ""), 404, 5, "Not Found"},
+        BadInput{"UnknownPage", Request("GET", "/about", ""), 404, 5, "Not Found"},
         BadInput{"TrailingSlash", Request("GET", "/v1/state/", ""), 404, 5, "Not Found"},
         BadInput{"DoubleSlash", Request("GET", "//v1/state", ""), 404, 5, "Not Found"},
         BadInput{"DotDot", Request("GET", "/v1/../v1/state", ""), 404, 5, "Not Found"},
@@ -534,6 +536,141 @@ TEST_F(HttpServerTest, ShutdownAnswersWaitingControlCalls503AndALaterAnswerIsHar
   // touches nothing (ASan: `bazel test --config=asan //infra/http/...`).
   std::thread releaser([this] { held_.ReleaseAll(HeldAnswer); });
   releaser.join();
+}
+
+// ---- The dashboard, and requests from other sites
+
+// Sends `request` (raw bytes) on a fresh connection and reads the answer.
+RawHttpClient::Response Raw(int port, const std::string& request) {
+  absl::StatusOr<std::unique_ptr<RawHttpClient>> c = RawHttpClient::Connect(port);
+  EXPECT_TRUE(c.ok()) << c.status();
+  if (!c.ok()) return {};
+  EXPECT_TRUE((*c)->Send(request).ok());
+  absl::StatusOr<RawHttpClient::Response> r = (*c)->ReadResponse();
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : RawHttpClient::Response{};
+}
+
+TEST_F(HttpServerTest, ServesTheDashboardWithItsHeaders) {
+  RawHttpClient::Response page = Fetch("GET", "/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_EQ(page.headers["cache-control"], "no-cache");
+  EXPECT_EQ(page.headers["x-content-type-options"], "nosniff");
+  EXPECT_THAT(page.headers["content-security-policy"],
+              ::testing::AllOf(HasSubstr("default-src 'none'"), HasSubstr("script-src 'self'"),
+                               HasSubstr("connect-src 'self'"),
+                               HasSubstr("frame-ancestors 'none'")));
+  EXPECT_THAT(page.body, HasSubstr("<script src=\"/dashboard.js\" defer></script>"));
+  EXPECT_EQ(Fetch("GET", "/index.html").body, page.body);
+  RawHttpClient::Response js = Fetch("GET", "/dashboard.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.headers["content-type"], "text/javascript; charset=utf-8");
+  EXPECT_THAT(js.body, HasSubstr("follow('/v1/events'"));
+  EXPECT_EQ(Fetch("GET", "/dashboard.css").headers["content-type"], "text/css; charset=utf-8");
+  EXPECT_EQ(Fetch("POST", "/").status, 501);
+  EXPECT_EQ(Fetch("GET", "/favicon.svg").headers["content-type"], "image/svg+xml");
+  EXPECT_EQ(Fetch("GET", "/favicon.ico").status, 404);
+
+  // A browser revalidating its copy gets 304 and no body.
+  const std::string etag = page.headers["etag"];
+  ASSERT_FALSE(etag.empty());
+  RawHttpClient::Response again =
+      Raw(port_, absl::StrCat("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-None-Match: ", etag,
+                              "\r\n\r\n"));
+  EXPECT_EQ(again.status, 304);
+  EXPECT_EQ(again.body, "");
+}
+
+TEST_F(HttpServerTest, ControlCallsFromAnotherSiteAreRefused) {
+  const std::string host = absl::StrCat("127.0.0.1:", port_);
+  auto execute = [&](const std::string& origin) {
+    return Raw(port_, absl::StrCat("POST /v1/execute HTTP/1.1\r\nHost: ", host, "\r\n", origin,
+                                   "Content-Type: text/plain\r\nContent-Length: 15\r\n\r\n",
+                                   R"({"build": true})"));
+  };
+  RawHttpClient::Response foreign = execute("Origin: https://example.com\r\n");
+  EXPECT_EQ(foreign.status, 403);
+  EXPECT_EQ(foreign.body,
+            absl::StrCat(R"({"code":7,"message":"a control call from a web page is accepted only )"
+                         R"(from devloop's own dashboard (Origin http://)",
+                         host, R"(), not from Origin https://example.com","details":[]})"));
+  EXPECT_EQ(execute("Origin: null\r\n").status, 403);
+  EXPECT_EQ(execute(absl::StrCat("Origin: http://", host, "\r\n")).status, 200)
+      << "the dashboard's own";
+  EXPECT_EQ(execute("").status, 200) << "no Origin: not a browser";
+  RawHttpClient::Response toggle =
+      Raw(port_, absl::StrCat("PUT /v1/build/auto_execute HTTP/1.1\r\nHost: ", host,
+                              "\r\nOrigin: http://localhost:1\r\nContent-Length: 16\r\n\r\n",
+                              R"({"enabled":true})"));
+  EXPECT_EQ(toggle.status, 403);
+
+  // No CORS header lets another origin read an answer.
+  RawHttpClient::Response state = Raw(
+      port_, absl::StrCat("GET /v1/state HTTP/1.1\r\nHost: ", host,
+                          "\r\nOrigin: https://example.com\r\n\r\n"));
+  EXPECT_EQ(state.status, 200);
+  for (const auto& [name, value] : state.headers) {
+    EXPECT_FALSE(absl::StartsWith(name, "access-control-")) << name << ": " << value;
+  }
+}
+
+TEST_F(HttpServerTest, ARebindingHostNameIsRefused) {
+  for (const std::string name : {"evil.example:50052", "attacker.test"}) {
+    RawHttpClient::Response r =
+        Raw(port_, absl::StrCat("GET /v1/state HTTP/1.1\r\nHost: ", name, "\r\n\r\n"));
+    EXPECT_EQ(r.status, 403) << name;
+    EXPECT_THAT(r.body, HasSubstr("is a DNS name: devloop's API answers localhost and IP "
+                                  "addresses only"))
+        << name;
+  }
+  for (const std::string name : {"localhost:1", "127.0.0.1", "[::1]:50052", "app.localhost",
+                                 "LOCALHOST", "devbox"}) {
+    EXPECT_EQ(Raw(port_, absl::StrCat("GET /v1/state HTTP/1.1\r\nHost: ", name, "\r\n\r\n"))
+                  .status,
+              200)
+        << name;
+  }
+}
+
+// ---- GET /v2/applicationLogs
+
+TEST_F(HttpServerTest, ApplicationLogsStreamWhatIsKeptThenLiveLines) {
+  hub::AppLogs logs({.keep_lines = 2});
+  auto line = [](std::string message) {
+    return hub::AppLogs::Line{.time = absl::FromUnixSeconds(1'700'000'000),
+                              .container_name = "web",
+                              .prefix = "[web]",
+                              .message = message,
+                              .rich_message = "[web] " + message};
+  };
+  auto json = [](const std::string& message) {
+    return absl::StrCat(R"({"result":{"timestamp":"2023-11-14T22:13:20Z","applicationLogEvent":)",
+                        R"({"containerName":"web","podName":"","prefix":"[web]","message":")",
+                        message, R"(","richFormattedMessage":"[web] )", message, "\"}}}\n");
+  };
+  for (const char* m : {"forgotten", "one", "two"}) logs.Append(line(m));
+  server_->Shutdown(absl::Seconds(5));  // the fixture's, without application logs
+  Start(HttpServer::Options{.port = 0, .application_logs = &logs});
+  auto c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send("GET /v2/applicationLogs HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  auto head = (*c)->ReadHead();
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ((*c)->ReadLine().value(), json("one")) << "only what is kept";
+  EXPECT_EQ((*c)->ReadLine().value(), json("two"));
+  logs.Append(line("three"));
+  EXPECT_EQ((*c)->ReadLine().value(), json("three"));
+  logs.Close();
+  EXPECT_EQ((*c)->ReadLine().status().code(), absl::StatusCode::kNotFound);
+  server_->Shutdown(absl::Seconds(5));
+  server_.reset();  // before `logs` goes
+}
+
+TEST_F(HttpServerTest, WithoutApplicationLogsTheV2PathIsNotServed) {
+  EXPECT_EQ(Fetch("GET", "/v2/applicationLogs").status, 404);
+  EXPECT_EQ(Fetch("GET", "/v2/state").status, 404);
 }
 
 }  // namespace

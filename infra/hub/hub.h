@@ -80,18 +80,18 @@
 #include "api/skaffold.pb.h"
 #include "domain/state/event_log.h"
 #include "domain/state/state.h"
+#include "infra/hub/stream.h"
 
 namespace devloop::hub {
 
 class Hub {
  public:
-  // One streamed log entry in both wire forms. Immutable once a reader has it.
-  struct Entry {
-    int64_t index = 0;        // position in the stream (LogEntries only), from 0
-    std::string json_line;    // {"result":<LogEntry>}\n, as /v1/events sends it
-    std::string proto_bytes;  // serialized proto.LogEntry, as Events sends it
-  };
-  using EntryPtr = std::shared_ptr<const Entry>;
+  // One streamed log entry in both wire forms (stream.h): its index counts
+  // LogEntries only, from 0; json_line is {"result":<LogEntry>}\n, as
+  // /v1/events sends it; proto_bytes is the serialized proto.LogEntry, as
+  // Events sends it.
+  using Entry = StreamEntry;
+  using EntryPtr = StreamEntryPtr;
 
   // A consistent State snapshot and its wire forms, built once per State version.
   struct StateView {
@@ -101,11 +101,7 @@ class Hub {
     std::string json;  // proto.State in the gateway's JSON format
   };
 
-  enum class ReadResult {
-    kData,  // entries were appended to *out
-    kWait,  // nothing new; on_ready will be called once when there is
-    kEnd,   // the hub is closed and this subscriber has read everything
-  };
+  using ReadResult = ::devloop::hub::ReadResult;
 
   struct Options {
     // The length, in records, of the window of encoded entries subscribers share
@@ -114,25 +110,25 @@ class Hub {
     int64_t cache_entries = 16384;
   };
 
-  class Subscriber : public std::enable_shared_from_this<Subscriber> {
+  class Subscriber final : public StreamSource, public std::enable_shared_from_this<Subscriber> {
    public:
-    ~Subscriber();
+    ~Subscriber() override;
     Subscriber(const Subscriber&) = delete;
     Subscriber& operator=(const Subscriber&) = delete;
 
     // Appends up to `max_entries` entries from the cursor to `*out` and advances
     // the cursor past them. See ReadResult. Encodes the entries that are not
     // cached, outside the hub's lock.
-    ReadResult Read(size_t max_entries, std::vector<EntryPtr>* out);
+    ReadResult Read(size_t max_entries, std::vector<EntryPtr>* out) override;
 
     // Stops on_ready calls: once Detach() returns, on_ready is not running and
     // will not run again. Called by the destructor; call it earlier when the
     // owner of the callback goes away before the subscriber does.
     // REQUIRES: not called from on_ready.
-    void Detach();
+    void Detach() override;
 
     // The stream index (Entry::index) of the next entry this subscriber will read.
-    int64_t cursor() const;
+    int64_t cursor() const override;
 
    private:
     friend class Hub;

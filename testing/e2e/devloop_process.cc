@@ -18,11 +18,11 @@ std::string Runfile(const std::string& path) {
 std::string DevloopProcess::grpc_target() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
 
 absl::StatusOr<std::unique_ptr<DevloopProcess>> DevloopProcess::Start(const Options& options) {
-  absl::StatusOr<int> grpc_port = PickFreePort();
+  absl::StatusOr<int> grpc_port = options.grpc_port > 0 ? options.grpc_port : PickFreePort();
   if (!grpc_port.ok()) return grpc_port.status();
-  absl::StatusOr<int> http_port = PickFreePort();
+  absl::StatusOr<int> http_port = options.http_port > 0 ? options.http_port : PickFreePort();
   if (!http_port.ok()) return http_port.status();
-  if (*http_port == *grpc_port) {
+  if (*http_port == *grpc_port && options.http_port == 0) {
     http_port = PickFreePort();
     if (!http_port.ok()) return http_port.status();
   }

@@ -36,12 +36,16 @@ class DevloopProcess {
     std::vector<std::string> args = {"dev"};  // command and flags; ports are added
     std::map<std::string, std::string> env;
     absl::Duration startup_timeout = absl::Seconds(10);
+    // The API ports; 0 picks a free one. A restarted devloop can take its
+    // predecessor's, as a user's second `devloop dev` takes 50051 and 50052.
+    int grpc_port = 0;
+    int http_port = 0;
     // Passed to Subprocess (subprocess.h): stdout a pipe, or a terminal.
     int stdout_fd = -1;
     std::string terminal;
   };
 
-  // Picks two free ports, runs `binary args... --rpc-port=G --rpc-http-port=H` in
+  // Picks two free ports (or takes the given ones), runs `binary args... --rpc-port=G --rpc-http-port=H` in
   // `dir`, and waits until both ports accept connections. On failure the error
   // includes the process's output.
   static absl::StatusOr<std::unique_ptr<DevloopProcess>> Start(const Options& options);

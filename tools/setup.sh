@@ -36,6 +36,14 @@ if ! command -v grpcurl >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 fi
 # --- end grpcurl --------------------------------------------------------------
 
+# --- headless browser (testing/browser, issue 15) -----------------------------
+# A real Chromium and its WebDriver for the tests tagged requires-browser
+# (testing/browser/browser.h drives chromedriver over loopback). Debian's
+# builds from its own archive: 133 MB to fetch, 440 MB installed; a cold
+# install, apt-get update included, took 38 s here.
+packages+=(chromium chromium-driver)
+# --- end headless browser -----------------------------------------------------
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -1,5 +1,6 @@
 #include "infra/control/control.h"
 
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -24,7 +25,9 @@ absl::Status HubControl::DoExecute(const Intent& intent) {
 absl::Status HubControl::DoSetAutoTrigger(domain::Phase phase, bool enabled) {
   absl::MutexLock lock(&mu_);
   if (hub_->closed()) return absl::UnavailableError("devloop is shutting down");
-  const domain::State& state = hub_->State()->state;
+  // Held while read: the hub may replace its State at any time.
+  const std::shared_ptr<const hub::Hub::StateView> view = hub_->State();
+  const domain::State& state = view->state;
   bool current = false;
   switch (phase) {
     case domain::Phase::kBuild:

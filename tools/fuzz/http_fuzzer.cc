@@ -109,18 +109,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     const std::string what = absl::StrCat(method, " ", target, " -> ", reply->status);
     const std::string path = target.substr(0, target.find('?'));
-    if (reply->stream) {
+    if (reply->stream != Gateway::Reply::Stream::kNone) {
       FUZZ_CHECK(reply->status == 200 && method == "GET" &&
                      (path == "/v1/events" || path == "/v1/event_log"),
                  absl::StrCat(what, " streams"));
       return 0;  // the connection is the stream from here
     }
     const int status = reply->status;
-    FUZZ_CHECK((status >= 200 && status < 300) || (status >= 400 && status < 500) ||
-                   status == 501,
+    FUZZ_CHECK((status >= 200 && status < 300) || status == 304 ||
+                   (status >= 400 && status < 500) || status == 501,
                what);
     if (status >= 400) {
       CheckErrorBody(*reply, what);
+    } else if (reply->content_type != "application/json") {
+      // The dashboard's files, at their own paths only.
+      FUZZ_CHECK(method == "GET" && (path == "/" || path == "/index.html" ||
+                                     path == "/dashboard.js" || path == "/dashboard.css" ||
+                                     path == "/favicon.svg"),
+                 absl::StrCat(what, " served ", reply->content_type));
     } else {
       FUZZ_CHECK(Json::Parse(reply->body).ok(), absl::StrCat(what, ": body is not JSON"));
     }

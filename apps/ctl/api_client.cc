@@ -54,6 +54,7 @@ class IdleCanceller {
   void Touch() {
     absl::MutexLock lock(&mu_);
     last_ = absl::Now();
+    armed_ = true;
   }
   bool fired() {
     absl::MutexLock lock(&mu_);
@@ -64,6 +65,10 @@ class IdleCanceller {
   void Watch() {
     {
       absl::MutexLock lock(&mu_);
+      // The quiet time counts from the first entry: a slow connect or a
+      // loaded machine before it is not the end of the history.
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ || armed_; };
+      mu_.Await(absl::Condition(&ready));
       while (!done_ && !fired_) {
         const absl::Time due = last_ + idle_;
         if (absl::Now() >= due) {
@@ -83,6 +88,7 @@ class IdleCanceller {
   absl::Time last_ ABSL_GUARDED_BY(mu_);
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool fired_ ABSL_GUARDED_BY(mu_) = false;
+  bool armed_ ABSL_GUARDED_BY(mu_) = false;  // an entry has come
   std::thread thread_;
 };
 

@@ -20,7 +20,7 @@ namespace {
 // How long the event stream may stay quiet before `events` (without
 // --follow) takes the history as read: devloop sends the whole history at
 // once when a stream opens.
-constexpr absl::Duration kHistoryIdle = absl::Milliseconds(300);
+constexpr absl::Duration kHistoryIdle = absl::Seconds(1);
 
 enum class Output { kDefault, kJson };
 

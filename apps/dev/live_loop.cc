@@ -253,4 +253,10 @@ void LiveLoop::Handle(const domain::Event& event, Done done) {
   loop->Handle(event, std::move(done));
 }
 
+void LiveLoop::Pending(PendingDone done) {
+  std::shared_ptr<dev::DevLoop> loop = current();
+  if (loop == nullptr) return done(absl::UnavailableError("devloop is shutting down"));
+  loop->Pending(std::move(done));
+}
+
 }  // namespace devloop::apps

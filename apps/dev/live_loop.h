@@ -89,6 +89,7 @@ class LiveLoop : public control::Control {
   void Execute(const control::Intent& intent, Done done) override;
   void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) override;
   void Handle(const domain::Event& event, Done done) override;
+  void Pending(PendingDone done) override;
 
  private:
   // One config's loop and what it needs; destroyed watcher, loop, adapters.

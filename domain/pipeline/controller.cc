@@ -110,12 +110,14 @@ Controller::Mode Controller::mode() const {
   return Mode::kIdle;
 }
 
-bool Controller::quiescent() const {
-  if (syncs_.has_queued()) return false;
-  for (const auto& [image, a] : artifacts_) {
-    if (a.build.dirty()) return false;
+PendingWork Controller::pending() const {
+  PendingWork p;
+  for (const std::string& image : graph_.order()) {
+    if (artifacts_.at(image).build.dirty()) p.builds.push_back(image);
   }
-  return !rollout_.Due(NewestTags());
+  p.syncs = syncs_.Queued();
+  p.deploy = rollout_.Due(NewestTags());
+  return p;
 }
 
 const ArtifactBuild* Controller::build(absl::string_view image) const {
@@ -650,6 +652,17 @@ std::ostream& operator<<(std::ostream& os, const Output& output) {
   os << "] effects=[";
   for (const Effect& e : output.effects) os << "\n  " << e;
   return os << "]}";
+}
+
+std::ostream& operator<<(std::ostream& os, const PendingWork& pending) {
+  os << "PendingWork{builds=[";
+  for (const std::string& image : pending.builds) os << " " << image;
+  os << " ] syncs=[";
+  for (const auto& [image, files] : pending.syncs) {
+    os << " " << image << ":";
+    for (const FileChange& f : files) os << " " << f;
+  }
+  return os << " ] deploy=" << pending.deploy << "}";
 }
 
 }  // namespace devloop::domain

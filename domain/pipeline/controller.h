@@ -274,7 +274,9 @@ class Controller {
   int32_t iteration() const { return iteration_.number(); }
   bool auto_trigger(Phase phase) const { return TriggerOf(phase).automatic; }
   // Whether nothing is queued: no dirty artifact, no sync waiting, no deploy due.
-  bool quiescent() const;
+  bool quiescent() const { return pending().empty(); }
+  // What is queued: the dirty artifacts, the syncs waiting, whether a deploy is due.
+  PendingWork pending() const;
   // The build of artifact `image`; nullptr for an unknown artifact.
   const ArtifactBuild* build(absl::string_view image) const;
   const DeployMachine& deploy() const { return rollout_.deploy(); }
@@ -359,6 +361,7 @@ std::ostream& operator<<(std::ostream& os, Controller::Mode mode);
 std::ostream& operator<<(std::ostream& os, const Input& input);
 std::ostream& operator<<(std::ostream& os, const Effect& effect);
 std::ostream& operator<<(std::ostream& os, const Output& output);
+std::ostream& operator<<(std::ostream& os, const PendingWork& pending);
 
 }  // namespace devloop::domain
 

@@ -191,7 +191,9 @@ TEST_F(ControllerTest, WithAutoBuildOffChangesWaitForABuildIntent) {
   EXPECT_THAT(Feed(Change("main.go")).effects, IsEmpty());
   EXPECT_THAT(Feed(Change("util.go")).effects, IsEmpty());
   EXPECT_FALSE(c_->quiescent());
+  EXPECT_EQ(c_->pending(), (PendingWork{.builds = {"web"}}));
   Output intent = Feed(ExecuteIntent{.now = At(11), .build = true});
+  EXPECT_TRUE(c_->pending().builds.empty());
   EXPECT_EQ(intent.records[0], Record(PhasesReset{.build = true}));
   EXPECT_THAT(intent.effects, ElementsAre(Effect(BuildArtifacts{{"web"}})));
   // Auto deploy is on: the build done on intent is deployed.
@@ -228,6 +230,7 @@ TEST_F(ControllerTest, ReenablingAutoDeployDeploysTheNewestBuild) {
   EXPECT_THAT(Feed(BuildSucceeded{At(11), "web", "web:2"}).effects, IsEmpty());
   Feed(Change("main.go", 12));
   EXPECT_THAT(Feed(BuildSucceeded{At(13), "web", "web:3"}).effects, IsEmpty());
+  EXPECT_EQ(c_->pending(), (PendingWork{.deploy = true}));
   Output on = Feed(SetAutoTrigger{At(14), Phase::kDeploy, true});
   EXPECT_EQ(on.records[0], Record(TriggerChanged{Phase::kDeploy, true}));
   EXPECT_THAT(on.effects, ElementsAre(Effect(Deploy{2, {{"web", "web:3"}}})));
@@ -328,7 +331,9 @@ TEST_F(ControllerTest, WithAutoSyncOffSyncsWaitForASyncIntent) {
   RunInitial();
   Feed(SetAutoTrigger{At(5), Phase::kSync, false});
   EXPECT_THAT(Feed(Change("static/a.css")).effects, IsEmpty());
+  EXPECT_EQ(c_->pending(), (PendingWork{.syncs = {{"web", {FileChange{"static/a.css"}}}}}));
   Output intent = Feed(ExecuteIntent{.now = At(11), .sync = true});
+  EXPECT_TRUE(c_->pending().empty());
   EXPECT_EQ(intent.records[0], Record(PhasesReset{.sync = true}));
   ASSERT_EQ(intent.effects.size(), 1u);
   EXPECT_TRUE(std::holds_alternative<SyncFiles>(intent.effects[0]));

@@ -1,7 +1,8 @@
 // What the dev loop needs to know about the pipeline, as small value types
 // independent of skaffold.yaml's structs (the composition root maps config to
 // these): each artifact's image name, the artifacts it `requires`, and its
-// manual sync rules; and a changed file, already mapped to its artifact.
+// manual sync rules; a changed file, already mapped to its artifact; and the
+// work that waits for a trigger.
 //
 //   ArtifactSpec web{.image = "web", .required = {"base"},
 //                    .sync = {{.src = "static/**/*.css", .dest = "/app", .strip = "static/"}}};
@@ -10,6 +11,7 @@
 #ifndef DEVLOOP_DOMAIN_PIPELINE_SPEC_H_
 #define DEVLOOP_DOMAIN_PIPELINE_SPEC_H_
 
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -38,6 +40,17 @@ struct FileChange {
   std::string path;
   bool deleted = false;
   bool operator==(const FileChange&) const = default;
+};
+
+// The work that waits for its trigger: with an auto trigger off, changes
+// accumulate here until an Execute intent (or the trigger turned back on)
+// lets their phase run.
+struct PendingWork {
+  std::vector<std::string> builds;  // artifacts changed since their build began, in build order
+  std::map<std::string, std::vector<FileChange>> syncs;  // per artifact, sorted by path
+  bool deploy = false;  // newer images than those running
+  bool empty() const { return builds.empty() && syncs.empty() && !deploy; }
+  bool operator==(const PendingWork&) const = default;
 };
 
 inline std::ostream& operator<<(std::ostream& os, const SyncRule& r) {

@@ -14,12 +14,17 @@ void SyncQueue::Queue(const std::string& image, const std::vector<FileChange>& f
 
 void SyncQueue::Drop(const std::string& image) { queued_.erase(image); }
 
-std::map<std::string, std::vector<FileChange>> SyncQueue::TakeQueued() {
+std::map<std::string, std::vector<FileChange>> SyncQueue::Queued() const {
   std::map<std::string, std::vector<FileChange>> out;
   for (const auto& [image, paths] : queued_) {
     std::vector<FileChange>& files = out[image];
     for (const auto& [path, deleted] : paths) files.push_back(FileChange{path, deleted});
   }
+  return out;
+}
+
+std::map<std::string, std::vector<FileChange>> SyncQueue::TakeQueued() {
+  std::map<std::string, std::vector<FileChange>> out = Queued();
   queued_.clear();
   return out;
 }

@@ -45,7 +45,10 @@ class SyncQueue {
   // Forgets the changes `image` has waiting: a rebuild takes them in.
   void Drop(const std::string& image);
 
-  // Takes every waiting change, per artifact, sorted by path.
+  // Every waiting change, per artifact, sorted by path.
+  std::map<std::string, std::vector<FileChange>> Queued() const;
+
+  // Takes every waiting change (Queued, then forgets them).
   std::map<std::string, std::vector<FileChange>> TakeQueued();
 
   // Records that `image` syncs now; ignored while it already syncs.

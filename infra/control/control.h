@@ -29,7 +29,9 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/status/statusor.h"
 #include "domain/events/event.h"
+#include "domain/pipeline/spec.h"
 #include "domain/state/state.h"
 #include "infra/hub/hub.h"
 
@@ -62,6 +64,12 @@ class Control {
 
   // Accepts a client's custom event into the event log.
   virtual void Handle(const domain::Event& event, Done done) = 0;
+
+  // What waits for a trigger that is off (changed artifacts, files to sync, a
+  // deploy), for the dashboard; not part of Skaffold's API. The default, for
+  // a pipeline with nothing to run: nothing waits.
+  using PendingDone = absl::AnyInvocable<void(absl::StatusOr<domain::PendingWork>)>;
+  virtual void Pending(PendingDone done) { done(domain::PendingWork{}); }
 };
 
 // Control for a pipeline with nothing to run: records the requests in the hub

@@ -100,9 +100,10 @@ void DevLoop::FilesChanged(const std::string& image, std::vector<domain::FileCha
   });
 }
 
-void DevLoop::Answer(std::function<absl::Status(DevLoop&)> fn, Done done) {
+template <typename Result>
+void DevLoop::Answer(std::function<Result(DevLoop&)> fn, absl::AnyInvocable<void(Result)> done) {
   // Shared: if the runner refuses the task, the answer still has to be given.
-  auto answer = std::make_shared<Done>(std::move(done));
+  auto answer = std::make_shared<absl::AnyInvocable<void(Result)>>(std::move(done));
   std::weak_ptr<DevLoop> weak = weak_from_this();
   if (!ports_.executor->Post([weak, fn = std::move(fn), answer] {
         std::shared_ptr<DevLoop> loop = weak.lock();
@@ -113,7 +114,7 @@ void DevLoop::Answer(std::function<absl::Status(DevLoop&)> fn, Done done) {
 }
 
 void DevLoop::Execute(const control::Intent& intent, Done done) {
-  Answer(
+  Answer<absl::Status>(
       [intent](DevLoop& loop) {
         return loop.Feed(
             domain::ExecuteIntent{loop.Now(), intent.build, intent.sync, intent.deploy});
@@ -122,9 +123,17 @@ void DevLoop::Execute(const control::Intent& intent, Done done) {
 }
 
 void DevLoop::SetAutoTrigger(domain::Phase phase, bool enabled, Done done) {
-  Answer(
+  Answer<absl::Status>(
       [phase, enabled](DevLoop& loop) {
         return loop.Feed(domain::SetAutoTrigger{loop.Now(), phase, enabled});
+      },
+      std::move(done));
+}
+
+void DevLoop::Pending(PendingDone done) {
+  Answer<absl::StatusOr<domain::PendingWork>>(
+      [](DevLoop& loop) -> absl::StatusOr<domain::PendingWork> {
+        return loop.controller_.pending();
       },
       std::move(done));
 }
@@ -137,7 +146,7 @@ void DevLoop::Handle(const domain::Event& event, Done done) {
         "devLoopEvent, terminationEvent, TestEvent"));
   }
   // Through the runner, so a custom event takes its place in the one order.
-  Answer(
+  Answer<absl::Status>(
       [event](DevLoop& loop) {
         if (loop.ports_.hub->closed()) return ShuttingDown();
         loop.ports_.hub->Append(domain::LogEntry{loop.Now(), event, ""});

@@ -113,6 +113,7 @@ class DevLoop : public control::Control, public std::enable_shared_from_this<Dev
   void Execute(const control::Intent& intent, Done done) override;
   void SetAutoTrigger(domain::Phase phase, bool enabled, Done done) override;
   void Handle(const domain::Event& event, Done done) override;
+  void Pending(PendingDone done) override;
 
  private:
   DevLoop(DevLoopOptions options, DevLoopPorts ports, domain::Controller controller);
@@ -121,7 +122,8 @@ class DevLoop : public control::Control, public std::enable_shared_from_this<Dev
   void Post(std::function<void(DevLoop&)> fn);
   // Runs `fn(loop)` on the runner and gives its answer to `done`; Unavailable
   // when the loop is gone or the runner refuses the task.
-  void Answer(std::function<absl::Status(DevLoop&)> fn, Done done);
+  template <typename Result>
+  void Answer(std::function<Result(DevLoop&)> fn, absl::AnyInvocable<void(Result)> done);
   // Feeds `input` on the runner (posted).
   void PostInput(domain::Input input);
   // Runs `work` on the job runner and feeds the input `to_input` makes of its

@@ -82,6 +82,34 @@ bool IsLocalName(absl::string_view name) {
   return ::inet_pton(AF_INET, lower.c_str(), &v4) == 1;
 }
 
+// {"builds":["web"],"syncs":[{"artifact":"web","files":[{"path":"a.css","deleted":false}]}],
+//  "deploy":true}
+std::string PendingJson(const domain::PendingWork& pending) {
+  std::string out = "{\"builds\":[";
+  for (size_t i = 0; i < pending.builds.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(pending.builds[i], &out);
+  }
+  out.append("],\"syncs\":[");
+  bool first = true;
+  for (const auto& [image, files] : pending.syncs) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("{\"artifact\":");
+    AppendJsonString(image, &out);
+    out.append(",\"files\":[");
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out.append("{\"path\":");
+      AppendJsonString(files[i].path, &out);
+      absl::StrAppend(&out, ",\"deleted\":", files[i].deleted ? "true" : "false", "}");
+    }
+    out.append("]}");
+  }
+  absl::StrAppend(&out, "],\"deploy\":", pending.deploy ? "true" : "false", "}");
+  return out;
+}
+
 }  // namespace
 
 int Gateway::HttpStatusFor(absl::StatusCode code) {
@@ -187,6 +215,12 @@ absl::Status Gateway::CheckSite(const Request& request) const {
 }
 
 void Gateway::Handle(const Request& request, Respond respond) const {
+  if (request.method == "HEAD") {  // every answer to HEAD is a head without its body
+    respond = [respond = std::move(respond)](Reply reply) mutable {
+      reply.head_only = true;
+      respond(std::move(reply));
+    };
+  }
   if (absl::Status site = CheckSite(request); !site.ok()) return respond(Error(site));
   const absl::string_view method = request.method;
   const absl::string_view target = request.target;
@@ -194,7 +228,9 @@ void Gateway::Handle(const Request& request, Respond respond) const {
   const absl::string_view path = target.substr(0, target.find('?'));
   for (const Asset& asset : assets_) {
     if (asset.path != path && !(asset.path == "/" && path == "/index.html")) continue;
-    if (method != "GET") return respond(Error(absl::UnimplementedError("Method Not Allowed")));
+    if (method != "GET" && method != "HEAD") {
+      return respond(Error(absl::UnimplementedError("Method Not Allowed")));
+    }
     Reply reply;
     reply.content_type = asset.content_type;
     reply.headers = {{"Cache-Control", "no-cache"},
@@ -208,6 +244,13 @@ void Gateway::Handle(const Request& request, Respond respond) const {
       reply.body = std::string(asset.body);
     }
     return respond(std::move(reply));
+  }
+  if (path == kPendingPath) {
+    if (method != "GET") return respond(Error(absl::UnimplementedError("Method Not Allowed")));
+    return control_->Pending(
+        [respond = std::move(respond)](absl::StatusOr<domain::PendingWork> pending) mutable {
+          respond(pending.ok() ? Reply{200, PendingJson(*pending)} : Error(pending.status()));
+        });
   }
   bool path_known = false;
   for (const Route& route : routes_) {

@@ -15,7 +15,8 @@
 //                in time)
 // Successful control calls answer 200 `{}`.
 //
-// The dashboard (infra/http/dashboard/, compiled in) is served at `/`, with
+// The dashboard (infra/http/dashboard/, compiled in) is served at `/` (GET
+// and HEAD), with
 // its Content-Type, `Cache-Control: no-cache` and an ETag (304 to a matching
 // If-None-Match), and a Content-Security-Policy that allows only its own
 // scripts, styles and connections. No answer carries CORS headers, so a page
@@ -67,7 +68,15 @@ class Gateway {
     std::string content_type = "application/json";
     // Further response headers (the dashboard's caching and security headers).
     std::vector<std::pair<std::string, std::string>> headers;
+    // A HEAD request: send the headers `body` would have, without it.
+    bool head_only = false;
   };
+
+  // devloop's own path, beside Skaffold's: GET answers what waits for a
+  // trigger that is off (Control::Pending), for the dashboard:
+  //   {"builds":["web"],"syncs":[{"artifact":"web","files":[{"path":"a.css",
+  //    "deleted":false}]}],"deploy":false}
+  static constexpr absl::string_view kPendingPath = "/devloop/v1/pending";
 
   // One request as read off the wire. The views must stay valid during Handle.
   struct Request {

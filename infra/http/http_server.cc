@@ -343,8 +343,12 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->set(bhttp::field::content_type, reply.content_type);
     for (const auto& [name, value] : reply.headers) response_->set(name, value);
     response_->keep_alive(keep_alive);
-    response_->body() = std::move(reply.body);
-    response_->prepare_payload();
+    if (reply.head_only) {
+      response_->content_length(reply.body.size());
+    } else {
+      response_->body() = std::move(reply.body);
+      response_->prepare_payload();
+    }
     writing_ = true;
     Expect(kWriting, shared_->options.stall_timeout);
     bhttp::async_write(stream_, *response_,

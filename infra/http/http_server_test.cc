@@ -582,6 +582,65 @@ TEST_F(HttpServerTest, ServesTheDashboardWithItsHeaders) {
   EXPECT_EQ(again.body, "");
 }
 
+TEST_F(HttpServerTest, HeadOfADashboardFileIsItsHeadersWithoutTheBody) {
+  RawHttpClient::Response page = Fetch("GET", "/dashboard.js");
+  ASSERT_EQ(page.status, 200);
+  absl::StatusOr<std::unique_ptr<RawHttpClient>> c = RawHttpClient::Connect(port_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE((*c)->Send("HEAD /dashboard.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").ok());
+  absl::StatusOr<RawHttpClient::Response> head = (*c)->ReadHead();
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->headers["content-length"], absl::StrCat(page.body.size()));
+  EXPECT_EQ(head->headers["etag"], page.headers["etag"]);
+  EXPECT_EQ(head->headers["content-type"], "text/javascript; charset=utf-8");
+  // No body followed the head: the next answer on the connection starts clean.
+  ASSERT_TRUE((*c)->Send("GET /favicon.svg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").ok());
+  absl::StatusOr<RawHttpClient::Response> next = (*c)->ReadResponse();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->headers["content-type"], "image/svg+xml");
+  ASSERT_TRUE((*c)->Send("HEAD /v1/nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").ok());
+  absl::StatusOr<RawHttpClient::Response> missing = (*c)->ReadHead();
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->status, 404);
+  ASSERT_TRUE((*c)->Send("GET /favicon.svg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").ok());
+  next = (*c)->ReadResponse();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->status, 200) << "the 404's body was not sent either";
+}
+
+// A control port with work waiting for its triggers.
+class PendingControl : public control::HubControl {
+ public:
+  using HubControl::HubControl;
+  void Pending(PendingDone done) override {
+    done(d::PendingWork{.builds = {"api", "web"},
+                        .syncs = {{"web", {d::FileChange{"static/a \"b\".css"},
+                                           d::FileChange{"old.js", /*deleted=*/true}}}},
+                        .deploy = true});
+  }
+};
+
+TEST_F(HttpServerTest, PendingWorkIsServedAtDevloopsOwnPath) {
+  EXPECT_EQ(Fetch("GET", "/devloop/v1/pending").body,
+            R"({"builds":[],"syncs":[],"deploy":false})")
+      << "nothing waits in a pipeline with nothing to run";
+  server_->Shutdown(absl::Seconds(5));
+  PendingControl pending(&hub_);
+  Start(HttpServer::Options{.port = 0}, &pending);
+  RawHttpClient::Response r = Fetch("GET", "/devloop/v1/pending");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_EQ(r.body,
+            R"({"builds":["api","web"],"syncs":[{"artifact":"web","files":[)"
+            R"({"path":"static/a \"b\".css","deleted":false},{"path":"old.js","deleted":true}]}],)"
+            R"("deploy":true})");
+  EXPECT_EQ(Fetch("POST", "/devloop/v1/pending").status, 501);
+  server_->Shutdown(absl::Seconds(5));
+  server_.reset();
+}
+
 TEST_F(HttpServerTest, ControlCallsFromAnotherSiteAreRefused) {
   const std::string host = absl::StrCat("127.0.0.1:", port_);
   auto execute = [&](const std::string& origin) {

@@ -110,11 +110,21 @@ TEST_F(DevLoopTest, ControlApiAnswersAlreadySetAndGatesBuilds) {
   h_.Edit("main.c", "int main() { return 2; }\n");
   h_.RunFor(absl::Seconds(5));
   EXPECT_EQ(h_.docker().calls("Build"), builds) << "built with auto build off";
+  auto pending = [&] {
+    absl::StatusOr<domain::PendingWork> answer = absl::UnknownError("no answer");
+    h_.loop().Pending([&](absl::StatusOr<domain::PendingWork> p) { answer = std::move(p); });
+    h_.runtime().RunUntilIdle();
+    return answer;
+  };
+  absl::StatusOr<domain::PendingWork> waiting = pending();
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  EXPECT_EQ(*waiting, (domain::PendingWork{.builds = {"web"}}));
 
   absl::Status executed = absl::UnknownError("no answer");
   h_.loop().Execute({.build = true}, [&](absl::Status s) { executed = s; });
   ASSERT_TRUE(h_.RunUntil([&] { return h_.docker().calls("Build") > builds && h_.Idle(); }));
   EXPECT_TRUE(executed.ok()) << executed;
+  EXPECT_EQ(pending().value_or(domain::PendingWork{.deploy = true}), domain::PendingWork{});
 }
 
 TEST_F(DevLoopTest, FailedBuildKeepsTheOldContainerRunning) {

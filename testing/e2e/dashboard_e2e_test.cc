@@ -1,8 +1,9 @@
 // The dashboard in a real headless Chromium (testing/browser) against a real
 // `devloop dev` of the sync example on the real Docker Engine: the artifact
 // shows as Complete; a synced edit appears as a sync row; the application's
-// log lines appear; with auto build turned off from the page, "Build now"
-// builds and the artifact's row goes through In Progress to Complete; a
+// log lines appear; with auto build turned off from the page, an edit shows
+// as waiting under Build, and "Build now" builds and the artifact's row goes
+// through In Progress to Complete; a
 // restarted devloop (same ports) is picked up by the page on its own, with
 // no row shown twice. Screenshots are kept as test outputs.
 #include <cstdint>
@@ -119,6 +120,15 @@ TEST_F(DashboardE2eTest, ShowsThePipelineLiveDrivesTheControlsAndReconnects) {
                            "return true;")
                   .ok());
   ASSERT_TRUE(AppendToFile(session_->dir() + "/Dockerfile", "# rebuilt on request\n").ok());
+  // The change waits, and the page says so under Build.
+  absl::Status waiting = page.WaitUntil(absl::StrCat(
+      "(() => { const w = document.getElementById('build-pending');"
+      "         return !w.hidden && w.textContent === 'waiting: changed: ", image, "'; })()"));
+  ASSERT_TRUE(waiting.ok()) << waiting << "\nshown: "
+                            << page.Execute("return document.getElementById('build-pending')"
+                                            ".textContent;")
+                                   .value_or(google::protobuf::Value())
+                                   .string_value();
   ASSERT_TRUE(page.Click("button.now[data-phase='build']").ok());
   absl::StatusOr<proto::LogEntry> built =
       session_->events().WaitFor(IsBuildEvent(image, "Complete"), kIteration, at_, &at_);
@@ -130,6 +140,8 @@ TEST_F(DashboardE2eTest, ShowsThePipelineLiveDrivesTheControlsAndReconnects) {
                                  << page.Execute("return window.seen.join(', ');")
                                         .value_or(google::protobuf::Value())
                                         .string_value();
+  EXPECT_TRUE(page.WaitUntil("document.getElementById('build-pending').hidden").ok())
+      << "the change was built: nothing waits";
   EXPECT_TRUE(page.CheckNoConsoleErrors().ok());
   absl::StatusOr<std::string> shot = page.Screenshot("dashboard.png");
   EXPECT_TRUE(shot.ok()) << shot.status();

@@ -2,7 +2,9 @@
 //
 // The page folds the event log of GET /v1/events (NDJSON, history first, then
 // live) into a model and renders it; GET /v1/state supplies what the log does
-// not carry (the auto triggers); GET /v2/applicationLogs (the v2 API's
+// not carry (the auto triggers); while a trigger is off, devloop's own GET
+// /devloop/v1/pending says what waits for it (polled: no event announces a
+// change that waits); GET /v2/applicationLogs (the v2 API's
 // ApplicationLogs stream) the application's log lines, filtered by artifact
 // and a search box, tagged in the console's colours. When a stream ends
 // (devloop stopped or restarted) the page reconnects by itself and starts
@@ -17,7 +19,32 @@
   const PHASES = ['build', 'sync', 'deploy'];
   const MAX_ROWS = 200;  // iterations and syncs kept on the page
 
+  const PENDING_POLL_MS = 1000;  // while an auto trigger is off
+
+  // Resolves once the browser has painted the page's own markup (its first
+  // contentful paint is recorded): the streams' history (a long log folds for
+  // tens of milliseconds) waits for it, so it never holds back that paint on
+  // a busy machine. A hidden page never paints, and a browser without paint
+  // timing says nothing: then after a short wait.
+  const painted = new Promise((resolve) => {
+    const FALLBACK_MS = 300;
+    if (document.visibilityState === 'hidden' || !('PerformanceObserver' in window) ||
+        !(PerformanceObserver.supportedEntryTypes || []).includes('paint')) {
+      setTimeout(resolve, 0);
+      return;
+    }
+    const observer = new PerformanceObserver((list) => {
+      if (list.getEntries().some((e) => e.name === 'first-contentful-paint')) {
+        observer.disconnect();
+        resolve();
+      }
+    });
+    observer.observe({type: 'paint', buffered: true});
+    setTimeout(resolve, FALLBACK_MS);
+  });
+
   let model = emptyModel();
+  let pending = null;  // the last answer of /devloop/v1/pending
   let renderQueued = false;
   let stateQueued = false;
 
@@ -174,6 +201,7 @@
       const box = document.querySelector(`input[data-auto="${p}"]`);
       if (model.auto[p] !== null) box.checked = model.auto[p];
     }
+    renderPending();
     const it = model.iterations[model.iterations.length - 1];
     $('iteration-now').textContent = it ? `iteration ${it.n}: ${it.status}` : '';
 
@@ -241,6 +269,24 @@
     }));
   }
 
+  // What waits under each phase whose auto trigger is off.
+  function renderPending() {
+    const waiting = {build: '', sync: '', deploy: ''};
+    if (pending) {
+      if (pending.builds.length) waiting.build = `changed: ${pending.builds.join(', ')}`;
+      const files = pending.syncs.map((s) => `${s.files.length} of ${s.artifact} (` +
+          s.files.map((f) => (f.deleted ? '−' : '') + f.path).join(', ') + ')');
+      if (files.length) waiting.sync = `files to sync: ${files.join('; ')}`;
+      if (pending.deploy) waiting.deploy = 'newer images than those running';
+    }
+    for (const p of PHASES) {
+      const el = $(`${p}-pending`);
+      const text = model.auto[p] === false ? waiting[p] : '';
+      el.textContent = text ? `waiting: ${text}` : '';
+      el.hidden = !text;
+    }
+  }
+
   function queueRender() {
     if (!renderQueued) {
       renderQueued = true;
@@ -269,6 +315,21 @@
     } catch (e) {
       // The stream's own failure reconnects.
     }
+    refreshPending();
+  }
+
+  async function refreshPending() {
+    if (!PHASES.some((p) => model.auto[p] === false)) {
+      pending = null;
+      return;
+    }
+    try {
+      const r = await fetch('/devloop/v1/pending', {cache: 'no-store'});
+      pending = r.ok ? await r.json() : null;
+    } catch (e) {
+      pending = null;
+    }
+    queueRender();
   }
 
   function queueState() {
@@ -289,6 +350,7 @@
       try {
         const r = await fetch(path, {cache: 'no-store'});
         if (!r.ok || !r.body) throw new Error(`GET ${path} answered ${r.status}`);
+        await painted;
         handlers.open();
         delay = 250;
         const reader = r.body.getReader();
@@ -441,5 +503,6 @@
     $('log-search').addEventListener('input', queueLogs);
     followEvents();
     followLogs();
+    setInterval(refreshPending, PENDING_POLL_MS);
   });
 })();

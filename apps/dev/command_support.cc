@@ -186,12 +186,13 @@ absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli) {
 void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options,
                    deploy::LogSink* on_log, hub::AppLogs* app_logs) {
   if (tail) {
-    *on_log = [console, app_logs](const std::string& source, absl::string_view line) {
-      std::string printed = console->ApplicationLog(source, line);
+    *on_log = [console, app_logs](const deploy::LogSource& source, absl::string_view line) {
+      std::string printed = console->ApplicationLog(source.name, line);
       if (app_logs == nullptr) return;
       app_logs->Append({.time = absl::Now(),
-                        .container_name = source,
-                        .prefix = absl::StrCat("[", source, "]"),
+                        .container_name = source.name,
+                        .pod_name = source.pod,
+                        .prefix = absl::StrCat("[", source.name, "]"),
                         .message = std::string(console::Console::WithoutLineEnd(line)),
                         .rich_message = std::move(printed)});
     };

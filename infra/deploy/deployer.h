@@ -52,10 +52,16 @@ struct PortForwardSpec {
   bool operator==(const PortForwardSpec&) const = default;
 };
 
-// Receives one line an application printed: (source, line). `source` is what
-// the console prefixes it with (the container's short name). Called from the
-// deployer's log threads; must not block.
-using LogSink = std::function<void(const std::string& source, absl::string_view line)>;
+// Where a line an application printed comes from.
+struct LogSource {
+  std::string name;  // what the console prefixes it with (the container's short name)
+  std::string pod;   // the pod it runs in, on Kubernetes; empty on Docker
+  bool operator==(const LogSource&) const = default;
+};
+
+// Receives one line an application printed. Called from the deployer's log
+// threads; must not block.
+using LogSink = std::function<void(const LogSource& source, absl::string_view line)>;
 
 class Deployer {
  public:

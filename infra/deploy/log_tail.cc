@@ -2,7 +2,7 @@
 
 namespace devloop::deploy {
 
-void LogTail::Add(const std::string& key, const std::string& source, absl::string_view line) {
+void LogTail::Add(const std::string& key, const LogSource& source, absl::string_view line) {
   {
     absl::MutexLock lock(&mu_);
     std::deque<std::string>& kept = lines_[key];

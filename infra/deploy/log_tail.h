@@ -4,7 +4,7 @@
 // dead can say what it printed last.
 //
 //   LogTail tail(sink, /*keep=*/5);
-//   tail.Add(container_id, "web", "listening on :8080");   // from a log thread
+//   tail.Add(container_id, {.name = "web"}, "listening on :8080");   // from a log thread
 //   tail.Last(container_id);   // {"listening on :8080"}
 //   tail.Forget(container_id);
 //
@@ -31,7 +31,7 @@ class LogTail {
   explicit LogTail(LogSink sink, size_t keep = 5) : sink_(std::move(sink)), keep_(keep) {}
 
   // Records `line` of workload `key` and passes it to the sink as `source`'s.
-  void Add(const std::string& key, const std::string& source, absl::string_view line);
+  void Add(const std::string& key, const LogSource& source, absl::string_view line);
 
   // Returns the last lines of `key`, oldest first.
   std::vector<std::string> Last(const std::string& key) const;

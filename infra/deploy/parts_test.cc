@@ -23,17 +23,20 @@ using ::testing::Pair;
 
 TEST(LogTailTest, KeepsTheLastLinesPerWorkloadAndPassesEveryLineOn) {
   std::vector<std::pair<std::string, std::string>> seen;
-  LogTail tail([&](const std::string& source, absl::string_view line) {
-    seen.emplace_back(source, std::string(line));
+  std::vector<std::string> pods;
+  LogTail tail([&](const LogSource& source, absl::string_view line) {
+    seen.emplace_back(source.name, std::string(line));
+    pods.push_back(source.pod);
   }, /*keep=*/2);
-  tail.Add("c1", "web", "one");
-  tail.Add("c1", "web", "two");
-  tail.Add("c2", "db", "ready");
-  tail.Add("c1", "web", "three");
+  tail.Add("c1", {.name = "web"}, "one");
+  tail.Add("c1", {.name = "web"}, "two");
+  tail.Add("c2", {.name = "db", .pod = "db-7d9f-x2x"}, "ready");
+  tail.Add("c1", {.name = "web"}, "three");
   EXPECT_THAT(tail.Last("c1"), ElementsAre("two", "three"));
   EXPECT_THAT(tail.Last("c2"), ElementsAre("ready"));
   EXPECT_THAT(seen, ElementsAre(Pair("web", "one"), Pair("web", "two"), Pair("db", "ready"),
                                 Pair("web", "three")));
+  EXPECT_THAT(pods, ElementsAre("", "", "db-7d9f-x2x", ""));
   tail.Forget("c1");
   EXPECT_TRUE(tail.Last("c1").empty());
 }

@@ -27,19 +27,26 @@ using ::testing::HasSubstr;
 class Lines {
  public:
   deploy::LogSink Sink() {
-    return [this](const std::string& source, absl::string_view line) {
+    return [this](const deploy::LogSource& source, absl::string_view line) {
       std::lock_guard<std::mutex> lock(mu_);
-      lines_.push_back(absl::StrCat(source, ": ", line));
+      lines_.push_back(absl::StrCat(source.name, ": ", line));
+      pods_.push_back(source.pod);
     };
   }
   std::vector<std::string> Get() {
     std::lock_guard<std::mutex> lock(mu_);
     return lines_;
   }
+  // The pod of each line, in the same order ("" on Docker).
+  std::vector<std::string> Pods() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pods_;
+  }
 
  private:
   std::mutex mu_;
   std::vector<std::string> lines_;
+  std::vector<std::string> pods_;
 };
 
 // Real deployers act asynchronously (a container starts, a log line arrives):
@@ -123,13 +130,21 @@ TEST_P(DeployerContractTest, DeployObserveForwardRedeployStopCleanup) {
     EXPECT_TRUE(Eventually([&] { return env_->Fetch(local, "/") == "one\n"; }));
   }
 
-  // Logs: the app's start line, from source "web".
+  // Logs: the app's start line, from source "web" (in a pod of web's on Kubernetes).
   EXPECT_TRUE(Eventually([&] {
     for (const std::string& line : logs.Get()) {
       if (absl::StartsWith(line, "web: ")) return true;
     }
     return false;
   }));
+  const bool in_pods = absl::StartsWith(env_->WebResource(), "deployment/");
+  for (const std::string& pod : logs.Pods()) {
+    if (in_pods) {
+      EXPECT_TRUE(absl::StartsWith(pod, "web-")) << "pod \"" << pod << "\"";
+    } else {
+      EXPECT_EQ(pod, "");
+    }
+  }
 
   // Redeploy beside it: the forward keeps its local port and serves the new app.
   ASSERT_TRUE(d->Deploy(2, {{"web", v2}}).ok());

@@ -125,7 +125,7 @@ absl::StatusOr<std::vector<std::string>> FakeDeployer::Deploy(int64_t deploy_id,
     }
   }
   for (const auto& [source, line] : started) {
-    if (options_.on_log) options_.on_log(source, line);
+    if (options_.on_log) options_.on_log({.name = source}, line);
   }
   return resources;
 }

@@ -172,7 +172,8 @@ absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_i
   }
   for (const docker::PortMapping& m : state->ports) c.published[m.container_port] = m.host_port;
   absl::StatusOr<std::unique_ptr<docker::LogFollower>> logs = docker_->FollowLogs(
-      c.id, [this, key = c.id, source = c.alias](docker::LogStream, absl::string_view line) {
+      c.id, [this, key = c.id, source = LogSource{.name = c.alias}](docker::LogStream,
+                                                                   absl::string_view line) {
         tail_.Add(key, source, line);
       });
   if (logs.ok()) {

@@ -304,7 +304,7 @@ absl::Status KubectlDeployer::RunHooks(const std::vector<config::DeployHook>& ho
     std::string output;
     auto keep = [this, &output](absl::string_view line) {
       absl::StrAppend(&output, line, "\n");
-      tail_.Add("hook", "hook", line);
+      tail_.Add("hook", {.name = "hook"}, line);
     };
     if (hook.where == config::DeployHook::Where::kHost) {
       process::ProcessSpec spec;
@@ -351,7 +351,8 @@ absl::Status KubectlDeployer::RunHooks(const std::vector<config::DeployHook>& ho
                 kubectl_.Run(Phase::kDeploy, absl::StrCat(what, " in pod/", pod.name), args);
             if (!out.ok()) return out.status();
             for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipEmpty())) {
-              tail_.Add("hook", absl::StrCat(pod.name, " ", container), line);
+              tail_.Add("hook", {.name = absl::StrCat(pod.name, " ", container), .pod = pod.name},
+                        line);
             }
             ++ran;
           }
@@ -550,7 +551,8 @@ void KubectlDeployer::FollowPods(const std::string& ns, const json::Json& cluste
       std::shared_ptr<absl::Mutex> mu = f.mu;
       std::shared_ptr<std::string> last = f.last;
       LogTail* tail = &tail_;
-      auto on_line = [mu, last, tail, key, container](absl::string_view line) {
+      auto on_line = [mu, last, tail, key,
+                      source = LogSource{.name = container, .pod = pod.name}](absl::string_view line) {
         std::pair<absl::string_view, absl::string_view> parts =
             absl::StrSplit(line, absl::MaxSplits(' ', 1));
         std::string at = SortableTime(parts.first);
@@ -559,7 +561,7 @@ void KubectlDeployer::FollowPods(const std::string& ns, const json::Json& cluste
           if (!last->empty() && at <= *last) return;  // printed before a restart
           *last = at;
         }
-        tail->Add(key, container, parts.second);
+        tail->Add(key, source, parts.second);
       };
       absl::StatusOr<std::unique_ptr<process::Process>> started =
           kubectl_.Start(args, on_line, [key](absl::string_view line) {

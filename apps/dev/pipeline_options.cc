@@ -125,6 +125,10 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
         for (const config::SyncRule& r : a.sync->manual) {
           spec.spec.sync.push_back({r.src, r.dest, r.strip});
         }
+        spec.spec.infer = a.sync->infer;
+        for (const config::DockerCopy& c : a.sync->inferred_copies) {
+          spec.spec.copies.push_back({c.srcs, c.dest});
+        }
       }
       p.watched.push_back({a.image, a.absolute_context, spec.dockerfile});
       o.artifacts.push_back(std::move(spec));

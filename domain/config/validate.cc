@@ -12,7 +12,7 @@
 namespace devloop::config {
 namespace {
 
-// Returns why `glob` (a sync src, cleaned before matching as SyncDestination
+// Returns why `glob` (a sync src, cleaned before matching as PlanSync
 // does) cannot be compiled, or "" when it can. A malformed glob matches nothing,
 // so it is better refused when the config loads than silently never synced.
 std::string GlobProblem(const std::string& glob) {

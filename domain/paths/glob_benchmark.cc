@@ -1,6 +1,6 @@
 // How long matching a changed file against a sync rule's glob takes: compiled
-// once (PlanSync's way), compiled per call (config::SyncDestination's way, via
-// GlobMatch), and a pathological many-star pattern on a long path.
+// once (PlanSync's way), compiled per call (GlobMatch's way, as the fuzzer
+// checks), and a pathological many-star pattern on a long path.
 #include <string>
 
 #include "benchmark/benchmark.h"

@@ -370,7 +370,9 @@ absl::Status Controller::On(Ctx& c, const PortForwarded& in) {
 
 bool Controller::CanSync(const std::string& image) const {
   auto a = artifacts_.find(image);
-  if (a == artifacts_.end() || a->second.spec.sync.empty()) return false;
+  if (a == artifacts_.end() || (a->second.spec.sync.empty() && a->second.spec.infer.empty())) {
+    return false;
+  }
   const ArtifactBuild& b = a->second.build;
   if (b.status() == BuildStatus::kInProgress || b.dirty() || b.stale()) return false;
   // Syncing into a container that a pending deploy will replace would be lost.

@@ -1,8 +1,9 @@
 // What the dev loop needs to know about the pipeline, as small value types
 // independent of skaffold.yaml's structs (the composition root maps config to
-// these): each artifact's image name, the artifacts it `requires`, and its
-// manual sync rules; a changed file, already mapped to its artifact; and the
-// work that waits for a trigger.
+// these): each artifact's image name, the artifacts it `requires`, its manual
+// sync rules and its inferred ones (sync.infer's globs and the Dockerfile's
+// COPYs); a changed file, already mapped to its artifact; and the work that
+// waits for a trigger.
 //
 //   ArtifactSpec web{.image = "web", .required = {"base"},
 //                    .sync = {{.src = "static/**/*.css", .dest = "/app", .strip = "static/"}}};
@@ -28,10 +29,21 @@ struct SyncRule {
   bool operator==(const SyncRule&) const = default;
 };
 
+// A COPY or ADD of the stage of the Dockerfile that becomes the image, for
+// `sync.infer`: its sources as written (relative to the context; globs
+// allowed) and its destination, absolute (the WORKDIR in effect applied).
+struct InferredCopy {
+  std::vector<std::string> srcs;
+  std::string dest;
+  bool operator==(const InferredCopy&) const = default;
+};
+
 struct ArtifactSpec {
   std::string image;                  // the artifact's name, as events name it
   std::vector<std::string> required;  // skaffold.yaml `requires`: images this one is built FROM
-  std::vector<SyncRule> sync;         // manual sync rules; empty: always rebuild
+  std::vector<SyncRule> sync;         // manual sync rules
+  std::vector<std::string> infer;     // sync.infer globs, relative to the context
+  std::vector<InferredCopy> copies;   // where inferred files go (with `infer`)
   bool operator==(const ArtifactSpec&) const = default;
 };
 

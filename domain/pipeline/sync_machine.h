@@ -1,10 +1,20 @@
 // Decides whether changed files can be synced into the running container, and
-// which copies and deletes that takes (skaffold.yaml's manual sync rules).
+// which copies and deletes that takes: the one place that maps a changed file
+// to its container paths, by skaffold.yaml's sync rules, as Skaffold does.
 //
-// A change set is syncable only if every file matches at least one rule of its
-// artifact; otherwise the artifact must be rebuilt (a partial sync would leave
-// the container out of step with the sources). A file matching several rules
-// goes to each destination, as Skaffold does.
+//   - Manual rules (sync.manual): a file goes to the dest of every rule whose
+//     src glob matches it, with its whole directory hierarchy below the
+//     context, less a leading `strip` of whole directories. A relative dest is
+//     left relative: the syncer resolves it against the container's working
+//     directory (its WORKDIR).
+//   - Inferred rules (sync.infer), for files no manual rule takes: a file that
+//     matches an infer glob goes wherever the Dockerfile's COPY/ADD put it
+//     (every such place). A deleted inferred file, or one no COPY takes,
+//     needs a rebuild.
+//
+// A change set is syncable only if every file can be synced; otherwise the
+// artifact must be rebuilt (a partial sync would leave the container out of
+// step with the sources).
 //
 //   DEVLOOP_ASSIGN_OR_RETURN(SyncDecision d, PlanSync(spec, changes));
 //   if (d.needs_rebuild) ... else Run(d.plan.copies, d.plan.deletes);
@@ -44,7 +54,7 @@ struct SyncDecision {
 };
 
 // Returns the decision for `changes` of `artifact`; InvalidArgument (naming the
-// artifact and rule) for a malformed `src` glob, or a changed path that climbs
+// artifact and rule) for a malformed `src` or infer glob, or a changed path that climbs
 // out of the context ("../x") or is absolute, wherever it is in `changes`.
 absl::StatusOr<SyncDecision> PlanSync(const ArtifactSpec& artifact,
                                       const std::vector<FileChange>& changes);

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "domain/config/config.h"
-#include "domain/config/sync.h"
+#include "domain/pipeline/sync_machine.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "infra/config/config_files.h"
@@ -127,11 +127,21 @@ TEST(FixturesTest, FileSyncManualInferHooksTemplatesAndDockerDeployer) {
   ASSERT_EQ(configs->size(), 1u);
   EXPECT_EQ(WithoutPositions((*configs)[0]), want);
 
-  // The rules send changed files where the Dockerfile put them.
+  // The rules send changed files where the Dockerfile put them (a relative
+  // dest is the container's WORKDIR's).
   const Sync& sync = *(*configs)[0].build.artifacts[0].sync;
-  EXPECT_EQ(SyncDestination(sync, "src/lib/a.js"), "/usr/src/app/lib/a.js");
-  EXPECT_EQ(SyncDestination(sync, "public/css/site.css"), "/usr/src/app/public/css/site.css");
-  EXPECT_EQ(SyncDestination(sync, "package.json"), std::nullopt);
+  domain::ArtifactSpec spec{.image = "node-example", .infer = sync.infer};
+  for (const SyncRule& r : sync.manual) spec.sync.push_back({r.src, r.dest, r.strip});
+  for (const DockerCopy& c : sync.inferred_copies) spec.copies.push_back({c.srcs, c.dest});
+  auto where = [&](const std::string& path) -> std::string {
+    absl::StatusOr<domain::SyncDecision> d = domain::PlanSync(spec, {{path}});
+    if (!d.ok()) return d.status().ToString();
+    if (d->needs_rebuild) return "rebuild";
+    return d->plan.copies.size() == 1 ? d->plan.copies[0].dest : "several";
+  };
+  EXPECT_EQ(where("src/lib/a.js"), "lib/a.js");
+  EXPECT_EQ(where("public/css/site.css"), "/usr/src/app/public/css/site.css");
+  EXPECT_EQ(where("package.json"), "rebuild");
   EXPECT_EQ(sync.manual[0].pos, (SourcePos{"skaffold.yaml", 18, 18}));
 }
 

@@ -1,7 +1,10 @@
 // End to end on testing/examples/sync (manual sync rules for www/**): a saved
 // file is copied into the running container, served at once, and streamed as
 // one sync iteration with no build and no deploy; the container keeps its
-// image. Ctrl-C exits 0 within 5 s and leaves nothing of the run.
+// image. Ctrl-C exits 0 within 5 s and leaves nothing of the run. And on
+// testing/examples/sync-infer, the same with sync.infer.
+#include <unistd.h>
+
 #include <regex>
 #include <string>
 
@@ -91,6 +94,55 @@ TEST_F(SyncE2eTest, SyncedEditsAreServedWithoutABuild) {
   EXPECT_EQ(state->filesyncstate().status(), "Succeeded");
 
   absl::Status clean = session_->InterruptAndCheckNothingLeft(*run_id, absl::Seconds(5));
+  EXPECT_TRUE(clean.ok()) << clean;
+}
+
+// testing/examples/sync-infer: sync.infer with no destination in the config.
+// A saved file is synced to where the Dockerfile's WORKDIR and COPY put it and
+// served from there, with no build; a deleted one rebuilds, as in Skaffold.
+TEST(SyncInferE2eTest, SavedFilesGoWhereTheDockerfileCopiedThem) {
+  ASSERT_TRUE(DockerAvailable()) << "the Docker Engine does not answer";
+  absl::StatusOr<std::unique_ptr<DevSession>> s =
+      DevSession::Prepare("sync-infer", {"devloop-sync-infer"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  DevSession& session = **s;
+  const std::string image = session.Image("devloop-sync-infer");
+  const int port = session.LocalPort(9002);
+  ASSERT_TRUE(session.Start().ok());
+  EventsClient& events = session.events();
+  size_t at = 0;
+  absl::StatusOr<proto::LogEntry> done =
+      events.WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration, 0, &at);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << session.devloop().process().Output();
+  absl::StatusOr<std::string> run_id = session.RunId();
+  ASSERT_TRUE(run_id.ok()) << run_id.status();
+  absl::StatusOr<std::string> deployed = session.RunningImage("devloop-sync-infer");
+  ASSERT_TRUE(deployed.ok()) << deployed.status();
+  ASSERT_TRUE(WaitServed(port, "/css/style.css", "sans-serif").ok());
+
+  // site/css/style.css -> /srv/www/css/style.css: synced, no build.
+  ASSERT_TRUE(WriteFile(session.dir() + "/site/css/style.css", "h1 { color: teal; }\n").ok());
+  done = events.WaitFor(IsDevLoopEvent(1, "Succeeded"), kIteration, at, &at);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << session.devloop().process().Output();
+  absl::StatusOr<std::string> synced = CheckSyncIteration(
+      events.Entries(), {.iteration = 1, .file_count = 1, .image_prefix = image + ":"});
+  ASSERT_TRUE(synced.ok()) << synced.status() << "\n" << Describe(events.Entries());
+  absl::StatusOr<HttpResponse> served = Http(port, "GET", "/css/style.css");
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(served->body, "h1 { color: teal; }\n");
+  EXPECT_EQ(CountBuildEvents(events.Entries()), 2) << "only iteration 0 builds";
+  EXPECT_EQ(session.RunningImage("devloop-sync-infer").value_or(""), *deployed);
+
+  // A deleted file rebuilds: the image may hold what it hid.
+  ASSERT_EQ(::unlink((session.dir() + "/site/index.html").c_str()), 0);
+  done = events.WaitFor(IsDevLoopEvent(2, "Succeeded"), kIteration, at, &at);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << session.devloop().process().Output();
+  EXPECT_EQ(CountBuildEvents(events.Entries()), 4) << Describe(events.Entries());
+  absl::StatusOr<HttpResponse> gone = Http(port, "GET", "/index.html");
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  EXPECT_EQ(gone->status, 404);
+
+  absl::Status clean = session.InterruptAndCheckNothingLeft(*run_id, absl::Seconds(5));
   EXPECT_TRUE(clean.ok()) << clean;
 }
 

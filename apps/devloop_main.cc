@@ -25,6 +25,20 @@
 namespace devloop {
 namespace {
 
+// Returns the log level of -v/--verbosity (infra/log/log.h says what each prints).
+log::Level LogLevel(cli::Verbosity verbosity) {
+  switch (verbosity) {
+    case cli::Verbosity::kPanic:
+    case cli::Verbosity::kFatal: return log::Level::kFatal;
+    case cli::Verbosity::kError: return log::Level::kError;
+    case cli::Verbosity::kWarning: return log::Level::kWarning;
+    case cli::Verbosity::kInfo: return log::Level::kInfo;
+    case cli::Verbosity::kDebug: return log::Level::kDebug;
+    case cli::Verbosity::kTrace: return log::Level::kTrace;
+  }
+  return log::Level::kWarning;
+}
+
 int Main(int argc, char** argv) {
   log::Init(argv[0]);
   // Abseil's lock-order graph costs 1-3% of the API's CPU under load (every
@@ -41,7 +55,7 @@ int Main(int argc, char** argv) {
     std::cout << cli::Usage(options->command);
     return options->help ? 0 : 2;
   }
-  log::SetVerbosity(cli::VlogLevel(options->verbosity));
+  log::SetLevel(LogLevel(options->verbosity));
   // Under `bazel run`, work where the user ran it (where skaffold.yaml is).
   if (const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY"); cwd != nullptr) {
     if (::chdir(cwd) != 0) DEVLOOP_LOG(WARNING) << "cannot change directory to " << cwd;

@@ -62,19 +62,6 @@ absl::string_view ReplayOutputName(ReplayOutput output) {
   return "";
 }
 
-int VlogLevel(Verbosity verbosity) {
-  switch (verbosity) {
-    case Verbosity::kDebug: return 1;
-    case Verbosity::kTrace: return 2;
-    case Verbosity::kPanic:
-    case Verbosity::kFatal:
-    case Verbosity::kError:
-    case Verbosity::kWarning:
-    case Verbosity::kInfo: return 0;
-  }
-  return 0;
-}
-
 std::ostream& operator<<(std::ostream& os, Command command) {
   absl::string_view name = CommandName(command);
   return os << (name.empty() ? "(none)" : name);

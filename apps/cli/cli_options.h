@@ -107,10 +107,6 @@ absl::string_view TriggerName(Trigger trigger);
 absl::string_view VerbosityName(Verbosity verbosity);
 absl::string_view ReplayOutputName(ReplayOutput output);
 
-// Returns the glog verbosity that shows what `verbosity` asks for: 1 for debug
-// (commands and API calls made), 2 for trace, else 0.
-int VlogLevel(Verbosity verbosity);
-
 std::ostream& operator<<(std::ostream& os, Command command);
 std::ostream& operator<<(std::ostream& os, const CliOptions& options);
 

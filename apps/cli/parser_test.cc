@@ -266,11 +266,5 @@ TEST(UsageTest, RootUsageListsEveryCommand) {
   }
 }
 
-TEST(VlogLevelTest, DebugShowsCommandsAndApiCalls) {
-  EXPECT_EQ(VlogLevel(Verbosity::kWarning), 0);
-  EXPECT_EQ(VlogLevel(Verbosity::kDebug), 1);
-  EXPECT_EQ(VlogLevel(Verbosity::kTrace), 2);
-}
-
 }  // namespace
 }  // namespace devloop::cli

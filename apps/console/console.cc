@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "apps/console/suggestions.h"
 
 namespace devloop::console {
@@ -37,6 +38,16 @@ constexpr absl::string_view kSpinner[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "�
 bool Is(const std::string& status, absl::string_view want) { return status == want; }
 
 }  // namespace
+
+std::string ApiLine(const ApiEndpoints& api) {
+  std::string line =
+      absl::StrCat("API: gRPC ", api.grpc, ", HTTP http://", api.http, " (dashboard)");
+  if (!api.taken.empty()) {
+    absl::StrAppend(&line, "; ", absl::StrJoin(api.taken, " and "),
+                    api.taken.size() == 1 ? " was" : " were", " in use (another devloop?)");
+  }
+  return line;
+}
 
 std::string FormatPhaseDuration(absl::Duration d) {
   if (d < absl::ZeroDuration()) d = absl::ZeroDuration();

@@ -26,6 +26,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -105,6 +106,20 @@ class Console {
   bool stopping_ = false;
   int spinner_ = 0;
 };
+
+// Where the API servers answer, for the line `devloop dev` prints once both
+// listen.
+struct ApiEndpoints {
+  std::string grpc;        // host:port actually bound ("127.0.0.1:50051")
+  std::string http;        // host:port actually bound ("127.0.0.1:50052")
+  std::vector<int> taken;  // ports asked for that were in use, so a server moved
+};
+
+// Returns the one plain line that says where the API answers:
+//   "API: gRPC 127.0.0.1:50051, HTTP http://127.0.0.1:50052 (dashboard)"
+// and, when a port moved, why:
+//   "...(dashboard); 50051 and 50052 were in use (another devloop?)".
+std::string ApiLine(const ApiEndpoints& api);
 
 // Returns `d` as a developer reads it: "850ms", "1.2s", "2m5s".
 std::string FormatPhaseDuration(absl::Duration d);

@@ -271,6 +271,19 @@ TEST(ConsoleTest, AFailedWriteIsDroppedAndTheConsoleGoesOn) {
   EXPECT_EQ(buf.str(), "before\nafter\n");
 }
 
+TEST(ApiLineTest, NamesBothServersInOnePlainLine) {
+  EXPECT_EQ(ApiLine({.grpc = "127.0.0.1:50051", .http = "127.0.0.1:50052"}),
+            "API: gRPC 127.0.0.1:50051, HTTP http://127.0.0.1:50052 (dashboard)");
+  EXPECT_EQ(ApiLine({.grpc = "[::1]:50053", .http = "[::1]:50052", .taken = {50051}}),
+            "API: gRPC [::1]:50053, HTTP http://[::1]:50052 (dashboard); 50051 was in use "
+            "(another devloop?)");
+  EXPECT_EQ(ApiLine({.grpc = "127.0.0.1:50053",
+                     .http = "127.0.0.1:50054",
+                     .taken = {50051, 50052}}),
+            "API: gRPC 127.0.0.1:50053, HTTP http://127.0.0.1:50054 (dashboard); 50051 and 50052 "
+            "were in use (another devloop?)");
+}
+
 TEST(FormatPhaseDurationTest, ReadsLikeAHumanWouldSayIt) {
   EXPECT_EQ(FormatPhaseDuration(absl::Milliseconds(0)), "0ms");
   EXPECT_EQ(FormatPhaseDuration(absl::Milliseconds(999)), "999ms");

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -22,6 +23,7 @@
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
 #include "infra/config/to_yaml.h"
+#include "infra/control/listen_port.h"
 #include "infra/deploy/labels.h"
 #include "infra/deploy/run_registry.h"
 #include "infra/dev/dev_loop.h"
@@ -162,16 +164,17 @@ int RunDev(const cli::CliOptions& options) {
       return 1;
     }
     http_server = *std::move(h);
-    // Another devloop (of this project or any) holds the ports: say where the
-    // API answers instead, on the console, where an IDE user looks.
-    const bool grpc_moved = options.rpc_port != 0 && grpc_server->port() != options.rpc_port;
-    const bool http_moved =
-        options.rpc_http_port != 0 && http_server->port() != options.rpc_http_port;
-    if (grpc_moved || http_moved) {
-      console.Info(absl::StrCat("API ports in use (another devloop?): gRPC on ",
-                                options.rpc_bind_address, ":", grpc_server->port(), ", HTTP on ",
-                                options.rpc_bind_address, ":", http_server->port()));
+    // Where the API answers, in one line on the console, where an IDE user
+    // looks: the ports actually bound (the next free one when another devloop
+    // holds the asked one, an ephemeral one for 0).
+    console::ApiEndpoints api{
+        .grpc = control::HostPort(options.rpc_bind_address, grpc_server->port()),
+        .http = control::HostPort(options.rpc_bind_address, http_server->port())};
+    for (auto [asked, bound] : {std::pair{options.rpc_port, grpc_server->port()},
+                                std::pair{options.rpc_http_port, http_server->port()}}) {
+      if (asked != 0 && bound != asked) api.taken.push_back(asked);
     }
+    console.Info(console::ApiLine(api));
   }
 
   if (absl::Status started = (*live)->Start(); !started.ok()) {

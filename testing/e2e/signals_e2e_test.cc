@@ -343,11 +343,13 @@ TEST_F(SignalsE2eTest, TwoDevloopsOnOneProjectEachCleanOnlyTheirOwn) {
        .cwd = session_->dir(),
        .env = env});
   ASSERT_TRUE(second.ok()) << second.status();
-  ASSERT_TRUE(WaitForOutput([&] { return (*second)->Output(); }, "API ports in use", kIteration)
-                  .ok());
+  ASSERT_TRUE(
+      WaitForOutput([&] { return (*second)->Output(); }, "in use (another devloop?)", kIteration)
+          .ok());
   std::smatch m;
   const std::string said = (*second)->Output();
-  ASSERT_TRUE(std::regex_search(said, m, std::regex(R"(gRPC on [^ ]+:(\d+), HTTP on [^ ]+:(\d+))")))
+  ASSERT_TRUE(std::regex_search(
+      said, m, std::regex(R"(API: gRPC [^ ]+:(\d+), HTTP http://[^ ]+:(\d+) \(dashboard\); )")))
       << said;
   const int second_grpc = std::stoi(m[1].str());
   const int second_http = std::stoi(m[2].str());

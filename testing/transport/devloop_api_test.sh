@@ -20,12 +20,16 @@ YAML
 cd "$work"
 fail() { echo "FAIL: $*"; for f in "$work"/*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
 
-# Waits for "<what> server listening on ADDR:PORT" in a log; prints PORT.
+# Waits for the console's one API line ("API: gRPC ADDR:PORT, HTTP
+# http://ADDR:PORT (dashboard)...") in a log, written whole; prints the PORT of
+# <what> (gRPC or HTTP).
 port_of() {
   local log=$1 what=$2
   for _ in $(seq 1 200); do
-    local line
-    line=$(grep -m1 "$what server listening on" "$log" 2>/dev/null) && { echo "${line##*:}"; return 0; }
+    local port
+    port=$(grep -m1 '^API: .*(dashboard)' "$log" 2>/dev/null |
+           sed -nE "s|.* $what (http://)?[0-9.]+:([0-9]+)[,( ].*|\2|p") || true
+    [[ "$port" =~ ^[0-9]+$ ]] && { echo "$port"; return 0; }
     sleep 0.05
   done
   return 1
@@ -90,7 +94,7 @@ wait "$b"; rc=$?
 c=$!
 pids+=($c)
 for _ in $(seq 1 100); do grep -q "Watching for changes" "$work/c.log" && break; sleep 0.05; done
-grep -q "server listening" "$work/c.log" && fail "--enable-rpc=false still started a server"
+grep -q "API: " "$work/c.log" && fail "--enable-rpc=false still started a server"
 kill -TERM "$c"; wait "$c" || fail "devloop --enable-rpc=false did not exit 0"
 
 # SIGTERM: the open event stream ends cleanly and devloop exits 0.

@@ -26,6 +26,12 @@ using internal::Child;
 
 constexpr int kMaxRequiresDepth = 32;
 
+// Returns "file:line:column", or the file alone when the position is not known.
+std::string FormatPlace(const SourcePos& pos) {
+  if (pos.line <= 0) return pos.file;
+  return absl::StrCat(pos.file, ":", pos.line, ":", pos.column);
+}
+
 class Loader {
  public:
   Loader(const LoadOptions& options, const ConfigFiles& files) : options_(options), files_(files) {}
@@ -115,6 +121,17 @@ class Loader {
     if (auto it = by_key_.find(key); it != by_key_.end()) {
       loaded->push_back(it->second);  // required twice: load once
       return;
+    }
+    // Skaffold refuses two configs of one name (in a file, or across the files
+    // `requires` pulls in): -m and `requires: configs` could not tell them apart.
+    if (!name.empty()) {
+      const SourcePos pos = internal::PosOf(display, name_node);
+      auto [first, inserted] = name_pos_.emplace(name, pos);
+      if (!inserted) {
+        errors_.push_back({pos, absl::StrCat("duplicate config name \"", name,
+                                             "\" (first defined at ", FormatPlace(first->second),
+                                             ")")});
+      }
     }
     internal::Walker walker(display, &errors_);
     internal::ProfileOptions profile_options{options_.profiles, from_parent, options_.env,
@@ -268,6 +285,7 @@ class Loader {
   std::vector<ConfigError> errors_;
   std::vector<Entry> entries_;
   std::map<std::string, size_t> by_key_;
+  std::map<std::string, SourcePos> name_pos_;  // metadata.name -> where first loaded
   std::vector<std::string> stack_;
   std::set<std::string> defined_profiles_;
   std::vector<bool> keep_;

@@ -10,6 +10,10 @@
 //   absl::StatusOr<std::vector<Config>> configs = LoadConfigs(options, files);
 //   if (!configs.ok()) std::cerr << configs.status().message();  // file:line:col: ...
 //
+// Two configs with the same metadata.name (documents of one file, or configs of
+// the files it requires) are an error at the second, naming the first:
+//   other/skaffold.yaml:4:9: duplicate config name "app" (first defined at skaffold.yaml:3:18)
+//
 // Every problem found is reported at once, one "file:line:column: message" line
 // each, in one InvalidArgument status. Nothing here throws: yaml-cpp's exceptions
 // are caught and turned into errors with their place.

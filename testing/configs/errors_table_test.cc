@@ -25,6 +25,7 @@ std::string LoadError(const Case& c) {
   files.Add("/p/app/Dockerfile", "FROM scratch\n");
   files.Add("/p/lib/skaffold.yaml", std::string(kHead) + "metadata: {name: lib}\n"
                                     "requires: [{path: ../skaffold.yaml}]\n");
+  files.Add("/p/other/skaffold.yaml", std::string(kHead) + "metadata:\n  name: app\n");
   LoadOptions options = c.options;
   options.working_directory = "/p";
   absl::StatusOr<std::vector<Config>> configs = LoadConfigs(options, files);
@@ -207,6 +208,19 @@ TEST(ErrorsTableTest, ExactMessages) {
        std::string(kHead) + "metadata: {name: top}\nrequires:\n- path: lib\n",
        "lib/skaffold.yaml:4:12: requires makes a cycle: config \"top\" of skaffold.yaml "
        "requires itself"},
+      {"duplicate config name in one file",
+       std::string(kHead) + "metadata:\n  name: app\n---\n" + kHead + "metadata:\n  name: app\n",
+       "skaffold.yaml:9:9: duplicate config name \"app\" (first defined at skaffold.yaml:4:9)"},
+      {"duplicate config name across a required file",
+       std::string(kHead) + "metadata: {name: app}\nrequires:\n- path: other\n",
+       "other/skaffold.yaml:4:9: duplicate config name \"app\" (first defined at "
+       "skaffold.yaml:3:18)"},
+      {"one config required twice is no duplicate",
+       std::string(kHead) + "metadata: {name: a}\nrequires:\n- path: other\n---\n" + kHead +
+           "metadata: {name: b}\nrequires:\n- path: other/skaffold.yaml\n",
+       "OK"},
+      {"configs without a name are no duplicates",
+       std::string(kHead) + "---\n" + kHead, "OK"},
       {"requires git refused",
        std::string(kHead) + "requires:\n- git: {repo: x}\n",
        "skaffold.yaml:4:3: requires[0].git: remote config dependencies (git) are not supported "

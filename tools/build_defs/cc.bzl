@@ -31,9 +31,12 @@ def devloop_cc_binary(name, copts = [], **kwargs):
     native.cc_binary(name = name, copts = _COPTS + copts, **kwargs)
 
 # In a --config=tsan build every test links the annotations that let
-# ThreadSanitizer see absl::Mutex (tools/sanitizers/absl_tsan_annotations.cc).
-_TSAN_DEPS = select({
+# ThreadSanitizer see absl::Mutex (tools/sanitizers/absl_tsan_annotations.cc);
+# in a --config=asan build, LeakSanitizer's suppressions for third-party
+# libraries (tools/sanitizers/lsan_suppressions.cc).
+_SANITIZER_DEPS = select({
     "//tools/sanitizers:tsan": ["//tools/sanitizers:absl_tsan_annotations"],
+    "//tools/sanitizers:asan": ["//tools/sanitizers:lsan_suppressions"],
     "//conditions:default": [],
 })
 
@@ -41,7 +44,7 @@ def devloop_cc_test(name, deps = [], copts = [], size = "small", **kwargs):
     """A GoogleTest test; links gtest_main unless the test brings its own main."""
     native.cc_test(
         name = name,
-        deps = deps + ["@system//:gtest_main"] + _TSAN_DEPS,
+        deps = deps + ["@system//:gtest_main"] + _SANITIZER_DEPS,
         copts = _COPTS + copts,
         size = size,
         **kwargs

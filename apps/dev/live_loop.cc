@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "domain/paths/path.h"
 #include "infra/deploy/labels.h"
 #include "infra/fs/inotify_watcher.h"
 #include "infra/fs/polling_watcher.h"
@@ -88,9 +89,11 @@ absl::Status LiveLoop::StartGeneration(Generation& g) {
   if (options_.cli.trigger != cli::Trigger::kManual) {
     fs::WatchOptions watch;
     std::map<std::string, std::string> contexts;
+    std::set<std::string> reload_on;  // Dockerfiles sync.infer reads
     for (const WatchedArtifact& a : g.pipeline.watched) {
       watch.artifacts.push_back({.name = a.image, .context_dir = a.context_dir});
       contexts[a.image] = a.context_dir;
+      if (a.infers_sync) reload_on.insert(domain::ResolvePath(a.context_dir, a.dockerfile));
     }
     std::string config_file;
     // The top config comes last (configs are in dependency order).
@@ -101,9 +104,10 @@ absl::Status LiveLoop::StartGeneration(Generation& g) {
                                                            : fs::MakeInotifyWatcher(watch);
     if (!w.ok()) return w.status();
     g.watcher = *std::move(w);
-    absl::Status started = g.watcher->Start([this, contexts, config_file](const fs::ChangeSet& c) {
-      OnChanges(contexts, config_file, c);
-    });
+    absl::Status started =
+        g.watcher->Start([this, contexts, config_file, reload_on](const fs::ChangeSet& c) {
+          OnChanges(contexts, config_file, reload_on, c);
+        });
     if (!started.ok()) return started;
   }
   if (options_.on_run_start) options_.on_run_start(g.run_id, g.pipeline);
@@ -155,8 +159,11 @@ std::shared_ptr<dev::DevLoop> LiveLoop::current() const {
 }
 
 void LiveLoop::OnChanges(const std::map<std::string, std::string>& contexts,
-                         const std::string& config_file, const fs::ChangeSet& changes) {
-  if (changes.config_changed) {
+                         const std::string& config_file, const std::set<std::string>& reload_on,
+                         const fs::ChangeSet& changes) {
+  bool reload = changes.config_changed;
+  for (const std::string& path : changes.paths) reload = reload || reload_on.contains(path);
+  if (reload) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       reload_wanted_ = true;
@@ -170,7 +177,7 @@ void LiveLoop::OnChanges(const std::map<std::string, std::string>& contexts,
     std::vector<domain::FileChange> files;
     for (const std::string& p : paths) {
       const std::string path = absl::StrCat(context, "/", p);
-      if (path == config_file) continue;  // the reload's business
+      if (path == config_file || reload_on.contains(path)) continue;  // the reload's business
       files.push_back({.path = p, .deleted = !Exists(path)});
     }
     if (!files.empty()) loop->FilesChanged(image, std::move(files));

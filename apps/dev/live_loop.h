@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -107,8 +108,11 @@ class LiveLoop : public control::Control {
   absl::Status StartGeneration(Generation& generation);
   std::shared_ptr<dev::DevLoop> current() const;
   // On the watcher's thread.
+  // A change to the config, or to a Dockerfile in `reload_on`, reloads the
+  // project; other changes go to the loop.
   void OnChanges(const std::map<std::string, std::string>& contexts,
-                 const std::string& config_file, const fs::ChangeSet& changes);
+                 const std::string& config_file, const std::set<std::string>& reload_on,
+                 const fs::ChangeSet& changes);
   void ReloadLoop();
   void Reload();
   void ReportInvalid(const absl::Status& status);

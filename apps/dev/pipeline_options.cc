@@ -130,7 +130,7 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
           spec.spec.copies.push_back({c.srcs, c.dest});
         }
       }
-      p.watched.push_back({a.image, a.absolute_context, spec.dockerfile});
+      p.watched.push_back({a.image, a.absolute_context, spec.dockerfile, !spec.spec.infer.empty()});
       o.artifacts.push_back(std::move(spec));
     }
     for (const config::PortForward& f : c.port_forward) {

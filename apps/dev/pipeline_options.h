@@ -30,6 +30,9 @@ struct WatchedArtifact {
   std::string image;
   std::string context_dir;  // absolute
   std::string dockerfile;   // relative to the context
+  // sync.infer reads where files go from the Dockerfile, so a change to it
+  // reloads the project (the loop keeps the destinations it started with).
+  bool infers_sync = false;
 };
 
 // Where the workloads run, and why that deployer was chosen (said once).

@@ -142,6 +142,21 @@ TEST(SyncInferE2eTest, SavedFilesGoWhereTheDockerfileCopiedThem) {
   ASSERT_TRUE(gone.ok()) << gone.status();
   EXPECT_EQ(gone->status, 404);
 
+  // The Dockerfile moves the files: the project reloads (a new loop, from
+  // iteration 0), and the next save goes to the new place.
+  const std::string dockerfile = session.dir() + "/Dockerfile";
+  ASSERT_TRUE(ReplaceInFile(dockerfile, "COPY site www/", "COPY site pub/").ok());
+  ASSERT_TRUE(ReplaceInFile(dockerfile, "\"/srv/www\"", "\"/srv/pub\"").ok());
+  done = events.WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration, at, &at);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << session.devloop().process().Output();
+  ASSERT_TRUE(WriteFile(session.dir() + "/site/css/style.css", "h1 { color: plum; }\n").ok());
+  done = events.WaitFor(IsDevLoopEvent(1, "Succeeded"), kIteration, at, &at);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << session.devloop().process().Output();
+  EXPECT_TRUE(WaitServed(port, "/css/style.css", "plum").ok())
+      << "synced to /srv/pub, where the new Dockerfile copies it";
+  absl::StatusOr<std::string> new_run = session.RunId();
+  if (new_run.ok()) run_id = new_run;
+
   absl::Status clean = session.InterruptAndCheckNothingLeft(*run_id, absl::Seconds(5));
   EXPECT_TRUE(clean.ok()) << clean;
 }

@@ -8,7 +8,20 @@
 //
 // Watched events: create, close-after-write, delete, move in/out, attribute
 // change. Plain IN_MODIFY is not watched: a save ends with a close, and one
-// IN_MODIFY per write() would flood the queue under a burst.
+// IN_MODIFY per write() would flood the queue under a burst. So a file
+// written in place (open with O_TRUNC, write, close) is seen only at its
+// close, complete.
+//
+// Batches (watcher.h says what is reported when): each path of the batch
+// keeps how it entered it (Origin, from its first event) and its latest state
+// (State). A path is settled when nothing more is expected of it: complete,
+// only chmod-ed, or gone after it was created or moved in within the batch.
+// A batch whose paths are all settled goes out `settled_delay` after its last
+// event; any other waits for `quiet_period`, and so does one with lost events
+// (nothing is known of those). A path created and gone again within the batch
+// is left out: it did not exist before the batch, nor does it after. One
+// moved in and then gone (vim's backup "file~") stays: the rename may have
+// replaced a file that existed, and inotify does not say whether it did.
 #include <errno.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -20,10 +33,10 @@
 #include <dirent.h>
 #include <fstream>
 #include <map>
-#include <set>
 #include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -61,14 +74,44 @@ class InotifyWatcher : public Watcher {
     std::string path;
     bool recursive;
   };
+  // What AddTree found below a directory.
+  struct Found {
+    std::vector<std::string> files;
+    std::vector<std::string> dirs;
+  };
+  // How a path entered the batch, from its first event in it.
+  enum class Origin {
+    kExisted,  // written, removed or chmod-ed: it existed before the batch
+    kCreated,  // IN_CREATE, or found in a new directory: it did not
+    kMovedIn,  // IN_MOVED_TO: it may have replaced a file that existed
+  };
+  // A path's latest state within the batch.
+  enum class State {
+    kOpen,      // created (or found by a scan), no close after a write seen yet
+    kComplete,  // closed after a write, renamed into place, or a directory
+    kGone,      // deleted or moved away
+    kAttrib,    // only chmod-ed (or touched)
+  };
+  struct Pending {
+    Origin origin;
+    State state;
+  };
 
-  // Adds a watch on `dir` (and, when recursive, below it). Appends the paths
-  // found inside to `found` when it is not null.
-  absl::Status AddTree(const std::string& dir, bool recursive, std::vector<std::string>* found);
+  // Adds a watch on `dir` (and, when recursive, below it). Appends what it
+  // finds inside to `found` when it is not null.
+  absl::Status AddTree(const std::string& dir, bool recursive, Found* found);
   absl::Status AddWatch(const std::string& dir, bool recursive);
   void Loop();
+  // Reads every queued event into the batch; returns whether there was one
+  // while a batch is pending (or it started one).
+  bool ReadEvents();
   void HandleEvents(const char* buf, ssize_t len);
-  void Rescan();
+  // Notes an event saying `state` of `path`; `origin` counts only if it is
+  // the path's first event in the batch.
+  void Record(const std::string& path, Origin origin, State state);
+  static bool Settled(const Pending& pending);
+  // Rewatches every tree; returns every path in them.
+  std::vector<std::string> Rescan();
   void Flush();
 
   const WatchOptions options_;
@@ -77,7 +120,9 @@ class InotifyWatcher : public Watcher {
   int inotify_fd_ = -1;
   int stop_fd_ = -1;
   std::map<int, Dir> dirs_;  // by watch descriptor; watcher thread only after Start
-  std::set<std::string> pending_;
+  // The batch; watcher thread only.
+  absl::flat_hash_map<std::string, Pending> pending_;
+  int unsettled_ = 0;  // how many of pending_ are not Settled
   bool pending_rescan_ = false;
   absl::Time first_event_ = absl::InfiniteFuture();
   absl::Time last_event_ = absl::InfiniteFuture();
@@ -108,8 +153,7 @@ absl::Status InotifyWatcher::AddWatch(const std::string& dir, bool recursive) {
   return absl::OkStatus();
 }
 
-absl::Status InotifyWatcher::AddTree(const std::string& dir, bool recursive,
-                                     std::vector<std::string>* found) {
+absl::Status InotifyWatcher::AddTree(const std::string& dir, bool recursive, Found* found) {
   // The watch first, then the listing: whatever is created after the watch is
   // an event, whatever was created before is in the listing.
   if (absl::Status s = AddWatch(dir, recursive); !s.ok()) return s;
@@ -128,12 +172,12 @@ absl::Status InotifyWatcher::AddTree(const std::string& dir, bool recursive,
     if (is_dir) {
       subdirs.push_back(path);
     } else if (found != nullptr) {
-      found->push_back(path);
+      found->files.push_back(path);
     }
   }
   closedir(d);
   for (const std::string& sub : subdirs) {
-    if (found != nullptr) found->push_back(sub);
+    if (found != nullptr) found->dirs.push_back(sub);
     if (absl::Status s = AddTree(sub, true, found); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -205,74 +249,135 @@ void InotifyWatcher::HandleEvents(const char* buf, ssize_t len) {
     }
     std::string path = absl::StrCat(dir.path, "/", event->name);
     if (!dir.recursive && path != mapper_.config_file()) continue;
-    pending_.insert(path);
-    if ((event->mask & IN_ISDIR) && (event->mask & (IN_CREATE | IN_MOVED_TO)) && dir.recursive) {
-      std::vector<std::string> found;
+    const bool is_dir = event->mask & IN_ISDIR;
+    if (event->mask & IN_CREATE) {
+      // A directory has no content to wait for; a file has until its close.
+      Record(path, Origin::kCreated, is_dir ? State::kComplete : State::kOpen);
+    } else if (event->mask & IN_MOVED_TO) {
+      Record(path, Origin::kMovedIn, State::kComplete);
+    } else if (event->mask & IN_CLOSE_WRITE) {
+      Record(path, Origin::kExisted, State::kComplete);
+    } else if (event->mask & (IN_DELETE | IN_MOVED_FROM)) {
+      Record(path, Origin::kExisted, State::kGone);
+    } else if (event->mask & IN_ATTRIB) {
+      Record(path, Origin::kExisted, State::kAttrib);
+    }
+    if (is_dir && (event->mask & (IN_CREATE | IN_MOVED_TO)) && dir.recursive) {
+      Found found;
       if (absl::Status s = AddTree(path, true, &found); !s.ok()) {
         DEVLOOP_LOG(ERROR) << s.message();
       }
-      pending_.insert(found.begin(), found.end());
+      // A listing cannot tell a file still being written from a complete one;
+      // the close of one still open settles it.
+      for (const std::string& file : found.files) Record(file, Origin::kCreated, State::kOpen);
+      for (const std::string& sub : found.dirs) Record(sub, Origin::kCreated, State::kComplete);
     }
   }
 }
 
-void InotifyWatcher::Rescan() {
-  std::vector<std::string> found;
+void InotifyWatcher::Record(const std::string& path, Origin origin, State state) {
+  auto [it, inserted] = pending_.try_emplace(path, Pending{origin, state});
+  if (!inserted) {
+    // A chmod says nothing of the content: a file being written still is.
+    if (state == State::kAttrib) return;
+    unsettled_ -= !Settled(it->second);
+    it->second.state = state;
+  }
+  unsettled_ += !Settled(it->second);
+}
+
+bool InotifyWatcher::Settled(const Pending& pending) {
+  switch (pending.state) {
+    case State::kOpen:
+      return false;
+    case State::kComplete:
+    case State::kAttrib:
+      return true;
+    case State::kGone:
+      return pending.origin != Origin::kExisted;
+  }
+  return false;
+}
+
+std::vector<std::string> InotifyWatcher::Rescan() {
+  Found found;
   for (const std::string& root : mapper_.Roots()) {
     if (absl::Status s = AddTree(root, true, &found); !s.ok()) DEVLOOP_LOG(ERROR) << s.message();
   }
-  if (!mapper_.config_file().empty()) found.push_back(mapper_.config_file());
-  pending_.insert(found.begin(), found.end());
+  std::vector<std::string> paths = std::move(found.files);
+  paths.insert(paths.end(), found.dirs.begin(), found.dirs.end());
+  if (!mapper_.config_file().empty()) paths.push_back(mapper_.config_file());
+  return paths;
 }
 
 void InotifyWatcher::Flush() {
-  bool rescanned = pending_rescan_;
-  if (pending_rescan_) {
+  const bool rescanned = pending_rescan_;
+  std::vector<std::string> paths;
+  if (rescanned) {
     DEVLOOP_LOG(WARNING) << "inotify queue overflowed; rescanning the watched trees";
-    Rescan();
+    paths = Rescan();
     pending_rescan_ = false;
   }
-  std::vector<std::string> paths(pending_.begin(), pending_.end());
+  // After a rescan too: a path created in the batch did not exist before it,
+  // and the rescan lists it if it exists now.
+  for (const auto& [path, pending] : pending_) {
+    if (pending.origin != Origin::kCreated || pending.state != State::kGone) paths.push_back(path);
+  }
   pending_.clear();
+  unsettled_ = 0;
   first_event_ = last_event_ = absl::InfiniteFuture();
   if (std::optional<ChangeSet> changes = mapper_.Map(paths, rescanned)) callback_(*changes);
 }
 
-void InotifyWatcher::Loop() {
+bool InotifyWatcher::ReadEvents() {
   alignas(inotify_event) char buf[1 << 16];
+  bool any = false;
   while (true) {
-    int timeout_ms = -1;
+    ssize_t len = read(inotify_fd_, buf, sizeof(buf));
+    if (len <= 0) break;
+    HandleEvents(buf, len);
+    any = true;
+  }
+  if (!any || (pending_.empty() && !pending_rescan_)) return false;
+  absl::Time now = absl::Now();
+  if (first_event_ == absl::InfiniteFuture()) first_event_ = now;
+  last_event_ = now;
+  return true;
+}
+
+void InotifyWatcher::Loop() {
+  while (true) {
+    timespec timeout;
+    timespec* wait_at_most = nullptr;  // no batch: until an event
     if (first_event_ != absl::InfiniteFuture()) {
-      absl::Time due = std::min(last_event_ + options_.quiet_period,
-                                first_event_ + options_.max_batch_delay);
-      absl::Duration left = due - absl::Now();
-      if (left <= absl::ZeroDuration()) {
+      const absl::Time now = absl::Now();
+      const absl::Time latest = first_event_ + options_.max_batch_delay;
+      if (now >= latest) {
         Flush();
         continue;
       }
-      // Round up to whole milliseconds, so we never wake a moment early.
-      timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
+      const absl::Duration grace = unsettled_ == 0 && !pending_rescan_ ? options_.settled_delay
+                                                                       : options_.quiet_period;
+      const absl::Time due = std::min(last_event_ + grace, latest);
+      if (now >= due) {
+        // Events queued while this thread was not running belong to the
+        // batch: a late wake-up must not cut an editor's save in two.
+        if (!ReadEvents()) Flush();
+        continue;
+      }
+      // ppoll, not poll: the settled delay is a millisecond, and poll's
+      // whole milliseconds would round it up by as much again.
+      timeout = absl::ToTimespec(due - now);
+      wait_at_most = &timeout;
     }
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    int ready = poll(fds, 2, timeout_ms);
+    int ready = ppoll(fds, 2, wait_at_most, nullptr);
     if (ready < 0 && errno != EINTR) {
-      DEVLOOP_LOG(ERROR) << "poll on inotify: " << strerror(errno);
+      DEVLOOP_LOG(ERROR) << "ppoll on inotify: " << strerror(errno);
       return;
     }
     if (fds[1].revents != 0) return;
-    if (ready <= 0 || fds[0].revents == 0) continue;
-    bool any = false;
-    while (true) {
-      ssize_t len = read(inotify_fd_, buf, sizeof(buf));
-      if (len <= 0) break;
-      HandleEvents(buf, len);
-      any = true;
-    }
-    if (any && (!pending_.empty() || pending_rescan_)) {
-      absl::Time now = absl::Now();
-      if (first_event_ == absl::InfiniteFuture()) first_event_ = now;
-      last_event_ = now;
-    }
+    if (ready > 0 && fds[0].revents != 0) ReadEvents();
   }
 }
 

@@ -1,5 +1,5 @@
 // The Watcher port with Linux inotify: recursive, follows new directories,
-// coalesces bursts (see watcher.h for what is reported).
+// coalesces bursts (see watcher.h for what is reported, and when).
 //
 //   DEVLOOP_ASSIGN_OR_RETURN(std::unique_ptr<Watcher> w, MakeInotifyWatcher(options));
 //   DEVLOOP_RETURN_IF_ERROR(w->Start(on_changes));

@@ -15,14 +15,23 @@
 // --trigger=manual means no watcher at all.
 //
 // What is reported: a ChangeSet holds every path created, written (on close),
-// deleted, renamed or chmod-ed since the last one, each once, after no event
-// arrived for `quiet_period` (an editor's save is several events: temp file,
-// rename, chmod), or after `max_batch_delay` during an endless stream. Paths
-// are mapped to the artifacts whose context holds them, minus what the
-// context's .dockerignore excludes (the Dockerfile and .dockerignore always
-// count) and the artifact's ignore globs, and only paths matching its
+// deleted, renamed or chmod-ed since the last one, each once, except (with
+// inotify) a path created and removed again in between, such as an editor's
+// temp file. Paths are mapped to the artifacts whose context holds them, minus
+// what the context's .dockerignore excludes (the Dockerfile and .dockerignore
+// always count) and the artifact's ignore globs, and only paths matching its
 // dependency globs when it has some. Paths that map to nothing and are not the
 // config file are dropped; a ChangeSet is never empty.
+//
+// When, with inotify: an editor's save is several events (a temp file, its
+// close, a rename, a chmod, a delete) and goes out as one ChangeSet. Once
+// every file in it is complete (closed after a write, renamed into place,
+// only chmod-ed, or a temp file gone again), `settled_delay` after the last
+// event. While a file created in it is still open for writing, or a file that
+// existed was removed (it may come back: vim renames the original away, then
+// writes the new file), only after no event arrived for `quiet_period`. At
+// the latest `max_batch_delay` after the first event, during an endless
+// stream. The polling watcher reports what each scan found changed.
 #ifndef DEVLOOP_INFRA_FS_WATCHER_H_
 #define DEVLOOP_INFRA_FS_WATCHER_H_
 
@@ -55,7 +64,12 @@ struct WatchOptions {
   // Absolute path of skaffold.yaml; "" for none.
   std::string config_file;
   // Skaffold waits a full second; a save is over within a few milliseconds.
+  // Only a batch with a file still being written, or removed, waits for it.
   absl::Duration quiet_period = absl::Milliseconds(20);
+  // A batch of complete files goes out this long after its last event: the
+  // rest of an editor's save (a rename, chmod or delete comes microseconds
+  // after the close) is read into the same ChangeSet.
+  absl::Duration settled_delay = absl::Milliseconds(1);
   // A ChangeSet goes out at the latest this long after its first event.
   absl::Duration max_batch_delay = absl::Milliseconds(500);
   // PollingWatcher only: time between scans (--watch-poll-interval).

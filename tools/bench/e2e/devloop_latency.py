@@ -9,6 +9,20 @@ there, follows GET /v1/events, and measures, per edit of a file:
   save -> FileSyncEvent Succeeded   (synced edits; mode "sync")
   save -> new content served        (on the forwarded local port; both modes)
 
+where "save" is the moment the editor's save begins (its first system call),
+made the way --save-style says: "in-place" (open O_TRUNC, write, close),
+"rename" (write a temp file beside it, rename it over the file: VS Code's
+atomic save, most editors' "write a copy") or "vim" (vim's default sequence:
+the 4913 probe, rename the original to FILE~, write and fsync the new FILE,
+restore its mode, delete FILE~). Also printed: the save's own duration (vim's
+fsync, and ext4's flush when a truncated file is closed, take milliseconds),
+save over -> FileSyncEvent Succeeded, and save -> the FileSyncEvent "In
+Progress" entry's own timestamp (the watcher's share). Events are matched from
+the save's start: devloop may sync a file that is complete before the editor's
+last system call (vim's chmod and delete of FILE~ after the close) returns.
+The number of syncs is printed too: more than one per save means a save was
+split into several (the first one is what is timed).
+
 plus, once per run, process start -> API answering, start -> first build
 started, the binary's idle CPU over --idle-seconds once the first iteration is
 over (utime+stime from /proc/PID/stat) and its RSS (VmRSS, VmHWM from
@@ -22,6 +36,8 @@ Examples (from the repository root):
   bazel build //apps:devloop
   tools/bench/e2e/devloop_latency.py --binary bazel-bin/apps/devloop \
       --example sync --mode sync --edits 50
+  tools/bench/e2e/devloop_latency.py --binary bazel-bin/apps/devloop \
+      --example sync --mode sync --edits 50 --save-style vim
   tools/bench/e2e/devloop_latency.py --binary bazel-bin/apps/devloop \
       --example getting-started --mode rebuild --edits 10
 
@@ -138,6 +154,41 @@ def wait_served(port, path, marker, timeout):
             pass
         time.sleep(POLL_INTERVAL)
     raise TimeoutError(f"{marker!r} not served on :{port}{path} within {timeout}s")
+
+
+def save_in_place(path, text):
+    with open(path, "w") as f:  # one write, as an editor's save
+        f.write(text)
+
+
+def save_by_rename(path, text):
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def save_like_vim(path, text):
+    """vim's :w with its defaults (writebackup, backupcopy=auto), as inotify
+    shows it (in a directory outside 'backupskip', whose /tmp/* vim writes in
+    place)."""
+    st = os.stat(path)
+    probe = os.path.join(os.path.dirname(path), "4913")
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    os.fchown(fd, st.st_uid, st.st_gid)
+    os.close(fd)
+    os.unlink(probe)
+    backup = path + "~"
+    os.rename(path, backup)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, text.encode())
+    os.fsync(fd)
+    os.close(fd)
+    os.chmod(path, st.st_mode & 0o7777)
+    os.unlink(backup)
+
+
+SAVE_STYLES = {"in-place": save_in_place, "rename": save_by_rename, "vim": save_like_vim}
 
 
 def proc_cpu_seconds(pid):
@@ -273,6 +324,9 @@ def main():
                          "startup: only start -> API and start -> first build, --runs times")
     ap.add_argument("--runs", type=int, default=20, help="startup mode: how many starts")
     ap.add_argument("--file", default="www/index.html", help="file to edit, relative to the example")
+    ap.add_argument("--save-style", choices=sorted(SAVE_STYLES), default="in-place",
+                    help="how each edit is saved: in-place (open O_TRUNC, write, close), rename "
+                         "(temp file beside it, renamed over it) or vim (vim's default sequence)")
     ap.add_argument("--path", default="/index.html", help="URL path that serves the edited file")
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=60, help="seconds per awaited step")
@@ -370,34 +424,54 @@ def main():
             baseline = Baseline(os.path.join(work, args.example + "-src"), work,
                                 args.container_port)
 
-        to_sync, to_served, to_baseline = [], [], []
+        to_sync, to_sync_after_save, to_sync_started, to_served, to_baseline, to_save = (
+            [], [], [], [], [], [])
         target = os.path.join(project, args.file)
+        save = SAVE_STYLES[args.save_style]
+        print(f"INFO save style {args.save_style}", flush=True)
+        first_save = time.monotonic()
         for i in range(args.edits):
             marker = f"devloop-bench-{os.getpid()}-{i}-{time.time_ns()}"
             text = f"<!doctype html>\n<h1>{marker}</h1>\n"
+            began_ns = time.time_ns()
+            began = time.monotonic()
+            save(target, text)
             saved = time.monotonic()
-            with open(target, "w") as f:  # one write, as an editor's save
-                f.write(text)
+            to_save.append(saved - began)
             if args.mode == "sync":
+                _, started = events.wait_for_entry(
+                    lambda e: kind_status(e, "fileSyncEvent") == "In Progress", began, args.timeout)
+                to_sync_started.append((entry_ns(started) - began_ns) / 1e9)
                 synced = events.wait_for(lambda e: kind_status(e, "fileSyncEvent") == "Succeeded",
-                                         saved, args.timeout)
-                to_sync.append(synced - saved)
+                                         began, args.timeout)
+                to_sync.append(synced - began)
+                to_sync_after_save.append(synced - saved)
             served = wait_served(local_port, args.path, marker, args.timeout)
-            to_served.append(served - saved)
+            to_served.append(served - began)
             if baseline:
                 # Its own marker: the same text would hit the layer devloop just
                 # built in the engine's build cache, and measure nothing.
                 b_marker = marker + "-baseline"
                 to_baseline.append(baseline.run(args.file, text.replace(marker, b_marker),
                                                 b_marker, args.path, args.timeout))
-            print(f"RESULT edit {i}: "
-                  + (f"save->FileSyncEvent {1000 * to_sync[-1]:.1f}ms " if to_sync else "")
+            print(f"RESULT edit {i}: save itself {1000 * to_save[-1]:.2f}ms "
+                  + (f"save->sync started (entry timestamp) {1000 * to_sync_started[-1]:.1f}ms "
+                     f"save->FileSyncEvent {1000 * to_sync[-1]:.1f}ms "
+                     f"(save over->FileSyncEvent {1000 * to_sync_after_save[-1]:.1f}ms) "
+                     if to_sync else "")
                   + f"save->served {1000 * to_served[-1]:.1f}ms"
                   + (f" baseline(docker build+run->served) {1000 * to_baseline[-1]:.1f}ms"
                      if to_baseline else ""), flush=True)
             time.sleep(args.gap)  # let the loop go idle between edits
+        summary(f"the {args.save_style} save itself", to_save)
         if to_sync:
+            with events.cv:
+                syncs = sum(1 for t, e in events.entries
+                            if t >= first_save and kind_status(e, "fileSyncEvent") == "Succeeded")
+            print(f"RESULT syncs: {syncs} FileSyncEvents Succeeded for {args.edits} saves")
+            summary("save->FileSyncEvent In Progress (entry timestamp)", to_sync_started)
             summary("save->FileSyncEvent Succeeded", to_sync)
+            summary("save over->FileSyncEvent Succeeded", to_sync_after_save)
         summary("save->new content served", to_served)
         if to_baseline:
             summary("baseline docker build + docker run -> served", to_baseline)

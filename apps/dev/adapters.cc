@@ -78,6 +78,7 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
   b.artifacts = pipeline.loop.artifacts;
   b.tagger = options.tagger;
   b.cache_artifacts = options.cache_artifacts;
+  b.cache_scope = options.cache_scope;
   b.labels = labels;
   b.owner_label = {deploy::kRunIdLabel, options.run_id};
   b.prebuilt = options.prebuilt;

@@ -32,6 +32,9 @@ struct AdapterOptions {
   std::map<std::string, std::string> labels;
   std::shared_ptr<const build::Tagger> tagger;  // null: tag by image id
   bool cache_artifacts = false;
+  // Non-empty: the images built outlive the run as the artifact cache of this
+  // scope (the project's id), pruned at cleanup (DockerBuilder::Options).
+  std::string cache_scope;
   // Artifacts not built: image -> the reference to deploy (`deploy --images`).
   std::map<std::string, std::string> prebuilt;
   deploy::LogSink on_log;

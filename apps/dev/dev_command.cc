@@ -133,7 +133,8 @@ int RunDev(const cli::CliOptions& options) {
   absl::StatusOr<std::unique_ptr<LiveLoop>> live =
       LiveLoop::Make({.cli = options, .docker = docker->get(), .hub = &hub, .app_logs = &app_logs,
                       .executor = &executor, .pool = &pool, .console = &console,
-                      .start_entry = StartEntry(), .on_run_start = on_run_start,
+                      .start_entry = StartEntry(), .project = project_id,
+                      .on_run_start = on_run_start,
                       .on_run_end = on_run_end},
                      *std::move(project));
   if (!live.ok()) {

@@ -58,6 +58,8 @@ absl::StatusOr<std::unique_ptr<LiveLoop::Generation>> LiveLoop::MakeGeneration(P
   AdapterOptions adapter_options{.run_id = g->run_id,
                                  .tagger = std::shared_ptr<const build::Tagger>(*std::move(tagger)),
                                  .cache_artifacts = options_.cli.cache_artifacts,
+                                 .cache_scope =
+                                     options_.cli.cache_artifacts ? options_.project : "",
                                  .runner = &kubectl_runner_};
   AttachConsole(console, options_.cli.tail, &loop_options, &adapter_options.on_log,
                 options_.app_logs);

@@ -59,6 +59,9 @@ class LiveLoop : public control::Control {
     runtime::JobRunner* pool = nullptr;
     console::Console* console = nullptr;
     std::string start_entry;
+    // The project's id (ProjectId): with --cache-artifacts, the images built
+    // are kept across runs as this project's artifact cache.
+    std::string project;
     // Reads the project again; LoadProject(cli) when unset.
     std::function<absl::StatusOr<Project>()> load;
     // Told of each loop's run id before it creates anything, and once a

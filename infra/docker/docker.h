@@ -191,7 +191,7 @@ class Docker {
   virtual absl::StatusOr<std::string> Push(const std::string& image) = 0;
   // Removes an image (`force` untags it from every name). NotFound if absent.
   virtual absl::Status RemoveImage(const std::string& image, bool force) = 0;
-  // Returns the ids of images that carry label `key=value`.
+  // Returns the ids of images that carry label `key=value`, newest first.
   virtual absl::StatusOr<std::vector<std::string>> ListImages(const std::string& label_key,
                                                               const std::string& label_value) = 0;
 

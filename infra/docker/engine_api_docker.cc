@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -465,8 +466,15 @@ absl::StatusOr<std::vector<std::string>> EngineApiDocker::ListImages(
   if (r->status != 200) return HttpError(*r, "listing images");
   absl::StatusOr<Json> json = ParseAnswer(*r, "listing images");
   if (!json.ok()) return json.status();
+  // The engine lists newest first today; sorted here so callers can rely on it.
+  std::vector<std::pair<int64_t, std::string>> found;
+  for (const Json& image : json->elements()) {
+    found.emplace_back(image["Created"].AsInt(), image["Id"].AsString());
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<std::string> ids;
-  for (const Json& image : json->elements()) ids.push_back(image["Id"].AsString());
+  for (auto& [created, id] : found) ids.push_back(std::move(id));
   return ids;
 }
 

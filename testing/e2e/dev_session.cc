@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 #include <regex>
 
@@ -152,21 +153,55 @@ absl::StatusOr<std::vector<std::string>> DevSession::RepositoryImages() {
       Docker({"images", "--filter", absl::StrCat("reference=", repository_, "/*"), "--format",
               "{{.Repository}}:{{.Tag}}"});
   if (!out.ok()) return out.status();
-  return Lines(*out);
+  absl::StatusOr<std::string> cached =
+      Docker({"images", "--filter", absl::StrCat("reference=", repository_, "/*"), "--filter",
+              absl::StrCat("label=", kCacheLabel), "--format", "{{.Repository}}:{{.Tag}}"});
+  if (!cached.ok()) return cached.status();
+  const std::vector<std::string> kept = Lines(*cached);
+  std::vector<std::string> images;
+  for (std::string& image : Lines(*out)) {
+    if (std::find(kept.begin(), kept.end(), image) == kept.end()) images.push_back(std::move(image));
+  }
+  return images;
+}
+
+absl::StatusOr<std::vector<std::string>> DevSession::CachedImages() {
+  absl::StatusOr<std::string> out =
+      Docker({"images", "-q", "--no-trunc", "--filter",
+              absl::StrCat("reference=", repository_, "/*"), "--filter",
+              absl::StrCat("label=", kCacheLabel)});
+  if (!out.ok()) return out.status();
+  std::vector<std::string> ids;
+  for (std::string& id : Lines(*out)) {
+    // One line per tag: an image tagged twice is listed twice.
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+  }
+  return ids;
 }
 
 absl::StatusOr<std::string> DevSession::RunId() {
+  std::set<std::string> found;
+  // Images carry the run id when the artifact cache is off; containers always.
   absl::StatusOr<std::string> ids =
       Docker({"images", "-q", "--filter", absl::StrCat("reference=", repository_, "/*"), "--filter",
               absl::StrCat("label=", kRunIdLabel)});
   if (!ids.ok()) return ids.status();
-  std::set<std::string> found;
   for (const std::string& id : Lines(*ids)) {
     absl::StatusOr<std::string> label = Docker(
         {"image", "inspect", "--format",
          absl::StrCat("{{index .Config.Labels \"", kRunIdLabel, "\"}}"), id});
     if (!label.ok()) return label.status();
     found.insert(std::string(absl::StripAsciiWhitespace(*label)));
+  }
+  absl::StatusOr<std::string> containers = Docker(
+      {"ps", "-a", "--filter", absl::StrCat("label=", kRunIdLabel), "--format",
+       absl::StrCat("{{.Label \"", kRunIdLabel, "\"}} {{.Label \"dev.devloop.image\"}}")});
+  if (!containers.ok()) return containers.status();
+  for (const std::string& line : Lines(*containers)) {
+    std::vector<std::string> parts = absl::StrSplit(line, ' ');
+    if (parts.size() == 2 && absl::StartsWith(parts[1], absl::StrCat(repository_, "/"))) {
+      found.insert(parts[0]);
+    }
   }
   run_ids_.insert(found.begin(), found.end());
   if (found.empty()) {

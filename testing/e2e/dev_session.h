@@ -41,6 +41,9 @@ namespace devloop::e2e {
 
 // The label devloop puts on everything a run creates.
 inline constexpr absl::string_view kRunIdLabel = "dev.devloop.run-id";
+// The label of the images devloop keeps as its artifact cache, instead of the
+// run id (DockerBuilder::Options::cache_scope).
+inline constexpr absl::string_view kCacheLabel = "dev.devloop.cache";
 
 class DevSession {
  public:
@@ -78,8 +81,9 @@ class DevSession {
   DevloopProcess& devloop() { return *devloop_; }
 
   // Returns the run id of the run, read from the labels of the images it built
-  // (so after its first build). FailedPrecondition before that; Internal if
-  // images of two runs carry the session's repository.
+  // (with --cache-artifacts=false) or of the containers it runs (so after its
+  // first build or deploy). FailedPrecondition before that; Internal if
+  // objects of two runs carry the session's repository.
   absl::StatusOr<std::string> RunId();
 
   // Returns the image of the newest container devloop runs for `name` (by its
@@ -89,15 +93,20 @@ class DevSession {
   // Returns the id of that newest container.
   absl::StatusOr<std::string> RunningContainer(absl::string_view name);
 
-  // Lists images of the session's repository ("repo/name:tag" per image).
+  // Lists images of the session's repository ("repo/name:tag" per image),
+  // except those devloop keeps as its artifact cache.
   absl::StatusOr<std::vector<std::string>> RepositoryImages();
+  // Lists the images of the session's repository that devloop keeps as its
+  // artifact cache (label dev.devloop.cache), newest first, by id.
+  absl::StatusOr<std::vector<std::string>> CachedImages();
 
   // Sends SIGINT and waits up to `timeout` for devloop's exit code.
   absl::StatusOr<int> Interrupt(absl::Duration timeout);
 
   // Ctrl-C as the issue asks of it: devloop exits 0 within `timeout`, and no
   // container, network or image with run `run_id`'s label, nor any image of
-  // this session's repository, is left. Returns what went wrong otherwise.
+  // this session's repository but the artifact cache, is left. Returns what
+  // went wrong otherwise.
   absl::Status InterruptAndCheckNothingLeft(const std::string& run_id, absl::Duration timeout);
 
   // Removes everything of the session now (the destructor does it too).

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -29,6 +30,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
 
 constexpr absl::Duration kIteration = absl::Seconds(90);
 
@@ -232,6 +235,11 @@ TEST_F(GettingStartedE2eTest, BuildsRebuildsSurvivesABrokenDockerfileAndCleansUp
   EXPECT_THAT(left->containers, IsEmpty());
   EXPECT_THAT(left->networks, IsEmpty());
   EXPECT_THAT(left->images, IsEmpty());
+  // Three images were built (first, edited once, edited twice): all three are
+  // kept as the project's artifact cache, which keeps at most three.
+  absl::StatusOr<std::vector<std::string>> cached = session_->CachedImages();
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  EXPECT_THAT(*cached, SizeIs(3));
   absl::StatusOr<std::vector<std::string>> images = session_->RepositoryImages();
   ASSERT_TRUE(images.ok()) << images.status();
   EXPECT_THAT(*images, ElementsAre(bystander_image_));
@@ -242,6 +250,42 @@ TEST_F(GettingStartedE2eTest, BuildsRebuildsSurvivesABrokenDockerfileAndCleansUp
   EXPECT_TRUE(Docker({"network", "inspect", bystander_name_}).ok());
   EXPECT_FALSE(WaitForPort(port_, absl::Milliseconds(100)).ok())
       << "the forwarded port still accepts connections after exit";
+}
+
+// The artifact cache (on by default, as in Skaffold): Ctrl-C removes the run's
+// container and network but keeps the image, labelled as the project's cache;
+// a restart with nothing changed builds nothing and runs that same image.
+TEST_F(GettingStartedE2eTest, ARestartWithNothingChangedRunsTheCachedImage) {
+  std::string image_id;
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run == 0 ? "first run" : "restart");
+    ASSERT_TRUE(session_->Start({"-v", "debug"}).ok());
+    absl::StatusOr<proto::LogEntry> done =
+        session_->events().WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration);
+    ASSERT_TRUE(done.ok()) << done.status() << "\n" << session_->devloop().process().Output();
+    absl::StatusOr<std::string> body = WaitServed(port_, "/", "Hello from devloop!");
+    ASSERT_TRUE(body.ok()) << body.status();
+    absl::StatusOr<std::string> container = session_->RunningContainer("devloop-getting-started");
+    ASSERT_TRUE(container.ok()) << container.status();
+    absl::StatusOr<std::string> running = Docker({"inspect", "-f", "{{.Image}}", *container});
+    ASSERT_TRUE(running.ok()) << running.status();
+    const std::string id(absl::StripAsciiWhitespace(*running));
+    const std::string output = session_->devloop().process().Output();
+    if (run == 0) {
+      image_id = id;
+      EXPECT_THAT(output, Not(HasSubstr("(artifact cache)"))) << "a new project has no cache";
+    } else {
+      EXPECT_EQ(id, image_id) << "the restart runs the image the first run built";
+      EXPECT_THAT(output, HasSubstr("locally (artifact cache): not rebuilt"));
+    }
+    absl::StatusOr<std::string> run_id = session_->RunId();
+    ASSERT_TRUE(run_id.ok()) << run_id.status();
+    absl::Status clean = session_->InterruptAndCheckNothingLeft(*run_id, absl::Seconds(5));
+    EXPECT_TRUE(clean.ok()) << clean;
+    absl::StatusOr<std::vector<std::string>> cached = session_->CachedImages();
+    ASSERT_TRUE(cached.ok()) << cached.status();
+    EXPECT_THAT(*cached, ElementsAre(image_id)) << "kept as the artifact cache";
+  }
 }
 
 }  // namespace

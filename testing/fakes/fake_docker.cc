@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -157,6 +158,7 @@ absl::StatusOr<docker::BuildResult> FakeDocker::Build(const docker::BuildRequest
   absl::MutexLock lock(&mu_);
   Image image;
   image.id = NewId();
+  image.created = next_id_;
   image.labels = request.labels;
   image.cmd = std::move(cmd);
   for (const std::string& tag : request.tags) {
@@ -212,13 +214,15 @@ absl::StatusOr<std::vector<std::string>> FakeDocker::ListImages(const std::strin
                                                                 const std::string& label_value) {
   absl::MutexLock lock(&mu_);
   Count("ListImages");
-  std::vector<std::string> ids;
+  std::vector<const Image*> found;
   for (const auto& [id, image] : images_) {
     auto it = image.labels.find(label_key);
-    if (it != image.labels.end() && it->second == label_value) {
-      ids.push_back(absl::StrCat("sha256:", id));
-    }
+    if (it != image.labels.end() && it->second == label_value) found.push_back(&image);
   }
+  std::sort(found.begin(), found.end(),
+            [](const Image* a, const Image* b) { return a->created > b->created; });
+  std::vector<std::string> ids;
+  for (const Image* image : found) ids.push_back(absl::StrCat("sha256:", image->id));
   return ids;
 }
 

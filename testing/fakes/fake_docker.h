@@ -85,6 +85,7 @@ class FakeDocker : public docker::Docker {
     std::vector<std::string> tags;
     std::map<std::string, std::string> labels;
     std::vector<std::string> cmd;  // the Dockerfile's CMD in exec form
+    int64_t created = 0;           // a sequence number: later builds are newer
   };
   struct Container {
     std::string id;

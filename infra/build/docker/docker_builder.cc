@@ -42,9 +42,15 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
       required[image] = local != local_ids_.end() ? local->second : RunnableImage(ref);
     }
   }
+  std::map<std::string, std::string> labels = options_.labels;
+  if (!options_.cache_scope.empty()) {
+    // Kept across runs: not the run's to remove, the prune's (Cleanup).
+    labels.erase(options_.owner_label.first);
+    labels[kCacheLabel] = absl::StrCat(options_.cache_scope, "/", request.image);
+  }
   ImageBuildOptions build_options{.tagger = options_.tagger.get(),
                                   .cache = options_.cache_artifacts,
-                                  .labels = options_.labels,
+                                  .labels = std::move(labels),
                                   .on_output = request.on_output,
                                   .cancellation = cancellation.get()};
   absl::StatusOr<BuiltImage> built = BuildImage(docker_, *spec, required, build_options);
@@ -60,6 +66,13 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
       s = domain::WithStatusCode(std::move(s), domain::StatusCode::kBuildUnknown);
     }
     return s;
+  }
+  if (built->cached && request.on_output) {
+    request.on_output(absl::StrCat("Found ", built->tag, " locally (artifact cache): not rebuilt"));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    last_ids_[request.image] = built->image_id;
   }
   if (!options_.push) {
     // Unique per image even when the tag is not ("latest").
@@ -99,12 +112,47 @@ void DockerBuilder::Cancel(const std::string& image) {
 }
 
 absl::Status DockerBuilder::Cleanup() {
-  const auto& [key, value] = options_.owner_label;
-  if (key.empty()) return absl::OkStatus();
-  absl::StatusOr<std::vector<std::string>> images = docker_->ListImages(key, value);
-  if (!images.ok()) return images.status();
+  std::vector<std::string> remove;
   absl::Status result;
-  for (const std::string& id : *images) {
+  const auto& [key, value] = options_.owner_label;
+  if (!key.empty()) {
+    absl::StatusOr<std::vector<std::string>> images = docker_->ListImages(key, value);
+    if (images.ok()) {
+      remove = *std::move(images);
+    } else {
+      result.Update(images.status());
+    }
+  }
+  if (!options_.cache_scope.empty()) {
+    std::map<std::string, std::string> last;
+    {
+      absl::MutexLock lock(&mu_);
+      last = last_ids_;
+    }
+    for (const ArtifactBuildSpec& a : options_.artifacts) {
+      absl::StatusOr<std::vector<std::string>> cached = docker_->ListImages(
+          kCacheLabel, absl::StrCat(options_.cache_scope, "/", a.spec.image));
+      if (!cached.ok()) {
+        result.Update(cached.status());
+        continue;
+      }
+      // Newest first (the port's order); the one deployed last always stays.
+      auto used = last.find(a.spec.image);
+      int kept = 0;
+      if (used != last.end()) {
+        for (const std::string& id : *cached) kept += id == used->second;
+      }
+      for (const std::string& id : *cached) {
+        if (used != last.end() && id == used->second) continue;
+        if (kept < options_.keep_cached) {
+          ++kept;
+          continue;
+        }
+        remove.push_back(id);
+      }
+    }
+  }
+  for (const std::string& id : remove) {
     absl::Status s = docker_->RemoveImage(id, /*force=*/true);
     if (!s.ok() && s.code() != absl::StatusCode::kNotFound) result.Update(s);
   }

@@ -6,6 +6,15 @@
 //   absl::StatusOr<std::string> ref = builder.Build({.image = "web"});
 //   builder.Cleanup();   // removes the images labelled with this run's labels
 //
+// The artifact cache across runs (`cache_scope`, `devloop dev` with
+// --cache-artifacts, the default): images are labelled
+// dev.devloop.cache=<scope>/<image> instead of with the owner label, so they
+// outlive the run, and the next run of the project finds them by input digest
+// (image_builder.h) instead of building. Cleanup then prunes: of each
+// artifact's cached images it keeps the one this run used last and the newest
+// others up to `keep_cached`, and removes the rest (images devloop built for
+// this scope, never others).
+//
 // Images listed in `prebuilt` are not built: Build returns the given reference
 // (`devloop deploy --images`).
 //
@@ -45,6 +54,9 @@ class DockerBuilder final : public Builder {
     // "<that name>:<tag>@<registry digest>".
     bool push = false;
     std::string default_repo;  // --default-repo; empty: the image name's own registry
+    // Non-empty: keep images across runs as the artifact cache (see above).
+    std::string cache_scope;
+    int keep_cached = 3;
   };
 
   // `docker` must outlive the builder.
@@ -63,6 +75,8 @@ class DockerBuilder final : public Builder {
   absl::Mutex mu_;
   // Pushed reference -> the local image id, for artifacts that require it.
   std::map<std::string, std::string> local_ids_ ABSL_GUARDED_BY(mu_);
+  // Image name -> the id its last build returned (kept by Cleanup's prune).
+  std::map<std::string, std::string> last_ids_ ABSL_GUARDED_BY(mu_);
   // The cancellation of the running (or next) build of each artifact.
   std::map<std::string, std::shared_ptr<docker::Cancellation>> cancellations_
       ABSL_GUARDED_BY(mu_);
@@ -73,6 +87,9 @@ class DockerBuilder final : public Builder {
 // its '/', '.' and ':' turned into '_' ("gcr.io/x/web" -> "127.0.0.1:5000/gcr_io_x_web");
 // a name already under `default_repo`, or any name when it is empty, is kept.
 std::string PushedName(const std::string& default_repo, const std::string& image);
+
+// The label of images kept as the artifact cache: "<scope>/<image>".
+inline constexpr char kCacheLabel[] = "dev.devloop.cache";
 
 }  // namespace devloop::build
 

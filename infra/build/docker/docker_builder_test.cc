@@ -6,9 +6,11 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "domain/events/status_payload.h"
+#include "infra/build/docker/image_builder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/fakes/fake_docker.h"
@@ -124,6 +126,58 @@ TEST_F(DockerBuilderTest, CleanupRemovesOnlyImagesWithTheOwnerLabel) {
   ASSERT_TRUE(builder.Cleanup().ok());
   EXPECT_TRUE(docker_.ListImages("dev.devloop.run-id", "run1")->empty());
   EXPECT_EQ(docker_.ListImages("dev.devloop.run-id", "someone-else")->size(), 1u);
+}
+
+// The artifact cache across runs: images carry the cache label, not the run's,
+// so Cleanup keeps them and the next run of the project builds nothing.
+TEST_F(DockerBuilderTest, CachedImagesOutliveTheRunAndServeTheNext) {
+  DockerBuilder::Options o = Options();
+  o.cache_artifacts = true;
+  o.cache_scope = "proj";
+  DockerBuilder first(&docker_, o);
+  absl::StatusOr<std::string> built = first.Build({.image = "web"});
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_TRUE(docker_.ListImages("dev.devloop.run-id", "run1")->empty());
+  ASSERT_TRUE(first.Cleanup().ok());
+  EXPECT_EQ(docker_.ListImages(kCacheLabel, "proj/web")->size(), 1u);
+
+  o.labels = {{"dev.devloop.run-id", "run2"}};
+  o.owner_label = {"dev.devloop.run-id", "run2"};
+  DockerBuilder second(&docker_, o);
+  absl::StatusOr<std::string> again = second.Build({.image = "web"});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(RunnableImage(*again), RunnableImage(*built));
+  EXPECT_EQ(docker_.calls("Build"), 1) << "the second run found the first run's image";
+}
+
+// Cleanup prunes each artifact's cache to the image used last plus the newest
+// others, three in all; another scope's images and unlabelled ones stay.
+TEST_F(DockerBuilderTest, CleanupKeepsTheLastUsedAndNewestCachedImages) {
+  DockerBuilder::Options o = Options();
+  o.cache_artifacts = true;
+  o.cache_scope = "proj";
+  DockerBuilder::Options elsewhere = o;
+  elsewhere.cache_scope = "other-project";
+  std::vector<std::string> ids;  // oldest first
+  for (int i = 0; i < 5; ++i) {
+    std::ofstream(dir_ + "/index.html") << "version " << i << "\n";
+    absl::StatusOr<std::string> ref = DockerBuilder(&docker_, o).Build({.image = "web"});
+    ASSERT_TRUE(ref.ok()) << ref.status();
+    ids.push_back(RunnableImage(*ref));
+  }
+  std::ofstream(dir_ + "/index.html") << "another project's\n";
+  ASSERT_TRUE(DockerBuilder(&docker_, elsewhere).Build({.image = "web"}).ok());
+  // The run goes back to the first version: found in the cache, used last.
+  std::ofstream(dir_ + "/index.html") << "version 0\n";
+  DockerBuilder run(&docker_, o);
+  absl::StatusOr<std::string> reverted = run.Build({.image = "web"});
+  ASSERT_TRUE(reverted.ok()) << reverted.status();
+  ASSERT_EQ(RunnableImage(*reverted), ids[0]);
+
+  ASSERT_TRUE(run.Cleanup().ok());
+  EXPECT_EQ(*docker_.ListImages(kCacheLabel, "proj/web"),
+            (std::vector<std::string>{ids[4], ids[3], ids[0]}));
+  EXPECT_EQ(docker_.ListImages(kCacheLabel, "other-project/web")->size(), 1u);
 }
 
 }  // namespace

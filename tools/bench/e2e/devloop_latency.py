@@ -258,6 +258,28 @@ class Baseline:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def forget_cached_images(project):
+    """Removes the images devloop kept as the artifact cache of `project` (a
+    copy this harness made): their label dev.devloop.cache is "ID/IMAGE", ID
+    being devloop's id of the project (the first 8 bytes of the SHA-256 of its
+    config's real path, in hex)."""
+    import hashlib
+    config = os.path.realpath(os.path.join(project, "skaffold.yaml"))
+    prefix = hashlib.sha256(config.encode()).hexdigest()[:16] + "/"
+    ids = subprocess.run(["docker", "images", "-q", "--no-trunc", "--filter",
+                          "label=dev.devloop.cache"], capture_output=True, text=True).stdout.split()
+    mine = []
+    for image in sorted(set(ids)):
+        label = subprocess.run(["docker", "image", "inspect", "--format",
+                                '{{index .Config.Labels "dev.devloop.cache"}}', image],
+                               capture_output=True, text=True).stdout.strip()
+        if label.startswith(prefix):
+            mine.append(image)
+    if mine:
+        subprocess.run(["docker", "rmi", "-f"] + mine, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
 def entry_ns(entry):
     """The entry's RFC 3339 timestamp ("2026-11-23T19:07:35.092363139Z") in ns
     since the epoch."""
@@ -315,14 +337,50 @@ def startup(args, project, work):
     summary("start->first_build_started (entry timestamp)", to_build_stamp)
 
 
+def restart(args, project, work):
+    """Starts the binary --runs times on the same project, each after the last
+    one's Ctrl-C: process start -> the forwarded port serves the app. The first
+    start builds (a new project); every later one is a restart with nothing
+    changed."""
+    served = []
+    for i in range(args.runs):
+        grpc_port, http_port = free_port(), free_port()
+        argv = [os.path.abspath(args.binary), "dev", f"--rpc-port={grpc_port}",
+                f"--rpc-http-port={http_port}"] + args.extra
+        with open(os.path.join(work, "devloop.log"), "a") as log:
+            started = time.monotonic()
+            proc = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                wait_for_port(http_port, args.timeout)
+                events = Events(http_port)
+                events.wait_for(lambda e: kind_status(e, "devLoopEvent") in ("Succeeded", "Failed"),
+                                0, args.timeout)
+                _, body = get(http_port, "/v1/state")
+                ports = json.loads(body).get("forwardedPorts") or {}
+                if not ports:
+                    raise RuntimeError(f"no forwarded port in /v1/state: {body}")
+                local_port = int(next(iter(ports.values()))["localPort"])
+                t = wait_served(local_port, args.path, "", args.timeout) - started
+                served.append(t)
+                print(f"RESULT run {i} ({'first start' if i == 0 else 'restart'}): "
+                      f"start->served {1000 * t:.1f}ms", flush=True)
+            finally:
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=30)
+    summary("first start->served", served[:1])
+    if len(served) > 1:
+        summary("restart->served", served[1:])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", required=True, help="path of the devloop binary")
     ap.add_argument("--example", default="sync", help="testing/examples/NAME")
-    ap.add_argument("--mode", choices=["sync", "rebuild", "startup"], default="sync",
+    ap.add_argument("--mode", choices=["sync", "rebuild", "startup", "restart"], default="sync",
                     help="sync: edits are synced (expects FileSyncEvents); rebuild: edits rebuild; "
-                         "startup: only start -> API and start -> first build, --runs times")
-    ap.add_argument("--runs", type=int, default=20, help="startup mode: how many starts")
+                         "startup: only start -> API and start -> first build, --runs times; "
+                         "restart: start -> app served, then Ctrl-C, --runs times on one project")
+    ap.add_argument("--runs", type=int, default=20, help="startup and restart modes: how many starts")
     ap.add_argument("--file", default="www/index.html", help="file to edit, relative to the example")
     ap.add_argument("--save-style", choices=sorted(SAVE_STYLES), default="in-place",
                     help="how each edit is saved: in-place (open O_TRUNC, write, close), rename "
@@ -376,6 +434,14 @@ def main():
     if args.mode == "startup":
         startup(args, project, work)
         shutil.rmtree(work, ignore_errors=True)
+        return
+    if args.mode == "restart":
+        try:
+            restart(args, project, work)
+        finally:
+            # The images devloop keeps as its artifact cache: this copy's only.
+            forget_cached_images(project)
+            shutil.rmtree(work, ignore_errors=True)
         return
 
     grpc_port, http_port = free_port(), free_port()

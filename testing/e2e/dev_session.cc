@@ -320,12 +320,15 @@ absl::Status DevSession::Sweep() {
     keep(SweepDockerObjects(absl::StrCat(kRunIdLabel, "=", id)));
   }
   keep(SweepDockerObjects(test_label_));
-  absl::StatusOr<std::vector<std::string>> images = RepositoryImages();
+  // Every image of the repository, the artifact cache's too.
+  absl::StatusOr<std::string> images =
+      Docker({"images", "--filter", absl::StrCat("reference=", repository_, "/*"), "--format",
+              "{{.Repository}}:{{.Tag}}"});
   if (!images.ok()) {
     keep(images.status());
-  } else if (!images->empty()) {
+  } else if (std::vector<std::string> names = Lines(*images); !names.empty()) {
     std::vector<std::string> args = {"rmi", "-f"};
-    args.insert(args.end(), images->begin(), images->end());
+    args.insert(args.end(), names.begin(), names.end());
     keep(Docker(args).status());
   }
   return first;

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "domain/paths/path.h"
+#include "infra/config/to_yaml.h"
 #include "infra/deploy/labels.h"
 #include "infra/fs/inotify_watcher.h"
 #include "infra/fs/polling_watcher.h"
@@ -29,6 +31,7 @@ absl::StatusOr<std::unique_ptr<LiveLoop>> LiveLoop::Make(Options options, Projec
         "LiveLoop needs a docker, hub, executor, pool and console");
   }
   std::unique_ptr<LiveLoop> live(new LiveLoop(std::move(options)));
+  live->applied_ = Fingerprint(project);
   absl::StatusOr<std::unique_ptr<Generation>> first = live->MakeGeneration(std::move(project));
   if (!first.ok()) return first.status();
   live->generation_ = *std::move(first);
@@ -198,9 +201,32 @@ void LiveLoop::ReloadLoop() {
   }
 }
 
+std::string LiveLoop::Fingerprint(const Project& project) {
+  std::string text = config::ToYaml(project.configs);
+  for (const config::Config& c : project.configs) {
+    for (const config::Artifact& a : c.build.artifacts) {
+      if (!a.sync.has_value()) continue;
+      absl::StrAppend(&text, "\n# ", a.image, " workdir ", a.sync->workdir);
+      for (const config::DockerCopy& copy : a.sync->inferred_copies) {
+        absl::StrAppend(&text, "\n# ", a.image, " copies ", absl::StrJoin(copy.srcs, " "), " to ",
+                        copy.dest);
+      }
+    }
+  }
+  return text;
+}
+
 void LiveLoop::Reload() {
   absl::StatusOr<Project> project = options_.load ? options_.load() : LoadProject(options_.cli);
   if (!project.ok()) return ReportInvalid(project.status());
+  std::string fingerprint = Fingerprint(*project);
+  if (fingerprint == applied_) {
+    // A comment, blank lines, keys reordered, a value written another way:
+    // the loop would be the same, so the running one goes on untouched.
+    options_.console->Info(
+        "The config was saved, but nothing devloop uses changed: the dev loop goes on");
+    return;
+  }
   absl::StatusOr<std::unique_ptr<Generation>> next = MakeGeneration(*std::move(project));
   if (!next.ok()) return ReportInvalid(next.status());
 
@@ -219,6 +245,7 @@ void LiveLoop::Reload() {
   std::lock_guard<std::mutex> lock(mu_);
   retired_.push_back(std::move(old));
   generation_ = *std::move(next);
+  applied_ = std::move(fingerprint);
   absl::Status started = StartGeneration(*generation_);
   if (!started.ok()) {
     options_.console->Error(domain::StatusCode::kInitUnknown,

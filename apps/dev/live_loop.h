@@ -119,6 +119,10 @@ class LiveLoop : public control::Control {
   void ReloadLoop();
   void Reload();
   void ReportInvalid(const absl::Status& status);
+  // What of `project` the loop uses, as text: its configs as devloop read
+  // them (config::ToYaml, no positions or comments) and the destinations
+  // sync.infer took from each Dockerfile. Equal texts run the same loop.
+  static std::string Fingerprint(const Project& project);
 
   Options options_;
   process::PosixProcessRunner git_runner_;      // for the gitCommit tag policy
@@ -134,6 +138,7 @@ class LiveLoop : public control::Control {
   std::vector<std::unique_ptr<Generation>> retired_;  // guarded by mu_
   bool reload_wanted_ = false;              // guarded by mu_
   bool stopping_ = false;                   // guarded by mu_
+  std::string applied_;  // Fingerprint of the running loop's project; the reloader's
   std::thread reloader_;
 };
 

@@ -2,7 +2,8 @@
 // real Docker Engine): an invalid edit is reported -- a devLoopEvent Failed and
 // a console line, both naming skaffold.yaml:line:column -- while the last good
 // container keeps serving; the valid edit after it is applied by the same
-// process (a new port forward serves), with the same Events stream going on.
+// process (a new port forward serves), with the same Events stream going on;
+// a save that changes nothing devloop uses leaves the running loop alone.
 #include <memory>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "testing/e2e/events_client.h"
 #include "testing/e2e/files.h"
 #include "testing/e2e/http_client.h"
+#include "testing/e2e/subprocess.h"
 
 namespace devloop::e2e {
 namespace {
@@ -88,6 +90,26 @@ TEST(ConfigReloadE2eTest, InvalidEditIsReportedAndAValidOneIsApplied) {
   ASSERT_TRUE(WriteFile(session.dir() + "/www/index.html", "after the reload\n").ok());
   done = events.WaitFor(IsDevLoopEvent(1, "Succeeded"), kIteration, at, &at);
   ASSERT_TRUE(done.ok()) << done.status() << "\n" << session.devloop().process().Output();
+  EXPECT_TRUE(WaitServed(*moved, "/index.html", "after the reload").ok());
+
+  // A save that changes nothing devloop uses (a comment, a blank line) leaves
+  // the loop alone: the same container goes on serving, no iteration runs.
+  absl::StatusOr<std::string> before = session.RunningContainer("devloop-sync");
+  ASSERT_TRUE(before.ok()) << before.status();
+  const size_t entries = events.Entries().size();
+  absl::StatusOr<std::string> current = ReadFile(config);
+  ASSERT_TRUE(current.ok()) << current.status();
+  ASSERT_TRUE(WriteFile(config, absl::StrCat("# only a comment\n\n", *current)).ok());
+  absl::Status said = WaitForOutput([&] { return session.devloop().process().Output(); },
+                                    "nothing devloop uses changed", kIteration);
+  ASSERT_TRUE(said.ok()) << said << "\n" << session.devloop().process().Output();
+  absl::StatusOr<std::string> after = session.RunningContainer("devloop-sync");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, *before) << "the container was replaced";
+  for (size_t i = entries; i < events.Entries().size(); ++i) {
+    EXPECT_FALSE(events.Entries()[i].event().has_devloopevent())
+        << "an iteration ran:\n" << events.Entries()[i].DebugString();
+  }
   EXPECT_TRUE(WaitServed(*moved, "/index.html", "after the reload").ok());
 }
 

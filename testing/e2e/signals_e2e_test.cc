@@ -120,20 +120,6 @@ class Drain {
   std::thread thread_;
 };
 
-// Waits until `text()` contains `needle`.
-absl::Status WaitForOutput(const std::function<std::string()>& text, absl::string_view needle,
-                           absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!absl::StrContains(text(), needle)) {
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("\"", needle, "\" not printed; output:\n", text()));
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return absl::OkStatus();
-}
-
 // The console's order: once it said "Cleaning up...", nothing says the loop
 // is watching.
 void ExpectNoWatchingAfterCleaningUp(const std::string& output) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -183,6 +184,19 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   CommandResult result{.exit_code = *code, .output = (*p)->Output()};
   std::remove((*p)->output_path().c_str());
   return result;
+}
+
+absl::Status WaitForOutput(const std::function<std::string()>& text, absl::string_view needle,
+                           absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!absl::StrContains(text(), needle)) {
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("\"", needle, "\" not printed; output:\n", text()));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace devloop::e2e

@@ -14,12 +14,15 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace devloop::e2e {
@@ -86,6 +89,11 @@ struct CommandResult {
 };
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Duration timeout = absl::Seconds(60));
+
+// Waits until `text()` (a process's output so far) contains `needle`;
+// DeadlineExceeded, with the text, after `timeout`.
+absl::Status WaitForOutput(const std::function<std::string()>& text, absl::string_view needle,
+                           absl::Duration timeout);
 
 }  // namespace devloop::e2e
 

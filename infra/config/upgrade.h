@@ -14,12 +14,15 @@
 // upgraded field still say file:line:column of the text the user wrote; only the
 // field path in the message uses the newest names.
 //
-// Steps rewrite only what the decoder reads: a step whose changes touch nothing
-// devloop decodes (kaniko, jib, cluster builds, ...) changes nothing here. The
-// apiVersion node is left as written, so Config::api_version tells what the file
-// says. Skaffold's v2beta29 -> v3alpha1 step moves deploy.kubectl.manifests and
-// deploy.kustomize under manifests; the decoder reads both forms the way that
-// step maps them, so here it only refuses what Skaffold cannot upgrade (kpt).
+// Steps rewrite only what the decoder reads or refuses by name: a step whose
+// changes touch nothing else (kaniko settings, Cloud Build images, ...) changes
+// nothing here. The apiVersion node is left as written, so Config::api_version
+// tells what the file says. Skaffold's v2beta29 -> v3alpha1 step moves
+// deploy.kubectl.manifests and deploy.kustomize under manifests; the decoder
+// reads both forms the way that step maps them, so here it only refuses what
+// Skaffold cannot upgrade (kpt). Profile patches are applied after the upgrade
+// and are not rewritten: a patch path naming a field an old step renamed fails,
+// as it does in Skaffold.
 //
 // Free functions; thread-compatible.
 #ifndef DEVLOOP_INFRA_CONFIG_UPGRADE_H_

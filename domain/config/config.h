@@ -1,9 +1,10 @@
 // The pipeline a user describes in skaffold.yaml (or devloop.yaml), as plain values.
 //
 // These structs hold what devloop supports of Skaffold's schema (apiVersion
-// skaffold/v2beta1 .. skaffold/v4beta13) after profiles are applied and `requires`
-// are resolved. They carry no YAML types, so any tool can reuse them; fields that
-// error messages point at keep their SourcePos. infra/config fills them from files.
+// skaffold/v1alpha1 .. skaffold/v4beta13, old ones upgraded to the newest) after
+// profiles are applied and `requires` are resolved. They carry no YAML types, so
+// any tool can reuse them; fields that error messages point at keep their
+// SourcePos. infra/config fills them from files.
 //
 //   const Config& c = loaded.configs[0];
 //   for (const Artifact& a : c.build.artifacts) {

@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "domain/config/template.h"
 #include "domain/paths/path.h"
+#include "infra/config/upgrade.h"
 #include "infra/config/yaml_util.h"
 
 namespace devloop::config::internal {
@@ -769,12 +770,7 @@ class Decoder {
 }  // namespace
 
 bool IsSupportedApiVersion(const std::string& api_version) {
-  absl::string_view v = api_version;
-  if (!absl::ConsumePrefix(&v, "skaffold/")) return false;
-  int n = 0;
-  if (absl::ConsumePrefix(&v, "v2beta")) return absl::SimpleAtoi(v, &n) && n >= 1 && n <= 29;
-  if (absl::ConsumePrefix(&v, "v4beta")) return absl::SimpleAtoi(v, &n) && n >= 1 && n <= 13;
-  return v == "v3alpha1" || v == "v3";
+  return IsReadableApiVersion(api_version);
 }
 
 bool CheckHeader(const YAML::Node& doc, const std::string& file, std::vector<ConfigError>* errors) {
@@ -790,9 +786,8 @@ bool CheckHeader(const YAML::Node& doc, const std::string& file, std::vector<Con
     w.Missing(doc, "apiVersion", "");
     ok = false;
   } else if (!api.IsScalar() || !IsSupportedApiVersion(api.Scalar())) {
-    w.Error(api, absl::StrCat("unsupported apiVersion ", Describe(api),
-                              " (expected skaffold/v2beta1 ... skaffold/v2beta29, skaffold/v3, "
-                              "or skaffold/v4beta1 ... skaffold/v4beta13)"));
+    w.Error(api, absl::StrCat("unsupported apiVersion ", Describe(api), " (expected ",
+                              ReadableApiVersions(), ")"));
     ok = false;
   }
   YAML::Node kind = Child(doc, "kind");

@@ -25,8 +25,8 @@ struct DecodeContext {
   std::map<std::string, std::string> env;  // for templates in image names and buildArgs
 };
 
-// Returns true when `api_version` is one devloop reads (skaffold/v2beta1 ..
-// skaffold/v4beta13).
+// Returns true when `api_version` is one devloop reads (skaffold/v1alpha1 ..
+// skaffold/v4beta13; UpgradeConfig brings the older ones to the newest).
 bool IsSupportedApiVersion(const std::string& api_version);
 
 // Checks apiVersion and kind of a document; reports into `errors` and returns

@@ -12,6 +12,7 @@
 #include "domain/paths/path.h"
 #include "infra/config/decode.h"
 #include "infra/config/profiles.h"
+#include "infra/config/upgrade.h"
 #include "infra/config/yaml_util.h"
 
 extern char** environ;
@@ -133,6 +134,9 @@ class Loader {
                                              ")")});
       }
     }
+    // Old schemas are rewritten to the newest, profiles included, before
+    // profiles apply; errors still point into the text as written.
+    if (!internal::UpgradeConfig(doc, display, &errors_)) return;
     internal::Walker walker(display, &errors_);
     internal::ProfileOptions profile_options{options_.profiles, from_parent, options_.env,
                                              options_.kube_context, options_.command};

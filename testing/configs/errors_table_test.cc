@@ -63,9 +63,11 @@ TEST(ErrorsTableTest, ExactMessages) {
        std::string(kHead) + "build:\n  artifacts:\n  - context: app\n",
        "skaffold.yaml:5:5: missing required field \"image\" in build.artifacts[0]"},
       {"unsupported apiVersion",
-       "apiVersion: skaffold/v1beta2\nkind: Config\n",
-       "skaffold.yaml:1:13: unsupported apiVersion \"skaffold/v1beta2\" (expected "
-       "skaffold/v2beta1 ... skaffold/v2beta29, skaffold/v3, or skaffold/v4beta1 ... "
+       "apiVersion: skaffold/v1beta18\nkind: Config\n",
+       "skaffold.yaml:1:13: unsupported apiVersion \"skaffold/v1beta18\" (expected "
+       "skaffold/v1alpha1 ... skaffold/v1alpha5, skaffold/v1beta1 ... skaffold/v1beta17, "
+       "skaffold/v1, skaffold/v2alpha1 ... skaffold/v2alpha4, skaffold/v2beta1 ... "
+       "skaffold/v2beta29, skaffold/v3alpha1, skaffold/v3, or skaffold/v4beta1 ... "
        "skaffold/v4beta13)"},
       {"missing apiVersion and wrong kind",
        "kind: Pod\n",

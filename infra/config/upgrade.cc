@@ -1,0 +1,605 @@
+#include "infra/config/upgrade.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "infra/config/yaml_util.h"
+
+namespace devloop::config::internal {
+namespace {
+
+// yaml-cpp pitfall: assigning one Node to another (`a = b`) rebinds the tree
+// node `a` refers to. Handles into the tree are therefore only ever
+// copy-constructed here; a field is changed by Replace/Rename below, and a
+// scalar by assigning a string (which keeps its mark).
+
+// Returns the key node of `key` in `map`, or an undefined node.
+YAML::Node KeyNode(const YAML::Node& map, const std::string& key) {
+  if (map.IsMap()) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return it->first;
+    }
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+bool IsTrue(const YAML::Node& node) {
+  return node.IsScalar() &&
+         (node.Scalar() == "true" || node.Scalar() == "True" || node.Scalar() == "TRUE");
+}
+
+bool IsFalse(const YAML::Node& node) {
+  return node.IsScalar() &&
+         (node.Scalar() == "false" || node.Scalar() == "False" || node.Scalar() == "FALSE");
+}
+
+// Skaffold's v1beta9 sync map copied each match flat into its destination;
+// v1beta10's rules keep the path below `strip`. A pattern whose directory has
+// no star and whose base name has at most one keeps its meaning with that
+// directory as strip. Returns false for other patterns.
+bool SimplePatternDirectory(const std::string& src, std::string* dir) {
+  const size_t slash = src.rfind('/');
+  const std::string d = slash == std::string::npos ? "" : src.substr(0, slash + 1);
+  const std::string base = slash == std::string::npos ? src : src.substr(slash + 1);
+  if (d.find('*') != std::string::npos || base.empty() ||
+      std::count(base.begin(), base.end(), '*') > 1) {
+    return false;
+  }
+  *dir = d;
+  return true;
+}
+
+// Folds `strip` into `dest` when dest already ends with it ("/app/src" with
+// strip "src/" is "/app/" without strip), as Skaffold's upgrade does.
+std::pair<std::string, std::string> FoldStrip(const std::string& dest, const std::string& strip) {
+  if (strip.empty() || strip == "/" || dest.empty()) return {dest, strip};
+  std::string d = dest;
+  if (d.back() != '/') d += '/';
+  if (!absl::EndsWith(d, strip)) return {dest, strip};
+  absl::string_view tail = strip;
+  absl::ConsumePrefix(&tail, "/");
+  std::string folded = d.substr(0, d.size() - tail.size());
+  return {folded.empty() ? "." : folded, ""};
+}
+
+class Upgrader;
+using StepFn = void (Upgrader::*)(YAML::Node doc);
+
+// A schema version and the step that upgrades its documents to the next one;
+// nullptr when only the apiVersion changes for the fields devloop decodes.
+struct Version {
+  const char* name;
+  StepFn to_next;
+};
+
+class Upgrader {
+ public:
+  Upgrader(const std::string& file, std::vector<ConfigError>* errors) : w_(file, errors) {}
+
+  // Runs `step` on `doc` as the step from `from` to `to`; returns false when it
+  // reported a field it cannot upgrade.
+  bool Run(StepFn step, const std::string& from, const std::string& to, YAML::Node doc) {
+    from_ = from;
+    to_ = to;
+    failed_ = false;
+    (this->*step)(doc);
+    return !failed_;
+  }
+
+  // v1alpha1 -> v1alpha2 (v1alpha1 has no profiles): tagPolicy becomes a map of
+  // one tagger; kubectl manifests lose their {paths, parameters} wrapping
+  // (Skaffold drops parameters, with a warning); an artifact's dockerfilePath
+  // and buildArgs move under docker; deploy.name goes.
+  void V1alpha1ToV1alpha2(YAML::Node doc) {
+    YAML::Node build = Child(doc, "build");
+    if (build.IsMap()) {
+      const YAML::Node tag = Child(build, "tagPolicy");
+      if (tag.IsScalar()) {
+        const std::string tagger = tag.Scalar();
+        if (tagger.empty()) {
+          build.remove(KeyNode(build, "tagPolicy"));
+        } else if (tagger == "sha256" || tagger == "gitCommit") {
+          YAML::Node policy(YAML::NodeType::Map);
+          policy.force_insert(tag, YAML::Node(YAML::NodeType::Map));  // keeps the user's mark
+          Replace(build, KeyNode(build, "tagPolicy"), "tagPolicy", policy, "build");
+        } else {
+          Fail(tag, absl::StrCat("build.tagPolicy: ", Describe(tag), " cannot be upgraded from ",
+                                 from_, " (expected sha256 or gitCommit)"));
+        }
+      }
+      ForEachItem(build, "artifacts", "build", [&](YAML::Node a, const std::string& path) {
+        YAML::Node docker(YAML::NodeType::Map);
+        for (const char* field : {"dockerfilePath", "buildArgs"}) Move(a, field, docker);
+        if (docker.size() > 0) Insert(a, "docker", docker, path);
+      });
+    }
+    YAML::Node deploy = Child(doc, "deploy");
+    if (!deploy.IsMap()) return;
+    if (YAML::Node name = KeyNode(deploy, "name"); name.IsDefined()) deploy.remove(name);
+    YAML::Node kubectl = Child(deploy, "kubectl");
+    const YAML::Node manifests = Child(kubectl, "manifests");
+    if (!manifests.IsSequence()) return;
+    YAML::Node flat(YAML::NodeType::Sequence);
+    size_t i = 0;
+    for (const YAML::Node& item : manifests) {
+      const std::string path = absl::StrCat("deploy.kubectl.manifests[", i++, "]");
+      if (!item.IsMap()) {
+        flat.push_back(item);
+        continue;
+      }
+      const YAML::Node paths = Child(item, "paths");
+      if (paths.IsSequence()) {
+        for (const YAML::Node& p : paths) flat.push_back(p);
+      } else if (paths.IsDefined() && !paths.IsNull()) {
+        Fail(paths, absl::StrCat(path, ".paths: expected a list of files, got ", Describe(paths)));
+      }
+    }
+    Replace(kubectl, KeyNode(kubectl, "manifests"), "manifests", flat, "deploy.kubectl");
+  }
+
+  // v1alpha2 -> v1alpha3: a helm release's valuesFilePath becomes the list
+  // valuesFiles.
+  void V1alpha2ToV1alpha3(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      ForEachHelmRelease(pipeline, prefix, [&](YAML::Node r, const std::string& path) {
+        const YAML::Node key = KeyNode(r, "valuesFilePath");
+        if (!key.IsDefined()) return;
+        const YAML::Node file = Child(r, "valuesFilePath");
+        if (file.IsNull() || (file.IsScalar() && file.Scalar().empty())) {
+          r.remove(key);
+        } else if (file.IsScalar()) {
+          YAML::Node files(YAML::NodeType::Sequence);
+          files.push_back(file);
+          Replace(r, key, "valuesFiles", files, path);
+        } else {
+          Fail(file, absl::StrCat(Sub(path, "valuesFilePath"), ": expected a file name, got ",
+                                  Describe(file)));
+        }
+      });
+    });
+  }
+
+  // v1alpha3 -> v1alpha4: artifact imageName/workspace become image/context,
+  // docker.dockerfilePath becomes dockerfile, local.skipPush becomes its
+  // opposite, push, and kustomize.kustomizePath becomes path.
+  void V1alpha3ToV1alpha4(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      const std::string bp = Sub(prefix, "build");
+      YAML::Node build = Child(pipeline, "build");
+      ForEachItem(build, "artifacts", bp, [&](YAML::Node a, const std::string& path) {
+        Rename(a, "imageName", "image", path);
+        Rename(a, "workspace", "context", path);
+        Rename(Child(a, "docker"), "dockerfilePath", "dockerfile", Sub(path, "docker"));
+      });
+      YAML::Node local = Child(build, "local");
+      YAML::Node skip = Child(local, "skipPush");
+      if (IsTrue(skip)) {
+        skip = "false";  // a scalar assignment: the node keeps its mark
+      } else if (IsFalse(skip)) {
+        skip = "true";
+      }
+      Rename(local, "skipPush", "push", Sub(bp, "local"));
+      Rename(Child(Child(pipeline, "deploy"), "kustomize"), "kustomizePath", "path",
+             Sub(prefix, "deploy.kustomize"));
+    });
+  }
+
+  // v1beta6 -> v1beta7: the kaniko build becomes the cluster build (Skaffold
+  // also copies its settings into each artifact's kaniko; devloop refuses both).
+  void V1beta6ToV1beta7(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      Rename(Child(pipeline, "build"), "kaniko", "cluster", Sub(prefix, "build"));
+    });
+  }
+
+  // v1beta8 -> v1beta9: builder plugins and execution environments, written as
+  // {name, properties}, become the builder or environment of that name.
+  void V1beta8ToV1beta9(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      const std::string bp = Sub(prefix, "build");
+      YAML::Node build = Child(pipeline, "build");
+      ForEachItem(build, "artifacts", bp, [&](YAML::Node a, const std::string& path) {
+        PluginToField(a, "plugin", path, {"bazel", "docker"});
+      });
+      PluginToField(build, "executionEnvironment", bp, {"googleCloudBuild", "local"});
+    });
+  }
+
+  // v1beta9 -> v1beta10: an artifact's sync map {pattern: destination} becomes
+  // sync.manual rules, with the pattern's directory as strip where that keeps
+  // the old meaning.
+  void V1beta9ToV1beta10(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      ForEachItem(Child(pipeline, "build"), "artifacts", Sub(prefix, "build"),
+                  [&](YAML::Node a, const std::string& path) { SyncMapToRules(a, path); });
+    });
+  }
+
+  // v1beta13 -> v1beta14: jibMaven and jibGradle become jib.
+  void V1beta13ToV1beta14(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      ForEachItem(Child(pipeline, "build"), "artifacts", Sub(prefix, "build"),
+                  [&](YAML::Node a, const std::string& path) {
+                    Rename(a, "jibMaven", "jib", path);
+                    Rename(a, "jibGradle", "jib", path);
+                  });
+    });
+  }
+
+  // v2alpha2 -> v2alpha3: kustomize.path becomes the list kustomize.paths.
+  void V2alpha2ToV2alpha3(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      const std::string kp = Sub(prefix, "deploy.kustomize");
+      YAML::Node kustomize = Child(Child(pipeline, "deploy"), "kustomize");
+      const YAML::Node key = KeyNode(kustomize, "path");
+      if (!key.IsDefined()) return;
+      const YAML::Node dir = Child(kustomize, "path");
+      if (dir.IsNull() || (dir.IsScalar() && dir.Scalar().empty())) {
+        kustomize.remove(key);
+      } else if (dir.IsScalar()) {
+        YAML::Node paths(YAML::NodeType::Sequence);
+        paths.push_back(dir);
+        Replace(kustomize, key, "paths", paths, kp);
+      } else {
+        Fail(dir, absl::StrCat(Sub(kp, "path"), ": expected a directory, got ", Describe(dir)));
+      }
+    });
+  }
+
+  // v2beta3 -> v2beta4: a helm release's values become artifactOverrides.
+  void V2beta3ToV2beta4(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      ForEachHelmRelease(pipeline, prefix, [&](YAML::Node r, const std::string& path) {
+        Rename(r, "values", "artifactOverrides", path);
+      });
+    });
+  }
+
+  // v2beta4 -> v2beta5: the buildpack builder becomes buildpacks.
+  void V2beta4ToV2beta5(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      ForEachItem(Child(pipeline, "build"), "artifacts", Sub(prefix, "build"),
+                  [&](YAML::Node a, const std::string& path) {
+                    Rename(a, "buildpack", "buildpacks", path);
+                  });
+    });
+  }
+
+  // v2beta12 -> v2beta13: a release with remote: true names its chart in
+  // remoteChart instead of chartPath; remote goes.
+  void V2beta12ToV2beta13(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      ForEachHelmRelease(pipeline, prefix, [&](YAML::Node r, const std::string& path) {
+        const YAML::Node key = KeyNode(r, "remote");
+        if (!key.IsDefined()) return;
+        const YAML::Node remote = Child(r, "remote");
+        if (IsTrue(remote)) {
+          Rename(r, "chartPath", "remoteChart", path);
+        } else if (!remote.IsNull() && !IsFalse(remote)) {
+          Fail(remote, absl::StrCat(Sub(path, "remote"), ": expected true or false, got ",
+                                    Describe(remote)));
+          return;
+        }
+        r.remove(key);
+      });
+    });
+  }
+
+  // v2beta29 -> v3alpha1: Skaffold moves deploy.kubectl.manifests to
+  // manifests.rawYaml and deploy.kustomize to manifests.kustomize; the decoder
+  // reads the v2 fields the same way, and errors keep naming what the user
+  // wrote. What Skaffold cannot convert, kpt deploys, is refused here.
+  void V2beta29ToV3alpha1(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      const YAML::Node kpt = KeyNode(Child(pipeline, "deploy"), "kpt");
+      if (!kpt.IsDefined()) return;
+      Fail(kpt, absl::StrCat(Sub(prefix, "deploy.kpt"), ": cannot be upgraded from ", from_,
+                             " to ", to_,
+                             " (Skaffold cannot convert kpt deploys either); devloop deploys "
+                             "with kubectl, kustomize, helm or docker"));
+    });
+  }
+
+ private:
+  void Fail(const YAML::Node& node, std::string message) {
+    w_.Error(node, std::move(message));
+    failed_ = true;
+  }
+
+  // Calls fn(pipeline, prefix) for the document ("") and for each profile
+  // ("profiles[i]"), whose build, deploy and test sections Skaffold upgrades
+  // the same way.
+  template <typename Fn>
+  void ForEachPipeline(YAML::Node doc, Fn fn) {
+    fn(doc, "");
+    const YAML::Node profiles = Child(doc, "profiles");
+    if (!profiles.IsSequence()) return;
+    size_t i = 0;
+    for (YAML::Node profile : profiles) {
+      if (profile.IsMap()) fn(profile, absl::StrCat("profiles[", i, "]"));
+      ++i;
+    }
+  }
+
+  // Calls fn(item, path) for each map in the list map[key].
+  template <typename Fn>
+  void ForEachItem(const YAML::Node& map, const std::string& key, const std::string& prefix,
+                   Fn fn) {
+    const YAML::Node list = Child(map, key);
+    if (!list.IsSequence()) return;
+    size_t i = 0;
+    for (YAML::Node item : list) {
+      if (item.IsMap()) fn(item, absl::StrCat(Sub(prefix, key), "[", i, "]"));
+      ++i;
+    }
+  }
+
+  template <typename Fn>
+  void ForEachHelmRelease(const YAML::Node& pipeline, const std::string& prefix, Fn fn) {
+    ForEachItem(Child(Child(pipeline, "deploy"), "helm"), "releases",
+                Sub(prefix, "deploy.helm"), fn);
+  }
+
+  // Reports a field the step would create where the user already wrote it.
+  bool Clashes(const YAML::Node& map, const YAML::Node& key, const std::string& to,
+               const std::string& path) {
+    const YAML::Node existing = KeyNode(map, to);
+    if (!existing.IsDefined() || existing.is(key)) return false;
+    Fail(key, absl::StrCat(Sub(path, key.Scalar()), ": cannot be upgraded from ", from_, " to ",
+                           to_, ": it becomes ", to, ", which is set too"));
+    return true;
+  }
+
+  // Renames field `from` of `map` to `to`, in place: the key node is the
+  // user's, so its mark stays.
+  void Rename(YAML::Node map, const std::string& from, const std::string& to,
+              const std::string& path) {
+    YAML::Node key = KeyNode(map, from);
+    if (!key.IsDefined() || Clashes(map, key, to, path)) return;
+    key = to;
+  }
+
+  // Replaces the field whose key node is `key` by `to: value`, keeping the key
+  // node (and so its mark).
+  void Replace(YAML::Node map, YAML::Node key, const std::string& to, const YAML::Node& value,
+               const std::string& path) {
+    if (!key.IsDefined() || Clashes(map, key, to, path)) return;
+    map.remove(key);
+    key = to;
+    map.force_insert(key, value);
+  }
+
+  // Adds `key: value` to `map`, unless the user wrote that field already.
+  void Insert(YAML::Node map, const std::string& key, const YAML::Node& value,
+              const std::string& path) {
+    if (const YAML::Node existing = KeyNode(map, key); existing.IsDefined()) {
+      Fail(existing, absl::StrCat(Sub(path, key), ": cannot be upgraded from ", from_, " to ", to_,
+                                  ": devloop would write it from older fields of ", path));
+      return;
+    }
+    map.force_insert(key, value);
+  }
+
+  // Moves field `field` (key and value nodes) from map `from` to map `to`.
+  static void Move(YAML::Node from, const std::string& field, YAML::Node to) {
+    const YAML::Node key = KeyNode(from, field);
+    if (!key.IsDefined()) return;
+    const YAML::Node value = Child(from, field);
+    from.remove(key);
+    to.force_insert(key, value);
+  }
+
+  // Turns map[field] = {name: N, properties: P} into map[N] = P.
+  void PluginToField(YAML::Node map, const std::string& field, const std::string& path,
+                     const std::set<std::string>& names) {
+    const YAML::Node key = KeyNode(map, field);
+    if (!key.IsDefined()) return;
+    const std::string p = Sub(path, field);
+    const YAML::Node plugin = Child(map, field);
+    if (!plugin.IsMap()) {
+      Fail(plugin, absl::StrCat(p, ": expected a map with name and properties, got ",
+                                Describe(plugin)));
+      return;
+    }
+    const YAML::Node name = Child(plugin, "name");
+    if (!name.IsScalar() || !names.contains(name.Scalar())) {
+      Fail(name.IsDefined() ? name : plugin,
+           absl::StrCat(Sub(p, "name"), ": ", Describe(name), " cannot be upgraded from ", from_,
+                        " to ", to_, " (expected ", absl::StrJoin(names, " or "), ")"));
+      return;
+    }
+    const YAML::Node properties = Child(plugin, "properties");
+    Replace(map, key, name.Scalar(),
+            properties.IsDefined() && !properties.IsNull() ? properties
+                                                             : YAML::Node(YAML::NodeType::Map),
+            path);
+  }
+
+  void SyncMapToRules(YAML::Node artifact, const std::string& path) {
+    const YAML::Node sync = Child(artifact, "sync");
+    if (!sync.IsMap() || sync.size() == 0) return;
+    for (auto it = sync.begin(); it != sync.end(); ++it) {
+      // Not a map of patterns to destinations: already rules.
+      if (!it->first.IsScalar() || !(it->second.IsScalar() || it->second.IsNull())) return;
+    }
+    std::vector<std::pair<YAML::Node, YAML::Node>> pairs;
+    for (auto it = sync.begin(); it != sync.end(); ++it) pairs.emplace_back(it->first, it->second);
+    YAML::Node rules(YAML::NodeType::Sequence);
+    for (auto& [src, dest] : pairs) {
+      const std::string pattern = src.Scalar();
+      const std::string to = dest.IsScalar() ? dest.Scalar() : "";
+      std::string dir;
+      std::pair<std::string, std::string> dest_strip = {to, ""};
+      if (SimplePatternDirectory(pattern, &dir)) {
+        dest_strip = FoldStrip(to, dir);
+      } else if (const size_t stars = pattern.find("***"); stars != std::string::npos) {
+        dest_strip = FoldStrip(to, pattern.substr(0, stars));
+        src = absl::StrReplaceAll(pattern, {{"***", "**"}});  // in place: keeps the mark
+      }
+      // Other patterns (a starred directory, "**") flattened their matches;
+      // rules cannot say that, and Skaffold keeps them with a warning.
+      if (dest_strip.first != to) dest = dest_strip.first;
+      YAML::Node rule(YAML::NodeType::Map);
+      rule.force_insert(std::string("src"), src);  // the pattern's key node, with its mark
+      rule.force_insert(std::string("dest"), dest);
+      if (!dest_strip.second.empty()) rule.force_insert(std::string("strip"), dest_strip.second);
+      rules.push_back(rule);
+    }
+    YAML::Node manual(YAML::NodeType::Map);
+    manual.force_insert(std::string("manual"), rules);
+    Replace(artifact, KeyNode(artifact, "sync"), "sync", manual, path);
+  }
+
+  Walker w_;
+  std::string from_;
+  std::string to_;
+  bool failed_ = false;
+};
+
+// Every version Skaffold v2 reads, oldest first, with what each step changes
+// (from Skaffold's upgrade notes). Steps without a function change nothing
+// devloop decodes.
+const Version kVersions[] = {
+    {"skaffold/v1alpha1", &Upgrader::V1alpha1ToV1alpha2},
+    {"skaffold/v1alpha2", &Upgrader::V1alpha2ToV1alpha3},  // also kaniko.gcsBucket (refused)
+    {"skaffold/v1alpha3", &Upgrader::V1alpha3ToV1alpha4},
+    {"skaffold/v1alpha4", nullptr},  // azure builds; test becomes a list type
+    {"skaffold/v1alpha5", nullptr},  // kaniko cache, bazel buildArgs
+    {"skaffold/v1beta1", nullptr},   // kaniko additionalFlags
+    {"skaffold/v1beta2", nullptr},   // gcb maven/gradle images, kaniko docker config
+    {"skaffold/v1beta3", nullptr},   // profile activation and patches, skipBuildDependencies
+    {"skaffold/v1beta4", nullptr},
+    {"skaffold/v1beta5", nullptr},
+    {"skaffold/v1beta6", &Upgrader::V1beta6ToV1beta7},  // also localDir initImage, useHelmSecrets
+    {"skaffold/v1beta7", nullptr},
+    {"skaffold/v1beta8", &Upgrader::V1beta8ToV1beta9},  // also gitCommit.variant
+    {"skaffold/v1beta9", &Upgrader::V1beta9ToV1beta10},  // also docker.network
+    {"skaffold/v1beta10", nullptr},
+    {"skaffold/v1beta11", nullptr},
+    {"skaffold/v1beta12", nullptr},
+    {"skaffold/v1beta13", &Upgrader::V1beta13ToV1beta14},
+    {"skaffold/v1beta14", nullptr},  // kustomize buildArgs
+    {"skaffold/v1beta15", nullptr},
+    {"skaffold/v1beta16", nullptr},  // kaniko storage resources
+    {"skaffold/v1beta17", nullptr},
+    {"skaffold/v1", nullptr},         // portForward.address, buildpack and kaniko env
+    {"skaffold/v2alpha1", nullptr},   // kaniko buildContext.localDir moves (refused)
+    {"skaffold/v2alpha2", &Upgrader::V2alpha2ToV2alpha3},
+    {"skaffold/v2alpha3", nullptr},
+    {"skaffold/v2alpha4", nullptr},
+    {"skaffold/v2beta1", nullptr},
+    {"skaffold/v2beta2", nullptr},
+    {"skaffold/v2beta3", &Upgrader::V2beta3ToV2beta4},
+    {"skaffold/v2beta4", &Upgrader::V2beta4ToV2beta5},  // also cluster pullSecretPath (refused)
+    {"skaffold/v2beta5", nullptr},
+    {"skaffold/v2beta6", nullptr},
+    {"skaffold/v2beta7", nullptr},
+    {"skaffold/v2beta8", nullptr},  // sync.auto and local booleans: same YAML
+    {"skaffold/v2beta9", nullptr},
+    {"skaffold/v2beta10", nullptr},  // portForward.port may be a name: same YAML
+    {"skaffold/v2beta11", nullptr},
+    {"skaffold/v2beta12", &Upgrader::V2beta12ToV2beta13},
+    {"skaffold/v2beta13", nullptr},
+    {"skaffold/v2beta14", nullptr},
+    {"skaffold/v2beta15", nullptr},
+    {"skaffold/v2beta16", nullptr},  // docker secret destination dropped (secrets refused)
+    {"skaffold/v2beta17", nullptr},
+    {"skaffold/v2beta18", nullptr},
+    {"skaffold/v2beta19", nullptr},
+    {"skaffold/v2beta20", nullptr},
+    {"skaffold/v2beta21", nullptr},
+    {"skaffold/v2beta22", nullptr},
+    {"skaffold/v2beta23", nullptr},
+    {"skaffold/v2beta24", nullptr},
+    {"skaffold/v2beta25", nullptr},
+    {"skaffold/v2beta26", nullptr},
+    {"skaffold/v2beta27", nullptr},  // ko.platforms moves (refused)
+    {"skaffold/v2beta28", nullptr},
+    {"skaffold/v2beta29", &Upgrader::V2beta29ToV3alpha1},
+    {"skaffold/v3alpha1", nullptr},
+    {"skaffold/v3", nullptr},  // kubectl.remoteManifests moves (refused)
+    {"skaffold/v4beta1", nullptr},
+    {"skaffold/v4beta2", nullptr},
+    {"skaffold/v4beta3", nullptr},
+    {"skaffold/v4beta4", nullptr},
+    {"skaffold/v4beta5", nullptr},
+    {"skaffold/v4beta6", nullptr},
+    {"skaffold/v4beta7", nullptr},
+    {"skaffold/v4beta8", nullptr},
+    {"skaffold/v4beta9", nullptr},
+    {"skaffold/v4beta10", nullptr},
+    {"skaffold/v4beta11", nullptr},
+    {"skaffold/v4beta12", nullptr},
+    {"skaffold/v4beta13", nullptr},  // the newest: no step
+};
+constexpr size_t kVersionCount = sizeof(kVersions) / sizeof(kVersions[0]);
+
+// Returns the index of `api_version` in kVersions, or kVersionCount.
+size_t IndexOf(absl::string_view api_version) {
+  for (size_t i = 0; i < kVersionCount; ++i) {
+    if (api_version == kVersions[i].name) return i;
+  }
+  return kVersionCount;
+}
+
+// "skaffold/v2beta7" -> "skaffold/v2beta": versions of one family differ in
+// their last number only.
+absl::string_view Family(absl::string_view version) {
+  while (!version.empty() && absl::ascii_isdigit(version.back())) version.remove_suffix(1);
+  return version;
+}
+
+}  // namespace
+
+bool IsReadableApiVersion(absl::string_view api_version) {
+  return IndexOf(api_version) < kVersionCount;
+}
+
+std::string ReadableApiVersions() {
+  std::vector<std::string> ranges;
+  for (size_t first = 0; first < kVersionCount;) {
+    size_t last = first;
+    while (last + 1 < kVersionCount &&
+           Family(kVersions[last + 1].name) == Family(kVersions[first].name)) {
+      ++last;
+    }
+    ranges.push_back(first == last ? kVersions[first].name
+                                   : absl::StrCat(kVersions[first].name, " ... ",
+                                                  kVersions[last].name));
+    first = last + 1;
+  }
+  const std::string last = ranges.back();
+  ranges.pop_back();
+  return absl::StrCat(absl::StrJoin(ranges, ", "), ", or ", last);
+}
+
+const std::string& NewestApiVersion() {
+  static const auto* newest = new std::string(kVersions[kVersionCount - 1].name);
+  return *newest;
+}
+
+bool UpgradeConfig(YAML::Node doc, const std::string& file, std::vector<ConfigError>* errors) {
+  const YAML::Node api = Child(doc, "apiVersion");
+  const size_t from = api.IsScalar() ? IndexOf(api.Scalar()) : kVersionCount;
+  if (from == kVersionCount) {
+    Walker(file, errors).Error(api, absl::StrCat("unsupported apiVersion ", Describe(api)));
+    return false;
+  }
+  Upgrader upgrader(file, errors);
+  for (size_t i = from; i + 1 < kVersionCount; ++i) {
+    if (kVersions[i].to_next == nullptr) continue;
+    if (!upgrader.Run(kVersions[i].to_next, kVersions[i].name, kVersions[i + 1].name, doc)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace devloop::config::internal

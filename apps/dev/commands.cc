@@ -29,6 +29,7 @@
 #include "infra/deploy/labels.h"
 #include "infra/deploy/run_registry.h"
 #include "infra/dev/dev_loop.h"
+#include "infra/build/default_repo.h"
 #include "infra/build/docker/docker_builder.h"
 #include "infra/build/docker/image_builder.h"
 #include "infra/docker/docker_status.h"
@@ -296,7 +297,7 @@ int RunBuild(const cli::CliOptions& options) {
     std::string tag = built->tag;
     if (pipeline->push.value_or(false)) {
       // --push or build.local.push: under --default-repo, with the registry's digest.
-      const std::string name = absl::StrCat(build::PushedName(pipeline->default_repo, image),
+      const std::string name = absl::StrCat(build::ImageUnderRepo(pipeline->default_repo, image),
                                             built->tag.substr(built->tag.rfind(':')));
       absl::Status tagged = (*docker)->Tag(built->image_id, name);
       absl::StatusOr<std::string> digest =

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -50,6 +51,13 @@ int Main(int argc, char** argv) {
     std::cerr << "devloop: " << options.status().message() << "\n"
               << "Run 'devloop help' for usage.\n";
     return 2;
+  }
+  {
+    std::map<std::string, std::string> env;
+    if (const char* repo = std::getenv("SKAFFOLD_DEFAULT_REPO"); repo != nullptr) {
+      env["SKAFFOLD_DEFAULT_REPO"] = repo;
+    }
+    cli::ApplyEnvironment(env, &*options);
   }
   if (options->help || options->command == cli::Command::kNone) {
     std::cout << cli::Usage(options->command);

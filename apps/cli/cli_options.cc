@@ -71,7 +71,8 @@ std::ostream& operator<<(std::ostream& os, const CliOptions& o) {
   return os << "{command=" << o.command << " help=" << o.help << " args=["
             << absl::StrJoin(o.args, ",") << "] filename=" << o.filename
             << " profiles=[" << absl::StrJoin(o.profiles, ",") << "] modules=["
-            << absl::StrJoin(o.modules, ",") << "] default_repo=" << o.default_repo
+            << absl::StrJoin(o.modules, ",")
+            << "] default_repo=" << o.default_repo.value_or("<unset>")
             << " tag=" << o.tag << " kube_context=" << o.kube_context
             << " kubeconfig=" << o.kubeconfig << " kubectl=" << o.kubectl
             << " namespace=" << o.namespace_ << " trigger=" << TriggerName(o.trigger)

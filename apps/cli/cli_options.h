@@ -47,7 +47,9 @@ struct CliOptions {
   std::string filename = "skaffold.yaml";  // -f/--filename
   std::vector<std::string> profiles;       // -p/--profile, repeated or comma-separated
   std::vector<std::string> modules;        // -m/--module
-  std::string default_repo;                // -d/--default-repo
+  // -d/--default-repo, else SKAFFOLD_DEFAULT_REPO (ApplyEnvironment); unset and
+  // "" both mean none, but "" given on the command line also hides the env var.
+  std::optional<std::string> default_repo;
   std::string tag;                         // -t/--tag: overrides the tag policy
   std::string kube_context;                // --kube-context (kubectl deployer)
   std::string kubeconfig;                  // --kubeconfig; empty: KUBECONFIG or ~/.kube/config
@@ -64,7 +66,8 @@ struct CliOptions {
   bool auto_deploy = true;
 
   // After deploying.
-  // --port-forward modes ("user", "services", "debug", "pods"); empty = off.
+  // --port-forward modes, each once, among "user", "services", "pods", "debug";
+  // empty = off. The parser turns `true` into {user, services}.
   std::vector<std::string> port_forward;
   bool tail = false;
   bool status_check = true;

@@ -116,6 +116,39 @@ void AppendList(absl::string_view value, std::vector<std::string>* list) {
   }
 }
 
+// --port-forward's value, as Skaffold reads it: a comma list of user,
+// services, pods, debug; or alone, off or a boolean (true: user,services, the
+// modes the flag meant when it was a boolean; false: off). Repeats count once.
+absl::StatusOr<std::vector<std::string>> ParsePortForwardModes(absl::string_view flag,
+                                                                absl::string_view value) {
+  std::vector<std::string> items;
+  AppendList(value, &items);
+  std::vector<std::string> modes;
+  for (const std::string& m : items) {
+    absl::StatusOr<bool> b = ParseBool(flag, m);
+    if (b.ok() || m == "off") {
+      if (items.size() > 1) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "invalid value \"%s\" for --%s: \"%s\" cannot be combined with other modes", value,
+            flag, m));
+      }
+      if (b.ok() && *b) return std::vector<std::string>{"user", "services"};
+      return std::vector<std::string>{};
+    }
+    if (m != "user" && m != "services" && m != "pods" && m != "debug") {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "invalid value \"%s\" for --%s: unknown mode \"%s\"; want off, true, false, or a "
+          "list of user, services, pods, debug",
+          value, flag, m));
+    }
+    if (std::find(modes.begin(), modes.end(), m) == modes.end()) modes.push_back(m);
+  }
+  if (modes.empty()) {
+    return BadValue(flag, value, "off, true, false, or a list of user, services, pods, debug");
+  }
+  return modes;
+}
+
 std::string ShowBool(bool b) { return b ? "true" : "false"; }
 std::string ShowString(const std::string& s) { return s.empty() ? "" : absl::StrCat("\"", s, "\""); }
 std::string ShowDuration(absl::Duration d) { return absl::FormatDuration(d); }
@@ -157,7 +190,13 @@ const std::vector<FlagSpec>& Flags() {
       {"module", 'm', Kind::kValue, kConfigured, "NAMES",
        "Filter the build and deploy to these config modules", DEVLOOP_LIST_FLAG(modules)},
       {"default-repo", 'd', Kind::kValue, kDev | kRun | kBuild | kDeploy | kDelete, "REPO",
-       "Default repository prefixed to image names", DEVLOOP_STRING_FLAG(default_repo)},
+       "Default repository for image names, rewritten as Skaffold does (env "
+       "SKAFFOLD_DEFAULT_REPO; \"\" for none)",
+       [](absl::string_view, absl::string_view v, CliOptions* o) -> absl::Status {
+         o->default_repo = std::string(v);
+         return absl::OkStatus();
+       },
+       [](const CliOptions& o) { return ShowString(o.default_repo.value_or("")); }},
       {"tag", 't', Kind::kValue, kDev | kRun | kBuild | kDeploy, "TAG",
        "Tag every built image with this instead of the tag policy", DEVLOOP_STRING_FLAG(tag)},
       {"trigger", 0, Kind::kValue, kDev, "MODE",
@@ -191,22 +230,11 @@ const std::vector<FlagSpec>& Flags() {
       {"auto-deploy", 0, Kind::kBool, kDev, "", "Redeploy automatically after a rebuild",
        DEVLOOP_BOOL_FLAG(auto_deploy)},
       {"port-forward", 0, Kind::kBool, kDev | kRun | kDeploy, "MODES",
-       "Forward ports: off, or modes user, services, debug, pods (bare flag: user)",
+       "Forward ports: off, or a list of user (the config's portForward), services and pods "
+       "(Skaffold's Kubernetes modes; accepted, not implemented yet: they forward nothing), "
+       "debug (accepted; devloop has no debug ports yet); the bare flag means user,services",
        [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
-         o->port_forward.clear();
-         if (v == "true") {
-           o->port_forward = {"user"};
-           return absl::OkStatus();
-         }
-         if (v == "false" || v == "off") return absl::OkStatus();
-         std::vector<std::string> modes;
-         AppendList(v, &modes);
-         for (const std::string& m : modes) {
-           if (m != "user" && m != "services" && m != "debug" && m != "pods" && m != "off") {
-             return BadValue(flag, m, "off, true, false or a list of user, services, debug, pods");
-           }
-           if (m != "off") o->port_forward.push_back(m);
-         }
+         DEVLOOP_ASSIGN_OR_RETURN(o->port_forward, ParsePortForwardModes(flag, v));
          return absl::OkStatus();
        },
        [](const CliOptions& o) {
@@ -224,8 +252,14 @@ const std::vector<FlagSpec>& Flags() {
          return absl::OkStatus();
        },
        [](const CliOptions& o) { return ShowDuration(o.status_check_deadline); }},
-      {"cleanup", 0, Kind::kBool, kDev | kRun, "",
+      {"cleanup", 0, Kind::kBool, kDev, "",
        "Delete what this run deployed when it is interrupted", DEVLOOP_BOOL_FLAG(cleanup)},
+      // Skaffold's `run` takes --cleanup and ignores it: what run deploys stays
+      // until `delete`. Same here, said in the help instead of left to surprise.
+      {"cleanup", 0, Kind::kBool, kRun, "",
+       "Accepted for compatibility; like skaffold run, devloop run leaves what it deployed "
+       "(devloop delete removes it)",
+       DEVLOOP_BOOL_FLAG(cleanup)},
       {"enable-rpc", 0, Kind::kBool, kDev | kRun | kBuild | kDeploy | kDelete, "",
        "Serve the Skaffold v1 API (gRPC and JSON over HTTP)", DEVLOOP_BOOL_FLAG(enable_rpc)},
       {"rpc-port", 0, Kind::kValue, kDev | kRun | kBuild | kDeploy | kDelete, "PORT",
@@ -471,7 +505,18 @@ absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args
   CliOptions options = DefaultOptions(command.value_or(Command::kNone));
   options.help = help_word;
   options.args = std::move(positional);
-  for (const Written& w : written) {
+  for (Written& w : written) {
+    if (!(w.spec->commands & Bit(options.command))) {
+      // Written before the command, it was resolved without one: a flag some
+      // commands define twice (--cleanup) gets the command's own spec.
+      for (const FlagSpec& f : Flags()) {
+        if (f.name == w.spec->name && f.shorthand == w.spec->shorthand &&
+            (f.commands & Bit(options.command))) {
+          w.spec = &f;
+          break;
+        }
+      }
+    }
     if (!(w.spec->commands & Bit(options.command))) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "flag %s is not valid for \"%s\" (it is a flag of: %s)", w.text,
@@ -497,6 +542,13 @@ absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   return ParseCommandLine(args);
+}
+
+void ApplyEnvironment(const std::map<std::string, std::string>& env, CliOptions* options) {
+  if (options->default_repo.has_value()) return;
+  if (auto it = env.find("SKAFFOLD_DEFAULT_REPO"); it != env.end()) {
+    options->default_repo = it->second;
+  }
 }
 
 std::string Usage(Command command) {

@@ -14,6 +14,7 @@
 #ifndef DEVLOOP_APPS_CLI_PARSER_H_
 #define DEVLOOP_APPS_CLI_PARSER_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args
 
 // Same, from main()'s arguments (argv[0] is skipped).
 absl::StatusOr<CliOptions> ParseCommandLine(int argc, const char* const* argv);
+
+// Fills what the command line left unset from the environment, as Skaffold
+// does: the default repository from SKAFFOLD_DEFAULT_REPO (`--default-repo=""`
+// on the command line wins, meaning none). devloop has no global config file
+// (Skaffold's ~/.skaffold/config), so that third source does not exist here.
+void ApplyEnvironment(const std::map<std::string, std::string>& env, CliOptions* options);
 
 // Returns the help text of `command` (its purpose, usage line, and each flag with
 // its default); for Command::kNone, the list of commands.

@@ -1,5 +1,7 @@
 #include "apps/cli/parser.h"
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,9 +118,25 @@ INSTANTIATE_TEST_SUITE_P(
         FlagCase{"dev --auto-deploy=0", [](CliOptions* o) { o->auto_deploy = false; }},
         FlagCase{"dev --port-forward=false", [](CliOptions* o) { o->port_forward = {}; }},
         FlagCase{"dev --port-forward=off", [](CliOptions* o) { o->port_forward = {}; }},
-        FlagCase{"run --port-forward", [](CliOptions* o) { o->port_forward = {"user"}; }},
+        // Skaffold's table: the bare flag (once a boolean) means user,services.
+        FlagCase{"run --port-forward",
+                 [](CliOptions* o) { o->port_forward = {"user", "services"}; }},
+        FlagCase{"deploy --port-forward=true",
+                 [](CliOptions* o) { o->port_forward = {"user", "services"}; }},
+        FlagCase{"dev --port-forward=1",
+                 [](CliOptions* o) { o->port_forward = {"user", "services"}; }},
+        FlagCase{"dev --port-forward=F", [](CliOptions* o) { o->port_forward = {}; }},
         FlagCase{"dev --port-forward=user,debug",
                  [](CliOptions* o) { o->port_forward = {"user", "debug"}; }},
+        FlagCase{"run --port-forward=services,pods,services",
+                 [](CliOptions* o) { o->port_forward = {"services", "pods"}; }},
+        FlagCase{"dev --port-forward=pods --port-forward=user",  // the last one wins
+                 [](CliOptions* o) { o->port_forward = {"user"}; }},
+        FlagCase{"dev --port-forward=off --port-forward=debug",
+                 [](CliOptions* o) { o->port_forward = {"debug"}; }},
+        FlagCase{"run --cleanup=false", [](CliOptions* o) { o->cleanup = false; }},
+        FlagCase{"--cleanup=false run", [](CliOptions* o) { o->cleanup = false; }},
+        FlagCase{"run --default-repo=", [](CliOptions* o) { o->default_repo = ""; }},
         FlagCase{"dev --tail=false", [](CliOptions* o) { o->tail = false; }},
         FlagCase{"deploy --tail", [](CliOptions* o) { o->tail = true; }},
         FlagCase{"dev --status-check=false", [](CliOptions* o) { o->status_check = false; }},
@@ -226,7 +244,15 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"dev --watch-poll-interval=0", {"greater than zero"}},
         ErrorCase{"dev --rpc-port=70000", {"invalid value \"70000\" for --rpc-port"}},
         ErrorCase{"dev --rpc-port=abc", {"--rpc-port"}},
-        ErrorCase{"dev --port-forward=sometimes", {"invalid value \"sometimes\""}},
+        ErrorCase{"dev --port-forward=sometimes",
+                  {"invalid value \"sometimes\" for --port-forward", "unknown mode \"sometimes\"",
+                   "user, services, pods, debug"}},
+        ErrorCase{"dev --port-forward=user,servces", {"unknown mode \"servces\""}},
+        ErrorCase{"dev --port-forward=user,off",
+                  {"\"off\" cannot be combined with other modes"}},
+        ErrorCase{"run --port-forward=true,pods",
+                  {"\"true\" cannot be combined with other modes"}},
+        ErrorCase{"dev --port-forward=,", {"invalid value \",\" for --port-forward"}},
         ErrorCase{"dev -v loud", {"invalid value \"loud\" for --verbosity"}},
         ErrorCase{"dev extra", {"unexpected argument \"extra\"", "devloop dev"}},
         ErrorCase{"help deve", {"unknown command \"deve\""}},
@@ -256,6 +282,36 @@ TEST(UsageTest, CommandUsageListsItsFlagsWithDefaultsAndNotOthers) {
   EXPECT_THAT(replay, HasSubstr("(default json)"));
   EXPECT_THAT(replay, HasSubstr("/v1/events"));
   EXPECT_THAT(replay, Not(HasSubstr("--filename")));
+}
+
+TEST(UsageTest, RunSaysItsCleanupFlagIsAcceptedAndDoesNothing) {
+  EXPECT_THAT(Usage(Command::kRun), HasSubstr("devloop run leaves what it deployed"));
+  EXPECT_THAT(Usage(Command::kDev), Not(HasSubstr("devloop run leaves")));
+  EXPECT_THAT(Usage(Command::kDev), HasSubstr("debug (accepted; devloop has no debug ports yet)"));
+}
+
+TEST(EnvironmentTest, DefaultRepoComesFromTheEnvironmentUnlessTheFlagSaysOtherwise) {
+  const std::map<std::string, std::string> env = {{"SKAFFOLD_DEFAULT_REPO", "localhost:5000"}};
+  absl::StatusOr<CliOptions> plain = Parse("run");
+  ASSERT_TRUE(plain.ok());
+  ApplyEnvironment(env, &*plain);
+  EXPECT_EQ(plain->default_repo, "localhost:5000");
+
+  absl::StatusOr<CliOptions> flag = Parse("run -d gcr.io/p");
+  ASSERT_TRUE(flag.ok());
+  ApplyEnvironment(env, &*flag);
+  EXPECT_EQ(flag->default_repo, "gcr.io/p");
+
+  // --default-repo="" turns the environment's repository off.
+  absl::StatusOr<CliOptions> none = Parse("run --default-repo=");
+  ASSERT_TRUE(none.ok());
+  ApplyEnvironment(env, &*none);
+  EXPECT_EQ(none->default_repo, "");
+
+  absl::StatusOr<CliOptions> unset = Parse("run");
+  ASSERT_TRUE(unset.ok());
+  ApplyEnvironment({}, &*unset);
+  EXPECT_EQ(unset->default_repo, std::nullopt);
 }
 
 TEST(UsageTest, RootUsageListsEveryCommand) {

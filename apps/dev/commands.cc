@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "apps/console/console.h"
 #include "apps/dev/adapters.h"
+#include "apps/dev/api_servers.h"
 #include "apps/dev/command_support.h"
 #include "apps/dev/dead_runs.h"
 #include "apps/dev/dev_command.h"
@@ -29,10 +30,12 @@
 #include "infra/deploy/labels.h"
 #include "infra/deploy/run_registry.h"
 #include "infra/dev/dev_loop.h"
+#include "infra/build/default_repo.h"
 #include "infra/build/docker/docker_builder.h"
 #include "infra/build/docker/image_builder.h"
 #include "infra/docker/docker_status.h"
 #include "infra/docker/engine_api_docker.h"
+#include "infra/hub/app_logs.h"
 #include "infra/hub/hub.h"
 #include "infra/log/log.h"
 #include "infra/process/posix_process_runner.h"
@@ -160,6 +163,7 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   if (!docker.ok()) return 1;
 
   hub::Hub hub;
+  hub::AppLogs app_logs;  // served as the API's ApplicationLogs with --enable-rpc
   runtime::Executor executor(clock::RealClock());
   runtime::BlockingPool pool({.threads = 4, .max_queued = 4096});
   const std::string project = ProjectOf(configs);
@@ -192,7 +196,8 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
     if (!std::holds_alternative<domain::DevLoopEvent>(e.event)) console.Render(e);
     outcome->See(e);
   };
-  AttachConsole(&console, options.tail, &loop_options, &adapter_options.on_log);
+  AttachConsole(&console, options.tail, &loop_options, &adapter_options.on_log,
+                options.enable_rpc ? &app_logs : nullptr);
   absl::StatusOr<LoopAdapters> adapters = MakeLoopAdapters(docker->get(), pipeline, adapter_options);
   if (!adapters.ok()) {
     std::cerr << adapters.status().message() << "\n";
@@ -206,6 +211,20 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   }
   // Ctrl+C before the outcome is known ends the wait (as a failure).
   signals.OnStop([outcome] { outcome->Interrupt(); });
+
+  // The API serves the run's events for as long as the command runs: a client
+  // that connects while it builds sees every record since the start.
+  ApiServers api;
+  if (options.enable_rpc) {
+    absl::StatusOr<ApiServers> started =
+        StartApiServers(options, &hub, &app_logs, loop->get(), &console);
+    if (!started.ok()) {
+      std::cerr << started.status().message() << "\n";
+      return 1;
+    }
+    api = *std::move(started);
+  }
+  for (const std::string& note : pipeline.notes) console.Info(note);
 
   (*loop)->Start();
   const bool ok = outcome->Wait();
@@ -221,7 +240,7 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
     }
     console.Info(absl::StrCat("Deployed (run id ", adapter_options.run_id,
                               "); the containers keep running: `devloop delete` removes them"));
-    const bool forwarding = !options.port_forward.empty() && !pipeline.port_forwards.empty();
+    const bool forwarding = !pipeline.port_forwards.empty();
     if (forwarding || options.tail) {
       console.Info(absl::StrCat(forwarding ? "Port forwards" : "Log tailing",
                                 " end when devloop exits: press Ctrl+C to stop"));
@@ -234,6 +253,8 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   absl::Status stopped = (*loop)->Stop(absl::Seconds(10));
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "stopping: " << stopped;
   hub.Close();
+  app_logs.Close();
+  api.Shutdown(absl::Milliseconds(500));
   loop->reset();
   pool.Shutdown();
   executor.Shutdown();
@@ -296,7 +317,7 @@ int RunBuild(const cli::CliOptions& options) {
     std::string tag = built->tag;
     if (pipeline->push.value_or(false)) {
       // --push or build.local.push: under --default-repo, with the registry's digest.
-      const std::string name = absl::StrCat(build::PushedName(pipeline->default_repo, image),
+      const std::string name = absl::StrCat(build::ImageUnderRepo(pipeline->default_repo, image),
                                             built->tag.substr(built->tag.rfind(':')));
       absl::Status tagged = (*docker)->Tag(built->image_id, name);
       absl::StatusOr<std::string> digest =

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "apps/console/console.h"
 #include "apps/dev/adapters.h"
+#include "apps/dev/api_servers.h"
 #include "apps/dev/command_support.h"
 #include "apps/dev/dead_runs.h"
 #include "apps/dev/live_loop.h"
@@ -23,15 +24,12 @@
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
 #include "infra/config/to_yaml.h"
-#include "infra/control/listen_port.h"
 #include "infra/deploy/labels.h"
 #include "infra/deploy/run_registry.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/engine_api_docker.h"
 #include "infra/fs/inotify_watcher.h"
 #include "infra/fs/polling_watcher.h"
-#include "infra/grpc/grpc_server.h"
-#include "infra/http/http_server.h"
 #include "infra/hub/event_log_file.h"
 #include "infra/hub/hub.h"
 #include "infra/log/log.h"
@@ -143,39 +141,14 @@ int RunDev(const cli::CliOptions& options) {
   }
   control::Control* loop = live->get();
 
-  std::unique_ptr<rpc::GrpcServer> grpc_server;
-  std::unique_ptr<http::HttpServer> http_server;
+  ApiServers api;
   if (options.enable_rpc) {
-    auto g = rpc::GrpcServer::Start({.address = options.rpc_bind_address,
-                                     .port = options.rpc_port,
-                                     .application_logs = &app_logs},
-                                    &hub, loop);
-    if (!g.ok()) {
-      std::cerr << "cannot start the gRPC server: " << g.status().message() << "\n";
+    absl::StatusOr<ApiServers> started = StartApiServers(options, &hub, &app_logs, loop, &console);
+    if (!started.ok()) {
+      std::cerr << started.status().message() << "\n";
       return 1;
     }
-    grpc_server = *std::move(g);
-    auto h = http::HttpServer::Start(
-        {.address = options.rpc_bind_address,
-         .port = options.rpc_http_port,
-         .application_logs = &app_logs},
-        &hub, loop);
-    if (!h.ok()) {
-      std::cerr << "cannot start the HTTP server: " << h.status().message() << "\n";
-      return 1;
-    }
-    http_server = *std::move(h);
-    // Where the API answers, in one line on the console, where an IDE user
-    // looks: the ports actually bound (the next free one when another devloop
-    // holds the asked one, an ephemeral one for 0).
-    console::ApiEndpoints api{
-        .grpc = control::HostPort(options.rpc_bind_address, grpc_server->port()),
-        .http = control::HostPort(options.rpc_bind_address, http_server->port())};
-    for (auto [asked, bound] : {std::pair{options.rpc_port, grpc_server->port()},
-                                std::pair{options.rpc_http_port, http_server->port()}}) {
-      if (asked != 0 && bound != asked) api.taken.push_back(asked);
-    }
-    console.Info(console::ApiLine(api));
+    api = *std::move(started);
   }
 
   if (absl::Status started = (*live)->Start(); !started.ok()) {
@@ -207,8 +180,7 @@ int RunDev(const cli::CliOptions& options) {
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "cleanup: " << stopped;
   hub.Close();
   app_logs.Close();
-  if (http_server) http_server->Shutdown(absl::Milliseconds(500));
-  if (grpc_server) grpc_server->Shutdown(absl::Milliseconds(500));
+  api.Shutdown(absl::Milliseconds(500));
   pool.Shutdown();
   executor.Shutdown();
   // Nothing appends any more: the file gets the rest of the log. One that

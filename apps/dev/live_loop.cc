@@ -90,6 +90,7 @@ absl::Status LiveLoop::StartGeneration(Generation& g) {
                                           g.adapters.images_note));
       break;
   }
+  for (const std::string& note : g.pipeline.notes) options_.console->Info(note);
   // The watch is in place before the first build starts, so no edit is missed.
   if (options_.cli.trigger != cli::Trigger::kManual) {
     fs::WatchOptions watch;

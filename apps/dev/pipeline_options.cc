@@ -26,14 +26,19 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
   o.auto_deploy = cli.auto_deploy;
   o.status_check = cli.status_check;
   o.status_check_deadline = cli.status_check_deadline;
-  o.port_forward = !cli.port_forward.empty();
+  for (const std::string& mode : cli.port_forward) {
+    if (mode == "user") p.forward.user = true;
+    if (mode == "services") p.forward.services = true;
+    if (mode == "pods") p.forward.pods = true;
+    if (mode == "debug") p.forward.debug = true;
+  }
   o.cleanup = cli.cleanup;
   std::set<std::string> deployed;
   std::vector<config::SourcePos> forward_pos;  // of p.port_forwards[i]
   bool any_docker_deploy = false;
   bool any_kubectl_deploy = false;
   std::string docker_file, kubectl_file;  // the first config saying each
-  p.default_repo = cli.default_repo;
+  p.default_repo = cli.default_repo.value_or("");
   if (cli.push) p.push = true;
   p.kubectl.context = cli.kube_context;
   p.kubectl.kubeconfig = cli.kubeconfig;
@@ -167,6 +172,24 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
       errors.push_back(absl::StrCat(Where(forward_pos[i]), "portForward resourceType \"", type,
                                     "\" is not supported (pod, deployment, statefulset, service)"));
     }
+  }
+  // --port-forward: only `user` forwards anything today. The entries were
+  // checked above either way, so a config error shows whatever the mode.
+  if (!p.forward.user) p.port_forwards.clear();
+  o.port_forward = !p.port_forwards.empty();
+  for (auto [on, mode] : {std::pair{p.forward.services, "services"}, {p.forward.pods, "pods"}}) {
+    if (!on) continue;
+    p.notes.push_back(
+        any_docker_deploy
+            ? absl::StrCat("--port-forward=", mode,
+                           " is for Kubernetes; the Docker deployer forwards only the config's "
+                           "portForward entries (mode user), as Skaffold's does")
+            : absl::StrCat("--port-forward=", mode,
+                           " is not supported by devloop yet; only the config's portForward "
+                           "entries (mode user) are forwarded"));
+  }
+  if (p.forward.debug) {
+    p.notes.push_back("--port-forward=debug forwards nothing: devloop has no debug ports yet");
   }
   // With no deploy section, every artifact runs (the Docker deployer is the
   // default); with deploy.docker.images, only those.

@@ -62,9 +62,23 @@ struct KubectlPlan {
   std::string binary = "kubectl";
 };
 
+// --port-forward's modes (cli_options.h), as this pipeline acts on them.
+struct PortForwardModes {
+  bool user = false;      // the configs' portForward entries
+  bool services = false;  // Kubernetes only; not implemented yet (a note says so)
+  bool pods = false;      // Kubernetes only; not implemented yet (a note says so)
+  bool debug = false;     // accepted; devloop has no debug ports
+  bool operator==(const PortForwardModes&) const = default;
+};
+
 struct Pipeline {
   dev::DevLoopOptions loop;
+  PortForwardModes forward;
+  // The configs' portForward entries, validated; empty unless `forward.user`.
   std::vector<deploy::PortForwardSpec> port_forwards;
+  // What the command line asked that this pipeline does not do, for the
+  // console (said once): "--port-forward=services: ...".
+  std::vector<std::string> notes;
   DeployerKind deployer = DeployerKind::kDocker;
   std::string deployer_reason;
   KubectlPlan kubectl;  // with DeployerKind::kKubectl

@@ -2,6 +2,11 @@
 // deployer refuses.
 #include "apps/dev/pipeline_options.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -159,6 +164,72 @@ TEST(MakePipelineTest, ConfigFilesAreAbsolute) {
   absl::StatusOr<Pipeline> p = MakePipeline({required, c}, Cli());
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_THAT(p->config_files, ElementsAre("/src/p/sub/devloop.yaml", "/src/p/skaffold.yaml"));
+}
+
+}  // namespace
+}  // namespace devloop::apps
+
+namespace devloop::apps {
+namespace {
+
+// --port-forward's modes: only `user` forwards the config's entries; the
+// others are accepted and say what they do not do.
+struct ForwardCase {
+  std::vector<std::string> modes;  // CliOptions::port_forward, as the parser leaves it
+  bool docker = false;             // deploy.docker, else kubectl
+  size_t forwards = 0;             // p.port_forwards.size()
+  bool loop_forwards = false;      // p.loop.port_forward
+  std::vector<std::string> notes_have;
+};
+
+TEST(MakePipelineTest, PortForwardModes) {
+  const ForwardCase cases[] = {
+      {{"user"}, false, 1, true, {}},
+      {{"user"}, true, 1, true, {}},
+      {{}, false, 0, false, {}},  // off
+      {{}, true, 0, false, {}},
+      {{"user", "services"}, false, 1, true, {"--port-forward=services is not supported"}},
+      {{"user", "services"}, true, 1, true, {"--port-forward=services is for Kubernetes"}},
+      {{"pods"}, true, 0, false, {"--port-forward=pods is for Kubernetes"}},
+      {{"pods"}, false, 0, false, {"--port-forward=pods is not supported"}},
+      {{"debug"}, true, 0, false, {"devloop has no debug ports"}},
+  };
+  for (const ForwardCase& c : cases) {
+    const std::string what = absl::StrCat("modes [", absl::StrJoin(c.modes, ","), "] on ",
+                                          c.docker ? "docker" : "kubectl");
+    config::Config config = WebConfig();
+    if (c.docker) config.deploy.docker = config::DockerDeploy{.images = {"web"}};
+    config.port_forward.push_back({.resource_type = c.docker ? "container" : "service",
+                                   .resource_name = "web",
+                                   .port = 8080});
+    cli::CliOptions cli = Cli();
+    cli.port_forward = c.modes;
+    absl::StatusOr<Pipeline> p = MakePipeline({config}, cli);
+    ASSERT_TRUE(p.ok()) << what << ": " << p.status();
+    EXPECT_EQ(p->port_forwards.size(), c.forwards) << what;
+    EXPECT_EQ(p->loop.port_forward, c.loop_forwards) << what;
+    EXPECT_EQ(p->notes.size(), c.notes_have.size()) << what;
+    for (const std::string& note : c.notes_have) {
+      EXPECT_THAT(absl::StrJoin(p->notes, "\n"), HasSubstr(note)) << what;
+    }
+  }
+}
+
+TEST(MakePipelineTest, AConfigsBadForwardIsAnErrorEvenWithForwardingOff) {
+  config::Config docker = WebConfig();
+  docker.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  docker.port_forward.push_back({.resource_type = "service", .resource_name = "web", .port = 80});
+  cli::CliOptions cli = Cli();
+  cli.port_forward = {};
+  EXPECT_FALSE(MakePipeline({docker}, cli).ok());
+}
+
+TEST(MakePipelineTest, AnUnsetDefaultRepoIsNone) {
+  cli::CliOptions cli = Cli();
+  cli.default_repo = std::nullopt;
+  absl::StatusOr<Pipeline> p = MakePipeline({WebConfig()}, cli);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->default_repo, "");
 }
 
 }  // namespace

@@ -138,8 +138,12 @@ class Loader {
     // profiles apply; errors still point into the text as written.
     if (!internal::UpgradeConfig(doc, display, &errors_)) return;
     internal::Walker walker(display, &errors_);
-    internal::ProfileOptions profile_options{options_.profiles, from_parent, options_.env,
-                                             options_.kube_context, options_.command};
+    internal::ProfileOptions profile_options{.requested = options_.profiles,
+                                             .config_name = name,
+                                             .from_parent = from_parent,
+                                             .env = options_.env,
+                                             .kube_context = options_.kube_context,
+                                             .command = options_.command};
     std::vector<std::string> applied =
         internal::ApplyProfiles(doc, profile_options, &walker, &defined_profiles_);
     Config config = internal::DecodeConfig(
@@ -195,17 +199,30 @@ class Loader {
   }
 
   void CheckProfilesAndModules(const std::string& display) {
+    // Skaffold's rule: a profile applies to the configs that define it, and one
+    // that no config defines is an error. "config:profile" must be defined by
+    // that config.
+    std::vector<std::string> plain;  // for the message
+    for (const std::string& d : defined_profiles_) {
+      if (d.find(':') == std::string::npos) plain.push_back(d);
+    }
+    const std::string defined =
+        plain.empty() ? std::string("none defines profiles")
+                      : absl::StrCat("defined: ", absl::StrJoin(plain, ", "));
     for (std::string p : options_.profiles) {
       if (!p.empty() && p[0] == '-') p = p.substr(1);
-      if (!defined_profiles_.contains(p)) {
+      if (defined_profiles_.contains(p)) continue;
+      if (const size_t colon = p.find(':'); colon != std::string::npos) {
         errors_.push_back({{display, 0, 0},
-                           absl::StrCat("profile \"", p, "\" (from -p) is not defined by any config (",
-                                        defined_profiles_.empty()
-                                            ? std::string("none defines profiles")
-                                            : absl::StrCat("defined: ",
-                                                           absl::StrJoin(defined_profiles_, ", ")),
-                                        ")")});
+                           absl::StrCat("profile \"", p, "\" (from -p): no config named \"",
+                                        p.substr(0, colon), "\" defines profile \"",
+                                        p.substr(colon + 1), "\" (", defined, ")")});
+        continue;
       }
+      errors_.push_back(
+          {{display, 0, 0}, absl::StrCat("profile \"", p,
+                                         "\" (from -p) is not defined by any config (", defined,
+                                         ")")});
     }
     keep_.assign(entries_.size(), options_.modules.empty());
     for (const std::string& module : options_.modules) {

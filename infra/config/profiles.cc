@@ -112,11 +112,14 @@ std::vector<std::string> ApplyProfiles(YAML::Node doc, const ProfileOptions& opt
   }
   std::set<std::string> on, off;
   for (const std::string& r : options.requested) {
-    if (absl::StartsWith(r, "-")) {
-      off.insert(r.substr(1));
-    } else {
-      on.insert(r);
+    const bool turn_off = absl::StartsWith(r, "-");
+    std::string name = turn_off ? r.substr(1) : r;
+    if (const size_t colon = name.find(':'); colon != std::string::npos) {
+      // "config:profile": for one config only.
+      if (options.config_name.empty() || name.substr(0, colon) != options.config_name) continue;
+      name = name.substr(colon + 1);
     }
+    (turn_off ? off : on).insert(std::move(name));
   }
   on.insert(options.from_parent.begin(), options.from_parent.end());
   std::vector<std::string> known = {"name", "activation", "patches", "requiresAllActivations"};
@@ -136,6 +139,7 @@ std::vector<std::string> ApplyProfiles(YAML::Node doc, const ProfileOptions& opt
       continue;
     }
     defined->insert(name);
+    if (!options.config_name.empty()) defined->insert(absl::StrCat(options.config_name, ":", name));
     // Activation: any entry whose conditions all hold (or all entries, with
     // requiresAllActivations) turns the profile on.
     bool activated = false;

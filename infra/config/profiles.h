@@ -22,8 +22,11 @@
 namespace devloop::config::internal {
 
 struct ProfileOptions {
-  // -p/--profile, in order; "-name" turns off a profile that activation would turn on.
+  // -p/--profile, in order; "-name" turns off a profile that activation would
+  // turn on. "config:name" (and "-config:name") concerns only the config whose
+  // metadata.name is `config`; a plain name, every config that defines it.
   std::vector<std::string> requested;
+  std::string config_name;  // this document's metadata.name, "" if none
   // Turned on by a parent config's requires[].activeProfiles.
   std::vector<std::string> from_parent;
   std::map<std::string, std::string> env;
@@ -45,7 +48,8 @@ absl::Status ApplyPatchOp(YAML::Node root, absl::string_view op, absl::string_vi
 // Applies every profile of `doc` that is requested, activated, or turned on by a
 // parent (in the order they are defined), then removes `profiles` from `doc`.
 // Errors (bad profile entries, patches that do not apply) go to `walker`.
-// Returns the names applied; `defined` gets every profile name of the document.
+// Returns the names applied; `defined` gets every profile name of the document,
+// and "config:name" for each too when the document has a metadata.name.
 std::vector<std::string> ApplyProfiles(YAML::Node doc, const ProfileOptions& options,
                                        Walker* walker, std::set<std::string>* defined);
 

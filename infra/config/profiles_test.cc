@@ -155,6 +155,27 @@ TEST(ApplyProfilesTest, RequiresAllActivations) {
   EXPECT_THAT(a.doc, ::testing::HasSubstr("portForward: [{resourceType: service"));
 }
 
+TEST(ApplyProfilesTest, AConfigQualifiedRequestConcernsOnlyThatConfig) {
+  auto apply = [](const std::string& config_name, std::vector<std::string> requested) {
+    YAML::Node doc = YAML::Load(kDoc);
+    std::vector<ConfigError> errors;
+    Walker w("skaffold.yaml", &errors);
+    std::set<std::string> defined;
+    std::vector<std::string> names = ApplyProfiles(
+        doc, {.requested = std::move(requested), .config_name = config_name}, &w, &defined);
+    EXPECT_THAT(errors, IsEmpty());
+    if (!config_name.empty()) {
+      EXPECT_TRUE(defined.contains(config_name + ":gcb")) << config_name;
+    }
+    return names;
+  };
+  EXPECT_THAT(apply("app", {"app:gcb"}), ElementsAre("gcb"));
+  EXPECT_THAT(apply("web", {"app:gcb"}), IsEmpty());
+  EXPECT_THAT(apply("", {"app:gcb"}), IsEmpty());  // an unnamed config is never "app"
+  EXPECT_THAT(apply("app", {"gcb", "-app:gcb"}), IsEmpty());
+  EXPECT_THAT(apply("web", {"gcb", "-app:gcb"}), ElementsAre("gcb"));
+}
+
 TEST(ApplyProfilesTest, FromParent) {
   EXPECT_THAT(Apply({.from_parent = {"kind"}}).names, ElementsAre("kind"));
 }

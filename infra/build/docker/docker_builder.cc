@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "domain/events/status_payload.h"
+#include "infra/build/default_repo.h"
 #include "infra/build/docker/image_builder.h"
 
 namespace devloop::build {
@@ -74,13 +75,21 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
     absl::MutexLock lock(&mu_);
     last_ids_[request.image] = built->image_id;
   }
+  // Under --default-repo the image carries the rewritten name, pushed or not,
+  // so that manifests and the API name what the registry (or the engine) holds.
+  const size_t colon = built->tag.rfind(':');
+  const std::string tag = colon == std::string::npos ? "" : built->tag.substr(colon);
   if (!options_.push) {
-    // Unique per image even when the tag is not ("latest").
-    return built->DeployReference();
+    if (options_.default_repo.empty()) {
+      // Unique per image even when the tag is not ("latest").
+      return built->DeployReference();
+    }
+    const std::string name =
+        absl::StrCat(ImageUnderRepo(options_.default_repo, request.image), tag);
+    if (absl::Status s = docker_->Tag(built->image_id, name); !s.ok()) return s;
+    return absl::StrCat(name, "@", built->image_id);
   }
-  size_t colon = built->tag.rfind(':');
-  const std::string name = absl::StrCat(PushedName(options_.default_repo, request.image),
-                                        built->tag.substr(colon));
+  const std::string name = absl::StrCat(ImageUnderRepo(options_.default_repo, request.image), tag);
   if (absl::Status s = docker_->Tag(built->image_id, name); !s.ok()) return s;
   absl::StatusOr<std::string> digest = docker_->Push(name);
   if (!digest.ok()) return digest.status();
@@ -88,16 +97,6 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
   absl::MutexLock lock(&mu_);
   local_ids_[reference] = built->image_id;
   return reference;
-}
-
-std::string PushedName(const std::string& default_repo, const std::string& image) {
-  if (default_repo.empty() || absl::StartsWith(image, default_repo + "/")) return image;
-  if (image.find('/') == std::string::npos) return absl::StrCat(default_repo, "/", image);
-  std::string escaped = image;
-  for (char& c : escaped) {
-    if (c == '/' || c == '.' || c == ':') c = '_';
-  }
-  return absl::StrCat(default_repo, "/", escaped);
 }
 
 void DockerBuilder::Cancel(const std::string& image) {

@@ -50,10 +50,12 @@ class DockerBuilder final : public Builder {
     // Artifacts that are not built: image -> the reference to deploy as is.
     std::map<std::string, std::string> prebuilt;
     // Push every built image (build.local.push, --push): tagged as
-    // PushedName(default_repo, image) and pushed; Build then returns
-    // "<that name>:<tag>@<registry digest>".
+    // ImageUnderRepo(default_repo, image) (default_repo.h) and pushed; Build
+    // then returns "<that name>:<tag>@<registry digest>".
     bool push = false;
-    std::string default_repo;  // --default-repo; empty: the image name's own registry
+    // --default-repo; empty: the image name's own registry. Not pushed, an
+    // image is still tagged under it, and Build returns "<that name>:<tag>@<id>".
+    std::string default_repo;
     // Non-empty: keep images across runs as the artifact cache (see above).
     std::string cache_scope;
     int keep_cached = 3;
@@ -81,12 +83,6 @@ class DockerBuilder final : public Builder {
   std::map<std::string, std::shared_ptr<docker::Cancellation>> cancellations_
       ABSL_GUARDED_BY(mu_);
 };
-
-// Returns the name `image` is pushed under with `default_repo`, as Skaffold
-// names it: "web" -> "127.0.0.1:5000/web"; a name with a registry or path has
-// its '/', '.' and ':' turned into '_' ("gcr.io/x/web" -> "127.0.0.1:5000/gcr_io_x_web");
-// a name already under `default_repo`, or any name when it is empty, is kept.
-std::string PushedName(const std::string& default_repo, const std::string& image);
 
 // The label of images kept as the artifact cache: "<scope>/<image>".
 inline constexpr char kCacheLabel[] = "dev.devloop.cache";

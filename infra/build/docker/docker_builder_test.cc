@@ -76,11 +76,16 @@ TEST_F(DockerBuilderTest, APushThatFailsFailsTheBuild) {
   EXPECT_EQ(ref.status().code(), absl::StatusCode::kUnavailable);
 }
 
-TEST(PushedNameTest, FollowsSkaffoldsDefaultRepoRules) {
-  EXPECT_EQ(PushedName("", "web"), "web");
-  EXPECT_EQ(PushedName("127.0.0.1:5000", "web"), "127.0.0.1:5000/web");
-  EXPECT_EQ(PushedName("127.0.0.1:5000", "gcr.io/x/web"), "127.0.0.1:5000/gcr_io_x_web");
-  EXPECT_EQ(PushedName("127.0.0.1:5000", "127.0.0.1:5000/web"), "127.0.0.1:5000/web");
+TEST_F(DockerBuilderTest, WithoutPushADefaultRepoStillNamesWhatIsDeployed) {
+  DockerBuilder::Options options = Options();
+  options.default_repo = "gcr.io/my-project";
+  DockerBuilder builder(&docker_, options);
+  absl::StatusOr<std::string> ref = builder.Build({.image = "web"});
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  // The manifests get the rewritten name; the engine runs the image by its id.
+  EXPECT_THAT(*ref, MatchesRegex("gcr\\.io/my-project/web:[0-9a-f]{12}@sha256:[0-9a-f]+"));
+  EXPECT_EQ(RunnableImage(*ref), ref->substr(ref->find('@') + 1));
+  EXPECT_EQ(docker_.calls("Push"), 0);
 }
 
 TEST_F(DockerBuilderTest, AFailedStepCarriesBuildUserError) {

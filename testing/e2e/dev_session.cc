@@ -168,10 +168,24 @@ absl::StatusOr<std::string> DevSession::RunId() {
     if (!label.ok()) return label.status();
     found.insert(std::string(absl::StripAsciiWhitespace(*label)));
   }
+  if (found.empty()) {
+    // Images a custom build command made carry no labels of devloop's: the
+    // run's containers of them do.
+    absl::StatusOr<std::string> containers = Docker(
+        {"ps", "-a", "--filter", absl::StrCat("label=", kRunIdLabel), "--format",
+         absl::StrCat("{{.Label \"", kRunIdLabel, "\"}} {{.Label \"dev.devloop.image\"}}")});
+    if (!containers.ok()) return containers.status();
+    for (const std::string& line : Lines(*containers)) {
+      std::vector<std::string> parts = absl::StrSplit(line, ' ');
+      if (parts.size() == 2 && absl::StartsWith(parts[1], repository_ + "/")) {
+        found.insert(parts[0]);
+      }
+    }
+  }
   run_ids_.insert(found.begin(), found.end());
   if (found.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("no image of ", repository_, " carries ", kRunIdLabel, " yet"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no image or container of ", repository_, " carries ", kRunIdLabel, " yet"));
   }
   if (found.size() > 1) {
     return absl::InternalError(absl::StrCat("images of ", repository_, " carry run ids ",

@@ -78,7 +78,8 @@ class DevSession {
   DevloopProcess& devloop() { return *devloop_; }
 
   // Returns the run id of the run, read from the labels of the images it built
-  // (so after its first build). FailedPrecondition before that; Internal if
+  // (so after its first build), or of its containers when the images carry
+  // none (a custom build command's). FailedPrecondition before that; Internal if
   // images of two runs carry the session's repository.
   absl::StatusOr<std::string> RunId();
 

@@ -6,8 +6,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "infra/build/custom/custom_builder.h"
 #include "infra/build/docker/docker_builder.h"
 #include "infra/build/local_cluster_loader.h"
+#include "infra/build/routing_builder.h"
+#include "infra/config/loader.h"
 #include "infra/deploy/docker/docker_deployer.h"
 #include "infra/deploy/kubectl/kubectl_cli.h"
 #include "infra/deploy/kubectl/kubectl_deployer.h"
@@ -163,8 +166,30 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       break;
     }
   }
-  adapters.builder = std::make_unique<build::DockerBuilder>(
-      adapters.build_docker != nullptr ? adapters.build_docker.get() : docker, std::move(b));
+  docker::Docker* build_docker =
+      adapters.build_docker != nullptr ? adapters.build_docker.get() : docker;
+  build::CustomBuilder::Options c;
+  c.push = b.push;
+  for (const build::ArtifactBuildSpec& a : pipeline.loop.artifacts) {
+    if (a.custom.has_value() && !options.prebuilt.contains(a.spec.image)) c.artifacts.push_back(a);
+  }
+  adapters.builder = std::make_unique<build::DockerBuilder>(build_docker, std::move(b));
+  if (!c.artifacts.empty()) {
+    // Custom artifacts run their build command; the rest go to the Docker builder.
+    if (options.runner == nullptr) {
+      return absl::InternalError("custom builds need a process runner");
+    }
+    c.tagger = options.tagger;
+    c.default_repo = pipeline.default_repo;
+    c.template_env = config::CurrentEnvironment();
+    std::map<std::string, build::Builder*> routes;
+    auto custom = std::make_unique<build::CustomBuilder>(options.runner, build_docker, c);
+    for (const build::ArtifactBuildSpec& a : c.artifacts) routes[a.spec.image] = custom.get();
+    adapters.routed_builders.push_back(std::move(adapters.builder));
+    adapters.builder = std::make_unique<build::RoutingBuilder>(
+        std::move(routes), adapters.routed_builders.back().get());
+    adapters.routed_builders.push_back(std::move(custom));
+  }
   if (!load_into.empty()) {
     adapters.base_builder = std::move(adapters.builder);
     adapters.builder = std::make_unique<build::LocalClusterLoader>(adapters.base_builder.get(),

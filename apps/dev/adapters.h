@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -47,6 +48,8 @@ struct LoopAdapters {
   // The engine images are built on when it is not the local one (minikube's);
   // declared first, so the builder that uses it goes before it.
   std::unique_ptr<docker::Docker> build_docker;
+  // The docker and custom builders a RoutingBuilder `builder` sends images to.
+  std::vector<std::unique_ptr<build::Builder>> routed_builders;
   std::unique_ptr<build::Builder> builder;
   std::unique_ptr<build::Builder> base_builder;  // the one `builder` wraps, if it does
   std::unique_ptr<deploy::Deployer> deployer;

@@ -22,6 +22,7 @@
 #include "apps/dev/dev_command.h"
 #include "apps/dev/pipeline_options.h"
 #include "apps/dev/stop_signals.h"
+#include "domain/events/status_payload.h"
 #include "infra/clock/clock.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
@@ -30,6 +31,7 @@
 #include "infra/deploy/labels.h"
 #include "infra/deploy/run_registry.h"
 #include "infra/dev/dev_loop.h"
+#include "infra/build/custom/custom_builder.h"
 #include "infra/build/default_repo.h"
 #include "infra/build/docker/docker_builder.h"
 #include "infra/build/docker/image_builder.h"
@@ -296,6 +298,7 @@ int RunBuild(const cli::CliOptions& options) {
   if (!docker.ok()) return 1;
 
   std::map<std::string, std::string> ids;  // image -> id, for `requires`
+  std::map<std::string, std::string> refs;  // image -> reference, for custom builds' `requires`
   std::vector<BuildOutput> outputs;
   for (const build::ArtifactBuildSpec* a : *order) {
     console.Info(absl::StrCat("Building [", a->spec.image, "]..."));
@@ -304,6 +307,28 @@ int RunBuild(const cli::CliOptions& options) {
     build.on_output = [&console, image](absl::string_view line) {
       console.Debug(absl::StrCat("[build ", image, "] ", line));
     };
+    if (a->custom.has_value()) {
+      // The command builds (and with push, pushes) $IMAGE itself; never cached.
+      const bool push = pipeline->push.value_or(false);
+      absl::StatusOr<build::CustomBuiltImage> custom = build::BuildCustomArtifact(
+          &runner, docker->get(), *a, refs,
+          {.tagger = tagger->get(),
+           .push = push,
+           .default_repo = pipeline->default_repo,
+           .template_env = config::CurrentEnvironment(),
+           .on_output = build.on_output});
+      if (!custom.ok()) {
+        console.Error(domain::StatusCodeOr(custom.status(), domain::StatusCode::kBuildUnknown),
+                      absl::StrCat("build [", image, "] failed: ", custom.status().message()));
+        return 1;
+      }
+      ids[image] = custom->image_id.empty() ? custom->reference : custom->image_id;
+      refs[image] = custom->reference;
+      console.Info(absl::StrCat(push ? "Pushed [" : "Built [", image, "] as ",
+                                push ? custom->reference : custom->tag));
+      outputs.push_back({image, push ? custom->reference : custom->tag});
+      continue;
+    }
     absl::StatusOr<build::BuiltImage> built = build::BuildImage(docker->get(), *a, ids, build);
     if (!built.ok()) {
       domain::StatusCode code = docker::DockerStatusCode(built.status());
@@ -331,6 +356,7 @@ int RunBuild(const cli::CliOptions& options) {
       tag = absl::StrCat(name, "@", *digest);
       console.Info(absl::StrCat("Pushed [", image, "] as ", tag));
     }
+    refs[image] = tag == built->tag ? built->DeployReference() : tag;
     outputs.push_back({image, tag});
   }
   for (const BuildOutput& b : outputs) std::cout << b.image_name << " -> " << b.tag << "\n";

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "domain/paths/path.h"
+#include "infra/build/custom/dependencies.h"
 #include "infra/config/to_yaml.h"
 #include "infra/deploy/labels.h"
 #include "infra/fs/inotify_watcher.h"
@@ -97,9 +98,30 @@ absl::Status LiveLoop::StartGeneration(Generation& g) {
     std::map<std::string, std::string> contexts;
     std::set<std::string> reload_on;  // Dockerfiles sync.infer reads
     for (const WatchedArtifact& a : g.pipeline.watched) {
-      watch.artifacts.push_back({.name = a.image, .context_dir = a.context_dir});
       contexts[a.image] = a.context_dir;
       if (a.infers_sync) reload_on.insert(domain::ResolvePath(a.context_dir, a.dockerfile));
+      if (!a.custom.has_value()) {
+        watch.artifacts.push_back({.name = a.image, .context_dir = a.context_dir});
+        continue;
+      }
+      // A custom artifact: only its declared dependencies count, read now (a
+      // change of the Dockerfile they come from reloads the project).
+      absl::StatusOr<build::CustomWatch> custom =
+          build::ResolveCustomDependencies(*a.custom, a.context_dir, &kubectl_runner_);
+      if (!custom.ok()) {
+        return absl::Status(custom.status().code(),
+                            absl::StrCat("build.artifacts[", a.image, "].",
+                                         custom.status().message()));
+      }
+      if (!a.custom->dockerfile.empty()) {
+        reload_on.insert(domain::ResolvePath(a.context_dir, a.custom->dockerfile));
+      }
+      if (!custom->watched) continue;  // Skaffold: no dependencies, no rebuild on a change
+      watch.artifacts.push_back({.name = a.image,
+                                 .context_dir = a.context_dir,
+                                 .dependencies = custom->dependencies,
+                                 .ignore = custom->ignore,
+                                 .honour_dockerignore = custom->honour_dockerignore});
     }
     std::string config_file;
     // The top config comes last (configs are in dependency order).

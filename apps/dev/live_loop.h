@@ -126,7 +126,8 @@ class LiveLoop : public control::Control {
 
   Options options_;
   process::PosixProcessRunner git_runner_;      // for the gitCommit tag policy
-  process::PosixProcessRunner kubectl_runner_;  // for the kubectl deployer
+  // Runs kubectl, custom builds and their dependencies.command.
+  process::PosixProcessRunner kubectl_runner_;
   std::atomic<int> reloads_{0};
   std::atomic<int> last_iteration_{0};  // of the newest devLoopEvent
 

@@ -107,13 +107,8 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
       }
     }
     for (const config::Artifact& a : c.build.artifacts) {
-      if (a.custom.has_value()) {
-        errors.push_back(absl::StrCat(Where(a.pos), "build.artifacts[", a.image,
-                                      "].custom: custom builders are not supported by devloop dev "
-                                      "yet; use the docker builder"));
-        continue;
-      }
       build::ArtifactBuildSpec spec;
+      spec.custom = a.custom;  // built by its command (infra/build/custom)
       spec.spec.image = a.image;
       spec.context_dir = a.absolute_context;
       if (a.docker.has_value()) {
@@ -135,7 +130,9 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
           spec.spec.copies.push_back({c.srcs, c.dest});
         }
       }
-      p.watched.push_back({a.image, a.absolute_context, spec.dockerfile, !spec.spec.infer.empty()});
+      p.watched.push_back({a.image, a.absolute_context, spec.dockerfile, !spec.spec.infer.empty(),
+                           a.custom.has_value() ? std::optional(a.custom->dependencies)
+                                                : std::nullopt});
       o.artifacts.push_back(std::move(spec));
     }
     for (const config::PortForward& f : c.port_forward) {

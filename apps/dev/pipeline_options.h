@@ -8,7 +8,7 @@
 // local Docker Engine; deploy.kubectl, manifests.rawYaml or no deploy section at
 // all deploy to Kubernetes with kubectl (k8s/*.yaml when no manifests are
 // named). Refuses, with an error naming the field and its file:line, what this
-// version cannot run: custom builders, configs that mix deploy.docker with
+// version cannot run: configs that mix deploy.docker with
 // Kubernetes, portForward resource types the chosen deployer cannot forward.
 #ifndef DEVLOOP_APPS_DEV_PIPELINE_OPTIONS_H_
 #define DEVLOOP_APPS_DEV_PIPELINE_OPTIONS_H_
@@ -33,6 +33,9 @@ struct WatchedArtifact {
   // sync.infer reads where files go from the Dockerfile, so a change to it
   // reloads the project (the loop keeps the destinations it started with).
   bool infers_sync = false;
+  // A custom artifact's: only its declared dependencies count
+  // (build::ResolveCustomDependencies).
+  std::optional<config::CustomDependencies> custom;
 };
 
 // Where the workloads run, and why that deployer was chosen (said once).

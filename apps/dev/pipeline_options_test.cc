@@ -39,6 +39,20 @@ TEST(MakePipelineTest, NoDeploySectionDeploysK8sYamlWithKubectl) {
   EXPECT_FALSE(p->push.has_value()) << "decided later, by the kube-context";
 }
 
+TEST(MakePipelineTest, ACustomArtifactKeepsItsCommandAndDependencies) {
+  config::Config c = WebConfig();
+  c.build.artifacts[0].docker.reset();
+  c.build.artifacts[0].custom = config::CustomArtifact{
+      .build_command = "./build.sh", .dependencies = {.paths = {"www"}, .ignore = {"*.md"}}};
+  c.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->loop.artifacts.size(), 1u);
+  EXPECT_EQ(p->loop.artifacts[0].custom, c.build.artifacts[0].custom);
+  ASSERT_EQ(p->watched.size(), 1u);
+  EXPECT_EQ(p->watched[0].custom, c.build.artifacts[0].custom->dependencies);
+}
+
 TEST(MakePipelineTest, DeployKubectlTakesItsManifestsNamespaceAndFlags) {
   config::Config c = WebConfig();
   c.deploy.kubectl = config::KubectlDeploy{.manifests = {"deploy/*.yaml", "/abs/x.yaml"},

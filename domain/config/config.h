@@ -47,10 +47,15 @@ struct DockerArtifact {
 };
 
 // build.artifacts[].custom.dependencies
+// Skaffold uses the first of dockerfile, command, paths that is given.
 struct CustomDependencies {
   std::vector<std::string> paths;   // globs relative to the context
-  std::vector<std::string> ignore;  // globs relative to the context
+  std::vector<std::string> ignore;  // globs relative to the context (with paths only)
   std::string dockerfile;           // use this Dockerfile's inputs as dependencies
+  std::map<std::string, std::string> dockerfile_build_args;  // dockerfile.buildArgs
+  // Prints a JSON array of paths (relative to the context) on stdout. Split on
+  // spaces, not run by a shell, as Skaffold does.
+  std::string command;
   bool operator==(const CustomDependencies&) const = default;
 };
 

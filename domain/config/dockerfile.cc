@@ -1,5 +1,6 @@
 #include "domain/config/dockerfile.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -80,7 +81,101 @@ std::vector<std::string> Words(absl::string_view args) {
   return words;
 }
 
+// Replaces $NAME and ${NAME} in `word` by their values in `vars` ("" if unset).
+std::string Substitute(absl::string_view word, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (word[i] == '\\' && i + 1 < word.size() && word[i + 1] == '$') {
+      out.push_back('$');
+      ++i;
+      continue;
+    }
+    if (word[i] != '$' || i + 1 == word.size()) {
+      out.push_back(word[i]);
+      continue;
+    }
+    size_t start = i + 1;
+    size_t end = start;
+    const bool braced = word[start] == '{';
+    if (braced) {
+      end = word.find('}', start);
+      if (end == absl::string_view::npos) {
+        out.append(word.data() + i, word.size() - i);
+        break;
+      }
+      ++start;
+    } else {
+      while (end < word.size() && (absl::ascii_isalnum(word[end]) || word[end] == '_')) ++end;
+      if (end == start) {
+        out.push_back('$');
+        continue;
+      }
+    }
+    auto it = vars.find(std::string(word.substr(start, end - start)));
+    if (it != vars.end()) out.append(it->second);
+    i = braced ? end : end - 1;
+  }
+  return out;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<std::string>> DockerfileSources(
+    absl::string_view text, const std::map<std::string, std::string>& build_args) {
+  std::map<std::string, std::string> vars;
+  std::vector<std::string> sources;
+  bool any_from = false;
+  for (const Instruction& ins : Lex(text)) {
+    if (ins.keyword == "FROM") {
+      any_from = true;
+      continue;
+    }
+    if (ins.keyword == "ARG") {
+      for (const std::string& w : Words(ins.args)) {
+        const size_t eq = w.find('=');
+        const std::string name = w.substr(0, eq);
+        auto given = build_args.find(name);
+        if (given != build_args.end()) {
+          vars[name] = given->second;
+        } else if (eq != std::string::npos) {
+          vars[name] = Substitute(absl::string_view(w).substr(eq + 1), vars);
+        } else {
+          vars.emplace(name, "");
+        }
+      }
+      continue;
+    }
+    if (ins.keyword != "COPY" && ins.keyword != "ADD") continue;
+    if (!any_from) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", ins.line, ": expected FROM before ", ins.keyword));
+    }
+    bool from_elsewhere = false;
+    std::vector<std::string> paths;
+    for (std::string& w : Words(ins.args)) {
+      if (paths.empty() && absl::StartsWith(w, "--")) {
+        from_elsewhere = from_elsewhere || absl::StartsWith(w, "--from");
+        continue;
+      }
+      paths.push_back(std::move(w));
+    }
+    if (paths.size() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", ins.line, ": ", ins.keyword, " needs at least a source and a destination"));
+    }
+    if (from_elsewhere) continue;
+    paths.pop_back();
+    for (const std::string& p : paths) {
+      std::string src = Substitute(p, vars);
+      if (absl::StrContains(src, "://")) continue;  // ADD of a URL
+      if (std::find(sources.begin(), sources.end(), src) == sources.end()) {
+        sources.push_back(std::move(src));
+      }
+    }
+  }
+  if (!any_from) return absl::InvalidArgumentError("no FROM instruction");
+  return sources;
+}
 
 absl::StatusOr<DockerfileInfo> ParseDockerfile(absl::string_view text, absl::string_view target) {
   struct Stage {

@@ -10,6 +10,7 @@
 #ifndef DEVLOOP_DOMAIN_CONFIG_DOCKERFILE_H_
 #define DEVLOOP_DOMAIN_CONFIG_DOCKERFILE_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,16 @@ struct DockerfileInfo {
 // means the last stage. Returns InvalidArgument ("line N: ...") when the text has
 // no FROM, `target` names no stage, or a COPY/ADD has fewer than two arguments.
 absl::StatusOr<DockerfileInfo> ParseDockerfile(absl::string_view text, absl::string_view target);
+
+// Returns what a build from `text` reads from its context: the sources of the
+// COPY and ADD instructions of every stage, as written (globs or directories,
+// relative to the context), in order, each once -- without those copying from
+// another stage or image (--from) and without ADD's URLs. `$NAME` and
+// `${NAME}` are replaced by the ARG's value: `build_args`' if it names it, else
+// the ARG's default, else "". InvalidArgument as ParseDockerfile (no FROM, a
+// COPY/ADD without a destination).
+absl::StatusOr<std::vector<std::string>> DockerfileSources(
+    absl::string_view text, const std::map<std::string, std::string>& build_args);
 
 }  // namespace devloop::config
 

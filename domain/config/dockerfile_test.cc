@@ -57,5 +57,31 @@ TEST(ParseDockerfileTest, Errors) {
   EXPECT_EQ(ParseDockerfile("FROM x\n", "nope").status().message(), "no stage named \"nope\"");
 }
 
+// A custom artifact's dependencies.dockerfile: every stage's inputs count.
+TEST(DockerfileSourcesTest, EveryStageWithArgsSubstituted) {
+  const char* text =
+      "ARG DIR=src\n"
+      "FROM golang AS builder\nCOPY go.mod ${DIR}/ /src/\nARG EXTRA\nCOPY $EXTRA/x /x\n"
+      "FROM scratch\nCOPY --from=builder /src/app /app\n"
+      "ADD https://example.com/a.tgz /a\nADD [\"static/*.html\", \"/srv/\"]\n"
+      "COPY go.mod /again\nCOPY \\$HOME /h\n";
+  absl::StatusOr<std::vector<std::string>> sources = DockerfileSources(text, {});
+  ASSERT_TRUE(sources.ok()) << sources.status();
+  EXPECT_EQ(*sources,
+            (std::vector<std::string>{"go.mod", "src/", "/x", "static/*.html", "$HOME"}));
+  sources = DockerfileSources(text, {{"DIR", "lib"}, {"EXTRA", "gen"}});
+  ASSERT_TRUE(sources.ok()) << sources.status();
+  EXPECT_EQ(*sources,
+            (std::vector<std::string>{"go.mod", "lib/", "gen/x", "static/*.html", "$HOME"}));
+}
+
+TEST(DockerfileSourcesTest, Errors) {
+  EXPECT_EQ(DockerfileSources("", {}).status().message(), "no FROM instruction");
+  EXPECT_EQ(DockerfileSources("COPY a b\n", {}).status().message(),
+            "line 1: expected FROM before COPY");
+  EXPECT_EQ(DockerfileSources("FROM x\nADD a\n", {}).status().message(),
+            "line 2: ADD needs at least a source and a destination");
+}
+
 }  // namespace
 }  // namespace devloop::config

@@ -3,8 +3,10 @@
 //
 // The dev loop's shell calls Build on its blocking pool and posts the outcome
 // back to the controller as BuildSucceeded / BuildFailed; the builder never
-// calls into the loop. Today's implementation is DockerBuilder
-// (infra/build/docker/docker_builder.h) on the local Docker Engine.
+// calls into the loop. Implementations: DockerBuilder
+// (infra/build/docker/docker_builder.h) on the local Docker Engine, CustomBuilder
+// (infra/build/custom/custom_builder.h) running the artifact's build command,
+// and RoutingBuilder (routing_builder.h), which sends each image to one of them.
 //
 //   build::ArtifactBuildSpec web{.spec = {.image = "web"}, .context_dir = "/src/web"};
 //   absl::StatusOr<std::string> ref = builder->Build({.image = "web"});
@@ -19,11 +21,13 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "domain/config/config.h"
 #include "domain/pipeline/spec.h"
 
 namespace devloop::build {
@@ -40,6 +44,9 @@ struct ArtifactBuildSpec {
   std::map<std::string, std::string> require_aliases;
   std::string target;
   bool no_cache = false;
+  // Set for a custom artifact (build.artifacts[].custom): a command builds it,
+  // not the Docker builder (infra/build/custom); the Docker fields are unused.
+  std::optional<config::CustomArtifact> custom;
 };
 
 struct BuildRequest {

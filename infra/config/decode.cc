@@ -273,17 +273,17 @@ class Decoder {
     }
     YAML::Node deps = Child(node, "dependencies");
     const std::string dp = Sub(p, "dependencies");
-    if (deps.IsDefined() &&
-        w_.Fields(deps, dp, {"paths", "ignore", "dockerfile"},
-                  {{"command", "dependencies computed by a command are not supported by devloop "
-                               "(use paths or dockerfile)"}})) {
+    if (deps.IsDefined() && w_.Fields(deps, dp, {"paths", "ignore", "dockerfile", "command"}, {})) {
       w_.StringList(deps, "paths", dp, &c.dependencies.paths);
       w_.StringList(deps, "ignore", dp, &c.dependencies.ignore);
+      w_.String(deps, "command", dp, &c.dependencies.command);
       YAML::Node df = Child(deps, "dockerfile");
       if (df.IsDefined() && w_.Fields(df, Sub(dp, "dockerfile"), {"path", "buildArgs"}, {})) {
         if (!w_.String(df, "path", Sub(dp, "dockerfile"), &c.dependencies.dockerfile)) {
           w_.Missing(df, "path", Sub(dp, "dockerfile"));
         }
+        StringMap(Child(df, "buildArgs"), Sub(Sub(dp, "dockerfile"), "buildArgs"),
+                  &c.dependencies.dockerfile_build_args);
       }
     }
     return c;

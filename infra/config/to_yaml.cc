@@ -62,15 +62,22 @@ void EmitArtifact(YAML::Emitter& out, const config::Artifact& a) {
     out << YAML::BeginMap;
     StrField(out, "buildCommand", a.custom->build_command);
     const CustomDependencies& d = a.custom->dependencies;
-    if (!d.paths.empty() || !d.ignore.empty() || !d.dockerfile.empty()) {
+    if (!d.paths.empty() || !d.ignore.empty() || !d.dockerfile.empty() || !d.command.empty()) {
       Key(out, "dependencies");
       out << YAML::BeginMap;
       if (!d.paths.empty()) List(out, "paths", d.paths);
       if (!d.ignore.empty()) List(out, "ignore", d.ignore);
+      if (!d.command.empty()) StrField(out, "command", d.command);
       if (!d.dockerfile.empty()) {
         Key(out, "dockerfile");
         out << YAML::BeginMap;
         StrField(out, "path", d.dockerfile);
+        if (!d.dockerfile_build_args.empty()) {
+          Key(out, "buildArgs");
+          out << YAML::BeginMap;
+          for (const auto& [k, v] : d.dockerfile_build_args) StrField(out, k.c_str(), v);
+          out << YAML::EndMap;
+        }
         out << YAML::EndMap;
       }
       out << YAML::EndMap;

@@ -102,6 +102,15 @@ struct BuildResult {
   std::string image_id;  // "sha256:..."
 };
 
+// An image on the engine, as InspectImage reports it.
+struct ImageInfo {
+  std::string id;  // "sha256:<64 hex>"
+  std::vector<std::string> repo_tags;  // "web:v1", ...; empty for a dangling image
+  // The registry digests it was pushed or pulled with ("127.0.0.1:5000/web@sha256:...").
+  std::vector<std::string> repo_digests;
+  bool operator==(const ImageInfo&) const = default;
+};
+
 struct PortMapping {
   int container_port = 0;
   std::string protocol = "tcp";
@@ -194,6 +203,9 @@ class Docker {
   // Returns the ids of images that carry label `key=value`, newest first.
   virtual absl::StatusOr<std::vector<std::string>> ListImages(const std::string& label_key,
                                                               const std::string& label_value) = 0;
+  // Returns what the engine knows of `image` (a name, "name:tag" or an id).
+  // NotFound if there is no such image.
+  virtual absl::StatusOr<ImageInfo> InspectImage(const std::string& image) = 0;
 
   // Creates a bridge network; returns its id. AlreadyExists if the name is taken.
   virtual absl::StatusOr<std::string> CreateNetwork(

@@ -478,6 +478,18 @@ absl::StatusOr<std::vector<std::string>> EngineApiDocker::ListImages(
   return ids;
 }
 
+absl::StatusOr<ImageInfo> EngineApiDocker::InspectImage(const std::string& image) {
+  absl::StatusOr<HttpResponse> r = Call("GET", absl::StrCat("/images/", UrlEncode(image), "/json"));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, absl::StrCat("inspecting image ", image));
+  absl::StatusOr<Json> json = ParseAnswer(*r, "inspecting an image");
+  if (!json.ok()) return json.status();
+  ImageInfo info{.id = (*json)["Id"].AsString()};
+  for (const Json& t : (*json)["RepoTags"].elements()) info.repo_tags.push_back(t.AsString());
+  for (const Json& d : (*json)["RepoDigests"].elements()) info.repo_digests.push_back(d.AsString());
+  return info;
+}
+
 absl::StatusOr<std::string> EngineApiDocker::CreateNetwork(
     const std::string& name, const std::map<std::string, std::string>& labels) {
   std::string body = absl::StrCat(R"({"Name":)", JsonQuote(name),

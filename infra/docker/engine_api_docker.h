@@ -133,6 +133,7 @@ class EngineApiDocker : public Docker {
                                                           LogCallback callback,
                                                           absl::Time since) override;
   absl::StatusOr<ContainerState> Inspect(const std::string& container) override;
+  absl::StatusOr<ImageInfo> InspectImage(const std::string& image) override;
 
   DirectFilesStats direct_files_stats() const;
 

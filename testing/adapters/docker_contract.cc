@@ -125,6 +125,24 @@ TEST_P(DockerContractTest, BuildStreamsOutputAndTags) {
   EXPECT_EQ(state->image_id, result->image_id);
 }
 
+// The custom builder finds what a script built by its name.
+TEST_P(DockerContractTest, InspectImageByTagAndId) {
+  std::string tag = absl::StrCat(UniqueName("image"), ":v1");
+  absl::StatusOr<docker::BuildResult> result = docker_->Build(
+      {.context_dir = MakeContext(kServeDockerfile), .tags = {tag}, .labels = Labels()});
+  ASSERT_TRUE(result.ok()) << result.status();
+  absl::StatusOr<docker::ImageInfo> by_tag = docker_->InspectImage(tag);
+  ASSERT_TRUE(by_tag.ok()) << by_tag.status();
+  EXPECT_EQ(by_tag->id, result->image_id);
+  EXPECT_THAT(by_tag->repo_tags, Contains(tag));
+  absl::StatusOr<docker::ImageInfo> by_id = docker_->InspectImage(result->image_id);
+  ASSERT_TRUE(by_id.ok()) << by_id.status();
+  EXPECT_EQ(by_id->id, result->image_id);
+  absl::StatusOr<docker::ImageInfo> missing =
+      docker_->InspectImage(absl::StrCat(UniqueName("image"), ":none"));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
+}
+
 // Ctrl-C can cancel a build before its request is even sent; the call must
 // then end Cancelled, not crash (it once called a moved-from callback).
 TEST_P(DockerContractTest, BuildCancelledBeforeItStartsIsCancelled) {

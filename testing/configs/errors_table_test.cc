@@ -282,6 +282,30 @@ TEST(ErrorsTableTest, DeployHooksAreRead) {
   EXPECT_EQ(hooks.after[0].container_name, "web");
 }
 
+TEST(ErrorsTableTest, CustomDependenciesAreRead) {
+  InMemoryConfigFiles files;
+  files.Add("/p/skaffold.yaml",
+            std::string(kHead) +
+                "build:\n  artifacts:\n"
+                "  - image: a\n    custom:\n      buildCommand: ./build.sh\n"
+                "      dependencies:\n        command: ./deps.sh --json\n"
+                "  - image: b\n    custom:\n      buildCommand: make image\n"
+                "      dependencies:\n        dockerfile: {path: Dockerfile.dev, "
+                "buildArgs: {SRC: lib}}\n");
+  LoadOptions options;
+  options.working_directory = "/p";
+  absl::StatusOr<std::vector<Config>> configs = LoadConfigs(options, files);
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  const std::vector<Artifact>& artifacts = (*configs)[0].build.artifacts;
+  ASSERT_EQ(artifacts.size(), 2u);
+  ASSERT_TRUE(artifacts[0].custom.has_value());
+  EXPECT_EQ(artifacts[0].custom->dependencies.command, "./deps.sh --json");
+  ASSERT_TRUE(artifacts[1].custom.has_value());
+  EXPECT_EQ(artifacts[1].custom->dependencies.dockerfile, "Dockerfile.dev");
+  EXPECT_EQ(artifacts[1].custom->dependencies.dockerfile_build_args,
+            (std::map<std::string, std::string>{{"SRC", "lib"}}));
+}
+
 TEST(ErrorsTableTest, AliasExpansionIsBounded) {
   std::string words = "[";
   for (int i = 0; i < 200; ++i) words += "a,";

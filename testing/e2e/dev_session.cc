@@ -205,8 +205,8 @@ absl::StatusOr<std::string> DevSession::RunId() {
   }
   run_ids_.insert(found.begin(), found.end());
   if (found.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("no image of ", repository_, " carries ", kRunIdLabel, " yet"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no image or container of ", repository_, " carries ", kRunIdLabel, " yet"));
   }
   if (found.size() > 1) {
     return absl::InternalError(absl::StrCat("images of ", repository_, " carry run ids ",

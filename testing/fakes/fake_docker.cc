@@ -481,6 +481,14 @@ absl::StatusOr<docker::ContainerState> FakeDocker::Inspect(const std::string& co
   return state;
 }
 
+absl::StatusOr<docker::ImageInfo> FakeDocker::InspectImage(const std::string& image) {
+  absl::MutexLock lock(&mu_);
+  Count("InspectImage");
+  Image* found = FindImage(image);
+  if (found == nullptr) return NotFound(absl::StrCat("No such image: ", image));
+  return docker::ImageInfo{.id = absl::StrCat("sha256:", found->id), .repo_tags = found->tags};
+}
+
 // ---- FaultyDocker
 
 void FaultyDocker::FailNext(const std::string& method, absl::Status error) {
@@ -583,6 +591,11 @@ absl::StatusOr<std::unique_ptr<docker::LogFollower>> FaultyDocker::FollowLogs(
 absl::StatusOr<docker::ContainerState> FaultyDocker::Inspect(const std::string& container) {
   DEVLOOP_FAULT("Inspect");
   return base_->Inspect(container);
+}
+
+absl::StatusOr<docker::ImageInfo> FaultyDocker::InspectImage(const std::string& image) {
+  DEVLOOP_FAULT("InspectImage");
+  return base_->InspectImage(image);
 }
 
 #undef DEVLOOP_FAULT

@@ -78,6 +78,7 @@ class FakeDocker : public docker::Docker {
                                                                   docker::LogCallback callback,
                                                                   absl::Time since) override;
   absl::StatusOr<docker::ContainerState> Inspect(const std::string& container) override;
+  absl::StatusOr<docker::ImageInfo> InspectImage(const std::string& image) override;
 
  private:
   struct Image {
@@ -158,6 +159,7 @@ class FaultyDocker : public docker::Docker {
                                                                   docker::LogCallback callback,
                                                                   absl::Time since) override;
   absl::StatusOr<docker::ContainerState> Inspect(const std::string& container) override;
+  absl::StatusOr<docker::ImageInfo> InspectImage(const std::string& image) override;
 
  private:
   // Returns the injected error for `method`, or OK.

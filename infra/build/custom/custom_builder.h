@@ -1,0 +1,138 @@
+// CustomBuilder: the builder port (infra/build/builder.h) for custom artifacts
+// (build.artifacts[].custom), with Skaffold's contract for the build command:
+//
+//  - `buildCommand`, after its {{.VAR}} actions are expanded over the
+//    environment, runs as `sh -c <command>` in the artifact's context, with the
+//    process environment plus IMAGE (the full reference to produce,
+//    "web:v1"), PUSH_IMAGE ("true"/"false"), BUILD_CONTEXT (absolute),
+//    IMAGE_REPO ("web"), IMAGE_TAG ("v1"), PLATFORMS (comma-separated), SKIP_TEST
+//    and, for each required artifact, its alias set to the image built for it.
+//    Its stdout and stderr go to BuildRequest::on_output line by line.
+//  - Without push the image must then exist on the Docker Engine under $IMAGE;
+//    Build returns "$IMAGE@<image id>" (the same shape DockerBuilder returns,
+//    unique per image content; RunnableImage gives the id). With push, it
+//    returns "$IMAGE@<registry digest>" from the local engine's record of the push.
+//
+//   CustomBuilder builder(&runner, &docker, {.artifacts = custom_artifacts, .tagger = tagger});
+//   absl::StatusOr<std::string> ref = builder.Build({.image = "web"});
+//   builder.Cancel("web");   // kills the running command's process group
+//   builder.Cleanup();       // removes the images this builder's builds produced
+//
+// Errors carry a status code (domain/events/status_payload.h): a command that
+// fails, or exits 0 without producing $IMAGE, is BUILD_USER_ERROR, with the exit
+// status and the last lines of its output; a cancelled one BUILD_CANCELLED;
+// the engine's failures keep theirs (docker.h).
+//
+// Caching: none. The artifact cache labels images with their input digest, and
+// an image built by a script carries only the labels the script gives it.
+//
+// Thread-safe: builds of different artifacts may run concurrently.
+#ifndef DEVLOOP_INFRA_BUILD_CUSTOM_CUSTOM_BUILDER_H_
+#define DEVLOOP_INFRA_BUILD_CUSTOM_CUSTOM_BUILDER_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "infra/build/builder.h"
+#include "infra/build/tagger.h"
+#include "infra/docker/docker.h"
+#include "infra/process/process_runner.h"
+
+namespace devloop::build {
+
+// Lets another thread stop a running build command. Cancel() before the
+// command starts makes it not start.
+// Thread-safe.
+class CommandCancellation {
+ public:
+  void Cancel();
+  bool cancelled() const;
+
+  // For BuildCustomArtifact: the running command that Cancel stops. Attach
+  // returns false (and does not attach) when already cancelled.
+  bool Attach(process::Process* process);
+  void Detach();
+
+ private:
+  mutable absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  process::Process* process_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+struct CustomBuildOptions {
+  // Null: every image is tagged "latest".
+  const Tagger* tagger = nullptr;
+  // PUSH_IMAGE: the command pushes $IMAGE, named under `default_repo` as
+  // DockerBuilder names pushed images (PushedName).
+  bool push = false;
+  std::string default_repo;
+  std::vector<std::string> platforms;  // PLATFORMS
+  bool skip_tests = false;             // SKIP_TEST
+  // The variables buildCommand's {{.VAR}} actions read (the environment).
+  std::map<std::string, std::string> template_env;
+  // The command's output, line by line (stdout and stderr interleaved).
+  process::LineCallback on_output;
+  // How long the command gets after SIGTERM on Cancel before SIGKILL.
+  absl::Duration kill_grace = absl::Seconds(2);
+  CommandCancellation* cancellation = nullptr;  // not owned; may be null
+};
+
+struct CustomBuiltImage {
+  std::string tag;        // what $IMAGE was: "web:v1" ("127.0.0.1:5000/web:v1" pushed)
+  std::string image_id;   // "sha256:..." on the local engine; "" if it is not there
+  std::string reference;  // to deploy: "web:v1@sha256:<image id or registry digest>"
+};
+
+// Runs `spec`'s build command (spec.custom must be set) and finds its image.
+// `required` maps each required artifact's image to the reference its build
+// returned. The runner and docker must outlive the call.
+absl::StatusOr<CustomBuiltImage> BuildCustomArtifact(
+    process::ProcessRunner* runner, docker::Docker* docker, const ArtifactBuildSpec& spec,
+    const std::map<std::string, std::string>& required, const CustomBuildOptions& options);
+
+class CustomBuilder final : public Builder {
+ public:
+  struct Options {
+    std::vector<ArtifactBuildSpec> artifacts;  // those with `custom` set
+    std::shared_ptr<const Tagger> tagger;      // null: "latest"
+    bool push = false;
+    std::string default_repo;
+    std::vector<std::string> platforms;
+    bool skip_tests = false;
+    std::map<std::string, std::string> template_env;
+    absl::Duration kill_grace = absl::Seconds(2);
+  };
+
+  // `runner` and `docker` must outlive the builder.
+  CustomBuilder(process::ProcessRunner* runner, docker::Docker* docker, Options options);
+
+  absl::StatusOr<std::string> Build(const BuildRequest& request) override;
+  void Cancel(const std::string& image) override;
+  // Removes the tags this builder's builds produced, and each image they named
+  // once no other tag names it (an image someone else also tagged stays).
+  absl::Status Cleanup() override;
+
+ private:
+  const ArtifactBuildSpec* Find(const std::string& image) const;
+
+  process::ProcessRunner* const runner_;
+  docker::Docker* const docker_;
+  const Options options_;
+
+  absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<CommandCancellation>> cancellations_
+      ABSL_GUARDED_BY(mu_);
+  // What the builds produced: {tag, image id}, in order.
+  std::vector<std::pair<std::string, std::string>> produced_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace devloop::build
+
+#endif  // DEVLOOP_INFRA_BUILD_CUSTOM_CUSTOM_BUILDER_H_

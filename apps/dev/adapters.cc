@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "infra/build/custom/custom_builder.h"
+#include "infra/build/default_repo.h"
 #include "infra/build/docker/docker_builder.h"
 #include "infra/build/local_cluster_loader.h"
 #include "infra/build/routing_builder.h"
@@ -17,6 +18,7 @@
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/deploy/kubectl/renderers.h"
 #include "infra/deploy/labels.h"
+#include "infra/hooks/hooked_builder.h"
 
 namespace devloop::apps {
 namespace {
@@ -77,6 +79,14 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
   std::map<std::string, std::string> labels = options.labels;
   labels[deploy::kRunIdLabel] = options.run_id;
 
+  if (!pipeline.build_hooks.empty() || !pipeline.sync_hooks.empty()) {
+    if (options.runner == nullptr) return absl::InternalError("hooks need a process runner");
+    adapters.host_hooks =
+        std::make_unique<hooks::HostHooks>(options.runner, hooks::HostHooksOptions{.env = pipeline.hook_env});
+  }
+  deploy::ContainerExec* exec = nullptr;  // the deployer's, for container sync hooks
+  std::map<std::string, std::string> sync_hook_env;
+
   build::DockerBuilder::Options b;
   b.artifacts = pipeline.loop.artifacts;
   b.tagger = options.tagger;
@@ -102,6 +112,7 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
                                        images);
       if (!deployer.ok()) return deployer.status();
       adapters.syncer = deployer->get();
+      exec = deployer->get();
       adapters.deployer = *std::move(deployer);
       b.push = pipeline.push.value_or(false);
       break;
@@ -152,6 +163,8 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       k.default_namespace = plan.default_namespace;
       k.apply_flags = plan.flags.apply;
       k.hooks = plan.hooks;
+      k.hook_env = pipeline.hook_env;
+      k.on_hook_output = options.on_hook_output;
       k.delete_flags = plan.flags.remove;
       k.port_forwards = pipeline.port_forwards;
       k.on_log = options.on_log;
@@ -162,10 +175,16 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
           deploy::kubectl::KubectlDeployer::Make(options.runner, std::move(k));
       if (!deployer.ok()) return deployer.status();
       adapters.syncer = deployer->get();
+      exec = deployer->get();
       adapters.deployer = *std::move(deployer);
+      if (!context.empty()) sync_hook_env["SKAFFOLD_KUBE_CONTEXT"] = context;
+      if (!plan.default_namespace.empty()) {
+        sync_hook_env["SKAFFOLD_NAMESPACES"] = plan.default_namespace;
+      }
       break;
     }
   }
+  const bool push_images = b.push;
   docker::Docker* build_docker =
       adapters.build_docker != nullptr ? adapters.build_docker.get() : docker;
   build::CustomBuilder::Options c;
@@ -194,6 +213,39 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
     adapters.base_builder = std::move(adapters.builder);
     adapters.builder = std::make_unique<build::LocalClusterLoader>(adapters.base_builder.get(),
                                                                    options.runner, load_into);
+  }
+  // Lifecycle hooks: around every build and sync of the artifacts that have them.
+  std::map<std::string, hooks::ArtifactBuildHooks> build_hooks = pipeline.build_hooks;
+  for (const auto& [image, ref] : options.prebuilt) build_hooks.erase(image);  // not built
+  if (!build_hooks.empty()) {
+    std::map<std::string, std::string> contexts;
+    for (const auto& [image, h] : build_hooks) contexts[image] = h.context_dir;
+    // SKAFFOLD_IMAGE: the name and tag the build is about to give the image.
+    auto planned = [tagger = options.tagger, repo = pipeline.default_repo, contexts](const std::string& image) -> absl::StatusOr<std::string> {
+      std::string tag = "latest";
+      if (tagger != nullptr) {
+        auto it = contexts.find(image);
+        absl::StatusOr<std::string> t =
+            tagger->Tag(image, it == contexts.end() ? std::string() : it->second);
+        if (!t.ok()) return t.status();
+        tag = *std::move(t);
+      }
+      return absl::StrCat(build::ImageUnderRepo(repo, image), ":", tag);
+    };
+    adapters.builder = std::make_unique<hooks::HookedBuilder>(
+        std::move(adapters.builder), adapters.host_hooks.get(),
+        hooks::HookedBuilder::Options{.artifacts = std::move(build_hooks),
+                                      .planned_reference = std::move(planned),
+                                      .push = push_images,
+                                      .on_output = options.on_hook_output});
+  }
+  if (!pipeline.sync_hooks.empty()) {
+    adapters.hooked_syncer = std::make_unique<hooks::HookedSyncer>(
+        adapters.syncer, exec, adapters.host_hooks.get(),
+        hooks::HookedSyncer::Options{.artifacts = pipeline.sync_hooks,
+                                     .env = std::move(sync_hook_env),
+                                     .on_output = options.on_hook_output});
+    adapters.syncer = adapters.hooked_syncer.get();
   }
   return adapters;
 }

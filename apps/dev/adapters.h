@@ -8,6 +8,7 @@
 #ifndef DEVLOOP_APPS_DEV_ADAPTERS_H_
 #define DEVLOOP_APPS_DEV_ADAPTERS_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/docker.h"
+#include "infra/hooks/hooked_syncer.h"
+#include "infra/hooks/host_hooks.h"
 #include "infra/hub/hub.h"
 #include "infra/process/process_runner.h"
 #include "infra/runtime/runner.h"
@@ -42,6 +45,8 @@ struct AdapterOptions {
   // Runs kubectl for the kubectl deployer (and kind/k3d to load images). Not
   // owned; required with DeployerKind::kKubectl.
   process::ProcessRunner* runner = nullptr;
+  // Each line a lifecycle hook prints ("[before-build hook] ..."). May be empty.
+  std::function<void(absl::string_view line)> on_hook_output;
 };
 
 struct LoopAdapters {
@@ -50,10 +55,13 @@ struct LoopAdapters {
   std::unique_ptr<docker::Docker> build_docker;
   // The docker and custom builders a RoutingBuilder `builder` sends images to.
   std::vector<std::unique_ptr<build::Builder>> routed_builders;
+  // Runs the host lifecycle hooks for the builder and syncer below.
+  std::unique_ptr<hooks::HostHooks> host_hooks;
   std::unique_ptr<build::Builder> builder;
   std::unique_ptr<build::Builder> base_builder;  // the one `builder` wraps, if it does
   std::unique_ptr<deploy::Deployer> deployer;
-  deploy::Syncer* syncer = nullptr;  // the deployer's
+  deploy::Syncer* syncer = nullptr;  // the deployer's, or hooked_syncer
+  std::unique_ptr<hooks::HookedSyncer> hooked_syncer;  // when an artifact has sync hooks
   // Where the images go, for the console: "pushed to 127.0.0.1:5000", ...
   std::string images_note;
 

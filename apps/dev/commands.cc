@@ -200,6 +200,7 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   };
   AttachConsole(&console, options.tail, &loop_options, &adapter_options.on_log,
                 options.enable_rpc ? &app_logs : nullptr);
+  adapter_options.on_hook_output = [&console](absl::string_view line) { console.Info(line); };
   absl::StatusOr<LoopAdapters> adapters = MakeLoopAdapters(docker->get(), pipeline, adapter_options);
   if (!adapters.ok()) {
     std::cerr << adapters.status().message() << "\n";

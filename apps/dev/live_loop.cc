@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<LiveLoop::Generation>> LiveLoop::MakeGeneration(P
                                  .runner = &kubectl_runner_};
   AttachConsole(console, options_.cli.tail, &loop_options, &adapter_options.on_log,
                 options_.app_logs);
+  adapter_options.on_hook_output = [console](absl::string_view line) { console->Info(line); };
   absl::StatusOr<LoopAdapters> adapters =
       MakeLoopAdapters(options_.docker, g->pipeline, adapter_options);
   if (!adapters.ok()) return adapters.status();

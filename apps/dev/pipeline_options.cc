@@ -14,6 +14,28 @@ std::string Where(const config::SourcePos& pos) {
   return absl::StrCat(pos.file, ":", pos.line, ":", pos.column, ": ");
 }
 
+// Notes `a`'s build and sync hooks in `p`, with host hooks' dirs under
+// `config_dir` (the config's directory, where they run by default).
+void AddHooks(const config::Artifact& a, const std::string& config_dir, Pipeline* p) {
+  if (!a.hooks.before.empty() || !a.hooks.after.empty()) {
+    p->build_hooks[a.image] = {.before = hooks::HostCommands(a.hooks.before, config_dir),
+                               .after = hooks::HostCommands(a.hooks.after, config_dir),
+                               .context_dir = a.absolute_context};
+  }
+  if (!a.sync.has_value() || (a.sync->hooks.before.empty() && a.sync->hooks.after.empty())) return;
+  hooks::ArtifactSyncHooks& sync = p->sync_hooks[a.image];
+  sync.context_dir = a.absolute_context;
+  for (const auto& [from, to] : {std::pair{&a.sync->hooks.before, &sync.before},
+                                 std::pair{&a.sync->hooks.after, &sync.after}}) {
+    for (config::SyncHook hook : *from) {
+      if (hook.where == config::SyncHook::Where::kHost) {
+        hook.dir = hooks::HostCommands({{.command = hook.command, .dir = hook.dir}}, config_dir)[0].dir;
+      }
+      to->push_back(std::move(hook));
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,
@@ -44,6 +66,11 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
   p.kubectl.kubeconfig = cli.kubeconfig;
   p.kubectl.binary = cli.kubectl;
   p.kubectl.default_namespace = cli.namespace_;
+  // Skaffold's variables for every hook; the work dir is the main config's.
+  if (!configs.empty()) p.hook_env["SKAFFOLD_WORK_DIR"] = configs.back().directory;
+  p.hook_env["SKAFFOLD_RPC_PORT"] = absl::StrCat(cli.rpc_port);
+  p.hook_env["SKAFFOLD_HTTP_PORT"] = absl::StrCat(cli.rpc_http_port);
+  if (!p.default_repo.empty()) p.hook_env["SKAFFOLD_DEFAULT_REPO"] = p.default_repo;
   for (const config::Config& c : configs) {
     // Absolute, as the watcher reports paths (source_file is as the user
     // named it, for messages).
@@ -107,6 +134,7 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
       }
     }
     for (const config::Artifact& a : c.build.artifacts) {
+      AddHooks(a, c.directory, &p);
       build::ArtifactBuildSpec spec;
       spec.custom = a.custom;  // built by its command (infra/build/custom)
       spec.spec.image = a.image;

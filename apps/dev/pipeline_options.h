@@ -13,6 +13,7 @@
 #ifndef DEVLOOP_APPS_DEV_PIPELINE_OPTIONS_H_
 #define DEVLOOP_APPS_DEV_PIPELINE_OPTIONS_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@
 #include "domain/config/config.h"
 #include "infra/deploy/deployer.h"
 #include "infra/dev/dev_loop.h"
+#include "infra/hooks/hooked_builder.h"
+#include "infra/hooks/hooked_syncer.h"
 
 namespace devloop::apps {
 
@@ -91,6 +94,13 @@ struct Pipeline {
   std::string default_repo;  // --default-repo
   std::vector<WatchedArtifact> watched;
   std::vector<std::string> config_files;  // to watch too
+  // Lifecycle hooks by artifact image (only artifacts that have some), host
+  // hooks' dirs made absolute; and the variables every host hook gets
+  // (SKAFFOLD_WORK_DIR, SKAFFOLD_RPC_PORT, SKAFFOLD_HTTP_PORT,
+  // SKAFFOLD_DEFAULT_REPO).
+  std::map<std::string, hooks::ArtifactBuildHooks> build_hooks;
+  std::map<std::string, hooks::ArtifactSyncHooks> sync_hooks;
+  std::map<std::string, std::string> hook_env;
 };
 
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,

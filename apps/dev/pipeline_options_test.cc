@@ -89,6 +89,38 @@ TEST(MakePipelineTest, HostHooksRunInTheConfigsDirectory) {
   EXPECT_EQ(p->kubectl.hooks.after[0].pod_name, "web-*");
 }
 
+TEST(MakePipelineTest, BuildAndSyncHooksByArtifactWithTheirDirsAndTheRunsVariables) {
+  config::Config c = WebConfig();
+  c.build.artifacts[0].hooks.before.push_back({.command = {"make"}});
+  c.build.artifacts[0].hooks.after.push_back({.command = {"./after"}, .dir = "tools"});
+  c.build.artifacts[0].sync = config::Sync{
+      .hooks = {.after = {{.command = {"touch", "x"}},
+                          {.where = config::SyncHook::Where::kContainer, .command = {"ls"}}}}};
+  config::Artifact plain = c.build.artifacts[0];
+  plain.image = "db";
+  plain.hooks = {};
+  plain.sync.reset();
+  c.build.artifacts.push_back(plain);
+  cli::CliOptions cli = Cli();
+  cli.default_repo = "127.0.0.1:5000";
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, cli);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->build_hooks.size(), 1u) << "only artifacts with hooks";
+  const hooks::ArtifactBuildHooks& build = p->build_hooks.at("web");
+  EXPECT_THAT(build.before, ElementsAre(hooks::HostCommand{{"make"}, "/src/p"}));
+  EXPECT_THAT(build.after, ElementsAre(hooks::HostCommand{{"./after"}, "/src/p/tools"}));
+  EXPECT_EQ(build.context_dir, "/src/p");
+  ASSERT_EQ(p->sync_hooks.size(), 1u);
+  const hooks::ArtifactSyncHooks& sync = p->sync_hooks.at("web");
+  ASSERT_EQ(sync.after.size(), 2u);
+  EXPECT_EQ(sync.after[0].dir, "/src/p");
+  EXPECT_EQ(sync.after[1].dir, "") << "container hooks have no directory here";
+  EXPECT_EQ(p->hook_env.at("SKAFFOLD_WORK_DIR"), "/src/p");
+  EXPECT_EQ(p->hook_env.at("SKAFFOLD_RPC_PORT"), "50051");
+  EXPECT_EQ(p->hook_env.at("SKAFFOLD_HTTP_PORT"), "50052");
+  EXPECT_EQ(p->hook_env.at("SKAFFOLD_DEFAULT_REPO"), "127.0.0.1:5000");
+}
+
 TEST(MakePipelineTest, TheNamespaceFlagWinsOverTheConfig) {
   config::Config c = WebConfig();
   c.deploy.kubectl = config::KubectlDeploy{.manifests = {"k8s/*.yaml"}, .default_namespace = "dev"};

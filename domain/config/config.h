@@ -92,6 +92,33 @@ struct DockerCopy {
   bool operator==(const DockerCopy&) const = default;
 };
 
+// A lifecycle hook's command run on this machine (`host`): the entries of
+// build.artifacts[].hooks, and the `host` entries of sync hooks. Entries whose
+// `os` list leaves out linux are dropped when read.
+struct HostHook {
+  std::vector<std::string> command;  // argv, run without a shell
+  std::string dir;  // the working directory as written; empty: the config's directory
+  SourcePos pos;
+  bool operator==(const HostHook&) const = default;
+};
+
+// build.artifacts[].sync.hooks.before[] / after[]: a command run on this
+// machine (`host`) or in the containers running the artifact (`container`).
+struct SyncHook {
+  enum class Where { kHost, kContainer };
+  Where where = Where::kHost;
+  std::vector<std::string> command;
+  std::string dir;  // host: as in HostHook
+  SourcePos pos;
+  bool operator==(const SyncHook&) const = default;
+};
+
+struct SyncHooks {
+  std::vector<SyncHook> before;
+  std::vector<SyncHook> after;
+  bool operator==(const SyncHooks&) const = default;
+};
+
 // build.artifacts[].sync
 struct Sync {
   std::vector<SyncRule> manual;
@@ -101,13 +128,15 @@ struct Sync {
   // The final stage's WORKDIR when the Dockerfile sets one; empty when it comes
   // from the base image and must be asked of the running container.
   std::string workdir;
+  SyncHooks hooks;
   bool operator==(const Sync&) const = default;
 };
 
-// build.artifacts[].hooks
+// build.artifacts[].hooks: host commands run before and after each build of
+// the artifact.
 struct Hooks {
-  std::vector<std::vector<std::string>> before;  // each a command (argv)
-  std::vector<std::vector<std::string>> after;
+  std::vector<HostHook> before;
+  std::vector<HostHook> after;
   bool operator==(const Hooks&) const = default;
 };
 

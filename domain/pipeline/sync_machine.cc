@@ -121,6 +121,7 @@ absl::StatusOr<SyncDecision> PlanSync(const ArtifactSpec& artifact,
       why = absl::StrCat("\"", path, "\" matches no sync rule of ", artifact.image);
       continue;
     }
+    if (change.deleted) decision.plan.deleted.push_back(path);
     for (std::string& dest : dests) {
       if (change.deleted) {
         decision.plan.deletes.push_back(std::move(dest));
@@ -142,6 +143,8 @@ std::ostream& operator<<(std::ostream& os, const SyncPlan& plan) {
   for (const CopyOp& c : plan.copies) os << c << " ";
   os << "] deletes=[";
   for (const std::string& d : plan.deletes) os << d << " ";
+  os << "] deleted=[";
+  for (const std::string& d : plan.deleted) os << d << " ";
   return os << "]}";
 }
 std::ostream& operator<<(std::ostream& os, const SyncDecision& d) {

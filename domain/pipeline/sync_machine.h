@@ -43,6 +43,8 @@ struct SyncPlan {
   std::vector<CopyOp> copies;
   std::vector<std::string> deletes;  // container paths
   int32_t file_count = 0;            // changed files covered (a FileSyncEvent's fileCount)
+  // The deleted files themselves, relative to the context (sync hooks name them).
+  std::vector<std::string> deleted;
   bool operator==(const SyncPlan&) const = default;
 };
 

@@ -36,7 +36,7 @@ TEST(PlanSyncTest, Table) {
       {"delete",
        {{"static/**", "/app", "static/"}},
        {{"static/old.png", true}},
-       {false, "", {{}, {"/app/old.png"}, 1}}},
+       {false, "", {{}, {"/app/old.png"}, 1, {"static/old.png"}}}},
       {"a file under two rules goes to both",
        {{"*.css", "/a", ""}, {"**/*.css", "/b", ""}},
        {{"x.css"}},

@@ -291,7 +291,7 @@ class Decoder {
 
   Sync DecodeSync(const YAML::Node& node, const std::string& p) {
     Sync s;
-    if (!w_.Fields(node, p, {"manual", "infer"},
+    if (!w_.Fields(node, p, {"manual", "infer", "hooks"},
                    {{"auto", "sync.auto is not supported by devloop: it needs the jib or "
                              "buildpacks builder; use sync.manual or sync.infer"}})) {
       return s;
@@ -311,7 +311,27 @@ class Decoder {
               s.manual.push_back(std::move(rule));
             });
     w_.StringList(node, "infer", p, &s.infer);
+    YAML::Node hooks = Child(node, "hooks");
+    if (hooks.IsDefined()) DecodeSyncHooks(hooks, Sub(p, "hooks"), &s.hooks);
     return s;
+  }
+
+  // Reads a host hook (`command`, `os`, `dir`) into *out; false when it is
+  // malformed or for another OS.
+  bool DecodeHostHook(const YAML::Node& node, const std::string& p, HostHook* out) {
+    if (!w_.Fields(node, p, {"command", "os", "dir"}, {})) return false;
+    out->pos = w_.Pos(node);
+    std::vector<std::string> os;
+    bool ok = true;
+    if (!w_.StringList(node, "command", p, &out->command) || out->command.empty()) {
+      w_.Missing(node, "command", p);
+      ok = false;
+    }
+    w_.StringList(node, "os", p, &os);
+    w_.String(node, "dir", p, &out->dir);
+    bool linux = os.empty();
+    for (const std::string& o : os) linux = linux || o == "linux";
+    return ok && linux;
   }
 
   void DecodeHooks(const YAML::Node& node, const std::string& p, Hooks* h) {
@@ -320,15 +340,43 @@ class Decoder {
       auto* out = std::string(when) == "before" ? &h->before : &h->after;
       ForEach(Child(node, when), Sub(p, when),
               [&](const YAML::Node& item, size_t, const std::string& path) {
-                if (!w_.Fields(item, path, {"command", "os", "dir"}, {})) return;
-                std::vector<std::string> command, os;
-                if (!w_.StringList(item, "command", path, &command) || command.empty()) {
-                  w_.Missing(item, "command", path);
+                HostHook hook;
+                if (DecodeHostHook(item, path, &hook)) out->push_back(std::move(hook));
+              });
+    }
+  }
+
+  void DecodeSyncHooks(const YAML::Node& node, const std::string& p, SyncHooks* h) {
+    if (!w_.Fields(node, p, {"before", "after"}, {})) return;
+    for (const char* when : {"before", "after"}) {
+      auto* out = std::string(when) == "before" ? &h->before : &h->after;
+      ForEach(Child(node, when), Sub(p, when),
+              [&](const YAML::Node& item, size_t, const std::string& path) {
+                if (!w_.Fields(item, path, {"host", "container"}, {})) return;
+                const YAML::Node host = Child(item, "host");
+                const YAML::Node container = Child(item, "container");
+                if (host.IsDefined() == container.IsDefined()) {
+                  w_.Error(item, absl::StrCat(path, ": expected exactly one of host or container"));
+                  return;
                 }
-                w_.StringList(item, "os", path, &os);
-                bool linux = os.empty();
-                for (const std::string& o : os) linux = linux || o == "linux";
-                if (linux && !command.empty()) out->push_back(std::move(command));
+                SyncHook hook;
+                hook.pos = w_.Pos(item);
+                if (host.IsDefined()) {
+                  HostHook h;
+                  if (!DecodeHostHook(host, Sub(path, "host"), &h)) return;
+                  hook.command = std::move(h.command);
+                  hook.dir = std::move(h.dir);
+                } else {
+                  const std::string cp = Sub(path, "container");
+                  if (!w_.Fields(container, cp, {"command"}, {})) return;
+                  hook.where = SyncHook::Where::kContainer;
+                  if (!w_.StringList(container, "command", cp, &hook.command) ||
+                      hook.command.empty()) {
+                    w_.Missing(container, "command", cp);
+                    return;
+                  }
+                }
+                out->push_back(std::move(hook));
               });
     }
   }
@@ -667,7 +715,10 @@ class Decoder {
     if (docker.IsDefined()) {
       DockerDeploy d;
       const std::string dp = Sub(p, "docker");
-      if (w_.Fields(docker, dp, {"images", "useCompose"}, {})) {
+      if (w_.Fields(docker, dp, {"images", "useCompose"},
+                    {{"hooks", "Skaffold's docker deployer has no deploy hooks (they belong to "
+                               "deploy.kubectl); use build.artifacts[].hooks or "
+                               "build.artifacts[].sync.hooks"}})) {
         if (!w_.StringList(docker, "images", dp, &d.images)) w_.Missing(docker, "images", dp);
         bool compose = false;
         w_.Bool(docker, "useCompose", dp, &compose);

@@ -37,6 +37,18 @@ void List(YAML::Emitter& out, const char* key, const std::vector<std::string>& i
   out << YAML::EndSeq;
 }
 
+// A host hook's map: its command, and its dir when one was written.
+void EmitHostHook(YAML::Emitter& out, const std::vector<std::string>& command,
+                  const std::string& dir) {
+  out << YAML::BeginMap;
+  Key(out, "command");
+  out << YAML::Flow << YAML::BeginSeq;
+  for (const std::string& word : command) Str(out, word);
+  out << YAML::EndSeq;
+  if (!dir.empty()) StrField(out, "dir", dir);
+  out << YAML::EndMap;
+}
+
 void EmitArtifact(YAML::Emitter& out, const config::Artifact& a) {
   out << YAML::BeginMap;
   StrField(out, "image", a.image);
@@ -111,24 +123,42 @@ void EmitArtifact(YAML::Emitter& out, const config::Artifact& a) {
       out << YAML::EndSeq;
     }
     if (!a.sync->infer.empty()) List(out, "infer", a.sync->infer);
+    if (!a.sync->hooks.before.empty() || !a.sync->hooks.after.empty()) {
+      Key(out, "hooks");
+      out << YAML::BeginMap;
+      for (const auto& [name, hooks] : {std::pair{"before", &a.sync->hooks.before},
+                                        std::pair{"after", &a.sync->hooks.after}}) {
+        if (hooks->empty()) continue;
+        Key(out, name);
+        out << YAML::BeginSeq;
+        for (const SyncHook& h : *hooks) {
+          out << YAML::BeginMap;
+          const bool host = h.where == SyncHook::Where::kHost;
+          Key(out, host ? "host" : "container");
+          if (host) {
+            EmitHostHook(out, h.command, h.dir);
+          } else {
+            out << YAML::BeginMap;
+            List(out, "command", h.command);
+            out << YAML::EndMap;
+          }
+          out << YAML::EndMap;
+        }
+        out << YAML::EndSeq;
+      }
+      out << YAML::EndMap;
+    }
     out << YAML::EndMap;
   }
   if (!a.hooks.before.empty() || !a.hooks.after.empty()) {
     Key(out, "hooks");
     out << YAML::BeginMap;
-    for (const auto& [name, commands] :
+    for (const auto& [name, hooks] :
          {std::pair{"before", &a.hooks.before}, std::pair{"after", &a.hooks.after}}) {
-      if (commands->empty()) continue;
+      if (hooks->empty()) continue;
       Key(out, name);
       out << YAML::BeginSeq;
-      for (const std::vector<std::string>& command : *commands) {
-        out << YAML::BeginMap;
-        Key(out, "command");
-        out << YAML::Flow << YAML::BeginSeq;
-        for (const std::string& word : command) Str(out, word);
-        out << YAML::EndSeq;
-        out << YAML::EndMap;
-      }
+      for (const HostHook& h : *hooks) EmitHostHook(out, h.command, h.dir);
       out << YAML::EndSeq;
     }
     out << YAML::EndMap;

@@ -107,6 +107,10 @@ struct SyncRequest {
   };
   std::vector<Copy> copies;
   std::vector<std::string> deletes;
+  // For sync hooks: the reference deployed, and the deleted files on this
+  // machine (absolute; `deletes` holds where they were in the workload).
+  std::string reference;
+  std::vector<std::string> deleted_host_paths;
   bool operator==(const SyncRequest&) const = default;
 };
 
@@ -119,6 +123,21 @@ class Syncer {
   // the workload cannot delete files (the next change should rebuild instead).
   virtual absl::Status Sync(int64_t deploy_id, const std::string& image,
                             const SyncRequest& request) = 0;
+};
+
+// Runs commands in what runs an artifact: the `container` sync hooks.
+class ContainerExec {
+ public:
+  virtual ~ContainerExec() = default;
+
+  // Runs `command` in every running container of artifact `image` in
+  // deployment `deploy_id`, one after another, passing each line it prints to
+  // `on_output` (on the calling thread). FailedPrecondition when nothing of the
+  // artifact runs; Aborted, naming the container, the exit code and the last
+  // lines printed, when the command fails in one (the rest are not run).
+  virtual absl::Status Exec(int64_t deploy_id, const std::string& image,
+                            const std::vector<std::string>& command,
+                            const std::function<void(absl::string_view line)>& on_output) = 0;
 };
 
 }  // namespace devloop::deploy

@@ -278,6 +278,10 @@ void DevLoop::Run(const domain::SyncFiles& effect) {
     request.copies.push_back({absl::StrCat(context, "/", op.src), Absolute(op.dest)});
   }
   for (const std::string& d : effect.plan.deletes) request.deletes.push_back(Absolute(d));
+  request.reference = effect.tag;
+  for (const std::string& d : effect.plan.deleted) {
+    request.deleted_host_paths.push_back(absl::StrCat(context, "/", d));
+  }
   const std::string image = effect.image;
   RunBlocking<absl::Status>(
       [syncer = ports_.syncer, id = effect.deploy_id, image, request = std::move(request)] {

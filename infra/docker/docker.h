@@ -1,6 +1,7 @@
 // The Docker port: what devloop asks of a container engine — build and tag
 // images, run, stop and remove containers on networks, copy files into running
-// containers and delete them, follow logs, and inspect state and health.
+// containers and delete them, run commands in them, follow logs, and inspect
+// state and health.
 //
 //   std::unique_ptr<Docker> docker = ...;   // EngineApiDocker, or FakeDocker in tests
 //   absl::StatusOr<BuildResult> image = docker->Build({
@@ -171,6 +172,12 @@ struct ContainerSummary {
   ContainerStatus status = ContainerStatus::kUnknown;
 };
 
+// How a command run in a container ended.
+struct ExecResult {
+  int exit_code = 0;
+  std::string output;  // stdout and stderr, interleaved line by line
+};
+
 enum class LogStream { kStdout, kStderr };
 using LogCallback = std::function<void(LogStream stream, absl::string_view line)>;
 
@@ -234,6 +241,12 @@ class Docker {
   // if the image has no `rm` to run: the caller should rebuild instead.
   virtual absl::Status DeleteIn(const std::string& container,
                                 const std::vector<std::string>& container_paths) = 0;
+
+  // Runs `cmd` (an argv, no shell) in a running container and waits for it.
+  // A command the image cannot run ends with exit code 126 or 127, as with
+  // `docker exec`. NotFound if there is no such container.
+  virtual absl::StatusOr<ExecResult> Exec(const std::string& container,
+                                          const std::vector<std::string>& cmd) = 0;
 
   // Follows the container's stdout and stderr from its start (`since` limits
   // to later lines), invoking `callback` for each line on the follower's thread.

@@ -745,8 +745,8 @@ absl::Status EngineApiDocker::CopyInto(const std::string& container,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::pair<int, std::string>> EngineApiDocker::Exec(
-    const std::string& container, const std::vector<std::string>& cmd) {
+absl::StatusOr<ExecResult> EngineApiDocker::Exec(const std::string& container,
+                                                 const std::vector<std::string>& cmd) {
   std::string body = absl::StrCat(R"({"AttachStdout":true,"AttachStderr":true,"Cmd":)",
                                   JsonStringList(cmd), "}");
   absl::StatusOr<HttpResponse> r = Call(
@@ -773,7 +773,7 @@ absl::StatusOr<std::pair<int, std::string>> EngineApiDocker::Exec(
   if (r->status != 200) return HttpError(*r, absl::StrCat("exec in ", container));
   json = ParseAnswer(*r, "inspecting an exec");
   if (!json.ok()) return json.status();
-  return std::make_pair(static_cast<int>((*json)["ExitCode"].AsInt()), output);
+  return ExecResult{static_cast<int>((*json)["ExitCode"].AsInt()), std::move(output)};
 }
 
 absl::Status EngineApiDocker::DeleteIn(const std::string& container,
@@ -799,9 +799,10 @@ absl::Status EngineApiDocker::DeleteIn(const std::string& container,
   for (std::vector<std::string> cmd : {std::vector<std::string>{"rm", "-rf", "--"},
                                        std::vector<std::string>{"/bin/busybox", "rm", "-rf", "--"}}) {
     cmd.insert(cmd.end(), container_paths.begin(), container_paths.end());
-    absl::StatusOr<std::pair<int, std::string>> result = Exec(container, cmd);
+    absl::StatusOr<ExecResult> result = Exec(container, cmd);
     if (!result.ok()) return result.status();
-    auto [code, output] = *result;
+    const int code = result->exit_code;
+    const std::string& output = result->output;
     if (code == 0) return absl::OkStatus();
     last_output = output;
     // 126/127: the command could not be found or run; try the next way.

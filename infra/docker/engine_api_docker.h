@@ -129,6 +129,8 @@ class EngineApiDocker : public Docker {
   absl::Status CopyInto(const std::string& container, const std::vector<FileCopy>& files) override;
   absl::Status DeleteIn(const std::string& container,
                         const std::vector<std::string>& container_paths) override;
+  absl::StatusOr<ExecResult> Exec(const std::string& container,
+                                  const std::vector<std::string>& cmd) override;
   absl::StatusOr<std::unique_ptr<LogFollower>> FollowLogs(const std::string& container,
                                                           LogCallback callback,
                                                           absl::Time since) override;
@@ -153,9 +155,6 @@ class EngineApiDocker : public Docker {
                                               std::string body = "",
                                               absl::string_view content_type = "",
                                               absl::Duration extra_time = absl::ZeroDuration());
-  // Runs `cmd` in the container; returns its exit code and combined output.
-  absl::StatusOr<std::pair<int, std::string>> Exec(const std::string& container,
-                                                   const std::vector<std::string>& cmd);
 
   // Opens the container's root for the fast path (PID from the cache or the
   // Engine). Any error means "use the Engine's API".

@@ -272,6 +272,24 @@ TEST_P(DockerContractTest, CopyIntoAndDeleteIn) {
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
 }
 
+TEST_P(DockerContractTest, ExecRunsACommandInTheContainer) {
+  std::string image = BuildImage();
+  absl::StatusOr<std::string> id = docker_->Run({.image = image, .name = UniqueName("c"),
+                                                 .labels = Labels()});
+  ASSERT_TRUE(id.ok()) << id.status();
+  absl::StatusOr<docker::ExecResult> ran =
+      docker_->Exec(*id, {"/bin/busybox", "sh", "-c", "echo out; echo err >&2; exit 4"});
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_EQ(ran->exit_code, 4);
+  EXPECT_THAT(ran->output, HasSubstr("out\n"));
+  EXPECT_THAT(ran->output, HasSubstr("err\n"));
+  absl::StatusOr<docker::ExecResult> ok = docker_->Exec(*id, {"/bin/busybox", "true"});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->exit_code, 0);
+  absl::Status ghost = docker_->Exec(UniqueName("ghost"), {"/bin/busybox", "true"}).status();
+  EXPECT_EQ(ghost.code(), absl::StatusCode::kNotFound) << ghost;
+}
+
 TEST_P(DockerContractTest, FollowLogsSeparatesStdoutAndStderr) {
   std::string image = BuildImage();
   absl::StatusOr<std::string> id = docker_->Run(

@@ -146,6 +146,31 @@ TEST(ErrorsTableTest, ExactMessages) {
        "container\n"
        "skaffold.yaml:10:20: missing required field \"command\" in "
        "deploy.kubectl.hooks.after[0].container"},
+      {"build hooks: a command, and only command, os and dir",
+       std::string(kHead) +
+           "build:\n  artifacts:\n  - image: a\n    hooks:\n      before:\n      - {os: [linux]}\n"
+           "      after:\n      - {command: [b], shell: x}\n",
+       "skaffold.yaml:8:9: missing required field \"command\" in "
+       "build.artifacts[0].hooks.before[0]\n"
+       "skaffold.yaml:10:24: unknown field \"shell\" in build.artifacts[0].hooks.after[0] "
+       "(expected one of: command, os, dir)"},
+      {"sync hooks: host or container, with a command",
+       std::string(kHead) +
+           "build:\n  artifacts:\n  - image: a\n    sync:\n      hooks:\n        before:\n"
+           "        - host: {command: [a]}\n          container: {command: [b]}\n"
+           "        after:\n        - container: {command: [c], dir: x}\n"
+           "        - host: {dir: y}\n",
+       "skaffold.yaml:9:11: build.artifacts[0].sync.hooks.before[0]: expected exactly one of "
+       "host or container\n"
+       "skaffold.yaml:12:37: unknown field \"dir\" in "
+       "build.artifacts[0].sync.hooks.after[0].container (expected one of: command)\n"
+       "skaffold.yaml:13:17: missing required field \"command\" in "
+       "build.artifacts[0].sync.hooks.after[1].host"},
+      {"docker deploy hooks refused",
+       std::string(kHead) + "deploy:\n  docker:\n    images: [a]\n    hooks: {}\n",
+       "skaffold.yaml:6:5: deploy.docker.hooks: Skaffold's docker deployer has no deploy hooks "
+       "(they belong to deploy.kubectl); use build.artifacts[].hooks or "
+       "build.artifacts[].sync.hooks"},
       {"sync.auto refused",
        std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    sync:\n      auto: true\n",
        "skaffold.yaml:7:7: build.artifacts[0].sync.auto: sync.auto is not supported by devloop: "
@@ -304,6 +329,35 @@ TEST(ErrorsTableTest, CustomDependenciesAreRead) {
   EXPECT_EQ(artifacts[1].custom->dependencies.dockerfile, "Dockerfile.dev");
   EXPECT_EQ(artifacts[1].custom->dependencies.dockerfile_build_args,
             (std::map<std::string, std::string>{{"SRC", "lib"}}));
+}
+
+TEST(ErrorsTableTest, BuildAndSyncHooksAreReadWithTheirPlaces) {
+  InMemoryConfigFiles files;
+  files.Add("/p/skaffold.yaml",
+            std::string(kHead) +
+                "build:\n  artifacts:\n  - image: web\n    hooks:\n      before:\n"
+                "      - {command: [make, lint], dir: tools}\n"
+                "      - {command: [osascript], os: [darwin]}\n"
+                "    sync:\n      manual: [{src: 'www/**', dest: /}]\n      hooks:\n"
+                "        after:\n        - host: {command: [touch, done], os: [linux]}\n"
+                "        - container: {command: [kill, -HUP, '1']}\n");
+  LoadOptions options;
+  options.working_directory = "/p";
+  absl::StatusOr<std::vector<Config>> configs = LoadConfigs(options, files);
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  const Artifact& a = (*configs)[0].build.artifacts[0];
+  ASSERT_EQ(a.hooks.before.size(), 1u) << "the darwin-only hook is dropped on linux";
+  EXPECT_EQ(a.hooks.before[0],
+            (HostHook{{"make", "lint"}, "tools", {"skaffold.yaml", 8, 9}}));
+  EXPECT_TRUE(a.hooks.after.empty());
+  ASSERT_TRUE(a.sync.has_value());
+  EXPECT_TRUE(a.sync->hooks.before.empty());
+  ASSERT_EQ(a.sync->hooks.after.size(), 2u);
+  EXPECT_EQ(a.sync->hooks.after[0], (SyncHook{SyncHook::Where::kHost, {"touch", "done"}, "",
+                                              {"skaffold.yaml", 14, 11}}));
+  EXPECT_EQ(a.sync->hooks.after[1], (SyncHook{SyncHook::Where::kContainer,
+                                              {"kill", "-HUP", "1"}, "",
+                                              {"skaffold.yaml", 15, 11}}));
 }
 
 TEST(ErrorsTableTest, AliasExpansionIsBounded) {

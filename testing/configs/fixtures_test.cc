@@ -37,6 +37,12 @@ Config WithoutPositions(Config c) {
     a.pos = a.context_pos = {};
     if (a.sync) {
       for (SyncRule& r : a.sync->manual) r.pos = {};
+      for (auto* hooks : {&a.sync->hooks.before, &a.sync->hooks.after}) {
+        for (SyncHook& h : *hooks) h.pos = {};
+      }
+    }
+    for (auto* hooks : {&a.hooks.before, &a.hooks.after}) {
+      for (HostHook& h : *hooks) h.pos = {};
     }
   }
   for (PortForward& pf : c.port_forward) pf.pos = {};
@@ -117,8 +123,15 @@ TEST(FixturesTest, FileSyncManualInferHooksTemplatesAndDockerDeployer) {
   a.sync = Sync{.manual = {{.src = "src/**/*.js", .dest = ".", .strip = "src/"}},
                 .infer = {"public/**"},
                 .inferred_copies = {{{"src/"}, "/usr/src/app/"}, {{"public"}, "/usr/src/app/public/"}},
-                .workdir = "/usr/src/app"};
-  a.hooks.before = {{"sh", "-c", "echo building $SKAFFOLD_IMAGE"}};  // the windows one is dropped
+                .workdir = "/usr/src/app",
+                .hooks = {.before = {{.command = {"sh", "-c",
+                                                  "echo syncing $SKAFFOLD_FILES_ADDED_OR_MODIFIED"},
+                                      .dir = "scripts"}},
+                          .after = {{.where = SyncHook::Where::kContainer,
+                                     .command = {"kill", "-HUP", "1"}}}}};
+  // The windows ones are dropped.
+  a.hooks.before = {{.command = {"sh", "-c", "echo building $SKAFFOLD_IMAGE"}}};
+  a.hooks.after = {{.command = {"./after-build.sh"}, .dir = "scripts"}};
   want.build.artifacts = {a};
   want.build.tag_policy = EnvTemplateTagger{"{{.IMAGE_NAME}}:{{.USER | default \"dev\"}}"};
   want.deploy.docker = DockerDeploy{.images = {"node-example"}};

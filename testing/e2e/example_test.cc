@@ -55,7 +55,7 @@ TEST(CopyExampleTest, TheCopyIsRealFilesATestMayEdit) {
 }
 
 TEST(CopyExampleTest, EveryExampleCopies) {
-  for (const char* name : {"getting-started", "sync", "microservices"}) {
+  for (const char* name : {"getting-started", "hooks", "sync", "microservices"}) {
     absl::StatusOr<std::string> dir = CopyExample(name);
     EXPECT_TRUE(dir.ok()) << name << ": " << dir.status();
   }

@@ -401,6 +401,42 @@ absl::Status FakeDocker::DeleteIn(const std::string& container,
   return absl::OkStatus();
 }
 
+absl::StatusOr<docker::ExecResult> FakeDocker::Exec(const std::string& container,
+                                                    const std::vector<std::string>& cmd) {
+  absl::MutexLock lock(&mu_);
+  Count("Exec");
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  if (c->status != ContainerStatus::kRunning) {
+    return WithDockerStatusCode(
+        absl::FailedPreconditionError(absl::StrCat("container ", container, " is not running")),
+        StatusCode::kBuildDockerInvalidParamErr);
+  }
+  c->execs.push_back(cmd);
+  docker::ExecResult result;
+  std::vector<std::string> argv = cmd;
+  if (!argv.empty() && argv[0] == "/bin/busybox") argv.erase(argv.begin());
+  if (argv.size() == 3 && argv[0] == "sh" && argv[1] == "-c") {
+    for (absl::string_view stmt : absl::StrSplit(argv[2], ';', absl::SkipWhitespace())) {
+      stmt = absl::StripAsciiWhitespace(stmt);
+      if (absl::ConsumePrefix(&stmt, "echo ")) {
+        absl::ConsumeSuffix(&stmt, ">&2");
+        absl::StrAppend(&result.output, Unquote(stmt), "\n");
+      } else if (absl::ConsumePrefix(&stmt, "exit ")) {
+        (void)absl::SimpleAtoi(stmt, &result.exit_code);
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+std::vector<std::vector<std::string>> FakeDocker::execs(const std::string& container) const {
+  absl::MutexLock lock(&mu_);
+  auto it = containers_.find(container);
+  return it == containers_.end() ? std::vector<std::vector<std::string>>{} : it->second.execs;
+}
+
 namespace {
 
 // Delivers the fake container's log lines, then waits until it stops running.
@@ -582,6 +618,11 @@ absl::Status FaultyDocker::DeleteIn(const std::string& container,
                                     const std::vector<std::string>& paths) {
   DEVLOOP_FAULT("DeleteIn");
   return base_->DeleteIn(container, paths);
+}
+absl::StatusOr<docker::ExecResult> FaultyDocker::Exec(const std::string& container,
+                                                      const std::vector<std::string>& cmd) {
+  DEVLOOP_FAULT("Exec");
+  return base_->Exec(container, cmd);
 }
 absl::StatusOr<std::unique_ptr<docker::LogFollower>> FaultyDocker::FollowLogs(
     const std::string& container, docker::LogCallback callback, absl::Time since) {

@@ -20,7 +20,10 @@
 // just runs until stopped. A container runs its image's CMD (exec form, from
 // the Dockerfile) when the request gives no command. Log followers get the
 // lines a container printed before FollowLogs returns, on the calling thread. DeleteIn acts on the fake file system unless
-// SetHasRm(false) made the image shell-less (then Unimplemented).
+// SetHasRm(false) made the image shell-less (then Unimplemented). Exec runs
+// the same `sh -c` statements (echoes become its output, `exit N` its code;
+// other commands succeed silently) in a running container and records the
+// command (execs()).
 //
 // Thread-safe.
 #ifndef DEVLOOP_TESTING_FAKES_FAKE_DOCKER_H_
@@ -53,6 +56,8 @@ class FakeDocker : public docker::Docker {
   std::vector<std::string> pushed() const;
   // Number of calls made to each method ("Build", "CopyInto", ...).
   int calls(const std::string& method) const;
+  // The commands Exec ran in `container` (an id), in order.
+  std::vector<std::vector<std::string>> execs(const std::string& container) const;
 
   absl::StatusOr<docker::BuildResult> Build(const docker::BuildRequest& request) override;
   absl::Status Tag(const std::string& image, const std::string& tag) override;
@@ -74,6 +79,8 @@ class FakeDocker : public docker::Docker {
                         const std::vector<docker::FileCopy>& files) override;
   absl::Status DeleteIn(const std::string& container,
                         const std::vector<std::string>& container_paths) override;
+  absl::StatusOr<docker::ExecResult> Exec(const std::string& container,
+                                          const std::vector<std::string>& cmd) override;
   absl::StatusOr<std::unique_ptr<docker::LogFollower>> FollowLogs(const std::string& container,
                                                                   docker::LogCallback callback,
                                                                   absl::Time since) override;
@@ -99,6 +106,7 @@ class FakeDocker : public docker::Docker {
     std::vector<docker::PortMapping> ports;
     std::vector<std::pair<docker::LogStream, std::string>> logs;
     std::map<std::string, std::string> files;
+    std::vector<std::vector<std::string>> execs;
   };
   struct Network {
     std::string id;
@@ -155,6 +163,8 @@ class FaultyDocker : public docker::Docker {
                         const std::vector<docker::FileCopy>& files) override;
   absl::Status DeleteIn(const std::string& container,
                         const std::vector<std::string>& container_paths) override;
+  absl::StatusOr<docker::ExecResult> Exec(const std::string& container,
+                                          const std::vector<std::string>& cmd) override;
   absl::StatusOr<std::unique_ptr<docker::LogFollower>> FollowLogs(const std::string& container,
                                                                   docker::LogCallback callback,
                                                                   absl::Time since) override;

@@ -69,8 +69,9 @@ class CommandCancellation {
 struct CustomBuildOptions {
   // Null: every image is tagged "latest".
   const Tagger* tagger = nullptr;
-  // PUSH_IMAGE: the command pushes $IMAGE, named under `default_repo` as
-  // DockerBuilder names pushed images (PushedName).
+  // PUSH_IMAGE: the command pushes $IMAGE. $IMAGE is named under
+  // `default_repo`, pushed or not, as DockerBuilder names images
+  // (ImageUnderRepo, default_repo.h).
   bool push = false;
   std::string default_repo;
   std::vector<std::string> platforms;  // PLATFORMS

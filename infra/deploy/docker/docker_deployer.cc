@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "domain/events/status_payload.h"
 #include "infra/build/docker/image_builder.h"
 #include "infra/deploy/labels.h"
@@ -467,6 +468,42 @@ absl::Status DockerDeployer::Sync(int64_t deploy_id, const std::string& image,
     if (!s.ok()) return SyncError(std::move(s));
   }
   if (!request.deletes.empty()) return SyncError(docker_->DeleteIn(container, request.deletes));
+  return absl::OkStatus();
+}
+
+absl::Status DockerDeployer::Exec(int64_t deploy_id, const std::string& image,
+                                  const std::vector<std::string>& command,
+                                  const std::function<void(absl::string_view line)>& on_output) {
+  std::vector<std::string> containers;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it != deployments_.end()) {
+      for (const Container& c : it->second) {
+        if (c.image == image) containers.push_back(c.id);
+      }
+    }
+  }
+  if (containers.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("no running container for ", image));
+  }
+  for (const std::string& container : containers) {
+    absl::StatusOr<docker::ExecResult> result = docker_->Exec(container, command);
+    if (!result.ok()) return SyncError(result.status());
+    std::vector<absl::string_view> lines = absl::StrSplit(result->output, '\n', absl::SkipEmpty());
+    if (on_output) {
+      for (absl::string_view line : lines) on_output(line);
+    }
+    if (result->exit_code != 0) {
+      const size_t keep = std::min<size_t>(lines.size(), 20);
+      return absl::AbortedError(absl::StrCat(
+          "`", absl::StrJoin(command, " "), "` in container ", container.substr(0, 12),
+          " exited with status ", result->exit_code,
+          keep == 0 ? " and printed nothing"
+                    : absl::StrCat("; its last output:\n",
+                                   absl::StrJoin(lines.end() - keep, lines.end(), "\n"))));
+    }
+  }
   return absl::OkStatus();
 }
 

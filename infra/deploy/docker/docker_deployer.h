@@ -45,7 +45,7 @@
 
 namespace devloop::deploy {
 
-class DockerDeployer final : public Deployer, public Syncer {
+class DockerDeployer final : public Deployer, public Syncer, public ContainerExec {
  public:
   struct Options {
     std::string run_id;  // required
@@ -81,6 +81,10 @@ class DockerDeployer final : public Deployer, public Syncer {
   absl::Status Cleanup(bool remove) override;
   absl::Status Sync(int64_t deploy_id, const std::string& image,
                     const SyncRequest& request) override;
+  // Runs the command in the container of `image` with the Engine's exec.
+  absl::Status Exec(int64_t deploy_id, const std::string& image,
+                    const std::vector<std::string>& command,
+                    const std::function<void(absl::string_view line)>& on_output) override;
 
   const std::string& network() const { return network_; }
 

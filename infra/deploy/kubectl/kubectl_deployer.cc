@@ -186,6 +186,7 @@ absl::StatusOr<std::unique_ptr<KubectlDeployer>> KubectlDeployer::Make(
 KubectlDeployer::KubectlDeployer(process::ProcessRunner* runner, Options options)
     : runner_(runner),
       options_(std::move(options)),
+      host_hooks_(runner, {.env = options_.hook_env}),
       kubectl_(runner, options_.kubectl),
       api_(&kubectl_),
       tail_(options_.on_log) {
@@ -299,33 +300,31 @@ absl::Status KubectlDeployer::RunHooks(const std::vector<config::DeployHook>& ho
                                        const std::string& when,
                                        const std::set<std::string>& namespaces,
                                        bool wait_for_pods) {
+  // The context kubectl deploys to, named for the hooks even when it is the
+  // kubeconfig's current one.
+  std::string kube_context = options_.kubectl.context;
+  bool any_host = false;
   for (const config::DeployHook& hook : hooks) {
+    any_host = any_host || hook.where == config::DeployHook::Where::kHost;
+  }
+  if (kube_context.empty() && any_host) {
+    absl::StatusOr<std::string> current =
+        kubectl_.Run(Phase::kDeploy, "reading the current context", {"config", "current-context"});
+    if (current.ok()) kube_context = std::string(absl::StripAsciiWhitespace(*current));
+  }
+  size_t number = 0;
+  for (const config::DeployHook& hook : hooks) {
+    ++number;
     const std::string what = absl::StrCat(when, "-deploy hook `", absl::StrJoin(hook.command, " "), "`");
-    std::string output;
-    auto keep = [this, &output](absl::string_view line) {
-      absl::StrAppend(&output, line, "\n");
-      tail_.Add("hook", {.name = "hook"}, line);
-    };
     if (hook.where == config::DeployHook::Where::kHost) {
-      process::ProcessSpec spec;
-      spec.argv = hook.command;
-      spec.working_dir = hook.dir;
-      spec.env = {{"SKAFFOLD_RUN_ID", options_.run_id},
-                  {"SKAFFOLD_KUBE_CONTEXT", options_.kubectl.context},
-                  {"SKAFFOLD_NAMESPACES", absl::StrJoin(namespaces, ",")}};
-      spec.timeout = absl::Minutes(5);
-      spec.on_stdout = keep;
-      spec.on_stderr = keep;
-      absl::StatusOr<process::ExitStatus> exit = runner_->Run(spec);
-      if (!exit.ok() || !exit->success()) {
-        std::ostringstream how;
-        if (exit.ok()) how << *exit;
-        return domain::WithStatusCode(
-            absl::FailedPreconditionError(absl::StrCat(
-                what, " failed: ", exit.ok() ? how.str() : std::string(exit.status().message()),
-                output.empty() ? "" : absl::StrCat("; it printed: ", output))),
-            StatusCode::kDeployUnknown);
-      }
+      hooks::HookRun run{.phase = absl::StrCat(when, "-deploy"),
+                         .env = {{"SKAFFOLD_RUN_ID", options_.run_id},
+                                 {"SKAFFOLD_KUBE_CONTEXT", kube_context},
+                                 {"SKAFFOLD_NAMESPACES", absl::StrJoin(namespaces, ",")}},
+                         .on_output = options_.on_hook_output,
+                         .failure_code = StatusCode::kDeployUnknown,
+                         .first_number = number};
+      if (absl::Status s = host_hooks_.Run({{hook.command, hook.dir}}, run); !s.ok()) return s;
       continue;
     }
     // In containers: every started container of this run's pods whose pod and
@@ -1057,6 +1056,59 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
     synced += here;
   }
   if (synced == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no running pod of deployment ", deploy_id, " runs ", ref->second));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KubectlDeployer::Exec(int64_t deploy_id, const std::string& image,
+                                   const std::vector<std::string>& command,
+                                   const std::function<void(absl::string_view line)>& on_output) {
+  Applied a;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it == deployments_.end()) {
+      return absl::FailedPreconditionError(absl::StrCat("deployment ", deploy_id, " is not live"));
+    }
+    a = it->second;
+  }
+  auto ref = a.images.find(image);
+  if (ref == a.images.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(image, " is not deployed"));
+  }
+  std::set<std::string> namespaces;
+  for (const ObjectRef& o : a.objects) namespaces.insert(o.namespace_name);
+  int ran = 0;
+  for (const std::string& ns : namespaces) {
+    absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
+    if (!cluster.ok()) return cluster.status();
+    for (const RunningPod& pod : RunningPods(*cluster)) {
+      if (pod.terminating) continue;
+      for (const auto& [container, container_image] : pod.containers) {
+        if (container_image != ref->second || !pod.started.count(container)) continue;
+        std::vector<std::string> args = {"exec", "--namespace=" + ns, pod.name, "-c", container,
+                                         "--"};
+        args.insert(args.end(), command.begin(), command.end());
+        absl::StatusOr<std::string> out = kubectl_.Run(
+            Phase::kDeploy,
+            absl::StrCat("running `", absl::StrJoin(command, " "), "` in pod/", pod.name), args);
+        if (!out.ok()) {
+          return absl::AbortedError(absl::StrCat("`", absl::StrJoin(command, " "), "` in pod/",
+                                                 pod.name, " container ", container,
+                                                 " failed: ", out.status().message()));
+        }
+        if (on_output) {
+          for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipEmpty())) {
+            on_output(line);
+          }
+        }
+        ++ran;
+      }
+    }
+  }
+  if (ran == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("no running pod of deployment ", deploy_id, " runs ", ref->second));
   }

@@ -60,6 +60,7 @@
 #include "infra/deploy/kubectl/run_objects.h"
 #include "infra/deploy/log_tail.h"
 #include "infra/deploy/stable_forwards.h"
+#include "infra/hooks/host_hooks.h"
 #include "infra/portforward/port_forwarder.h"
 #include "infra/process/process_runner.h"
 
@@ -70,7 +71,7 @@ namespace devloop::deploy::kubectl {
 using ManifestProducer =
     std::function<absl::StatusOr<std::vector<ManifestSource>>(const domain::ImageTags& images)>;
 
-class KubectlDeployer final : public Deployer, public Syncer {
+class KubectlDeployer final : public Deployer, public Syncer, public ContainerExec {
  public:
   struct Options {
     std::string run_id;  // required
@@ -101,6 +102,11 @@ class KubectlDeployer final : public Deployer, public Syncer {
     // deploy.kubectl.hooks: before the apply (host commands; container
     // commands in what runs now) and after it (host; in the new containers).
     config::DeployHooks hooks;
+    // Variables every host hook gets besides SKAFFOLD_RUN_ID,
+    // SKAFFOLD_KUBE_CONTEXT and SKAFFOLD_NAMESPACES (SKAFFOLD_WORK_DIR, ...).
+    std::map<std::string, std::string> hook_env;
+    // Each line a host hook prints, prefixed "[before-deploy hook] ".
+    std::function<void(absl::string_view line)> on_hook_output;
     // How long ForwardPorts waits for a ready pod behind a forward.
     absl::Duration forward_wait = absl::Minutes(2);
     LogSink on_log;
@@ -120,6 +126,11 @@ class KubectlDeployer final : public Deployer, public Syncer {
   absl::Status Cleanup(bool remove) override;
   absl::Status Sync(int64_t deploy_id, const std::string& image,
                     const SyncRequest& request) override;
+  // Runs the command with `kubectl exec` in every started container of the
+  // deployment's pods that runs the artifact's reference.
+  absl::Status Exec(int64_t deploy_id, const std::string& image,
+                    const std::vector<std::string>& command,
+                    const std::function<void(absl::string_view line)>& on_output) override;
 
   // The namespace objects without one go to.
   const std::string& default_namespace() const { return options_.default_namespace; }
@@ -222,6 +233,7 @@ class KubectlDeployer final : public Deployer, public Syncer {
 
   process::ProcessRunner* const runner_;
   const Options options_;
+  const hooks::HostHooks host_hooks_;
   const KubectlCli kubectl_;
   KubeApi api_;
   LogTail tail_;

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "apps/dev/pipeline_options.h"
 #include "infra/build/builder.h"
+#include "infra/tester/tester.h"
 #include "infra/build/tagger.h"
 #include "infra/deploy/deployer.h"
 #include "infra/deploy/kubectl/manifests.h"
@@ -48,12 +49,14 @@ struct LoopAdapters {
   std::unique_ptr<build::Builder> base_builder;  // the one `builder` wraps, if it does
   std::unique_ptr<deploy::Deployer> deployer;
   deploy::Syncer* syncer = nullptr;  // the deployer's
+  std::unique_ptr<tester::Tester> tester;  // when the pipeline has tests
   // Where the images go, for the console: "pushed to 127.0.0.1:5000", ...
   std::string images_note;
 
   dev::DevLoopPorts Ports(hub::Hub* hub, runtime::TaskRunner* executor,
                           runtime::JobRunner* pool) const {
     return {.builder = builder.get(),
+            .tester = tester.get(),
             .deployer = deployer.get(),
             .syncer = syncer,
             .hub = hub,

@@ -22,6 +22,7 @@
 #include "domain/config/config.h"
 #include "infra/deploy/deployer.h"
 #include "infra/dev/dev_loop.h"
+#include "infra/tester/local_tester.h"
 
 namespace devloop::apps {
 
@@ -74,6 +75,9 @@ struct Pipeline {
   std::string default_repo;  // --default-repo
   std::vector<WatchedArtifact> watched;
   std::vector<std::string> config_files;  // to watch too
+  // skaffold.yaml `test`, for the tester (empty with --skip-tests); the
+  // artifacts they name are `tested` in `loop`.
+  std::vector<tester::ImageTests> tests;
 };
 
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,

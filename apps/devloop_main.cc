@@ -3,6 +3,7 @@
 //
 //   devloop dev [-f skaffold.yaml] [-p profile] [--rpc-port=50051] ...
 //   devloop build | run | deploy | delete   (commands.h)
+//   devloop exec ACTION | verify             (exec_command.h)
 //   devloop diagnose
 //   devloop replay FILE [-o json|table]      (apps/replay/replay.h)
 //   devloop version
@@ -20,6 +21,7 @@
 #include "apps/cli/parser.h"
 #include "apps/dev/commands.h"
 #include "apps/dev/dev_command.h"
+#include "apps/dev/exec_command.h"
 #include "apps/replay/replay.h"
 #include "infra/log/log.h"
 
@@ -90,6 +92,10 @@ int Main(int argc, char** argv) {
       return apps::RunDeploy(*options);
     case cli::Command::kDelete:
       return apps::RunDelete(*options);
+    case cli::Command::kExec:
+      return apps::RunExec(*options);
+    case cli::Command::kVerify:
+      return apps::RunVerify(*options);
     case cli::Command::kNone:
       break;
   }

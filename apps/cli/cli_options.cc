@@ -28,6 +28,8 @@ absl::string_view CommandName(Command command) {
     case Command::kDiagnose: return "diagnose";
     case Command::kReplay: return "replay";
     case Command::kVersion: return "version";
+    case Command::kExec: return "exec";
+    case Command::kVerify: return "verify";
   }
   return "";
 }
@@ -81,6 +83,7 @@ std::ostream& operator<<(std::ostream& os, const CliOptions& o) {
             << " port_forward=[" << absl::StrJoin(o.port_forward, ",") << "] tail=" << o.tail
             << " status_check=" << o.status_check
             << " status_check_deadline=" << o.status_check_deadline << " cleanup=" << o.cleanup
+            << " skip_tests=" << o.skip_tests
             << " enable_rpc=" << o.enable_rpc << " rpc_port=" << o.rpc_port
             << " rpc_http_port=" << o.rpc_http_port << " rpc_bind_address=" << o.rpc_bind_address
             << " event_log_file=" << o.event_log_file

@@ -25,7 +25,7 @@
 namespace devloop::cli {
 
 enum class Command {
-  kNone, kDev, kRun, kBuild, kDeploy, kDelete, kDiagnose, kReplay, kVersion
+  kNone, kDev, kRun, kBuild, kDeploy, kDelete, kDiagnose, kReplay, kVersion, kExec, kVerify
 };
 
 // What `devloop replay` prints on stdout (-o/--output).
@@ -40,7 +40,7 @@ enum class Verbosity { kPanic, kFatal, kError, kWarning, kInfo, kDebug, kTrace }
 struct CliOptions {
   Command command = Command::kNone;
   bool help = false;  // --help / -h / `devloop help CMD`: print Usage(command), exit 0
-  // Positional arguments: replay's FILE (the only command that takes one).
+  // Positional arguments: replay's FILE, exec's ACTION.
   std::vector<std::string> args;
 
   // Which configuration.
@@ -73,6 +73,7 @@ struct CliOptions {
   bool status_check = true;
   absl::Duration status_check_deadline = absl::Minutes(10);
   bool cleanup = true;  // remove what this run deployed on exit (dev, run)
+  bool skip_tests = false;  // --skip-tests (dev, run): skaffold.yaml `test` does not run
 
   // The API.
   bool enable_rpc = false;

@@ -29,8 +29,11 @@ constexpr CommandSet kDelete = Bit(Command::kDelete);
 constexpr CommandSet kDiagnose = Bit(Command::kDiagnose);
 constexpr CommandSet kReplay = Bit(Command::kReplay);
 constexpr CommandSet kVersion = Bit(Command::kVersion);
+constexpr CommandSet kExec = Bit(Command::kExec);
+constexpr CommandSet kVerify = Bit(Command::kVerify);
 constexpr CommandSet kNone = Bit(Command::kNone);
-constexpr CommandSet kConfigured = kDev | kRun | kBuild | kDeploy | kDelete | kDiagnose;
+constexpr CommandSet kConfigured =
+    kDev | kRun | kBuild | kDeploy | kDelete | kDiagnose | kExec | kVerify;
 constexpr CommandSet kEvery = kConfigured | kReplay | kVersion | kNone;
 
 struct CommandInfo {
@@ -48,6 +51,8 @@ constexpr CommandInfo kCommands[] = {
     {Command::kDiagnose, "Print the resolved configuration"},
     {Command::kReplay, "Print the State an event log folds into, and each iteration's summary",
      "FILE"},
+    {Command::kExec, "Run a custom action (customActions) on the local Docker Engine", "ACTION"},
+    {Command::kVerify, "Run the verify tests (verify) on the local Docker Engine"},
     {Command::kVersion, "Print the version"},
 };
 
@@ -242,6 +247,8 @@ const std::vector<FlagSpec>& Flags() {
        }},
       {"tail", 0, Kind::kBool, kDev | kRun | kDeploy, "", "Stream logs from deployed objects",
        DEVLOOP_BOOL_FLAG(tail)},
+      {"skip-tests", 0, Kind::kBool, kDev | kRun, "",
+       "Do not run the tests of skaffold.yaml `test`", DEVLOOP_BOOL_FLAG(skip_tests)},
       {"status-check", 0, Kind::kBool, kDev | kRun | kDeploy, "",
        "Wait for deployed resources to stabilize", DEVLOOP_BOOL_FLAG(status_check)},
       {"status-check-deadline", 0, Kind::kValue, kDev | kRun | kDeploy, "DURATION",
@@ -291,8 +298,8 @@ const std::vector<FlagSpec>& Flags() {
       {"push", 0, Kind::kBool, kBuild, "", "Push the built images", DEVLOOP_BOOL_FLAG(push)},
       {"file-output", 0, Kind::kValue, kBuild, "FILE",
        "Write the built images as JSON to this file", DEVLOOP_STRING_FLAG(file_output)},
-      {"build-artifacts", 'a', Kind::kValue, kDeploy, "FILE",
-       "Deploy the images listed in this file (from build --file-output)",
+      {"build-artifacts", 'a', Kind::kValue, kDeploy | kExec | kVerify, "FILE",
+       "Use the images listed in this file (from build --file-output)",
        DEVLOOP_STRING_FLAG(build_artifacts)},
       {"images", 0, Kind::kValue, kDeploy, "IMAGES",
        "Deploy these image references (repeatable, comma-separated)", DEVLOOP_LIST_FLAG(images)},
@@ -527,7 +534,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args
   if (options.command == Command::kNone && !options.help) {
     return absl::InvalidArgumentError(
         "missing command: devloop needs one of dev, run, build, deploy, delete, diagnose, "
-        "replay, version (see 'devloop --help')");
+        "replay, exec, verify, version (see 'devloop --help')");
   }
   if (const CommandInfo* info = InfoOf(options.command);
       info != nullptr && !info->argument.empty() && options.args.empty() && !options.help) {

@@ -213,12 +213,22 @@ void Console::Render(const domain::LogEntry& entry) {
           std::string address = e.address.empty() ? "127.0.0.1" : e.address;
           WriteLine(absl::StrFormat("Port forwarding %s %s: remote port %d -> http://%s:%d", type,
                                     resource, e.remote_port, address, e.local_port));
+        } else if constexpr (std::is_same_v<T, domain::TestEvent>) {
+          if (Is(e.status, domain::kStatusInProgress)) {
+            started_["test"] = at;
+            WriteLine("Testing images...");
+          } else if (Is(e.status, domain::kStatusSucceeded)) {
+            WriteLine(Colored(absl::StrCat("Tests passed", Took("test", at)), kGreen));
+          } else if (Is(e.status, domain::kStatusFailed)) {
+            WriteFailure(absl::StrCat(entry.entry, Took("test", at)), "", StatusCode::kOk,
+                         e.actionable_err);
+          }
         } else if constexpr (std::is_same_v<T, domain::TerminationEvent>) {
           if (Is(e.status, domain::kStatusFailed)) {
             WriteFailure("devloop failed", "", StatusCode::kOk, e.err);
           }
         } else {
-          // Test, debugging and custom events: their entry text says it best.
+          // Debugging and custom events: their entry text says it best.
           if (!entry.entry.empty()) WriteLine(entry.entry);
         }
       },

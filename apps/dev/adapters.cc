@@ -1,5 +1,8 @@
 #include "apps/dev/adapters.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -19,6 +22,7 @@
 #include "infra/deploy/kubectl/renderers.h"
 #include "infra/deploy/labels.h"
 #include "infra/hooks/hooked_builder.h"
+#include "infra/tester/local_tester.h"
 
 namespace devloop::apps {
 namespace {
@@ -28,6 +32,15 @@ deploy::kubectl::KubectlOptions KubectlOptionsOf(const KubectlPlan& plan) {
           .kubeconfig = plan.kubeconfig,
           .context = plan.context,
           .global_flags = plan.flags.global};
+}
+
+std::string StructureTestBinary() {
+  // tools/cst/build.sh builds it there; otherwise it is looked up in PATH.
+  if (const char* home = std::getenv("HOME"); home != nullptr) {
+    const std::string built = absl::StrCat(home, "/.cache/devloop/bin/container-structure-test");
+    if (::access(built.c_str(), X_OK) == 0) return built;
+  }
+  return "container-structure-test";
 }
 
 }  // namespace
@@ -183,6 +196,14 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       }
       break;
     }
+  }
+  if (!pipeline.tests.empty()) {
+    if (options.runner == nullptr) {
+      return absl::InternalError("the tests of skaffold.yaml `test` need a process runner");
+    }
+    adapters.tester = std::make_unique<tester::LocalTester>(
+        options.runner, tester::LocalTesterOptions{.tests = pipeline.tests,
+                                                   .structure_test_binary = StructureTestBinary()});
   }
   const bool push_images = b.push;
   docker::Docker* build_docker =

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "apps/dev/pipeline_options.h"
 #include "infra/build/builder.h"
+#include "infra/tester/tester.h"
 #include "infra/build/tagger.h"
 #include "infra/deploy/deployer.h"
 #include "infra/deploy/kubectl/manifests.h"
@@ -62,12 +63,14 @@ struct LoopAdapters {
   std::unique_ptr<deploy::Deployer> deployer;
   deploy::Syncer* syncer = nullptr;  // the deployer's, or hooked_syncer
   std::unique_ptr<hooks::HookedSyncer> hooked_syncer;  // when an artifact has sync hooks
+  std::unique_ptr<tester::Tester> tester;  // when the pipeline has tests
   // Where the images go, for the console: "pushed to 127.0.0.1:5000", ...
   std::string images_note;
 
   dev::DevLoopPorts Ports(hub::Hub* hub, runtime::TaskRunner* executor,
                           runtime::JobRunner* pool) const {
     return {.builder = builder.get(),
+            .tester = tester.get(),
             .deployer = deployer.get(),
             .syncer = syncer,
             .hub = hub,

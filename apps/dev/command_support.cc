@@ -200,6 +200,9 @@ void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* op
   options->on_build_output = [console](const std::string& image, absl::string_view line) {
     console->Debug(absl::StrCat("[build ", image, "] ", line));
   };
+  options->on_test_output = [console](const std::string& image, absl::string_view line) {
+    console->Info(absl::StrCat("[test ", image, "] ", line));
+  };
 }
 
 }  // namespace devloop::apps

@@ -173,6 +173,31 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
       forward_pos.push_back(f.pos);
     }
   }
+  if (!cli.skip_tests) {
+    for (const config::Config& c : configs) {
+      for (const config::TestCase& t : c.tests) {
+        tester::ImageTests tests;
+        tests.image = t.image;
+        tests.working_dir = t.context == "." ? c.directory
+                            : absl::StartsWith(t.context, "/")
+                                ? t.context
+                                : absl::StrCat(c.directory, "/", t.context);
+        for (const config::CustomTest& ct : t.custom) {
+          tests.custom.push_back(
+              {ct.command, ct.timeout_seconds && *ct.timeout_seconds > 0
+                               ? absl::Seconds(*ct.timeout_seconds)
+                               : absl::InfiniteDuration()});
+        }
+        tests.structure_tests = t.structure_tests;
+        tests.structure_tests_args = t.structure_tests_args;
+        if (tests.custom.empty() && tests.structure_tests.empty()) continue;
+        for (build::ArtifactBuildSpec& a : o.artifacts) {
+          if (a.spec.image == t.image) a.spec.tested = true;
+        }
+        p.tests.push_back(std::move(tests));
+      }
+    }
+  }
   const bool any_kubernetes = any_kubectl_deploy || !p.kubectl.manifest_globs.empty() ||
                               !p.kubectl.kustomize.empty() || !p.kubectl.helm.empty();
   if (any_docker_deploy && any_kubernetes) {

@@ -25,6 +25,7 @@
 #include "infra/dev/dev_loop.h"
 #include "infra/hooks/hooked_builder.h"
 #include "infra/hooks/hooked_syncer.h"
+#include "infra/tester/local_tester.h"
 
 namespace devloop::apps {
 
@@ -101,6 +102,9 @@ struct Pipeline {
   std::map<std::string, hooks::ArtifactBuildHooks> build_hooks;
   std::map<std::string, hooks::ArtifactSyncHooks> sync_hooks;
   std::map<std::string, std::string> hook_env;
+  // skaffold.yaml `test`, for the tester (empty with --skip-tests); the
+  // artifacts they name are `tested` in `loop`.
+  std::vector<tester::ImageTests> tests;
 };
 
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,

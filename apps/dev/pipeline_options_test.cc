@@ -212,6 +212,39 @@ TEST(MakePipelineTest, ConfigFilesAreAbsolute) {
   EXPECT_THAT(p->config_files, ElementsAre("/src/p/sub/devloop.yaml", "/src/p/skaffold.yaml"));
 }
 
+// test[] marks its image tested and gives the tester its commands, in the
+// test's context; --skip-tests drops them.
+TEST(MakePipelineTest, TestsMarkTheirArtifactAndReachTheTester) {
+  config::Config c = WebConfig();
+  c.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  config::TestCase t;
+  t.image = "web";
+  t.context = "unit";
+  t.custom.push_back({.command = "make test", .timeout_seconds = 30});
+  t.custom.push_back({.command = "true"});
+  t.structure_tests = {"cst/*.yaml"};
+  c.tests.push_back(t);
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->loop.artifacts.size(), 1u);
+  EXPECT_TRUE(p->loop.artifacts[0].spec.tested);
+  ASSERT_EQ(p->tests.size(), 1u);
+  EXPECT_EQ(p->tests[0].image, "web");
+  EXPECT_EQ(p->tests[0].working_dir, "/src/p/unit");
+  ASSERT_EQ(p->tests[0].custom.size(), 2u);
+  EXPECT_EQ(p->tests[0].custom[0].command, "make test");
+  EXPECT_EQ(p->tests[0].custom[0].timeout, absl::Seconds(30));
+  EXPECT_EQ(p->tests[0].custom[1].timeout, absl::InfiniteDuration());
+  EXPECT_THAT(p->tests[0].structure_tests, ElementsAre("cst/*.yaml"));
+
+  cli::CliOptions skip = Cli();
+  skip.skip_tests = true;
+  p = MakePipeline({c}, skip);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_FALSE(p->loop.artifacts[0].spec.tested);
+  EXPECT_TRUE(p->tests.empty());
+}
+
 }  // namespace
 }  // namespace devloop::apps
 

@@ -20,6 +20,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -323,6 +324,61 @@ struct ConfigDependency {
   bool operator==(const ConfigDependency&) const = default;
 };
 
+// test[].custom[]: a command run on this machine after each build of the
+// image, through `sh -c`, with IMAGE set to the built reference. A non-zero
+// exit fails the test.
+struct CustomTest {
+  std::string command;
+  std::optional<int> timeout_seconds;  // unset: no limit
+  std::vector<std::string> dependency_paths;   // dependencies.paths
+  std::vector<std::string> dependency_ignore;  // dependencies.ignore
+  SourcePos pos;                               // of `command`
+  bool operator==(const CustomTest&) const = default;
+};
+
+// test[]: the tests of one built image, run after its build and before deploy.
+struct TestCase {
+  std::string image;    // an artifact's image
+  std::string context = ".";  // as written, relative to the config's directory
+  std::vector<CustomTest> custom;
+  // container-structure-test config files (globs, relative to the config's directory).
+  std::vector<std::string> structure_tests;
+  std::vector<std::string> structure_tests_args;  // extra flags for the CLI
+  SourcePos pos;  // of `image`
+  bool operator==(const TestCase&) const = default;
+};
+
+// A container of a verify test or a custom action, run to completion on the
+// local Docker Engine.
+struct ActionContainer {
+  std::string name;
+  std::string image;
+  std::vector<std::string> command;  // the entrypoint; empty: the image's
+  std::vector<std::string> args;     // empty: the image's
+  std::vector<std::pair<std::string, std::string>> env;  // in order
+  SourcePos pos;  // of the container's map
+  bool operator==(const ActionContainer&) const = default;
+};
+
+// verify[]: a post-deployment test, run by `devloop verify`.
+struct VerifyTestCase {
+  std::string name;
+  ActionContainer container;
+  std::optional<int> timeout_seconds;  // `timeout`; unset: no limit
+  SourcePos pos;
+  bool operator==(const VerifyTestCase&) const = default;
+};
+
+// customActions[]: containers run together by `devloop exec NAME`.
+struct CustomAction {
+  std::string name;
+  std::vector<ActionContainer> containers;
+  std::optional<int> timeout_seconds;  // `timeout`; unset: no limit
+  bool fail_fast = true;  // a failed container stops the others
+  SourcePos pos;  // of `name`
+  bool operator==(const CustomAction&) const = default;
+};
+
 // One document (`kind: Config`) of a config file, profiles applied.
 struct Config {
   std::string api_version;
@@ -335,6 +391,9 @@ struct Config {
   Deploy deploy;
   std::optional<bool> status_check;  // unset: on
   std::vector<PortForward> port_forward;
+  std::vector<TestCase> tests;               // `test` in YAML
+  std::vector<VerifyTestCase> verify;
+  std::vector<CustomAction> custom_actions;  // `customActions` in YAML
   bool operator==(const Config&) const = default;
 };
 

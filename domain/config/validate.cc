@@ -20,6 +20,45 @@ std::string GlobProblem(const std::string& glob) {
   return compiled.ok() ? "" : std::string(compiled.status().message());
 }
 
+std::string Place(const SourcePos& pos) {
+  return absl::StrCat(pos.file, ":", pos.line, ":", pos.column);
+}
+
+// test[] names built images; customActions and verify tests are named once
+// across all configs (`devloop exec NAME` must find one).
+void ValidateTestsAndActions(const std::vector<Config>& configs,
+                             const std::map<std::string, SourcePos>& images,
+                             std::vector<ConfigError>* errors) {
+  std::map<std::string, SourcePos> actions, verifies;
+  for (const Config& config : configs) {
+    for (size_t i = 0; i < config.tests.size(); ++i) {
+      const TestCase& t = config.tests[i];
+      if (t.image.empty() || images.contains(t.image)) continue;
+      std::vector<std::string> known;
+      for (const auto& [image, pos] : images) known.push_back(image);
+      errors->push_back({t.pos, absl::StrCat("test[", i, "].image \"", t.image,
+                                             "\" is not built by any artifact (known: ",
+                                             absl::StrJoin(known, ", "), ")")});
+    }
+    for (const CustomAction& a : config.custom_actions) {
+      if (a.name.empty()) continue;
+      auto [it, inserted] = actions.emplace(a.name, a.pos);
+      if (!inserted) {
+        errors->push_back({a.pos, absl::StrCat("duplicate custom action \"", a.name,
+                                               "\" (first defined at ", Place(it->second), ")")});
+      }
+    }
+    for (const VerifyTestCase& v : config.verify) {
+      if (v.name.empty()) continue;
+      auto [it, inserted] = verifies.emplace(v.name, v.pos);
+      if (!inserted) {
+        errors->push_back({v.pos, absl::StrCat("duplicate verify test \"", v.name,
+                                               "\" (first defined at ", Place(it->second), ")")});
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<ConfigError> Validate(const std::vector<Config>& configs,
@@ -89,6 +128,7 @@ std::vector<ConfigError> Validate(const std::vector<Config>& configs,
       }
     }
   }
+  ValidateTestsAndActions(configs, images, &errors);
   return errors;
 }
 

@@ -98,6 +98,7 @@ Controller::Mode Controller::mode() const {
   }
   // One iteration at a time, and it runs one phase at a time.
   if (batch_.running()) return Mode::kBuilding;
+  if (testing_.has_value()) return Mode::kTesting;
   if (syncs_.running()) return Mode::kSyncing;
   switch (rollout_.stage()) {
     case Rollout::Stage::kDeploying:
@@ -148,7 +149,10 @@ Controller::Trigger& Controller::TriggerOf(Phase phase) {
 
 ImageTags Controller::NewestTags() const {
   ImageTags tags;
-  for (const auto& [image, a] : artifacts_) tags[image] = a.build.tag();
+  // A tested artifact deploys only builds whose tests passed.
+  for (const auto& [image, a] : artifacts_) {
+    tags[image] = a.spec.tested ? a.tested_tag : a.build.tag();
+  }
   return tags;
 }
 
@@ -250,6 +254,7 @@ void Controller::OnBatchProgress(Ctx& c, BuildBatch::Progress progress) {
     case BuildBatch::Outcome::kRunning:
       return;
     case BuildBatch::Outcome::kFailed:
+      built_in_batch_.clear();
       // Members that never started (a requirement failed) wait for an intent
       // or their next change; marking them dirty again would loop on the failure.
       for (const std::string& image : progress.blocked) {
@@ -257,14 +262,72 @@ void Controller::OnBatchProgress(Ctx& c, BuildBatch::Progress progress) {
       }
       CloseIteration(c);
       return;
-    case BuildBatch::Outcome::kCompleted:
-      if ((iteration_.number() == 0 || deploy_trigger_.allows()) && rollout_.Due(NewestTags()) &&
-          StartDeploy(c)) {
+    case BuildBatch::Outcome::kCompleted: {
+      // Test what this batch built, and any tested build an earlier failed
+      // batch left untested.
+      ImageTags to_test;
+      for (const auto& [image, a] : artifacts_) {
+        const std::string& tag = a.build.tag();
+        if (!a.spec.tested || tag.empty()) continue;
+        if (built_in_batch_.contains(image) || (tag != a.tested_tag && tag != a.failed_tag)) {
+          to_test[image] = tag;
+        }
+      }
+      built_in_batch_.clear();
+      if (!to_test.empty()) {
+        testing_ = to_test;
+        c.Log(TestEvent{std::string(kStatusInProgress)}, "Test started");
+        c.Do(RunTests{std::move(to_test)});
         return;
       }
-      CloseIteration(c);
+      AfterBuilds(c);
       return;
+    }
   }
+}
+
+void Controller::AfterBuilds(Ctx& c) {
+  if ((iteration_.number() == 0 || deploy_trigger_.allows()) && rollout_.Due(NewestTags()) &&
+      StartDeploy(c)) {
+    return;
+  }
+  CloseIteration(c);
+}
+
+// ---- Tests ----
+
+absl::Status Controller::On(Ctx& c, const TestsSucceeded&) {
+  if (lifecycle_ == Lifecycle::kStopped) return absl::OkStatus();  // cancelled tests'
+  if (!testing_.has_value()) return NotNow("a test result");
+  for (const auto& [image, tag] : *testing_) artifacts_.at(image).tested_tag = tag;
+  testing_.reset();
+  c.Log(TestEvent{std::string(kStatusComplete)}, "Test completed");
+  AfterBuilds(c);
+  return absl::OkStatus();
+}
+
+absl::Status Controller::On(Ctx& c, const TestsFailed& in) {
+  if (lifecycle_ == Lifecycle::kStopped) return absl::OkStatus();
+  if (!testing_.has_value()) return NotNow("a test result");
+  if (!in.image.empty() && !testing_->contains(in.image)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("test result for artifact ", in.image, ", which is not under test"));
+  }
+  for (const auto& [image, tag] : *testing_) {
+    Artifact& a = artifacts_.at(image);
+    a.failed_tag = tag;
+    // Stale: an intent rebuilds (and tests) it; a change already queued keeps
+    // it dirty and rebuilds it after this iteration.
+    if (!a.build.dirty()) a.build.Block();
+  }
+  testing_.reset();
+  const StatusCode code = in.code == StatusCode::kOk ? StatusCode::kTestUnknown : in.code;
+  ActionableErr err{code, in.message, {}};
+  iteration_.Fail(err);
+  c.Log(TestEvent{std::string(kStatusFailed), err},
+        in.image.empty() ? "Test failed" : absl::StrCat("Test failed for artifact ", in.image));
+  CloseIteration(c);
+  return absl::OkStatus();
 }
 
 absl::Status Controller::On(Ctx& c, const BuildSucceeded& in) {
@@ -277,6 +340,7 @@ absl::Status Controller::On(Ctx& c, const BuildSucceeded& in) {
   ArtifactBuild* b = FindBuild(in.image);
   if (b == nullptr) return UnknownInBatch(in.image);
   DEVLOOP_RETURN_IF_ERROR(b->Complete(in.tag));
+  built_in_batch_.insert(in.image);
   c.Log(BuildEvent{in.image, std::string(kStatusComplete)},
         absl::StrCat("Build completed for artifact ", in.image));
   OnBatchProgress(c, batch_.Complete(in.image, graph_));
@@ -472,7 +536,7 @@ absl::Status Controller::On(Ctx& c, const ExecuteIntent& in) {
   PhasesReset reset;
   // A phase that is running now keeps its status; the others start again from
   // "Not Started", as the Control API documents.
-  reset.build = in.build && now != Mode::kBuilding;
+  reset.build = in.build && now != Mode::kBuilding && now != Mode::kTesting;
   reset.sync = in.sync && now != Mode::kSyncing;
   reset.deploy = in.deploy && now != Mode::kDeploying && now != Mode::kStatusChecking;
   if (reset.build || reset.sync || reset.deploy) {
@@ -519,6 +583,14 @@ absl::Status Controller::On(Ctx& c, const Shutdown&) {
     cancel.images.push_back(std::move(image));
   }
   if (!cancel.images.empty()) c.Do(std::move(cancel));
+  built_in_batch_.clear();
+  if (testing_.has_value()) {
+    ActionableErr e{StatusCode::kTestUnknown, absl::StrCat("tests cancelled: ", kShuttingDown), {}};
+    c.Log(TestEvent{std::string(kStatusFailed), e}, "Test failed");
+    iteration_.Fail(std::move(e));
+    testing_.reset();
+    c.Do(CancelTests{});
+  }
   std::vector<int64_t> deployments;
   if (rollout_.deploy().live_id() != 0) deployments.push_back(rollout_.deploy().live_id());
   const int64_t deploying = rollout_.deploy().running_id();
@@ -555,6 +627,8 @@ std::ostream& operator<<(std::ostream& os, Controller::Mode mode) {
       return os << "idle";
     case Controller::Mode::kBuilding:
       return os << "building";
+    case Controller::Mode::kTesting:
+      return os << "testing";
     case Controller::Mode::kSyncing:
       return os << "syncing";
     case Controller::Mode::kDeploying:
@@ -593,6 +667,10 @@ std::ostream& operator<<(std::ostream& os, const Input& input) {
     void operator()(const BuildFailed& i) {
       os << "BuildFailed{" << i.image << " " << i.code << " \"" << i.message << "\"}";
     }
+    void operator()(const TestsSucceeded&) { os << "TestsSucceeded{}"; }
+    void operator()(const TestsFailed& i) {
+      os << "TestsFailed{" << i.image << " " << i.code << " \"" << i.message << "\"}";
+    }
     void operator()(const SyncSucceeded& i) { os << "SyncSucceeded{" << i.image << "}"; }
     void operator()(const SyncFailed& i) { os << "SyncFailed{" << i.image << " " << i.code << "}"; }
     void operator()(const DeploySucceeded& i) {
@@ -625,6 +703,10 @@ std::ostream& operator<<(std::ostream& os, const Effect& effect) {
     void operator()(const CancelBuilds& e) {
       os << "CancelBuilds{" << absl::StrJoin(e.images, " ") << "}";
     }
+    void operator()(const RunTests& e) {
+      os << "RunTests{" << absl::StrJoin(e.images, " ", absl::PairFormatter("=")) << "}";
+    }
+    void operator()(const CancelTests&) { os << "CancelTests{}"; }
     void operator()(const SyncFiles& e) {
       os << "SyncFiles{" << e.image << " " << e.tag << " deploy=" << e.deploy_id << " " << e.plan
          << "}";

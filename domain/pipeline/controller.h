@@ -35,6 +35,10 @@
 //   - Deploys run only images of completed builds, never while a build runs,
 //     and always the newest tag of each artifact; a failed iteration leaves the
 //     last good deployment running and the loop waiting for the next input.
+//   - Builds of artifacts that `test` names are tested after their batch
+//     completes and before the deploy; a failed test fails the iteration and
+//     its images never deploy (the last tested ones stay); the next change
+//     rebuilds and tests again.
 //   - Changes that all match sync rules of an artifact whose newest build is
 //     the one running are synced, not rebuilt.
 //   - A deployment's check succeeds only once every resource has stayed ready
@@ -111,6 +115,20 @@ struct BuildFailed {
   std::string message;
   bool operator==(const BuildFailed&) const = default;
 };
+// The tests of a RunTests effect passed.
+struct TestsSucceeded {
+  absl::Time now;
+  bool operator==(const TestsSucceeded&) const = default;
+};
+// A test of a RunTests effect failed (the first failure; later tests of the
+// effect did not run).
+struct TestsFailed {
+  absl::Time now;
+  std::string image;
+  StatusCode code = StatusCode::kTestUnknown;
+  std::string message;
+  bool operator==(const TestsFailed&) const = default;
+};
 struct SyncSucceeded {
   absl::Time now;
   std::string image;
@@ -157,8 +175,9 @@ struct Shutdown {
 };
 
 using Input = std::variant<Start, FilesChanged, ExecuteIntent, SetAutoTrigger, BuildSucceeded,
-                           BuildFailed, SyncSucceeded, SyncFailed, DeploySucceeded, DeployFailed,
-                           ResourceObserved, PortForwarded, Tick, Shutdown>;
+                           BuildFailed, TestsSucceeded, TestsFailed, SyncSucceeded, SyncFailed,
+                           DeploySucceeded, DeployFailed, ResourceObserved, PortForwarded, Tick,
+                           Shutdown>;
 
 // ---- Effects ----
 // Build these artifacts (concurrently; their requirements are already built).
@@ -171,6 +190,16 @@ struct BuildArtifacts {
 struct CancelBuilds {
   std::vector<std::string> images;
   bool operator==(const CancelBuilds&) const = default;
+};
+// Test these built images (artifact image -> the reference built), one after
+// the other, stopping at the first failure. Reports TestsSucceeded or TestsFailed.
+struct RunTests {
+  ImageTags images;
+  bool operator==(const RunTests&) const = default;
+};
+// Stop the running tests; their result may still arrive and is ignored.
+struct CancelTests {
+  bool operator==(const CancelTests&) const = default;
 };
 // Copy and delete files in the running container of `image` (deployment
 // `deploy_id`, running `tag`). Reports SyncSucceeded or SyncFailed.
@@ -220,8 +249,8 @@ struct Cleanup {
   bool operator==(const Cleanup&) const = default;
 };
 
-using Effect = std::variant<BuildArtifacts, CancelBuilds, SyncFiles, Deploy, StopWorkload,
-                            StartStatusCheck, ForwardPorts, ScheduleTick, Cleanup>;
+using Effect = std::variant<BuildArtifacts, CancelBuilds, RunTests, CancelTests, SyncFiles, Deploy,
+                            StopWorkload, StartStatusCheck, ForwardPorts, ScheduleTick, Cleanup>;
 
 struct Output {
   std::vector<Record> records;  // append to the event log first, in order
@@ -249,6 +278,7 @@ class Controller {
     kNotStarted,
     kIdle,
     kBuilding,
+    kTesting,
     kSyncing,
     kDeploying,
     kStatusChecking,
@@ -300,6 +330,10 @@ class Controller {
   struct Artifact {
     ArtifactSpec spec;
     ArtifactBuild build;
+    // For a tested artifact: the newest build whose tests passed (the one that
+    // may deploy), and the newest whose tests failed.
+    std::string tested_tag;
+    std::string failed_tag;
     bool operator==(const Artifact&) const = default;
   };
 
@@ -312,6 +346,8 @@ class Controller {
   absl::Status On(Ctx& c, const SetAutoTrigger& in);
   absl::Status On(Ctx& c, const BuildSucceeded& in);
   absl::Status On(Ctx& c, const BuildFailed& in);
+  absl::Status On(Ctx& c, const TestsSucceeded& in);
+  absl::Status On(Ctx& c, const TestsFailed& in);
   absl::Status On(Ctx& c, const SyncSucceeded& in);
   absl::Status On(Ctx& c, const SyncFailed& in);
   absl::Status On(Ctx& c, const DeploySucceeded& in);
@@ -333,6 +369,8 @@ class Controller {
   void LogIterationEnd(Ctx& c);
   void StartBuilds(Ctx& c, const std::set<std::string>& changed);
   void OnBatchProgress(Ctx& c, BuildBatch::Progress progress);
+  // After the builds (and their tests) of an iteration: deploy, or close it.
+  void AfterBuilds(Ctx& c);
   bool StartSyncs(Ctx& c);
   bool StartDeploy(Ctx& c);
   void OnRolloutStep(Ctx& c, Rollout::Step step);
@@ -355,6 +393,8 @@ class Controller {
   BuildBatch batch_;
   SyncQueue syncs_;
   Rollout rollout_;
+  std::set<std::string> built_in_batch_;  // completed builds of the running batch
+  std::optional<ImageTags> testing_;      // the images under test
 };
 
 std::ostream& operator<<(std::ostream& os, Controller::Mode mode);

@@ -31,6 +31,9 @@ class Simulation {
     o.status_check_options.deadline = absl::Seconds(30);
     // Kubernetes-style minReadySeconds on one resource in half the runs.
     min_ready_b_ = Coin() ? absl::Seconds(2) : absl::ZeroDuration();
+    // `test` names web in half the runs: its builds are tested before they deploy.
+    web_tested_ = Coin();
+    o.artifacts[2].tested = web_tested_;
     images_ = {"base", "app", "web"};
     absl::StatusOr<Controller> c = Controller::Make(o);
     EXPECT_TRUE(c.ok());
@@ -96,7 +99,7 @@ class Simulation {
   static bool HasFailure() { return ::testing::Test::HasFailure(); }
 
   bool Outstanding() const {
-    return !builds_.empty() || deploy_id_ != 0 || !syncs_.empty() || check_id_ != 0;
+    return !builds_.empty() || deploy_id_ != 0 || !syncs_.empty() || check_id_ != 0 || testing_;
   }
 
   void Step() {
@@ -144,6 +147,7 @@ class Simulation {
       if (syncs_.count(image) == 0) wrong.push_back(SyncFailed{now_, image});
     }
     if (!builds_.empty()) wrong.push_back(BuildSucceeded{now_, builds_.begin()->first, ""});
+    if (!testing_) wrong.push_back(TestsSucceeded{now_});
     if (check_id_ != 0) {
       wrong.push_back(ResourceObserved{now_, check_id_, {.resource = "container/zz"}});
     }
@@ -245,6 +249,7 @@ class Simulation {
     if (deploy_id_ != 0) kinds.push_back(1);
     if (!syncs_.empty()) kinds.push_back(2);
     if (check_id_ != 0) kinds.push_back(3);
+    if (testing_) kinds.push_back(4);
     if (kinds.empty()) return;
     switch (kinds[rng_() % kinds.size()]) {
       case 0: {
@@ -276,6 +281,15 @@ class Simulation {
       }
       case 3:
         Feed(ResourceObserved{now_, check_id_, Observation(succeed)});
+        return;
+      case 4:
+        testing_ = false;
+        if (succeed) {
+          for (const auto& [image, tag] : tests_) passed_tags_.insert(tag);
+          Feed(TestsSucceeded{now_});
+        } else {
+          Feed(TestsFailed{now_, tests_.begin()->first, StatusCode::kTestUnknown, "red"});
+        }
         return;
     }
   }
@@ -356,9 +370,25 @@ class Simulation {
       ASSERT_EQ(d->images.size(), images_.size());
       for (const auto& [image, tag] : d->images) {
         ASSERT_EQ(built_tags_.count(tag), 1u) << "deploying unbuilt " << tag;
-        ASSERT_EQ(tag, c_->build(image)->tag()) << "deploying a stale image of " << image;
+        if (web_tested_ && image == "web") {
+          // The newest build whose tests passed, never an untested or failed one.
+          ASSERT_EQ(passed_tags_.count(tag), 1u) << "deploying untested " << tag;
+        } else {
+          ASSERT_EQ(tag, c_->build(image)->tag()) << "deploying a stale image of " << image;
+        }
       }
       deploy_id_ = d->deploy_id;
+    } else if (const auto* t = std::get_if<RunTests>(&effect)) {
+      ASSERT_TRUE(web_tested_) << "tests of an artifact `test` does not name";
+      ASSERT_TRUE(builds_.empty()) << "tests while a build runs";
+      ASSERT_FALSE(testing_) << "two test runs at once";
+      ASSERT_EQ(deploy_id_, 0) << "tests beside a deploy";
+      for (const auto& [image, tag] : t->images) {
+        ASSERT_EQ(image, "web");
+        ASSERT_EQ(tag, c_->build(image)->tag()) << "testing a stale image";
+      }
+      testing_ = true;
+      tests_ = t->images;
     } else if (const auto* s = std::get_if<SyncFiles>(&effect)) {
       ASSERT_EQ(syncs_.count(s->image), 0u);
       syncs_.insert({s->image, true});
@@ -396,6 +426,10 @@ class Simulation {
   absl::Time now_;
   std::vector<std::string> images_;
 
+  bool web_tested_ = false;
+  bool testing_ = false;  // a RunTests in flight
+  ImageTags tests_;       // its images
+  std::set<std::string> passed_tags_;
   std::map<std::string, bool> builds_;  // in flight
   std::map<std::string, bool> syncs_;   // in flight
   int64_t deploy_id_ = 0;               // in flight

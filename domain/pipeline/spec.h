@@ -44,6 +44,9 @@ struct ArtifactSpec {
   std::vector<SyncRule> sync;         // manual sync rules
   std::vector<std::string> infer;     // sync.infer globs, relative to the context
   std::vector<InferredCopy> copies;   // where inferred files go (with `infer`)
+  // skaffold.yaml `test` names this image: each build of it is tested before
+  // it may deploy.
+  bool tested = false;
   bool operator==(const ArtifactSpec&) const = default;
 };
 

@@ -17,9 +17,6 @@ namespace {
 using ::devloop::domain::ResolvePath;
 
 const std::vector<Refused> kRefusedTop = {
-    {"test", "tests are not supported by devloop"},
-    {"verify", "verify is not supported by devloop"},
-    {"customActions", "custom actions are not supported by devloop"},
     {"resourceSelector", "resourceSelector is not supported by devloop"},
     {"render", "render is not supported by devloop"},
 };
@@ -35,7 +32,8 @@ class Decoder {
     c.directory = ctx_.directory;
     if (!w_.Fields(doc, "",
                    {"apiVersion", "kind", "metadata", "requires", "build", "manifests", "deploy",
-                    "portForward", "profiles"},
+                    "portForward", "profiles", "test", "verify",
+                    "customActions"},
                    kRefusedTop)) {
       return c;
     }
@@ -68,6 +66,9 @@ class Decoder {
       c.deploy.kubectl->manifests = {"k8s/*.yaml"};
     }
     DecodePortForwards(Child(doc, "portForward"), &c.port_forward);
+    DecodeTests(Child(doc, "test"), &c.tests);
+    DecodeVerify(Child(doc, "verify"), &c.verify);
+    DecodeCustomActions(Child(doc, "customActions"), &c.custom_actions);
     return c;
   }
 
@@ -811,6 +812,185 @@ class Decoder {
       }
       w_.String(item, "address", path, &pf.address);
       out->push_back(std::move(pf));
+    });
+  }
+
+  // test[]
+  void DecodeTests(const YAML::Node& list, std::vector<TestCase>* out) {
+    ForEach(list, "test", [&](const YAML::Node& item, size_t, const std::string& path) {
+      if (!w_.Fields(item, path, {"image", "context", "custom", "structureTests",
+                                  "structureTestsArgs"}, {})) {
+        return;
+      }
+      TestCase t;
+      t.pos = w_.Pos(item);
+      if (w_.String(item, "image", path, &t.image) && !t.image.empty()) {
+        t.pos = w_.Pos(Child(item, "image"));
+        t.image = Expand(Child(item, "image"), Sub(path, "image"), t.image);
+      } else {
+        w_.Missing(item, "image", path);
+      }
+      if (w_.String(item, "context", path, &t.context) && t.context.empty()) t.context = ".";
+      ForEach(Child(item, "custom"), Sub(path, "custom"),
+              [&](const YAML::Node& c, size_t, const std::string& cp) {
+                if (!w_.Fields(c, cp, {"command", "timeoutSeconds", "dependencies"}, {})) return;
+                CustomTest ct;
+                ct.pos = w_.Pos(c);
+                if (w_.String(c, "command", cp, &ct.command) && !ct.command.empty()) {
+                  ct.pos = w_.Pos(Child(c, "command"));
+                } else {
+                  w_.Missing(c, "command", cp);
+                }
+                w_.OptInt(c, "timeoutSeconds", cp, &ct.timeout_seconds);
+                if (ct.timeout_seconds && *ct.timeout_seconds < 0) {
+                  w_.Error(Child(c, "timeoutSeconds"),
+                           absl::StrCat(Sub(cp, "timeoutSeconds"), ": expected 0 or more, got ",
+                                        *ct.timeout_seconds));
+                }
+                YAML::Node deps = Child(c, "dependencies");
+                const std::string dp = Sub(cp, "dependencies");
+                if (deps.IsDefined() &&
+                    w_.Fields(deps, dp, {"paths", "ignore"},
+                              {{"command", "test dependencies computed by a command are not "
+                                           "supported by devloop (use paths)"}})) {
+                  w_.StringList(deps, "paths", dp, &ct.dependency_paths);
+                  w_.StringList(deps, "ignore", dp, &ct.dependency_ignore);
+                }
+                t.custom.push_back(std::move(ct));
+              });
+      w_.StringList(item, "structureTests", path, &t.structure_tests);
+      w_.StringList(item, "structureTestsArgs", path, &t.structure_tests_args);
+      out->push_back(std::move(t));
+    });
+  }
+
+  // The container of a verify test or a custom action.
+  std::optional<ActionContainer> DecodeActionContainer(const YAML::Node& node,
+                                                       const std::string& p) {
+    if (!node.IsMap()) {
+      w_.Error(node, absl::StrCat(p, ": expected a container (a map with name and image), got ",
+                                  Describe(node)));
+      return std::nullopt;
+    }
+    if (!w_.Fields(node, p, {"name", "image", "command", "args", "env"},
+                   {{"ports", "container ports are not supported by devloop's verify and custom "
+                              "action containers"},
+                    {"volumeMounts", "volume mounts are not supported by devloop's verify and "
+                                     "custom action containers"},
+                    {"resources", "container resources are not supported by devloop's verify "
+                                  "and custom action containers"}})) {
+      return std::nullopt;
+    }
+    ActionContainer c;
+    c.pos = w_.Pos(node);
+    if (!w_.String(node, "name", p, &c.name) || c.name.empty()) w_.Missing(node, "name", p);
+    if (w_.String(node, "image", p, &c.image) && !c.image.empty()) {
+      c.image = Expand(Child(node, "image"), Sub(p, "image"), c.image);
+    } else {
+      w_.Missing(node, "image", p);
+    }
+    w_.StringList(node, "command", p, &c.command);
+    w_.StringList(node, "args", p, &c.args);
+    ForEach(Child(node, "env"), Sub(p, "env"),
+            [&](const YAML::Node& e, size_t, const std::string& ep) {
+              if (!w_.Fields(e, ep, {"name", "value"},
+                             {{"valueFrom", "env valueFrom is not supported by devloop (write "
+                                            "value)"}})) {
+                return;
+              }
+              std::string name, value;
+              if (!w_.String(e, "name", ep, &name) || name.empty()) w_.Missing(e, "name", ep);
+              if (w_.String(e, "value", ep, &value)) {
+                value = Expand(Child(e, "value"), Sub(ep, "value"), value);
+              }
+              c.env.emplace_back(std::move(name), std::move(value));
+            });
+    return c;
+  }
+
+  // executionMode of a verify test or a custom action: only localDocker runs here.
+  void DecodeExecutionMode(const YAML::Node& node, const std::string& p) {
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!w_.Fields(node, p, {"localDocker"},
+                   {{"kubernetesCluster", "running as a Kubernetes Job is not supported by "
+                                          "devloop (remove executionMode to run on the local "
+                                          "Docker Engine)"}})) {
+      return;
+    }
+    YAML::Node local = Child(node, "localDocker");
+    if (local.IsDefined() && !local.IsNull()) {
+      w_.Fields(local, Sub(p, "localDocker"), {"useMount"}, {});
+      bool use_mount = false;
+      w_.Bool(local, "useMount", Sub(p, "localDocker"), &use_mount);
+    }
+  }
+
+  // A timeout in seconds: 0 or more.
+  void DecodeTimeout(const YAML::Node& item, const std::string& path,
+                     std::optional<int>* out) {
+    w_.OptInt(item, "timeout", path, out);
+    if (*out && **out < 0) {
+      w_.Error(Child(item, "timeout"),
+               absl::StrCat(Sub(path, "timeout"), ": expected 0 or more seconds, got ", **out));
+    }
+  }
+
+  // verify[]
+  void DecodeVerify(const YAML::Node& list, std::vector<VerifyTestCase>* out) {
+    ForEach(list, "verify", [&](const YAML::Node& item, size_t, const std::string& path) {
+      if (!w_.Fields(item, path, {"name", "container", "executionMode", "timeout"}, {})) return;
+      VerifyTestCase v;
+      v.pos = w_.Pos(item);
+      if (w_.String(item, "name", path, &v.name) && !v.name.empty()) {
+        v.pos = w_.Pos(Child(item, "name"));
+      } else {
+        w_.Missing(item, "name", path);
+      }
+      YAML::Node container = Child(item, "container");
+      if (!container.IsDefined()) {
+        w_.Missing(item, "container", path);
+      } else if (std::optional<ActionContainer> c =
+                     DecodeActionContainer(container, Sub(path, "container"))) {
+        v.container = *std::move(c);
+      }
+      DecodeExecutionMode(Child(item, "executionMode"), Sub(path, "executionMode"));
+      DecodeTimeout(item, path, &v.timeout_seconds);
+      out->push_back(std::move(v));
+    });
+  }
+
+  // customActions[]
+  void DecodeCustomActions(const YAML::Node& list, std::vector<CustomAction>* out) {
+    ForEach(list, "customActions", [&](const YAML::Node& item, size_t, const std::string& path) {
+      if (!w_.Fields(item, path, {"name", "containers", "executionMode", "timeout", "failFast",
+                                  "dependencies"}, {})) {
+        return;
+      }
+      CustomAction a;
+      a.pos = w_.Pos(item);
+      if (w_.String(item, "name", path, &a.name) && !a.name.empty()) {
+        a.pos = w_.Pos(Child(item, "name"));
+      } else {
+        w_.Missing(item, "name", path);
+      }
+      YAML::Node containers = Child(item, "containers");
+      if (!containers.IsDefined()) w_.Missing(item, "containers", path);
+      ForEach(containers, Sub(path, "containers"),
+              [&](const YAML::Node& c, size_t, const std::string& cp) {
+                if (std::optional<ActionContainer> ac = DecodeActionContainer(c, cp)) {
+                  a.containers.push_back(*std::move(ac));
+                }
+              });
+      DecodeExecutionMode(Child(item, "executionMode"), Sub(path, "executionMode"));
+      DecodeTimeout(item, path, &a.timeout_seconds);
+      w_.Bool(item, "failFast", path, &a.fail_fast);
+      YAML::Node deps = Child(item, "dependencies");
+      if (deps.IsDefined()) {
+        // Which files make an action stale: meaningful to a watcher only, and
+        // `devloop exec` runs once. Checked, then unused.
+        w_.Fields(deps, Sub(path, "dependencies"), {"paths", "ignore"}, {});
+      }
+      out->push_back(std::move(a));
     });
   }
 

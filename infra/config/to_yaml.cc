@@ -220,6 +220,8 @@ void TagPolicyYaml(YAML::Emitter& out, const TagPolicy& policy) {
   out << YAML::EndMap;
 }
 
+void EmitTestsAndActions(YAML::Emitter& out, const Config& c);
+
 void Emit(YAML::Emitter& out, const Config& c) {
   if (!c.source_file.empty()) out << YAML::Comment(absl::StrCat("from ", c.source_file));
   if (!c.active_profiles.empty()) {
@@ -374,7 +376,96 @@ void Emit(YAML::Emitter& out, const Config& c) {
     }
     out << YAML::EndSeq;
   }
+  EmitTestsAndActions(out, c);
   out << YAML::EndMap;
+}
+
+void EmitContainer(YAML::Emitter& out, const ActionContainer& c) {
+  out << YAML::BeginMap;
+  StrField(out, "name", c.name);
+  StrField(out, "image", c.image);
+  if (!c.command.empty()) List(out, "command", c.command);
+  if (!c.args.empty()) List(out, "args", c.args);
+  if (!c.env.empty()) {
+    Key(out, "env");
+    out << YAML::BeginSeq;
+    for (const auto& [name, value] : c.env) {
+      out << YAML::BeginMap;
+      StrField(out, "name", name);
+      StrField(out, "value", value);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap;
+}
+
+// test, verify and customActions, after the rest of the document.
+void EmitTestsAndActions(YAML::Emitter& out, const Config& c) {
+  if (!c.tests.empty()) {
+    Key(out, "test");
+    out << YAML::BeginSeq;
+    for (const TestCase& t : c.tests) {
+      out << YAML::BeginMap;
+      StrField(out, "image", t.image);
+      StrField(out, "context", t.context);
+      if (!t.custom.empty()) {
+        Key(out, "custom");
+        out << YAML::BeginSeq;
+        for (const CustomTest& ct : t.custom) {
+          out << YAML::BeginMap;
+          StrField(out, "command", ct.command);
+          if (ct.timeout_seconds) {
+            out << YAML::Key << "timeoutSeconds" << YAML::Value << *ct.timeout_seconds;
+          }
+          if (!ct.dependency_paths.empty() || !ct.dependency_ignore.empty()) {
+            Key(out, "dependencies");
+            out << YAML::BeginMap;
+            if (!ct.dependency_paths.empty()) List(out, "paths", ct.dependency_paths);
+            if (!ct.dependency_ignore.empty()) List(out, "ignore", ct.dependency_ignore);
+            out << YAML::EndMap;
+          }
+          out << YAML::EndMap;
+        }
+        out << YAML::EndSeq;
+      }
+      if (!t.structure_tests.empty()) List(out, "structureTests", t.structure_tests);
+      if (!t.structure_tests_args.empty()) {
+        List(out, "structureTestsArgs", t.structure_tests_args);
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!c.verify.empty()) {
+    Key(out, "verify");
+    out << YAML::BeginSeq;
+    for (const VerifyTestCase& v : c.verify) {
+      out << YAML::BeginMap;
+      StrField(out, "name", v.name);
+      Key(out, "container");
+      EmitContainer(out, v.container);
+      if (v.timeout_seconds) out << YAML::Key << "timeout" << YAML::Value << *v.timeout_seconds;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!c.custom_actions.empty()) {
+    Key(out, "customActions");
+    out << YAML::BeginSeq;
+    for (const CustomAction& a : c.custom_actions) {
+      out << YAML::BeginMap;
+      StrField(out, "name", a.name);
+      Key(out, "containers");
+      out << YAML::BeginSeq;
+      for (const ActionContainer& container : a.containers) EmitContainer(out, container);
+      out << YAML::EndSeq;
+      if (a.timeout_seconds) out << YAML::Key << "timeout" << YAML::Value << *a.timeout_seconds;
+      out << YAML::Key << "failFast" << YAML::Value << a.fail_fast;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
 }
 
 }  // namespace

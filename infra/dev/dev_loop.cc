@@ -35,6 +35,12 @@ absl::StatusOr<std::shared_ptr<DevLoop>> DevLoop::Make(DevLoopOptions options,
     return absl::InvalidArgumentError(
         "DevLoop needs a builder, deployer, syncer, hub, executor and pool");
   }
+  for (const build::ArtifactBuildSpec& a : options.artifacts) {
+    if (a.spec.tested && ports.tester == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("artifact ", a.spec.image, " has tests but the DevLoop has no tester"));
+    }
+  }
   domain::ControllerOptions c;
   for (const build::ArtifactBuildSpec& a : options.artifacts) c.artifacts.push_back(a.spec);
   c.auto_build = options.auto_build;
@@ -268,6 +274,44 @@ void DevLoop::Run(const domain::BuildArtifacts& effect) {
 
 void DevLoop::Run(const domain::CancelBuilds& effect) {
   for (const std::string& image : effect.images) ports_.builder->Cancel(image);
+}
+
+void DevLoop::Run(const domain::RunTests& effect) {
+  // One job tests the images in turn; the first failure ends it.
+  std::vector<tester::TestRequest> requests;
+  for (const auto& [image, reference] : effect.images) {
+    tester::TestRequest request{.image = image, .reference = reference};
+    if (options_.on_test_output) {
+      request.on_output = [sink = options_.on_test_output, image = image](absl::string_view line) {
+        sink(image, line);
+      };
+    }
+    requests.push_back(std::move(request));
+  }
+  struct Result {
+    std::string image;  // the failed one
+    absl::Status status;
+  };
+  RunBlocking<Result>(
+      [tester = ports_.tester, requests = std::move(requests)] {
+        for (const tester::TestRequest& r : requests) {
+          absl::Status s = tester->Test(r);
+          if (!s.ok()) return Result{r.image, s};
+        }
+        return Result{"", absl::OkStatus()};
+      },
+      [](DevLoop& loop, Result result) -> domain::Input {
+        if (result.status.ok()) return domain::TestsSucceeded{loop.Now()};
+        return domain::TestsFailed{
+            loop.Now(), result.image,
+            domain::StatusCodeOr(result.status, domain::StatusCode::kTestUnknown),
+            std::string(result.status.message())};
+      },
+      [](absl::Status refused) { return Result{"", refused}; });
+}
+
+void DevLoop::Run(const domain::CancelTests&) {
+  if (ports_.tester != nullptr) ports_.tester->Cancel();
 }
 
 void DevLoop::Run(const domain::SyncFiles& effect) {

@@ -1,6 +1,7 @@
 // The dev loop's shell: runs the domain Controller on a serialized task runner
-// and carries out its effects through three ports -- a builder
-// (infra/build/builder.h), a deployer and a syncer (infra/deploy/deployer.h) --
+// and carries out its effects through its ports -- a builder
+// (infra/build/builder.h), a tester (infra/tester/tester.h, when `test` names
+// artifacts), a deployer and a syncer (infra/deploy/deployer.h) --
 // whichever adapters the composition root picked (Docker today).
 //
 // One straight path for everything: an input (a file change, an API request, a
@@ -44,6 +45,7 @@
 #include "infra/deploy/deployer.h"
 #include "infra/hub/hub.h"
 #include "infra/runtime/runner.h"
+#include "infra/tester/tester.h"
 
 namespace devloop::dev {
 
@@ -65,10 +67,14 @@ struct DevLoopOptions {
   std::function<void(const domain::LogEntry& entry)> on_entry;
   // Build output lines: (image, line). Called from the job runner.
   std::function<void(const std::string& image, absl::string_view line)> on_build_output;
+  // Test output lines: (image, line). Called from the job runner.
+  std::function<void(const std::string& image, absl::string_view line)> on_test_output;
 };
 
 struct DevLoopPorts {
   build::Builder* builder = nullptr;
+  // Required when an artifact's spec is `tested`; may be null otherwise.
+  tester::Tester* tester = nullptr;
   deploy::Deployer* deployer = nullptr;
   deploy::Syncer* syncer = nullptr;
   hub::Hub* hub = nullptr;
@@ -140,6 +146,8 @@ class DevLoop : public control::Control, public std::enable_shared_from_this<Dev
   // One handler per effect (Perform's visit fails to compile without one).
   void Run(const domain::BuildArtifacts& effect);
   void Run(const domain::CancelBuilds& effect);
+  void Run(const domain::RunTests& effect);
+  void Run(const domain::CancelTests& effect);
   void Run(const domain::SyncFiles& effect);
   void Run(const domain::Deploy& effect);
   void Run(const domain::StopWorkload& effect);

@@ -129,6 +129,9 @@ struct RunRequest {
   // only what this run created.
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> env;
+  // Overrides the image's ENTRYPOINT when non-empty (its CMD is then dropped
+  // too, unless `cmd` is given).
+  std::vector<std::string> entrypoint;
   // Overrides the image's CMD when non-empty.
   std::vector<std::string> cmd;
   std::vector<PortMapping> ports;

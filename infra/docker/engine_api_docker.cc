@@ -547,6 +547,9 @@ absl::StatusOr<std::string> EngineApiDocker::Run(const RunRequest& request) {
   std::string body = absl::StrCat(R"({"Image":)", JsonQuote(request.image), R"(,"Labels":)",
                                   JsonStringMap(request.labels), R"(,"Env":)",
                                   JsonStringList(env), R"(,"ExposedPorts":)", exposed);
+  if (!request.entrypoint.empty()) {
+    absl::StrAppend(&body, R"(,"Entrypoint":)", JsonStringList(request.entrypoint));
+  }
   if (!request.cmd.empty()) absl::StrAppend(&body, R"(,"Cmd":)", JsonStringList(request.cmd));
   absl::StrAppend(&body, R"(,"HostConfig":{"PortBindings":)", bindings);
   if (!request.network.empty()) {

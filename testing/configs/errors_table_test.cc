@@ -90,11 +90,55 @@ TEST(ErrorsTableTest, ExactMessages) {
        std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    jib: {}\n",
        "skaffold.yaml:6:5: build.artifacts[0].jib: jib builds are not supported by devloop "
        "(supported: docker, custom)"},
-      {"refused deployer and tests",
-       std::string(kHead) + "deploy:\n  kpt: {}\ntest:\n- image: a\n",
-       "skaffold.yaml:5:1: test: tests are not supported by devloop\n"
+      {"refused deployer",
+       std::string(kHead) + "deploy:\n  kpt: {}\n",
        "skaffold.yaml:4:3: deploy.kpt: kpt deploys are not supported by devloop (supported: "
        "kubectl, kustomize, helm, docker)"},
+      {"test of an image no artifact builds",
+       std::string(kHead) + "build:\n  artifacts:\n  - image: a\ntest:\n- image: b\n"
+       "  custom:\n  - command: 'true'\n",
+       "skaffold.yaml:7:10: test[0].image \"b\" is not built by any artifact (known: a)"},
+      {"custom test without a command, bad timeout, dependencies by command",
+       std::string(kHead) + "test:\n- image: a\n  custom:\n  - timeoutSeconds: -1\n"
+       "    dependencies:\n      command: ls\n",
+       "skaffold.yaml:6:5: missing required field \"command\" in test[0].custom[0]\n"
+       "skaffold.yaml:6:21: test[0].custom[0].timeoutSeconds: expected 0 or more, got -1\n"
+       "skaffold.yaml:8:7: test[0].custom[0].dependencies.command: test dependencies computed "
+       "by a command are not supported by devloop (use paths)\n"
+       "skaffold.yaml:4:10: test[0].image \"a\" is not built by any artifact (known: )"},
+      {"test with a wrong type and an unknown field",
+       std::string(kHead) + "test:\n- image: a\n  structureTests: x.yaml\n  custom: {}\n"
+       "  cutsom: []\n",
+       "skaffold.yaml:7:3: unknown field \"cutsom\" in test[0] (did you mean \"custom\"?)\n"
+       "skaffold.yaml:6:11: test[0].custom: expected a list, got a map\n"
+       "skaffold.yaml:5:19: test[0].structureTests: expected a list of strings, got \"x.yaml\"\n"
+       "skaffold.yaml:4:10: test[0].image \"a\" is not built by any artifact (known: )"},
+      {"custom action: missing containers, kubernetes execution, bad failFast",
+       std::string(kHead) + "customActions:\n- name: up\n  failFast: sometimes\n"
+       "  executionMode:\n    kubernetesCluster: {}\n",
+       "skaffold.yaml:4:3: missing required field \"containers\" in customActions[0]\n"
+       "skaffold.yaml:7:5: customActions[0].executionMode.kubernetesCluster: running as a "
+       "Kubernetes Job is not supported by devloop (remove executionMode to run on the local "
+       "Docker Engine)\n"
+       "skaffold.yaml:5:13: customActions[0].failFast: expected true or false, got "
+       "\"sometimes\""},
+      {"custom action container without image, env without name",
+       std::string(kHead) + "customActions:\n- name: up\n  containers:\n  - name: c\n"
+       "    env:\n    - value: x\n",
+       "skaffold.yaml:6:5: missing required field \"image\" in customActions[0].containers[0]\n"
+       "skaffold.yaml:8:7: missing required field \"name\" in "
+       "customActions[0].containers[0].env[0]"},
+      {"custom actions and verify tests named twice",
+       std::string(kHead) + "customActions:\n- name: up\n  containers: []\n- name: up\n"
+       "  containers: []\nverify:\n- name: v\n  container: {name: c, image: i}\n"
+       "- name: v\n  container: {name: c, image: i}\n",
+       "skaffold.yaml:6:9: duplicate custom action \"up\" (first defined at "
+       "skaffold.yaml:4:9)\n"
+       "skaffold.yaml:11:9: duplicate verify test \"v\" (first defined at skaffold.yaml:9:9)"},
+      {"verify without container, negative timeout",
+       std::string(kHead) + "verify:\n- name: v\n  timeout: -3\n",
+       "skaffold.yaml:4:3: missing required field \"container\" in verify[0]\n"
+       "skaffold.yaml:5:12: verify[0].timeout: expected 0 or more seconds, got -3"},
       {"refused cluster build and kpt manifests",
        std::string(kHead) + "build:\n  cluster: {}\nmanifests:\n  kpt: {}\n",
        "skaffold.yaml:4:3: build.cluster: in-cluster builds are not supported by devloop (use "

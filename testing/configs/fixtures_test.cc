@@ -46,6 +46,15 @@ Config WithoutPositions(Config c) {
     }
   }
   for (PortForward& pf : c.port_forward) pf.pos = {};
+  for (TestCase& t : c.tests) {
+    t.pos = {};
+    for (CustomTest& ct : t.custom) ct.pos = {};
+  }
+  for (VerifyTestCase& v : c.verify) v.pos = v.container.pos = {};
+  for (CustomAction& a : c.custom_actions) {
+    a.pos = {};
+    for (ActionContainer& container : a.containers) container.pos = {};
+  }
   for (ConfigDependency& d : c.required_configs) d.pos = {};
   if (c.deploy.kustomize) c.deploy.kustomize->pos = {};
   if (c.deploy.helm) {
@@ -343,11 +352,58 @@ deploy:
 )");
 }
 
+// test, verify and customActions: every field as written.
+TEST(FixturesTest, TestsAndActions) {
+  absl::StatusOr<std::vector<Config>> configs = Load("tests-and-actions");
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  ASSERT_EQ(configs->size(), 1u);
+  const Config& c = (*configs)[0];
+
+  ASSERT_EQ(c.tests.size(), 1u);
+  const TestCase& t = c.tests[0];
+  EXPECT_EQ(t.image, "web");
+  EXPECT_EQ(t.context, ".");
+  EXPECT_EQ(t.pos.line, 12);
+  ASSERT_EQ(t.custom.size(), 2u);
+  EXPECT_EQ(t.custom[0].command, "./unit.sh");
+  EXPECT_EQ(t.custom[0].timeout_seconds, 30);
+  EXPECT_THAT(t.custom[0].dependency_paths, ElementsAre("unit.sh", "src/**"));
+  EXPECT_THAT(t.custom[0].dependency_ignore, ElementsAre("src/tmp/**"));
+  EXPECT_EQ(t.custom[0].pos.line, 14);
+  EXPECT_EQ(t.custom[1].command, "echo $IMAGE");
+  EXPECT_EQ(t.custom[1].timeout_seconds, std::nullopt);
+  EXPECT_THAT(t.structure_tests, ElementsAre("./cst/*.yaml"));
+  EXPECT_THAT(t.structure_tests_args, ElementsAre("--driver=tar"));
+
+  ASSERT_EQ(c.verify.size(), 1u);
+  const VerifyTestCase& v = c.verify[0];
+  EXPECT_EQ(v.name, "smoke");
+  EXPECT_EQ(v.timeout_seconds, 60);
+  EXPECT_EQ(v.container.name, "smoke");
+  EXPECT_EQ(v.container.image, "busybox");
+  EXPECT_THAT(v.container.command, ElementsAre("/bin/sh"));
+  EXPECT_THAT(v.container.args, ElementsAre("-c", "wget -q -O- http://web:8080/"));
+  EXPECT_THAT(v.container.env, ElementsAre(std::pair<std::string, std::string>("TARGET", "web")));
+
+  ASSERT_EQ(c.custom_actions.size(), 1u);
+  const CustomAction& a = c.custom_actions[0];
+  EXPECT_EQ(a.name, "migrate");
+  EXPECT_EQ(a.timeout_seconds, 120);
+  EXPECT_FALSE(a.fail_fast);
+  EXPECT_EQ(a.pos.line, 36);
+  ASSERT_EQ(a.containers.size(), 2u);
+  EXPECT_EQ(a.containers[0].name, "schema");
+  EXPECT_THAT(a.containers[0].command, ElementsAre("sh", "-c", "echo migrating"));
+  EXPECT_EQ(a.containers[1].name, "seed");
+  EXPECT_TRUE(a.containers[1].command.empty());
+  EXPECT_THAT(a.containers[1].args, ElementsAre("true"));
+}
+
 // Reading diagnose's output back gives the same configs: it shows exactly what runs.
 TEST(DiagnoseTest, OutputReadsBackToTheSameConfigs) {
   for (const char* example :
        {"getting-started", "microservices", "file-sync", "custom-build", "profiles", "helm",
-        "kustomize"}) {
+        "kustomize", "tests-and-actions"}) {
     SCOPED_TRACE(example);
     absl::StatusOr<std::vector<Config>> configs =
         Load(example, {.env = {{"USER", "ana"}}, .kube_context = "kind"});

@@ -292,6 +292,11 @@ absl::StatusOr<std::string> FakeDocker::Run(const docker::RunRequest& request) {
   }
   // The fake busybox: `sh -c "echo a; echo b >&2; exit 3"`.
   std::vector<std::string> cmd = request.cmd.empty() ? image->cmd : request.cmd;
+  if (!request.entrypoint.empty()) {
+    // As the engine: an ENTRYPOINT given drops the image's CMD.
+    cmd = request.entrypoint;
+    cmd.insert(cmd.end(), request.cmd.begin(), request.cmd.end());
+  }
   if (!cmd.empty() && cmd[0] == "/bin/busybox") cmd.erase(cmd.begin());
   if (cmd.size() == 3 && cmd[0] == "sh" && cmd[1] == "-c") {
     for (absl::string_view stmt : absl::StrSplit(cmd[2], ';', absl::SkipWhitespace())) {

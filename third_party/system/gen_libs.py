@@ -43,7 +43,7 @@ RUNTIME = {"c", "m", "dl", "rt", "pthread", "atomic", "stdc++", "gcc_s"}
 # executable: these stay shared objects in every link.
 NOT_PIC = {"unwind"}
 
-# pkg-config files whose libraries have no .pc of their own, with what they
+# Libraries with no pkg-config file of their own, with what they
 # need (read from the libraries' DT_NEEDED entries).
 EXTRA = {
     "grpc++_reflection": ["grpc++", "protobuf"],

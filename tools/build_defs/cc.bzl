@@ -27,8 +27,18 @@ def devloop_cc_library(name, copts = [], **kwargs):
     """A cc_library of any layer but the domain."""
     native.cc_library(name = name, copts = _COPTS + copts, **kwargs)
 
-def devloop_cc_binary(name, copts = [], **kwargs):
-    native.cc_binary(name = name, copts = _COPTS + copts, **kwargs)
+# A cc_binary links Debian's libraries statically (third_party/system/
+# system_libs.bzl). Without --gc-sections (which -c opt adds) the parts of
+# libarchive devloop never calls would keep libxml2 and ICU's 30 MB of data.
+_BINARY_LINKOPTS = ["-Wl,--gc-sections"]
+
+def devloop_cc_binary(name, copts = [], linkopts = [], **kwargs):
+    native.cc_binary(
+        name = name,
+        copts = _COPTS + copts,
+        linkopts = _BINARY_LINKOPTS + linkopts,
+        **kwargs
+    )
 
 # In a --config=tsan build every test links the annotations that let
 # ThreadSanitizer see absl::Mutex (tools/sanitizers/absl_tsan_annotations.cc);
@@ -57,6 +67,7 @@ def devloop_cc_benchmark(name, deps = [], copts = [], tags = [], **kwargs):
         name = name,
         deps = deps + ["@system//:benchmark"],
         copts = _COPTS + copts,
+        linkopts = _BINARY_LINKOPTS,
         tags = tags,
         **kwargs
     )
@@ -84,6 +95,7 @@ def devloop_kube_test(name, srcs, deps, data = [], copts = []):
         data = data,
         deps = deps + ["@system//:gtest_main"],
         copts = _COPTS + copts,
+        linkopts = _BINARY_LINKOPTS,
     )
     native.sh_test(
         name = name,

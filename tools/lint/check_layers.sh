@@ -37,7 +37,8 @@ query_err=$(mktemp)
 closure=$($BAZEL query --noshow_progress --noimplicit_deps 'deps(kind("cc_library", //domain/...))' 2>"$query_err") || {
   fail domain_closure "bazel query failed: $(tail -3 "$query_err")"; closure=""; }
 rm -f "$query_err"
-outward=$(echo "$closure" | grep -vE '^(//domain[/:]|//tools/layers:[a-z_]+_clients$|@system//:absl$|@system//:include/absl/|$)' || true)
+# Abseil's libraries are @system//:lib_absl_* targets holding each one's .a and .so.
+outward=$(echo "$closure" | grep -vE '^(//domain[/:]|//tools/layers:[a-z_]+_clients$|@system//:absl$|@system//:include/absl/|@system//:lib_absl_[a-z0-9_]+$|@system//:lib/x86_64-linux-gnu/libabsl_[a-z0-9_]+\.(a|so)$|$)' || true)
 if [ -n "$closure" ]; then
   if [ -n "$outward" ]; then fail domain_closure "$(printf '\n%s' "$outward")"; else pass domain_closure; fi
 fi

@@ -40,6 +40,8 @@ Examples (from the repository root):
       --example sync --mode sync --edits 50 --save-style vim
   tools/bench/e2e/devloop_latency.py --binary bazel-bin/apps/devloop \
       --example getting-started --mode rebuild --edits 10
+  tools/bench/e2e/devloop_latency.py --binary bazel-bin/apps/devloop \
+      --compare /tmp/old/devloop --example getting-started --mode startup --runs 20
 
 Nothing is asserted: numbers go to docs/BENCHMARKS.md with the command used.
 Objects the binary creates are its own to clean up on SIGINT; the harness
@@ -302,39 +304,53 @@ def summary(name, values):
 
 
 def startup(args, project, work):
-    """Starts the binary --runs times: start -> GET /v1/state answered, and
-    start -> first buildEvent In Progress on /v1/events; SIGINT after each."""
-    to_api, to_state, to_build, to_build_stamp = [], [], [], []
+    """Starts each binary --runs times: start -> GET /v1/state answered, and
+    start -> first buildEvent In Progress on /v1/events, and VmRSS once the
+    build started; SIGINT after each. With --compare, the two binaries take
+    turns (ABBA...), so both see the same machine load."""
+    binaries = [args.binary] + ([args.compare] if args.compare else [])
+    results = {b: ([], [], [], [], []) for b in binaries}
     for i in range(args.runs):
-        grpc_port, http_port = free_port(), free_port()
-        argv = [os.path.abspath(args.binary), "dev", f"--rpc-port={grpc_port}",
-                f"--rpc-http-port={http_port}"] + args.extra
-        with open(os.path.join(work, "devloop.log"), "w") as log:
-            started_ns = time.time_ns()
-            started = time.monotonic()
-            proc = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                to_api.append(wait_for_port(http_port, args.timeout) - started)
-                status, _ = get(http_port, "/v1/state")
-                to_state.append(time.monotonic() - started)
-                events = Events(http_port)
-                arrived, entry = events.wait_for_entry(
-                    lambda e: kind_status(e, "buildEvent") == "In Progress", 0, args.timeout)
-                to_build.append(arrived - started)
-                to_build_stamp.append((entry_ns(entry) - started_ns) / 1e9)
-                print(f"RESULT run {i}: start->api_accepting {1000 * to_api[-1]:.1f}ms "
-                      f"start->/v1/state answered {1000 * to_state[-1]:.1f}ms (HTTP {status}) "
-                      f"start->first_build_started {1000 * to_build[-1]:.1f}ms (arrival on a "
-                      f"subscription made after the API answered; by the entry's own timestamp "
-                      f"{1000 * to_build_stamp[-1]:.1f}ms)", flush=True)
-            finally:
-                proc.send_signal(signal.SIGINT)
-                proc.wait(timeout=30)
-        time.sleep(0.5)
-    summary("start->api_accepting", to_api)
-    summary("start->/v1/state answered", to_state)
-    summary("start->first_build_started (event arrival)", to_build)
-    summary("start->first_build_started (entry timestamp)", to_build_stamp)
+        order = binaries if i % 2 == 0 else binaries[::-1]
+        for binary in order:
+            to_api, to_state, to_build, to_build_stamp, rss = results[binary]
+            grpc_port, http_port = free_port(), free_port()
+            argv = [os.path.abspath(binary), "dev", f"--rpc-port={grpc_port}",
+                    f"--rpc-http-port={http_port}"] + args.extra
+            with open(os.path.join(work, "devloop.log"), "w") as log:
+                started_ns = time.time_ns()
+                started = time.monotonic()
+                proc = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+                try:
+                    to_api.append(wait_for_port(http_port, args.timeout) - started)
+                    status, _ = get(http_port, "/v1/state")
+                    to_state.append(time.monotonic() - started)
+                    events = Events(http_port)
+                    arrived, entry = events.wait_for_entry(
+                        lambda e: kind_status(e, "buildEvent") == "In Progress", 0, args.timeout)
+                    to_build.append(arrived - started)
+                    to_build_stamp.append((entry_ns(entry) - started_ns) / 1e9)
+                    rss.append(proc_status_kb(proc.pid, "VmRSS"))
+                    print(f"RESULT run {i} {binary}: start->api_accepting {1000 * to_api[-1]:.1f}ms "
+                          f"start->/v1/state answered {1000 * to_state[-1]:.1f}ms (HTTP {status}) "
+                          f"start->first_build_started {1000 * to_build[-1]:.1f}ms (arrival on a "
+                          f"subscription made after the API answered; by the entry's own "
+                          f"timestamp {1000 * to_build_stamp[-1]:.1f}ms) VmRSS={rss[-1]}kB",
+                          flush=True)
+                finally:
+                    proc.send_signal(signal.SIGINT)
+                    proc.wait(timeout=30)
+            time.sleep(0.5)
+    for binary in binaries:
+        to_api, to_state, to_build, to_build_stamp, rss = results[binary]
+        if len(binaries) > 1:
+            print(f"BINARY {binary} ({os.path.getsize(binary)} bytes)")
+        summary("start->api_accepting", to_api)
+        summary("start->/v1/state answered", to_state)
+        summary("start->first_build_started (event arrival)", to_build)
+        summary("start->first_build_started (entry timestamp)", to_build_stamp)
+        print(f"SUMMARY VmRSS after the first build started: median "
+              f"{statistics.median(rss):.0f}kB min {min(rss)}kB max {max(rss)}kB")
 
 
 def restart(args, project, work):
@@ -381,6 +397,8 @@ def main():
                          "startup: only start -> API and start -> first build, --runs times; "
                          "restart: start -> app served, then Ctrl-C, --runs times on one project")
     ap.add_argument("--runs", type=int, default=20, help="startup and restart modes: how many starts")
+    ap.add_argument("--compare", default="",
+                    help="startup mode: a second binary, started in turn with --binary")
     ap.add_argument("--file", default="www/index.html", help="file to edit, relative to the example")
     ap.add_argument("--save-style", choices=sorted(SAVE_STYLES), default="in-place",
                     help="how each edit is saved: in-place (open O_TRUNC, write, close), rename "

@@ -121,6 +121,10 @@ def _link_inputs(cc_infos):
         for linker_input in info.linking_context.linker_inputs.to_list():
             for lib in linker_input.libraries:
                 f = lib.static_library or lib.pic_static_library
+                if lib.dynamic_library != None and f != None and f.owner.workspace_name == "system":
+                    # Debian's libraries (third_party/system) link shared here,
+                    # as for tests: their archives would need link order.
+                    f = lib.dynamic_library
                 if f == None:
                     continue
                 if f.path in seen:

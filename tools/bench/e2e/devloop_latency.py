@@ -368,13 +368,17 @@ def restart(args, project, work):
             proc = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
             try:
                 wait_for_port(http_port, args.timeout)
-                events = Events(http_port)
-                events.wait_for(lambda e: kind_status(e, "devLoopEvent") in ("Succeeded", "Failed"),
-                                0, args.timeout)
-                _, body = get(http_port, "/v1/state")
-                ports = json.loads(body).get("forwardedPorts") or {}
-                if not ports:
-                    raise RuntimeError(f"no forwarded port in /v1/state: {body}")
+                # The forward is in /v1/state as soon as it listens, before the
+                # status check's stability window ends the iteration.
+                deadline = time.monotonic() + args.timeout
+                ports = {}
+                while not ports:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("no forwarded port in /v1/state")
+                    _, body = get(http_port, "/v1/state")
+                    ports = json.loads(body).get("forwardedPorts") or {}
+                    if not ports:
+                        time.sleep(0.005)
                 local_port = int(next(iter(ports.values()))["localPort"])
                 t = wait_served(local_port, args.path, "", args.timeout) - started
                 served.append(t)

@@ -287,7 +287,8 @@ TEST_F(ControllerTest, SyncableChangesAreSyncedIntoTheRunningContainer) {
               ElementsAre(Effect(SyncFiles{"web", "web:1", 1,
                                            SyncPlan{{{"static/css/a.css", "/srv/css/a.css"}},
                                                     {"/srv/old.js"},
-                                                    2}})));
+                                                    2,
+                                                    {"static/old.js"}}})));
   Output done = Feed(SyncSucceeded{At(11), "web"});
   EXPECT_THAT(Entries(done), ElementsAre("File sync succeeded for 2 files for web:1", "Update succeeded"));
   EXPECT_EQ(Replay(log_).file_sync_state.status, "Succeeded");

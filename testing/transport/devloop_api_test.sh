@@ -45,7 +45,11 @@ GRPC=$(port_of "$work/a.log" gRPC) || fail "devloop did not start its gRPC serve
 # build grpcurl; //infra/grpc:grpc_server_test checks reflection with C++ anyway.
 GRPCURL=$(command -v grpcurl || { [ -x /usr/local/bin/grpcurl ] && echo /usr/local/bin/grpcurl; } || true)
 if [ -n "$GRPCURL" ]; then
-  "$GRPCURL" -plaintext "localhost:$GRPC" list | grep -qx proto.SkaffoldService || fail "grpcurl list"
+  # Read the whole list first: `grpcurl ... | grep -q` under pipefail fails when
+  # grep exits at the match while grpcurl still writes (SIGPIPE), and
+  # proto.v2.SkaffoldV2Service is listed after proto.SkaffoldService.
+  services=$("$GRPCURL" -plaintext "localhost:$GRPC" list) || fail "grpcurl list: exit $?"
+  grep -qx proto.SkaffoldService <<<"$services" || fail "grpcurl list: $services"
 else
   echo "note: grpcurl not installed; skipped the grpcurl list check"
 fi

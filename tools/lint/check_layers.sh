@@ -54,7 +54,7 @@ cc_library(name = "probe", deps = ["//infra/log"])
 PROBE
 out=$($BAZEL build --noshow_progress --nobuild "//$probe:probe" 2>&1)
 rm -rf "$probe"
-if echo "$out" | grep -q "is not visible from target '//$probe:probe'"; then pass visibility_probe
+if grep -q "is not visible from target '//$probe:probe'" <<<"$out"; then pass visibility_probe
 else fail visibility_probe "expected a visibility error, bazel said: $(echo "$out" | tail -3)"; fi
 
 # 5. The shell knows ports, not adapters: the composition root picks those.

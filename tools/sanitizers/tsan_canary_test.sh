@@ -4,7 +4,10 @@
 # --config=tsan (tools/test.sh does); in any other build it has nothing to check.
 set -uo pipefail
 canary=$1
-if ! nm -D "$canary" 2>/dev/null | grep -q __tsan_init && ! ldd "$canary" | grep -q libtsan; then
+# grep -c reads all its input: `producer | grep -q` under pipefail can fail by
+# SIGPIPE when grep stops at the first match.
+if [ "$(nm -D "$canary" 2>/dev/null | grep -c __tsan_init)" = 0 ] &&
+   [ "$(ldd "$canary" | grep -c libtsan)" = 0 ]; then
   echo "not a tsan build: nothing to check (run with --config=tsan)"
   exit 0
 fi

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "infra/config/yaml_util.h"
 
@@ -67,6 +69,47 @@ std::pair<std::string, std::string> FoldStrip(const std::string& dest, const std
   absl::ConsumePrefix(&tail, "/");
   std::string folded = d.substr(0, d.size() - tail.size());
   return {folded.empty() ? "." : folded, ""};
+}
+
+// Splits a JSON pointer ("/deploy/helm/releases/0/values") into its tokens,
+// unescaped ("~1" is '/', "~0" is '~'); false for text that is not a pointer.
+bool PointerTokens(absl::string_view path, std::vector<std::string>* tokens) {
+  if (!absl::ConsumePrefix(&path, "/")) return false;
+  tokens->clear();
+  for (absl::string_view t : absl::StrSplit(path, '/')) {
+    tokens->push_back(absl::StrReplaceAll(t, {{"~1", "/"}, {"~0", "~"}}));
+  }
+  return true;
+}
+
+std::string Pointer(const std::vector<std::string>& tokens) {
+  std::string out;
+  for (const std::string& t : tokens) {
+    absl::StrAppend(&out, "/", absl::StrReplaceAll(t, {{"~", "~0"}, {"/", "~1"}}));
+  }
+  return out;
+}
+
+// True when `tokens` begins with `pattern`, where "*" stands for any token (a
+// list index).
+bool StartsWithPattern(const std::vector<std::string>& tokens,
+                       const std::vector<std::string>& pattern) {
+  if (tokens.size() < pattern.size()) return false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != "*" && pattern[i] != tokens[i]) return false;
+  }
+  return true;
+}
+
+// The setValueTemplates entry that sets a value to the image built for
+// artifact `image`: the variable the helm renderer defines for it, its name
+// written with '_' for each character other than a letter, digit or '_'.
+std::string FullyQualifiedTemplate(const std::string& image) {
+  std::string name = image;
+  for (char& c : name) {
+    if (!absl::ascii_isalnum(c) && c != '_') c = '_';
+  }
+  return absl::StrCat("{{.IMAGE_FULLY_QUALIFIED_", name, "}}");
 }
 
 class Upgrader;
@@ -147,6 +190,7 @@ class Upgrader {
   // v1alpha2 -> v1alpha3: a helm release's valuesFilePath becomes the list
   // valuesFiles.
   void V1alpha2ToV1alpha3(YAML::Node doc) {
+    WrapPatches(doc, {"deploy", "helm", "releases", "*", "valuesFilePath"}, "valuesFiles");
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       ForEachHelmRelease(pipeline, prefix, [&](YAML::Node r, const std::string& path) {
         const YAML::Node key = KeyNode(r, "valuesFilePath");
@@ -170,6 +214,20 @@ class Upgrader {
   // docker.dockerfilePath becomes dockerfile, local.skipPush becomes its
   // opposite, push, and kustomize.kustomizePath becomes path.
   void V1alpha3ToV1alpha4(YAML::Node doc) {
+    RenamePatches(doc, {"build", "artifacts", "*", "imageName"}, "image");
+    RenamePatches(doc, {"build", "artifacts", "*", "workspace"}, "context");
+    RenamePatches(doc, {"build", "artifacts", "*", "docker", "dockerfilePath"}, "dockerfile");
+    RenamePatches(doc, {"deploy", "kustomize", "kustomizePath"}, "path");
+    ForEachPatch(doc, [&](YAML::Node patch, std::vector<std::string>& tokens, const std::string&) {
+      if (tokens != std::vector<std::string>{"build", "local", "skipPush"}) return;
+      tokens.back() = "push";
+      YAML::Node value = Child(patch, "value");
+      if (IsTrue(value)) {
+        value = "false";
+      } else if (IsFalse(value)) {
+        value = "true";
+      }
+    });
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       const std::string bp = Sub(prefix, "build");
       YAML::Node build = Child(pipeline, "build");
@@ -194,6 +252,7 @@ class Upgrader {
   // v1beta6 -> v1beta7: the kaniko build becomes the cluster build (Skaffold
   // also copies its settings into each artifact's kaniko; devloop refuses both).
   void V1beta6ToV1beta7(YAML::Node doc) {
+    RenamePatches(doc, {"build", "kaniko"}, "cluster");
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       Rename(Child(pipeline, "build"), "kaniko", "cluster", Sub(prefix, "build"));
     });
@@ -224,6 +283,8 @@ class Upgrader {
 
   // v1beta13 -> v1beta14: jibMaven and jibGradle become jib.
   void V1beta13ToV1beta14(YAML::Node doc) {
+    RenamePatches(doc, {"build", "artifacts", "*", "jibMaven"}, "jib");
+    RenamePatches(doc, {"build", "artifacts", "*", "jibGradle"}, "jib");
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       ForEachItem(Child(pipeline, "build"), "artifacts", Sub(prefix, "build"),
                   [&](YAML::Node a, const std::string& path) {
@@ -235,6 +296,7 @@ class Upgrader {
 
   // v2alpha2 -> v2alpha3: kustomize.path becomes the list kustomize.paths.
   void V2alpha2ToV2alpha3(YAML::Node doc) {
+    WrapPatches(doc, {"deploy", "kustomize", "path"}, "paths");
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       const std::string kp = Sub(prefix, "deploy.kustomize");
       YAML::Node kustomize = Child(Child(pipeline, "deploy"), "kustomize");
@@ -255,6 +317,7 @@ class Upgrader {
 
   // v2beta3 -> v2beta4: a helm release's values become artifactOverrides.
   void V2beta3ToV2beta4(YAML::Node doc) {
+    RenamePatches(doc, {"deploy", "helm", "releases", "*", "values"}, "artifactOverrides");
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       ForEachHelmRelease(pipeline, prefix, [&](YAML::Node r, const std::string& path) {
         Rename(r, "values", "artifactOverrides", path);
@@ -264,6 +327,7 @@ class Upgrader {
 
   // v2beta4 -> v2beta5: the buildpack builder becomes buildpacks.
   void V2beta4ToV2beta5(YAML::Node doc) {
+    RenamePatches(doc, {"build", "artifacts", "*", "buildpack"}, "buildpacks");
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       ForEachItem(Child(pipeline, "build"), "artifacts", Sub(prefix, "build"),
                   [&](YAML::Node a, const std::string& path) {
@@ -293,10 +357,23 @@ class Upgrader {
   }
 
   // v2beta29 -> v3alpha1: Skaffold moves deploy.kubectl.manifests to
-  // manifests.rawYaml and deploy.kustomize to manifests.kustomize; the decoder
-  // reads the v2 fields the same way, and errors keep naming what the user
-  // wrote. What Skaffold cannot convert, kpt deploys, is refused here.
+  // manifests.rawYaml, deploy.kustomize to manifests.kustomize and helm
+  // releases to manifests.helm (rewriting profile patch paths to match); the
+  // decoder reads the v2 fields the same way, so they stay where they are, the
+  // patch paths into them stay valid, and errors keep naming what the user
+  // wrote. A helm release's artifactOverrides become setValueTemplates that
+  // set each value to its artifact's image (patches of them too). What Skaffold
+  // cannot convert, kpt deploys, is refused here.
   void V2beta29ToV3alpha1(YAML::Node doc) {
+    ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
+      ForEachHelmRelease(pipeline, prefix, [&](YAML::Node r, const std::string& path) {
+        ArtifactOverridesToTemplates(r, path);
+      });
+    });
+    ForEachPatch(doc, [&](YAML::Node patch, std::vector<std::string>& tokens,
+                          const std::string& where) {
+      ArtifactOverridesPatchToTemplates(patch, tokens, where);
+    });
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       const YAML::Node kpt = KeyNode(Child(pipeline, "deploy"), "kpt");
       if (!kpt.IsDefined()) return;
@@ -420,6 +497,167 @@ class Upgrader {
             properties.IsDefined() && !properties.IsNull() ? properties
                                                              : YAML::Node(YAML::NodeType::Map),
             path);
+  }
+
+  // Calls fn(patch, tokens, where) for each profile patch whose path is a JSON
+  // pointer, with the pointer's tokens; when fn changes them, the patch's path
+  // becomes the new pointer (its node keeps its mark).
+  template <typename Fn>
+  void ForEachPatch(YAML::Node doc, Fn fn) {
+    const YAML::Node profiles = Child(doc, "profiles");
+    if (!profiles.IsSequence()) return;
+    size_t i = 0;
+    for (const YAML::Node& profile : profiles) {
+      const YAML::Node patches = Child(profile, "patches");
+      ++i;
+      if (!patches.IsSequence()) continue;
+      size_t j = 0;
+      for (YAML::Node patch : patches) {
+        const std::string where = absl::StrCat("profiles[", i - 1, "].patches[", j++, "]");
+        YAML::Node path = Child(patch, "path");
+        std::vector<std::string> tokens;
+        if (!path.IsScalar() || !PointerTokens(path.Scalar(), &tokens)) continue;
+        const std::vector<std::string> before = tokens;
+        fn(patch, tokens, where);
+        if (tokens != before) path = Pointer(tokens);
+      }
+    }
+  }
+
+  // Renames, in each patch path that begins with `pattern` ("*" for any list
+  // index), the token that matched the pattern's last one to `to`: the field a
+  // step renamed, and whatever the path names inside it.
+  void RenamePatches(YAML::Node doc, const std::vector<std::string>& pattern,
+                     const std::string& to) {
+    ForEachPatch(doc, [&](YAML::Node, std::vector<std::string>& tokens, const std::string&) {
+      if (StartsWithPattern(tokens, pattern)) tokens[pattern.size() - 1] = to;
+    });
+  }
+
+  // For a field a step turned from a scalar into the list `to` of that one
+  // scalar: a patch of exactly that field names `to` instead, and a scalar
+  // value it sets becomes a list of it.
+  void WrapPatches(YAML::Node doc, const std::vector<std::string>& pattern,
+                   const std::string& to) {
+    ForEachPatch(doc, [&](YAML::Node patch, std::vector<std::string>& tokens,
+                          const std::string& where) {
+      if (tokens.size() != pattern.size() || !StartsWithPattern(tokens, pattern)) return;
+      tokens.back() = to;
+      const YAML::Node value = Child(patch, "value");
+      if (!value.IsScalar()) return;
+      YAML::Node list(YAML::NodeType::Sequence);
+      list.push_back(value);
+      Replace(patch, KeyNode(patch, "value"), "value", list, where);
+    });
+  }
+
+  // Whether a helm release's imageStrategy is Skaffold's helm convention
+  // (image.repository and image.tag set apart), which devloop does not write
+  // templates for; the decoder refuses it.
+  static bool HelmImageStrategy(const YAML::Node& release) {
+    return Child(Child(release, "imageStrategy"), "helm").IsDefined();
+  }
+
+  // Flattens `map` (artifactOverrides, a map of value names to artifact
+  // images, nested maps meaning dotted names) into `out` as {name, image}
+  // pairs, the key node kept for a top-level name.
+  void FlattenOverrides(const YAML::Node& map, const std::string& prefix, const std::string& path,
+                        std::vector<std::tuple<YAML::Node, std::string, YAML::Node>>* out) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        Fail(it->first, absl::StrCat(path, ": expected a value name, got ", Describe(it->first)));
+        continue;
+      }
+      const std::string name =
+          prefix.empty() ? it->first.Scalar() : absl::StrCat(prefix, ".", it->first.Scalar());
+      if (it->second.IsMap()) {
+        FlattenOverrides(it->second, name, path, out);
+      } else if (it->second.IsScalar() && !it->second.Scalar().empty()) {
+        out->emplace_back(prefix.empty() ? it->first : YAML::Node(name), name, it->second);
+      } else {
+        Fail(it->second.IsDefined() && !it->second.IsNull() ? it->second : it->first,
+             absl::StrCat(Sub(path, name), ": expected an artifact's image, got ",
+                          Describe(it->second)));
+      }
+    }
+  }
+
+  // Turns release `r`'s artifactOverrides {name: image} into setValueTemplates
+  // {name: "{{.IMAGE_FULLY_QUALIFIED_<image>}}"}, next to those the user
+  // wrote, as Skaffold's v2 -> v3 upgrade does; an imageStrategy of fqn (what
+  // overrides meant without one) goes with them.
+  void ArtifactOverridesToTemplates(YAML::Node r, const std::string& path) {
+    const YAML::Node key = KeyNode(r, "artifactOverrides");
+    if (!key.IsDefined() || HelmImageStrategy(r)) return;
+    const std::string p = Sub(path, "artifactOverrides");
+    const YAML::Node overrides = Child(r, "artifactOverrides");
+    if (!overrides.IsNull() && !overrides.IsMap()) {
+      Fail(overrides, absl::StrCat(p, ": expected a map of values to artifact images, got ",
+                                   Describe(overrides)));
+      return;
+    }
+    std::vector<std::tuple<YAML::Node, std::string, YAML::Node>> flat;
+    if (overrides.IsMap()) FlattenOverrides(overrides, "", p, &flat);
+    if (failed_) return;
+    YAML::Node templates = Child(r, "setValueTemplates");
+    if (templates.IsDefined() && !templates.IsNull() && !templates.IsMap()) {
+      return;  // the decoder reports it
+    }
+    if (templates.IsNull()) r.remove(KeyNode(r, "setValueTemplates"));
+    const bool had_templates = templates.IsMap();
+    YAML::Node merged = had_templates ? templates : YAML::Node(YAML::NodeType::Map);
+    for (auto& [name_node, name, image] : flat) {
+      if (Child(merged, name).IsDefined()) {
+        Fail(name_node, absl::StrCat(Sub(p, name), ": cannot be upgraded from ", from_, " to ",
+                                     to_, ": it becomes setValueTemplates.", name,
+                                     ", which is set too"));
+        continue;
+      }
+      image = FullyQualifiedTemplate(image.Scalar());  // in place: keeps the mark
+      merged.force_insert(name_node, image);
+    }
+    if (had_templates) {
+      r.remove(key);
+    } else {
+      Replace(r, key, "setValueTemplates", merged, path);  // the user's key node, with its mark
+    }
+    const YAML::Node strategy = Child(r, "imageStrategy");
+    if (strategy.IsMap() && strategy.size() == 1 && Child(strategy, "fqn").IsDefined()) {
+      r.remove(KeyNode(r, "imageStrategy"));
+    }
+  }
+
+  // A patch of one artifactOverrides value patches the setValueTemplates entry
+  // it became, with the image's template as its value. A patch of the whole
+  // map is refused: it would replace the user's own templates too.
+  void ArtifactOverridesPatchToTemplates(YAML::Node patch, std::vector<std::string>& tokens,
+                                         const std::string& where) {
+    if (!StartsWithPattern(tokens, {"deploy", "helm", "releases", "*", "artifactOverrides"})) {
+      return;
+    }
+    const YAML::Node path = Child(patch, "path");
+    if (tokens.size() == 5) {
+      Fail(path, absl::StrCat(Sub(where, "path"), ": \"", path.Scalar(),
+                              "\" cannot be upgraded from ", from_, " to ", to_,
+                              ": artifactOverrides become setValueTemplates, and a patch of the "
+                              "whole map would replace the templates written there too; patch "
+                              "each value (",
+                              path.Scalar(), "/NAME)"));
+      return;
+    }
+    const std::vector<std::string> name(tokens.begin() + 5, tokens.end());
+    tokens.resize(4);
+    tokens.push_back("setValueTemplates");
+    tokens.push_back(absl::StrJoin(name, "."));
+    const YAML::Node op = Child(patch, "op");
+    if (op.IsScalar() && op.Scalar() == "remove") return;
+    YAML::Node value = Child(patch, "value");
+    if (value.IsScalar() && !value.Scalar().empty()) {
+      value = FullyQualifiedTemplate(value.Scalar());
+    } else if (value.IsDefined()) {
+      Fail(value, absl::StrCat(Sub(where, "value"), ": expected an artifact's image, got ",
+                               Describe(value)));
+    }
   }
 
   void SyncMapToRules(YAML::Node artifact, const std::string& path) {

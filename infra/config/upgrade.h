@@ -18,11 +18,23 @@
 // changes touch nothing else (kaniko settings, Cloud Build images, ...) changes
 // nothing here. The apiVersion node is left as written, so Config::api_version
 // tells what the file says. Skaffold's v2beta29 -> v3alpha1 step moves
-// deploy.kubectl.manifests and deploy.kustomize under manifests; the decoder
-// reads both forms the way that step maps them, so here it only refuses what
-// Skaffold cannot upgrade (kpt). Profile patches are applied after the upgrade
-// and are not rewritten: a patch path naming a field an old step renamed fails,
-// as it does in Skaffold.
+// deploy.kubectl.manifests, deploy.kustomize and deploy.helm under manifests;
+// the decoder reads both forms the way that step maps them, so they stay
+// (and so do patch paths into them), and that step here converts helm
+// artifactOverrides into setValueTemplates and refuses what Skaffold cannot
+// upgrade (kpt).
+//
+// Profile patches are applied after the upgrade, so each step that renames or
+// moves a field rewrites the JSON-pointer paths of profiles[].patches that
+// point into it (Skaffold does this only in its v2 -> v3 step, where it moves
+// the most): "/build/artifacts/0/imageName" becomes "/build/artifacts/0/image",
+// a patch of kustomize.path sets paths to a list of its value, one of
+// /deploy/helm/releases/0/values/image sets setValueTemplates/image to the
+// image's template. Patches into a v1beta8 plugin, a v1beta9 sync map or a
+// v2beta12 remote release are not rewritten (their new place depends on the
+// document), nor is a patch of a whole artifactOverrides map (refused): such a
+// patch fails as in Skaffold. Only paths are rewritten: a patch's value
+// written in the old schema (a whole artifact with imageName) is not upgraded.
 //
 // Free functions; thread-compatible.
 #ifndef DEVLOOP_INFRA_CONFIG_UPGRADE_H_

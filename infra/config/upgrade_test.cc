@@ -350,6 +350,258 @@ deploy:
     flags:
       global: [--v=2]
 )"},
+      {"v2beta3: helm values set the image through setValueTemplates",
+       R"(apiVersion: skaffold/v2beta3
+kind: Config
+build:
+  artifacts:
+  - image: gcr.io/x/web
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      values:
+        image: gcr.io/x/web
+      setValues: {replicas: "1"}
+)",
+       R"(build:
+  artifacts:
+  - image: gcr.io/x/web
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      setValues: {replicas: "1"}
+      setValueTemplates:
+        image: "{{.IMAGE_FULLY_QUALIFIED_gcr_io_x_web}}"
+deploy:
+  helm: {}
+)"},
+      {"v2beta28: artifactOverrides, nested names and fqn strategy, beside setValueTemplates",
+       R"(apiVersion: skaffold/v2beta28
+kind: Config
+build:
+  artifacts:
+  - image: web
+  - image: worker
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides:
+        image: web
+        jobs:
+          worker:
+            image: worker
+      imageStrategy:
+        fqn: {}
+      setValueTemplates:
+        host: web.local
+)",
+       R"(build:
+  artifacts:
+  - image: web
+  - image: worker
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      setValueTemplates:
+        host: web.local
+        image: "{{.IMAGE_FULLY_QUALIFIED_web}}"
+        jobs.worker.image: "{{.IMAGE_FULLY_QUALIFIED_worker}}"
+deploy:
+  helm: {}
+)"},
+      {"v2beta28: artifactOverrides in a profile",
+       R"(apiVersion: skaffold/v2beta28
+kind: Config
+build:
+  artifacts:
+  - image: web
+deploy:
+  kubectl: {}
+profiles:
+- name: helm
+  deploy:
+    helm:
+      releases:
+      - name: web
+        chartPath: charts/web
+        artifactOverrides:
+          image: web
+)",
+       R"(build:
+  artifacts:
+  - image: web
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      setValueTemplates:
+        image: "{{.IMAGE_FULLY_QUALIFIED_web}}"
+deploy:
+  helm: {}
+)",
+       {"helm"}},
+      {"v1alpha3: patches of renamed fields follow them",
+       R"(apiVersion: skaffold/v1alpha3
+kind: Config
+build:
+  artifacts:
+  - imageName: web
+    workspace: app
+    docker:
+      dockerfilePath: Dockerfile.dev
+  local:
+    skipPush: true
+profiles:
+- name: ci
+  patches:
+  - op: replace
+    path: /build/artifacts/0/workspace
+    value: node
+  - op: replace
+    path: /build/artifacts/0/docker/dockerfilePath
+    value: Dockerfile.ci
+  - op: replace
+    path: /build/local/skipPush
+    value: false
+)",
+       R"(build:
+  artifacts:
+  - image: web
+    context: node
+    docker:
+      dockerfile: Dockerfile.ci
+  local:
+    push: true
+)",
+       {"ci"}},
+      {"v2alpha1: a patch of kustomize.path sets paths",
+       R"(apiVersion: skaffold/v2alpha1
+kind: Config
+deploy:
+  kustomize:
+    path: overlays/dev
+profiles:
+- name: prod
+  patches:
+  - op: replace
+    path: /deploy/kustomize/path
+    value: overlays/prod
+)",
+       R"(manifests:
+  kustomize:
+    paths: [overlays/prod]
+deploy:
+  kubectl: {}
+)",
+       {"prod"}},
+      {"v2beta2: patches of helm values patch the templates they became",
+       R"(apiVersion: skaffold/v2beta2
+kind: Config
+build:
+  artifacts:
+  - image: web
+  - image: api
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      values:
+        image: web
+profiles:
+- name: api
+  patches:
+  - op: replace
+    path: /deploy/helm/releases/0/values/image
+    value: api
+  - op: add
+    path: /deploy/helm/releases/0/values/sidecar~1image
+    value: web
+)",
+       R"(build:
+  artifacts:
+  - image: web
+  - image: api
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      setValueTemplates:
+        image: "{{.IMAGE_FULLY_QUALIFIED_api}}"
+        sidecar/image: "{{.IMAGE_FULLY_QUALIFIED_web}}"
+deploy:
+  helm: {}
+)",
+       {"api"}},
+      {"v2beta27: patches of nested artifactOverrides and of their removal",
+       R"(apiVersion: skaffold/v2beta27
+kind: Config
+build:
+  artifacts:
+  - image: web
+  - image: worker
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides:
+        image: web
+        jobs:
+          image: web
+profiles:
+- name: worker
+  patches:
+  - op: replace
+    path: /deploy/helm/releases/0/artifactOverrides/jobs/image
+    value: worker
+  - op: remove
+    path: /deploy/helm/releases/0/artifactOverrides/image
+)",
+       R"(build:
+  artifacts:
+  - image: web
+  - image: worker
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      setValueTemplates:
+        jobs.image: "{{.IMAGE_FULLY_QUALIFIED_worker}}"
+deploy:
+  helm: {}
+)",
+       {"worker"}},
+      {"v2beta29: patches of kubectl manifests stay valid (the decoder reads them in place)",
+       R"(apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  kubectl:
+    manifests: [k8s/web.yaml]
+profiles:
+- name: more
+  patches:
+  - op: add
+    path: /deploy/kubectl/manifests/-
+    value: k8s/more.yaml
+)",
+       R"(manifests:
+  rawYaml: [k8s/web.yaml, k8s/more.yaml]
+deploy:
+  kubectl: {}
+)",
+       {"more"}},
       {"whole v1beta2 config: getting-started with a sync map and a profile",
        R"(apiVersion: skaffold/v1beta2
 kind: Config
@@ -609,8 +861,8 @@ build:
 )"),
             "skaffold.yaml:6:3: build.cluster: in-cluster builds are not supported by devloop "
             "(use local)");
-  // helm values become artifactOverrides.
-  EXPECT_THAT(LoadError(R"(apiVersion: skaffold/v2beta3
+  // helm values become artifactOverrides, then setValueTemplates.
+  EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v2beta3
 kind: Config
 deploy:
   helm:
@@ -618,10 +870,29 @@ deploy:
     - name: web
       chartPath: charts/web
       values:
-        image: web
+        image: [web]
 )"),
-              HasSubstr("skaffold.yaml:8:7: deploy.helm.releases[0].artifactOverrides: "
-                        "artifactOverrides is not supported by devloop"));
+            "skaffold.yaml:9:16: deploy.helm.releases[0].artifactOverrides.image: expected an "
+            "artifact's image, got a list");
+  // A patch follows its field's rename: it meets the decoder's refusal of jib,
+  // not an unknown field jibMaven.
+  LoadOptions jib;
+  jib.profiles = {"jib"};
+  absl::StatusOr<std::vector<Config>> configs = LoadText(R"(apiVersion: skaffold/v1beta13
+kind: Config
+build:
+  artifacts:
+  - image: web
+profiles:
+- name: jib
+  patches:
+  - op: add
+    path: /build/artifacts/0/jibMaven
+    value: {}
+)",
+                                                         jib);
+  EXPECT_THAT(configs.status().message(),
+              HasSubstr("build.artifacts[0].jib: jib builds are not supported by devloop"));
   // jibMaven becomes jib.
   EXPECT_THAT(LoadError(R"(apiVersion: skaffold/v1beta13
 kind: Config
@@ -677,6 +948,53 @@ build:
 )"),
             "skaffold.yaml:4:14: build.tagPolicy: \"latest\" cannot be upgraded from "
             "skaffold/v1alpha1 (expected sha256 or gitCommit)");
+  // A patch of a whole artifactOverrides map would replace the templates too.
+  EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides: {image: web}
+profiles:
+- name: api
+  patches:
+  - op: replace
+    path: /deploy/helm/releases/0/artifactOverrides
+    value: {image: api}
+)"),
+            "skaffold.yaml:13:11: profiles[0].patches[0].path: "
+            "\"/deploy/helm/releases/0/artifactOverrides\" cannot be upgraded from "
+            "skaffold/v2beta29 to skaffold/v3alpha1: artifactOverrides become "
+            "setValueTemplates, and a patch of the whole map would replace the templates "
+            "written there too; patch each value (/deploy/helm/releases/0/artifactOverrides/NAME)");
+  // An override and a template of the same value: which one is meant is unclear.
+  EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides: {image: web}
+      setValueTemplates: {image: "{{.IMAGE_FULLY_QUALIFIED_web}}"}
+)"),
+            "skaffold.yaml:8:27: deploy.helm.releases[0].artifactOverrides.image: cannot be "
+            "upgraded from skaffold/v2beta29 to skaffold/v3alpha1: it becomes "
+            "setValueTemplates.image, which is set too");
+  // From v3 on artifactOverrides is no field: written there, it is refused.
+  EXPECT_THAT(LoadError(R"(apiVersion: skaffold/v3
+kind: Config
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides: {image: web}
+)"),
+              HasSubstr("skaffold.yaml:8:7: manifests.helm.releases[0].artifactOverrides: "
+                        "artifactOverrides is not supported by devloop"));
   // The old name and its new one both written: which one is meant is unclear.
   EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v1alpha3
 kind: Config

@@ -210,6 +210,12 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       adapters.build_docker != nullptr ? adapters.build_docker.get() : docker;
   build::CustomBuilder::Options c;
   c.push = b.push;
+  // Labelled, owned and cached as the Docker builder's images are.
+  c.labels = b.labels;
+  c.owner_label = b.owner_label;
+  c.cache_artifacts = b.cache_artifacts;
+  c.cache_scope = b.cache_scope;
+  c.keep_cached = b.keep_cached;
   for (const build::ArtifactBuildSpec& a : pipeline.loop.artifacts) {
     if (a.custom.has_value() && !options.prebuilt.contains(a.spec.image)) c.artifacts.push_back(a);
   }

@@ -309,7 +309,8 @@ int RunBuild(const cli::CliOptions& options) {
       console.Debug(absl::StrCat("[build ", image, "] ", line));
     };
     if (a->custom.has_value()) {
-      // The command builds (and with push, pushes) $IMAGE itself; never cached.
+      // The command builds (and with push, pushes) $IMAGE itself; not pushed,
+      // it is cached by input digest as Docker builds are.
       const bool push = pipeline->push.value_or(false);
       absl::StatusOr<build::CustomBuiltImage> custom = build::BuildCustomArtifact(
           &runner, docker->get(), *a, refs,
@@ -317,7 +318,8 @@ int RunBuild(const cli::CliOptions& options) {
            .push = push,
            .default_repo = pipeline->default_repo,
            .template_env = config::CurrentEnvironment(),
-           .on_output = build.on_output});
+           .on_output = build.on_output,
+           .cache = options.cache_artifacts});
       if (!custom.ok()) {
         console.Error(domain::StatusCodeOr(custom.status(), domain::StatusCode::kBuildUnknown),
                       absl::StrCat("build [", image, "] failed: ", custom.status().message()));
@@ -325,7 +327,8 @@ int RunBuild(const cli::CliOptions& options) {
       }
       ids[image] = custom->image_id.empty() ? custom->reference : custom->image_id;
       refs[image] = custom->reference;
-      console.Info(absl::StrCat(push ? "Pushed [" : "Built [", image, "] as ",
+      console.Info(absl::StrCat(push ? "Pushed [" : custom->cached ? "Found [" : "Built [", image,
+                                custom->cached ? "] locally, tagged " : "] as ",
                                 push ? custom->reference : custom->tag));
       outputs.push_back({image, push ? custom->reference : custom->tag});
       continue;

@@ -4,7 +4,8 @@
 // the script and serves the page; an edit of an ignored path rebuilds nothing,
 // an edit of a dependency path rebuilds and serves the new page; a failing
 // script is the user's build error; Ctrl-C leaves no container and no image of
-// the run. `devloop build` runs the same script and reports the tag.
+// the run but those kept, labelled, as the project's artifact cache, as Docker
+// builds are. `devloop build` runs the same script and reports the tag.
 #include <set>
 #include <string>
 #include <thread>
@@ -144,8 +145,9 @@ TEST_F(CustomBuilderE2eTest, DevBuildsWithTheScriptRebuildsOnDependenciesAndClea
   ASSERT_TRUE(still.ok()) << still.status();
   EXPECT_THAT(still->body, HasSubstr("Rebuilt by the script"));
 
-  // Ctrl-C: nothing of the run is left, neither the images the script built
-  // under the run's tags nor the one whose tag the rebuild took.
+  // Ctrl-C: nothing of the run is left; the two images the script built (the
+  // one whose tag the rebuild took too) are kept as the project's artifact
+  // cache, labelled as such by devloop.
   absl::StatusOr<int> code = session_->Interrupt(absl::Seconds(10));
   ASSERT_TRUE(code.ok()) << code.status() << "\n" << session_->devloop().process().Output();
   EXPECT_EQ(*code, 0) << session_->devloop().process().Output();
@@ -157,7 +159,11 @@ TEST_F(CustomBuilderE2eTest, DevBuildsWithTheScriptRebuildsOnDependenciesAndClea
   ASSERT_TRUE(images.ok()) << images.status();
   EXPECT_THAT(*images, IsEmpty());
   for (const std::string& id : {first_id, second_id}) {
-    EXPECT_FALSE(Docker({"image", "inspect", id}).ok()) << "image " << id << " was left";
+    absl::StatusOr<std::string> label = Docker(
+        {"image", "inspect", "-f", absl::StrCat("{{index .Config.Labels \"", kCacheLabel, "\"}}"),
+         id});
+    ASSERT_TRUE(label.ok()) << "image " << id << " is not kept: " << label.status();
+    EXPECT_THAT(*label, HasSubstr(absl::StrCat("/", image_))) << "image " << id;
   }
 }
 

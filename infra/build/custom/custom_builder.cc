@@ -1,15 +1,25 @@
 #include "infra/build/custom/custom_builder.h"
 
+#include <openssl/evp.h>
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstring>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "domain/config/template.h"
 #include "domain/events/status_payload.h"
 #include "infra/build/default_repo.h"
+#include "infra/build/docker/docker_builder.h"
 #include "infra/build/docker/image_builder.h"
+#include "infra/fs/context_hash.h"
 
 namespace devloop::build {
 namespace {
@@ -40,6 +50,73 @@ class OutputTail {
 
 std::string Field(const ArtifactBuildSpec& spec) {
   return absl::StrCat("build.artifacts[", spec.spec.image, "].custom.buildCommand");
+}
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  return hex;
+}
+
+// Length-prefixed, so no two different inputs serialize alike.
+void DigestField(std::string& out, absl::string_view key, absl::string_view value) {
+  absl::StrAppend(&out, key.size(), ":", key, "=", value.size(), ":", value, "\n");
+}
+
+// The input digest of a custom build (see the header): what the command is
+// given. `command` is the expanded build command, `repo` $IMAGE_REPO.
+absl::StatusOr<std::string> CustomInputDigest(const ArtifactBuildSpec& spec,
+                                              const std::string& command, const std::string& repo,
+                                              const std::map<std::string, std::string>& required,
+                                              const CustomBuildOptions& options) {
+  absl::StatusOr<std::string> context = fs::HashBuildContext(spec.context_dir);
+  if (!context.ok()) return context.status();
+  std::string in;
+  DigestField(in, "builder", "custom");  // never the digest of a Docker build
+  DigestField(in, "context", *context);
+  DigestField(in, "command", command);
+  DigestField(in, "repo", repo);
+  DigestField(in, "platforms", absl::StrJoin(options.platforms, ","));
+  DigestField(in, "skip-tests", options.skip_tests ? "true" : "false");
+  for (const auto& [image, alias] : spec.require_aliases) {
+    auto it = required.find(image);
+    DigestField(in, absl::StrCat("requires:", alias), it == required.end() ? "" : it->second);
+  }
+  return Sha256Hex(in);
+}
+
+// Builds `FROM <image_id>` with `labels`, tagged `tag` (the tag moves to it),
+// and returns the new image's id: how an image devloop did not build gets
+// devloop's labels. No layer is added; `image_id` becomes its parent.
+absl::StatusOr<std::string> Relabel(docker::Docker* docker, const std::string& image_id,
+                                    const std::string& tag,
+                                    const std::map<std::string, std::string>& labels) {
+  char tmpl[] = "/tmp/devloop-label-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    return absl::InternalError(absl::StrCat("labelling ", tag, ": cannot create a directory in ",
+                                            "/tmp: ", std::strerror(errno)));
+  }
+  const std::string dir = tmpl;
+  absl::StatusOr<docker::BuildResult> result;
+  {
+    std::ofstream dockerfile(dir + "/Dockerfile");
+    dockerfile << "FROM " << image_id << "\n";
+    dockerfile.close();
+    if (!dockerfile) {
+      result = absl::InternalError(absl::StrCat("labelling ", tag, ": cannot write ", dir,
+                                                "/Dockerfile"));
+    } else {
+      result = docker->Build({.context_dir = dir, .tags = {tag}, .labels = labels});
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  if (!result.ok()) return result.status();
+  return absl::StartsWith(result->image_id, "sha256:") ? result->image_id
+                                                       : absl::StrCat("sha256:", result->image_id);
 }
 
 }  // namespace
@@ -119,6 +196,25 @@ absl::StatusOr<CustomBuiltImage> BuildCustomArtifact(
   run.env["IMAGE_TAG"] = tag;
   run.env["PLATFORMS"] = absl::StrJoin(options.platforms, ",");
   run.env["SKIP_TEST"] = options.skip_tests ? "true" : "false";
+  // Labelled (and cached) only when not pushed: see the header.
+  const bool label = !options.push && (options.cache || !options.labels.empty());
+  std::string digest;
+  if (label) {
+    // A context that cannot be hashed is still built, just never cached.
+    absl::StatusOr<std::string> d = CustomInputDigest(spec, *expanded, name, required, options);
+    if (d.ok()) digest = *d;
+    if (options.cache && !digest.empty()) {
+      absl::StatusOr<std::vector<std::string>> found =
+          docker->ListImages(kInputDigestLabel, digest);
+      if (found.ok() && !found->empty()) {
+        built.image_id = found->front();
+        if (absl::Status s = docker->Tag(built.image_id, built.tag); !s.ok()) return s;
+        built.reference = absl::StrCat(built.tag, "@", built.image_id);
+        built.labelled = built.cached = true;
+        return built;
+      }
+    }
+  }
   auto tail = std::make_shared<OutputTail>();
   process::LineCallback forward = [tail, on_output = options.on_output](absl::string_view line) {
     tail->Add(line);
@@ -172,6 +268,14 @@ absl::StatusOr<CustomBuiltImage> BuildCustomArtifact(
   if (info.ok()) built.image_id = info->id;
   if (!options.push) {
     if (!info.ok()) return info.status();
+    if (label) {
+      std::map<std::string, std::string> labels = options.labels;
+      if (!digest.empty()) labels[kInputDigestLabel] = digest;
+      absl::StatusOr<std::string> id = Relabel(docker, built.image_id, built.tag, labels);
+      if (!id.ok()) return id.status();
+      built.image_id = *id;
+      built.labelled = true;
+    }
     built.reference = absl::StrCat(built.tag, "@", built.image_id);
     return built;
   }
@@ -218,6 +322,12 @@ absl::StatusOr<std::string> CustomBuilder::Build(const BuildRequest& request) {
     if (slot == nullptr) slot = std::make_shared<CommandCancellation>();
     cancellation = slot;
   }
+  std::map<std::string, std::string> labels = options_.labels;
+  if (!options_.cache_scope.empty()) {
+    // Kept across runs: not the run's to remove, the prune's (Cleanup).
+    labels.erase(options_.owner_label.first);
+    labels[kCacheLabel] = absl::StrCat(options_.cache_scope, "/", request.image);
+  }
   absl::StatusOr<CustomBuiltImage> built = BuildCustomArtifact(
       runner_, docker_, *spec, request.required,
       {.tagger = options_.tagger.get(),
@@ -228,12 +338,21 @@ absl::StatusOr<std::string> CustomBuilder::Build(const BuildRequest& request) {
        .template_env = options_.template_env,
        .on_output = request.on_output,
        .kill_grace = options_.kill_grace,
-       .cancellation = cancellation.get()});
-  absl::MutexLock lock(&mu_);
-  auto it = cancellations_.find(request.image);
-  if (it != cancellations_.end() && it->second == cancellation) cancellations_.erase(it);
-  if (!built.ok()) return built.status();
-  produced_.emplace_back(built->tag, built->image_id);
+       .cancellation = cancellation.get(),
+       .labels = std::move(labels),
+       .cache = options_.cache_artifacts});
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cancellations_.find(request.image);
+    if (it != cancellations_.end() && it->second == cancellation) cancellations_.erase(it);
+    if (!built.ok()) return built.status();
+    // Labelled images go by their labels (Cleanup); the others by their tags.
+    if (!built->labelled) produced_.emplace_back(built->tag, built->image_id);
+    if (!built->image_id.empty()) last_ids_[request.image] = built->image_id;
+  }
+  if (built->cached && request.on_output) {
+    request.on_output(absl::StrCat("Found ", built->tag, " locally (artifact cache): not rebuilt"));
+  }
   return built->reference;
 }
 
@@ -255,6 +374,39 @@ absl::Status CustomBuilder::Cleanup() {
     produced.swap(produced_);
   }
   absl::Status result;
+  std::vector<std::string> labelled;  // removed by force, as DockerBuilder does
+  const auto& [owner_key, owner_value] = options_.owner_label;
+  if (!owner_key.empty()) {
+    absl::StatusOr<std::vector<std::string>> owned = docker_->ListImages(owner_key, owner_value);
+    if (owned.ok()) {
+      labelled = *std::move(owned);
+    } else {
+      result.Update(owned.status());
+    }
+  }
+  if (!options_.cache_scope.empty()) {
+    std::map<std::string, std::string> last;
+    {
+      absl::MutexLock lock(&mu_);
+      last = last_ids_;
+    }
+    for (const ArtifactBuildSpec& a : options_.artifacts) {
+      auto used = last.find(a.spec.image);
+      absl::StatusOr<std::vector<std::string>> prune =
+          CachedImagesToPrune(docker_, options_.cache_scope, a.spec.image,
+                              used == last.end() ? "" : used->second, options_.keep_cached);
+      if (!prune.ok()) {
+        result.Update(prune.status());
+        continue;
+      }
+      labelled.insert(labelled.end(), prune->begin(), prune->end());
+    }
+  }
+  for (const std::string& id : labelled) {
+    // The engine also removes the command's own image below it, once untagged.
+    absl::Status s = docker_->RemoveImage(id, /*force=*/true);
+    if (!s.ok() && s.code() != absl::StatusCode::kNotFound) result.Update(s);
+  }
   std::set<std::string> ids;
   std::set<std::string> tags;
   for (const auto& [tag, id] : produced) {

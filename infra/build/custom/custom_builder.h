@@ -23,8 +23,20 @@
 // status and the last lines of its output; a cancelled one BUILD_CANCELLED;
 // the engine's failures keep theirs (docker.h).
 //
-// Caching: none. The artifact cache labels images with their input digest, and
-// an image built by a script carries only the labels the script gives it.
+// Labels and the artifact cache, as DockerBuilder has them: a script's image
+// carries only the labels the script gives it, so when asked for labels (the
+// run id, the cache's) devloop builds `FROM <the command's image>` with them
+// and the input digest (kInputDigestLabel: the SHA-256 of the context, as
+// HashBuildContext reads it, the expanded build command, $IMAGE_REPO, the
+// platforms, SKIP_TEST and the required images), and moves $IMAGE to that
+// image; the command's own image stays below it as its parent, and goes with
+// it when the engine removes it. With `cache`, an image carrying the same
+// input digest is reused and the command does not run. A command reading
+// other inputs (files outside the context, or ignored by its .dockerignore, the
+// network, variables it is not given by template) must run with the cache off.
+// Pushed images (PUSH_IMAGE=true) are neither labelled nor cached: the registry
+// holds what the command pushed, and devloop removes their local tags at
+// Cleanup as before.
 //
 // Thread-safe: builds of different artifacts may run concurrently.
 #ifndef DEVLOOP_INFRA_BUILD_CUSTOM_CUSTOM_BUILDER_H_
@@ -83,12 +95,20 @@ struct CustomBuildOptions {
   // How long the command gets after SIGTERM on Cancel before SIGKILL.
   absl::Duration kill_grace = absl::Seconds(2);
   CommandCancellation* cancellation = nullptr;  // not owned; may be null
+  // Not pushing: put on the image (see above), with the input digest. Empty,
+  // and without `cache`: the command's image as it made it.
+  std::map<std::string, std::string> labels;
+  // Not pushing: reuse a local image with the same input digest instead of
+  // running the command.
+  bool cache = false;
 };
 
 struct CustomBuiltImage {
   std::string tag;        // what $IMAGE was: "web:v1" ("127.0.0.1:5000/web:v1" pushed)
   std::string image_id;   // "sha256:..." on the local engine; "" if it is not there
   std::string reference;  // to deploy: "web:v1@sha256:<image id or registry digest>"
+  bool labelled = false;  // devloop labelled it (it is not the command's own image)
+  bool cached = false;    // found by its input digest: the command did not run
 };
 
 // Runs `spec`'s build command (spec.custom must be set) and finds its image.
@@ -109,6 +129,16 @@ class CustomBuilder final : public Builder {
     bool skip_tests = false;
     std::map<std::string, std::string> template_env;
     absl::Duration kill_grace = absl::Seconds(2);
+    // As DockerBuilder::Options has them (docker_builder.h): labels put on every
+    // image not pushed, Cleanup removing those carrying `owner_label`, and the
+    // artifact cache of `cache_scope` (labelled kCacheLabel instead of with the
+    // owner label, reused by input digest with `cache_artifacts`, pruned by
+    // Cleanup to `keep_cached`).
+    std::map<std::string, std::string> labels;
+    std::pair<std::string, std::string> owner_label;  // {key, value}; empty: none
+    bool cache_artifacts = false;
+    std::string cache_scope;
+    int keep_cached = 3;
   };
 
   // `runner` and `docker` must outlive the builder.
@@ -116,8 +146,10 @@ class CustomBuilder final : public Builder {
 
   absl::StatusOr<std::string> Build(const BuildRequest& request) override;
   void Cancel(const std::string& image) override;
-  // Removes the tags this builder's builds produced, and each image they named
-  // once no other tag names it (an image someone else also tagged stays).
+  // Removes the images labelled with the owner label, prunes the artifact
+  // cache, and of the images devloop did not label (pushed ones) the tags this
+  // builder's builds produced, and each image they named once no other tag
+  // names it (an image someone else also tagged stays).
   absl::Status Cleanup() override;
 
  private:
@@ -130,8 +162,10 @@ class CustomBuilder final : public Builder {
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<CommandCancellation>> cancellations_
       ABSL_GUARDED_BY(mu_);
-  // What the builds produced: {tag, image id}, in order.
+  // What the builds produced that devloop did not label: {tag, image id}, in order.
   std::vector<std::pair<std::string, std::string>> produced_ ABSL_GUARDED_BY(mu_);
+  // Image name -> the id its last build returned (kept by Cleanup's prune).
+  std::map<std::string, std::string> last_ids_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace devloop::build

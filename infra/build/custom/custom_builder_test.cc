@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "domain/events/status_payload.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "infra/build/docker/docker_builder.h"
 #include "infra/build/docker/image_builder.h"
 #include "infra/process/posix_process_runner.h"
 #include "testing/fakes/fake_docker.h"
@@ -181,6 +183,93 @@ TEST_F(CustomBuilderTest, CleanupRemovesWhatItsBuildsProducedAndNothingElse) {
   EXPECT_EQ(docker_.InspectImage(RunnableImage(*first)).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_TRUE(docker_.InspectImage("other:v1").ok());
+}
+
+// A script's image carries only its own labels: devloop labels a child of it
+// with the run's labels (and the input digest), moves $IMAGE there, and
+// Cleanup removes what carries the run's label, never another run's image.
+TEST_F(CustomBuilderTest, ImagesCarryTheRunsLabelsAndCleanupRemovesThem) {
+  CustomBuilder::Options o = Options("echo \"make $IMAGE\"");
+  o.labels = {{"dev.devloop.run-id", "run1"}};
+  o.owner_label = {"dev.devloop.run-id", "run1"};
+  CustomBuilder builder(&runner_, &docker_, o);
+  absl::StatusOr<std::string> ref = builder.Build({.image = "web", .on_output = Output()});
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_THAT(*docker_.ListImages("dev.devloop.run-id", "run1"), Contains(RunnableImage(*ref)));
+  absl::StatusOr<docker::ImageInfo> tagged = docker_.InspectImage("web:latest");
+  ASSERT_TRUE(tagged.ok()) << tagged.status();
+  EXPECT_EQ(tagged->id, RunnableImage(*ref)) << "$IMAGE names the labelled image";
+
+  CustomBuilder::Options other = o;
+  other.labels = {{"dev.devloop.run-id", "someone-else"}};
+  other.owner_label = {"dev.devloop.run-id", "someone-else"};
+  std::ofstream(dir_ + "/index.html") << "other\n";
+  absl::StatusOr<std::string> theirs =
+      CustomBuilder(&runner_, &docker_, other).Build({.image = "web", .on_output = Output()});
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+
+  ASSERT_TRUE(builder.Cleanup().ok());
+  EXPECT_TRUE(docker_.ListImages("dev.devloop.run-id", "run1")->empty());
+  EXPECT_EQ(*docker_.ListImages("dev.devloop.run-id", "someone-else"),
+            std::vector<std::string>{RunnableImage(*theirs)});
+}
+
+// The artifact cache across runs: the image carries the cache label, not the
+// run's, so Cleanup keeps it, and the next run with the same inputs reuses it
+// without running the command; a changed context runs it again.
+TEST_F(CustomBuilderTest, CachedImagesOutliveTheRunAndServeTheNext) {
+  CustomBuilder::Options o = Options("echo \"make $IMAGE\"");
+  o.labels = {{"dev.devloop.run-id", "run1"}};
+  o.owner_label = {"dev.devloop.run-id", "run1"};
+  o.cache_artifacts = true;
+  o.cache_scope = "proj";
+  CustomBuilder first(&runner_, &docker_, o);
+  absl::StatusOr<std::string> built = first.Build({.image = "web", .on_output = Output()});
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_TRUE(docker_.ListImages("dev.devloop.run-id", "run1")->empty());
+  ASSERT_TRUE(first.Cleanup().ok());
+  EXPECT_EQ(*docker_.ListImages(kCacheLabel, "proj/web"),
+            std::vector<std::string>{RunnableImage(*built)});
+
+  o.labels = {{"dev.devloop.run-id", "run2"}};
+  o.owner_label = {"dev.devloop.run-id", "run2"};
+  CustomBuilder second(&runner_, &docker_, o);
+  absl::StatusOr<std::string> again = second.Build({.image = "web", .on_output = Output()});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(RunnableImage(*again), RunnableImage(*built));
+  EXPECT_EQ(std::count(output_.begin(), output_.end(), "make web:latest"), 1)
+      << "the second run found the first run's image";
+  EXPECT_THAT(output_, Contains("Found web:latest locally (artifact cache): not rebuilt"));
+
+  std::ofstream(dir_ + "/main.go") << "package main\n";
+  absl::StatusOr<std::string> changed = second.Build({.image = "web", .on_output = Output()});
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_NE(RunnableImage(*changed), RunnableImage(*built));
+  EXPECT_EQ(std::count(output_.begin(), output_.end(), "make web:latest"), 2);
+}
+
+// Cleanup prunes each artifact's cache as the Docker builder does: the image
+// used last plus the newest others, three in all.
+TEST_F(CustomBuilderTest, CleanupPrunesTheCache) {
+  CustomBuilder::Options o = Options("echo \"make $IMAGE\"");
+  o.cache_artifacts = true;
+  o.cache_scope = "proj";
+  std::vector<std::string> ids;  // oldest first
+  for (int i = 0; i < 5; ++i) {
+    std::ofstream(dir_ + "/index.html") << "version " << i << "\n";
+    absl::StatusOr<std::string> ref =
+        CustomBuilder(&runner_, &docker_, o).Build({.image = "web", .on_output = Output()});
+    ASSERT_TRUE(ref.ok()) << ref.status();
+    ids.push_back(RunnableImage(*ref));
+  }
+  std::ofstream(dir_ + "/index.html") << "version 0\n";
+  CustomBuilder run(&runner_, &docker_, o);
+  absl::StatusOr<std::string> reverted = run.Build({.image = "web", .on_output = Output()});
+  ASSERT_TRUE(reverted.ok()) << reverted.status();
+  ASSERT_EQ(RunnableImage(*reverted), ids[0]);
+  ASSERT_TRUE(run.Cleanup().ok());
+  EXPECT_EQ(*docker_.ListImages(kCacheLabel, "proj/web"),
+            (std::vector<std::string>{ids[4], ids[3], ids[0]}));
 }
 
 TEST_F(CustomBuilderTest, UnknownImageIsInvalidArgument) {

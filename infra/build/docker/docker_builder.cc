@@ -129,26 +129,15 @@ absl::Status DockerBuilder::Cleanup() {
       last = last_ids_;
     }
     for (const ArtifactBuildSpec& a : options_.artifacts) {
-      absl::StatusOr<std::vector<std::string>> cached = docker_->ListImages(
-          kCacheLabel, absl::StrCat(options_.cache_scope, "/", a.spec.image));
-      if (!cached.ok()) {
-        result.Update(cached.status());
+      auto used = last.find(a.spec.image);
+      absl::StatusOr<std::vector<std::string>> prune =
+          CachedImagesToPrune(docker_, options_.cache_scope, a.spec.image,
+                              used == last.end() ? "" : used->second, options_.keep_cached);
+      if (!prune.ok()) {
+        result.Update(prune.status());
         continue;
       }
-      // Newest first (the port's order); the one deployed last always stays.
-      auto used = last.find(a.spec.image);
-      int kept = 0;
-      if (used != last.end()) {
-        for (const std::string& id : *cached) kept += id == used->second;
-      }
-      for (const std::string& id : *cached) {
-        if (used != last.end() && id == used->second) continue;
-        if (kept < options_.keep_cached) {
-          ++kept;
-          continue;
-        }
-        remove.push_back(id);
-      }
+      remove.insert(remove.end(), prune->begin(), prune->end());
     }
   }
   for (const std::string& id : remove) {
@@ -156,6 +145,29 @@ absl::Status DockerBuilder::Cleanup() {
     if (!s.ok() && s.code() != absl::StatusCode::kNotFound) result.Update(s);
   }
   return result;
+}
+
+absl::StatusOr<std::vector<std::string>> CachedImagesToPrune(docker::Docker* docker,
+                                                             const std::string& scope,
+                                                             const std::string& image,
+                                                             const std::string& last_used,
+                                                             int keep) {
+  absl::StatusOr<std::vector<std::string>> cached =
+      docker->ListImages(kCacheLabel, absl::StrCat(scope, "/", image));
+  if (!cached.ok()) return cached.status();
+  // Newest first (the port's order); the one deployed last always stays.
+  int kept = 0;
+  for (const std::string& id : *cached) kept += !last_used.empty() && id == last_used;
+  std::vector<std::string> remove;
+  for (const std::string& id : *cached) {
+    if (!last_used.empty() && id == last_used) continue;
+    if (kept < keep) {
+      ++kept;
+      continue;
+    }
+    remove.push_back(id);
+  }
+  return remove;
 }
 
 }  // namespace devloop::build

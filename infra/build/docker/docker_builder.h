@@ -87,6 +87,17 @@ class DockerBuilder final : public Builder {
 // The label of images kept as the artifact cache: "<scope>/<image>".
 inline constexpr char kCacheLabel[] = "dev.devloop.cache";
 
+// Returns the ids a prune of `scope`'s cached images of artifact `image`
+// removes: all but `last_used` (the one the run deployed last; may be empty)
+// and the newest others, up to `keep` images kept in all. Shared by the
+// builders that keep the cache (DockerBuilder, CustomBuilder). Errors: the
+// port's ListImages errors.
+absl::StatusOr<std::vector<std::string>> CachedImagesToPrune(docker::Docker* docker,
+                                                             const std::string& scope,
+                                                             const std::string& image,
+                                                             const std::string& last_used,
+                                                             int keep);
+
 }  // namespace devloop::build
 
 #endif  // DEVLOOP_INFRA_BUILD_DOCKER_DOCKER_BUILDER_H_

@@ -218,6 +218,10 @@ absl::StatusOr<std::string> CustomBuilder::Build(const BuildRequest& request) {
     if (slot == nullptr) slot = std::make_shared<CommandCancellation>();
     cancellation = slot;
   }
+  // Never taken from a cache: every build is a real one, with its hooks.
+  if (request.before_build) {
+    if (absl::Status s = request.before_build(); !s.ok()) return s;
+  }
   absl::StatusOr<CustomBuiltImage> built = BuildCustomArtifact(
       runner_, docker_, *spec, request.required,
       {.tagger = options_.tagger.get(),
@@ -229,11 +233,16 @@ absl::StatusOr<std::string> CustomBuilder::Build(const BuildRequest& request) {
        .on_output = request.on_output,
        .kill_grace = options_.kill_grace,
        .cancellation = cancellation.get()});
-  absl::MutexLock lock(&mu_);
-  auto it = cancellations_.find(request.image);
-  if (it != cancellations_.end() && it->second == cancellation) cancellations_.erase(it);
-  if (!built.ok()) return built.status();
-  produced_.emplace_back(built->tag, built->image_id);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cancellations_.find(request.image);
+    if (it != cancellations_.end() && it->second == cancellation) cancellations_.erase(it);
+    if (!built.ok()) return built.status();
+    produced_.emplace_back(built->tag, built->image_id);
+  }
+  if (request.after_build) {
+    if (absl::Status s = request.after_build(); !s.ok()) return s;
+  }
   return built->reference;
 }
 

@@ -8,7 +8,6 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -266,14 +265,6 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   return ok ? 0 : 1;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 int RunBuild(const cli::CliOptions& options) {
@@ -467,21 +458,12 @@ int RunDeploy(const cli::CliOptions& options) {
     return 1;
   }
   Pipeline* pipeline = &project->pipeline;
-  std::vector<BuildOutput> images;
-  if (!options.build_artifacts.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(options.build_artifacts);
-    if (!text.ok()) {
-      std::cerr << "--build-artifacts: " << text.status().message() << "\n";
-      return 1;
-    }
-    absl::StatusOr<std::vector<BuildOutput>> parsed =
-        ParseBuildOutput(*text, options.build_artifacts);
-    if (!parsed.ok()) {
-      std::cerr << parsed.status().message() << "\n";
-      return 1;
-    }
-    images = *std::move(parsed);
+  absl::StatusOr<std::vector<BuildOutput>> given = ReadBuildArtifacts(options);
+  if (!given.ok()) {
+    std::cerr << given.status().message() << "\n";
+    return 1;
   }
+  std::vector<BuildOutput> images = *std::move(given);
   for (const std::string& ref : options.images) {
     images.push_back({build::ImageWithoutTag(ref), ref});
   }

@@ -107,6 +107,11 @@ struct Pipeline {
   std::vector<tester::ImageTests> tests;
 };
 
+// Returns skaffold.yaml `test` of `configs` as the tester runs it: each
+// entry's context made absolute, timeouts as durations; entries with nothing
+// to run are left out.
+std::vector<tester::ImageTests> TestsOf(const std::vector<config::Config>& configs);
+
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,
                                       const cli::CliOptions& cli);
 

@@ -261,6 +261,32 @@ struct ForwardCase {
   std::vector<std::string> notes_have;
 };
 
+// `devloop test` reads the tests without a pipeline: the same entries, and
+// none that has nothing to run.
+TEST(TestsOfTest, EachEntryWithSomethingToRunInItsContext) {
+  config::Config c = WebConfig();
+  config::TestCase unit;
+  unit.image = "web";
+  unit.context = "unit";
+  unit.custom = {{.command = "make test", .timeout_seconds = 30}};
+  config::TestCase empty;
+  empty.image = "web";
+  config::TestCase absolute;
+  absolute.image = "api";
+  absolute.context = "/elsewhere";
+  absolute.structure_tests = {"cst.yaml"};
+  c.tests = {unit, empty, absolute};
+  std::vector<tester::ImageTests> tests = TestsOf({c});
+  ASSERT_EQ(tests.size(), 2u);
+  EXPECT_EQ(tests[0].image, "web");
+  EXPECT_EQ(tests[0].working_dir, "/src/p/unit");
+  ASSERT_EQ(tests[0].custom.size(), 1u);
+  EXPECT_EQ(tests[0].custom[0].timeout, absl::Seconds(30));
+  EXPECT_EQ(tests[1].image, "api");
+  EXPECT_EQ(tests[1].working_dir, "/elsewhere");
+  EXPECT_THAT(tests[1].structure_tests, ElementsAre("cst.yaml"));
+}
+
 TEST(MakePipelineTest, PortForwardModes) {
   const ForwardCase cases[] = {
       {{"user"}, false, 1, true, {}},

@@ -138,8 +138,8 @@ TEST_F(ConfigsAndImagesTest, BuildArtifactsGiveEachArtifactItsImage) {
   std::ofstream(cli_.build_artifacts) << BuildOutputJson({{"web", "web:v1"}, {"db", "db:v2"}});
   absl::StatusOr<ConfigsAndImages> loaded = LoadConfigsAndImages(cli_);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_THAT(loaded->built, ElementsAre(std::pair<const std::string, std::string>("db", "db:v2"),
-                                         std::pair<const std::string, std::string>("web", "web:v1")));
+  using Entry = std::pair<const std::string, std::string>;
+  EXPECT_THAT(loaded->built, ElementsAre(Entry("db", "db:v2"), Entry("web", "web:v1")));
 }
 
 TEST_F(ConfigsAndImagesTest, AMissingOrBadFileIsAnErrorNamingIt) {

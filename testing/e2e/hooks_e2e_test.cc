@@ -127,7 +127,8 @@ TEST(HooksE2eTest, BuildCommandRunsBuildHooksOnlyAroundRealBuilds) {
   ASSERT_EQ(code, 0) << output;
   ASSERT_THAT(output, HasSubstr("Built [" + image + "] as " + image + ":")) << output;
   const std::string built = output.substr(output.find("] as " + image + ":") + 5);
-  const std::string tag = built.substr(image.size() + 1, built.find_first_of("\n ") - image.size() - 1);
+  const std::string tag =
+      built.substr(image.size() + 1, built.find_first_of("\n ") - image.size() - 1);
   EXPECT_EQ(Marker(session, "before-build.txt"),
             absl::StrCat(image, ":", tag, " ", session.dir(), "/app"));
   EXPECT_EQ(Marker(session, "after-build.txt"), absl::StrCat(image, " ", tag, " false"));

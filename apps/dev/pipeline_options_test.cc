@@ -245,21 +245,31 @@ TEST(MakePipelineTest, TestsMarkTheirArtifactAndReachTheTester) {
   EXPECT_TRUE(p->tests.empty());
 }
 
-}  // namespace
-}  // namespace devloop::apps
-
-namespace devloop::apps {
-namespace {
-
-// --port-forward's modes: only `user` forwards the config's entries; the
-// others are accepted and say what they do not do.
-struct ForwardCase {
-  std::vector<std::string> modes;  // CliOptions::port_forward, as the parser leaves it
-  bool docker = false;             // deploy.docker, else kubectl
-  size_t forwards = 0;             // p.port_forwards.size()
-  bool loop_forwards = false;      // p.loop.port_forward
-  std::vector<std::string> notes_have;
-};
+// A custom test's dependencies are watched in the test's context; a test
+// without them watches nothing, and --skip-tests none at all.
+TEST(MakePipelineTest, TestDependenciesAreWatchedInTheTestsContext) {
+  config::Config c = WebConfig();
+  c.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  config::TestCase t;
+  t.image = "web";
+  t.context = "unit";
+  t.custom.push_back({.command = "make test",
+                      .dependency_paths = {"tests/**", "go.mod"},
+                      .dependency_ignore = {"tests/tmp/**"}});
+  t.custom.push_back({.command = "true"});
+  c.tests.push_back(t);
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->watched_tests, ElementsAre(WatchedTest{.image = "web",
+                                                        .working_dir = "/src/p/unit",
+                                                        .paths = {"tests/**", "go.mod"},
+                                                        .ignore = {"tests/tmp/**"}}));
+  cli::CliOptions skip = Cli();
+  skip.skip_tests = true;
+  p = MakePipeline({c}, skip);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->watched_tests.empty());
+}
 
 // `devloop test` reads the tests without a pipeline: the same entries, and
 // none that has nothing to run.
@@ -286,6 +296,22 @@ TEST(TestsOfTest, EachEntryWithSomethingToRunInItsContext) {
   EXPECT_EQ(tests[1].working_dir, "/elsewhere");
   EXPECT_THAT(tests[1].structure_tests, ElementsAre("cst.yaml"));
 }
+
+}  // namespace
+}  // namespace devloop::apps
+
+namespace devloop::apps {
+namespace {
+
+// --port-forward's modes: only `user` forwards the config's entries; the
+// others are accepted and say what they do not do.
+struct ForwardCase {
+  std::vector<std::string> modes;  // CliOptions::port_forward, as the parser leaves it
+  bool docker = false;             // deploy.docker, else kubectl
+  size_t forwards = 0;             // p.port_forwards.size()
+  bool loop_forwards = false;      // p.loop.port_forward
+  std::vector<std::string> notes_have;
+};
 
 TEST(MakePipelineTest, PortForwardModes) {
   const ForwardCase cases[] = {

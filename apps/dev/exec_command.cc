@@ -161,7 +161,7 @@ int RunTest(const cli::CliOptions& options) {
   process::PosixProcessRunner runner;
   // Without --build-artifacts, the images as `devloop build` tags them now.
   std::unique_ptr<build::Tagger> tagger;
-  if (loaded->built.size() < tests.size()) {
+  if (options.build_artifacts.empty()) {
     absl::StatusOr<std::unique_ptr<build::Tagger>> made =
         MakeTagger(loaded->configs, options, &runner);
     if (!made.ok()) {

@@ -3,7 +3,7 @@
 //
 //   devloop dev [-f skaffold.yaml] [-p profile] [--rpc-port=50051] ...
 //   devloop build | run | deploy | delete   (commands.h)
-//   devloop exec ACTION | verify             (exec_command.h)
+//   devloop exec ACTION | verify | test      (exec_command.h)
 //   devloop diagnose
 //   devloop replay FILE [-o json|table]      (apps/replay/replay.h)
 //   devloop version
@@ -96,6 +96,8 @@ int Main(int argc, char** argv) {
       return apps::RunExec(*options);
     case cli::Command::kVerify:
       return apps::RunVerify(*options);
+    case cli::Command::kTest:
+      return apps::RunTest(*options);
     case cli::Command::kNone:
       break;
   }

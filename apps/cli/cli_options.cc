@@ -30,6 +30,7 @@ absl::string_view CommandName(Command command) {
     case Command::kVersion: return "version";
     case Command::kExec: return "exec";
     case Command::kVerify: return "verify";
+    case Command::kTest: return "test";
   }
   return "";
 }

@@ -25,7 +25,8 @@
 namespace devloop::cli {
 
 enum class Command {
-  kNone, kDev, kRun, kBuild, kDeploy, kDelete, kDiagnose, kReplay, kVersion, kExec, kVerify
+  kNone, kDev, kRun, kBuild, kDeploy, kDelete, kDiagnose, kReplay, kVersion, kExec, kVerify,
+  kTest
 };
 
 // What `devloop replay` prints on stdout (-o/--output).
@@ -90,7 +91,7 @@ struct CliOptions {
   bool cache_artifacts = true;  // skip builds whose input digest was already built
   bool push = false;            // --push (build)
   std::string file_output;      // --file-output (build): JSON of built images
-  std::string build_artifacts;  // -a/--build-artifacts (deploy): that JSON, read back
+  std::string build_artifacts;  // -a/--build-artifacts (deploy, exec, verify, test): that JSON
   std::vector<std::string> images;  // --images (deploy): image references to deploy
 
   // Console and compatibility.

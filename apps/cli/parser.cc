@@ -31,9 +31,10 @@ constexpr CommandSet kReplay = Bit(Command::kReplay);
 constexpr CommandSet kVersion = Bit(Command::kVersion);
 constexpr CommandSet kExec = Bit(Command::kExec);
 constexpr CommandSet kVerify = Bit(Command::kVerify);
+constexpr CommandSet kTest = Bit(Command::kTest);
 constexpr CommandSet kNone = Bit(Command::kNone);
 constexpr CommandSet kConfigured =
-    kDev | kRun | kBuild | kDeploy | kDelete | kDiagnose | kExec | kVerify;
+    kDev | kRun | kBuild | kDeploy | kDelete | kDiagnose | kExec | kVerify | kTest;
 constexpr CommandSet kEvery = kConfigured | kReplay | kVersion | kNone;
 
 struct CommandInfo {
@@ -53,6 +54,7 @@ constexpr CommandInfo kCommands[] = {
      "FILE"},
     {Command::kExec, "Run a custom action (customActions) on the local Docker Engine", "ACTION"},
     {Command::kVerify, "Run the verify tests (verify) on the local Docker Engine"},
+    {Command::kTest, "Run the tests (test) against the built images"},
     {Command::kVersion, "Print the version"},
 };
 
@@ -298,7 +300,7 @@ const std::vector<FlagSpec>& Flags() {
       {"push", 0, Kind::kBool, kBuild, "", "Push the built images", DEVLOOP_BOOL_FLAG(push)},
       {"file-output", 0, Kind::kValue, kBuild, "FILE",
        "Write the built images as JSON to this file", DEVLOOP_STRING_FLAG(file_output)},
-      {"build-artifacts", 'a', Kind::kValue, kDeploy | kExec | kVerify, "FILE",
+      {"build-artifacts", 'a', Kind::kValue, kDeploy | kExec | kVerify | kTest, "FILE",
        "Use the images listed in this file (from build --file-output)",
        DEVLOOP_STRING_FLAG(build_artifacts)},
       {"images", 0, Kind::kValue, kDeploy, "IMAGES",
@@ -534,7 +536,7 @@ absl::StatusOr<CliOptions> ParseCommandLine(const std::vector<std::string>& args
   if (options.command == Command::kNone && !options.help) {
     return absl::InvalidArgumentError(
         "missing command: devloop needs one of dev, run, build, deploy, delete, diagnose, "
-        "replay, exec, verify, version (see 'devloop --help')");
+        "replay, exec, verify, test, version (see 'devloop --help')");
   }
   if (const CommandInfo* info = InfoOf(options.command);
       info != nullptr && !info->argument.empty() && options.args.empty() && !options.help) {

@@ -64,7 +64,8 @@ TEST(DefaultsTest, EveryCommandParsesAlone) {
            {"dev", Command::kDev},       {"run", Command::kRun},
            {"build", Command::kBuild},   {"deploy", Command::kDeploy},
            {"delete", Command::kDelete}, {"diagnose", Command::kDiagnose},
-           {"version", Command::kVersion}}) {
+           {"version", Command::kVersion}, {"verify", Command::kVerify},
+           {"test", Command::kTest}}) {
     absl::StatusOr<CliOptions> o = Parse(word);
     ASSERT_TRUE(o.ok()) << word << ": " << o.status();
     EXPECT_EQ(o->command, command) << word;
@@ -197,6 +198,15 @@ INSTANTIATE_TEST_SUITE_P(
                  }},
         FlagCase{"replay events.jsonl --output=json",
                  [](CliOptions* o) { o->args = {"events.jsonl"}; }},
+        // skaffold test's flags: which configs, and the images to test.
+        FlagCase{"test -a build.json", [](CliOptions* o) { o->build_artifacts = "build.json"; }},
+        FlagCase{"test --build-artifacts=b.json -f x.yaml -p ci -m web",
+                 [](CliOptions* o) {
+                   o->build_artifacts = "b.json";
+                   o->filename = "x.yaml";
+                   o->profiles = {"ci"};
+                   o->modules = {"web"};
+                 }},
         FlagCase{"replay -- -odd.jsonl", [](CliOptions* o) { o->args = {"-odd.jsonl"}; }},
         FlagCase{"replay --help", [](CliOptions* o) { o->help = true; }},
         FlagCase{"help replay", [](CliOptions* o) { o->help = true; }}));
@@ -261,7 +271,9 @@ INSTANTIATE_TEST_SUITE_P(
                   {"unexpected argument \"b.jsonl\"", "it takes one argument, FILE"}},
         ErrorCase{"replay a.jsonl -o yaml", {"invalid value \"yaml\" for --output", "table"}},
         ErrorCase{"run --event-log-file=x", {"--event-log-file", "not valid", "devloop run"}},
-        ErrorCase{"dev -o json", {"-o", "not valid", "devloop dev"}}));
+        ErrorCase{"dev -o json", {"-o", "not valid", "devloop dev"}},
+        ErrorCase{"test --skip-tests", {"--skip-tests", "not valid", "devloop test"}},
+        ErrorCase{"test web", {"unexpected argument \"web\"", "it takes no arguments"}}));
 
 TEST(UsageTest, CommandUsageListsItsFlagsWithDefaultsAndNotOthers) {
   std::string dev = Usage(Command::kDev);
@@ -317,7 +329,8 @@ TEST(EnvironmentTest, DefaultRepoComesFromTheEnvironmentUnlessTheFlagSaysOtherwi
 TEST(UsageTest, RootUsageListsEveryCommand) {
   std::string root = Usage(Command::kNone);
   for (const char* c :
-       {"dev", "run", "build", "deploy", "delete", "diagnose", "replay", "version"}) {
+       {"dev", "run", "build", "deploy", "delete", "diagnose", "replay", "exec", "verify", "test",
+        "version"}) {
     EXPECT_THAT(root, HasSubstr(std::string("  ") + c)) << c;
   }
 }

@@ -34,15 +34,6 @@ deploy::kubectl::KubectlOptions KubectlOptionsOf(const KubectlPlan& plan) {
           .global_flags = plan.flags.global};
 }
 
-std::string StructureTestBinary() {
-  // tools/cst/build.sh builds it there; otherwise it is looked up in PATH.
-  if (const char* home = std::getenv("HOME"); home != nullptr) {
-    const std::string built = absl::StrCat(home, "/.cache/devloop/bin/container-structure-test");
-    if (::access(built.c_str(), X_OK) == 0) return built;
-  }
-  return "container-structure-test";
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> ManifestsOf(
@@ -80,9 +71,45 @@ absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> ManifestsOf(
   return sources;
 }
 
+std::string StructureTestBinary() {
+  // tools/cst/build.sh builds it there; otherwise it is looked up in PATH.
+  if (const char* home = std::getenv("HOME"); home != nullptr) {
+    const std::string built = absl::StrCat(home, "/.cache/devloop/bin/container-structure-test");
+    if (::access(built.c_str(), X_OK) == 0) return built;
+  }
+  return "container-structure-test";
+}
+
 bool IsLocalCluster(const std::string& context) {
   return absl::StartsWith(context, "kind-") || absl::StartsWith(context, "k3d-") ||
          context == "minikube" || context == "docker-desktop" || context == "docker-for-desktop";
+}
+
+hooks::HookedBuilder::Options BuildHookOptions(
+    const Pipeline& pipeline, std::shared_ptr<const build::Tagger> tagger, bool push,
+    const std::map<std::string, std::string>& prebuilt,
+    std::function<void(absl::string_view line)> on_output) {
+  std::map<std::string, hooks::ArtifactBuildHooks> artifacts = pipeline.build_hooks;
+  for (const auto& [image, ref] : prebuilt) artifacts.erase(image);  // not built
+  std::map<std::string, std::string> contexts;
+  for (const auto& [image, h] : artifacts) contexts[image] = h.context_dir;
+  // SKAFFOLD_IMAGE: the name and tag the build is about to give the image.
+  auto planned = [tagger = std::move(tagger), repo = pipeline.default_repo,
+                  contexts](const std::string& image) -> absl::StatusOr<std::string> {
+    std::string tag = "latest";
+    if (tagger != nullptr) {
+      auto it = contexts.find(image);
+      absl::StatusOr<std::string> t =
+          tagger->Tag(image, it == contexts.end() ? std::string() : it->second);
+      if (!t.ok()) return t.status();
+      tag = *std::move(t);
+    }
+    return absl::StrCat(build::ImageUnderRepo(repo, image), ":", tag);
+  };
+  return {.artifacts = std::move(artifacts),
+          .planned_reference = std::move(planned),
+          .push = push,
+          .on_output = std::move(on_output)};
 }
 
 absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipeline& pipeline,
@@ -242,29 +269,11 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
                                                                    options.runner, load_into);
   }
   // Lifecycle hooks: around every build and sync of the artifacts that have them.
-  std::map<std::string, hooks::ArtifactBuildHooks> build_hooks = pipeline.build_hooks;
-  for (const auto& [image, ref] : options.prebuilt) build_hooks.erase(image);  // not built
-  if (!build_hooks.empty()) {
-    std::map<std::string, std::string> contexts;
-    for (const auto& [image, h] : build_hooks) contexts[image] = h.context_dir;
-    // SKAFFOLD_IMAGE: the name and tag the build is about to give the image.
-    auto planned = [tagger = options.tagger, repo = pipeline.default_repo, contexts](const std::string& image) -> absl::StatusOr<std::string> {
-      std::string tag = "latest";
-      if (tagger != nullptr) {
-        auto it = contexts.find(image);
-        absl::StatusOr<std::string> t =
-            tagger->Tag(image, it == contexts.end() ? std::string() : it->second);
-        if (!t.ok()) return t.status();
-        tag = *std::move(t);
-      }
-      return absl::StrCat(build::ImageUnderRepo(repo, image), ":", tag);
-    };
+  hooks::HookedBuilder::Options build_hooks = BuildHookOptions(
+      pipeline, options.tagger, push_images, options.prebuilt, options.on_hook_output);
+  if (!build_hooks.artifacts.empty()) {
     adapters.builder = std::make_unique<hooks::HookedBuilder>(
-        std::move(adapters.builder), adapters.host_hooks.get(),
-        hooks::HookedBuilder::Options{.artifacts = std::move(build_hooks),
-                                      .planned_reference = std::move(planned),
-                                      .push = push_images,
-                                      .on_output = options.on_hook_output});
+        std::move(adapters.builder), adapters.host_hooks.get(), std::move(build_hooks));
   }
   if (!pipeline.sync_hooks.empty()) {
     adapters.hooked_syncer = std::make_unique<hooks::HookedSyncer>(

@@ -23,6 +23,7 @@
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/docker.h"
+#include "infra/hooks/hooked_builder.h"
 #include "infra/hooks/hooked_syncer.h"
 #include "infra/hooks/host_hooks.h"
 #include "infra/hub/hub.h"
@@ -88,11 +89,26 @@ struct LoopAdapters {
 absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipeline& pipeline,
                                               const AdapterOptions& options);
 
+// Returns the build hooks of `pipeline`'s artifacts, but those in `prebuilt`
+// (not built), as `dev`, `run` and `build` run them: SKAFFOLD_IMAGE is
+// ImageUnderRepo(default repo, image):<the tag `tagger` gives; "latest" when
+// null>, SKAFFOLD_PUSH_IMAGE says `push`, and each line a hook prints goes to
+// `on_output`.
+hooks::HookedBuilder::Options BuildHookOptions(
+    const Pipeline& pipeline, std::shared_ptr<const build::Tagger> tagger, bool push,
+    const std::map<std::string, std::string>& prebuilt,
+    std::function<void(absl::string_view line)> on_output);
+
 // Returns everything `plan` deploys for `images` (artifact image -> reference):
 // the raw YAML files, then each kustomization and each helm release rendered
 // (creating a release's namespace first when it asks for that).
 absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> ManifestsOf(
     const KubectlPlan& plan, process::ProcessRunner* runner, const domain::ImageTags& images);
+
+// Returns the container-structure-test binary: the one tools/cst/build.sh
+// builds into ~/.cache/devloop/bin when it is there, else the name for a PATH
+// lookup.
+std::string StructureTestBinary();
 
 // Whether a kube-context names a cluster that runs on this machine's Docker
 // Engine (kind-*, k3d-*, minikube, docker-desktop, docker-for-desktop).

@@ -3,7 +3,9 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -181,6 +183,35 @@ absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli) {
   absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, cli);
   if (!pipeline.ok()) return pipeline.status();
   return Project{*std::move(configs), *std::move(pipeline)};
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+absl::StatusOr<std::vector<BuildOutput>> ReadBuildArtifacts(const cli::CliOptions& cli) {
+  if (cli.build_artifacts.empty()) return std::vector<BuildOutput>{};
+  absl::StatusOr<std::string> text = ReadFile(cli.build_artifacts);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("--build-artifacts: ", text.status().message()));
+  }
+  return ParseBuildOutput(*text, cli.build_artifacts);
+}
+
+absl::StatusOr<ConfigsAndImages> LoadConfigsAndImages(const cli::CliOptions& cli) {
+  ConfigsAndImages out;
+  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(cli);
+  if (!configs.ok()) return configs.status();
+  out.configs = *std::move(configs);
+  absl::StatusOr<std::vector<BuildOutput>> images = ReadBuildArtifacts(cli);
+  if (!images.ok()) return images.status();
+  for (const BuildOutput& b : *images) out.built[b.image_name] = b.tag;
+  return out;
 }
 
 void AttachConsole(console::Console* console, bool tail, dev::DevLoopOptions* options,

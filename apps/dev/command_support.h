@@ -92,6 +92,26 @@ struct Project {
 // LoadConfigs, then MakePipeline.
 absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli);
 
+// Returns the contents of the file at `path`; NotFound naming it when it
+// cannot be read.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// Returns the images --build-artifacts lists (the JSON `devloop build
+// --file-output` writes); none without the flag. Errors name the flag or the
+// file.
+absl::StatusOr<std::vector<BuildOutput>> ReadBuildArtifacts(const cli::CliOptions& cli);
+
+// What `exec`, `verify` and `test` start from: the configs the command line
+// names, and the images --build-artifacts lists, by artifact image.
+struct ConfigsAndImages {
+  std::vector<config::Config> configs;
+  // Artifact image -> the reference built; empty without --build-artifacts.
+  std::map<std::string, std::string> built;
+};
+
+// LoadConfigs, then ReadBuildArtifacts.
+absl::StatusOr<ConfigsAndImages> LoadConfigsAndImages(const cli::CliOptions& cli);
+
 // Sends a dev loop's application logs (with --tail) and build output (shown
 // with -v debug) to `console`, which must outlive the loop, and the
 // application logs also to `app_logs` (the API's ApplicationLogs stream) when

@@ -1,11 +1,20 @@
 #include "apps/dev/command_support.h"
 
+#include <stdlib.h>
+
+#include <fstream>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace devloop::apps {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
@@ -89,6 +98,67 @@ TEST(PlanDeployTest, MatchesArtifactsByNameAndAddsTheOthers) {
 TEST(PlanDeployTest, NoImagesOrTwiceTheSameAreErrors) {
   EXPECT_THAT(PlanDeploy({Artifact("app")}, {}).status().message(), HasSubstr("--images"));
   EXPECT_FALSE(PlanDeploy({Artifact("app")}, {{"app", "app:1"}, {"app", "app:2"}}).ok());
+}
+
+// The start `exec`, `verify` and `test` share: the configs, and the images of
+// --build-artifacts by artifact.
+class ConfigsAndImagesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/devloop-command-support-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    std::ofstream(dir_ + "/skaffold.yaml") << "apiVersion: skaffold/v4beta13\n"
+                                              "kind: Config\n"
+                                              "build:\n"
+                                              "  artifacts:\n"
+                                              "    - image: web\n"
+                                              "test:\n"
+                                              "  - image: web\n"
+                                              "    custom:\n"
+                                              "      - command: make test\n";
+    cli_ = cli::DefaultOptions(cli::Command::kTest);
+    cli_.filename = dir_ + "/skaffold.yaml";
+  }
+  void TearDown() override { (void)std::system(absl::StrCat("rm -rf '", dir_, "'").c_str()); }
+
+  std::string dir_;
+  cli::CliOptions cli_;
+};
+
+TEST_F(ConfigsAndImagesTest, WithoutBuildArtifactsNoImagesAreGiven) {
+  absl::StatusOr<ConfigsAndImages> loaded = LoadConfigsAndImages(cli_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->configs.size(), 1u);
+  EXPECT_EQ(loaded->configs[0].tests.size(), 1u);
+  EXPECT_TRUE(loaded->built.empty());
+}
+
+TEST_F(ConfigsAndImagesTest, BuildArtifactsGiveEachArtifactItsImage) {
+  cli_.build_artifacts = dir_ + "/build.json";
+  std::ofstream(cli_.build_artifacts) << BuildOutputJson({{"web", "web:v1"}, {"db", "db:v2"}});
+  absl::StatusOr<ConfigsAndImages> loaded = LoadConfigsAndImages(cli_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  using Entry = std::pair<const std::string, std::string>;
+  EXPECT_THAT(loaded->built, ElementsAre(Entry("db", "db:v2"), Entry("web", "web:v1")));
+}
+
+TEST_F(ConfigsAndImagesTest, AMissingOrBadFileIsAnErrorNamingIt) {
+  cli_.build_artifacts = dir_ + "/missing.json";
+  absl::StatusOr<ConfigsAndImages> loaded = LoadConfigsAndImages(cli_);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(loaded.status().message(),
+              AllOf(HasSubstr("--build-artifacts"), HasSubstr("missing.json")));
+
+  cli_.build_artifacts = dir_ + "/bad.json";
+  std::ofstream(cli_.build_artifacts) << "{\"builds\": 3}";
+  loaded = LoadConfigsAndImages(cli_);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("bad.json"));
+}
+
+TEST_F(ConfigsAndImagesTest, ABadConfigIsAnErrorEvenWithImages) {
+  std::ofstream(dir_ + "/skaffold.yaml") << "apiVersion: skaffold/v4beta13\nkind: Nope\n";
+  EXPECT_FALSE(LoadConfigsAndImages(cli_).ok());
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +37,8 @@
 #include "infra/docker/docker_status.h"
 #include "infra/docker/engine_api_docker.h"
 #include "infra/hub/app_logs.h"
+#include "infra/hooks/hooked_builder.h"
+#include "infra/hooks/host_hooks.h"
 #include "infra/hub/hub.h"
 #include "infra/log/log.h"
 #include "infra/process/posix_process_runner.h"
@@ -264,14 +265,6 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   return ok ? 0 : 1;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 int RunBuild(const cli::CliOptions& options) {
@@ -295,36 +288,52 @@ int RunBuild(const cli::CliOptions& options) {
     std::cerr << tagger.status().message() << "\n";
     return 1;
   }
+  const std::shared_ptr<const build::Tagger> tag_policy = *std::move(tagger);
   absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker = ConnectDocker(console);
   if (!docker.ok()) return 1;
+  // The artifacts' build hooks, run as `dev` runs them: around each real build.
+  std::optional<hooks::HostHooks> host_hooks;
+  if (!pipeline->build_hooks.empty()) {
+    host_hooks.emplace(&runner, hooks::HostHooksOptions{.env = pipeline->hook_env});
+  }
+  const hooks::HookedBuilder::Options hook_options =
+      BuildHookOptions(*pipeline, tag_policy, pipeline->push.value_or(false), /*prebuilt=*/{},
+                       [&console](absl::string_view line) { console.Info(line); });
+  auto failed = [&console](const std::string& image, const absl::Status& s,
+                           domain::StatusCode fallback) {
+    console.Error(domain::StatusCodeOr(s, fallback),
+                  absl::StrCat("build [", image, "] failed: ", s.message()));
+    return 1;
+  };
 
   std::map<std::string, std::string> ids;  // image -> id, for `requires`
   std::map<std::string, std::string> refs;  // image -> reference, for custom builds' `requires`
   std::vector<BuildOutput> outputs;
   for (const build::ArtifactBuildSpec* a : *order) {
     console.Info(absl::StrCat("Building [", a->spec.image, "]..."));
-    build::ImageBuildOptions build{.tagger = tagger->get(), .cache = options.cache_artifacts};
+    build::ImageBuildOptions build{.tagger = tag_policy.get(), .cache = options.cache_artifacts};
     const std::string image = a->spec.image;
     build.on_output = [&console, image](absl::string_view line) {
       console.Debug(absl::StrCat("[build ", image, "] ", line));
     };
+    const build::BuildRequest hooked = hooks::WithBuildHooks(
+        {.image = image}, host_hooks.has_value() ? &*host_hooks : nullptr, hook_options);
     if (a->custom.has_value()) {
       // The command builds (and with push, pushes) $IMAGE itself; not pushed,
-      // it is cached by input digest as Docker builds are.
+      // it is cached by input digest as Docker builds are, and a cache hit
+      // runs no hooks.
       const bool push = pipeline->push.value_or(false);
       absl::StatusOr<build::CustomBuiltImage> custom = build::BuildCustomArtifact(
           &runner, docker->get(), *a, refs,
-          {.tagger = tagger->get(),
+          {.tagger = tag_policy.get(),
            .push = push,
            .default_repo = pipeline->default_repo,
            .template_env = config::CurrentEnvironment(),
            .on_output = build.on_output,
-           .cache = options.cache_artifacts});
-      if (!custom.ok()) {
-        console.Error(domain::StatusCodeOr(custom.status(), domain::StatusCode::kBuildUnknown),
-                      absl::StrCat("build [", image, "] failed: ", custom.status().message()));
-        return 1;
-      }
+           .cache = options.cache_artifacts,
+           .before_build = hooked.before_build,
+           .after_build = hooked.after_build});
+      if (!custom.ok()) return failed(image, custom.status(), domain::StatusCode::kBuildUnknown);
       ids[image] = custom->image_id.empty() ? custom->reference : custom->image_id;
       refs[image] = custom->reference;
       console.Info(absl::StrCat(push ? "Pushed [" : custom->cached ? "Found [" : "Built [", image,
@@ -333,6 +342,7 @@ int RunBuild(const cli::CliOptions& options) {
       outputs.push_back({image, push ? custom->reference : custom->tag});
       continue;
     }
+    build.before_build = hooked.before_build;  // not on an artifact-cache hit
     absl::StatusOr<build::BuiltImage> built = build::BuildImage(docker->get(), *a, ids, build);
     if (!built.ok()) {
       domain::StatusCode code = docker::DockerStatusCode(built.status());
@@ -359,6 +369,10 @@ int RunBuild(const cli::CliOptions& options) {
       }
       tag = absl::StrCat(name, "@", *digest);
       console.Info(absl::StrCat("Pushed [", image, "] as ", tag));
+    }
+    if (!built->cached && hooked.after_build) {
+      absl::Status s = hooked.after_build();
+      if (!s.ok()) return failed(image, s, domain::StatusCode::kBuildUserError);
     }
     refs[image] = tag == built->tag ? built->DeployReference() : tag;
     outputs.push_back({image, tag});
@@ -442,21 +456,12 @@ int RunDeploy(const cli::CliOptions& options) {
     return 1;
   }
   Pipeline* pipeline = &project->pipeline;
-  std::vector<BuildOutput> images;
-  if (!options.build_artifacts.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(options.build_artifacts);
-    if (!text.ok()) {
-      std::cerr << "--build-artifacts: " << text.status().message() << "\n";
-      return 1;
-    }
-    absl::StatusOr<std::vector<BuildOutput>> parsed =
-        ParseBuildOutput(*text, options.build_artifacts);
-    if (!parsed.ok()) {
-      std::cerr << parsed.status().message() << "\n";
-      return 1;
-    }
-    images = *std::move(parsed);
+  absl::StatusOr<std::vector<BuildOutput>> given = ReadBuildArtifacts(options);
+  if (!given.ok()) {
+    std::cerr << given.status().message() << "\n";
+    return 1;
   }
+  std::vector<BuildOutput> images = *std::move(given);
   for (const std::string& ref : options.images) {
     images.push_back({build::ImageWithoutTag(ref), ref});
   }

@@ -3,48 +3,39 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "apps/console/console.h"
+#include "apps/dev/adapters.h"
 #include "apps/dev/command_support.h"
+#include "apps/dev/pipeline_options.h"
 #include "infra/actions/container_runner.h"
 #include "infra/build/tagger.h"
 #include "infra/deploy/labels.h"
 #include "infra/docker/engine_api_docker.h"
+#include "infra/process/posix_process_runner.h"
+#include "infra/tester/local_tester.h"
 
 namespace devloop::apps {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Reads --build-artifacts: artifact image -> the reference built. Empty without the flag.
-absl::StatusOr<std::map<std::string, std::string>> BuiltImages(const cli::CliOptions& options) {
-  std::map<std::string, std::string> built;
-  if (options.build_artifacts.empty()) return built;
-  absl::StatusOr<std::string> text = ReadFile(options.build_artifacts);
-  if (!text.ok()) {
-    return absl::Status(text.status().code(),
-                        absl::StrCat("--build-artifacts: ", text.status().message()));
+// Loads what exec, verify and test start from (LoadConfigsAndImages); prints
+// the error and returns nullopt when that fails.
+std::optional<ConfigsAndImages> Start(const cli::CliOptions& options) {
+  absl::StatusOr<ConfigsAndImages> loaded = LoadConfigsAndImages(options);
+  if (!loaded.ok()) {
+    std::cerr << loaded.status().message() << "\n";
+    return std::nullopt;
   }
-  absl::StatusOr<std::vector<BuildOutput>> parsed =
-      ParseBuildOutput(*text, options.build_artifacts);
-  if (!parsed.ok()) return parsed.status();
-  for (const BuildOutput& b : *parsed) built[b.image_name] = b.tag;
-  return built;
+  return *std::move(loaded);
 }
 
 actions::ContainerJob JobOf(const config::ActionContainer& c,
@@ -90,19 +81,24 @@ int Run(const cli::CliOptions& options, const std::string& what,
   return 0;
 }
 
+// Returns the context of the artifact that builds `image` (absolute); empty
+// when none does (the tag policy then tags as for an unknown context).
+std::string ArtifactContext(const ConfigsAndImages& loaded, const std::string& image) {
+  for (const config::Config& c : loaded.configs) {
+    for (const config::Artifact& a : c.build.artifacts) {
+      if (a.image == image) return a.absolute_context;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 int RunExec(const cli::CliOptions& options) {
-  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
-  if (!configs.ok()) {
-    std::cerr << configs.status().message() << "\n";
-    return 1;
-  }
-  absl::StatusOr<std::map<std::string, std::string>> built = BuiltImages(options);
-  if (!built.ok()) {
-    std::cerr << built.status().message() << "\n";
-    return 1;
-  }
+  std::optional<ConfigsAndImages> loaded = Start(options);
+  if (!loaded.has_value()) return 1;
+  const std::vector<config::Config>* configs = &loaded->configs;
+  const std::map<std::string, std::string>* built = &loaded->built;
   const std::string& name = options.args.front();
   std::vector<std::string> names;
   for (const config::Config& c : *configs) {
@@ -127,16 +123,10 @@ int RunExec(const cli::CliOptions& options) {
 }
 
 int RunVerify(const cli::CliOptions& options) {
-  absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(options);
-  if (!configs.ok()) {
-    std::cerr << configs.status().message() << "\n";
-    return 1;
-  }
-  absl::StatusOr<std::map<std::string, std::string>> built = BuiltImages(options);
-  if (!built.ok()) {
-    std::cerr << built.status().message() << "\n";
-    return 1;
-  }
+  std::optional<ConfigsAndImages> loaded = Start(options);
+  if (!loaded.has_value()) return 1;
+  const std::vector<config::Config>* configs = &loaded->configs;
+  const std::map<std::string, std::string>* built = &loaded->built;
   std::vector<actions::ContainerJob> jobs;
   absl::Duration timeout = absl::ZeroDuration();  // the longest test's; none: no limit
   bool unlimited = false;
@@ -157,6 +147,62 @@ int RunVerify(const cli::CliOptions& options) {
   // Verify tests all run to the end, and each failure is reported.
   return Run(options, "verify", std::move(jobs), unlimited ? absl::InfiniteDuration() : timeout,
              /*fail_fast=*/false);
+}
+
+int RunTest(const cli::CliOptions& options) {
+  std::optional<ConfigsAndImages> loaded = Start(options);
+  if (!loaded.has_value()) return 1;
+  const std::vector<tester::ImageTests> tests = TestsOf(loaded->configs);
+  if (tests.empty()) {
+    std::cout << "No tests to run: the config has no test[] entries with custom or "
+                 "structureTests\n";
+    return 0;
+  }
+  process::PosixProcessRunner runner;
+  // Without --build-artifacts, the images as `devloop build` tags them now.
+  std::unique_ptr<build::Tagger> tagger;
+  if (options.build_artifacts.empty()) {
+    absl::StatusOr<std::unique_ptr<build::Tagger>> made =
+        MakeTagger(loaded->configs, options, &runner);
+    if (!made.ok()) {
+      std::cerr << made.status().message() << "\n";
+      return 1;
+    }
+    tagger = *std::move(made);
+  }
+  tester::LocalTester tester(&runner, {.tests = tests,
+                                       .structure_test_binary = StructureTestBinary()});
+  for (const tester::ImageTests& t : tests) {
+    std::string reference;
+    if (auto it = loaded->built.find(t.image); it != loaded->built.end()) {
+      reference = it->second;
+    } else if (!options.build_artifacts.empty()) {
+      std::cerr << "devloop test: " << options.build_artifacts << " lists no image for "
+                << t.image << ", which test[] tests\n";
+      return 1;
+    } else {
+      absl::StatusOr<std::string> tag = tagger->Tag(t.image, ArtifactContext(*loaded, t.image));
+      if (!tag.ok()) {
+        std::cerr << "devloop test: tagging " << t.image << ": " << tag.status().message()
+                  << "\n";
+        return 1;
+      }
+      reference = build::TaggedReference(t.image, *tag);
+    }
+    std::cout << "Testing " << reference << "\n" << std::flush;
+    const std::string image = t.image;
+    absl::Status s = tester.Test(
+        {.image = t.image, .reference = reference, .on_output = [&image](absl::string_view line) {
+           std::cout << "[test " << image << "] " << console::Console::WithoutLineEnd(line) << "\n"
+                     << std::flush;
+         }});
+    if (!s.ok()) {
+      std::cerr << "devloop test: " << s.message() << "\n";
+      return 1;
+    }
+  }
+  std::cout << "Tests passed\n";
+  return 0;
 }
 
 }  // namespace devloop::apps

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
 #include "domain/paths/path.h"
 #include "infra/build/custom/dependencies.h"
@@ -17,6 +18,10 @@
 
 namespace devloop::apps {
 namespace {
+
+// The watcher names a test command's dependencies "<kTestWatch><i> <image>":
+// image names hold no space, so none is mistaken for an artifact.
+constexpr absl::string_view kTestWatch = "test dependencies ";
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -124,6 +129,15 @@ absl::Status LiveLoop::StartGeneration(Generation& g) {
                                  .ignore = custom->ignore,
                                  .honour_dockerignore = custom->honour_dockerignore});
     }
+    // Each test command's dependencies, under a name no image can have.
+    for (size_t i = 0; i < g.pipeline.watched_tests.size(); ++i) {
+      const WatchedTest& t = g.pipeline.watched_tests[i];
+      watch.artifacts.push_back({.name = absl::StrCat(kTestWatch, i, " ", t.image),
+                                 .context_dir = t.working_dir,
+                                 .dependencies = t.paths,
+                                 .ignore = t.ignore,
+                                 .honour_dockerignore = false});
+    }
     std::string config_file;
     // The top config comes last (configs are in dependency order).
     if (!g.pipeline.config_files.empty()) config_file = g.pipeline.config_files.back();
@@ -201,7 +215,13 @@ void LiveLoop::OnChanges(const std::map<std::string, std::string>& contexts,
   }
   std::shared_ptr<dev::DevLoop> loop = current();
   if (loop == nullptr) return;
+  std::set<std::string> retest;  // after the builds: a rebuild tests anyway
   for (const auto& [image, paths] : changes.artifacts) {
+    absl::string_view name = image;
+    if (absl::ConsumePrefix(&name, kTestWatch)) {
+      retest.insert(std::string(name.substr(name.find(' ') + 1)));
+      continue;
+    }
     const std::string& context = contexts.at(image);
     std::vector<domain::FileChange> files;
     for (const std::string& p : paths) {
@@ -211,6 +231,7 @@ void LiveLoop::OnChanges(const std::map<std::string, std::string>& contexts,
     }
     if (!files.empty()) loop->FilesChanged(image, std::move(files));
   }
+  for (const std::string& image : retest) loop->TestDependenciesChanged(image);
 }
 
 void LiveLoop::ReloadLoop() {

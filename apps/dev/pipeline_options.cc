@@ -38,6 +38,37 @@ void AddHooks(const config::Artifact& a, const std::string& config_dir, Pipeline
 
 }  // namespace
 
+namespace {
+
+// The directory test entry `t` of config `c` runs in.
+std::string TestDir(const config::Config& c, const config::TestCase& t) {
+  if (t.context == ".") return c.directory;
+  return absl::StartsWith(t.context, "/") ? t.context : absl::StrCat(c.directory, "/", t.context);
+}
+
+}  // namespace
+
+std::vector<tester::ImageTests> TestsOf(const std::vector<config::Config>& configs) {
+  std::vector<tester::ImageTests> out;
+  for (const config::Config& c : configs) {
+    for (const config::TestCase& t : c.tests) {
+      tester::ImageTests tests;
+      tests.image = t.image;
+      tests.working_dir = TestDir(c, t);
+      for (const config::CustomTest& ct : t.custom) {
+        tests.custom.push_back({ct.command, ct.timeout_seconds && *ct.timeout_seconds > 0
+                                                ? absl::Seconds(*ct.timeout_seconds)
+                                                : absl::InfiniteDuration()});
+      }
+      tests.structure_tests = t.structure_tests;
+      tests.structure_tests_args = t.structure_tests_args;
+      if (tests.custom.empty() && tests.structure_tests.empty()) continue;
+      out.push_back(std::move(tests));
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,
                                       const cli::CliOptions& cli) {
   Pipeline p;
@@ -176,25 +207,19 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
   if (!cli.skip_tests) {
     for (const config::Config& c : configs) {
       for (const config::TestCase& t : c.tests) {
-        tester::ImageTests tests;
-        tests.image = t.image;
-        tests.working_dir = t.context == "." ? c.directory
-                            : absl::StartsWith(t.context, "/")
-                                ? t.context
-                                : absl::StrCat(c.directory, "/", t.context);
         for (const config::CustomTest& ct : t.custom) {
-          tests.custom.push_back(
-              {ct.command, ct.timeout_seconds && *ct.timeout_seconds > 0
-                               ? absl::Seconds(*ct.timeout_seconds)
-                               : absl::InfiniteDuration()});
+          if (ct.dependency_paths.empty()) continue;  // as in Skaffold: nothing to watch
+          p.watched_tests.push_back({.image = t.image,
+                                     .working_dir = TestDir(c, t),
+                                     .paths = ct.dependency_paths,
+                                     .ignore = ct.dependency_ignore});
         }
-        tests.structure_tests = t.structure_tests;
-        tests.structure_tests_args = t.structure_tests_args;
-        if (tests.custom.empty() && tests.structure_tests.empty()) continue;
-        for (build::ArtifactBuildSpec& a : o.artifacts) {
-          if (a.spec.image == t.image) a.spec.tested = true;
-        }
-        p.tests.push_back(std::move(tests));
+      }
+    }
+    p.tests = TestsOf(configs);
+    for (const tester::ImageTests& t : p.tests) {
+      for (build::ArtifactBuildSpec& a : o.artifacts) {
+        if (a.spec.image == t.image) a.spec.tested = true;
       }
     }
   }

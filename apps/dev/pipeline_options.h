@@ -42,6 +42,17 @@ struct WatchedArtifact {
   std::optional<config::CustomDependencies> custom;
 };
 
+// What the watcher needs per test command with dependencies
+// (test[].custom[].dependencies): a change to a file they match tests the
+// image's newest build again, without rebuilding it.
+struct WatchedTest {
+  std::string image;
+  std::string working_dir;           // absolute: the test's context
+  std::vector<std::string> paths;    // globs relative to working_dir; not empty
+  std::vector<std::string> ignore;   // globs relative to working_dir
+  bool operator==(const WatchedTest&) const = default;
+};
+
 // Where the workloads run, and why that deployer was chosen (said once).
 enum class DeployerKind { kDocker, kKubectl };
 
@@ -105,7 +116,14 @@ struct Pipeline {
   // skaffold.yaml `test`, for the tester (empty with --skip-tests); the
   // artifacts they name are `tested` in `loop`.
   std::vector<tester::ImageTests> tests;
+  // The tests' declared dependencies, to watch (empty with --skip-tests).
+  std::vector<WatchedTest> watched_tests;
 };
+
+// Returns skaffold.yaml `test` of `configs` as the tester runs it: each
+// entry's context made absolute, timeouts as durations; entries with nothing
+// to run are left out.
+std::vector<tester::ImageTests> TestsOf(const std::vector<config::Config>& configs);
 
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,
                                       const cli::CliOptions& cli);

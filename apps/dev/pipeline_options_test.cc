@@ -245,6 +245,58 @@ TEST(MakePipelineTest, TestsMarkTheirArtifactAndReachTheTester) {
   EXPECT_TRUE(p->tests.empty());
 }
 
+// A custom test's dependencies are watched in the test's context; a test
+// without them watches nothing, and --skip-tests none at all.
+TEST(MakePipelineTest, TestDependenciesAreWatchedInTheTestsContext) {
+  config::Config c = WebConfig();
+  c.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  config::TestCase t;
+  t.image = "web";
+  t.context = "unit";
+  t.custom.push_back({.command = "make test",
+                      .dependency_paths = {"tests/**", "go.mod"},
+                      .dependency_ignore = {"tests/tmp/**"}});
+  t.custom.push_back({.command = "true"});
+  c.tests.push_back(t);
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->watched_tests, ElementsAre(WatchedTest{.image = "web",
+                                                        .working_dir = "/src/p/unit",
+                                                        .paths = {"tests/**", "go.mod"},
+                                                        .ignore = {"tests/tmp/**"}}));
+  cli::CliOptions skip = Cli();
+  skip.skip_tests = true;
+  p = MakePipeline({c}, skip);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->watched_tests.empty());
+}
+
+// `devloop test` reads the tests without a pipeline: the same entries, and
+// none that has nothing to run.
+TEST(TestsOfTest, EachEntryWithSomethingToRunInItsContext) {
+  config::Config c = WebConfig();
+  config::TestCase unit;
+  unit.image = "web";
+  unit.context = "unit";
+  unit.custom = {{.command = "make test", .timeout_seconds = 30}};
+  config::TestCase empty;
+  empty.image = "web";
+  config::TestCase absolute;
+  absolute.image = "api";
+  absolute.context = "/elsewhere";
+  absolute.structure_tests = {"cst.yaml"};
+  c.tests = {unit, empty, absolute};
+  std::vector<tester::ImageTests> tests = TestsOf({c});
+  ASSERT_EQ(tests.size(), 2u);
+  EXPECT_EQ(tests[0].image, "web");
+  EXPECT_EQ(tests[0].working_dir, "/src/p/unit");
+  ASSERT_EQ(tests[0].custom.size(), 1u);
+  EXPECT_EQ(tests[0].custom[0].timeout, absl::Seconds(30));
+  EXPECT_EQ(tests[1].image, "api");
+  EXPECT_EQ(tests[1].working_dir, "/elsewhere");
+  EXPECT_THAT(tests[1].structure_tests, ElementsAre("cst.yaml"));
+}
+
 }  // namespace
 }  // namespace devloop::apps
 

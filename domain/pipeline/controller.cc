@@ -118,6 +118,7 @@ PendingWork Controller::pending() const {
   }
   p.syncs = syncs_.Queued();
   p.deploy = rollout_.Due(NewestTags());
+  p.tests.assign(retest_.begin(), retest_.end());
   return p;
 }
 
@@ -221,6 +222,7 @@ void Controller::Advance(Ctx& c) {
     StartBuilds(c, to_build);
     return;
   }
+  if (!retest_.empty() && build_trigger_.allows() && StartRetests(c)) return;
   if (deploy_trigger_.allows() && rollout_.Due(NewestTags())) StartDeploy(c);
 }
 
@@ -269,8 +271,10 @@ void Controller::OnBatchProgress(Ctx& c, BuildBatch::Progress progress) {
       for (const auto& [image, a] : artifacts_) {
         const std::string& tag = a.build.tag();
         if (!a.spec.tested || tag.empty()) continue;
-        if (built_in_batch_.contains(image) || (tag != a.tested_tag && tag != a.failed_tag)) {
+        if (built_in_batch_.contains(image) || retest_.contains(image) ||
+            (tag != a.tested_tag && tag != a.failed_tag)) {
           to_test[image] = tag;
+          retest_.erase(image);
         }
       }
       built_in_batch_.clear();
@@ -295,6 +299,39 @@ void Controller::AfterBuilds(Ctx& c) {
 }
 
 // ---- Tests ----
+
+absl::Status Controller::On(Ctx& c, const TestDependenciesChanged& in) {
+  DEVLOOP_RETURN_IF_ERROR(RequireRunning("a test dependency change"));
+  auto a = artifacts_.find(in.image);
+  if (a == artifacts_.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("test dependency change for unknown artifact ", in.image));
+  }
+  if (!a->second.spec.tested) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("test dependency change for artifact ", in.image, ", which has no tests"));
+  }
+  retest_.insert(in.image);
+  Advance(c);
+  return absl::OkStatus();
+}
+
+bool Controller::StartRetests(Ctx& c) {
+  ImageTags to_test;
+  for (const std::string& image : retest_) {
+    // Never built (its first build failed): its next build is tested anyway.
+    const std::string& tag = artifacts_.at(image).build.tag();
+    if (!tag.empty()) to_test[image] = tag;
+  }
+  retest_.clear();
+  if (to_test.empty()) return false;
+  build_trigger_.granted = false;
+  OpenIteration(c);
+  testing_ = to_test;
+  c.Log(TestEvent{std::string(kStatusInProgress)}, "Test started");
+  c.Do(RunTests{std::move(to_test)});
+  return true;
+}
 
 absl::Status Controller::On(Ctx& c, const TestsSucceeded&) {
   if (lifecycle_ == Lifecycle::kStopped) return absl::OkStatus();  // cancelled tests'
@@ -654,6 +691,9 @@ std::ostream& operator<<(std::ostream& os, const Input& input) {
       for (const FileChange& f : i.files) os << f << " ";
       os << "]}";
     }
+    void operator()(const TestDependenciesChanged& i) {
+      os << "TestDependenciesChanged{" << i.image << "}";
+    }
     void operator()(const ExecuteIntent& i) {
       os << "ExecuteIntent{build=" << i.build << " sync=" << i.sync << " deploy=" << i.deploy
          << "}";
@@ -746,7 +786,9 @@ std::ostream& operator<<(std::ostream& os, const PendingWork& pending) {
     os << " " << image << ":";
     for (const FileChange& f : files) os << " " << f;
   }
-  return os << " ] deploy=" << pending.deploy << "}";
+  os << " ] deploy=" << pending.deploy << " tests=[";
+  for (const std::string& image : pending.tests) os << " " << image;
+  return os << " ]}";
 }
 
 }  // namespace devloop::domain

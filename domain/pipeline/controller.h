@@ -39,6 +39,11 @@
 //     completes and before the deploy; a failed test fails the iteration and
 //     its images never deploy (the last tested ones stay); the next change
 //     rebuilds and tests again.
+//   - A change to a tested artifact's test dependencies (TestDependenciesChanged)
+//     tests its newest build again without rebuilding it, when the build
+//     trigger allows (as Skaffold's dev loop re-runs tests); a pass deploys it
+//     if it was not yet, a failure fails the iteration as above. A rebuild of
+//     the artifact tests it anyway.
 //   - Changes that all match sync rules of an artifact whose newest build is
 //     the one running are synced, not rebuilt.
 //   - A deployment's check succeeds only once every resource has stayed ready
@@ -88,6 +93,13 @@ struct FilesChanged {
   std::string image;
   std::vector<FileChange> files;  // relative to the artifact's context
   bool operator==(const FilesChanged&) const = default;
+};
+// Files the tests of tested artifact `image` depend on changed
+// (test[].custom[].dependencies); its image did not.
+struct TestDependenciesChanged {
+  absl::Time now;
+  std::string image;
+  bool operator==(const TestDependenciesChanged&) const = default;
 };
 struct ExecuteIntent {
   absl::Time now;
@@ -177,7 +189,7 @@ struct Shutdown {
 using Input = std::variant<Start, FilesChanged, ExecuteIntent, SetAutoTrigger, BuildSucceeded,
                            BuildFailed, TestsSucceeded, TestsFailed, SyncSucceeded, SyncFailed,
                            DeploySucceeded, DeployFailed, ResourceObserved, PortForwarded, Tick,
-                           Shutdown>;
+                           Shutdown, TestDependenciesChanged>;
 
 // ---- Effects ----
 // Build these artifacts (concurrently; their requirements are already built).
@@ -342,6 +354,7 @@ class Controller {
   // One handler per input: each checks its input, then changes state.
   absl::Status On(Ctx& c, const Start& in);
   absl::Status On(Ctx& c, const FilesChanged& in);
+  absl::Status On(Ctx& c, const TestDependenciesChanged& in);
   absl::Status On(Ctx& c, const ExecuteIntent& in);
   absl::Status On(Ctx& c, const SetAutoTrigger& in);
   absl::Status On(Ctx& c, const BuildSucceeded& in);
@@ -371,6 +384,9 @@ class Controller {
   void OnBatchProgress(Ctx& c, BuildBatch::Progress progress);
   // After the builds (and their tests) of an iteration: deploy, or close it.
   void AfterBuilds(Ctx& c);
+  // Tests the newest builds of `retest_` again, in an iteration of their own.
+  // Returns false (and forgets them) when none has a build to test.
+  bool StartRetests(Ctx& c);
   bool StartSyncs(Ctx& c);
   bool StartDeploy(Ctx& c);
   void OnRolloutStep(Ctx& c, Rollout::Step step);
@@ -395,6 +411,8 @@ class Controller {
   Rollout rollout_;
   std::set<std::string> built_in_batch_;  // completed builds of the running batch
   std::optional<ImageTags> testing_;      // the images under test
+  // Tested artifacts whose test dependencies changed since their last tests.
+  std::set<std::string> retest_;
 };
 
 std::ostream& operator<<(std::ostream& os, Controller::Mode mode);

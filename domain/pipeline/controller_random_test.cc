@@ -103,7 +103,7 @@ class Simulation {
   }
 
   void Step() {
-    switch (rng_() % 11) {
+    switch (rng_() % 12) {
       case 0:
       case 1:
       case 2: {
@@ -128,6 +128,10 @@ class Simulation {
       case 6:
         FeedWrong();
         return;
+      case 7:
+        // An edit to web's test dependencies: tested again, never rebuilt.
+        if (web_tested_) Feed(TestDependenciesChanged{now_, "web"});
+        return;
       default:
         if (Outstanding()) AnswerOne(rng_() % 4 != 0);
         return;
@@ -138,6 +142,8 @@ class Simulation {
   void FeedWrong() {
     std::vector<Input> wrong = {
         FilesChanged{now_, "nope", {{"main.go"}}},
+        TestDependenciesChanged{now_, "nope"},
+        TestDependenciesChanged{now_, "base"},  // no tests
         FilesChanged{now_, images_[rng_() % images_.size()], {{"main.go"}, {"../../etc/passwd"}}},
         DeploySucceeded{now_, deploy_id_ + 100, {"container/a"}},
         DeployFailed{now_, deploy_id_ + 100},

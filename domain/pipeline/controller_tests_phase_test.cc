@@ -204,5 +204,104 @@ TEST_F(ControllerTestPhaseTest, AnIntentDuringTestsKeepsTheTestStatus) {
   }
 }
 
+// ---- Test dependencies: the tests run again, the image is not rebuilt ----
+
+TEST_F(ControllerTestPhaseTest, ATestDependencyChangeTestsTheNewestBuildAgainWithoutABuild) {
+  Make({Tested("web")});
+  RunInitial();
+  Output retest = Feed(TestDependenciesChanged{At(10), "web"});
+  EXPECT_THAT(Entries(retest), ElementsAre("Update initiated", "Test started"));
+  EXPECT_THAT(EventsOf<DevLoopEvent>(retest), ElementsAre(DevLoopEvent{1, "In Progress"}));
+  EXPECT_THAT(retest.effects, ElementsAre(Effect(RunTests{{{"web", "web:1"}}})));
+  EXPECT_EQ(c_->mode(), Controller::Mode::kTesting);
+
+  // Passed, and web:1 already runs: nothing to deploy.
+  Output passed = Feed(TestsSucceeded{At(11)});
+  EXPECT_THAT(Entries(passed), ElementsAre("Test completed", "Update succeeded"));
+  EXPECT_THAT(passed.effects, IsEmpty());
+  EXPECT_TRUE(c_->quiescent());
+}
+
+TEST_F(ControllerTestPhaseTest, AFailedBuildWhoseTestIsFixedDeploysWithoutARebuild) {
+  Make({Tested("web")});
+  RunInitial();
+  Feed(FilesChanged{At(10), "web", {{"main.go"}}});
+  Feed(BuildSucceeded{At(11), "web", "web:2"});
+  Feed(TestsFailed{At(12), "web", StatusCode::kTestUnknown, "red"});
+  ASSERT_TRUE(c_->deploy().live_images() == ImageTags({{"web", "web:1"}}));
+
+  // The test (not the image) was wrong: fixed, web:2 is tested and deployed.
+  Output retest = Feed(TestDependenciesChanged{At(20), "web"});
+  EXPECT_THAT(retest.effects, ElementsAre(Effect(RunTests{{{"web", "web:2"}}})));
+  Output passed = Feed(TestsSucceeded{At(21)});
+  EXPECT_THAT(passed.effects, ElementsAre(Effect(Deploy{2, {{"web", "web:2"}}})));
+}
+
+TEST_F(ControllerTestPhaseTest, AFailingRetestFailsTheIterationAndKeepsWhatRuns) {
+  Make({Tested("web")});
+  RunInitial();
+  Feed(TestDependenciesChanged{At(10), "web"});
+  Output failed = Feed(TestsFailed{At(11), "web", StatusCode::kTestUnknown, "red"});
+  const ActionableErr err{StatusCode::kTestUnknown, "red", {}};
+  EXPECT_THAT(EventsOf<DevLoopEvent>(failed), ElementsAre(DevLoopEvent{1, "Failed", err}));
+  EXPECT_THAT(failed.effects, IsEmpty());
+  EXPECT_TRUE(c_->deploy().live_images() == ImageTags({{"web", "web:1"}}));
+  // The next change to the test runs it again.
+  EXPECT_THAT(Feed(TestDependenciesChanged{At(20), "web"}).effects,
+              ElementsAre(Effect(RunTests{{{"web", "web:1"}}})));
+}
+
+TEST_F(ControllerTestPhaseTest, ATestDependencyChangeDuringABuildIsTestedWithThatBatch) {
+  Make({ArtifactSpec{"db"}, Tested("web")});
+  Feed(Start{At(0)});
+  Feed(BuildSucceeded{At(1), "db", "db:1"});
+  Feed(BuildSucceeded{At(1), "web", "web:1"});
+  Feed(TestsSucceeded{At(2)});
+  Feed(DeploySucceeded{At(3), 1, {}});
+
+  Feed(FilesChanged{At(10), "db", {{"schema.sql"}}});
+  Output queued = Feed(TestDependenciesChanged{At(11), "web"});
+  EXPECT_THAT(queued.effects, IsEmpty()) << "one iteration at a time";
+  EXPECT_THAT(c_->pending().tests, ElementsAre("web"));
+  EXPECT_FALSE(c_->quiescent());
+  // The batch (db only) ends by testing web again, then deploys both.
+  Output built = Feed(BuildSucceeded{At(12), "db", "db:2"});
+  EXPECT_THAT(built.effects, ElementsAre(Effect(RunTests{{{"web", "web:1"}}})));
+  EXPECT_THAT(c_->pending().tests, IsEmpty());
+  Output passed = Feed(TestsSucceeded{At(13)});
+  EXPECT_THAT(passed.effects, ElementsAre(Effect(Deploy{2, {{"db", "db:2"}, {"web", "web:1"}}})));
+}
+
+TEST_F(ControllerTestPhaseTest, WithAutoBuildOffATestDependencyChangeWaitsForAnIntent) {
+  Make({Tested("web")});
+  RunInitial();
+  Feed(SetAutoTrigger{At(5), Phase::kBuild, false});
+  EXPECT_THAT(Feed(TestDependenciesChanged{At(10), "web"}).effects, IsEmpty());
+  EXPECT_EQ(c_->pending(), (PendingWork{.tests = {"web"}}));
+  Output intent = Feed(ExecuteIntent{.now = At(11), .build = true});
+  EXPECT_THAT(intent.effects, ElementsAre(Effect(RunTests{{{"web", "web:1"}}})));
+}
+
+TEST_F(ControllerTestPhaseTest, TestDependencyChangesThatDoNotFitAreErrors) {
+  Make({ArtifactSpec{"db"}, Tested("web")});
+  EXPECT_EQ(c_->Handle(TestDependenciesChanged{At(0), "web"}).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // before Start
+  Feed(Start{At(0)});
+  EXPECT_EQ(c_->Handle(TestDependenciesChanged{At(1), "api"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c_->Handle(TestDependenciesChanged{At(1), "db"}).status().code(),
+            absl::StatusCode::kInvalidArgument);  // it has no tests
+  EXPECT_THAT(c_->pending().tests, IsEmpty());
+}
+
+TEST_F(ControllerTestPhaseTest, ATestDependencyChangeBeforeAnyBuildWaitsForTheBuild) {
+  Make({Tested("web")});
+  Feed(Start{At(0)});
+  Feed(BuildFailed{At(1), "web", StatusCode::kBuildUserError, "broken"});
+  // Nothing built to test: forgotten; the next build is tested anyway.
+  EXPECT_THAT(Feed(TestDependenciesChanged{At(2), "web"}).effects, IsEmpty());
+  EXPECT_TRUE(c_->pending().tests.empty());
+}
+
 }  // namespace
 }  // namespace devloop::domain

@@ -64,7 +64,9 @@ struct PendingWork {
   std::vector<std::string> builds;  // artifacts changed since their build began, in build order
   std::map<std::string, std::vector<FileChange>> syncs;  // per artifact, sorted by path
   bool deploy = false;  // newer images than those running
-  bool empty() const { return builds.empty() && syncs.empty() && !deploy; }
+  // Tested artifacts whose test dependencies changed, to test again, sorted.
+  std::vector<std::string> tests;
+  bool empty() const { return builds.empty() && syncs.empty() && !deploy && tests.empty(); }
   bool operator==(const PendingWork&) const = default;
 };
 

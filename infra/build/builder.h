@@ -55,6 +55,15 @@ struct BuildRequest {
   std::map<std::string, std::string> required;
   // The build's output, line by line, on the calling thread. May be empty.
   std::function<void(absl::string_view line)> on_output;
+  // The artifact's lifecycle hooks (build.artifacts[].hooks, attached by
+  // infra/hooks/hooked_builder.h): `before_build` runs just before the image
+  // is really built, `after_build` just after it was (tagged, and pushed when
+  // the builder pushes). Neither runs when the builder reuses an image from
+  // the artifact cache or returns a prebuilt one: as in Skaffold, whose cache
+  // check comes before the builder and its hooks. An error from either fails
+  // the build with that error. Called on the calling thread; may be empty.
+  std::function<absl::Status()> before_build;
+  std::function<absl::Status()> after_build;
 };
 
 class Builder {

@@ -106,6 +106,13 @@ void DevLoop::FilesChanged(const std::string& image, std::vector<domain::FileCha
   });
 }
 
+void DevLoop::TestDependenciesChanged(const std::string& image) {
+  Post([image](DevLoop& loop) {
+    absl::Status s = loop.Feed(domain::TestDependenciesChanged{loop.Now(), image});
+    if (!s.ok()) DEVLOOP_LOG(WARNING) << "test dependency change for " << image << ": " << s;
+  });
+}
+
 template <typename Result>
 void DevLoop::Answer(std::function<Result(DevLoop&)> fn, absl::AnyInvocable<void(Result)> done) {
   // Shared: if the runner refuses the task, the answer still has to be given.

@@ -96,6 +96,10 @@ class DevLoop : public control::Control, public std::enable_shared_from_this<Dev
   // Reports changed files of artifact `image` (paths relative to its context).
   void FilesChanged(const std::string& image, std::vector<domain::FileChange> files);
 
+  // Reports changed files the tests of tested artifact `image` depend on: its
+  // newest build is tested again, not rebuilt.
+  void TestDependenciesChanged(const std::string& image);
+
   // Asks the loop to shut down: cancels builds and cleans up (removing what the
   // run created unless `cleanup` is off). Idempotent; does not block.
   void RequestStop();

@@ -1,5 +1,6 @@
 #include "infra/hooks/hooked_builder.h"
 
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,38 +14,52 @@ HookedBuilder::HookedBuilder(std::unique_ptr<build::Builder> base, const HostHoo
     : base_(std::move(base)), hooks_(hooks), options_(std::move(options)) {}
 
 absl::StatusOr<std::string> HookedBuilder::Build(const build::BuildRequest& request) {
-  auto it = options_.artifacts.find(request.image);
-  if (it == options_.artifacts.end() || (it->second.before.empty() && it->second.after.empty())) {
-    return base_->Build(request);
+  return base_->Build(WithBuildHooks(request, hooks_, options_));
+}
+
+build::BuildRequest WithBuildHooks(build::BuildRequest request, const HostHooks* hooks,
+                                   const HookedBuilder::Options& options) {
+  auto it = options.artifacts.find(request.image);
+  if (it == options.artifacts.end() || (it->second.before.empty() && it->second.after.empty())) {
+    return request;
   }
-  const ArtifactBuildHooks& artifact = it->second;
-  absl::StatusOr<std::string> reference =
-      options_.planned_reference
-          ? options_.planned_reference(request.image)
-          : absl::StatusOr<std::string>(absl::StrCat(request.image, ":latest"));
-  if (!reference.ok()) {
-    return domain::WithStatusCode(
-        absl::Status(reference.status().code(),
-                     absl::StrCat("naming the image for the build hooks of ", request.image, ": ",
-                                  reference.status().message())),
-        domain::StatusCodeOr(reference.status(), domain::StatusCode::kBuildUnknown));
-  }
-  const auto [repo, tag] = RepoAndTag(*reference);
-  HookRun run{.env = {{"SKAFFOLD_IMAGE", *reference},
-                      {"SKAFFOLD_PUSH_IMAGE", options_.push ? "true" : "false"},
-                      {"SKAFFOLD_IMAGE_REPO", repo},
-                      {"SKAFFOLD_IMAGE_TAG", tag},
-                      {"SKAFFOLD_BUILD_CONTEXT", artifact.context_dir}},
-              .on_output = options_.on_output ? options_.on_output : request.on_output,
+  const ArtifactBuildHooks* artifact = &it->second;
+  // Shared by the two calls: the after hooks see what the before hooks saw.
+  auto run = std::make_shared<HookRun>(
+      HookRun{.on_output = options.on_output ? options.on_output : request.on_output,
               .failure_code = domain::StatusCode::kBuildUserError,
-              .subject = absl::StrCat("of artifact ", request.image)};
-  run.phase = "before-build";
-  if (absl::Status s = hooks_->Run(artifact.before, run); !s.ok()) return s;
-  absl::StatusOr<std::string> built = base_->Build(request);
-  if (!built.ok()) return built;
-  run.phase = "after-build";
-  if (absl::Status s = hooks_->Run(artifact.after, run); !s.ok()) return s;
-  return built;
+              .subject = absl::StrCat("of artifact ", request.image)});
+  auto prepare = [&options, artifact, run, image = request.image]() -> absl::Status {
+    if (!run->env.empty()) return absl::OkStatus();
+    absl::StatusOr<std::string> reference =
+        options.planned_reference ? options.planned_reference(image)
+                                  : absl::StatusOr<std::string>(absl::StrCat(image, ":latest"));
+    if (!reference.ok()) {
+      return domain::WithStatusCode(
+          absl::Status(reference.status().code(),
+                       absl::StrCat("naming the image for the build hooks of ", image, ": ",
+                                    reference.status().message())),
+          domain::StatusCodeOr(reference.status(), domain::StatusCode::kBuildUnknown));
+    }
+    const auto [repo, tag] = RepoAndTag(*reference);
+    run->env = {{"SKAFFOLD_IMAGE", *reference},
+                {"SKAFFOLD_PUSH_IMAGE", options.push ? "true" : "false"},
+                {"SKAFFOLD_IMAGE_REPO", repo},
+                {"SKAFFOLD_IMAGE_TAG", tag},
+                {"SKAFFOLD_BUILD_CONTEXT", artifact->context_dir}};
+    return absl::OkStatus();
+  };
+  request.before_build = [hooks, artifact, run, prepare]() -> absl::Status {
+    if (absl::Status s = prepare(); !s.ok()) return s;
+    run->phase = "before-build";
+    return hooks->Run(artifact->before, *run);
+  };
+  request.after_build = [hooks, artifact, run, prepare]() -> absl::Status {
+    if (absl::Status s = prepare(); !s.ok()) return s;
+    run->phase = "after-build";
+    return hooks->Run(artifact->after, *run);
+  };
+  return request;
 }
 
 }  // namespace devloop::hooks

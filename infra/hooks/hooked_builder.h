@@ -11,8 +11,12 @@
 //   SKAFFOLD_IMAGE_TAG      its tag ("v1")
 //   SKAFFOLD_BUILD_CONTEXT  the artifact's context, absolute
 //
-// (and what HostHooks gives every hook). Artifacts without hooks, and images
-// not built (prebuilt ones), go straight to the base builder.
+// (and what HostHooks gives every hook). The hooks ride on the request
+// (BuildRequest::before_build / after_build), so the base builder runs them
+// only when it really builds: as in Skaffold, an image the artifact cache
+// already has, or a prebuilt one, runs none. Artifacts without hooks go
+// straight to the base builder. `devloop build`, which builds without a
+// Builder, attaches the same hooks with WithBuildHooks.
 //
 //   HookedBuilder builder(std::move(docker_builder), &host_hooks,
 //       {.artifacts = {{"web", {.before = ..., .context_dir = "/src/web"}}},
@@ -59,6 +63,7 @@ class HookedBuilder final : public build::Builder {
   // `hooks` must outlive this.
   HookedBuilder(std::unique_ptr<build::Builder> base, const HostHooks* hooks, Options options);
 
+  // Builds `request` with its artifact's hooks attached (WithBuildHooks).
   absl::StatusOr<std::string> Build(const build::BuildRequest& request) override;
   void Cancel(const std::string& image) override { base_->Cancel(image); }
   absl::Status Cleanup() override { return base_->Cleanup(); }
@@ -68,6 +73,15 @@ class HookedBuilder final : public build::Builder {
   const HostHooks* const hooks_;
   const Options options_;
 };
+
+// Returns `request` with before_build and after_build set to run its
+// artifact's hooks as the file comment says (unchanged when the artifact has
+// none; a hook set on the request already is replaced). SKAFFOLD_IMAGE is
+// named when the before hooks run, so a build that never happens names
+// nothing. The callbacks refer to `hooks` and `options`, which must outlive
+// them.
+build::BuildRequest WithBuildHooks(build::BuildRequest request, const HostHooks* hooks,
+                                   const HookedBuilder::Options& options);
 
 }  // namespace devloop::hooks
 

@@ -21,13 +21,23 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 // Notes every build in `events` (shared with the hooks' output) and returns
-// `result`.
+// `result`; runs the request's hooks as a builder does, around a build but
+// not around an image it reuses (`reuse`, the artifact cache's hit).
 class FakeBuilder : public build::Builder {
  public:
   FakeBuilder(std::vector<std::string>* events, absl::Mutex* mu) : events_(events), mu_(mu) {}
   absl::StatusOr<std::string> Build(const build::BuildRequest& request) override {
-    absl::MutexLock lock(mu_);
-    events_->push_back("build " + request.image);
+    if (!reuse && request.before_build) {
+      if (absl::Status s = request.before_build(); !s.ok()) return s;
+    }
+    {
+      absl::MutexLock lock(mu_);
+      events_->push_back((reuse ? "reuse " : "build ") + request.image);
+    }
+    if (!result.ok()) return result;
+    if (!reuse && request.after_build) {
+      if (absl::Status s = request.after_build(); !s.ok()) return s;
+    }
     return result;
   }
   void Cancel(const std::string& image) override {
@@ -37,6 +47,7 @@ class FakeBuilder : public build::Builder {
   absl::Status Cleanup() override { return absl::OkStatus(); }
 
   absl::StatusOr<std::string> result = std::string("127.0.0.1:5000/web:v1@sha256:ab");
+  bool reuse = false;
 
  private:
   std::vector<std::string>* events_;
@@ -146,6 +157,42 @@ TEST(HookedBuilderTest, WithoutASinkHookOutputGoesToTheRequests) {
                           }})
                   .ok());
   EXPECT_THAT(output, ElementsAre("[before-build hook] hi"));
+}
+
+TEST(HookedBuilderTest, AnImageTheBuilderReusesRunsNoHooksAndNamesNothing) {
+  Fixture f;
+  int named = 0;
+  auto fake = std::make_unique<FakeBuilder>(&f.events, &f.mu);
+  fake->reuse = true;
+  HookedBuilder builder(
+      std::move(fake), &f.host_hooks,
+      {.artifacts = {{"web",
+                      {.before = {{.command = {"sh", "-c", "echo before"}}},
+                       .after = {{.command = {"sh", "-c", "echo after"}}}}}},
+       .planned_reference = [&named](const std::string& image) -> absl::StatusOr<std::string> {
+         ++named;
+         return image + ":v1";
+       },
+       .on_output = [&f](absl::string_view line) {
+         absl::MutexLock lock(&f.mu);
+         f.events.emplace_back(line);
+       }});
+  ASSERT_TRUE(builder.Build({.image = "web"}).ok());
+  EXPECT_THAT(f.Events(), ElementsAre("reuse web"));
+  EXPECT_EQ(named, 0) << "the tagger is not asked for a build that does not happen";
+}
+
+TEST(HookedBuilderTest, WithBuildHooksLeavesAnArtifactWithoutHooksAlone) {
+  process::PosixProcessRunner runner;
+  HostHooks host_hooks(&runner, {});
+  HookedBuilder::Options options{
+      .artifacts = {{"web", {.before = {{.command = {"true"}}}}}, {"db", {}}}};
+  EXPECT_FALSE(WithBuildHooks({.image = "db"}, &host_hooks, options).before_build);
+  EXPECT_FALSE(WithBuildHooks({.image = "api"}, &host_hooks, options).after_build);
+  build::BuildRequest web = WithBuildHooks({.image = "web"}, &host_hooks, options);
+  ASSERT_TRUE(web.before_build && web.after_build);
+  EXPECT_TRUE(web.before_build().ok());
+  EXPECT_TRUE(web.after_build().ok()) << "no after hooks: nothing to fail";
 }
 
 }  // namespace

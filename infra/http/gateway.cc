@@ -106,7 +106,12 @@ std::string PendingJson(const domain::PendingWork& pending) {
     }
     out.append("]}");
   }
-  absl::StrAppend(&out, "],\"deploy\":", pending.deploy ? "true" : "false", "}");
+  absl::StrAppend(&out, "],\"deploy\":", pending.deploy ? "true" : "false", ",\"tests\":[");
+  for (size_t i = 0; i < pending.tests.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(pending.tests[i], &out);
+  }
+  out.append("]}");
   return out;
 }
 

@@ -75,7 +75,7 @@ class Gateway {
   // devloop's own path, beside Skaffold's: GET answers what waits for a
   // trigger that is off (Control::Pending), for the dashboard:
   //   {"builds":["web"],"syncs":[{"artifact":"web","files":[{"path":"a.css",
-  //    "deleted":false}]}],"deploy":false}
+  //    "deleted":false}]}],"deploy":false,"tests":["api"]}
   static constexpr absl::string_view kPendingPath = "/devloop/v1/pending";
 
   // One request as read off the wire. The views must stay valid during Handle.

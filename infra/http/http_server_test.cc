@@ -618,13 +618,14 @@ class PendingControl : public control::HubControl {
     done(d::PendingWork{.builds = {"api", "web"},
                         .syncs = {{"web", {d::FileChange{"static/a \"b\".css"},
                                            d::FileChange{"old.js", /*deleted=*/true}}}},
-                        .deploy = true});
+                        .deploy = true,
+                        .tests = {"web"}});
   }
 };
 
 TEST_F(HttpServerTest, PendingWorkIsServedAtDevloopsOwnPath) {
   EXPECT_EQ(Fetch("GET", "/devloop/v1/pending").body,
-            R"({"builds":[],"syncs":[],"deploy":false})")
+            R"({"builds":[],"syncs":[],"deploy":false,"tests":[]})")
       << "nothing waits in a pipeline with nothing to run";
   server_->Shutdown(absl::Seconds(5));
   PendingControl pending(&hub_);
@@ -635,7 +636,7 @@ TEST_F(HttpServerTest, PendingWorkIsServedAtDevloopsOwnPath) {
   EXPECT_EQ(r.body,
             R"({"builds":["api","web"],"syncs":[{"artifact":"web","files":[)"
             R"({"path":"static/a \"b\".css","deleted":false},{"path":"old.js","deleted":true}]}],)"
-            R"("deploy":true})");
+            R"("deploy":true,"tests":["web"]})");
   EXPECT_EQ(Fetch("POST", "/devloop/v1/pending").status, 501);
   server_->Shutdown(absl::Seconds(5));
   server_.reset();

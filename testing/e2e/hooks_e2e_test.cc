@@ -3,7 +3,12 @@
 // hooks, one on this machine (a marker file here) and one in the container (a
 // file it then serves); and a failing before-build hook fails the build, its
 // output in the BuildEvent's error and on the console. Ctrl-C leaves nothing.
+// `devloop build` runs the same build hooks around each real build, none when
+// the artifact cache has the image, and fails on a failing one.
+#include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -11,10 +16,12 @@
 #include "gtest/gtest.h"
 #include "testing/e2e/contract.h"
 #include "testing/e2e/dev_session.h"
+#include "testing/e2e/devloop_process.h"
 #include "testing/e2e/docker_sweep.h"
 #include "testing/e2e/events_client.h"
 #include "testing/e2e/files.h"
 #include "testing/e2e/http_client.h"
+#include "testing/e2e/subprocess.h"
 
 namespace devloop::e2e {
 namespace {
@@ -38,7 +45,9 @@ TEST(HooksE2eTest, BuildAndSyncHooksRunAndAFailingHookFailsTheBuild) {
   DevSession& session = **s;
   const std::string image = session.Image("devloop-hooks");
   const int port = session.LocalPort(9003);
-  ASSERT_TRUE(session.Start().ok());
+  // Build hooks run only around a real build: another run's image of the same
+  // inputs, found in the artifact cache, would run none.
+  ASSERT_TRUE(session.Start({"--cache-artifacts=false"}).ok());
   EventsClient& events = session.events();
   size_t at = 0;
   absl::StatusOr<proto::LogEntry> done =
@@ -91,6 +100,58 @@ TEST(HooksE2eTest, BuildAndSyncHooksRunAndAFailingHookFailsTheBuild) {
   EXPECT_TRUE(clean.ok()) << clean;
   EXPECT_THAT(session.devloop().process().Output(), HasSubstr("[before-build hook] hook says no"))
       << "hook output shows on the console, prefixed";
+}
+
+// Runs `devloop ARGS...` in the session's directory to its end; returns
+// (exit code, output).
+std::pair<int, std::string> RunDevloop(DevSession& session, std::vector<std::string> args) {
+  args.insert(args.begin(), Runfile("apps/devloop"));
+  absl::StatusOr<std::unique_ptr<Subprocess>> p =
+      Subprocess::Start({.argv = args, .cwd = session.dir(), .env = session.DevloopEnv()});
+  if (!p.ok()) return {-1000, std::string(p.status().message())};
+  absl::StatusOr<int> code = (*p)->Wait(absl::Seconds(120));
+  return {code.ok() ? *code : -1000, (*p)->Output()};
+}
+
+TEST(HooksE2eTest, BuildCommandRunsBuildHooksOnlyAroundRealBuilds) {
+  ASSERT_TRUE(DockerAvailable()) << "the Docker Engine does not answer";
+  absl::StatusOr<std::unique_ptr<DevSession>> s = DevSession::Prepare("hooks", {"devloop-hooks"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  DevSession& session = **s;
+  const std::string image = session.Image("devloop-hooks");
+  const std::string before = session.dir() + "/before-build.txt";
+  const std::string after = session.dir() + "/after-build.txt";
+
+  // A real build: both hooks, with Skaffold's variables.
+  auto [code, output] = RunDevloop(session, {"build", "--cache-artifacts=false"});
+  ASSERT_EQ(code, 0) << output;
+  ASSERT_THAT(output, HasSubstr("Built [" + image + "] as " + image + ":")) << output;
+  const std::string built = output.substr(output.find("] as " + image + ":") + 5);
+  const std::string tag =
+      built.substr(image.size() + 1, built.find_first_of("\n ") - image.size() - 1);
+  EXPECT_EQ(Marker(session, "before-build.txt"),
+            absl::StrCat(image, ":", tag, " ", session.dir(), "/app"));
+  EXPECT_EQ(Marker(session, "after-build.txt"), absl::StrCat(image, " ", tag, " false"));
+
+  // Nothing changed and the cache is on: the image is found, no hook runs.
+  ASSERT_EQ(std::remove(before.c_str()), 0);
+  ASSERT_EQ(std::remove(after.c_str()), 0);
+  std::tie(code, output) = RunDevloop(session, {"build"});
+  ASSERT_EQ(code, 0) << output;
+  EXPECT_THAT(output, HasSubstr("Found [" + image + "] locally")) << output;
+  EXPECT_FALSE(ReadFile(before).ok()) << "a before-build hook ran on a cache hit:\n" << output;
+  EXPECT_FALSE(ReadFile(after).ok()) << "an after-build hook ran on a cache hit:\n" << output;
+
+  // A failing before-build hook fails the build: its status and its output,
+  // on the console prefixed as in dev, and no after hook.
+  ASSERT_TRUE(WriteFile(session.dir() + "/fail-build", "").ok());
+  std::tie(code, output) = RunDevloop(session, {"build", "--cache-artifacts=false"});
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_THAT(output, AllOf(HasSubstr("build [" + image + "] failed"),
+                            HasSubstr("before-build hook 1 of artifact " + image),
+                            HasSubstr("exited with status 7"),
+                            HasSubstr("[before-build hook] hook says no")));
+  EXPECT_FALSE(ReadFile(after).ok()) << output;
 }
 
 }  // namespace

@@ -4,7 +4,11 @@
 // TestEvent Failed and a failed iteration, and the build is not deployed: the
 // running container keeps its image and keeps serving "ok". Fixing the file
 // tests and deploys again. `devloop exec` runs the example's customActions on
-// the engine against the image built, and exits 0 or 1 with them.
+// the engine against the image built, and exits 0 or 1 with them. `devloop
+// test` runs test[] against the images `devloop build --file-output` listed,
+// or as tagged, and exits 1 with a failing test's output. An edit to a test's
+// dependencies (tests/, which the image does not hold) tests the running
+// build again without rebuilding it.
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -126,6 +130,90 @@ TEST(TestsE2eTest, AFailingTestStopsTheDeployAndExecRunsActions) {
   done = events.WaitFor(IsDevLoopEvent(2, "Succeeded"), kIteration, at, &at);
   ASSERT_TRUE(done.ok()) << done.status() << "\n" << Describe(events.Entries());
   EXPECT_EQ(Count(events.Entries(), IsTestEvent("Complete")), 2);
+
+  absl::Status clean = session.InterruptAndCheckNothingLeft(*run_id, absl::Seconds(5));
+  EXPECT_TRUE(clean.ok()) << clean;
+}
+
+TEST(TestsE2eTest, TestCommandRunsTheTestsAgainstBuiltImages) {
+  ASSERT_TRUE(DockerAvailable()) << "the Docker Engine does not answer";
+  absl::StatusOr<std::unique_ptr<DevSession>> s =
+      DevSession::Prepare("with-tests", {"devloop-tested"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  DevSession& session = **s;
+  const std::string image = session.Image("devloop-tested");
+  // Outside the project, as Skaffold's docs put it.
+  const std::string build_json = std::string(std::getenv("TEST_TMPDIR")) + "/test-build.json";
+
+  auto [code, output] = RunDevloop(session, {"build", "--file-output", build_json});
+  ASSERT_EQ(code, 0) << output;
+  absl::StatusOr<std::string> listed = ReadFile(build_json);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  const std::string marker = "\"tag\":\"";
+  const size_t at = listed->find(marker);
+  ASSERT_NE(at, std::string::npos) << *listed;
+  const std::string built = listed->substr(at + marker.size(),
+                                           listed->find('"', at + marker.size()) - at -
+                                               marker.size());
+  ASSERT_THAT(built, ::testing::StartsWith(image + ":"));
+
+  // With the file: the test gets the image it lists.
+  std::tie(code, output) = RunDevloop(session, {"test", "--build-artifacts", build_json});
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_THAT(output, HasSubstr("[test " + image + "] tested " + built)) << output;
+  // Without it: the image as the tag policy tags it now, the same one.
+  std::tie(code, output) = RunDevloop(session, {"test"});
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_THAT(output, HasSubstr("[test " + image + "] tested " + built)) << output;
+
+  // A failing test fails the command, saying which and how.
+  ASSERT_TRUE(WriteFile(session.dir() + "/www/status.txt", "broken\n").ok());
+  std::tie(code, output) = RunDevloop(session, {"test", "-a", build_json});
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_THAT(output, HasSubstr("failed with exit code 1")) << output;
+  EXPECT_THAT(output, ::testing::Not(HasSubstr("Tests passed"))) << output;
+
+  // A file that lists another image is an error naming what is missing.
+  ASSERT_TRUE(WriteFile(build_json, R"({"builds":[{"imageName":"other","tag":"other:v1"}]})").ok());
+  std::tie(code, output) = RunDevloop(session, {"test", "-a", build_json});
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_THAT(output, HasSubstr("lists no image for " + image)) << output;
+}
+
+TEST(TestsE2eTest, AnEditToATestsDependenciesTestsAgainWithoutARebuild) {
+  ASSERT_TRUE(DockerAvailable()) << "the Docker Engine does not answer";
+  absl::StatusOr<std::unique_ptr<DevSession>> s =
+      DevSession::Prepare("with-tests", {"devloop-tested"});
+  ASSERT_TRUE(s.ok()) << s.status();
+  DevSession& session = **s;
+  const std::string image = session.Image("devloop-tested");
+  ASSERT_TRUE(session.Start().ok());
+  EventsClient& events = session.events();
+  size_t at = 0;
+  absl::StatusOr<proto::LogEntry> done =
+      events.WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration, 0, &at);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << session.devloop().process().Output();
+  absl::StatusOr<std::string> run_id = session.RunId();
+  ASSERT_TRUE(run_id.ok()) << run_id.status();
+  absl::StatusOr<std::string> deployed = session.RunningImage("devloop-tested");
+  ASSERT_TRUE(deployed.ok()) << deployed.status();
+  ASSERT_EQ(Count(events.Entries(), IsBuildEvent(image, "In Progress")), 1);
+
+  // The test now expects something else: it runs again, on the same build, and fails.
+  ASSERT_TRUE(WriteFile(session.dir() + "/tests/expected.txt", "fine\n").ok());
+  done = events.WaitFor(IsDevLoopEvent(1, "Failed"), kIteration, at, &at);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << Describe(events.Entries());
+  EXPECT_EQ(done->event().devloopevent().err().errcode(), proto::TEST_UNKNOWN);
+  EXPECT_EQ(Count(events.Entries(), IsTestEvent("Failed")), 1);
+
+  // Back as it was: tested again, passes; still no build, the same container image.
+  ASSERT_TRUE(WriteFile(session.dir() + "/tests/expected.txt", "ok\n").ok());
+  done = events.WaitFor(IsDevLoopEvent(2, "Succeeded"), kIteration, at, &at);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << Describe(events.Entries());
+  EXPECT_EQ(Count(events.Entries(), IsTestEvent("Complete")), 2) << Describe(events.Entries());
+  EXPECT_EQ(Count(events.Entries(), IsBuildEvent(image, "In Progress")), 1)
+      << "a test dependency rebuilt the image:\n" << Describe(events.Entries());
+  EXPECT_EQ(session.RunningImage("devloop-tested").value_or(""), *deployed);
 
   absl::Status clean = session.InterruptAndCheckNothingLeft(*run_id, absl::Seconds(5));
   EXPECT_TRUE(clean.ok()) << clean;

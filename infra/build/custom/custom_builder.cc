@@ -227,6 +227,16 @@ absl::StatusOr<CustomBuiltImage> BuildCustomArtifact(
     return WithStatusCode(absl::CancelledError(absl::StrCat("build of ", image, " cancelled")),
                           StatusCode::kBuildCancelled);
   }
+  // A real build from here on: its hooks run around it.
+  if (options.before_build) {
+    if (absl::Status s = options.before_build(); !s.ok()) return s;
+  }
+  auto done = [&options](CustomBuiltImage image) -> absl::StatusOr<CustomBuiltImage> {
+    if (options.after_build) {
+      if (absl::Status s = options.after_build(); !s.ok()) return s;
+    }
+    return image;
+  };
   absl::StatusOr<std::unique_ptr<process::Process>> process = runner->Start(run);
   if (!process.ok()) {
     return WithStatusCode(
@@ -277,7 +287,7 @@ absl::StatusOr<CustomBuiltImage> BuildCustomArtifact(
       built.labelled = true;
     }
     built.reference = absl::StrCat(built.tag, "@", built.image_id);
-    return built;
+    return done(std::move(built));
   }
   // Pushed: the engine that pushed it knows the registry's digest.
   if (info.ok()) {
@@ -285,7 +295,7 @@ absl::StatusOr<CustomBuiltImage> BuildCustomArtifact(
     for (const std::string& d : info->repo_digests) {
       if (absl::StartsWith(d, prefix)) {
         built.reference = absl::StrCat(built.tag, d.substr(prefix.size() - 1));
-        return built;
+        return done(std::move(built));
       }
     }
   }
@@ -340,7 +350,9 @@ absl::StatusOr<std::string> CustomBuilder::Build(const BuildRequest& request) {
        .kill_grace = options_.kill_grace,
        .cancellation = cancellation.get(),
        .labels = std::move(labels),
-       .cache = options_.cache_artifacts});
+       .cache = options_.cache_artifacts,
+       .before_build = request.before_build,
+       .after_build = request.after_build});
   {
     absl::MutexLock lock(&mu_);
     auto it = cancellations_.find(request.image);

@@ -101,6 +101,11 @@ struct CustomBuildOptions {
   // Not pushing: reuse a local image with the same input digest instead of
   // running the command.
   bool cache = false;
+  // The artifact's build hooks (BuildRequest): run just before the command
+  // and once its image is labelled (or pushed); not on a cache hit. An error
+  // fails the build.
+  std::function<absl::Status()> before_build;
+  std::function<absl::Status()> after_build;
 };
 
 struct CustomBuiltImage {

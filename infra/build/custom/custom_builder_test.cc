@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -117,6 +118,40 @@ TEST_F(CustomBuilderTest, AFailingCommandIsAUserErrorWithItsStatusAndOutput) {
   EXPECT_THAT(ref.status().message(), HasSubstr("exited with status 3"));
   EXPECT_THAT(ref.status().message(), HasSubstr("compiling\nmain.go:3: undefined: x"));
   EXPECT_THAT(output_, Contains("main.go:3: undefined: x"));
+}
+
+// A custom build is never taken from a cache: its hooks run around every
+// build, the after hooks only when it succeeded; a failing before hook stops
+// it before the command runs.
+TEST_F(CustomBuilderTest, BuildHooksRunAroundEveryBuild) {
+  CustomBuilder builder(&runner_, &docker_, Options("touch ran; echo \"make $IMAGE\""));
+  std::vector<std::string> calls;
+  auto hooked = [&calls, this](absl::Status before) {
+    return BuildRequest{.image = "web",
+                        .on_output = Output(),
+                        .before_build =
+                            [&calls, before] {
+                              calls.push_back("before");
+                              return before;
+                            },
+                        .after_build =
+                            [&calls, this] {
+                              calls.push_back(
+                                  absl::StrCat("after (builds: ", docker_.calls("Build"), ")"));
+                              return absl::OkStatus();
+                            }};
+  };
+  ASSERT_TRUE(builder.Build(hooked(absl::OkStatus())).ok());
+  ASSERT_TRUE(builder.Build(hooked(absl::OkStatus())).ok());
+  EXPECT_EQ(calls, (std::vector<std::string>{"before", "after (builds: 1)", "before",
+                                              "after (builds: 2)"}));
+
+  calls.clear();
+  ASSERT_EQ(std::remove((dir_ + "/ran").c_str()), 0);
+  absl::StatusOr<std::string> ref = builder.Build(hooked(absl::AbortedError("hook says no")));
+  EXPECT_EQ(ref.status().message(), "hook says no");
+  EXPECT_EQ(calls, std::vector<std::string>{"before"});
+  EXPECT_FALSE(std::ifstream(dir_ + "/ran").good()) << "the command ran after a failed hook";
 }
 
 TEST_F(CustomBuilderTest, ACommandThatProducesNoImageIsAClearError) {

@@ -53,7 +53,8 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
                                   .cache = options_.cache_artifacts,
                                   .labels = std::move(labels),
                                   .on_output = request.on_output,
-                                  .cancellation = cancellation.get()};
+                                  .cancellation = cancellation.get(),
+                                  .before_build = request.before_build};
   absl::StatusOr<BuiltImage> built = BuildImage(docker_, *spec, required, build_options);
   {
     absl::MutexLock lock(&mu_);
@@ -75,27 +76,35 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
     absl::MutexLock lock(&mu_);
     last_ids_[request.image] = built->image_id;
   }
+  absl::StatusOr<std::string> reference = Publish(request.image, *built);
+  if (reference.ok() && !built->cached && request.after_build) {
+    if (absl::Status s = request.after_build(); !s.ok()) return s;
+  }
+  return reference;
+}
+
+absl::StatusOr<std::string> DockerBuilder::Publish(const std::string& image,
+                                                   const BuiltImage& built) {
   // Under --default-repo the image carries the rewritten name, pushed or not,
   // so that manifests and the API name what the registry (or the engine) holds.
-  const size_t colon = built->tag.rfind(':');
-  const std::string tag = colon == std::string::npos ? "" : built->tag.substr(colon);
+  const size_t colon = built.tag.rfind(':');
+  const std::string tag = colon == std::string::npos ? "" : built.tag.substr(colon);
   if (!options_.push) {
     if (options_.default_repo.empty()) {
       // Unique per image even when the tag is not ("latest").
-      return built->DeployReference();
+      return built.DeployReference();
     }
-    const std::string name =
-        absl::StrCat(ImageUnderRepo(options_.default_repo, request.image), tag);
-    if (absl::Status s = docker_->Tag(built->image_id, name); !s.ok()) return s;
-    return absl::StrCat(name, "@", built->image_id);
+    const std::string name = absl::StrCat(ImageUnderRepo(options_.default_repo, image), tag);
+    if (absl::Status s = docker_->Tag(built.image_id, name); !s.ok()) return s;
+    return absl::StrCat(name, "@", built.image_id);
   }
-  const std::string name = absl::StrCat(ImageUnderRepo(options_.default_repo, request.image), tag);
-  if (absl::Status s = docker_->Tag(built->image_id, name); !s.ok()) return s;
+  const std::string name = absl::StrCat(ImageUnderRepo(options_.default_repo, image), tag);
+  if (absl::Status s = docker_->Tag(built.image_id, name); !s.ok()) return s;
   absl::StatusOr<std::string> digest = docker_->Push(name);
   if (!digest.ok()) return digest.status();
   std::string reference = absl::StrCat(name, "@", *digest);
   absl::MutexLock lock(&mu_);
-  local_ids_[reference] = built->image_id;
+  local_ids_[reference] = built.image_id;
   return reference;
 }
 

@@ -31,6 +31,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "infra/build/builder.h"
+#include "infra/build/docker/image_builder.h"
 #include "infra/build/tagger.h"
 #include "infra/docker/docker.h"
 
@@ -70,6 +71,9 @@ class DockerBuilder final : public Builder {
 
  private:
   const ArtifactBuildSpec* Find(const std::string& image) const;
+  // Names (and with `push`, pushes) `built` as the options say; returns the
+  // reference to deploy.
+  absl::StatusOr<std::string> Publish(const std::string& image, const BuiltImage& built);
 
   docker::Docker* const docker_;
   const Options options_;

@@ -185,5 +185,74 @@ TEST_F(DockerBuilderTest, CleanupKeepsTheLastUsedAndNewestCachedImages) {
   EXPECT_EQ(docker_.ListImages(kCacheLabel, "other-project/web")->size(), 1u);
 }
 
+// The request's build hooks: around a real build (the after hook once the
+// image is pushed), never on an artifact-cache hit or for a prebuilt image.
+BuildRequest Hooked(const std::string& image, std::vector<std::string>* calls,
+                    testing::FakeDocker* docker, absl::Status before = absl::OkStatus()) {
+  return {.image = image,
+          .before_build =
+              [calls, docker, before] {
+                calls->push_back(absl::StrCat("before (builds so far: ", docker->calls("Build"),
+                                              ")"));
+                return before;
+              },
+          .after_build =
+              [calls, docker] {
+                calls->push_back(absl::StrCat("after (pushed: ", docker->pushed().size(), ")"));
+                return absl::OkStatus();
+              }};
+}
+
+TEST_F(DockerBuilderTest, BuildHooksRunAroundARealBuildAfterThePush) {
+  DockerBuilder::Options o = Options();
+  o.push = true;
+  o.default_repo = "127.0.0.1:5000";
+  DockerBuilder builder(&docker_, o);
+  std::vector<std::string> calls;
+  ASSERT_TRUE(builder.Build(Hooked("web", &calls, &docker_)).ok());
+  EXPECT_EQ(calls, (std::vector<std::string>{"before (builds so far: 0)", "after (pushed: 1)"}));
+}
+
+TEST_F(DockerBuilderTest, BuildHooksDoNotRunWhenTheArtifactCacheHasTheImage) {
+  DockerBuilder::Options o = Options();
+  o.cache_artifacts = true;
+  o.cache_scope = "proj";
+  std::vector<std::string> calls;
+  ASSERT_TRUE(DockerBuilder(&docker_, o).Build(Hooked("web", &calls, &docker_)).ok());
+  ASSERT_EQ(calls.size(), 2u);
+
+  calls.clear();
+  ASSERT_TRUE(DockerBuilder(&docker_, o).Build(Hooked("web", &calls, &docker_)).ok());
+  EXPECT_EQ(docker_.calls("Build"), 1) << "found in the cache";
+  EXPECT_TRUE(calls.empty()) << "hooks ran on a cache hit: " << calls.front();
+
+  // A change is a real build again, with its hooks.
+  std::ofstream(dir_ + "/index.html") << "changed\n";
+  ASSERT_TRUE(DockerBuilder(&docker_, o).Build(Hooked("web", &calls, &docker_)).ok());
+  EXPECT_EQ(calls, (std::vector<std::string>{"before (builds so far: 1)", "after (pushed: 0)"}));
+}
+
+TEST_F(DockerBuilderTest, AFailingBeforeHookFailsTheBuildWithoutBuilding) {
+  DockerBuilder builder(&docker_, Options());
+  std::vector<std::string> calls;
+  absl::StatusOr<std::string> ref = builder.Build(
+      Hooked("web", &calls, &docker_,
+             domain::WithStatusCode(absl::AbortedError("hook says no"),
+                                    domain::StatusCode::kBuildUserError)));
+  EXPECT_EQ(ref.status().message(), "hook says no");
+  EXPECT_EQ(domain::AttachedStatusCode(ref.status()), domain::StatusCode::kBuildUserError);
+  EXPECT_EQ(docker_.calls("Build"), 0);
+  EXPECT_EQ(calls, (std::vector<std::string>{"before (builds so far: 0)"}));
+}
+
+TEST_F(DockerBuilderTest, PrebuiltImagesRunNoBuildHooks) {
+  DockerBuilder::Options o = Options();
+  o.prebuilt["web"] = "web:given";
+  DockerBuilder builder(&docker_, o);
+  std::vector<std::string> calls;
+  EXPECT_EQ(builder.Build(Hooked("web", &calls, &docker_)).value_or(""), "web:given");
+  EXPECT_TRUE(calls.empty());
+}
+
 }  // namespace
 }  // namespace devloop::build

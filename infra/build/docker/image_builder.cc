@@ -94,6 +94,9 @@ absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ArtifactBuil
     }
   }
   if (!built.cached) {
+    if (options.before_build) {
+      if (absl::Status s = options.before_build(); !s.ok()) return s;
+    }
     absl::StatusOr<docker::BuildResult> result = docker->Build(request);
     if (!result.ok() && absl::StrContains(result.status().message(), "unknown parent image ID")) {
       // Another run removed its image, and with it a layer this build had

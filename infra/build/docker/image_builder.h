@@ -27,6 +27,7 @@
 #ifndef DEVLOOP_INFRA_BUILD_DOCKER_IMAGE_BUILDER_H_
 #define DEVLOOP_INFRA_BUILD_DOCKER_IMAGE_BUILDER_H_
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -48,6 +49,10 @@ struct ImageBuildOptions {
   std::map<std::string, std::string> labels;
   docker::OutputCallback on_output;
   docker::Cancellation* cancellation = nullptr;  // not owned
+  // Runs once, just before the engine builds: not when the cache has an image
+  // for the inputs (BuildRequest::before_build). Its error is returned as is.
+  // May be empty.
+  std::function<absl::Status()> before_build;
 };
 
 struct BuiltImage {

@@ -273,7 +273,12 @@
   function renderPending() {
     const waiting = {build: '', sync: '', deploy: ''};
     if (pending) {
-      if (pending.builds.length) waiting.build = `changed: ${pending.builds.join(', ')}`;
+      const build = [];
+      if (pending.builds.length) build.push(`changed: ${pending.builds.join(', ')}`);
+      if (pending.tests && pending.tests.length) {
+        build.push(`tests to run again: ${pending.tests.join(', ')}`);
+      }
+      waiting.build = build.join('; ');
       const files = pending.syncs.map((s) => `${s.files.length} of ${s.artifact} (` +
           s.files.map((f) => (f.deleted ? '−' : '') + f.path).join(', ') + ')');
       if (files.length) waiting.sync = `files to sync: ${files.join('; ')}`;

@@ -118,6 +118,28 @@ std::string Substitute(absl::string_view word, const std::map<std::string, std::
   return out;
 }
 
+// A COPY or ADD after its flags: the sources, then the destination.
+struct CopyArgs {
+  std::vector<std::string> paths;  // at least two
+  bool from_elsewhere = false;     // --from: another stage's or image's files
+};
+
+absl::StatusOr<CopyArgs> ParseCopyArgs(const Instruction& ins) {
+  CopyArgs args;
+  for (std::string& w : Words(ins.args)) {
+    if (args.paths.empty() && absl::StartsWith(w, "--")) {
+      args.from_elsewhere = args.from_elsewhere || absl::StartsWith(w, "--from");
+      continue;
+    }
+    args.paths.push_back(std::move(w));
+  }
+  if (args.paths.size() < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "line ", ins.line, ": ", ins.keyword, " needs at least a source and a destination"));
+  }
+  return args;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> DockerfileSources(
@@ -150,20 +172,10 @@ absl::StatusOr<std::vector<std::string>> DockerfileSources(
       return absl::InvalidArgumentError(
           absl::StrCat("line ", ins.line, ": expected FROM before ", ins.keyword));
     }
-    bool from_elsewhere = false;
-    std::vector<std::string> paths;
-    for (std::string& w : Words(ins.args)) {
-      if (paths.empty() && absl::StartsWith(w, "--")) {
-        from_elsewhere = from_elsewhere || absl::StartsWith(w, "--from");
-        continue;
-      }
-      paths.push_back(std::move(w));
-    }
-    if (paths.size() < 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", ins.line, ": ", ins.keyword, " needs at least a source and a destination"));
-    }
-    if (from_elsewhere) continue;
+    absl::StatusOr<CopyArgs> copy = ParseCopyArgs(ins);
+    if (!copy.ok()) return copy.status();
+    if (copy->from_elsewhere) continue;
+    std::vector<std::string>& paths = copy->paths;
     paths.pop_back();
     for (const std::string& p : paths) {
       std::string src = Substitute(p, vars);
@@ -213,21 +225,10 @@ absl::StatusOr<DockerfileInfo> ParseDockerfile(absl::string_view text, absl::str
     if (ins.keyword == "WORKDIR") {
       info.workdir = ResolvePath(info.workdir.empty() ? "/" : info.workdir, ins.args);
     } else if (ins.keyword == "COPY" || ins.keyword == "ADD") {
-      std::vector<std::string> words = Words(ins.args);
-      bool from_elsewhere = false;
-      std::vector<std::string> paths;
-      for (std::string& w : words) {
-        if (paths.empty() && absl::StartsWith(w, "--")) {
-          from_elsewhere = from_elsewhere || absl::StartsWith(w, "--from");
-          continue;
-        }
-        paths.push_back(std::move(w));
-      }
-      if (paths.size() < 2) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "line ", ins.line, ": ", ins.keyword, " needs at least a source and a destination"));
-      }
-      if (from_elsewhere) continue;
+      absl::StatusOr<CopyArgs> args = ParseCopyArgs(ins);
+      if (!args.ok()) return args.status();
+      if (args->from_elsewhere) continue;
+      std::vector<std::string>& paths = args->paths;
       DockerCopy copy;
       copy.dest = paths.back();
       paths.pop_back();

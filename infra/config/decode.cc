@@ -1,5 +1,7 @@
 #include "infra/config/decode.h"
 
+#include <optional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -347,10 +349,17 @@ class Decoder {
     }
   }
 
-  void DecodeSyncHooks(const YAML::Node& node, const std::string& p, SyncHooks* h) {
+  // The before/after lists of sync and deploy hooks, whose items are each
+  // exactly one of `host` or `container`: `one(spec, spec_path, on_host)`
+  // reads the chosen one (nullopt: malformed, already reported, or for another
+  // OS) and the hook gets the item's position.
+  template <typename Hook, typename ReadOne>
+  void DecodeHostOrContainerHooks(const YAML::Node& node, const std::string& p,
+                                  std::vector<Hook>* before, std::vector<Hook>* after,
+                                  ReadOne one) {
     if (!w_.Fields(node, p, {"before", "after"}, {})) return;
     for (const char* when : {"before", "after"}) {
-      auto* out = std::string(when) == "before" ? &h->before : &h->after;
+      std::vector<Hook>* out = std::string(when) == "before" ? before : after;
       ForEach(Child(node, when), Sub(p, when),
               [&](const YAML::Node& item, size_t, const std::string& path) {
                 if (!w_.Fields(item, path, {"host", "container"}, {})) return;
@@ -360,66 +369,68 @@ class Decoder {
                   w_.Error(item, absl::StrCat(path, ": expected exactly one of host or container"));
                   return;
                 }
-                SyncHook hook;
-                hook.pos = w_.Pos(item);
-                if (host.IsDefined()) {
-                  HostHook h;
-                  if (!DecodeHostHook(host, Sub(path, "host"), &h)) return;
-                  hook.command = std::move(h.command);
-                  hook.dir = std::move(h.dir);
-                } else {
-                  const std::string cp = Sub(path, "container");
-                  if (!w_.Fields(container, cp, {"command"}, {})) return;
-                  hook.where = SyncHook::Where::kContainer;
-                  if (!w_.StringList(container, "command", cp, &hook.command) ||
-                      hook.command.empty()) {
-                    w_.Missing(container, "command", cp);
-                    return;
-                  }
-                }
-                out->push_back(std::move(hook));
+                const bool on_host = host.IsDefined();
+                std::optional<Hook> hook = one(on_host ? host : container,
+                                               Sub(path, on_host ? "host" : "container"), on_host);
+                if (!hook.has_value()) return;
+                hook->pos = w_.Pos(item);
+                out->push_back(*std::move(hook));
               });
     }
   }
 
-  void DecodeDeployHooks(const YAML::Node& node, const std::string& p, DeployHooks* h) {
-    if (!w_.Fields(node, p, {"before", "after"}, {})) return;
-    for (const char* when : {"before", "after"}) {
-      auto* out = std::string(when) == "before" ? &h->before : &h->after;
-      ForEach(Child(node, when), Sub(p, when),
-              [&](const YAML::Node& item, size_t, const std::string& path) {
-                if (!w_.Fields(item, path, {"host", "container"}, {})) return;
-                const YAML::Node host = Child(item, "host");
-                const YAML::Node container = Child(item, "container");
-                if (host.IsDefined() == container.IsDefined()) {
-                  w_.Error(item, absl::StrCat(path, ": expected exactly one of host or container"));
-                  return;
-                }
-                DeployHook hook;
-                hook.pos = w_.Pos(item);
-                const std::string hp = Sub(path, host.IsDefined() ? "host" : "container");
-                const YAML::Node& spec = host.IsDefined() ? host : container;
-                if (host.IsDefined()) {
-                  if (!w_.Fields(spec, hp, {"command", "os", "dir"}, {})) return;
-                  std::vector<std::string> os;
-                  w_.StringList(spec, "os", hp, &os);
-                  w_.String(spec, "dir", hp, &hook.dir);
-                  bool linux = os.empty();
-                  for (const std::string& o : os) linux = linux || o == "linux";
-                  if (!linux) return;  // for another OS
-                } else {
-                  if (!w_.Fields(spec, hp, {"command", "podName", "containerName"}, {})) return;
-                  hook.where = DeployHook::Where::kContainer;
-                  w_.String(spec, "podName", hp, &hook.pod_name);
-                  w_.String(spec, "containerName", hp, &hook.container_name);
-                }
-                if (!w_.StringList(spec, "command", hp, &hook.command) || hook.command.empty()) {
-                  w_.Missing(spec, "command", hp);
-                  return;
-                }
-                out->push_back(std::move(hook));
-              });
+  // A container hook's `command` (its other `fields` read by the caller).
+  bool DecodeContainerCommand(const YAML::Node& spec, const std::string& p,
+                              const std::vector<std::string>& fields,
+                              std::vector<std::string>* command) {
+    if (!w_.Fields(spec, p, fields, {})) return false;
+    if (!w_.StringList(spec, "command", p, command) || command->empty()) {
+      w_.Missing(spec, "command", p);
+      return false;
     }
+    return true;
+  }
+
+  void DecodeSyncHooks(const YAML::Node& node, const std::string& p, SyncHooks* h) {
+    DecodeHostOrContainerHooks<SyncHook>(
+        node, p, &h->before, &h->after,
+        [&](const YAML::Node& spec, const std::string& sp, bool on_host) -> std::optional<SyncHook> {
+          SyncHook hook;
+          if (on_host) {
+            HostHook host;
+            if (!DecodeHostHook(spec, sp, &host)) return std::nullopt;
+            hook.command = std::move(host.command);
+            hook.dir = std::move(host.dir);
+            return hook;
+          }
+          hook.where = SyncHook::Where::kContainer;
+          if (!DecodeContainerCommand(spec, sp, {"command"}, &hook.command)) return std::nullopt;
+          return hook;
+        });
+  }
+
+  void DecodeDeployHooks(const YAML::Node& node, const std::string& p, DeployHooks* h) {
+    DecodeHostOrContainerHooks<DeployHook>(
+        node, p, &h->before, &h->after,
+        [&](const YAML::Node& spec, const std::string& sp,
+            bool on_host) -> std::optional<DeployHook> {
+          DeployHook hook;
+          if (on_host) {
+            HostHook host;
+            if (!DecodeHostHook(spec, sp, &host)) return std::nullopt;
+            hook.command = std::move(host.command);
+            hook.dir = std::move(host.dir);
+            return hook;
+          }
+          hook.where = DeployHook::Where::kContainer;
+          if (!DecodeContainerCommand(spec, sp, {"command", "podName", "containerName"},
+                                      &hook.command)) {
+            return std::nullopt;
+          }
+          w_.String(spec, "podName", sp, &hook.pod_name);
+          w_.String(spec, "containerName", sp, &hook.container_name);
+          return hook;
+        });
   }
 
   void DecodeTagPolicy(const YAML::Node& node, TagPolicy* policy) {

@@ -67,6 +67,13 @@ class Deployer {
  public:
   virtual ~Deployer() = default;
 
+  // Called once as the loop starts, before its first build: a deployer may
+  // begin making, in the background, what every deploy needs, so that the
+  // first Deploy does not wait for it after the build. Returns at once; never
+  // required (Deploy makes whatever is still missing) and never an error (one
+  // that persists is Deploy's to report).
+  virtual void Prepare() {}
+
   // Starts deployment `deploy_id` running `images` (artifact image -> the
   // reference its build returned), beside the deployments already live, and
   // follows its logs. Returns the resources it created or updated, named as the

@@ -97,7 +97,10 @@ void DevLoop::RunBlocking(Work work, ToInput to_input, std::function<T(absl::Sta
   }
 }
 
-void DevLoop::Start() { PostInput(domain::Start{Now()}); }
+void DevLoop::Start() {
+  ports_.deployer->Prepare();  // e.g. the Docker network, made while the first build runs
+  PostInput(domain::Start{Now()});
+}
 
 void DevLoop::FilesChanged(const std::string& image, std::vector<domain::FileChange> files) {
   Post([image, files = std::move(files)](DevLoop& loop) mutable {

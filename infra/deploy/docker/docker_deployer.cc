@@ -147,6 +147,20 @@ DockerDeployer::~DockerDeployer() {
   (void)Cleanup(/*remove=*/false);
 }
 
+void DockerDeployer::Prepare() {
+  absl::MutexLock lock(&mu_);
+  if (network_ready_ || cleaned_up_ || network_made_.valid()) return;
+  network_made_ = std::async(std::launch::async, [this] { return MakeNetwork(); }).share();
+}
+
+absl::Status DockerDeployer::MakeNetwork() {
+  std::map<std::string, std::string> labels = options_.labels;
+  labels[kRunIdLabel] = options_.run_id;
+  absl::StatusOr<std::string> net = docker_->CreateNetwork(network_, labels);
+  if (!net.ok() && net.status().code() != absl::StatusCode::kAlreadyExists) return net.status();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_id,
                                                                 const std::string& image,
                                                                 const std::string& ref) {
@@ -197,6 +211,7 @@ void DockerDeployer::Remove(std::vector<Container>& containers, absl::Duration g
 absl::StatusOr<std::vector<std::string>> DockerDeployer::Deploy(int64_t deploy_id,
                                                                 const domain::ImageTags& images) {
   bool need_network = false;
+  std::shared_future<absl::Status> prepared;
   std::map<std::string, std::string> carry;  // image -> id of a live container running its ref
   {
     absl::MutexLock lock(&mu_);
@@ -205,6 +220,7 @@ absl::StatusOr<std::vector<std::string>> DockerDeployer::Deploy(int64_t deploy_i
                                     domain::StatusCode::kDeployCancelled);
     }
     need_network = !network_ready_;
+    prepared = network_made_;
     for (const auto& [image, ref] : images) {
       for (const auto& [id, containers] : deployments_) {
         for (const Container& c : containers) {
@@ -214,12 +230,11 @@ absl::StatusOr<std::vector<std::string>> DockerDeployer::Deploy(int64_t deploy_i
     }
   }
   if (need_network) {
-    std::map<std::string, std::string> labels = options_.labels;
-    labels[kRunIdLabel] = options_.run_id;
-    absl::StatusOr<std::string> net = docker_->CreateNetwork(network_, labels);
-    if (!net.ok() && net.status().code() != absl::StatusCode::kAlreadyExists) {
-      return DeployError(net.status());
-    }
+    // Made ahead by Prepare while the build ran; made now when it was not
+    // asked, or failed (a passing engine hiccup then costs nothing).
+    absl::Status network = prepared.valid() ? prepared.get() : MakeNetwork();
+    if (!network.ok() && prepared.valid()) network = MakeNetwork();
+    if (!network.ok()) return DeployError(network);
   }
   std::vector<Container> made;
   std::vector<std::string> carried;  // container ids
@@ -407,10 +422,12 @@ absl::Status DockerDeployer::Stop(int64_t deploy_id) {
 absl::Status DockerDeployer::Cleanup(bool remove) {
   std::vector<Container> all;
   bool had_network = false;
+  std::shared_future<absl::Status> prepared;
   {
     absl::MutexLock lock(&mu_);
     const bool first = !cleaned_up_;
-    cleaned_up_ = true;
+    cleaned_up_ = true;  // and Prepare starts nothing from now on
+    prepared = network_made_;
     for (auto& [id, containers] : deployments_) {
       for (Container& c : containers) all.push_back(std::move(c));
     }
@@ -418,6 +435,9 @@ absl::Status DockerDeployer::Cleanup(bool remove) {
     had_network = network_ready_;
     if (!first && all.empty() && !remove) return absl::OkStatus();
   }
+  // A network Prepare is still making is waited for: made after the listing
+  // below, it would outlive the run (and Prepare's thread uses this deployer).
+  if (prepared.valid()) had_network = prepared.get().ok() || had_network;
   forwards_.CloseAll();
   for (Container& c : all) {
     if (c.logs) c.logs->Stop();

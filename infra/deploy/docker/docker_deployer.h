@@ -29,6 +29,7 @@
 #define DEVLOOP_INFRA_DEPLOY_DOCKER_DOCKER_DEPLOYER_H_
 
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -73,6 +74,9 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
 
   ~DockerDeployer() override;
 
+  // Creates the run's network on a thread of its own (the Engine takes ~150 ms),
+  // so that the first Deploy finds it made while the build ran.
+  void Prepare() override;
   absl::StatusOr<std::vector<std::string>> Deploy(int64_t deploy_id,
                                                   const domain::ImageTags& images) override;
   absl::StatusOr<std::vector<domain::ResourceObservation>> Observe(int64_t deploy_id) override;
@@ -107,6 +111,8 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
   // same reference) as deployment `deploy_id`; on error records nothing.
   absl::Status Adopt(int64_t deploy_id, const std::vector<std::string>& carried,
                            std::vector<Container>& made);
+  // Creates the run's network; OK if it exists.
+  absl::Status MakeNetwork();
   // Stops following the logs of `containers` and removes them (after `grace`).
   void Remove(std::vector<Container>& containers, absl::Duration grace);
 
@@ -120,6 +126,9 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
   std::map<int64_t, std::vector<Container>> deployments_ ABSL_GUARDED_BY(mu_);
   bool network_ready_ ABSL_GUARDED_BY(mu_) = false;
   bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
+  // The network Prepare is making (invalid: Prepare was not called); waited
+  // for by Deploy and Cleanup.
+  std::shared_future<absl::Status> network_made_ ABSL_GUARDED_BY(mu_);
 };
 
 // Returns true once something answers through 127.0.0.1:`host_port` (a

@@ -92,6 +92,47 @@ TEST_F(DockerDeployerTest, AFailedDeployLeavesNothingOfItRunning) {
   EXPECT_TRUE(docker_.ListContainers(kRunIdLabel, "r1")->empty());
 }
 
+TEST_F(DockerDeployerTest, PrepareMakesTheNetworkOnceAheadOfTheFirstDeploy) {
+  std::unique_ptr<DockerDeployer> d = Make();
+  d->Prepare();
+  d->Prepare();  // once is enough
+  ASSERT_TRUE(d->Deploy(1, {{"web", Ref(web1_)}}).ok());
+  EXPECT_EQ(docker_.calls("CreateNetwork"), 1);
+  EXPECT_EQ(docker_.ListNetworks(kRunIdLabel, "r1")->size(), 1u);
+  ASSERT_TRUE(d->Cleanup(/*remove=*/true).ok());
+  EXPECT_TRUE(docker_.ListNetworks(kRunIdLabel, "r1")->empty());
+}
+
+TEST_F(DockerDeployerTest, ANetworkPreparedForARunThatNeverDeployedIsRemoved) {
+  std::unique_ptr<DockerDeployer> d = Make();
+  d->Prepare();
+  // Cleanup waits for the network being made, then removes it.
+  ASSERT_TRUE(d->Cleanup(/*remove=*/true).ok());
+  EXPECT_EQ(docker_.calls("CreateNetwork"), 1);
+  EXPECT_TRUE(docker_.ListNetworks(kRunIdLabel, "r1")->empty());
+  d->Prepare();  // after Cleanup: makes nothing
+  EXPECT_EQ(docker_.calls("CreateNetwork"), 1);
+}
+
+TEST_F(DockerDeployerTest, DeployMakesTheNetworkAgainWhenPrepareFailed) {
+  testing::FaultyDocker faulty(&docker_);
+  auto d = *DockerDeployer::Make(&faulty, {.run_id = "r1"}, {"web"});
+  faulty.FailNext("CreateNetwork", absl::UnavailableError("engine busy"));
+  d->Prepare();
+  ASSERT_TRUE(d->Deploy(1, {{"web", Ref(web1_)}}).ok());
+  EXPECT_EQ(docker_.ListNetworks(kRunIdLabel, "r1")->size(), 1u);
+  // An error that persists is the deploy's.
+  auto e = *DockerDeployer::Make(&faulty, {.run_id = "r2"}, {"web"});
+  faulty.FailAlways("CreateNetwork", absl::UnavailableError("engine gone"));
+  e->Prepare();
+  absl::StatusOr<std::vector<std::string>> r = e->Deploy(1, {{"web", Ref(web1_)}});
+  EXPECT_THAT(r.status().message(), HasSubstr("engine gone"));
+  EXPECT_TRUE(docker_.ListContainers(kRunIdLabel, "r2")->empty());
+  faulty.Heal("CreateNetwork");
+  ASSERT_TRUE(d->Cleanup(true).ok());
+  ASSERT_TRUE(e->Cleanup(true).ok());
+}
+
 TEST(DeployErrorTest, AnUnreachableEngineIsAClusterConnectionError) {
   absl::Status gone = docker::WithDockerStatusCode(
       absl::UnavailableError("no daemon"), domain::StatusCode::kBuildDockerDaemonNotRunning);

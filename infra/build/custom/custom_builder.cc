@@ -1,6 +1,5 @@
 #include "infra/build/custom/custom_builder.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 
 #include <cerrno>
@@ -12,7 +11,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "domain/config/template.h"
 #include "domain/events/status_payload.h"
@@ -52,20 +50,6 @@ std::string Field(const ArtifactBuildSpec& spec) {
   return absl::StrCat("build.artifacts[", spec.spec.image, "].custom.buildCommand");
 }
 
-std::string Sha256Hex(absl::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
-  return hex;
-}
-
-// Length-prefixed, so no two different inputs serialize alike.
-void DigestField(std::string& out, absl::string_view key, absl::string_view value) {
-  absl::StrAppend(&out, key.size(), ":", key, "=", value.size(), ":", value, "\n");
-}
-
 // The input digest of a custom build (see the header): what the command is
 // given. `command` is the expanded build command, `repo` $IMAGE_REPO.
 absl::StatusOr<std::string> CustomInputDigest(const ArtifactBuildSpec& spec,
@@ -74,18 +58,16 @@ absl::StatusOr<std::string> CustomInputDigest(const ArtifactBuildSpec& spec,
                                               const CustomBuildOptions& options) {
   absl::StatusOr<std::string> context = fs::HashBuildContext(spec.context_dir);
   if (!context.ok()) return context.status();
-  std::string in;
-  DigestField(in, "builder", "custom");  // never the digest of a Docker build
-  DigestField(in, "context", *context);
-  DigestField(in, "command", command);
-  DigestField(in, "repo", repo);
-  DigestField(in, "platforms", absl::StrJoin(options.platforms, ","));
-  DigestField(in, "skip-tests", options.skip_tests ? "true" : "false");
+  InputDigestWriter in;
+  in.Add("builder", "custom");  // never the digest of a Docker build
+  in.Add("context", *context).Add("command", command).Add("repo", repo);
+  in.Add("platforms", absl::StrJoin(options.platforms, ","));
+  in.Add("skip-tests", options.skip_tests ? "true" : "false");
   for (const auto& [image, alias] : spec.require_aliases) {
     auto it = required.find(image);
-    DigestField(in, absl::StrCat("requires:", alias), it == required.end() ? "" : it->second);
+    in.Add(absl::StrCat("requires:", alias), it == required.end() ? "" : it->second);
   }
-  return Sha256Hex(in);
+  return in.Hex();
 }
 
 // Builds `FROM <image_id>` with `labels`, tagged `tag` (the tag moves to it),

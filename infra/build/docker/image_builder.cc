@@ -9,23 +9,19 @@
 #include "infra/log/log.h"
 
 namespace devloop::build {
-namespace {
+InputDigestWriter& InputDigestWriter::Add(absl::string_view key, absl::string_view value) {
+  absl::StrAppend(&fields_, key.size(), ":", key, "=", value.size(), ":", value, "\n");
+  return *this;
+}
 
-std::string Sha256Hex(absl::string_view data) {
+std::string InputDigestWriter::Hex() const {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  EVP_Digest(fields_.data(), fields_.size(), digest, &size, EVP_sha256(), nullptr);
   std::string hex;
   for (unsigned int i = 0; i < size; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
   return hex;
 }
-
-// Length-prefixed, so no two different inputs serialize alike.
-void Field(std::string& out, absl::string_view key, absl::string_view value) {
-  absl::StrAppend(&out, key.size(), ":", key, "=", value.size(), ":", value, "\n");
-}
-
-}  // namespace
 
 std::string RunnableImage(const std::string& reference) {
   const size_t at = reference.find("@sha256:");
@@ -44,16 +40,14 @@ absl::StatusOr<std::string> InputDigest(const ArtifactBuildSpec& spec,
                                         const std::map<std::string, std::string>& required) {
   absl::StatusOr<std::string> context = fs::HashBuildContext(spec.context_dir);
   if (!context.ok()) return context.status();
-  std::string in;
-  Field(in, "context", *context);
-  Field(in, "dockerfile", spec.dockerfile);
-  Field(in, "target", spec.target);
-  for (const auto& [k, v] : spec.build_args) Field(in, absl::StrCat("arg:", k), v);
+  InputDigestWriter in;
+  in.Add("context", *context).Add("dockerfile", spec.dockerfile).Add("target", spec.target);
+  for (const auto& [k, v] : spec.build_args) in.Add(absl::StrCat("arg:", k), v);
   for (const auto& [image, alias] : spec.require_aliases) {
     auto it = required.find(image);
-    Field(in, absl::StrCat("requires:", alias), it == required.end() ? "" : it->second);
+    in.Add(absl::StrCat("requires:", alias), it == required.end() ? "" : it->second);
   }
-  return Sha256Hex(in);
+  return in.Hex();
 }
 
 absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ArtifactBuildSpec& spec,

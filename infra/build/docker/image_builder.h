@@ -76,6 +76,17 @@ absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ArtifactBuil
                                       const std::map<std::string, std::string>& required,
                                       const ImageBuildOptions& options);
 
+// An input digest being written: named fields in order, each length-prefixed
+// so that no two different inputs serialize alike; Hex() is their SHA-256.
+class InputDigestWriter {
+ public:
+  InputDigestWriter& Add(absl::string_view key, absl::string_view value);
+  std::string Hex() const;
+
+ private:
+  std::string fields_;
+};
+
 // Returns the input digest BuildImage labels `spec` with (hex SHA-256).
 absl::StatusOr<std::string> InputDigest(const ArtifactBuildSpec& spec,
                                         const std::map<std::string, std::string>& required);

@@ -237,8 +237,8 @@ const std::vector<FlagSpec>& Flags() {
       {"auto-deploy", 0, Kind::kBool, kDev, "", "Redeploy automatically after a rebuild",
        DEVLOOP_BOOL_FLAG(auto_deploy)},
       {"port-forward", 0, Kind::kBool, kDev | kRun | kDeploy, "MODES",
-       "Forward ports: off, or a list of user (the config's portForward), services and pods "
-       "(Skaffold's Kubernetes modes; accepted, not implemented yet: they forward nothing), "
+       "Forward ports: off, or a list of user (the config's portForward), services (every "
+       "Service deployed) and pods (every containerPort deployed), both on Kubernetes only, "
        "debug (accepted; devloop has no debug ports yet); the bare flag means user,services",
        [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
          DEVLOOP_ASSIGN_OR_RETURN(o->port_forward, ParsePortForwardModes(flag, v));

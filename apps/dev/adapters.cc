@@ -207,6 +207,7 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       k.on_hook_output = options.on_hook_output;
       k.delete_flags = plan.flags.remove;
       k.port_forwards = pipeline.port_forwards;
+      k.auto_forwards = {.services = pipeline.forward.services, .pods = pipeline.forward.pods};
       k.on_log = options.on_log;
       k.manifests = [plan, runner](const domain::ImageTags& images) {
         return ManifestsOf(plan, runner, images);

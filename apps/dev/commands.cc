@@ -244,7 +244,7 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
     }
     console.Info(absl::StrCat("Deployed (run id ", adapter_options.run_id,
                               "); the containers keep running: `devloop delete` removes them"));
-    const bool forwarding = !pipeline.port_forwards.empty();
+    const bool forwarding = pipeline.loop.port_forward;
     if (forwarding || options.tail) {
       console.Info(absl::StrCat(forwarding ? "Port forwards" : "Log tailing",
                                 " end when devloop exits: press Ctrl+C to stop"));

@@ -248,21 +248,23 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
                                     "\" is not supported (pod, deployment, statefulset, service)"));
     }
   }
-  // --port-forward: only `user` forwards anything today. The entries were
-  // checked above either way, so a config error shows whatever the mode.
+  // --port-forward: `user` forwards the config's entries; `services` and
+  // `pods` what the kubectl deployer applies (the Docker deployer has only
+  // the entries, as Skaffold's). The entries were checked above either way,
+  // so a config error shows whatever the mode.
   if (!p.forward.user) p.port_forwards.clear();
-  o.port_forward = !p.port_forwards.empty();
-  for (auto [on, mode] : {std::pair{p.forward.services, "services"}, {p.forward.pods, "pods"}}) {
-    if (!on) continue;
-    p.notes.push_back(
-        any_docker_deploy
-            ? absl::StrCat("--port-forward=", mode,
-                           " is for Kubernetes; the Docker deployer forwards only the config's "
-                           "portForward entries (mode user), as Skaffold's does")
-            : absl::StrCat("--port-forward=", mode,
-                           " is not supported by devloop yet; only the config's portForward "
-                           "entries (mode user) are forwarded"));
+  if (any_docker_deploy) {
+    for (auto [on, mode] :
+         {std::pair{&p.forward.services, "services"}, {&p.forward.pods, "pods"}}) {
+      if (!*on) continue;
+      *on = false;
+      p.notes.push_back(absl::StrCat(
+          "--port-forward=", mode,
+          " is for Kubernetes; the Docker deployer forwards only the config's "
+          "portForward entries (mode user), as Skaffold's does"));
+    }
   }
+  o.port_forward = !p.port_forwards.empty() || p.forward.services || p.forward.pods;
   if (p.forward.debug) {
     p.notes.push_back("--port-forward=debug forwards nothing: devloop has no debug ports yet");
   }

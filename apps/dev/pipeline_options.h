@@ -83,8 +83,11 @@ struct KubectlPlan {
 // --port-forward's modes (cli_options.h), as this pipeline acts on them.
 struct PortForwardModes {
   bool user = false;      // the configs' portForward entries
-  bool services = false;  // Kubernetes only; not implemented yet (a note says so)
-  bool pods = false;      // Kubernetes only; not implemented yet (a note says so)
+  // Kubernetes only: every Service / workload pod port the run deploys
+  // (KubectlDeployer::Options::auto_forwards). Turned off on Docker, with a
+  // note saying so.
+  bool services = false;
+  bool pods = false;
   bool debug = false;     // accepted; devloop has no debug ports
   bool operator==(const PortForwardModes&) const = default;
 };

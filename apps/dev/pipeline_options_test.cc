@@ -303,27 +303,36 @@ TEST(TestsOfTest, EachEntryWithSomethingToRunInItsContext) {
 namespace devloop::apps {
 namespace {
 
-// --port-forward's modes: only `user` forwards the config's entries; the
-// others are accepted and say what they do not do.
+// --port-forward's modes: `user` forwards the config's entries, `services`
+// and `pods` what the kubectl deployer deploys; on Docker those two say they
+// do nothing.
 struct ForwardCase {
   std::vector<std::string> modes;  // CliOptions::port_forward, as the parser leaves it
   bool docker = false;             // deploy.docker, else kubectl
   size_t forwards = 0;             // p.port_forwards.size()
   bool loop_forwards = false;      // p.loop.port_forward
+  PortForwardModes forward;        // p.forward
   std::vector<std::string> notes_have;
 };
 
 TEST(MakePipelineTest, PortForwardModes) {
   const ForwardCase cases[] = {
-      {{"user"}, false, 1, true, {}},
-      {{"user"}, true, 1, true, {}},
-      {{}, false, 0, false, {}},  // off
-      {{}, true, 0, false, {}},
-      {{"user", "services"}, false, 1, true, {"--port-forward=services is not supported"}},
-      {{"user", "services"}, true, 1, true, {"--port-forward=services is for Kubernetes"}},
-      {{"pods"}, true, 0, false, {"--port-forward=pods is for Kubernetes"}},
-      {{"pods"}, false, 0, false, {"--port-forward=pods is not supported"}},
-      {{"debug"}, true, 0, false, {"devloop has no debug ports"}},
+      {{"user"}, false, 1, true, {.user = true}, {}},
+      {{"user"}, true, 1, true, {.user = true}, {}},
+      {{}, false, 0, false, {}, {}},  // off
+      {{}, true, 0, false, {}, {}},
+      {{"user", "services"}, false, 1, true, {.user = true, .services = true}, {}},
+      {{"services"}, false, 0, true, {.services = true}, {}},
+      {{"pods"}, false, 0, true, {.pods = true}, {}},
+      {{"services", "pods"}, false, 0, true, {.services = true, .pods = true}, {}},
+      {{"user", "services"},
+       true,
+       1,
+       true,
+       {.user = true},
+       {"--port-forward=services is for Kubernetes"}},
+      {{"pods"}, true, 0, false, {}, {"--port-forward=pods is for Kubernetes"}},
+      {{"debug"}, true, 0, false, {.debug = true}, {"devloop has no debug ports"}},
   };
   for (const ForwardCase& c : cases) {
     const std::string what = absl::StrCat("modes [", absl::StrJoin(c.modes, ","), "] on ",
@@ -339,7 +348,9 @@ TEST(MakePipelineTest, PortForwardModes) {
     ASSERT_TRUE(p.ok()) << what << ": " << p.status();
     EXPECT_EQ(p->port_forwards.size(), c.forwards) << what;
     EXPECT_EQ(p->loop.port_forward, c.loop_forwards) << what;
-    EXPECT_EQ(p->notes.size(), c.notes_have.size()) << what;
+    EXPECT_TRUE(p->forward == c.forward) << what;
+    EXPECT_EQ(p->notes.size(), c.notes_have.size())
+        << what << ": " << absl::StrJoin(p->notes, "\n");
     for (const std::string& note : c.notes_have) {
       EXPECT_THAT(absl::StrJoin(p->notes, "\n"), HasSubstr(note)) << what;
     }

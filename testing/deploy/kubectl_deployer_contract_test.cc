@@ -12,6 +12,7 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -94,6 +95,7 @@ class KubectlEnv : public DeployerEnv {
     o.kubectl.kubeconfig = kubeconfig_;
     o.default_namespace = ns_;
     o.port_forwards = std::move(forwards);
+    o.auto_forwards = auto_forwards;
     o.on_log = std::move(on_log);
     o.sync_on_this_node = on_this_node_;
     o.forward_direct = on_this_node_;
@@ -173,6 +175,9 @@ class KubectlEnv : public DeployerEnv {
     return cluster_.Kubectl(std::move(args));
   }
 
+  // --port-forward=services / pods for the deployers Make makes.
+  deploy::kubectl::AutoForwardModes auto_forwards;
+
   const bool on_this_node_;
   KubeTestCluster cluster_;
   std::string kubeconfig_;
@@ -183,6 +188,78 @@ class KubectlEnv : public DeployerEnv {
   process::PosixProcessRunner runner_;
   std::unique_ptr<docker::EngineApiDocker> docker_;
 };
+
+// Polls `pred` for up to 60 s (a rollout, a moved forward): only a hang fails.
+bool Eventually(const std::function<bool()>& pred) {
+  const absl::Time end = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < end) {
+    if (pred()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return pred();
+}
+
+const domain::PortEvent* Find(const std::vector<domain::PortEvent>& ports,
+                              const std::string& type) {
+  for (const domain::PortEvent& p : ports) {
+    if (p.resource_type == type) return &p;
+  }
+  return nullptr;
+}
+
+// --port-forward=services,pods: after each deploy the Service's port (80) and
+// the Deployment's containerPort (8080) are forwarded, each on its own port
+// or the next free one after it, and keep those local ports when the next
+// deployment rolls out new pods. The pod's forward is reported as the pod.
+void ForwardsServicesAndPods(bool on_this_node) {
+  KubectlEnv env(on_this_node);
+  env.auto_forwards = {.services = true, .pods = true};
+  std::random_device rd;
+  const std::string run = absl::StrFormat("af%08x", rd());
+  std::unique_ptr<deploy::Deployer> d = env.Make(run, {}, nullptr);
+  const std::string v1 = env.Image("one");
+  const std::string v2 = env.Image("two");
+  ASSERT_TRUE(d->Deploy(1, {{"web", v1}}).ok());
+  std::vector<domain::PortEvent> ports = d->ForwardPorts(1);
+  ASSERT_EQ(ports.size(), 2u);
+  const domain::PortEvent* service = Find(ports, "service");
+  const domain::PortEvent* pod = Find(ports, "pod");
+  ASSERT_NE(service, nullptr);
+  ASSERT_NE(pod, nullptr);
+  EXPECT_EQ(service->resource_name, "web");
+  EXPECT_EQ(service->remote_port, 80);
+  EXPECT_GE(service->local_port, 80);
+  EXPECT_LT(service->local_port, 180);
+  EXPECT_EQ(service->namespace_, env.ns_);
+  EXPECT_TRUE(absl::StartsWith(pod->resource_name, "web-")) << pod->resource_name;
+  EXPECT_EQ(pod->pod_name, pod->resource_name);
+  EXPECT_EQ(pod->container_name, "web");
+  EXPECT_EQ(pod->remote_port, 8080);
+  EXPECT_GE(pod->local_port, 8080);
+  EXPECT_LT(pod->local_port, 8180);
+  const int service_port = service->local_port, pod_port = pod->local_port;
+  const std::string first_pod = pod->resource_name;
+  EXPECT_TRUE(Eventually([&] { return HttpGet(service_port, "/") == "one\n"; }));
+  EXPECT_TRUE(Eventually([&] { return HttpGet(pod_port, "/") == "one\n"; }));
+
+  // The next deployment: the same local ports, the pod's forward on the new pod.
+  ASSERT_TRUE(d->Deploy(2, {{"web", v2}}).ok());
+  std::vector<domain::PortEvent> again = d->ForwardPorts(2);
+  ASSERT_EQ(again.size(), 2u);
+  ASSERT_NE(Find(again, "service"), nullptr);
+  ASSERT_NE(Find(again, "pod"), nullptr);
+  EXPECT_EQ(Find(again, "service")->local_port, service_port);
+  EXPECT_EQ(Find(again, "pod")->local_port, pod_port);
+  EXPECT_NE(Find(again, "pod")->resource_name, first_pod);
+  EXPECT_TRUE(Eventually([&] { return HttpGet(service_port, "/") == "two\n"; }));
+  EXPECT_TRUE(Eventually([&] { return HttpGet(pod_port, "/") == "two\n"; }));
+  ASSERT_TRUE(d->Stop(1).ok());
+  EXPECT_TRUE(d->Cleanup(/*remove=*/true).ok());
+  EXPECT_EQ(env.Owned(run), 0);
+}
+
+TEST(KubectlAutoForwardsTest, ServicesAndPodsOnThisNode) { ForwardsServicesAndPods(true); }
+TEST(KubectlAutoForwardsTest, ServicesAndPodsAsIfRemote) { ForwardsServicesAndPods(false); }
 
 INSTANTIATE_TEST_SUITE_P(
     Kubectl, DeployerContractTest,

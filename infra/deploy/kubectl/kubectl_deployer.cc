@@ -191,6 +191,8 @@ KubectlDeployer::KubectlDeployer(process::ProcessRunner* runner, Options options
       api_(&kubectl_),
       tail_(options_.on_log) {
   if (!options_.api_proxy) api_.Stop();
+  absl::MutexLock lock(&mu_);
+  for (const PortForwardSpec& spec : options_.port_forwards) forward_entries_.push_back({spec});
 }
 
 KubectlDeployer::~KubectlDeployer() { Cleanup(/*remove=*/false).IgnoreError(); }
@@ -782,7 +784,8 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
   // One caller at a time (the status check's poll, the namespace watch and
   // ForwardPorts all move forwards), so a new pod gets one tunnel, not two.
   absl::MutexLock forwarding(&forward_mu_);
-  const PortForwardSpec& spec = options_.port_forwards[index];
+  const ForwardEntry entry = Forward(index);
+  const PortForwardSpec& spec = entry.spec;
   int port = spec.port;
   absl::StatusOr<std::vector<RunningPodRef>> candidates = ForwardCandidates(spec, cluster, &port);
   if (!candidates.ok()) return candidates.status();
@@ -813,6 +816,10 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
     event->pod_name = pod.name;
     event->container_name = owner != pod.port_owner.end() ? owner->second : pod.first_container;
     event->namespace_ = pod.ns;
+    if (entry.report_as_pod) {
+      event->resource_type = "pod";
+      event->resource_name = pod.name;
+    }
     return event;
   };
   if (kept.has_value()) {
@@ -848,10 +855,53 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
   return event;
 }
 
+KubectlDeployer::ForwardEntry KubectlDeployer::Forward(size_t index) {
+  absl::MutexLock lock(&mu_);
+  return forward_entries_[index];
+}
+
+size_t KubectlDeployer::ForwardCount() {
+  absl::MutexLock lock(&mu_);
+  return forward_entries_.size();
+}
+
+std::vector<size_t> KubectlDeployer::AutoForwardsOf(int64_t deploy_id) {
+  std::vector<size_t> numbers;
+  if (!options_.auto_forwards.any()) return numbers;
+  Applied a;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(deploy_id);
+    if (it == deployments_.end()) return numbers;
+    a = it->second;
+  }
+  std::vector<PortForwardSpec> user = options_.port_forwards;
+  for (PortForwardSpec& u : user) u.namespace_name = Namespace(u.namespace_name);
+  std::set<std::string> namespaces;
+  for (const ObjectRef& o : a.objects) namespaces.insert(o.namespace_name);
+  for (const std::string& ns : namespaces) {
+    // The Services' ports and the pod templates as applied.
+    absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
+    if (!cluster.ok()) {
+      DEVLOOP_LOG(WARNING) << "cannot read what to forward in namespace " << ns << ": "
+                           << cluster.status().message();
+      continue;
+    }
+    for (const AutoForward& f : AutoForwards(options_.auto_forwards, a.objects, *cluster, user)) {
+      absl::MutexLock lock(&mu_);
+      auto [it, added] = auto_forward_numbers_.emplace(f.key, forward_entries_.size());
+      if (added) forward_entries_.push_back({f.spec, f.report_as_pod});
+      numbers.push_back(it->second);
+    }
+  }
+  return numbers;
+}
+
 void KubectlDeployer::RetargetForwards(const std::string& ns, const json::Json& cluster) {
-  for (size_t i = 0; i < options_.port_forwards.size(); ++i) {
-    const PortForwardSpec& spec = options_.port_forwards[i];
-    if (Namespace(spec.namespace_name) != ns) continue;
+  const size_t count = ForwardCount();
+  for (size_t i = 0; i < count; ++i) {
+    const ForwardEntry entry = Forward(i);
+    if (Namespace(entry.spec.namespace_name) != ns) continue;
     {
       absl::MutexLock lock(&mu_);
       if (!tunnels_.count(i)) continue;  // not started yet: ForwardPorts starts it
@@ -863,13 +913,18 @@ void KubectlDeployer::RetargetForwards(const std::string& ns, const json::Json& 
 
 std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) {
   std::vector<domain::PortEvent> events;
-  if (options_.port_forwards.empty()) return events;
+  if (options_.port_forwards.empty() && !options_.auto_forwards.any()) return events;
   {
     absl::MutexLock lock(&mu_);
     forwarding_.insert(deploy_id);
   }
-  for (size_t i = 0; i < options_.port_forwards.size(); ++i) {
-    const PortForwardSpec& spec = options_.port_forwards[i];
+  // The configured forwards, then what this deployment adds.
+  std::vector<size_t> numbers;
+  for (size_t i = 0; i < options_.port_forwards.size(); ++i) numbers.push_back(i);
+  for (size_t i : AutoForwardsOf(deploy_id)) numbers.push_back(i);
+  for (size_t i : numbers) {
+    const ForwardEntry entry = Forward(i);
+    const PortForwardSpec& spec = entry.spec;
     const std::string ns = Namespace(spec.namespace_name);
     // Right after an apply no pod may be ready yet: wait for one, as a user's
     // `kubectl port-forward` would have to.

@@ -19,7 +19,10 @@
 //  - Port forwards (resourceType pod, deployment, service) reach a ready pod
 //    of the newest rollout behind a StableForwards listener: the local port
 //    never changes, and the forward moves to a new pod as soon as one is ready
-//    and accepts, before the old one goes away. A pod whose IP this machine
+//    and accepts, before the old one goes away. Besides the configured ones,
+//    Options::auto_forwards adds, after each deploy, the ports of the Services
+//    and of the workloads' pods it applied (auto_forwards.h); one added in an
+//    earlier deploy keeps its local port. A pod whose IP this machine
 //    reaches (a node here, a flat network) is forwarded to straight; others
 //    through one `kubectl port-forward --address 127.0.0.1 pod/<p> :<port>`.
 //  - Logs: one `kubectl logs -f --timestamps` per container of every pod of
@@ -53,6 +56,7 @@
 #include "domain/config/config.h"
 #include "infra/containerfs/container_process.h"
 #include "infra/deploy/deployer.h"
+#include "infra/deploy/kubectl/auto_forwards.h"
 #include "infra/deploy/kubectl/cluster_state.h"
 #include "infra/deploy/kubectl/kube_api.h"
 #include "infra/deploy/kubectl/kubectl_cli.h"
@@ -84,6 +88,10 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
     ManifestProducer manifests;             // required
     // resourceType pod, deployment or service (statefulset too).
     std::vector<PortForwardSpec> port_forwards;
+    // --port-forward=services / pods: forwards of every deployed Service's
+    // ports / every deployed workload's container ports, besides (and not
+    // twice with) `port_forwards`.
+    AutoForwardModes auto_forwards;
     // Sync writes straight into the container's root (through /proc, as the
     // Docker adapter does) when its process runs on this machine (a node on
     // this machine: the test cluster, kind, minikube); kubectl exec otherwise.
@@ -162,6 +170,12 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
     bool dirty ABSL_GUARDED_BY(mu) = false;
     std::thread thread;
   };
+  // Forward number i: a configured one (the first port_forwards.size()) or
+  // one Options::auto_forwards added.
+  struct ForwardEntry {
+    PortForwardSpec spec;
+    bool report_as_pod = false;  // AutoForward::report_as_pod
+  };
   // A pod a port forward can reach.
   struct RunningPodRef {
     std::string ns;
@@ -195,6 +209,12 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   void FollowPods(const std::string& ns, const json::Json& cluster) ABSL_LOCKS_EXCLUDED(mu_);
   // Starts the watch that keeps FollowPods current in `ns`.
   void StartWatch(const std::string& ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns forward number `index` (< forward_entries_.size()), a copy.
+  ForwardEntry Forward(size_t index) ABSL_LOCKS_EXCLUDED(mu_);
+  size_t ForwardCount() ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns the numbers of the forwards Options::auto_forwards adds for
+  // deployment `deploy_id`, adding those not made by an earlier one.
+  std::vector<size_t> AutoForwardsOf(int64_t deploy_id) ABSL_LOCKS_EXCLUDED(mu_);
   // Points forward `index` at a ready pod of its target's newest rollout,
   // keeping the tunnel it has when that pod is still one. Returns the event.
   absl::StatusOr<domain::PortEvent> PointForward(size_t index, const json::Json& cluster)
@@ -258,6 +278,9 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   std::set<std::string> namespaces_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Follower> followers_ ABSL_GUARDED_BY(mu_);  // ns/pod/container
   std::map<size_t, Tunnel> tunnels_ ABSL_GUARDED_BY(mu_);
+  // Every forward of the run by number; only ever grows, so a number stays.
+  std::vector<ForwardEntry> forward_entries_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, size_t> auto_forward_numbers_ ABSL_GUARDED_BY(mu_);  // AutoForward::key
   std::vector<std::unique_ptr<NamespaceWatch>> watches_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, json::Json> known_pods_ ABSL_GUARDED_BY(mu_);  // ns -> latest pods
   std::set<std::string> busybox_tools_ ABSL_GUARDED_BY(mu_);  // ns/pod/container

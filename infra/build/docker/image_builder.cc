@@ -42,7 +42,7 @@ std::string DisplayReference(const std::string& reference) {
 
 absl::StatusOr<std::string> InputDigest(const ArtifactBuildSpec& spec,
                                         const std::map<std::string, std::string>& required) {
-  absl::StatusOr<std::string> context = fs::HashBuildContext(spec.context_dir);
+  absl::StatusOr<std::string> context = fs::HashBuildContext(spec.context_dir, spec.config_files);
   if (!context.ok()) return context.status();
   std::string in;
   Field(in, "context", *context);

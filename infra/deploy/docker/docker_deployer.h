@@ -125,7 +125,9 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
   // but the containers of the newest deployment keep running, followed, with
   // the network and the listening forwards, in the Handover. Removes the
   // containers of older deployments (a redeploy's not yet stopped). Call once
-  // the loop that used the deployer has stopped without cleaning up.
+  // the loop that used the deployer has stopped without cleaning up. Until
+  // the Handover is taken over, the log lines go to this deployer's sink: it
+  // must outlive the Handover.
   Handover HandOver();
 
   // Takes over what `handover` holds: its containers are the deployment the

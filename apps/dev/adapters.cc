@@ -153,6 +153,7 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       if (!deployer.ok()) return deployer.status();
       adapters.syncer = deployer->get();
       exec = deployer->get();
+      adapters.docker_deployer = deployer->get();
       adapters.deployer = *std::move(deployer);
       b.push = pipeline.push.value_or(false);
       break;

@@ -20,6 +20,7 @@
 #include "infra/tester/tester.h"
 #include "infra/build/tagger.h"
 #include "infra/deploy/deployer.h"
+#include "infra/deploy/docker/docker_deployer.h"
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/docker.h"
@@ -62,6 +63,8 @@ struct LoopAdapters {
   std::unique_ptr<build::Builder> builder;
   std::unique_ptr<build::Builder> base_builder;  // the one `builder` wraps, if it does
   std::unique_ptr<deploy::Deployer> deployer;
+  // `deployer` when it is Docker's: a config reload hands its run on.
+  deploy::DockerDeployer* docker_deployer = nullptr;
   deploy::Syncer* syncer = nullptr;  // the deployer's, or hooked_syncer
   std::unique_ptr<hooks::HookedSyncer> hooked_syncer;  // when an artifact has sync hooks
   std::unique_ptr<tester::Tester> tester;  // when the pipeline has tests

@@ -162,6 +162,7 @@ absl::StatusOr<std::unique_ptr<build::Tagger>> MakeTagger(const std::vector<conf
   options.override_tag = cli.tag;
   options.runner = runner;
   options.env = config::CurrentEnvironment();
+  for (const config::Config& c : configs) options.config_files.push_back(ConfigFilePath(c));
   return build::Tagger::Make(std::move(options));
 }
 

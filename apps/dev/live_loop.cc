@@ -48,7 +48,8 @@ LiveLoop::LiveLoop(Options options) : options_(std::move(options)) {}
 
 LiveLoop::~LiveLoop() { (void)Stop(absl::Seconds(4)); }
 
-absl::StatusOr<std::unique_ptr<LiveLoop::Generation>> LiveLoop::MakeGeneration(Project project) {
+absl::StatusOr<std::unique_ptr<LiveLoop::Generation>> LiveLoop::MakeGeneration(
+    Project project, std::string run_id) {
   auto g = std::make_unique<Generation>();
   g->pipeline = std::move(project.pipeline);
   absl::StatusOr<std::unique_ptr<build::Tagger>> tagger =
@@ -62,8 +63,9 @@ absl::StatusOr<std::unique_ptr<LiveLoop::Generation>> LiveLoop::MakeGeneration(P
     if (const auto* d = std::get_if<domain::DevLoopEvent>(&e.event)) last_iteration_ = d->iteration;
     console->Render(e);
   };
-  // A run id per loop: a replaced loop's containers and images are its own.
-  g->run_id = deploy::NewRunId();
+  // A new run, unless this loop carries on the run of the one it replaces.
+  g->continues_run = !run_id.empty();
+  g->run_id = g->continues_run ? std::move(run_id) : deploy::NewRunId();
   AdapterOptions adapter_options{.run_id = g->run_id,
                                  .tagger = std::shared_ptr<const build::Tagger>(*std::move(tagger)),
                                  .cache_artifacts = options_.cli.cache_artifacts,
@@ -153,7 +155,7 @@ absl::Status LiveLoop::StartGeneration(Generation& g) {
         });
     if (!started.ok()) return started;
   }
-  if (options_.on_run_start) options_.on_run_start(g.run_id, g.pipeline);
+  if (options_.on_run_start && !g.continues_run) options_.on_run_start(g.run_id, g.pipeline);
   g.loop->Start();
   return absl::OkStatus();
 }
@@ -272,10 +274,26 @@ void LiveLoop::Reload() {
         "The config was saved, but nothing devloop uses changed: the dev loop goes on");
     return;
   }
-  absl::StatusOr<std::unique_ptr<Generation>> next = MakeGeneration(*std::move(project));
+  // On Docker the run goes on: the new loop takes over what the old one runs,
+  // so what did not change keeps running. Kubernetes objects carry the run id
+  // in their pod templates, so there a new run it is.
+  std::string continued;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (generation_ == nullptr) return;
+    if (generation_->adapters.docker_deployer != nullptr &&
+        project->pipeline.deployer == DeployerKind::kDocker) {
+      continued = generation_->run_id;
+    }
+  }
+  const bool run_goes_on = !continued.empty();
+  absl::StatusOr<std::unique_ptr<Generation>> next =
+      MakeGeneration(*std::move(project), std::move(continued));
   if (!next.ok()) return ReportInvalid(next.status());
 
-  options_.console->Info("The config changed: restarting the dev loop with it...");
+  options_.console->Info(
+      run_goes_on ? "The config changed: applying it; what did not change keeps running..."
+                  : "The config changed: restarting the dev loop with it...");
   std::unique_ptr<Generation> old;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -283,18 +301,37 @@ void LiveLoop::Reload() {
     old = std::move(generation_);
   }
   if (old->watcher) old->watcher->Stop();
-  old->loop->ReplacedSoon();
+  old->loop->ReplacedSoon(run_goes_on);
   absl::Status stopped = old->loop->Stop(absl::Seconds(20));
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "stopping the replaced loop: " << stopped;
-  if (options_.on_run_end) options_.on_run_end(old->run_id);
-  std::lock_guard<std::mutex> lock(mu_);
-  retired_.push_back(std::move(old));
-  generation_ = *std::move(next);
-  applied_ = std::move(fingerprint);
-  absl::Status started = StartGeneration(*generation_);
+  if (run_goes_on) {
+    absl::Status taken = (*next)->adapters.docker_deployer->TakeOver(
+        old->adapters.docker_deployer->HandOver());
+    if (!taken.ok()) {
+      DEVLOOP_LOG(WARNING) << "taking over the replaced loop's containers: " << taken;
+    }
+  } else if (options_.on_run_end) {
+    options_.on_run_end(old->run_id);
+  }
+  absl::Status started;
+  deploy::Deployer* unstarted = nullptr;  // holds what it took over, and never cleans up
+  bool remove = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    retired_.push_back(std::move(old));
+    generation_ = *std::move(next);
+    applied_ = std::move(fingerprint);
+    started = StartGeneration(*generation_);
+    if (!started.ok() && run_goes_on) unstarted = generation_->adapters.deployer.get();
+    remove = generation_->pipeline.loop.cleanup;
+  }
   if (!started.ok()) {
     options_.console->Error(domain::StatusCode::kInitUnknown,
                             absl::StrCat("cannot start the new dev loop: ", started.message()));
+    if (unstarted != nullptr) {
+      absl::Status s = unstarted->Cleanup(remove);
+      if (!s.ok()) DEVLOOP_LOG(WARNING) << "removing what the replaced loop ran: " << s;
+    }
     return;
   }
   ++reloads_;

@@ -3,10 +3,16 @@
 //  - an invalid config (or one this version cannot run) is reported, on the
 //    console and as a devLoopEvent Failed whose error names file:line:column,
 //    and the running loop goes on with the last good config;
-//  - a valid one replaces the running loop in this process: the old loop
-//    cleans up what it created (without a TerminationEvent: the session goes
-//    on), and a new loop with the new pipeline, adapters and file watch starts
-//    on the same hub, so the API servers and their subscribers carry on.
+//  - a valid one replaces the running loop in this process: a new loop with
+//    the new pipeline, adapters and file watch starts on the same hub, so the
+//    API servers and their subscribers carry on (the old loop records no
+//    TerminationEvent: the session goes on). On the Docker deployer the run
+//    goes on too: the new loop keeps the run id and takes over the old one's
+//    containers, network and port forwards, and its first deploy keeps every
+//    container whose image, built reference and published ports did not
+//    change, starting and removing only what did. Otherwise (Kubernetes, or
+//    a change of deployer) the old loop cleans up what it created and the
+//    new one is a new run.
 //
 //   DEVLOOP_ASSIGN_OR_RETURN(std::unique_ptr<LiveLoop> live,
 //       LiveLoop::Make({.cli = cli, .docker = docker, .hub = &hub, ...}, project));
@@ -64,8 +70,9 @@ class LiveLoop : public control::Control {
     std::string project;
     // Reads the project again; LoadProject(cli) when unset.
     std::function<absl::StatusOr<Project>()> load;
-    // Told of each loop's run id before it creates anything, and once a
-    // replaced loop has cleaned up (the run records of dead_runs.h).
+    // Told of each run's id before it creates anything, and once a replaced
+    // loop's run has cleaned up (the run records of dead_runs.h); not for a
+    // loop that carries on the run of the one it replaced.
     std::function<void(const std::string& run_id, const Pipeline& pipeline)> on_run_start;
     std::function<void(const std::string& run_id)> on_run_end;
   };
@@ -83,7 +90,8 @@ class LiveLoop : public control::Control {
   // Stops watching, then stops the loop (cleanup) within `timeout`.
   absl::Status Stop(absl::Duration timeout);
 
-  // The run id of the current loop ("" once stopped).
+  // The run id of the current loop ("" once stopped); the same after a reload
+  // that kept the run.
   std::string run_id() const;
 
   // How many configs were applied after the first one (for tests and logs).
@@ -99,6 +107,7 @@ class LiveLoop : public control::Control {
   // One config's loop and what it needs; destroyed watcher, loop, adapters.
   struct Generation {
     std::string run_id;
+    bool continues_run = false;  // the run id is the replaced loop's
     Pipeline pipeline;
     LoopAdapters adapters;
     std::shared_ptr<dev::DevLoop> loop;
@@ -107,7 +116,9 @@ class LiveLoop : public control::Control {
 
   explicit LiveLoop(Options options);
 
-  absl::StatusOr<std::unique_ptr<Generation>> MakeGeneration(Project project);
+  // Makes the loop of `project`, in run `run_id` (a new run when empty).
+  absl::StatusOr<std::unique_ptr<Generation>> MakeGeneration(Project project,
+                                                             std::string run_id = "");
   absl::Status StartGeneration(Generation& generation);
   std::shared_ptr<dev::DevLoop> current() const;
   // On the watcher's thread.

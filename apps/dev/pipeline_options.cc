@@ -69,6 +69,18 @@ std::vector<tester::ImageTests> TestsOf(const std::vector<config::Config>& confi
   return out;
 }
 
+std::string ConfigFilePath(const config::Config& c) {
+  // Absolute, as the watcher reports paths (source_file is as the user named
+  // it, for messages).
+  std::string file = c.source_file;
+  if (!file.empty() && file.front() != '/' && !c.directory.empty()) {
+    const size_t slash = file.rfind('/');
+    file = absl::StrCat(c.directory, "/",
+                        slash == std::string::npos ? file : file.substr(slash + 1));
+  }
+  return file;
+}
+
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,
                                       const cli::CliOptions& cli) {
   Pipeline p;
@@ -103,15 +115,7 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
   p.hook_env["SKAFFOLD_HTTP_PORT"] = absl::StrCat(cli.rpc_http_port);
   if (!p.default_repo.empty()) p.hook_env["SKAFFOLD_DEFAULT_REPO"] = p.default_repo;
   for (const config::Config& c : configs) {
-    // Absolute, as the watcher reports paths (source_file is as the user
-    // named it, for messages).
-    std::string file = c.source_file;
-    if (!file.empty() && file.front() != '/' && !c.directory.empty()) {
-      const size_t slash = file.rfind('/');
-      file = absl::StrCat(c.directory, "/",
-                          slash == std::string::npos ? file : file.substr(slash + 1));
-    }
-    p.config_files.push_back(std::move(file));
+    p.config_files.push_back(ConfigFilePath(c));
     if (c.status_check.has_value() && !*c.status_check) o.status_check = false;
     if (c.deploy.status_check_deadline_seconds.has_value() &&
         cli.status_check_deadline == absl::Minutes(10)) {
@@ -204,6 +208,8 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
       forward_pos.push_back(f.pos);
     }
   }
+  // A config edit is the reload's business, never an artifact's build input.
+  for (build::ArtifactBuildSpec& a : o.artifacts) a.config_files = p.config_files;
   if (!cli.skip_tests) {
     for (const config::Config& c : configs) {
       for (const config::TestCase& t : c.tests) {

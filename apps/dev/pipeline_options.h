@@ -131,6 +131,10 @@ std::vector<tester::ImageTests> TestsOf(const std::vector<config::Config>& confi
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,
                                       const cli::CliOptions& cli);
 
+// Returns the absolute path of the file `config` was read from, as the
+// watcher reports paths ("" if it was not read from a file).
+std::string ConfigFilePath(const config::Config& config);
+
 }  // namespace devloop::apps
 
 #endif  // DEVLOOP_APPS_DEV_PIPELINE_OPTIONS_H_

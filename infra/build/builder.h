@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,6 +45,10 @@ struct ArtifactBuildSpec {
   std::map<std::string, std::string> require_aliases;
   std::string target;
   bool no_cache = false;
+  // devloop's config files (absolute): never build inputs, so left out of the
+  // input digest even when they lie in the context. A config edit alone then
+  // finds the image it built before (the artifact cache).
+  std::vector<std::string> config_files;
   // Set for a custom artifact (build.artifacts[].custom): a command builds it,
   // not the Docker builder (infra/build/custom); the Docker fields are unused.
   std::optional<config::CustomArtifact> custom;

@@ -276,7 +276,7 @@ absl::StatusOr<std::string> Tagger::Tag(const std::string& image,
       case 1:
         return std::string(kLatest);
       case 2:
-        return fs::HashBuildContext(context_dir);
+        return fs::HashBuildContext(context_dir, options_.config_files);
       case 3: {
         std::map<std::string, std::string> vars = options_.env;
         vars["IMAGE_NAME"] = ImageWithoutTag(image);
@@ -339,7 +339,7 @@ absl::StatusOr<std::string> Tagger::GitCommitTag(const config::GitCommitTagger& 
     if (head.status().code() == absl::StatusCode::kFailedPrecondition) {
       DEVLOOP_VLOG(1) << "gitCommit tag policy: " << context_dir
                       << " is not in a git repository with a commit; tagging by input digest";
-      return fs::HashBuildContext(context_dir);
+      return fs::HashBuildContext(context_dir, options_.config_files);
     }
     return head.status();
   }

@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -58,6 +59,9 @@ struct TaggerOptions {
   std::map<std::string, std::string> env;
   // How long one git command may take.
   absl::Duration git_timeout = absl::Seconds(10);
+  // devloop's config files (absolute): left out of the content digest that
+  // inputDigest (and gitCommit outside git) tags by, as they are no build input.
+  std::vector<std::string> config_files;
 };
 
 class Tagger {

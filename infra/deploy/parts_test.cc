@@ -133,5 +133,29 @@ TEST(StableForwardsTest, ATakenLocalPortMovesToTheNextFreeOne) {
   EXPECT_EQ(Fetch(moved->local_port), "app");
 }
 
+TEST(StableForwardsTest, AdoptedForwardsKeepTheirLocalPortsAndDroppedOnesClose) {
+  ReplyServer web("web"), db("db");
+  StableForwards old;
+  PortForwardSpec web_spec{.resource_name = "web", .port = 8080, .local_port = 0};
+  PortForwardSpec db_spec{.resource_name = "db", .port = 5432, .local_port = 0};
+  absl::StatusOr<domain::PortEvent> w = old.Point(0, web_spec, {"127.0.0.1", web.port()}, "web");
+  absl::StatusOr<domain::PortEvent> d = old.Point(1, db_spec, {"127.0.0.1", db.port()}, "db");
+  ASSERT_TRUE(w.ok() && d.ok());
+
+  // The new config drops db's forward and puts web's second.
+  StableForwards next;
+  PortForwardSpec api_spec{.resource_name = "api", .port = 9000, .local_port = 0};
+  next.Adopt(old.Release(), {api_spec, web_spec});
+  EXPECT_EQ(old.Point(0, web_spec, {"127.0.0.1", web.port()}, "web").status().code(),
+            absl::StatusCode::kCancelled);
+  EXPECT_EQ(Fetch(w->local_port), "web") << "still pointing where it pointed";
+  EXPECT_EQ(Fetch(d->local_port), "refused");
+  absl::StatusOr<domain::PortEvent> moved =
+      next.Point(1, web_spec, {"127.0.0.1", db.port()}, "web");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->local_port, w->local_port);
+  EXPECT_EQ(Fetch(w->local_port), "db");
+}
+
 }  // namespace
 }  // namespace devloop::deploy

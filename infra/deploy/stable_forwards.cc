@@ -11,7 +11,8 @@ absl::StatusOr<domain::PortEvent> StableForwards::Point(int index, const PortFor
                                                         const std::string& container) {
   absl::MutexLock lock(&mu_);
   if (closed_) return absl::CancelledError("the run's port forwards are closed");
-  std::unique_ptr<portforward::PortForwarder>& fwd = forwarders_[index];
+  Listening& listening = forwarders_[index];
+  std::unique_ptr<portforward::PortForwarder>& fwd = listening.forwarder;
   if (fwd != nullptr) {
     absl::Status s = fwd->SetTarget(target);
     if (!s.ok()) return s;
@@ -24,6 +25,7 @@ absl::StatusOr<domain::PortEvent> StableForwards::Point(int index, const PortFor
       return started.status();
     }
     fwd = *std::move(started);
+    listening.spec = spec;
     if (!control::IsLoopbackAddress(fwd->bind_address())) {
       DEVLOOP_LOG(WARNING) << "the port forward to " << spec.resource_name << " listens on "
                            << fwd->bind_address() << ": other machines can reach it";
@@ -46,13 +48,44 @@ absl::StatusOr<domain::PortEvent> StableForwards::Point(int index, const PortFor
 }
 
 void StableForwards::CloseAll() {
-  std::map<int, std::unique_ptr<portforward::PortForwarder>> closing;
+  std::map<int, Listening> closing;
   {
     absl::MutexLock lock(&mu_);
     closed_ = true;
     closing.swap(forwarders_);
   }
   // Destroyed outside the lock: each joins its I/O thread.
+}
+
+std::vector<StableForwards::Listening> StableForwards::Release() {
+  std::map<int, Listening> released;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    released.swap(forwarders_);
+  }
+  std::vector<Listening> out;
+  for (auto& [index, listening] : released) out.push_back(std::move(listening));
+  return out;
+}
+
+void StableForwards::Adopt(std::vector<Listening> listening,
+                           const std::vector<PortForwardSpec>& specs) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return;  // `listening` closes as it goes
+    for (Listening& l : listening) {
+      for (size_t i = 0; i < specs.size(); ++i) {
+        const int index = static_cast<int>(i);
+        if (specs[i] != l.spec || forwarders_.contains(index)) continue;
+        forwarders_[index] = std::move(l);
+        break;
+      }
+    }
+  }
+  // What was not adopted closes here, outside the lock: each forwarder joins
+  // its I/O thread.
+  listening.clear();
 }
 
 }  // namespace devloop::deploy

@@ -9,6 +9,11 @@
 //       forwards.Point(0, spec, {"127.0.0.1", 49153}, "web");
 //   forwards.CloseAll();   // the run ends: the local ports close
 //
+// A config reload hands the listening forwards to the next deployer of the
+// same run, so an unchanged forward never closes its local port:
+//
+//   next.Adopt(forwards.Release(), new_specs);
+//
 // Thread-safe.
 #ifndef DEVLOOP_INFRA_DEPLOY_STABLE_FORWARDS_H_
 #define DEVLOOP_INFRA_DEPLOY_STABLE_FORWARDS_H_
@@ -16,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -40,9 +46,26 @@ class StableForwards {
   // Closes every local port. Later Point calls fail.
   void CloseAll();
 
+  // A forward that listens, with the spec it was started for.
+  struct Listening {
+    PortForwardSpec spec;
+    std::unique_ptr<portforward::PortForwarder> forwarder;
+  };
+
+  // Closes these forwards as CloseAll does (later Point calls fail), but
+  // returns the listening ones instead of closing their local ports; the
+  // caller owns them now.
+  std::vector<Listening> Release();
+
+  // Makes each of `listening` whose spec equals `specs[i]` forward number i:
+  // it keeps its local port, and its target until Point moves it. Closes the
+  // others (a forward the new config dropped or changed). Ignored once closed.
+  // REQUIRES: before any Point.
+  void Adopt(std::vector<Listening> listening, const std::vector<PortForwardSpec>& specs);
+
  private:
   absl::Mutex mu_;
-  std::map<int, std::unique_ptr<portforward::PortForwarder>> forwarders_ ABSL_GUARDED_BY(mu_);
+  std::map<int, Listening> forwarders_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -177,7 +177,10 @@ void DevLoop::Record(domain::LogEntry entry) {
   });
 }
 
-void DevLoop::ReplacedSoon() { replaced_ = true; }
+void DevLoop::ReplacedSoon(bool run_goes_on) {
+  run_goes_on_ = run_goes_on;
+  replaced_ = true;
+}
 
 void DevLoop::RequestStop() {
   Post([](DevLoop& loop) {
@@ -457,6 +460,12 @@ void DevLoop::Run(const domain::ScheduleTick& effect) {
 
 void DevLoop::Run(const domain::Cleanup&) {
   polling_.reset();
+  if (run_goes_on_) {
+    // The next loop takes over what runs and what was built; the run's last
+    // loop cleans it all up.
+    MarkStopped();
+    return;
+  }
   std::weak_ptr<DevLoop> weak = weak_from_this();
   absl::Status submitted = ports_.pool->Submit(
       [weak, deployer = ports_.deployer, builder = ports_.builder, remove = options_.cleanup] {

@@ -116,8 +116,11 @@ class DevLoop : public control::Control, public std::enable_shared_from_this<Dev
   void Record(domain::LogEntry entry);
 
   // Makes the loop's shutdown a restart: no TerminationEvent is recorded, since
-  // another loop takes over the same hub. Call before RequestStop/Stop.
-  void ReplacedSoon();
+  // another loop takes over the same hub. With `run_goes_on`, the new loop
+  // also carries on this loop's run (the same run id) and takes over what it
+  // deployed and built: this loop's cleanup then removes nothing, and leaves
+  // the deployer's containers and forwards running. Call before RequestStop/Stop.
+  void ReplacedSoon(bool run_goes_on = false);
 
   // control::Control: posted to the runner; `done` gets the controller's answer.
   void Execute(const control::Intent& intent, Done done) override;
@@ -174,6 +177,7 @@ class DevLoop : public control::Control, public std::enable_shared_from_this<Dev
   std::vector<std::string> polled_resources_;  // and its resources
   bool stop_requested_ = false;
   std::atomic<bool> replaced_{false};
+  std::atomic<bool> run_goes_on_{false};
 
   mutable std::mutex mu_;
   std::condition_variable stopped_cv_;

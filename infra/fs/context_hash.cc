@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "infra/fs/dockerignore_file.h"
 
@@ -139,11 +140,21 @@ absl::StatusOr<std::string> HashDirectory(const std::string& dir, const HashOpti
   return hasher.Finish();
 }
 
-absl::StatusOr<std::string> HashBuildContext(const std::string& context_dir) {
+absl::StatusOr<std::string> HashBuildContext(const std::string& context_dir,
+                                             const std::vector<std::string>& left_out) {
   absl::StatusOr<domain::DockerIgnore> ignore = ReadDockerIgnore(context_dir);
   if (!ignore.ok()) return ignore.status();
+  std::string root = context_dir;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  std::vector<std::string> left_out_rel;  // relative to the context
+  for (const std::string& path : left_out) {
+    if (absl::StartsWith(path, root + "/")) left_out_rel.push_back(path.substr(root.size() + 1));
+  }
   HashOptions options;
   options.exclude = [&](absl::string_view rel) {
+    if (std::find(left_out_rel.begin(), left_out_rel.end(), rel) != left_out_rel.end()) {
+      return true;
+    }
     return rel != "Dockerfile" && rel != ".dockerignore" && ignore->Excludes(rel);
   };
   options.can_skip_directory = [&](absl::string_view dir) { return ignore->CanSkipDirectory(dir); };

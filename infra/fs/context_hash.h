@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -31,8 +32,12 @@ struct HashOptions {
 absl::StatusOr<std::string> HashDirectory(const std::string& dir, const HashOptions& options);
 
 // HashDirectory with the context's .dockerignore (the Dockerfile and
-// .dockerignore always count). InvalidArgument for a bad .dockerignore.
-absl::StatusOr<std::string> HashBuildContext(const std::string& context_dir);
+// .dockerignore always count), leaving out too each of `left_out` (absolute
+// paths) that lies in the context: devloop's own config files, which are not
+// an artifact's build input even when they sit in its context. InvalidArgument
+// for a bad .dockerignore.
+absl::StatusOr<std::string> HashBuildContext(const std::string& context_dir,
+                                             const std::vector<std::string>& left_out = {});
 
 }  // namespace devloop::fs
 

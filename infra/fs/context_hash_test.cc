@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -69,6 +71,18 @@ TEST_F(ContextHashTest, HonoursDockerignore) {
   EXPECT_EQ(Hash(), with_ignore);
   Write("src/c.txt", "counts");
   EXPECT_NE(Hash(), with_ignore);
+}
+
+TEST_F(ContextHashTest, LeavesOutTheConfigFilesItIsGiven) {
+  Write("skaffold.yaml", "apiVersion: skaffold/v4beta13\n");
+  const std::vector<std::string> config = {root_ + "/skaffold.yaml", "/elsewhere/skaffold.yaml"};
+  absl::StatusOr<std::string> before = HashBuildContext(root_, config);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_NE(*before, Hash()) << "without the list the config counts";
+  Write("skaffold.yaml", "apiVersion: skaffold/v4beta13\n# edited\n");
+  EXPECT_EQ(HashBuildContext(root_, config).value_or(""), *before);
+  Write("src/a.txt", "changed");
+  EXPECT_NE(HashBuildContext(root_, config).value_or(""), *before);
 }
 
 TEST_F(ContextHashTest, MissingDirectoryIsNotFound) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "infra/deploy/labels.h"
@@ -253,6 +254,98 @@ TEST_F(DevLoopTest, CleanupOffLeavesTheDeploymentRunning) {
   ASSERT_TRUE(h_.RunUntil([&] { return h_.loop().stopped(); }));
   ASSERT_EQ(h_.Containers().size(), 1u);
   EXPECT_EQ(h_.docker().Inspect(OnlyContainer())->status, docker::ContainerStatus::kRunning);
+}
+
+// A config reload keeps the run (LiveLoop on Docker): the new loop takes over
+// what the old one runs. The artifact cache is on, as `devloop dev` has it,
+// so an unchanged artifact builds to the same image.
+class ReloadTest : public DevLoopTest {
+ protected:
+  void SetUp() override { h_.builder_options().cache_artifacts = true; }
+  // The id of the running container named `alias`-<run>-<n>, "" if none.
+  std::string ContainerOf(const std::string& alias) {
+    std::string id;
+    for (const docker::ContainerSummary& c : h_.Containers()) {
+      if (absl::StartsWith(c.name, alias + "-") &&
+          h_.docker().Inspect(c.id)->status == docker::ContainerStatus::kRunning) {
+        EXPECT_TRUE(id.empty()) << "two containers of " << alias;
+        id = c.id;
+      }
+    }
+    return id;
+  }
+  static build::ArtifactBuildSpec Api(const std::string& context) {
+    build::ArtifactBuildSpec api;
+    api.spec.image = "api";
+    api.context_dir = context;
+    return api;
+  }
+  int LocalPort() { return h_.State().forwarded_ports.begin()->first; }
+};
+
+TEST_F(ReloadTest, AnAddedArtifactAndSyncRuleLeaveTheUnchangedContainerRunning) {
+  StartIdle();
+  const std::string web = ContainerOf("web");
+  const int local_port = LocalPort();
+  h_.Reload([](ShellHarness& h) {
+    h.options().artifacts[0].spec.sync.push_back({.src = "*.css", .dest = "/www", .strip = ""});
+    h.options().artifacts.push_back(Api(h.context()));
+  });
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.Idle() && !ContainerOf("api").empty(); }))
+      << h_.State();
+  EXPECT_EQ(ContainerOf("web"), web) << "web was replaced though nothing of it changed";
+  EXPECT_EQ(h_.Containers().size(), 2u);
+  ASSERT_EQ(h_.State().forwarded_ports.size(), 1u);
+  EXPECT_EQ(LocalPort(), local_port);
+  EXPECT_EQ(h_.docker().calls("CreateNetwork"), 1) << "the run keeps its network";
+  for (const std::string& e : h_.Entries()) {
+    EXPECT_THAT(e, Not(HasSubstr("Deploy failed")));
+  }
+
+  // The new sync rule applies to the container kept.
+  h_.Edit("style.css", "body {}\n");
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.State().file_sync_state.status == "Succeeded"; }))
+      << h_.State();
+  EXPECT_EQ(h_.docker().ReadFile(web, "/www/style.css").value_or(""), "body {}\n");
+
+  // Ctrl-C: everything of the run goes, whichever loop started it.
+  StopAndCheckNothingLeft();
+}
+
+TEST_F(ReloadTest, AChangedBuildIsReplacedAndARemovedArtifactRemoved) {
+  h_.options().artifacts.push_back(Api(h_.context()));
+  h_.builder_options().artifacts = h_.options().artifacts;
+  StartIdle();
+  const std::string web = ContainerOf("web");
+  ASSERT_FALSE(ContainerOf("api").empty());
+  const int local_port = LocalPort();
+  h_.Reload([](ShellHarness& h) {
+    h.options().artifacts[0].build_args["VERSION"] = "2";
+    h.options().artifacts.pop_back();
+  });
+  ASSERT_TRUE(h_.RunUntil([&] {
+    const std::string now = ContainerOf("web");
+    return h_.Idle() && !now.empty() && now != web && h_.Containers().size() == 1;
+  })) << h_.State();
+  EXPECT_EQ(ContainerOf("api"), "");
+  EXPECT_EQ(LocalPort(), local_port) << "the forward moved to the new container in place";
+  // Deployments are numbered on across the reload: names never collide.
+  EXPECT_EQ(h_.Containers()[0].name, absl::StrCat("web-", kRun, "-2"));
+  StopAndCheckNothingLeft();
+}
+
+TEST_F(ReloadTest, ANewForwardOfAnUnpublishedPortReplacesTheContainer) {
+  StartIdle();
+  const std::string web = ContainerOf("web");
+  h_.Reload([](ShellHarness& h) {
+    h.deployer_options().port_forwards.push_back(
+        {.resource_name = "web", .port = 9090, .local_port = 0});
+  });
+  ASSERT_TRUE(h_.RunUntil([&] {
+    const std::string now = ContainerOf("web");
+    return h_.Idle() && !now.empty() && now != web && h_.State().forwarded_ports.size() == 2;
+  })) << h_.State();
+  StopAndCheckNothingLeft();
 }
 
 }  // namespace

@@ -42,15 +42,24 @@ ShellHarness::ShellHarness() {
 
 ShellHarness::~ShellHarness() {
   loop_.reset();
+  for (Replaced& r : replaced_) r.loop.reset();
   runtime_.RunUntilIdle();  // what the loop left queued finds it gone
   deployer_.reset();
+  replaced_.clear();
   (void)std::system(absl::StrCat("rm -rf '", context_, "'").c_str());
 }
 
 void ShellHarness::Start() {
+  Make();
+  if (loop_ != nullptr) loop_->Start();
+}
+
+void ShellHarness::Make() {
   builder_ = std::make_unique<build::DockerBuilder>(&faulty_, builder_options_);
+  std::vector<std::string> images;
+  for (const build::ArtifactBuildSpec& a : options_.artifacts) images.push_back(a.spec.image);
   absl::StatusOr<std::unique_ptr<deploy::DockerDeployer>> deployer =
-      deploy::DockerDeployer::Make(&faulty_, deployer_options_, {"web"});
+      deploy::DockerDeployer::Make(&faulty_, deployer_options_, images);
   ASSERT_TRUE(deployer.ok()) << deployer.status();
   deployer_ = *std::move(deployer);
   absl::StatusOr<std::shared_ptr<dev::DevLoop>> loop =
@@ -62,6 +71,21 @@ void ShellHarness::Start() {
                                     .pool = &runtime_});
   ASSERT_TRUE(loop.ok()) << loop.status();
   loop_ = *std::move(loop);
+}
+
+void ShellHarness::Reload(const std::function<void(ShellHarness&)>& change) {
+  ASSERT_NE(loop_, nullptr) << "Reload needs a started loop";
+  change(*this);
+  builder_options_.artifacts = options_.artifacts;
+  Replaced old{std::move(builder_), std::move(deployer_), std::move(loop_)};
+  old.loop->ReplacedSoon(/*run_goes_on=*/true);
+  old.loop->RequestStop();
+  ASSERT_TRUE(RunUntil([&] { return old.loop->stopped(); })) << "the replaced loop did not stop";
+  deploy::DockerDeployer::Handover handover = old.deployer->HandOver();
+  replaced_.push_back(std::move(old));
+  Make();
+  ASSERT_NE(loop_, nullptr);
+  ASSERT_TRUE(deployer_->TakeOver(std::move(handover)).ok());
   loop_->Start();
 }
 

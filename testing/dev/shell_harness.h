@@ -49,6 +49,14 @@ class ShellHarness {
   // Makes the adapters and the loop and starts iteration 0 (nothing runs yet).
   void Start();
 
+  // A config reload that keeps the run, as LiveLoop does it on Docker:
+  // `change` edits the options (what the new config says); the running loop
+  // stops without cleaning up (running its queue until it has), its deployer
+  // hands what runs to a new one made of the changed options, and a new loop
+  // starts on the same hub (nothing runs yet). The old adapters stay until
+  // the harness goes.
+  void Reload(const std::function<void(ShellHarness&)>& change);
+
   // Runs what is queued; then moves time in 100 ms steps, running what falls
   // due, until `pred` holds or `limit` of simulated time passed.
   bool RunUntil(const std::function<bool()>& pred, absl::Duration limit = absl::Seconds(30));
@@ -77,6 +85,9 @@ class ShellHarness {
   const std::string& context() const { return context_; }
 
  private:
+  // Makes the adapters and the loop of the options (not started).
+  void Make();
+
   std::string context_;
   dev::DevLoopOptions options_;
   build::DockerBuilder::Options builder_options_;
@@ -89,6 +100,13 @@ class ShellHarness {
   std::unique_ptr<build::DockerBuilder> builder_;
   std::unique_ptr<deploy::DockerDeployer> deployer_;
   std::shared_ptr<dev::DevLoop> loop_;
+  // Loops a reload replaced, with their adapters (jobs may still hold them).
+  struct Replaced {
+    std::unique_ptr<build::DockerBuilder> builder;
+    std::unique_ptr<deploy::DockerDeployer> deployer;
+    std::shared_ptr<dev::DevLoop> loop;
+  };
+  std::vector<Replaced> replaced_;
 };
 
 // What the Docker port returns when the daemon is gone.

@@ -44,13 +44,17 @@ absl::StatusOr<std::string> DockerBuilder::Build(const BuildRequest& request) {
     }
   }
   std::map<std::string, std::string> labels = options_.labels;
+  std::pair<std::string, std::string> cache_owner;
   if (!options_.cache_scope.empty()) {
     // Kept across runs: not the run's to remove, the prune's (Cleanup).
     labels.erase(options_.owner_label.first);
     labels[kCacheLabel] = absl::StrCat(options_.cache_scope, "/", request.image);
+    // Reused only from this project's cache of this artifact.
+    cache_owner = {kCacheLabel, labels[kCacheLabel]};
   }
   ImageBuildOptions build_options{.tagger = options_.tagger.get(),
                                   .cache = options_.cache_artifacts,
+                                  .cache_owner = std::move(cache_owner),
                                   .labels = std::move(labels),
                                   .on_output = request.on_output,
                                   .cancellation = cancellation.get(),

@@ -155,6 +155,26 @@ TEST_F(DockerBuilderTest, CachedImagesOutliveTheRunAndServeTheNext) {
   EXPECT_EQ(docker_.calls("Build"), 1) << "the second run found the first run's image";
 }
 
+// Two projects (or two copies of one) with the same inputs: each builds its
+// own image and reuses only its own cache, so one's prune never pulls an image
+// from under the other.
+TEST_F(DockerBuilderTest, TheCacheServesOnlyItsOwnScope) {
+  DockerBuilder::Options o = Options();
+  o.cache_artifacts = true;
+  o.cache_scope = "proj";
+  absl::StatusOr<std::string> mine = DockerBuilder(&docker_, o).Build({.image = "web"});
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  o.cache_scope = "copy-of-proj";
+  absl::StatusOr<std::string> theirs = DockerBuilder(&docker_, o).Build({.image = "web"});
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_NE(RunnableImage(*theirs), RunnableImage(*mine));
+  EXPECT_EQ(docker_.calls("Build"), 2);
+  o.cache_scope = "proj";
+  absl::StatusOr<std::string> again = DockerBuilder(&docker_, o).Build({.image = "web"});
+  EXPECT_EQ(RunnableImage(again.value_or("")), RunnableImage(*mine));
+  EXPECT_EQ(docker_.calls("Build"), 2);
+}
+
 // Cleanup prunes each artifact's cache to the image used last plus the newest
 // others, three in all; another scope's images and unlabelled ones stay.
 TEST_F(DockerBuilderTest, CleanupKeepsTheLastUsedAndNewestCachedImages) {

@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -38,7 +41,7 @@ std::string DisplayReference(const std::string& reference) {
 
 absl::StatusOr<std::string> InputDigest(const ArtifactBuildSpec& spec,
                                         const std::map<std::string, std::string>& required) {
-  absl::StatusOr<std::string> context = fs::HashBuildContext(spec.context_dir);
+  absl::StatusOr<std::string> context = fs::HashBuildContext(spec.context_dir, spec.config_files);
   if (!context.ok()) return context.status();
   InputDigestWriter in;
   in.Add("context", *context).Add("dockerfile", spec.dockerfile).Add("target", spec.target);
@@ -82,6 +85,16 @@ absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ArtifactBuil
   }
   if (options.cache && digest.ok() && !spec.no_cache) {
     absl::StatusOr<std::vector<std::string>> found = docker->ListImages(kInputDigestLabel, *digest);
+    if (found.ok() && !found->empty() && !options.cache_owner.first.empty()) {
+      absl::StatusOr<std::vector<std::string>> owned =
+          docker->ListImages(options.cache_owner.first, options.cache_owner.second);
+      if (!owned.ok()) owned = std::vector<std::string>{};
+      std::vector<std::string> both;  // newest first, as `found`
+      for (const std::string& id : *found) {
+        if (std::find(owned->begin(), owned->end(), id) != owned->end()) both.push_back(id);
+      }
+      found = std::move(both);
+    }
     if (found.ok() && !found->empty()) {
       built.image_id = found->front();
       built.cached = true;

@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "infra/build/builder.h"
@@ -45,6 +46,10 @@ struct ImageBuildOptions {
   const Tagger* tagger = nullptr;
   // Reuse a local image with the same input digest instead of building.
   bool cache = false;
+  // Non-empty: reuse only an image that also carries this label {key, value}
+  // (the artifact cache of one project's artifact, not another's image that
+  // happens to have the same inputs).
+  std::pair<std::string, std::string> cache_owner;
   // Put on the image (the run id, ...), besides the input digest.
   std::map<std::string, std::string> labels;
   docker::OutputCallback on_output;

@@ -41,6 +41,29 @@ std::string Resource(const std::string& alias) { return absl::StrCat("container/
 
 }  // namespace
 
+// A container's log lines go through its route to the tail of the deployer
+// that runs it now: a config reload moves the container, and its follower, on.
+struct DockerDeployer::LogRoute {
+  explicit LogRoute(LogTail* tail) : tail(tail) {}
+  void Add(const std::string& key, const LogSource& source, absl::string_view line) {
+    absl::MutexLock lock(&mu);
+    tail->Add(key, source, line);
+  }
+  void MoveTo(LogTail* to) {
+    absl::MutexLock lock(&mu);
+    tail = to;
+  }
+  absl::Mutex mu;
+  LogTail* tail ABSL_GUARDED_BY(mu);  // not owned; outlives the follower
+};
+
+DockerDeployer::Handover::~Handover() {
+  // Nothing takes them over: stop following before the routes' tails go.
+  for (Container& c : containers_) {
+    if (c.logs) c.logs->Stop();
+  }
+}
+
 std::string ShortImageName(const std::string& image) {
   std::string name = image;
   const size_t slash = name.rfind('/');
@@ -165,12 +188,18 @@ absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_i
                                                                 const std::string& image,
                                                                 const std::string& ref) {
   Container c{.image = image, .ref = ref, .alias = ShortImageName(image)};
+  int64_t number = 0;  // the deployment's in the run, across config reloads
+  {
+    absl::MutexLock lock(&mu_);
+    number = deploy_base_ + deploy_id;
+    last_deploy_ = std::max(last_deploy_, number);
+  }
   docker::RunRequest run;
   run.image = build::RunnableImage(ref);  // the id of an image we built
-  run.name = ContainerSafe(absl::StrCat(c.alias, "-", options_.run_id, "-", deploy_id));
+  run.name = ContainerSafe(absl::StrCat(c.alias, "-", options_.run_id, "-", number));
   run.labels = options_.labels;
   run.labels[kRunIdLabel] = options_.run_id;
-  run.labels[kDeployIdLabel] = absl::StrCat(deploy_id);
+  run.labels[kDeployIdLabel] = absl::StrCat(number);
   run.labels[kImageLabel] = build::DisplayReference(ref);
   for (const PortForwardSpec& f : options_.port_forwards) {
     if (Names(f, image)) run.ports.push_back({.container_port = f.port});
@@ -186,11 +215,10 @@ absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_i
     return state.status();
   }
   for (const docker::PortMapping& m : state->ports) c.published[m.container_port] = m.host_port;
+  c.route = std::make_shared<LogRoute>(&tail_);
   absl::StatusOr<std::unique_ptr<docker::LogFollower>> logs = docker_->FollowLogs(
-      c.id, [this, key = c.id, source = LogSource{.name = c.alias}](docker::LogStream,
-                                                                   absl::string_view line) {
-        tail_.Add(key, source, line);
-      });
+      c.id, [route = c.route, key = c.id, source = LogSource{.name = c.alias}](
+                docker::LogStream, absl::string_view line) { route->Add(key, source, line); });
   if (logs.ok()) {
     c.logs = *std::move(logs);
   } else {
@@ -224,7 +252,7 @@ absl::StatusOr<std::vector<std::string>> DockerDeployer::Deploy(int64_t deploy_i
     for (const auto& [image, ref] : images) {
       for (const auto& [id, containers] : deployments_) {
         for (const Container& c : containers) {
-          if (c.image == image && c.ref == ref) carry[image] = c.id;
+          if (c.image == image && c.ref == ref && Publishes(c)) carry[image] = c.id;
         }
       }
     }
@@ -262,6 +290,7 @@ absl::StatusOr<std::vector<std::string>> DockerDeployer::Deploy(int64_t deploy_i
     Remove(made, absl::ZeroDuration());
     return failed;
   }
+  RetireTakenOver();
   return resources;
 }
 
@@ -425,6 +454,8 @@ absl::Status DockerDeployer::Cleanup(bool remove) {
   std::shared_future<absl::Status> prepared;
   {
     absl::MutexLock lock(&mu_);
+    // What runs is the next deployer's now; a Deploy that was under way removed its own.
+    if (handed_over_) return absl::OkStatus();
     const bool first = !cleaned_up_;
     cleaned_up_ = true;  // and Prepare starts nothing from now on
     prepared = network_made_;
@@ -464,6 +495,85 @@ absl::Status DockerDeployer::Cleanup(bool remove) {
     for (const std::string& n : *nets) note(docker_->RemoveNetwork(n));
   }
   return result;
+}
+
+bool DockerDeployer::Publishes(const Container& c) const {
+  for (const PortForwardSpec& f : options_.port_forwards) {
+    if (Names(f, c.image) && !c.published.contains(f.port)) return false;
+  }
+  return true;
+}
+
+void DockerDeployer::RetireTakenOver() {
+  std::vector<Container> left;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = deployments_.find(kTakenOver);
+    if (it == deployments_.end()) return;
+    left = std::move(it->second);
+    deployments_.erase(it);
+  }
+  Remove(left, options_.stop_grace);
+}
+
+DockerDeployer::Handover DockerDeployer::HandOver() {
+  Handover handover;
+  std::vector<Container> older;
+  std::shared_future<absl::Status> prepared;
+  {
+    absl::MutexLock lock(&mu_);
+    cleaned_up_ = true;  // and Prepare starts nothing from now on
+    prepared = network_made_;
+  }
+  // The network Prepare may still be making is the run's, handed over too.
+  const bool network_made = prepared.valid() && prepared.get().ok();
+  {
+    absl::MutexLock lock(&mu_);
+    handed_over_ = true;
+    handover.run_id_ = options_.run_id;
+    handover.last_deploy_ = last_deploy_;
+    handover.network_ready_ = network_ready_ || network_made;
+    // The newest deployment that still holds containers is what serves
+    // (containers carried into a newer one left an older one's list).
+    auto newest = deployments_.end();
+    for (auto it = deployments_.begin(); it != deployments_.end(); ++it) {
+      if (!it->second.empty()) newest = it;
+    }
+    for (auto it = deployments_.begin(); it != deployments_.end(); ++it) {
+      std::vector<Container>& to = it == newest ? handover.containers_ : older;
+      for (Container& c : it->second) to.push_back(std::move(c));
+    }
+    deployments_.clear();
+  }
+  handover.forwards_ = forwards_.Release();
+  Remove(older, options_.stop_grace);
+  return handover;
+}
+
+absl::Status DockerDeployer::TakeOver(Handover handover) {
+  if (handover.run_id_ != options_.run_id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the deployer of run ", options_.run_id,
+                     " cannot take over what run ", handover.run_id_, " runs"));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (cleaned_up_) {
+      return domain::WithStatusCode(absl::CancelledError("the run is being cleaned up"),
+                                    domain::StatusCode::kDeployCancelled);
+    }
+    deploy_base_ = std::max(deploy_base_, handover.last_deploy_);
+    last_deploy_ = std::max(last_deploy_, handover.last_deploy_);
+    network_ready_ = network_ready_ || handover.network_ready_;
+    std::vector<Container>& taken = deployments_[kTakenOver];
+    for (Container& c : handover.containers_) {
+      if (c.route != nullptr) c.route->MoveTo(&tail_);
+      taken.push_back(std::move(c));
+    }
+    handover.containers_.clear();
+  }
+  forwards_.Adopt(std::move(handover.forwards_), options_.port_forwards);
+  return absl::OkStatus();
 }
 
 absl::Status DockerDeployer::Sync(int64_t deploy_id, const std::string& image,

@@ -19,10 +19,17 @@
 //  - Container ports are published on 127.0.0.1 with an engine-chosen host port;
 //    portForward's localPort is a StableForwards listener in front of it.
 //  - Images are run by id; the IMAGE:TAG they are is the `dev.devloop.image` label.
+//  - A config reload keeps the run: the deployer of the old config hands what
+//    runs (containers, log followers, network, listening port forwards) to the
+//    deployer of the new one, whose first deploy carries every container whose
+//    reference and published ports did not change and then removes the rest.
 //
 //   DEVLOOP_ASSIGN_OR_RETURN(std::unique_ptr<DockerDeployer> deployer,
 //       DockerDeployer::Make(&docker, {.run_id = run_id, .port_forwards = forwards,
 //                                      .on_log = sink}, {"web"}));
+//
+//   // The config changed: the new deployer (same run id) takes over.
+//   next->TakeOver(deployer->HandOver());
 //
 // Thread-safe.
 #ifndef DEVLOOP_INFRA_DEPLOY_DOCKER_DOCKER_DEPLOYER_H_
@@ -47,6 +54,9 @@
 namespace devloop::deploy {
 
 class DockerDeployer final : public Deployer, public Syncer, public ContainerExec {
+  struct Container;
+  struct LogRoute;
+
  public:
   struct Options {
     std::string run_id;  // required
@@ -92,6 +102,48 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
 
   const std::string& network() const { return network_; }
 
+  // What runs, on its way from the deployer of a replaced config to the one
+  // of the new config in the same run. Movable; dropping it stops following
+  // the containers' logs and closes the forwards, and leaves the containers
+  // to the run's cleanup (they carry its run id).
+  class Handover {
+   public:
+    Handover() = default;
+    Handover(Handover&&) = default;
+    Handover& operator=(Handover&&) = default;
+    ~Handover();
+    // How many containers it holds.
+    size_t containers() const { return containers_.size(); }
+
+   private:
+    friend class DockerDeployer;
+    std::string run_id_;
+    int64_t last_deploy_ = 0;
+    bool network_ready_ = false;
+    std::vector<Container> containers_;
+    std::vector<StableForwards::Listening> forwards_;
+  };
+
+  // Ends this deployer for a config reload that keeps the run: like Cleanup,
+  // Deploy then fails with DEPLOY_CANCELLED and a later Cleanup does nothing;
+  // but the containers of the newest deployment keep running, followed, with
+  // the network and the listening forwards, in the Handover. Removes the
+  // containers of older deployments (a redeploy's not yet stopped). Call once
+  // the loop that used the deployer has stopped without cleaning up. Until
+  // the Handover is taken over, the log lines go to this deployer's sink: it
+  // must outlive the Handover.
+  Handover HandOver();
+
+  // Takes over what `handover` holds: its containers are the deployment the
+  // first Deploy carries from -- an artifact whose reference and published
+  // ports did not change keeps its container -- and once that deploy is in,
+  // what it did not carry is removed (a removed or changed artifact's). A
+  // forward whose spec did not change keeps its local port. Deployments are
+  // numbered on from the handover's, so container names stay unique in the
+  // run. InvalidArgument if `handover` is another run's; Cancelled after
+  // Cleanup. REQUIRES: before the first Deploy.
+  absl::Status TakeOver(Handover handover);
+
  private:
   struct Container {
     std::string id;
@@ -100,7 +152,13 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
     std::string alias;  // short name on the network
     std::map<int, int> published;  // container port -> host port on 127.0.0.1
     std::unique_ptr<docker::LogFollower> logs;
+    // Where `logs` sends lines: the tail of the deployer that runs it now.
+    std::shared_ptr<LogRoute> route;
   };
+
+  // The key in deployments_ of the containers taken over (the controller
+  // numbers deployments from 1).
+  static constexpr int64_t kTakenOver = -1;
 
   DockerDeployer(docker::Docker* docker, Options options);
 
@@ -115,6 +173,10 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
   absl::Status MakeNetwork();
   // Stops following the logs of `containers` and removes them (after `grace`).
   void Remove(std::vector<Container>& containers, absl::Duration grace);
+  // Whether `c` publishes every port the forwards of its artifact need.
+  bool Publishes(const Container& c) const;
+  // Removes what is left of the taken-over containers (not carried).
+  void RetireTakenOver();
 
   docker::Docker* const docker_;
   const Options options_;
@@ -129,6 +191,11 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
   // The network Prepare is making (invalid: Prepare was not called); waited
   // for by Deploy and Cleanup.
   std::shared_future<absl::Status> network_made_ ABSL_GUARDED_BY(mu_);
+  bool handed_over_ ABSL_GUARDED_BY(mu_) = false;
+  // Deployment `deploy_id` is the run's number deploy_base_ + deploy_id (in
+  // container names and the deploy-id label); the highest number used so far.
+  int64_t deploy_base_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_deploy_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Returns true once something answers through 127.0.0.1:`host_port` (a

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "absl/strings/match.h"
 #include "domain/events/status_payload.h"
@@ -131,6 +132,78 @@ TEST_F(DockerDeployerTest, DeployMakesTheNetworkAgainWhenPrepareFailed) {
   faulty.Heal("CreateNetwork");
   ASSERT_TRUE(d->Cleanup(true).ok());
   ASSERT_TRUE(e->Cleanup(true).ok());
+}
+
+// A config reload in the same run: the new deployer takes over what the old
+// one runs and keeps what did not change.
+TEST_F(DockerDeployerTest, TakenOverContainersStayUnlessTheirArtifactChangedOrWent) {
+  absl::StatusOr<docker::BuildResult> db = docker_.Build({.context_dir = dir_});
+  absl::StatusOr<docker::BuildResult> api = docker_.Build({.context_dir = dir_});
+  ASSERT_TRUE(db.ok() && api.ok());
+  const PortForwardSpec forward{.resource_name = "web", .port = 8080, .local_port = 0};
+  auto old = *DockerDeployer::Make(
+      &docker_,
+      {.run_id = "r1", .port_forwards = {forward}, .answer_wait = absl::ZeroDuration()},
+      {"web", "db", "api"});
+  ASSERT_TRUE(old->Deploy(1, {{"web", Ref(web1_)},
+                              {"db", "db:1@" + db->image_id},
+                              {"api", "api:1@" + api->image_id}})
+                  .ok());
+  std::vector<domain::PortEvent> ports = old->ForwardPorts(1);
+  ASSERT_EQ(ports.size(), 1u);
+  // Name prefix -> id.
+  auto by_name = [&] {
+    std::map<std::string, std::string> out;
+    std::vector<docker::ContainerSummary> all = *docker_.ListContainers(kRunIdLabel, "r1");
+    for (const auto& c : all) out[c.name.substr(0, 3)] = c.id;
+    return out;
+  };
+  std::map<std::string, std::string> before = by_name();
+  ASSERT_EQ(before.size(), 3u);
+
+  DockerDeployer::Handover handover = old->HandOver();
+  EXPECT_EQ(handover.containers(), 3u);
+  EXPECT_EQ(old->Deploy(2, {{"web", Ref(web1_)}}).status().code(), absl::StatusCode::kCancelled);
+  ASSERT_TRUE(old->Cleanup(/*remove=*/true).ok());
+  EXPECT_EQ(docker_.ListContainers(kRunIdLabel, "r1")->size(), 3u)
+      << "a deployer that handed over removes nothing";
+
+  // The new config: db rebuilt, api gone, cache added; web as it was.
+  absl::StatusOr<docker::BuildResult> db2 = docker_.Build({.context_dir = dir_});
+  absl::StatusOr<docker::BuildResult> cache = docker_.Build({.context_dir = dir_});
+  auto next = *DockerDeployer::Make(
+      &docker_,
+      {.run_id = "r1", .port_forwards = {forward}, .answer_wait = absl::ZeroDuration()},
+      {"web", "db", "cache"});
+  ASSERT_TRUE(next->TakeOver(std::move(handover)).ok());
+  absl::StatusOr<std::vector<std::string>> resources =
+      next->Deploy(1, {{"web", Ref(web1_)},
+                       {"db", "db:2@" + db2->image_id},
+                       {"cache", "cache:1@" + cache->image_id}});
+  ASSERT_TRUE(resources.ok()) << resources.status();
+  std::map<std::string, std::string> after = by_name();
+  EXPECT_EQ(after.size(), 3u);
+  EXPECT_EQ(after["web"], before["web"]) << "web did not change: its container stays";
+  EXPECT_NE(after["db-"], before["db-"]) << "db was rebuilt: a new container";
+  EXPECT_FALSE(docker_.Inspect(before["db-"]).ok()) << "the old db container is removed";
+  EXPECT_FALSE(docker_.Inspect(before["api"]).ok()) << "api left the config";
+  EXPECT_TRUE(after.contains("cac"));
+  EXPECT_EQ(docker_.calls("CreateNetwork"), 1) << "the run keeps its network";
+
+  std::vector<domain::PortEvent> now = next->ForwardPorts(1);
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].local_port, ports[0].local_port) << "the forward kept its local port";
+
+  ASSERT_TRUE(next->Cleanup(/*remove=*/true).ok());
+  EXPECT_TRUE(docker_.ListContainers(kRunIdLabel, "r1")->empty());
+  EXPECT_TRUE(docker_.ListNetworks(kRunIdLabel, "r1")->empty());
+}
+
+TEST_F(DockerDeployerTest, TakeOverRefusesAnotherRunsContainers) {
+  std::unique_ptr<DockerDeployer> old = Make();
+  ASSERT_TRUE(old->Deploy(1, {{"web", Ref(web1_)}}).ok());
+  auto other = *DockerDeployer::Make(&docker_, {.run_id = "r2"}, {"web"});
+  EXPECT_EQ(other->TakeOver(old->HandOver()).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(DeployErrorTest, AnUnreachableEngineIsAClusterConnectionError) {

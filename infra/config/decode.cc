@@ -379,6 +379,18 @@ class Decoder {
     }
   }
 
+  // A host hook read as a sync or deploy hook (which run on the host by
+  // default); nullopt as DecodeHostHook returns false.
+  template <typename Hook>
+  std::optional<Hook> DecodeHostHookAs(const YAML::Node& spec, const std::string& p) {
+    HostHook host;
+    if (!DecodeHostHook(spec, p, &host)) return std::nullopt;
+    Hook hook;
+    hook.command = std::move(host.command);
+    hook.dir = std::move(host.dir);
+    return hook;
+  }
+
   // A container hook's `command` (its other `fields` read by the caller).
   bool DecodeContainerCommand(const YAML::Node& spec, const std::string& p,
                               const std::vector<std::string>& fields,
@@ -395,14 +407,8 @@ class Decoder {
     DecodeHostOrContainerHooks<SyncHook>(
         node, p, &h->before, &h->after,
         [&](const YAML::Node& spec, const std::string& sp, bool on_host) -> std::optional<SyncHook> {
+          if (on_host) return DecodeHostHookAs<SyncHook>(spec, sp);
           SyncHook hook;
-          if (on_host) {
-            HostHook host;
-            if (!DecodeHostHook(spec, sp, &host)) return std::nullopt;
-            hook.command = std::move(host.command);
-            hook.dir = std::move(host.dir);
-            return hook;
-          }
           hook.where = SyncHook::Where::kContainer;
           if (!DecodeContainerCommand(spec, sp, {"command"}, &hook.command)) return std::nullopt;
           return hook;
@@ -414,14 +420,8 @@ class Decoder {
         node, p, &h->before, &h->after,
         [&](const YAML::Node& spec, const std::string& sp,
             bool on_host) -> std::optional<DeployHook> {
+          if (on_host) return DecodeHostHookAs<DeployHook>(spec, sp);
           DeployHook hook;
-          if (on_host) {
-            HostHook host;
-            if (!DecodeHostHook(spec, sp, &host)) return std::nullopt;
-            hook.command = std::move(host.command);
-            hook.dir = std::move(host.dir);
-            return hook;
-          }
           hook.where = DeployHook::Where::kContainer;
           if (!DecodeContainerCommand(spec, sp, {"command", "podName", "containerName"},
                                       &hook.command)) {

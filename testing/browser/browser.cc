@@ -366,9 +366,17 @@ absl::Status Browser::WaitUntil(absl::string_view condition, absl::Duration time
 }
 
 absl::StatusOr<std::string> Browser::Text(absl::string_view selector) {
-  DEVLOOP_ASSIGN_OR_RETURN(std::string element, FindElement(selector));
-  DEVLOOP_ASSIGN_OR_RETURN(Value text, Command("GET", absl::StrCat("/element/", element, "/text")));
-  return text.string_value();
+  // Found, then read: a page that re-renders the element in between makes it
+  // stale (Aborted), and the element matching now is read instead.
+  absl::Status stale;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    DEVLOOP_ASSIGN_OR_RETURN(std::string element, FindElement(selector));
+    absl::StatusOr<Value> text = Command("GET", absl::StrCat("/element/", element, "/text"));
+    if (text.ok()) return text->string_value();
+    if (!absl::IsAborted(text.status())) return text.status();
+    stale = text.status();
+  }
+  return stale;
 }
 
 absl::StatusOr<std::string> Browser::Attribute(absl::string_view selector, absl::string_view name) {

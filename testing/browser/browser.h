@@ -135,8 +135,9 @@ class Browser {
   absl::Status WaitUntil(absl::string_view condition, absl::Duration timeout = kDefaultWait);
 
   // Returns the rendered (visible) text of the first element matching
-  // `selector`. NotFound if none matches now; Aborted if the page replaced
-  // the element while it was read (WaitForText retries then).
+  // `selector`. NotFound if none matches now. An element the page replaces
+  // while it is read is looked up again; Aborted if that keeps happening
+  // (WaitForText retries then).
   absl::StatusOr<std::string> Text(absl::string_view selector);
 
   // Returns the attribute `name` of the first element matching `selector`.

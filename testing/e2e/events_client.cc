@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/empty.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/support/channel_arguments.h"
 
 namespace devloop::e2e {
 namespace {
@@ -41,8 +43,13 @@ EventsClient::EventsClient(std::shared_ptr<grpc::Channel> channel)
 
 absl::StatusOr<std::unique_ptr<EventsClient>> EventsClient::Connect(const std::string& target,
                                                                     absl::Duration timeout) {
+  // A connection of its own: from gRPC's process-wide pool, a new client of
+  // a devloop restarted on the same port could be handed the old process's
+  // connection, READY until its GOAWAY is read, and see its stream end at once.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
   if (!channel->WaitForConnected(Deadline(timeout))) {
     return absl::UnavailableError(absl::StrCat("no gRPC server answered at ", target, " within ",
                                                absl::FormatDuration(timeout)));

@@ -367,40 +367,15 @@ absl::Status CustomBuilder::Cleanup() {
     absl::MutexLock lock(&mu_);
     produced.swap(produced_);
   }
-  absl::Status result;
-  std::vector<std::string> labelled;  // removed by force, as DockerBuilder does
-  const auto& [owner_key, owner_value] = options_.owner_label;
-  if (!owner_key.empty()) {
-    absl::StatusOr<std::vector<std::string>> owned = docker_->ListImages(owner_key, owner_value);
-    if (owned.ok()) {
-      labelled = *std::move(owned);
-    } else {
-      result.Update(owned.status());
-    }
+  std::map<std::string, std::string> last;
+  {
+    absl::MutexLock lock(&mu_);
+    last = last_ids_;
   }
-  if (!options_.cache_scope.empty()) {
-    std::map<std::string, std::string> last;
-    {
-      absl::MutexLock lock(&mu_);
-      last = last_ids_;
-    }
-    for (const ArtifactBuildSpec& a : options_.artifacts) {
-      auto used = last.find(a.spec.image);
-      absl::StatusOr<std::vector<std::string>> prune =
-          CachedImagesToPrune(docker_, options_.cache_scope, a.spec.image,
-                              used == last.end() ? "" : used->second, options_.keep_cached);
-      if (!prune.ok()) {
-        result.Update(prune.status());
-        continue;
-      }
-      labelled.insert(labelled.end(), prune->begin(), prune->end());
-    }
-  }
-  for (const std::string& id : labelled) {
-    // The engine also removes the command's own image below it, once untagged.
-    absl::Status s = docker_->RemoveImage(id, /*force=*/true);
-    if (!s.ok() && s.code() != absl::StatusCode::kNotFound) result.Update(s);
-  }
+  // Labelled images go as the Docker builder's do; the others by their tags.
+  absl::Status result = RemoveOwnedAndPrunedImages(
+      docker_, options_.owner_label, options_.cache_scope, options_.artifacts, last,
+      options_.keep_cached);
   std::set<std::string> ids;
   std::set<std::string> tags;
   for (const auto& [tag, id] : produced) {

@@ -124,28 +124,37 @@ void DockerBuilder::Cancel(const std::string& image) {
 }
 
 absl::Status DockerBuilder::Cleanup() {
+  std::map<std::string, std::string> last;
+  {
+    absl::MutexLock lock(&mu_);
+    last = last_ids_;
+  }
+  return RemoveOwnedAndPrunedImages(docker_, options_.owner_label, options_.cache_scope,
+                                    options_.artifacts, last, options_.keep_cached);
+}
+
+absl::Status RemoveOwnedAndPrunedImages(docker::Docker* docker,
+                                        const std::pair<std::string, std::string>& owner_label,
+                                        const std::string& cache_scope,
+                                        const std::vector<ArtifactBuildSpec>& artifacts,
+                                        const std::map<std::string, std::string>& last_used,
+                                        int keep) {
   std::vector<std::string> remove;
   absl::Status result;
-  const auto& [key, value] = options_.owner_label;
+  const auto& [key, value] = owner_label;
   if (!key.empty()) {
-    absl::StatusOr<std::vector<std::string>> images = docker_->ListImages(key, value);
+    absl::StatusOr<std::vector<std::string>> images = docker->ListImages(key, value);
     if (images.ok()) {
       remove = *std::move(images);
     } else {
       result.Update(images.status());
     }
   }
-  if (!options_.cache_scope.empty()) {
-    std::map<std::string, std::string> last;
-    {
-      absl::MutexLock lock(&mu_);
-      last = last_ids_;
-    }
-    for (const ArtifactBuildSpec& a : options_.artifacts) {
-      auto used = last.find(a.spec.image);
-      absl::StatusOr<std::vector<std::string>> prune =
-          CachedImagesToPrune(docker_, options_.cache_scope, a.spec.image,
-                              used == last.end() ? "" : used->second, options_.keep_cached);
+  if (!cache_scope.empty()) {
+    for (const ArtifactBuildSpec& a : artifacts) {
+      auto used = last_used.find(a.spec.image);
+      absl::StatusOr<std::vector<std::string>> prune = CachedImagesToPrune(
+          docker, cache_scope, a.spec.image, used == last_used.end() ? "" : used->second, keep);
       if (!prune.ok()) {
         result.Update(prune.status());
         continue;
@@ -154,7 +163,9 @@ absl::Status DockerBuilder::Cleanup() {
     }
   }
   for (const std::string& id : remove) {
-    absl::Status s = docker_->RemoveImage(id, /*force=*/true);
+    // By force: also what a stopped container still uses. A custom build's
+    // own image below a labelled one goes with it once untagged.
+    absl::Status s = docker->RemoveImage(id, /*force=*/true);
     if (!s.ok() && s.code() != absl::StatusCode::kNotFound) result.Update(s);
   }
   return result;

@@ -102,6 +102,17 @@ absl::StatusOr<std::vector<std::string>> CachedImagesToPrune(docker::Docker* doc
                                                              const std::string& last_used,
                                                              int keep);
 
+// A builder's Cleanup of images: removes those carrying `owner_label` (the
+// run's; none when its key is empty) and, with a `cache_scope`, each of
+// `artifacts`' cached images a prune removes (CachedImagesToPrune, keeping
+// `last_used[image]`). Goes on past errors and returns them.
+absl::Status RemoveOwnedAndPrunedImages(docker::Docker* docker,
+                                        const std::pair<std::string, std::string>& owner_label,
+                                        const std::string& cache_scope,
+                                        const std::vector<ArtifactBuildSpec>& artifacts,
+                                        const std::map<std::string, std::string>& last_used,
+                                        int keep);
+
 }  // namespace devloop::build
 
 #endif  // DEVLOOP_INFRA_BUILD_DOCKER_DOCKER_BUILDER_H_

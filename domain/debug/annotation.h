@@ -19,6 +19,7 @@
 #include <ostream>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "domain/debug/transform.h"
 
@@ -47,6 +48,14 @@ ContainerDebugConfig DebugConfigFor(const ContainerSpec& spec, const DebugTransf
 // in that order, keys of maps sorted, strings escaped as Go's encoding/json
 // escapes them (so the bytes match what Skaffold writes for the same pod).
 std::string EncodeDebugConfig(const std::map<std::string, ContainerDebugConfig>& by_container);
+
+// Parses an annotation value back (as EncodeDebugConfig writes it, or as
+// Skaffold or a user wrote it on a pod), so the shell can tell which
+// containers of a running pod are debuggable. Unknown fields are ignored;
+// ports must be integers in [1, 65535]. Returns InvalidArgument naming the
+// byte offset for anything that is not such a JSON object.
+absl::StatusOr<std::map<std::string, ContainerDebugConfig>> ParseDebugConfig(
+    absl::string_view json);
 
 // DebuggingContainerEvent.status: the debugger's container came up or went.
 enum class DebugStatus { kStarted, kTerminated };

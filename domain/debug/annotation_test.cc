@@ -47,6 +47,43 @@ TEST(EncodeDebugConfigTest, MatchesSkaffoldsJson) {
   };
   for (const EncodeCase& c : cases) {
     EXPECT_EQ(EncodeDebugConfig(c.configs), c.want) << c.label;
+    // What is written reads back as it was.
+    absl::StatusOr<std::map<std::string, ContainerDebugConfig>> back =
+        ParseDebugConfig(EncodeDebugConfig(c.configs));
+    ASSERT_TRUE(back.ok()) << c.label << ": " << back.status();
+    EXPECT_EQ(*back, c.configs) << c.label;
+  }
+}
+
+TEST(ParseDebugConfigTest, ReadsAnnotationsWrittenByOthers) {
+  // As Skaffold's docs show it: spaced out, ports and runtime side by side.
+  absl::StatusOr<std::map<std::string, ContainerDebugConfig>> got = ParseDebugConfig(R"({
+    "microservice": {"runtime": "nodejs", "ports": {"devtools": 9229}},
+    "adapter": {"runtime": "jvm", "ports": {"jdwp": 5005}, "future": [1, {"a": null}, true]}
+  })");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, (std::map<std::string, ContainerDebugConfig>{
+                      {"microservice", {.runtime = "nodejs", .ports = {{"devtools", 9229}}}},
+                      {"adapter", {.runtime = "jvm", .ports = {{"jdwp", 5005}}}}}));
+}
+
+TEST(ParseDebugConfigTest, RefusesWhatIsNotAnAnnotation) {
+  const char* bad[] = {
+      "",
+      "not json",
+      R"({"c":)",
+      R"({"c":{"runtime":"go"})",
+      R"({"c":{"ports":{"dlv":0}}})",
+      R"({"c":{"ports":{"dlv":70000}}})",
+      R"({"c":{"ports":{"dlv":"56268"}}})",
+      R"({"c":{"runtime":"go}})",
+      R"({"c":{}} trailing)",
+      R"(["c"])",
+  };
+  for (const char* json : bad) {
+    absl::StatusOr<std::map<std::string, ContainerDebugConfig>> got = ParseDebugConfig(json);
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_THAT(got.status().message(), ::testing::HasSubstr("at byte")) << json;
   }
 }
 

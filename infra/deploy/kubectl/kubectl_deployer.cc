@@ -994,23 +994,30 @@ absl::Status KubectlDeployer::Stop(int64_t deploy_id) {
   return Delete(Phase::kDeploy, gone, /*wait=*/false);
 }
 
-absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
-                                   const SyncRequest& request) {
-  Applied a;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = deployments_.find(deploy_id);
-    if (it == deployments_.end()) {
-      return absl::FailedPreconditionError(absl::StrCat("deployment ", deploy_id, " is not live"));
-    }
-    a = it->second;
+absl::StatusOr<KubectlDeployer::ImageTarget> KubectlDeployer::TargetOf(int64_t deploy_id,
+                                                                        const std::string& image) {
+  ImageTarget target;
+  absl::MutexLock lock(&mu_);
+  auto it = deployments_.find(deploy_id);
+  if (it == deployments_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("deployment ", deploy_id, " is not live"));
   }
+  const Applied& a = it->second;
   auto ref = a.images.find(image);
   if (ref == a.images.end()) {
     return absl::FailedPreconditionError(absl::StrCat(image, " is not deployed"));
   }
-  std::set<std::string> namespaces;
-  for (const ObjectRef& o : a.objects) namespaces.insert(o.namespace_name);
+  target.ref = ref->second;
+  for (const ObjectRef& o : a.objects) target.namespaces.insert(o.namespace_name);
+  return target;
+}
+
+absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
+                                   const SyncRequest& request) {
+  absl::StatusOr<ImageTarget> target = TargetOf(deploy_id, image);
+  if (!target.ok()) return target.status();
+  const std::string& ref = target->ref;
+  const std::set<std::string>& namespaces = target->namespaces;
   // The archive for `kubectl exec … tar x`, made only when a container needs
   // it (not when every copy goes straight through /proc).
   std::optional<std::string> tar;
@@ -1058,7 +1065,7 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
     for (const RunningPod& pod : pods) {
       if (pod.terminating) continue;
       for (const auto& [container, container_image] : pod.containers) {
-        if (container_image != ref->second || !pod.started.count(container)) continue;
+        if (container_image != ref || !pod.started.count(container)) continue;
         auto id = pod.container_ids.find(container);
         if (id != pod.container_ids.end()) {
           absl::Status direct = SyncOnThisNode(id->second, request);
@@ -1112,7 +1119,7 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
   }
   if (synced == 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat("no running pod of deployment ", deploy_id, " runs ", ref->second));
+        absl::StrCat("no running pod of deployment ", deploy_id, " runs ", ref));
   }
   return absl::OkStatus();
 }
@@ -1120,21 +1127,10 @@ absl::Status KubectlDeployer::Sync(int64_t deploy_id, const std::string& image,
 absl::Status KubectlDeployer::Exec(int64_t deploy_id, const std::string& image,
                                    const std::vector<std::string>& command,
                                    const std::function<void(absl::string_view line)>& on_output) {
-  Applied a;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = deployments_.find(deploy_id);
-    if (it == deployments_.end()) {
-      return absl::FailedPreconditionError(absl::StrCat("deployment ", deploy_id, " is not live"));
-    }
-    a = it->second;
-  }
-  auto ref = a.images.find(image);
-  if (ref == a.images.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(image, " is not deployed"));
-  }
-  std::set<std::string> namespaces;
-  for (const ObjectRef& o : a.objects) namespaces.insert(o.namespace_name);
+  absl::StatusOr<ImageTarget> target = TargetOf(deploy_id, image);
+  if (!target.ok()) return target.status();
+  const std::string& ref = target->ref;
+  const std::set<std::string>& namespaces = target->namespaces;
   int ran = 0;
   for (const std::string& ns : namespaces) {
     absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
@@ -1142,7 +1138,7 @@ absl::Status KubectlDeployer::Exec(int64_t deploy_id, const std::string& image,
     for (const RunningPod& pod : RunningPods(*cluster)) {
       if (pod.terminating) continue;
       for (const auto& [container, container_image] : pod.containers) {
-        if (container_image != ref->second || !pod.started.count(container)) continue;
+        if (container_image != ref || !pod.started.count(container)) continue;
         std::vector<std::string> args = {"exec", "--namespace=" + ns, pod.name, "-c", container,
                                          "--"};
         args.insert(args.end(), command.begin(), command.end());
@@ -1165,7 +1161,7 @@ absl::Status KubectlDeployer::Exec(int64_t deploy_id, const std::string& image,
   }
   if (ran == 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat("no running pod of deployment ", deploy_id, " runs ", ref->second));
+        absl::StrCat("no running pod of deployment ", deploy_id, " runs ", ref));
   }
   return absl::OkStatus();
 }

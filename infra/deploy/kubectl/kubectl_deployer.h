@@ -240,6 +240,16 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   // `container_id`, or nullopt when it runs elsewhere (remembered).
   std::optional<containerfs::ContainerProcess> ProcessHere(const std::string& container_id)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Where Sync and Exec act on `image` in live deployment `deploy_id`: the
+  // reference its containers run and the namespaces of the deployment's
+  // objects. FailedPrecondition when the deployment is not live or does not
+  // deploy `image`.
+  struct ImageTarget {
+    std::string ref;
+    std::set<std::string> namespaces;
+  };
+  absl::StatusOr<ImageTarget> TargetOf(int64_t deploy_id, const std::string& image)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Syncs into the container with runtime id `container_id` through its
   // root in /proc, if its process runs here. Errors: NotFound when it does not
   // (remembered), the file operation's otherwise.

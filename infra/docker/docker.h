@@ -103,12 +103,23 @@ struct BuildResult {
   std::string image_id;  // "sha256:..."
 };
 
+// What a container of an image runs unless the container says otherwise.
+struct ImageConfig {
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // "KEY=value", in the image's order
+  std::string working_dir;
+  std::map<std::string, std::string> labels;
+  bool operator==(const ImageConfig&) const = default;
+};
+
 // An image on the engine, as InspectImage reports it.
 struct ImageInfo {
   std::string id;  // "sha256:<64 hex>"
   std::vector<std::string> repo_tags;  // "web:v1", ...; empty for a dangling image
   // The registry digests it was pushed or pulled with ("127.0.0.1:5000/web@sha256:...").
   std::vector<std::string> repo_digests;
+  ImageConfig config;
   bool operator==(const ImageInfo&) const = default;
 };
 
@@ -120,6 +131,14 @@ struct PortMapping {
   std::string host_ip = "127.0.0.1";
   int host_port = 0;
   bool operator==(const PortMapping&) const = default;
+};
+
+// A named volume mounted into a container.
+struct VolumeMount {
+  std::string volume;
+  std::string target;  // absolute path in the container
+  bool read_only = false;
+  bool operator==(const VolumeMount&) const = default;
 };
 
 struct RunRequest {
@@ -137,6 +156,13 @@ struct RunRequest {
   std::vector<PortMapping> ports;
   std::string network;  // "" for the default bridge
   std::vector<std::string> network_aliases;
+  // Named volumes to mount. A volume that does not exist yet is created
+  // (without labels); an empty one is first filled with what the image holds
+  // at `target`.
+  std::vector<VolumeMount> mounts;
+  // False: create the container, do not start it (what it needs, such as the
+  // contents of its new volumes, is made all the same).
+  bool start = true;
 };
 
 // One file to copy into a container.
@@ -224,8 +250,19 @@ class Docker {
   virtual absl::StatusOr<std::vector<std::string>> ListNetworks(
       const std::string& label_key, const std::string& label_value) = 0;
 
-  // Creates and starts a container; returns its id. On a failed start the
-  // created container is removed again.
+  // Creates a named volume (local driver); OK if it exists.
+  virtual absl::Status CreateVolume(const std::string& name,
+                                    const std::map<std::string, std::string>& labels) = 0;
+  // Removes a named volume. NotFound if absent; FailedPrecondition while a
+  // container uses it.
+  virtual absl::Status RemoveVolume(const std::string& name) = 0;
+  // The names of the volumes that carry label `key=value`.
+  virtual absl::StatusOr<std::vector<std::string>> ListVolumes(const std::string& label_key,
+                                                               const std::string& label_value) = 0;
+
+  // Creates and starts a container (only creates it when `request.start` is
+  // false); returns its id. On a failed start the created container is
+  // removed again.
   virtual absl::StatusOr<std::string> Run(const RunRequest& request) = 0;
   // Stops a container: SIGTERM, then SIGKILL after `grace`. OK if already stopped.
   virtual absl::Status Stop(const std::string& container, absl::Duration grace) = 0;

@@ -487,6 +487,12 @@ absl::StatusOr<ImageInfo> EngineApiDocker::InspectImage(const std::string& image
   ImageInfo info{.id = (*json)["Id"].AsString()};
   for (const Json& t : (*json)["RepoTags"].elements()) info.repo_tags.push_back(t.AsString());
   for (const Json& d : (*json)["RepoDigests"].elements()) info.repo_digests.push_back(d.AsString());
+  const Json& config = (*json)["Config"];
+  for (const Json& w : config["Entrypoint"].elements()) info.config.entrypoint.push_back(w.AsString());
+  for (const Json& w : config["Cmd"].elements()) info.config.cmd.push_back(w.AsString());
+  for (const Json& e : config["Env"].elements()) info.config.env.push_back(e.AsString());
+  info.config.working_dir = config["WorkingDir"].AsString();
+  info.config.labels = StringMap(config["Labels"]);
   return info;
 }
 
@@ -527,6 +533,48 @@ absl::StatusOr<std::vector<std::string>> EngineApiDocker::ListNetworks(
   return ids;
 }
 
+absl::Status EngineApiDocker::CreateVolume(const std::string& name,
+                                           const std::map<std::string, std::string>& labels) {
+  std::string body = absl::StrCat(R"({"Name":)", JsonQuote(name), R"(,"Driver":"local","Labels":)",
+                                  JsonStringMap(labels), "}");
+  absl::StatusOr<HttpResponse> r = Call("POST", "/volumes/create", body, "application/json");
+  if (!r.ok()) return r.status();
+  if (r->status != 201 && r->status != 200) {
+    return HttpError(*r, absl::StrCat("creating volume ", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EngineApiDocker::RemoveVolume(const std::string& name) {
+  absl::StatusOr<HttpResponse> r = Call("DELETE", absl::StrCat("/volumes/", UrlEncode(name)));
+  if (!r.ok()) return r.status();
+  if (r->status == 409) {
+    return WithDockerStatusCode(
+        absl::FailedPreconditionError(
+            absl::StrCat("removing volume ", name, ": ", EngineMessage(*r))),
+        StatusCode::kBuildDockerInvalidParamErr);
+  }
+  if (r->status != 204 && r->status != 200) {
+    return HttpError(*r, absl::StrCat("removing volume ", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> EngineApiDocker::ListVolumes(
+    const std::string& label_key, const std::string& label_value) {
+  absl::StatusOr<HttpResponse> r =
+      Call("GET", absl::StrCat("/volumes?filters=", LabelFilter(label_key, label_value)));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return HttpError(*r, "listing volumes");
+  absl::StatusOr<Json> json = ParseAnswer(*r, "listing volumes");
+  if (!json.ok()) return json.status();
+  std::vector<std::string> names;
+  for (const Json& volume : (*json)["Volumes"].elements()) {
+    names.push_back(volume["Name"].AsString());
+  }
+  return names;
+}
+
 absl::StatusOr<std::string> EngineApiDocker::Run(const RunRequest& request) {
   std::vector<std::string> env;
   for (const auto& [k, v] : request.env) env.push_back(absl::StrCat(k, "=", v));
@@ -552,6 +600,15 @@ absl::StatusOr<std::string> EngineApiDocker::Run(const RunRequest& request) {
   }
   if (!request.cmd.empty()) absl::StrAppend(&body, R"(,"Cmd":)", JsonStringList(request.cmd));
   absl::StrAppend(&body, R"(,"HostConfig":{"PortBindings":)", bindings);
+  if (!request.mounts.empty()) {
+    std::vector<std::string> mounts;
+    for (const VolumeMount& m : request.mounts) {
+      mounts.push_back(absl::StrCat(R"({"Type":"volume","Source":)", JsonQuote(m.volume),
+                                    R"(,"Target":)", JsonQuote(m.target), R"(,"ReadOnly":)",
+                                    m.read_only ? "true" : "false", "}"));
+    }
+    absl::StrAppend(&body, R"(,"Mounts":[)", absl::StrJoin(mounts, ","), "]");
+  }
   if (!request.network.empty()) {
     absl::StrAppend(&body, R"(,"NetworkMode":)", JsonQuote(request.network));
   }
@@ -573,6 +630,7 @@ absl::StatusOr<std::string> EngineApiDocker::Run(const RunRequest& request) {
   absl::StatusOr<Json> json = ParseAnswer(*r, "creating a container");
   if (!json.ok()) return json.status();
   std::string id = (*json)["Id"].AsString();
+  if (!request.start) return id;
   r = Call("POST", absl::StrCat("/containers/", id, "/start"));
   absl::Status started = r.ok() ? absl::OkStatus() : r.status();
   if (started.ok() && r->status != 204 && r->status != 304) {

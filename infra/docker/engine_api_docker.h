@@ -121,6 +121,11 @@ class EngineApiDocker : public Docker {
   absl::Status RemoveNetwork(const std::string& name_or_id) override;
   absl::StatusOr<std::vector<std::string>> ListNetworks(const std::string& label_key,
                                                         const std::string& label_value) override;
+  absl::Status CreateVolume(const std::string& name,
+                            const std::map<std::string, std::string>& labels) override;
+  absl::Status RemoveVolume(const std::string& name) override;
+  absl::StatusOr<std::vector<std::string>> ListVolumes(const std::string& label_key,
+                                                       const std::string& label_value) override;
   absl::StatusOr<std::string> Run(const RunRequest& request) override;
   absl::Status Stop(const std::string& container, absl::Duration grace) override;
   absl::Status Remove(const std::string& container, bool force) override;

@@ -76,6 +76,9 @@ void DockerContractTest::Sweep() {
   if (auto images = docker_->ListImages(kTestLabel, token_); images.ok()) {
     for (const auto& i : *images) (void)docker_->RemoveImage(i, /*force=*/true);
   }
+  if (auto volumes = docker_->ListVolumes(kTestLabel, token_); volumes.ok()) {
+    for (const auto& v : *volumes) (void)docker_->RemoveVolume(v);
+  }
 }
 
 std::string DockerContractTest::UniqueName(const std::string& what) {
@@ -141,6 +144,45 @@ TEST_P(DockerContractTest, InspectImageByTagAndId) {
   absl::StatusOr<docker::ImageInfo> missing =
       docker_->InspectImage(absl::StrCat(UniqueName("image"), ":none"));
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
+}
+
+TEST_P(DockerContractTest, InspectImageReportsWhatItsContainersRun) {
+  std::string tag = BuildImage(
+      "FROM scratch\nCOPY busybox /bin/busybox\nENV GREETING=hi\nWORKDIR /srv\n"
+      "ENTRYPOINT [\"/bin/busybox\"]\nCMD [\"httpd\", \"-f\"]\n");
+  absl::StatusOr<docker::ImageInfo> info = docker_->InspectImage(tag);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->config.entrypoint, std::vector<std::string>{"/bin/busybox"});
+  EXPECT_EQ(info->config.cmd, (std::vector<std::string>{"httpd", "-f"}));
+  EXPECT_THAT(info->config.env, Contains("GREETING=hi"));
+  EXPECT_EQ(info->config.working_dir, "/srv");
+  EXPECT_EQ(info->config.labels.at(kTestLabel), token_);
+}
+
+TEST_P(DockerContractTest, VolumesAreLabelledListedAndMounted) {
+  std::string volume = UniqueName("vol");
+  ASSERT_TRUE(docker_->CreateVolume(volume, Labels()).ok());
+  EXPECT_TRUE(docker_->CreateVolume(volume, Labels()).ok()) << "creating it again is fine";
+  absl::StatusOr<std::vector<std::string>> listed = docker_->ListVolumes(kTestLabel, token_);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_THAT(*listed, Contains(volume));
+
+  // Created, not started: the volume is in use all the same.
+  absl::StatusOr<std::string> id =
+      docker_->Run({.image = BuildImage(),
+                    .name = UniqueName("c"),
+                    .labels = Labels(),
+                    .mounts = {{.volume = volume, .target = "/data", .read_only = true}},
+                    .start = false});
+  ASSERT_TRUE(id.ok()) << id.status();
+  absl::StatusOr<docker::ContainerState> state = docker_->Inspect(*id);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->status, ContainerStatus::kCreated);
+  EXPECT_EQ(docker_->RemoveVolume(volume).code(), absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(docker_->Remove(*id, /*force=*/true).ok());
+  ASSERT_TRUE(docker_->RemoveVolume(volume).ok());
+  EXPECT_EQ(docker_->RemoveVolume(volume).code(), absl::StatusCode::kNotFound);
 }
 
 // Ctrl-C can cancel a build before its request is even sent; the call must

@@ -140,19 +140,36 @@ absl::StatusOr<docker::BuildResult> FakeDocker::Build(const docker::BuildRequest
       }
     }
   }
+  // CMD and ENTRYPOINT in exec form (no comma inside a word), ENV KEY=VALUE
+  // (one pair, no quotes), WORKDIR: what InspectImage reports.
   std::vector<std::string> cmd;
-  for (const std::string& step : steps) {
-    absl::string_view rest = absl::StripLeadingAsciiWhitespace(step);
-    if (!absl::ConsumePrefix(&rest, "CMD ")) continue;
-    // Exec form only, and no comma inside a word: ["sh", "-c", "echo a; exit 3"].
+  docker::ImageConfig config;
+  auto exec_form = [](absl::string_view rest) -> std::optional<std::vector<std::string>> {
     rest = absl::StripAsciiWhitespace(rest);
-    if (!absl::ConsumePrefix(&rest, "[") || !absl::ConsumeSuffix(&rest, "]")) continue;
-    cmd.clear();
+    if (!absl::ConsumePrefix(&rest, "[") || !absl::ConsumeSuffix(&rest, "]")) return std::nullopt;
+    std::vector<std::string> words;
     for (absl::string_view word : absl::StrSplit(rest, ',')) {
       word = absl::StripAsciiWhitespace(word);
       absl::ConsumePrefix(&word, "\"");
       absl::ConsumeSuffix(&word, "\"");
-      cmd.emplace_back(word);
+      words.emplace_back(word);
+    }
+    return words;
+  };
+  for (const std::string& step : steps) {
+    absl::string_view rest = absl::StripLeadingAsciiWhitespace(step);
+    if (absl::ConsumePrefix(&rest, "CMD ")) {
+      if (auto words = exec_form(rest)) cmd = *std::move(words);
+    } else if (absl::ConsumePrefix(&rest, "ENTRYPOINT ")) {
+      // As the engine: a later ENTRYPOINT resets the CMD given before it.
+      if (auto words = exec_form(rest)) {
+        config.entrypoint = *std::move(words);
+        cmd.clear();
+      }
+    } else if (absl::ConsumePrefix(&rest, "ENV ")) {
+      config.env.emplace_back(absl::StripAsciiWhitespace(rest));
+    } else if (absl::ConsumePrefix(&rest, "WORKDIR ")) {
+      config.working_dir = std::string(absl::StripAsciiWhitespace(rest));
     }
   }
   absl::MutexLock lock(&mu_);
@@ -161,6 +178,8 @@ absl::StatusOr<docker::BuildResult> FakeDocker::Build(const docker::BuildRequest
   image.created = next_id_;
   image.labels = request.labels;
   image.cmd = std::move(cmd);
+  config.labels = request.labels;
+  image.config = std::move(config);
   for (const std::string& tag : request.tags) {
     // A tag moves to the new image, as with the engine.
     for (auto& [id, other] : images_) std::erase(other.tags, tag);
@@ -266,6 +285,68 @@ absl::StatusOr<std::vector<std::string>> FakeDocker::ListNetworks(const std::str
   return ids;
 }
 
+absl::Status FakeDocker::SetImageConfig(const std::string& image, docker::ImageConfig config) {
+  absl::MutexLock lock(&mu_);
+  Image* found = FindImage(image);
+  if (found == nullptr) return NotFound(absl::StrCat("No such image: ", image));
+  found->config = std::move(config);
+  if (!found->config.cmd.empty() || !found->config.entrypoint.empty()) {
+    found->cmd = found->config.cmd;  // what its containers run
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<docker::RunRequest> FakeDocker::RunRequestOf(const std::string& container) const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, c] : containers_) {
+    if (c.name == container || (container.size() >= 4 && absl::StartsWith(id, container))) {
+      return c.request;
+    }
+  }
+  return NotFound(absl::StrCat("No such container: ", container));
+}
+
+std::map<std::string, std::map<std::string, std::string>> FakeDocker::volumes() const {
+  absl::MutexLock lock(&mu_);
+  return volumes_;
+}
+
+absl::Status FakeDocker::CreateVolume(const std::string& name,
+                                      const std::map<std::string, std::string>& labels) {
+  absl::MutexLock lock(&mu_);
+  Count("CreateVolume");
+  volumes_.try_emplace(name, labels);
+  return absl::OkStatus();
+}
+
+absl::Status FakeDocker::RemoveVolume(const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  Count("RemoveVolume");
+  if (!volumes_.contains(name)) return NotFound(absl::StrCat("no such volume: ", name));
+  for (const auto& [id, c] : containers_) {
+    for (const docker::VolumeMount& m : c.request.mounts) {
+      if (m.volume == name) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("volume ", name, " is in use by container ", c.name));
+      }
+    }
+  }
+  volumes_.erase(name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> FakeDocker::ListVolumes(const std::string& label_key,
+                                                                 const std::string& label_value) {
+  absl::MutexLock lock(&mu_);
+  Count("ListVolumes");
+  std::vector<std::string> names;
+  for (const auto& [name, labels] : volumes_) {
+    auto it = labels.find(label_key);
+    if (it != labels.end() && it->second == label_value) names.push_back(name);
+  }
+  return names;
+}
+
 absl::StatusOr<std::string> FakeDocker::Run(const docker::RunRequest& request) {
   absl::MutexLock lock(&mu_);
   Count("Run");
@@ -286,6 +367,9 @@ absl::StatusOr<std::string> FakeDocker::Run(const docker::RunRequest& request) {
   c.name = request.name.empty() ? absl::StrCat("fake_", c.id.substr(56)) : request.name;
   c.image_id = image->id;
   c.labels = request.labels;
+  c.request = request;
+  for (const docker::VolumeMount& m : request.mounts) volumes_.try_emplace(m.volume);
+  if (!request.start) c.status = docker::ContainerStatus::kCreated;
   for (docker::PortMapping port : request.ports) {
     if (port.host_port == 0) port.host_port = next_port_++;
     c.ports.push_back(port);
@@ -298,7 +382,7 @@ absl::StatusOr<std::string> FakeDocker::Run(const docker::RunRequest& request) {
     cmd.insert(cmd.end(), request.cmd.begin(), request.cmd.end());
   }
   if (!cmd.empty() && cmd[0] == "/bin/busybox") cmd.erase(cmd.begin());
-  if (cmd.size() == 3 && cmd[0] == "sh" && cmd[1] == "-c") {
+  if (request.start && cmd.size() == 3 && cmd[0] == "sh" && cmd[1] == "-c") {
     for (absl::string_view stmt : absl::StrSplit(cmd[2], ';', absl::SkipWhitespace())) {
       stmt = absl::StripAsciiWhitespace(stmt);
       if (absl::ConsumePrefix(&stmt, "echo ")) {
@@ -527,7 +611,10 @@ absl::StatusOr<docker::ImageInfo> FakeDocker::InspectImage(const std::string& im
   Count("InspectImage");
   Image* found = FindImage(image);
   if (found == nullptr) return NotFound(absl::StrCat("No such image: ", image));
-  return docker::ImageInfo{.id = absl::StrCat("sha256:", found->id), .repo_tags = found->tags};
+  docker::ImageInfo info{.id = absl::StrCat("sha256:", found->id), .repo_tags = found->tags};
+  info.config = found->config;
+  if (info.config.cmd.empty()) info.config.cmd = found->cmd;
+  return info;
 }
 
 // ---- FaultyDocker
@@ -591,6 +678,20 @@ absl::StatusOr<std::string> FaultyDocker::CreateNetwork(
 absl::Status FaultyDocker::RemoveNetwork(const std::string& name_or_id) {
   DEVLOOP_FAULT("RemoveNetwork");
   return base_->RemoveNetwork(name_or_id);
+}
+absl::Status FaultyDocker::CreateVolume(const std::string& name,
+                                        const std::map<std::string, std::string>& labels) {
+  DEVLOOP_FAULT("CreateVolume");
+  return base_->CreateVolume(name, labels);
+}
+absl::Status FaultyDocker::RemoveVolume(const std::string& name) {
+  DEVLOOP_FAULT("RemoveVolume");
+  return base_->RemoveVolume(name);
+}
+absl::StatusOr<std::vector<std::string>> FaultyDocker::ListVolumes(const std::string& k,
+                                                                   const std::string& v) {
+  DEVLOOP_FAULT("ListVolumes");
+  return base_->ListVolumes(k, v);
 }
 absl::StatusOr<std::vector<std::string>> FaultyDocker::ListNetworks(const std::string& k,
                                                                     const std::string& v) {

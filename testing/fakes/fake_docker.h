@@ -31,6 +31,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,14 @@ class FakeDocker : public docker::Docker {
   int calls(const std::string& method) const;
   // The commands Exec ran in `container` (an id), in order.
   std::vector<std::vector<std::string>> execs(const std::string& container) const;
+  // Sets the configuration InspectImage reports for `image` (a container of
+  // it still runs the Dockerfile's CMD unless `config` gives a command).
+  // NotFound without the image.
+  absl::Status SetImageConfig(const std::string& image, docker::ImageConfig config);
+  // What Run was asked for `container` (a name or id prefix).
+  absl::StatusOr<docker::RunRequest> RunRequestOf(const std::string& container) const;
+  // The volumes that exist, by name, with their labels.
+  std::map<std::string, std::map<std::string, std::string>> volumes() const;
 
   absl::StatusOr<docker::BuildResult> Build(const docker::BuildRequest& request) override;
   absl::Status Tag(const std::string& image, const std::string& tag) override;
@@ -70,6 +79,11 @@ class FakeDocker : public docker::Docker {
   absl::Status RemoveNetwork(const std::string& name_or_id) override;
   absl::StatusOr<std::vector<std::string>> ListNetworks(const std::string& label_key,
                                                         const std::string& label_value) override;
+  absl::Status CreateVolume(const std::string& name,
+                            const std::map<std::string, std::string>& labels) override;
+  absl::Status RemoveVolume(const std::string& name) override;
+  absl::StatusOr<std::vector<std::string>> ListVolumes(const std::string& label_key,
+                                                       const std::string& label_value) override;
   absl::StatusOr<std::string> Run(const docker::RunRequest& request) override;
   absl::Status Stop(const std::string& container, absl::Duration grace) override;
   absl::Status Remove(const std::string& container, bool force) override;
@@ -93,6 +107,7 @@ class FakeDocker : public docker::Docker {
     std::vector<std::string> tags;
     std::map<std::string, std::string> labels;
     std::vector<std::string> cmd;  // the Dockerfile's CMD in exec form
+    docker::ImageConfig config;    // from the Dockerfile, or SetImageConfig's
     int64_t created = 0;           // a sequence number: later builds are newer
   };
   struct Container {
@@ -107,6 +122,7 @@ class FakeDocker : public docker::Docker {
     std::vector<std::pair<docker::LogStream, std::string>> logs;
     std::map<std::string, std::string> files;
     std::vector<std::vector<std::string>> execs;
+    docker::RunRequest request;
   };
   struct Network {
     std::string id;
@@ -123,6 +139,7 @@ class FakeDocker : public docker::Docker {
   std::map<std::string, Image> images_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Container> containers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Network> networks_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::map<std::string, std::string>> volumes_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> pushed_ ABSL_GUARDED_BY(mu_);
   bool has_rm_ ABSL_GUARDED_BY(mu_) = true;
@@ -154,6 +171,11 @@ class FaultyDocker : public docker::Docker {
   absl::Status RemoveNetwork(const std::string& name_or_id) override;
   absl::StatusOr<std::vector<std::string>> ListNetworks(const std::string& label_key,
                                                         const std::string& label_value) override;
+  absl::Status CreateVolume(const std::string& name,
+                            const std::map<std::string, std::string>& labels) override;
+  absl::Status RemoveVolume(const std::string& name) override;
+  absl::StatusOr<std::vector<std::string>> ListVolumes(const std::string& label_key,
+                                                       const std::string& label_value) override;
   absl::StatusOr<std::string> Run(const docker::RunRequest& request) override;
   absl::Status Stop(const std::string& container, absl::Duration grace) override;
   absl::Status Remove(const std::string& container, bool force) override;

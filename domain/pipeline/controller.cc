@@ -467,6 +467,23 @@ absl::Status Controller::On(Ctx& c, const PortForwarded& in) {
   return absl::OkStatus();
 }
 
+absl::Status Controller::On(Ctx& c, const DebuggingChanged& in) {
+  // A container removed as the run ends is still reported Terminated.
+  if (lifecycle_ == Lifecycle::kNotStarted) return absl::OkStatus();
+  const DebuggingContainerEvent& d = in.container;
+  std::string ports;
+  for (const auto& [name, port] : d.debug_ports) {
+    absl::StrAppend(&ports, ports.empty() ? "" : ", ", name, " ", port);
+  }
+  std::string text =
+      d.status == kStatusStarted
+          ? absl::StrCat("Debugging container ", d.container_name, " (", d.runtime, ") on ",
+                         ports.empty() ? "no port" : ports)
+          : absl::StrCat("Container ", d.container_name, " no longer debuggable");
+  c.Log(d, std::move(text));
+  return absl::OkStatus();
+}
+
 // ---- Sync ----
 
 bool Controller::CanSync(const std::string& image) const {
@@ -727,6 +744,9 @@ std::ostream& operator<<(std::ostream& os, const Input& input) {
       os << "}";
     }
     void operator()(const PortForwarded& i) { os << "PortForwarded{" << i.port.local_port << "}"; }
+    void operator()(const DebuggingChanged& i) {
+      os << "DebuggingChanged{" << i.container.status << " " << i.container.container_name << "}";
+    }
     void operator()(const Tick& i) { os << "Tick{" << T(i.now) << "}"; }
     void operator()(const Shutdown& i) { os << "Shutdown{" << T(i.now) << "}"; }
   };

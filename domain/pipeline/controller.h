@@ -177,6 +177,13 @@ struct PortForwarded {
   PortEvent port;
   bool operator==(const PortForwarded&) const = default;
 };
+// A container started or stopped running under its language's debugger
+// (`devloop debug`): Started when it runs, Terminated when it is gone.
+struct DebuggingChanged {
+  absl::Time now;
+  DebuggingContainerEvent container;
+  bool operator==(const DebuggingChanged&) const = default;
+};
 struct Tick {
   absl::Time now;
   bool operator==(const Tick&) const = default;
@@ -189,7 +196,7 @@ struct Shutdown {
 using Input = std::variant<Start, FilesChanged, ExecuteIntent, SetAutoTrigger, BuildSucceeded,
                            BuildFailed, TestsSucceeded, TestsFailed, SyncSucceeded, SyncFailed,
                            DeploySucceeded, DeployFailed, ResourceObserved, PortForwarded, Tick,
-                           Shutdown, TestDependenciesChanged>;
+                           Shutdown, TestDependenciesChanged, DebuggingChanged>;
 
 // ---- Effects ----
 // Build these artifacts (concurrently; their requirements are already built).
@@ -367,6 +374,7 @@ class Controller {
   absl::Status On(Ctx& c, const DeployFailed& in);
   absl::Status On(Ctx& c, const ResourceObserved& in);
   absl::Status On(Ctx& c, const PortForwarded& in);
+  absl::Status On(Ctx& c, const DebuggingChanged& in);
   absl::Status On(Ctx& c, const Tick& in);
   absl::Status On(Ctx& c, const Shutdown& in);
 

@@ -381,6 +381,31 @@ TEST_F(ControllerTest, ShutdownDuringABuildCancelsItAndCleansUp) {
   EXPECT_EQ(Replay(log_).build_state.status_code, StatusCode::kBuildCancelled);
 }
 
+TEST_F(ControllerTest, DebuggingContainersAreLoggedAndListedUntilTheyAreGone) {
+  Make();
+  DebuggingContainerEvent web{.status = "Started",
+                              .pod_name = "web-r1-1",
+                              .container_name = "web",
+                              .artifact = "web",
+                              .runtime = "go",
+                              .working_dir = "/src",
+                              .debug_ports = {{"dlv", 56268}}};
+  EXPECT_THAT(Feed(DebuggingChanged{At(0), web}).records, IsEmpty()) << "not started yet";
+  RunInitial();
+  Output started = Feed(DebuggingChanged{At(5), web});
+  EXPECT_THAT(Entries(started), ElementsAre("Debugging container web (go) on dlv 56268"));
+  EXPECT_THAT(EventsOf<DebuggingContainerEvent>(started), ElementsAre(web));
+  EXPECT_THAT(Replay(log_).debugging_containers, ElementsAre(web));
+
+  Feed(Shutdown{At(6)});
+  DebuggingContainerEvent gone = web;
+  gone.status = "Terminated";
+  Output terminated = Feed(DebuggingChanged{At(7), gone});
+  EXPECT_THAT(Entries(terminated), ElementsAre("Container web no longer debuggable"))
+      << "reported while the run ends, as its containers go";
+  EXPECT_THAT(Replay(log_).debugging_containers, IsEmpty());
+}
+
 TEST_F(ControllerTest, SettingATriggerToItsValueIsAlreadyExistsAndChangesNothing) {
   Make();
   RunInitial();

@@ -63,9 +63,19 @@ struct LogSource {
 // threads; must not block.
 using LogSink = std::function<void(const LogSource& source, absl::string_view line)>;
 
+// Receives a container that started (status Started) or stopped (Terminated)
+// running under its language's debugger. Called from the deployer's threads;
+// must not block.
+using DebugSink = std::function<void(domain::DebuggingContainerEvent container)>;
+
 class Deployer {
  public:
   virtual ~Deployer() = default;
+
+  // Called once as the loop starts, before Prepare: where a deployer that
+  // runs workloads under debuggers (`devloop debug`) reports them. Others
+  // ignore it.
+  virtual void ReportDebugging(DebugSink sink) {}
 
   // Called once as the loop starts, before its first build: a deployer may
   // begin making, in the background, what every deploy needs, so that the

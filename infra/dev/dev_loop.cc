@@ -98,6 +98,14 @@ void DevLoop::RunBlocking(Work work, ToInput to_input, std::function<T(absl::Sta
 }
 
 void DevLoop::Start() {
+  ports_.deployer->ReportDebugging(
+      [weak = weak_from_this(), executor = ports_.executor](domain::DebuggingContainerEvent e) {
+        executor->Post([weak, e = std::move(e)]() mutable {
+          if (std::shared_ptr<DevLoop> loop = weak.lock()) {
+            (void)loop->Feed(domain::DebuggingChanged{loop->Now(), std::move(e)});
+          }
+        });
+      });
   ports_.deployer->Prepare();  // e.g. the Docker network, made while the first build runs
   PostInput(domain::Start{Now()});
 }

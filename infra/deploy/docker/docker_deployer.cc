@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "domain/events/status_payload.h"
+#include "domain/debug/transform.h"
 #include "infra/build/docker/image_builder.h"
 #include "infra/deploy/labels.h"
 #include "infra/docker/docker_status.h"
@@ -170,6 +171,11 @@ DockerDeployer::~DockerDeployer() {
   (void)Cleanup(/*remove=*/false);
 }
 
+void DockerDeployer::ReportDebugging(DebugSink sink) {
+  absl::MutexLock lock(&mu_);
+  on_debug_ = std::move(sink);
+}
+
 void DockerDeployer::Prepare() {
   absl::MutexLock lock(&mu_);
   if (network_ready_ || cleaned_up_ || network_made_.valid()) return;
@@ -206,6 +212,12 @@ absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_i
   }
   run.network = network_;
   run.network_aliases = {c.alias};
+  if (options_.debug.enabled) {
+    absl::StatusOr<std::optional<domain::DebuggingContainerEvent>> debugging =
+        RewriteForDebug(image, run);
+    if (!debugging.ok()) return debugging.status();
+    c.debugging = *std::move(debugging);
+  }
   absl::StatusOr<std::string> id = docker_->Run(run);
   if (!id.ok()) return id.status();
   c.id = *id;
@@ -224,7 +236,115 @@ absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_i
   } else {
     DEVLOOP_LOG(WARNING) << "cannot follow the logs of " << c.alias << ": " << logs.status();
   }
+  if (c.debugging.has_value()) {
+    DebugSink sink;
+    {
+      absl::MutexLock lock(&mu_);
+      sink = on_debug_;
+    }
+    if (sink) sink(*c.debugging);
+  }
   return c;
+}
+
+absl::StatusOr<std::optional<domain::DebuggingContainerEvent>> DockerDeployer::RewriteForDebug(
+    const std::string& image, docker::RunRequest& run) {
+  absl::StatusOr<docker::ImageInfo> info = docker_->InspectImage(run.image);
+  if (!info.ok()) return info.status();
+  const std::string alias = run.network_aliases.empty() ? ShortImageName(image)
+                                                        : run.network_aliases.front();
+  debug::ContainerSpec spec{.name = alias,
+                            .artifact = image,
+                            .entrypoint = info->config.entrypoint,
+                            .args = info->config.cmd,
+                            .working_dir = info->config.working_dir};
+  for (const std::string& kv : info->config.env) {
+    const size_t eq = kv.find('=');
+    spec.env[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+  }
+  for (const docker::PortMapping& p : run.ports) {
+    spec.ports.push_back(static_cast<uint32_t>(p.container_port));
+  }
+  auto runtime_type = options_.debug.runtime_types.find(image);
+  if (runtime_type != options_.debug.runtime_types.end()) spec.runtime_type = runtime_type->second;
+  absl::StatusOr<debug::DebugTransform> t = debug::TransformContainer(spec, {});
+  if (!t.ok()) {
+    DEVLOOP_LOG(WARNING) << "not debugging " << alias << ": " << t.status().message();
+    return std::nullopt;
+  }
+  if (!t->support.empty()) {
+    absl::StatusOr<std::string> volume = SupportVolume(t->support);
+    if (!volume.ok()) return volume.status();
+    run.mounts.push_back({.volume = *volume,
+                          .target = absl::StrCat("/dbg/", t->support),
+                          .read_only = true});
+  }
+  run.entrypoint = t->entrypoint;
+  // An empty entrypoint in a request keeps the image's; [""] clears it.
+  if (run.entrypoint.empty() && !info->config.entrypoint.empty()) run.entrypoint = {""};
+  run.cmd = t->args;
+  for (const auto& [key, value] : t->env) run.env[key] = value;
+  for (const debug::DebugPort& p : t->ports) {
+    const int port = static_cast<int>(p.port);
+    if (std::none_of(run.ports.begin(), run.ports.end(),
+                     [port](const docker::PortMapping& m) { return m.container_port == port; })) {
+      run.ports.push_back({.container_port = port});
+    }
+  }
+  domain::DebuggingContainerEvent e{.status = std::string(domain::kStatusStarted),
+                                    .pod_name = run.name,
+                                    .container_name = alias,
+                                    .artifact = image,
+                                    .runtime = std::string(debug::RuntimeName(t->runtime)),
+                                    .working_dir = t->working_dir};
+  for (const debug::DebugPort& p : t->ports) e.debug_ports[p.name] = p.port;
+  return e;
+}
+
+absl::StatusOr<std::string> DockerDeployer::SupportVolume(const std::string& support) {
+  const std::string volume =
+      ContainerSafe(absl::StrCat("devloop-debug-", support, "-", options_.run_id));
+  absl::MutexLock lock(&support_mu_);
+  if (support_volumes_.contains(support)) return volume;
+  const std::string image = options_.debug.support_image_prefix + support;
+  absl::StatusOr<docker::ImageInfo> info = docker_->InspectImage(image);
+  if (!info.ok()) {
+    if (info.status().code() != absl::StatusCode::kNotFound) return info.status();
+    return domain::WithStatusCode(
+        absl::FailedPreconditionError(absl::StrCat(
+            "debugging a ", support, " container needs the image ", image,
+            " (the debugger's files), and the Docker Engine has none: make it with "
+            "tools/debug/support.sh")),
+        domain::StatusCode::kDeployUnknown);
+  }
+  std::map<std::string, std::string> labels = options_.labels;
+  labels[kRunIdLabel] = options_.run_id;
+  if (absl::Status made = docker_->CreateVolume(volume, labels); !made.ok()) return made;
+  // An empty volume mounted where the image holds files is filled with them
+  // when the container is created; it never needs to run.
+  absl::StatusOr<std::string> filler =
+      docker_->Run({.image = info->id,
+                    .labels = labels,
+                    .entrypoint = {"/bin/busybox", "true"},
+                    .mounts = {{.volume = volume, .target = absl::StrCat("/dbg/", support)}},
+                    .start = false});
+  if (!filler.ok()) return filler.status();
+  (void)docker_->Remove(*filler, /*force=*/true);
+  support_volumes_.insert(support);
+  return volume;
+}
+
+void DockerDeployer::ReportGone(const Container& c) {
+  if (!c.debugging.has_value()) return;
+  DebugSink sink;
+  {
+    absl::MutexLock lock(&mu_);
+    sink = on_debug_;
+  }
+  if (!sink) return;
+  domain::DebuggingContainerEvent gone = *c.debugging;
+  gone.status = std::string(domain::kStatusTerminated);
+  sink(std::move(gone));
 }
 
 void DockerDeployer::Remove(std::vector<Container>& containers, absl::Duration grace) {
@@ -233,6 +353,7 @@ void DockerDeployer::Remove(std::vector<Container>& containers, absl::Duration g
     if (grace > absl::ZeroDuration()) (void)docker_->Stop(c.id, grace);
     (void)docker_->Remove(c.id, /*force=*/true);
     tail_.Forget(c.id);
+    ReportGone(c);
   }
 }
 
@@ -289,6 +410,23 @@ absl::StatusOr<std::vector<std::string>> DockerDeployer::Deploy(int64_t deploy_i
   if (!failed.ok()) {
     Remove(made, absl::ZeroDuration());
     return failed;
+  }
+  // A deploy starts the API's list of debugging containers afresh (as it
+  // does the forwarded ports): the carried ones are reported again.
+  std::vector<domain::DebuggingContainerEvent> still;
+  DebugSink sink;
+  {
+    absl::MutexLock lock(&mu_);
+    sink = on_debug_;
+    for (const Container& c : deployments_[deploy_id]) {
+      if (c.debugging.has_value() &&
+          std::find(carried.begin(), carried.end(), c.id) != carried.end()) {
+        still.push_back(*c.debugging);
+      }
+    }
+  }
+  if (sink) {
+    for (domain::DebuggingContainerEvent& e : still) sink(std::move(e));
   }
   RetireTakenOver();
   return resources;
@@ -395,7 +533,14 @@ bool WaitAnswering(int host_port, absl::Duration wait) {
 }
 
 std::vector<domain::PortEvent> DockerDeployer::ForwardPorts(int64_t deploy_id) {
-  std::vector<std::tuple<int, std::string, int>> targets;  // spec index, alias, host port
+  struct Target {
+    int index;  // in forwards_
+    PortForwardSpec spec;
+    std::string alias;
+    int host_port;
+    std::string port_name;  // a debug port's ("dlv"); empty for the config's forwards
+  };
+  std::vector<Target> targets;
   {
     absl::MutexLock lock(&mu_);
     auto it = deployments_.find(deploy_id);
@@ -410,26 +555,47 @@ std::vector<domain::PortEvent> DockerDeployer::ForwardPorts(int64_t deploy_id) {
                                << " does not publish port " << f.port;
           continue;
         }
-        targets.emplace_back(static_cast<int>(i), c.alias, published->second);
+        targets.push_back({static_cast<int>(i), f, c.alias, published->second, ""});
+      }
+    }
+    if (options_.debug.forward_ports) {
+      for (const Container& c : it->second) {
+        if (!c.debugging.has_value()) continue;
+        for (const auto& [name, port] : c.debugging->debug_ports) {
+          auto published = c.published.find(static_cast<int>(port));
+          if (published == c.published.end()) continue;
+          // Numbered after the config's forwards, one per artifact and debug
+          // port for the whole run, so a replaced container keeps its local port.
+          auto [index, added] = debug_forwards_.try_emplace(
+              absl::StrCat(c.image, "/", name),
+              static_cast<int>(options_.port_forwards.size() + debug_forwards_.size()));
+          PortForwardSpec spec{.resource_type = "container",
+                               .resource_name = c.image,
+                               .port = static_cast<int>(port),
+                               .local_port = static_cast<int>(port)};
+          targets.push_back({index->second, spec, c.alias, published->second, name});
+        }
       }
     }
   }
   std::vector<domain::PortEvent> events;
-  for (const auto& [index, alias, host_port] : targets) {
-    if (options_.answer_wait > absl::ZeroDuration() &&
-        !WaitAnswering(host_port, options_.answer_wait)) {
-      DEVLOOP_LOG(WARNING) << "port forward: " << alias << " does not answer on port "
-                           << options_.port_forwards[index].port << " after "
+  for (const Target& t : targets) {
+    // A debugger is attached to when the user chooses; its port is not waited for.
+    if (t.port_name.empty() && options_.answer_wait > absl::ZeroDuration() &&
+        !WaitAnswering(t.host_port, options_.answer_wait)) {
+      DEVLOOP_LOG(WARNING) << "port forward: " << t.alias << " does not answer on port "
+                           << t.spec.port << " after "
                            << absl::FormatDuration(options_.answer_wait)
                            << "; forwarding to it anyway";
     }
     absl::StatusOr<domain::PortEvent> event =
-        forwards_.Point(index, options_.port_forwards[index], {"127.0.0.1", host_port}, alias);
+        forwards_.Point(t.index, t.spec, {"127.0.0.1", t.host_port}, t.alias);
     if (!event.ok()) {
-      DEVLOOP_LOG(WARNING) << "port forward for " << options_.port_forwards[index].resource_name
-                           << ": " << event.status();
+      DEVLOOP_LOG(WARNING) << "port forward for " << t.spec.resource_name << ": "
+                           << event.status();
       continue;
     }
+    if (!t.port_name.empty()) event->port_name = t.port_name;
     events.push_back(*std::move(event));
   }
   return events;
@@ -478,7 +644,10 @@ absl::Status DockerDeployer::Cleanup(bool remove) {
   auto note = [&result](absl::Status s) {
     if (!s.ok() && s.code() != absl::StatusCode::kNotFound) result.Update(DeployError(s));
   };
-  for (Container& c : all) note(docker_->Remove(c.id, /*force=*/true));
+  for (Container& c : all) {
+    note(docker_->Remove(c.id, /*force=*/true));
+    ReportGone(c);
+  }
   // Everything this run made, found by its label (also what an interrupted
   // deploy left behind), and nothing else.
   absl::StatusOr<std::vector<docker::ContainerSummary>> left =
@@ -493,6 +662,14 @@ absl::Status DockerDeployer::Cleanup(bool remove) {
   note(nets.status());
   if (nets.ok()) {
     for (const std::string& n : *nets) note(docker_->RemoveNetwork(n));
+  }
+  if (options_.debug.enabled) {
+    absl::StatusOr<std::vector<std::string>> volumes =
+        docker_->ListVolumes(kRunIdLabel, options_.run_id);
+    note(volumes.status());
+    if (volumes.ok()) {
+      for (const std::string& v : *volumes) note(docker_->RemoveVolume(v));
+    }
   }
   return result;
 }

@@ -39,6 +39,8 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,6 +76,20 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
     absl::Duration answer_wait = absl::Seconds(10);
     // Application log lines, prefixed by the container's short name.
     LogSink on_log;
+    // `devloop debug`: each artifact's container runs under its language's
+    // debugger (domain/debug/transform.h), the debugger's files mounted
+    // read-only at /dbg/<runtime> from a volume of the run filled from the
+    // local image `<support_image_prefix><runtime>`, its debug ports
+    // published (and, with `forward_ports`, forwarded to stable local ports,
+    // the container's port number when it is free). A container whose runtime
+    // cannot be found runs as it is, with a warning.
+    struct Debug {
+      bool enabled = false;
+      std::map<std::string, std::string> runtime_types;  // artifact image -> runtimeType
+      std::string support_image_prefix = "devloop-debug-support:";
+      bool forward_ports = false;
+    };
+    Debug debug;
   };
 
   // Returns InvalidArgument for a port forward that is not of resourceType
@@ -86,6 +102,7 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
 
   // Creates the run's network on a thread of its own (the Engine takes ~150 ms),
   // so that the first Deploy finds it made while the build ran.
+  void ReportDebugging(DebugSink sink) override;
   void Prepare() override;
   absl::StatusOr<std::vector<std::string>> Deploy(int64_t deploy_id,
                                                   const domain::ImageTags& images) override;
@@ -154,6 +171,9 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
     std::unique_ptr<docker::LogFollower> logs;
     // Where `logs` sends lines: the tail of the deployer that runs it now.
     std::shared_ptr<LogRoute> route;
+    // Under `devloop debug`: the container as a debugging one (status
+    // Started); empty when it runs without a debugger.
+    std::optional<domain::DebuggingContainerEvent> debugging;
   };
 
   // The key in deployments_ of the containers taken over (the controller
@@ -171,6 +191,17 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
                            std::vector<Container>& made);
   // Creates the run's network; OK if it exists.
   absl::Status MakeNetwork();
+  // Rewrites `run` (of artifact `image`) to start under its runtime's
+  // debugger; returns the container as a debugging one, or nullopt when it
+  // cannot be debugged. Errors: the image cannot be inspected, the support
+  // files cannot be mounted.
+  absl::StatusOr<std::optional<domain::DebuggingContainerEvent>> RewriteForDebug(
+      const std::string& image, docker::RunRequest& run);
+  // Returns the run's volume holding the files of debugger support `support`
+  // ("go", "python", "nodejs"), filling it from its image the first time.
+  absl::StatusOr<std::string> SupportVolume(const std::string& support);
+  // Reports that `c` no longer runs under its debugger.
+  void ReportGone(const Container& c);
   // Stops following the logs of `containers` and removes them (after `grace`).
   void Remove(std::vector<Container>& containers, absl::Duration grace);
   // Whether `c` publishes every port the forwards of its artifact need.
@@ -184,7 +215,13 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
   LogTail tail_;
   StableForwards forwards_;
 
+  absl::Mutex support_mu_;  // held while a support volume is filled
+  std::set<std::string> support_volumes_ ABSL_GUARDED_BY(support_mu_);  // filled ones
+
   absl::Mutex mu_;
+  DebugSink on_debug_ ABSL_GUARDED_BY(mu_);
+  // Debug forwards: artifact image + "/" + port name -> forward index in forwards_.
+  std::map<std::string, int> debug_forwards_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::vector<Container>> deployments_ ABSL_GUARDED_BY(mu_);
   bool network_ready_ ABSL_GUARDED_BY(mu_) = false;
   bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;

@@ -240,4 +240,137 @@ TEST(ObserveContainerTest, MapsEngineStatesToObservations) {
 }
 
 }  // namespace
+// `devloop debug` on the fake engine: the container's command line comes
+// from its image's configuration, as the engine would run it.
+class DockerDeployerDebugTest : public DockerDeployerTest {
+ protected:
+  void SetUp() override {
+    DockerDeployerTest::SetUp();
+    ASSERT_TRUE(docker_.SetImageConfig(web1_.image_id, {.entrypoint = {"/app", "--serve"},
+                                                        .env = {"GOTRACEBACK=single"},
+                                                        .working_dir = "/src"})
+                    .ok());
+  }
+  void MakeSupportImage() {
+    ASSERT_TRUE(docker_.Build({.context_dir = dir_, .tags = {"devloop-debug-support:go"}}).ok());
+  }
+  std::unique_ptr<DockerDeployer> MakeDebugging() {
+    auto d = *DockerDeployer::Make(&docker_,
+                                   {.run_id = "r1",
+                                    .answer_wait = absl::ZeroDuration(),
+                                    .debug = {.enabled = true, .forward_ports = true}},
+                                   {"web"});
+    d->ReportDebugging([this](domain::DebuggingContainerEvent e) {
+      absl::MutexLock lock(&mu_);
+      events_.push_back(std::move(e));
+    });
+    return d;
+  }
+  std::vector<domain::DebuggingContainerEvent> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+  absl::Mutex mu_;
+  std::vector<domain::DebuggingContainerEvent> events_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(DockerDeployerDebugTest, AGoContainerRunsUnderDelveWithItsFilesMountedReadOnly) {
+  MakeSupportImage();
+  std::unique_ptr<DockerDeployer> d = MakeDebugging();
+  ASSERT_TRUE(d->Deploy(1, {{"web", Ref(web1_)}}).ok());
+
+  std::vector<docker::ContainerSummary> running = *docker_.ListContainers(kRunIdLabel, "r1");
+  ASSERT_EQ(running.size(), 1u) << "the container that filled the volume is gone";
+  docker::RunRequest run = *docker_.RunRequestOf(running[0].id);
+  EXPECT_EQ(run.entrypoint,
+            (std::vector<std::string>{"/dbg/go/bin/dlv", "exec", "--headless", "--continue",
+                                      "--accept-multiclient", "--listen=:56268",
+                                      "--api-version=2", "/app", "--", "--serve"}));
+  ASSERT_EQ(run.mounts.size(), 1u);
+  EXPECT_EQ(run.mounts[0].target, "/dbg/go");
+  EXPECT_TRUE(run.mounts[0].read_only);
+  EXPECT_TRUE(docker_.volumes().contains(run.mounts[0].volume));
+  EXPECT_EQ(docker_.volumes().at(run.mounts[0].volume).at(kRunIdLabel), "r1");
+  EXPECT_THAT(run.ports, ::testing::Contains(::testing::Field(
+                             &docker::PortMapping::container_port, 56268)));
+
+  std::vector<domain::DebuggingContainerEvent> started = events();
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].status, "Started");
+  EXPECT_EQ(started[0].container_name, "web");
+  EXPECT_EQ(started[0].pod_name, run.name);
+  EXPECT_EQ(started[0].artifact, "web");
+  EXPECT_EQ(started[0].runtime, "go");
+  EXPECT_EQ(started[0].working_dir, "/src");
+  EXPECT_EQ(started[0].debug_ports, (std::map<std::string, uint32_t>{{"dlv", 56268}}));
+
+  std::vector<domain::PortEvent> ports = d->ForwardPorts(1);
+  ASSERT_EQ(ports.size(), 1u);
+  EXPECT_EQ(ports[0].port_name, "dlv");
+  EXPECT_EQ(ports[0].remote_port, 56268);
+  EXPECT_GT(ports[0].local_port, 0);
+
+  // A rebuilt image replaces the container; its debug port keeps its local port.
+  absl::StatusOr<docker::BuildResult> web2 = docker_.Build({.context_dir = dir_});
+  ASSERT_TRUE(docker_.SetImageConfig(web2->image_id, {.entrypoint = {"/app"},
+                                                      .env = {"GOTRACEBACK=single"}})
+                  .ok());
+  ASSERT_TRUE(d->Deploy(2, {{"web", Ref(*web2)}}).ok());
+  std::vector<domain::PortEvent> again = d->ForwardPorts(2);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].local_port, ports[0].local_port);
+  ASSERT_TRUE(d->Stop(1).ok());
+  ASSERT_EQ(events().size(), 3u);
+  EXPECT_EQ(events()[1].status, "Started");
+  EXPECT_EQ(events()[2].status, "Terminated");
+  EXPECT_EQ(events()[2].pod_name, run.name) << "the replaced container is the one gone";
+
+  ASSERT_TRUE(d->Cleanup(/*remove=*/true).ok());
+  EXPECT_EQ(events().back().status, "Terminated");
+  EXPECT_TRUE(docker_.volumes().empty()) << "the run's support volume is removed with it";
+}
+
+TEST_F(DockerDeployerDebugTest, WithoutItsSupportImageTheDeployFailsSayingHowToMakeIt) {
+  std::unique_ptr<DockerDeployer> d = MakeDebugging();
+  absl::StatusOr<std::vector<std::string>> r = d->Deploy(1, {{"web", Ref(web1_)}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("devloop-debug-support:go"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("tools/debug/support.sh"));
+  EXPECT_TRUE(docker_.ListContainers(kRunIdLabel, "r1")->empty());
+  EXPECT_TRUE(events().empty());
+}
+
+TEST_F(DockerDeployerDebugTest, AContainerOfNoKnownRuntimeRunsAsItIs) {
+  ASSERT_TRUE(docker_.SetImageConfig(web1_.image_id, {.cmd = {"/bin/busybox", "httpd", "-f"}})
+                  .ok());
+  std::unique_ptr<DockerDeployer> d = MakeDebugging();
+  ASSERT_TRUE(d->Deploy(1, {{"web", Ref(web1_)}}).ok());
+  std::vector<docker::ContainerSummary> running = *docker_.ListContainers(kRunIdLabel, "r1");
+  ASSERT_EQ(running.size(), 1u);
+  docker::RunRequest run = *docker_.RunRequestOf(running[0].id);
+  EXPECT_TRUE(run.entrypoint.empty());
+  EXPECT_TRUE(run.cmd.empty());
+  EXPECT_TRUE(run.mounts.empty());
+  EXPECT_TRUE(events().empty());
+  EXPECT_TRUE(d->ForwardPorts(1).empty());
+}
+
+TEST_F(DockerDeployerDebugTest, TheArtifactsRuntimeTypeWinsOverDetection) {
+  ASSERT_TRUE(docker_.Build({.context_dir = dir_, .tags = {"devloop-debug-support:python"}}).ok());
+  ASSERT_TRUE(docker_.SetImageConfig(web1_.image_id, {.cmd = {"python3", "app.py"},
+                                                      .env = {"GOTRACEBACK=single"}})
+                  .ok());
+  auto d = *DockerDeployer::Make(&docker_,
+                                 {.run_id = "r1",
+                                  .debug = {.enabled = true,
+                                            .runtime_types = {{"web", "python"}}}},
+                                 {"web"});
+  ASSERT_TRUE(d->Deploy(1, {{"web", Ref(web1_)}}).ok());
+  docker::RunRequest run = *docker_.RunRequestOf(docker_.ListContainers(kRunIdLabel, "r1")->at(0).id);
+  ASSERT_FALSE(run.cmd.empty());
+  EXPECT_EQ(run.cmd[0], "/dbg/python/launcher");
+  ASSERT_EQ(run.mounts.size(), 1u);
+  EXPECT_EQ(run.mounts[0].target, "/dbg/python");
+}
+
 }  // namespace devloop::deploy

@@ -41,6 +41,13 @@ absl::Status RemoveRunObjects(docker::Docker* docker, const std::string& run_id,
       if (keep(docker->RemoveImage(id, /*force=*/true))) ++removed->images;
     }
   }
+  // `devloop debug`'s debugger support volumes.
+  absl::StatusOr<std::vector<std::string>> volumes = docker->ListVolumes(kRunIdLabel, run_id);
+  if (keep(volumes.status())) {
+    for (const std::string& v : *volumes) {
+      if (keep(docker->RemoveVolume(v))) ++removed->volumes;
+    }
+  }
   return first;
 }
 
@@ -54,7 +61,10 @@ absl::StatusOr<bool> RunObjectsLeft(docker::Docker* docker, const std::string& r
   if (!networks->empty()) return true;
   absl::StatusOr<std::vector<std::string>> images = docker->ListImages(kRunIdLabel, run_id);
   if (!images.ok()) return images.status();
-  return !images->empty();
+  if (!images->empty()) return true;
+  absl::StatusOr<std::vector<std::string>> volumes = docker->ListVolumes(kRunIdLabel, run_id);
+  if (!volumes.ok()) return volumes.status();
+  return !volumes->empty();
 }
 
 absl::StatusOr<StaleRunSweep> SweepDeadRuns(docker::Docker* docker, const RunRegistry& registry,

@@ -31,6 +31,7 @@ struct RemovedObjects {
   int containers = 0;
   int networks = 0;
   int images = 0;
+  int volumes = 0;          // debugger support volumes
   int cluster_objects = 0;  // a kubectl run's Kubernetes objects
   bool empty() const {
     return containers == 0 && networks == 0 && images == 0 && cluster_objects == 0;

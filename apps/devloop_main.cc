@@ -75,6 +75,7 @@ int Main(int argc, char** argv) {
       std::cout << apps::kVersion << "\n";
       return 0;
     case cli::Command::kDev:
+    case cli::Command::kDebug:
       return apps::RunDev(*options);
     case cli::Command::kDiagnose:
       return apps::RunDiagnose(*options);

@@ -7,12 +7,14 @@ namespace devloop::cli {
 CliOptions DefaultOptions(Command command) {
   CliOptions o;
   o.command = command;
-  if (command == Command::kDev) {
+  if (command == Command::kDev || command == Command::kDebug) {
     // `skaffold dev` is the interactive loop: it follows logs, forwards the
-    // ports the config asks for, and serves the API IDEs follow.
+    // ports the config asks for, and serves the API IDEs follow. `debug` is
+    // the same loop, and forwards the debuggers' ports too.
     o.enable_rpc = true;
     o.tail = true;
     o.port_forward = {"user"};
+    if (command == Command::kDebug) o.port_forward.push_back("debug");
   }
   return o;
 }
@@ -31,6 +33,7 @@ absl::string_view CommandName(Command command) {
     case Command::kExec: return "exec";
     case Command::kVerify: return "verify";
     case Command::kTest: return "test";
+    case Command::kDebug: return "debug";
   }
   return "";
 }

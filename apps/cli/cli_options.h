@@ -26,7 +26,8 @@ namespace devloop::cli {
 
 enum class Command {
   kNone, kDev, kRun, kBuild, kDeploy, kDelete, kDiagnose, kReplay, kVersion, kExec, kVerify,
-  kTest
+  kTest,
+  kDebug  // dev with every container under its language's debugger
 };
 
 // What `devloop replay` prints on stdout (-o/--output).

@@ -21,7 +21,8 @@ namespace {
 // Commands as a bit set, so each flag says which commands take it.
 using CommandSet = uint32_t;
 constexpr CommandSet Bit(Command c) { return 1u << static_cast<int>(c); }
-constexpr CommandSet kDev = Bit(Command::kDev);
+// `debug` takes every flag `dev` takes.
+constexpr CommandSet kDev = Bit(Command::kDev) | Bit(Command::kDebug);
 constexpr CommandSet kRun = Bit(Command::kRun);
 constexpr CommandSet kBuild = Bit(Command::kBuild);
 constexpr CommandSet kDeploy = Bit(Command::kDeploy);
@@ -45,6 +46,7 @@ struct CommandInfo {
 
 constexpr CommandInfo kCommands[] = {
     {Command::kDev, "Run a pipeline in development mode: build, deploy, watch, repeat"},
+    {Command::kDebug, "Run a pipeline in debug mode: dev with a debugger listening in each container"},
     {Command::kRun, "Build and deploy once, exit with the status check's result"},
     {Command::kBuild, "Build the artifacts"},
     {Command::kDeploy, "Deploy pre-built artifacts"},
@@ -239,7 +241,7 @@ const std::vector<FlagSpec>& Flags() {
       {"port-forward", 0, Kind::kBool, kDev | kRun | kDeploy, "MODES",
        "Forward ports: off, or a list of user (the config's portForward), services (every "
        "Service deployed) and pods (every containerPort deployed), both on Kubernetes only, "
-       "debug (accepted; devloop has no debug ports yet); the bare flag means user,services",
+       "debug (the debuggers' ports, under devloop debug); the bare flag means user,services",
        [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
          DEVLOOP_ASSIGN_OR_RETURN(o->port_forward, ParsePortForwardModes(flag, v));
          return absl::OkStatus();

@@ -65,7 +65,7 @@ TEST(DefaultsTest, EveryCommandParsesAlone) {
            {"build", Command::kBuild},   {"deploy", Command::kDeploy},
            {"delete", Command::kDelete}, {"diagnose", Command::kDiagnose},
            {"version", Command::kVersion}, {"verify", Command::kVerify},
-           {"test", Command::kTest}}) {
+           {"test", Command::kTest},     {"debug", Command::kDebug}}) {
     absl::StatusOr<CliOptions> o = Parse(word);
     ASSERT_TRUE(o.ok()) << word << ": " << o.status();
     EXPECT_EQ(o->command, command) << word;
@@ -299,7 +299,18 @@ TEST(UsageTest, CommandUsageListsItsFlagsWithDefaultsAndNotOthers) {
 TEST(UsageTest, RunSaysItsCleanupFlagIsAcceptedAndDoesNothing) {
   EXPECT_THAT(Usage(Command::kRun), HasSubstr("devloop run leaves what it deployed"));
   EXPECT_THAT(Usage(Command::kDev), Not(HasSubstr("devloop run leaves")));
-  EXPECT_THAT(Usage(Command::kDev), HasSubstr("debug (accepted; devloop has no debug ports yet)"));
+  EXPECT_THAT(Usage(Command::kDev), HasSubstr("debug (the debuggers' ports, under devloop debug)"));
+}
+
+TEST(DefaultsTest, DebugTakesDevsFlagsAndForwardsTheDebuggersPorts) {
+  absl::StatusOr<CliOptions> o = Parse("debug --trigger=manual --cleanup=false");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->command, Command::kDebug);
+  EXPECT_EQ(o->trigger, Trigger::kManual);
+  EXPECT_FALSE(o->cleanup);
+  EXPECT_TRUE(o->enable_rpc);
+  EXPECT_EQ(o->port_forward, (std::vector<std::string>{"user", "debug"}));
+  EXPECT_EQ(DefaultOptions(Command::kDev).port_forward, std::vector<std::string>{"user"});
 }
 
 TEST(EnvironmentTest, DefaultRepoComesFromTheEnvironmentUnlessTheFlagSaysOtherwise) {

@@ -148,7 +148,10 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
                                        {.run_id = options.run_id,
                                         .labels = options.labels,
                                         .port_forwards = pipeline.port_forwards,
-                                        .on_log = options.on_log},
+                                        .on_log = options.on_log,
+                                        .debug = {.enabled = pipeline.debug.enabled,
+                                                  .runtime_types = pipeline.debug.runtime_types,
+                                                  .forward_ports = pipeline.forward.debug}},
                                        images);
       if (!deployer.ok()) return deployer.status();
       adapters.syncer = deployer->get();

@@ -98,6 +98,7 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
     if (mode == "debug") p.forward.debug = true;
   }
   o.cleanup = cli.cleanup;
+  p.debug.enabled = cli.command == cli::Command::kDebug;
   std::set<std::string> deployed;
   std::vector<config::SourcePos> forward_pos;  // of p.port_forwards[i]
   bool any_docker_deploy = false;
@@ -193,6 +194,7 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
           spec.spec.copies.push_back({c.srcs, c.dest});
         }
       }
+      if (!a.runtime_type.empty()) p.debug.runtime_types[a.image] = a.runtime_type;
       p.watched.push_back({a.image, a.absolute_context, spec.dockerfile, !spec.spec.infer.empty(),
                            a.custom.has_value() ? std::optional(a.custom->dependencies)
                                                 : std::nullopt});
@@ -270,9 +272,11 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
           "portForward entries (mode user), as Skaffold's does"));
     }
   }
-  o.port_forward = !p.port_forwards.empty() || p.forward.services || p.forward.pods;
-  if (p.forward.debug) {
-    p.notes.push_back("--port-forward=debug forwards nothing: devloop has no debug ports yet");
+  o.port_forward = !p.port_forwards.empty() || p.forward.services || p.forward.pods ||
+                   (p.forward.debug && p.debug.enabled);
+  if (p.forward.debug && !p.debug.enabled) {
+    p.notes.push_back(
+        "--port-forward=debug forwards the debuggers' ports of devloop debug; dev runs none");
   }
   // With no deploy section, every artifact runs (the Docker deployer is the
   // default); with deploy.docker.images, only those.
@@ -297,6 +301,11 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
         any_kubectl_deploy
             ? "the config deploys with kubectl"
             : "the config has no deploy section, so kubectl deploys k8s/*.yaml (Skaffold's default)";
+    if (p.debug.enabled) {
+      errors.push_back(absl::StrCat(
+          "devloop debug runs on the Docker deployer (deploy.docker) only; ",
+          p.deployer_reason, ", and debugging on Kubernetes is not built yet"));
+    }
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return p;

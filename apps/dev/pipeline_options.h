@@ -88,8 +88,15 @@ struct PortForwardModes {
   // note saying so.
   bool services = false;
   bool pods = false;
-  bool debug = false;     // accepted; devloop has no debug ports
+  bool debug = false;     // the debuggers' ports, under `devloop debug`
   bool operator==(const PortForwardModes&) const = default;
+};
+
+// `devloop debug`: the containers run under their languages' debuggers.
+struct DebugPlan {
+  bool enabled = false;
+  std::map<std::string, std::string> runtime_types;  // artifact image -> runtimeType
+  bool operator==(const DebugPlan&) const = default;
 };
 
 struct Pipeline {
@@ -102,6 +109,7 @@ struct Pipeline {
   std::vector<std::string> notes;
   DeployerKind deployer = DeployerKind::kDocker;
   std::string deployer_reason;
+  DebugPlan debug;
   KubectlPlan kubectl;  // with DeployerKind::kKubectl
   // Push built images: build.local.push or --push; unset: decided by where the
   // images go (a remote cluster needs them pushed).

@@ -332,7 +332,7 @@ TEST(MakePipelineTest, PortForwardModes) {
        {.user = true},
        {"--port-forward=services is for Kubernetes"}},
       {{"pods"}, true, 0, false, {}, {"--port-forward=pods is for Kubernetes"}},
-      {{"debug"}, true, 0, false, {.debug = true}, {"devloop has no debug ports"}},
+      {{"debug"}, true, 0, false, {.debug = true}, {"dev runs none"}},
   };
   for (const ForwardCase& c : cases) {
     const std::string what = absl::StrCat("modes [", absl::StrJoin(c.modes, ","), "] on ",
@@ -375,4 +375,30 @@ TEST(MakePipelineTest, AnUnsetDefaultRepoIsNone) {
 }
 
 }  // namespace
+TEST(MakePipelineTest, DebugRunsTheDockerDeployerWithTheArtifactsRuntimeTypes) {
+  config::Config config = WebConfig();
+  config.build.artifacts[0].runtime_type = "go";
+  config.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  absl::StatusOr<Pipeline> p = MakePipeline({config}, cli::DefaultOptions(cli::Command::kDebug));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->debug.enabled);
+  EXPECT_EQ(p->debug.runtime_types, (std::map<std::string, std::string>{{"web", "go"}}));
+  EXPECT_TRUE(p->forward.debug);
+  EXPECT_TRUE(p->loop.port_forward) << "the debuggers' ports are forwarded";
+  EXPECT_TRUE(p->notes.empty()) << absl::StrJoin(p->notes, "\n");
+
+  absl::StatusOr<Pipeline> dev = MakePipeline({config}, Cli());
+  ASSERT_TRUE(dev.ok()) << dev.status();
+  EXPECT_FALSE(dev->debug.enabled);
+  EXPECT_FALSE(dev->loop.port_forward);
+}
+
+TEST(MakePipelineTest, DebugOnKubernetesIsRefusedSayingWhy) {
+  absl::StatusOr<Pipeline> p =
+      MakePipeline({WebConfig()}, cli::DefaultOptions(cli::Command::kDebug));
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(), HasSubstr("devloop debug runs on the Docker deployer"));
+  EXPECT_THAT(p.status().message(), HasSubstr("no deploy section"));
+}
+
 }  // namespace devloop::apps

@@ -150,6 +150,9 @@ struct Artifact {
   std::vector<ArtifactDependency> required_artifacts;  // `requires` in YAML
   std::optional<Sync> sync;
   Hooks hooks;
+  // `devloop debug`: the language runtime to debug the image as ("go",
+  // "nodejs", "python", "jvm"); empty: detect it from the image.
+  std::string runtime_type;
   SourcePos pos;          // of the artifact's map
   SourcePos context_pos;  // of `context`, or of the artifact when defaulted
   bool operator==(const Artifact&) const = default;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "domain/config/template.h"
+#include "domain/debug/transform.h"
 #include "domain/paths/path.h"
 #include "infra/config/upgrade.h"
 #include "infra/config/yaml_util.h"
@@ -163,7 +164,8 @@ class Decoder {
     a.pos = w_.Pos(node);
     a.context_pos = a.pos;
     if (!w_.Fields(node, p,
-                   {"image", "context", "docker", "custom", "requires", "sync", "hooks"},
+                   {"image", "context", "docker", "custom", "requires", "sync", "hooks",
+                    "runtimeType"},
                    {{"jib", "jib builds are not supported by devloop (supported: docker, custom)"},
                     {"kaniko",
                      "kaniko builds are not supported by devloop (supported: docker, custom)"},
@@ -172,8 +174,7 @@ class Decoder {
                     {"buildpacks",
                      "buildpacks builds are not supported by devloop (supported: docker, custom)"},
                     {"ko", "ko builds are not supported by devloop (supported: docker, custom)"},
-                    {"platforms", "multi-platform builds are not supported by devloop"},
-                    {"runtimeType", "runtimeType is not supported by devloop"}})) {
+                    {"platforms", "multi-platform builds are not supported by devloop"}})) {
       return a;
     }
     if (w_.String(node, "image", p, &a.image)) {
@@ -184,6 +185,12 @@ class Decoder {
       }
     } else {
       w_.Missing(node, "image", p);
+    }
+    if (w_.String(node, "runtimeType", p, &a.runtime_type)) {
+      if (absl::StatusOr<debug::Runtime> r = debug::ParseRuntime(a.runtime_type); !r.ok()) {
+        w_.Error(Child(node, "runtimeType"),
+                 absl::StrCat(Sub(p, "runtimeType"), ": ", r.status().message()));
+      }
     }
     if (w_.String(node, "context", p, &a.context)) {
       a.context_pos = w_.Pos(Child(node, "context"));

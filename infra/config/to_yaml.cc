@@ -107,6 +107,7 @@ void EmitArtifact(YAML::Emitter& out, const config::Artifact& a) {
     }
     out << YAML::EndSeq;
   }
+  if (!a.runtime_type.empty()) StrField(out, "runtimeType", a.runtime_type);
   if (a.sync) {
     Key(out, "sync");
     out << YAML::BeginMap;

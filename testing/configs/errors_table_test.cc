@@ -90,6 +90,10 @@ TEST(ErrorsTableTest, ExactMessages) {
        std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    jib: {}\n",
        "skaffold.yaml:6:5: build.artifacts[0].jib: jib builds are not supported by devloop "
        "(supported: docker, custom)"},
+      {"unknown runtimeType",
+       std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    runtimeType: ruby\n",
+       "skaffold.yaml:6:18: build.artifacts[0].runtimeType: unknown runtimeType \"ruby\"; expected "
+       "one of go, nodejs, python, jvm, netcore"},
       {"refused deployer",
        std::string(kHead) + "deploy:\n  kpt: {}\n",
        "skaffold.yaml:4:3: deploy.kpt: kpt deploys are not supported by devloop (supported: "

@@ -293,7 +293,8 @@ absl::Status DevSession::InterruptAndCheckNothingLeft(const std::string& run_id,
   if (!left->empty()) {
     return absl::InternalError(absl::StrCat(left->containers.size(), " containers, ",
                                             left->networks.size(), " networks, ",
-                                            left->images.size(), " images left"));
+                                            left->images.size(), " images, ",
+                                            left->volumes.size(), " volumes left"));
   }
   absl::StatusOr<std::vector<std::string>> images = RepositoryImages();
   if (!images.ok()) return images.status();

@@ -66,6 +66,9 @@ absl::StatusOr<DockerObjects> ListDockerObjects(absl::string_view label) {
   ids = Ids({"docker", "images", "-q", "--no-trunc", "--filter", filter});
   if (!ids.ok()) return ids.status();
   objects.images = *std::move(ids);
+  ids = Ids({"docker", "volume", "ls", "-q", "--filter", filter});
+  if (!ids.ok()) return ids.status();
+  objects.volumes = *std::move(ids);
   return objects;
 }
 
@@ -80,6 +83,7 @@ absl::Status SweepDockerObjects(absl::string_view label) {
   keep(RemoveAll({"docker", "rm", "-f", "-v"}, objects->containers));
   keep(RemoveAll({"docker", "network", "rm"}, objects->networks));
   keep(RemoveAll({"docker", "rmi", "-f"}, objects->images));
+  keep(RemoveAll({"docker", "volume", "rm"}, objects->volumes));
   return first;
 }
 

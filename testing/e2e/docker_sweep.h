@@ -32,7 +32,10 @@ struct DockerObjects {
   std::vector<std::string> containers;  // ids
   std::vector<std::string> networks;    // ids
   std::vector<std::string> images;      // ids
-  bool empty() const { return containers.empty() && networks.empty() && images.empty(); }
+  std::vector<std::string> volumes;     // names (devloop debug's support volumes)
+  bool empty() const {
+    return containers.empty() && networks.empty() && images.empty() && volumes.empty();
+  }
 };
 
 // Lists the objects with `label` ("key=value" or "key").

@@ -315,7 +315,7 @@ def startup(args, project, work):
         for binary in order:
             to_api, to_state, to_build, to_build_stamp, rss = results[binary]
             grpc_port, http_port = free_port(), free_port()
-            argv = [os.path.abspath(binary), "dev", f"--rpc-port={grpc_port}",
+            argv = [os.path.abspath(binary), args.command, f"--rpc-port={grpc_port}",
                     f"--rpc-http-port={http_port}"] + args.extra
             with open(os.path.join(work, "devloop.log"), "w") as log:
                 started_ns = time.time_ns()
@@ -361,7 +361,7 @@ def restart(args, project, work):
     served = []
     for i in range(args.runs):
         grpc_port, http_port = free_port(), free_port()
-        argv = [os.path.abspath(args.binary), "dev", f"--rpc-port={grpc_port}",
+        argv = [os.path.abspath(args.binary), args.command, f"--rpc-port={grpc_port}",
                 f"--rpc-http-port={http_port}"] + args.extra
         with open(os.path.join(work, "devloop.log"), "a") as log:
             started = time.monotonic()
@@ -392,14 +392,141 @@ def restart(args, project, work):
         summary("restart->served", served[1:])
 
 
+def probe_debugger(port_name, port, timeout=1.0):
+    """Attaches to the debugger on 127.0.0.1:port as an IDE would and returns
+    once it answered; raises OSError/ValueError otherwise. dlv: JSON-RPC
+    RPCServer.State; dap (debugpy): DAP initialize; devtools (node): GET
+    /json/version; jdwp: the JDWP handshake."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.settimeout(timeout)
+        if port_name == "dlv":
+            s.sendall(b'{"method":"RPCServer.State","params":[{"NonBlocking":true}],"id":1}\n')
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise ValueError(f"dlv closed the connection after {data!r}")
+                data += chunk
+                try:
+                    answer = json.loads(data)
+                    break
+                except ValueError:
+                    continue
+            if answer.get("error"):
+                raise ValueError(f"dlv answered an error: {answer['error']}")
+        elif port_name == "dap":
+            body = json.dumps({"seq": 1, "type": "request", "command": "initialize",
+                               "arguments": {"adapterID": "devloop-bench"}}).encode()
+            s.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise ValueError(f"debugpy closed the connection after {data!r}")
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    head, rest = data.split(b"\r\n\r\n", 1)
+                    length = int(head.split(b":")[1])
+                    if len(rest) < length:
+                        break
+                    message, data = json.loads(rest[:length]), rest[length:]
+                    if message.get("type") == "response" and message.get("command") == "initialize":
+                        if not message.get("success"):
+                            raise ValueError(f"initialize failed: {message}")
+                        return
+        elif port_name == "devtools":
+            s.sendall(b"GET /json/version HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            if b" 200 " not in data.split(b"\r\n", 1)[0]:
+                raise ValueError(f"/json/version: {data[:200]!r}")
+        elif port_name == "jdwp":
+            s.sendall(b"JDWP-Handshake")
+            data = b""
+            while len(data) < 14:
+                chunk = s.recv(14 - len(data))
+                if not chunk:
+                    raise ValueError(f"JDWP handshake answered {data!r}")
+                data += chunk
+            if data != b"JDWP-Handshake":
+                raise ValueError(f"JDWP handshake answered {data!r}")
+        else:
+            raise ValueError(f"no probe for debug port {port_name}")
+
+
+def debug(args, project, work):
+    """Starts `BINARY dev` and `BINARY debug` in turn (--runs each) on the same
+    project: start -> iteration 0 Succeeded for both; and for debug,
+    DebuggingContainerEvent Started (its arrival) -> a debugger client attached
+    through the forwarded debug port (the probe answered)."""
+    iteration = {"dev": [], "debug": []}
+    attach = []
+    for i in range(args.runs):
+        for command in (["dev", "debug"] if i % 2 == 0 else ["debug", "dev"]):
+            grpc_port, http_port = free_port(), free_port()
+            argv = [os.path.abspath(args.binary), command, f"--rpc-port={grpc_port}",
+                    f"--rpc-http-port={http_port}"] + args.extra
+            with open(os.path.join(work, "devloop.log"), "a") as log:
+                started = time.monotonic()
+                proc = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+                try:
+                    wait_for_port(http_port, args.timeout)
+                    events = Events(http_port)
+                    if command == "debug":
+                        arrived, entry = events.wait_for_entry(
+                            lambda e: kind_status(e, "debuggingContainerEvent") == "Started",
+                            0, args.timeout)
+                        names = entry["event"]["debuggingContainerEvent"].get("debugPorts") or {}
+                        port_name = next(iter(names))
+                        deadline = arrived + args.timeout
+                        last = None
+                        while True:
+                            if time.monotonic() > deadline:
+                                raise TimeoutError(f"no debugger answered: {last}")
+                            _, body = get(http_port, "/v1/state")
+                            ports = [p for p in (json.loads(body).get("forwardedPorts") or {}).values()
+                                     if p.get("portName") == port_name]
+                            if ports:
+                                try:
+                                    probe_debugger(port_name, int(ports[0]["localPort"]))
+                                    break
+                                except (OSError, ValueError) as e:
+                                    last = e
+                            time.sleep(0.001)
+                        attach.append(time.monotonic() - arrived)
+                    done = events.wait_for(
+                        lambda e: kind_status(e, "devLoopEvent") in ("Succeeded", "Failed"),
+                        0, args.timeout)
+                    iteration[command].append(done - started)
+                    print(f"RESULT run {i} {command}: start->iteration 0 over "
+                          f"{1000 * iteration[command][-1]:.1f}ms"
+                          + (f" DebuggingContainerEvent Started->{port_name} debugger answered "
+                             f"{1000 * attach[-1]:.1f}ms" if command == "debug" else ""),
+                          flush=True)
+                finally:
+                    proc.send_signal(signal.SIGINT)
+                    proc.wait(timeout=30)
+    summary("dev: start->iteration 0 over", iteration["dev"])
+    summary("debug: start->iteration 0 over", iteration["debug"])
+    print(f"SUMMARY debug-dev median difference "
+          f"{1000 * (statistics.median(iteration['debug']) - statistics.median(iteration['dev'])):.1f}ms")
+    summary("debug: DebuggingContainerEvent Started->debugger answered", attach)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", required=True, help="path of the devloop binary")
     ap.add_argument("--example", default="sync", help="testing/examples/NAME")
-    ap.add_argument("--mode", choices=["sync", "rebuild", "startup", "restart"], default="sync",
+    ap.add_argument("--mode", choices=["sync", "rebuild", "startup", "restart", "debug"],
+                    default="sync",
                     help="sync: edits are synced (expects FileSyncEvents); rebuild: edits rebuild; "
                          "startup: only start -> API and start -> first build, --runs times; "
-                         "restart: start -> app served, then Ctrl-C, --runs times on one project")
+                         "restart: start -> app served, then Ctrl-C, --runs times on one project; "
+                         "debug: dev and debug in turn, start -> iteration 0, and debug's "
+                         "DebuggingContainerEvent -> debugger attached, --runs times each")
+    ap.add_argument("--command", choices=["dev", "debug"], default="dev",
+                    help="what the binary runs in the other modes (debug: `BINARY debug`)")
     ap.add_argument("--runs", type=int, default=20, help="startup and restart modes: how many starts")
     ap.add_argument("--compare", default="",
                     help="startup mode: a second binary, started in turn with --binary")
@@ -457,6 +584,13 @@ def main():
         startup(args, project, work)
         shutil.rmtree(work, ignore_errors=True)
         return
+    if args.mode == "debug":
+        try:
+            debug(args, project, work)
+        finally:
+            forget_cached_images(project)
+            shutil.rmtree(work, ignore_errors=True)
+        return
     if args.mode == "restart":
         try:
             restart(args, project, work)
@@ -467,7 +601,7 @@ def main():
         return
 
     grpc_port, http_port = free_port(), free_port()
-    argv = [os.path.abspath(args.binary), "dev", f"--rpc-port={grpc_port}",
+    argv = [os.path.abspath(args.binary), args.command, f"--rpc-port={grpc_port}",
             f"--rpc-http-port={http_port}"] + args.extra
     log = open(os.path.join(work, "devloop.log"), "w")
     print("RUN", " ".join(argv), "in", project, flush=True)

@@ -109,6 +109,9 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
   Phase phase = Phase::kBuilding;
   std::set<std::string> started, completed;
   std::map<std::string, int> ports_seen;
+  std::map<std::string, std::string> debugging_seen;           // container -> runtime
+  std::set<std::pair<std::string, std::string>> debug_ports;   // (container, port name) to forward
+  std::set<std::pair<std::string, std::string>> debug_forwarded;
   bool check_started = false, check_succeeded = false;
   std::map<std::string, std::string> resources;  // last status of each
   const std::set<std::string> artifacts(spec.artifacts.begin(), spec.artifacts.end());
@@ -162,12 +165,39 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
       } else {
         return bad(i, absl::StrCat("deploy status ", d.status()));
       }
+    } else if (ev.has_debuggingcontainerevent()) {
+      const proto::DebuggingContainerEvent& d = ev.debuggingcontainerevent();
+      if (phase != Phase::kDeploying) return bad(i, "a debugging container outside the deploy");
+      if (d.status() != "Started") return bad(i, absl::StrCat("debugging status ", d.status()));
+      if (d.podname().empty() || d.artifact().empty() || d.debugports().empty()) {
+        return bad(i, "a debugging container without podName, artifact or debugPorts");
+      }
+      std::map<std::string, uint32_t> ordered(d.debugports().begin(), d.debugports().end());
+      std::string ports;
+      for (const auto& [name, port] : ordered) {
+        absl::StrAppend(&ports, ports.empty() ? "" : ", ", name, " ", port);
+        debug_ports.emplace(d.containername(), name);
+      }
+      if (e.entry() != absl::StrCat("Debugging container ", d.containername(), " (", d.runtime(),
+                                    ") on ", ports)) {
+        return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
+      }
+      if (!debugging_seen.emplace(d.containername(), d.runtime()).second) {
+        return bad(i, absl::StrCat("a second debugging container ", d.containername()));
+      }
     } else if (ev.has_portevent()) {
       const proto::PortEvent& p = ev.portevent();
       if (phase != Phase::kDeployed) return bad(i, "a portEvent before the deploy completed");
       if (e.entry() != absl::StrCat("Forwarding container ", p.containername(), " to local port ",
                                     p.localport())) {
         return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
+      }
+      if (debug_ports.contains({p.containername(), p.portname()})) {
+        if (!debug_forwarded.emplace(p.containername(), p.portname()).second) {
+          return bad(i, absl::StrCat("a second forward of ", p.containername(), "'s debug port ",
+                                     p.portname()));
+        }
+        continue;
       }
       if (!ports_seen.emplace(p.containername(), p.localport()).second) {
         return bad(i, absl::StrCat("a second portEvent for ", p.containername()));
@@ -207,6 +237,16 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
     for (const auto& [c, p] : ports_seen) absl::StrAppend(&got, c, ":", p, " ");
     return bad(span.end,
                     absl::StrCat("port forwards: got {", got, "}, want {", want, "}"));
+  }
+  if (debugging_seen != spec.debugging) {
+    std::string want, got;
+    for (const auto& [c, r] : spec.debugging) absl::StrAppend(&want, c, ":", r, " ");
+    for (const auto& [c, r] : debugging_seen) absl::StrAppend(&got, c, ":", r, " ");
+    return bad(span.end, absl::StrCat("debugging containers: got {", got, "}, want {", want, "}"));
+  }
+  if (debug_forwarded != debug_ports) {
+    return bad(span.end, absl::StrCat("forwarded ", debug_forwarded.size(), " of ",
+                                      debug_ports.size(), " debug ports"));
   }
   if (!check_succeeded) return bad(span.end, "no status check Succeeded");
   for (const auto& [resource, status] : resources) {

@@ -42,6 +42,9 @@ struct BuildIterationSpec {
   std::vector<std::string> artifacts;  // images built in this iteration
   // Container name -> local port: the portEvents expected after the deploy.
   std::map<std::string, int> ports;
+  // `devloop debug`: container name -> runtime ("go") of each container
+  // expected to start under its debugger during the deploy.
+  std::map<std::string, std::string> debugging;
 };
 
 // Checks a successful build-and-deploy iteration: devLoopEvent In Progress
@@ -51,8 +54,12 @@ struct BuildIterationSpec {
 // Progress "Deploy started", then Complete "Deploy completed"; one portEvent
 // "Forwarding container NAME to local port N" per forward after the deploy; a
 // status check (In Progress after the deploy, Succeeded last) with each
-// resource ending Succeeded; devLoopEvent Succeeded "Update succeeded". No
-// fileSyncEvent and nothing else. Iteration 0 must also be preceded by exactly
+// resource ending Succeeded; devLoopEvent Succeeded "Update succeeded". Under
+// `devloop debug`, also one debuggingContainerEvent Started "Debugging
+// container NAME (RUNTIME) on PORT-NAME PORT..." per container of
+// `debugging`, during the deploy, with podName, artifact and debugPorts set,
+// and after the deploy one portEvent per debug port (its portName the debug
+// port's). No fileSyncEvent and nothing else. Iteration 0 must also be preceded by exactly
 // one metaEvent, the first entry of the stream.
 absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
                                  const BuildIterationSpec& spec);

@@ -127,6 +127,65 @@ TEST(CheckBuildIterationTest, RefusesEachBreakOfTheContract) {
   }
 }
 
+proto::LogEntry Debugging(const std::string& container) {
+  proto::LogEntry e = Entry(absl::StrCat("Debugging container ", container, " (go) on dlv 56268"));
+  proto::DebuggingContainerEvent* d = e.mutable_event()->mutable_debuggingcontainerevent();
+  d->set_status("Started");
+  d->set_podname(container + "-r1-1");
+  d->set_containername(container);
+  d->set_artifact(container);
+  d->set_runtime("go");
+  (*d->mutable_debugports())["dlv"] = 56268;
+  return e;
+}
+proto::LogEntry DebugPort(const std::string& container, int port) {
+  proto::LogEntry e = Port(container, port);
+  e.mutable_event()->mutable_portevent()->set_portname("dlv");
+  return e;
+}
+
+// The same under `devloop debug`, with app debugged.
+std::vector<proto::LogEntry> GoodDebugIteration() {
+  std::vector<proto::LogEntry> v = GoodInitialIteration();
+  v.insert(v.begin() + 7, Debugging("app"));  // during the deploy
+  v.insert(v.begin() + 12, DebugPort("app", 56268));
+  return v;
+}
+
+TEST(CheckBuildIterationTest, UnderDebugAcceptsTheDebuggingContainersAndTheirForwards) {
+  BuildIterationSpec spec = kInitial;
+  spec.debugging = {{"app", "go"}};
+  absl::Status s = CheckBuildIteration(GoodDebugIteration(), spec);
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_FALSE(CheckBuildIteration(GoodDebugIteration(), kInitial).ok())
+      << "a debugging container where none is expected";
+
+  struct Case {
+    std::string name;
+    std::function<void(std::vector<proto::LogEntry>&)> mutate;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {"debugging after the deploy", [](auto& v) { std::swap(v[7], v[8]); },
+       "outside the deploy"},
+      {"no debug forward", [](auto& v) { v.erase(v.begin() + 12); }, "debug ports"},
+      {"wrong text", [](auto& v) { v[7].set_entry("Debugging app"); }, "wrong entry text"},
+      {"no ports",
+       [](auto& v) { v[7].mutable_event()->mutable_debuggingcontainerevent()->clear_debugports(); },
+       "without podName, artifact or debugPorts"},
+      {"terminated", [](auto& v) {
+         v[7].mutable_event()->mutable_debuggingcontainerevent()->set_status("Terminated");
+       }, "debugging status Terminated"},
+  };
+  for (const Case& c : cases) {
+    std::vector<proto::LogEntry> v = GoodDebugIteration();
+    c.mutate(v);
+    absl::Status bad = CheckBuildIteration(v, spec);
+    EXPECT_FALSE(bad.ok()) << c.name;
+    EXPECT_THAT(std::string(bad.message()), HasSubstr(c.want)) << c.name;
+  }
+}
+
 TEST(CheckSyncIterationTest, AcceptsTheContractSequenceAndReturnsTheTag) {
   std::vector<proto::LogEntry> v = GoodInitialIteration();
   for (auto e : {DevLoop(1, "In Progress"), Sync("web:abc", "In Progress"),

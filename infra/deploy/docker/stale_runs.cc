@@ -111,6 +111,9 @@ std::string DescribeSweep(const StaleRunSweep& sweep) {
     text = absl::StrCat("Removed ", Count(n.containers, "container", "containers"), ", ",
                         Count(n.networks, "network", "networks"), cluster ? ", " : " and ",
                         Count(n.images, "image", "images"),
+                        n.volumes > 0 ? absl::StrCat(" (and ", Count(n.volumes, "debugger volume",
+                                                                      "debugger volumes"), ")")
+                                      : "",
                         cluster ? absl::StrCat(" and ", Count(n.cluster_objects, "Kubernetes object",
                                                               "Kubernetes objects"))
                                 : "",

@@ -112,6 +112,24 @@ TEST_F(StaleRunsTest, RemovesOnlyTheDeadRunsOfTheProject) {
   EXPECT_EQ(DescribeSweep(*again), "") << "nothing to say the second time";
 }
 
+TEST_F(StaleRunsTest, ADeadDebugRunsSupportVolumeGoesWithIt) {
+  RunRegistry registry(TestDir("registry-volumes"));
+  const RunRecord dead{.run_id = "dead0009", .project = "p", .deployer = "docker",
+                       .owner = DeadOwner()};
+  MakeRunObjects(dead.run_id);
+  ASSERT_TRUE(docker_.CreateVolume("devloop-debug-go-dead0009", {{kRunIdLabel, dead.run_id}}).ok());
+  ASSERT_TRUE(docker_.CreateVolume("someone-elses", {}).ok());
+  ASSERT_TRUE(registry.Record(dead).ok());
+  EXPECT_TRUE(*RunObjectsLeft(&docker_, dead.run_id));
+
+  absl::StatusOr<StaleRunSweep> sweep = SweepDeadRuns(&docker_, registry, "p");
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  EXPECT_EQ(sweep->removed.volumes, 1);
+  EXPECT_THAT(DescribeSweep(*sweep), HasSubstr("1 image (and 1 debugger volume) left by"));
+  EXPECT_THAT(docker_.volumes(), ElementsAre(::testing::Key("someone-elses")));
+  EXPECT_FALSE(*RunObjectsLeft(&docker_, dead.run_id));
+}
+
 TEST_F(StaleRunsTest, ARunWhoseObjectsCouldNotBeRemovedIsKeptForLater) {
   RunRegistry registry(TestDir("registry-2"));
   const RunRecord dead{.run_id = "dead0003", .project = "p", .deployer = "docker",

@@ -21,7 +21,7 @@
 #include "absl/time/clock.h"
 #include "domain/base/status_macros.h"
 #include "infra/json/json.h"
-#include "testing/e2e/http_client.h"
+#include "testing/browser/loopback_http.h"
 
 namespace devloop::debug_testing {
 namespace {
@@ -213,9 +213,10 @@ absl::Status ProbeDebugpy(int port, absl::Duration timeout) {
 }
 
 absl::Status ProbeNodeInspector(int port, absl::Duration timeout) {
-  // Node's inspector answers HTTP/1.0 and closes, so the e2e client, which
-  // reads to the end, fits.
-  absl::StatusOr<e2e::HttpResponse> r = e2e::Http(port, "GET", "/json/version", "", timeout);
+  // Node's inspector keeps the connection open after its answer, so the
+  // client must stop at Content-Length (testing/e2e's Http() reads to EOF).
+  absl::StatusOr<browser::HttpReply> r =
+      browser::SendRequest(port, "GET", "/json/version", "", timeout);
   if (!r.ok()) return r.status();
   if (r->status != 200) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -37,6 +37,9 @@ absl::Status ProbeDelve(int port, absl::Duration timeout = kProbeTimeout);
 // Content-Length and expects its response with "success": true, skipping any
 // events sent first. Errors as ProbeDelve; FailedPrecondition when the
 // response says success false.
+// Probe only once the debugged program runs: with debugpy 1.6.3, a client that
+// connects and leaves before debugpy's server has connected to its adapter
+// process makes the adapter exit, and the program runs on undebuggable.
 absl::Status ProbeDebugpy(int port, absl::Duration timeout = kProbeTimeout);
 
 // Gets /json/version from Node's inspector and expects 200 and a "Browser"

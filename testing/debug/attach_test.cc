@@ -115,12 +115,15 @@ TEST(ProbeDebugpyTest, ReportsARefusal) {
   EXPECT_THAT(s.message(), HasSubstr("already initialized"));
 }
 
-TEST(ProbeNodeInspectorTest, AcceptsNodesVersion) {
+TEST(ProbeNodeInspectorTest, AcceptsNodesVersionWithoutWaitingForEof) {
   FakeDebugger fake(0, [](int fd, const std::string&) {
     std::string body = R"({"Browser": "node.js/v18.20.4", "Protocol-Version": "1.1"})";
     Write(fd, absl::StrCat("HTTP/1.0 200 OK\r\nContent-Length: ", body.size(), "\r\n\r\n", body));
+    // As Node does, keep the connection open: the probe must not wait for EOF.
+    usleep(1500 * 1000);
   });
-  EXPECT_TRUE(ProbeNodeInspector(fake.port()).ok());
+  absl::Status s = ProbeNodeInspector(fake.port(), absl::Seconds(1));
+  EXPECT_TRUE(s.ok()) << s;
   EXPECT_THAT(fake.got(), HasSubstr("GET /json/version "));
 }
 

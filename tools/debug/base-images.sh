@@ -71,9 +71,12 @@ build_one() {
     how="bootstrapped"
     # --variant=essential: Essential:yes packages only (no apt, no init), then
     # the runtime's own dependencies; the dpkg path filters drop docs, man pages
-    # and translations as they are unpacked.
+    # and translations as they are unpacked. openjdk's postinst fails unless
+    # /usr/share/man/man1 exists (it registers java.1.gz as an alternative),
+    # hence the hook that makes the empty directory.
     mmdebstrap --quiet --variant=essential --include="$packages" \
       --format=tar \
+      --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
       --aptopt='APT::Install-Recommends "false"' \
       --dpkgopt='path-exclude=/usr/share/doc/*' \
       --dpkgopt='path-include=/usr/share/doc/*/copyright' \

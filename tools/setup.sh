@@ -44,6 +44,14 @@ fi
 packages+=(chromium chromium-driver)
 # --- end headless browser -----------------------------------------------------
 
+# --- devloop debug (tools/debug, testing/debug) -------------------------------
+# Debian's debugpy (with pydevd and bytecode) goes into the Python support
+# image; mmdebstrap makes the language base images; the JDK compiles the
+# debug-jvm example. tools/debug/*.sh install the first two themselves when
+# missing, so they also work on a machine set up before this block existed.
+packages+=(python3-debugpy mmdebstrap openjdk-17-jdk-headless)
+# --- end devloop debug ---------------------------------------------------------
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

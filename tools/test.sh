@@ -23,6 +23,14 @@ if ! tools/kube-cluster.sh build >"$out/kube-build.log" 2>&1; then
   tail -20 "$out/kube-build.log" >&2
 fi
 tools/helm/build.sh >/dev/null 2>"$out/helm-build.log" || { echo "tools/helm/build.sh failed; the helm renderer tests will skip:" >&2; tail -20 "$out/helm-build.log" >&2; }
+# The debug support images (Delve, debugpy, the node wrapper) and the language
+# base images //testing/debug:support_images_test and the debug examples use.
+# Both scripts are idempotent: a few seconds when nothing changed; a fresh
+# machine builds Delve (~1 min) and three Debian rootfs (~1-4 min each).
+if ! { tools/debug/support.sh && tools/debug/base-images.sh; } >"$out/debug-images.log" 2>&1; then
+  echo "tools/debug/{support,base-images}.sh failed; //testing/debug:support_images_test will fail:" >&2
+  tail -20 "$out/debug-images.log" >&2
+fi
 
 tools/lint/check_layers.sh | tee "$out/lint.txt"
 

@@ -1,0 +1,3 @@
+module devloop.dev/examples/debug-go
+
+go 1.22

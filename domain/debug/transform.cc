@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -403,6 +404,27 @@ std::optional<uint32_t> JdwpPort(absl::string_view word) {
   return 0;
 }
 
+// The JDWP agent's address for `port`. Since JDK 9 a bare port listens on
+// loopback only, which Docker's published ports cannot reach (they arrive on
+// the container's own interface): "*:<port>" listens on every interface. JDK 8
+// and older take a bare port as every interface, and may not know "*".
+std::string JdwpAddress(const ContainerSpec& s, uint32_t port) {
+  auto version = s.env.find("JAVA_VERSION");
+  if (version != s.env.end()) {
+    absl::string_view v = version->second;
+    absl::ConsumePrefix(&v, "jdk");
+    absl::ConsumePrefix(&v, "-");
+    absl::ConsumePrefix(&v, "1.");  // 1.8.0_392
+    size_t digits = 0;
+    while (digits < v.size() && absl::ascii_isdigit(v[digits])) ++digits;
+    int major = 0;
+    if (absl::SimpleAtoi(v.substr(0, digits), &major) && major > 0 && major < 9) {
+      return absl::StrCat(port);
+    }
+  }
+  return absl::StrCat("*:", port);
+}
+
 absl::StatusOr<DebugTransform> TransformJvm(const Context& c) {
   const ContainerSpec& s = c.spec;
   DebugTransform t = Start(c, Runtime::kJvm);
@@ -422,8 +444,8 @@ absl::StatusOr<DebugTransform> TransformJvm(const Context& c) {
     }
   }
   uint32_t port = AllocatePort(kJdwpPort, c.used);
-  std::string agent = absl::StrCat("-agentlib:jdwp=transport=dt_socket,server=y,address=", port,
-                                   ",suspend=n,quiet=y");
+  std::string agent = absl::StrCat("-agentlib:jdwp=transport=dt_socket,server=y,address=",
+                                   JdwpAddress(s, port), ",suspend=n,quiet=y");
   t.env["JAVA_TOOL_OPTIONS"] =
       options == s.env.end() ? agent : absl::StrCat(options->second, " ", agent);
   t.ports = {{"jdwp", port}};

@@ -158,7 +158,10 @@ uint32_t AllocatePort(uint32_t desired, const absl::flat_hash_set<uint32_t>& use
 //           0.0.0.0:<port> without waiting for a client; port "dap",
 //           support "python".
 //   jvm     JAVA_TOOL_OPTIONS gets `-agentlib:jdwp=transport=dt_socket,
-//           server=y,address=<port>,suspend=n,quiet=y` appended; port "jdwp".
+//           server=y,address=*:<port>,suspend=n,quiet=y` appended (a bare
+//           <port> for JAVA_VERSION 8 or older: since JDK 9 a bare port
+//           listens on loopback only, out of reach of Docker's published
+//           ports); port "jdwp".
 // A command line that already starts the debugger (dlv, --inspect,
 // -m debugpy, -agentlib:jdwp / -Xrunjdwp) is left alone and its port is
 // reported. A `/bin/sh -c "<line>"` (or /bin/bash) command line is

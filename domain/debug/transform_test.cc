@@ -298,8 +298,10 @@ TEST(TransformContainerTest, PythonOverrideWithoutPythonCommandIsRefused) {
 }
 
 TEST(TransformContainerTest, Jvm) {
+  // Every interface: since JDK 9 a bare port is loopback only, out of reach
+  // of Docker's published ports.
   const std::string agent =
-      "-agentlib:jdwp=transport=dt_socket,server=y,address=5005,suspend=n,quiet=y";
+      "-agentlib:jdwp=transport=dt_socket,server=y,address=*:5005,suspend=n,quiet=y";
   ExpectTransforms({
       {"JAVA_VERSION",
        {.name = "c", .entrypoint = {"java", "-jar", "app.jar"}, .env = {{"JAVA_VERSION", "17"}}},
@@ -311,6 +313,14 @@ TEST(TransformContainerTest, Jvm) {
        {.name = "c", .env = {{"JAVA_TOOL_OPTIONS", "-Xms1g"}}},
        {.runtime = Runtime::kJvm,
         .env = {{"JAVA_TOOL_OPTIONS", "-Xms1g " + agent}},
+        .ports = {{"jdwp", 5005}}}},
+      {"JDK 8 takes a bare port as every interface",
+       {.name = "c", .entrypoint = {"java", "-jar", "app.jar"},
+        .env = {{"JAVA_VERSION", "1.8.0_392"}}},
+       {.runtime = Runtime::kJvm,
+        .entrypoint = {"java", "-jar", "app.jar"},
+        .env = {{"JAVA_TOOL_OPTIONS",
+                 "-agentlib:jdwp=transport=dt_socket,server=y,address=5005,suspend=n,quiet=y"}},
         .ports = {{"jdwp", 5005}}}},
       {"already -agentlib:jdwp: port kept",
        {.name = "c",
@@ -328,7 +338,7 @@ TEST(TransformContainerTest, Jvm) {
        {.name = "c", .ports = {5005}, .runtime_type = "jvm"},
        {.runtime = Runtime::kJvm,
         .env = {{"JAVA_TOOL_OPTIONS",
-                 "-agentlib:jdwp=transport=dt_socket,server=y,address=5006,suspend=n,quiet=y"}},
+                 "-agentlib:jdwp=transport=dt_socket,server=y,address=*:5006,suspend=n,quiet=y"}},
         .ports = {{"jdwp", 5006}}}},
   });
 }
@@ -376,7 +386,7 @@ TEST(TransformContainerTest, ShDashC) {
        {.runtime = Runtime::kJvm,
         .entrypoint = {"/bin/sh", "-c", "java -jar app.jar"},
         .env = {{"JAVA_TOOL_OPTIONS",
-                 "-agentlib:jdwp=transport=dt_socket,server=y,address=5005,suspend=n,quiet=y"}},
+                 "-agentlib:jdwp=transport=dt_socket,server=y,address=*:5005,suspend=n,quiet=y"}},
         .ports = {{"jdwp", 5005}}}},
       {"open quote: the line is not looked into",
        {.name = "c", .entrypoint = {"/bin/sh", "-c", "node 'index.js"},

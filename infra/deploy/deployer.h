@@ -104,6 +104,15 @@ class Deployer {
   // logged and left out.
   virtual std::vector<domain::PortEvent> ForwardPorts(int64_t deploy_id) = 0;
 
+  // ForwardPorts, passing each PortEvent to `on_event` (on the calling
+  // thread) as soon as its forward points at `deploy_id`, so that a forward
+  // still waiting for its app does not hold back the others'; returns when
+  // every forward is done. By default, ForwardPorts' events once it returns.
+  virtual void StreamPortForwards(int64_t deploy_id,
+                                  const std::function<void(domain::PortEvent)>& on_event) {
+    for (domain::PortEvent& e : ForwardPorts(deploy_id)) on_event(std::move(e));
+  }
+
   // Removes deployment `deploy_id` (replaced, or failed half-way), leaving what a
   // later deployment carried over from it. OK if it is already gone.
   virtual absl::Status Stop(int64_t deploy_id) = 0;

@@ -444,17 +444,17 @@ void DevLoop::Poll(int64_t deploy_id) {
 
 void DevLoop::Run(const domain::ForwardPorts& effect) {
   if (!options_.port_forward) return;
-  using Result = std::vector<domain::PortEvent>;
   std::weak_ptr<DevLoop> weak = weak_from_this();
   (void)ports_.pool->Submit(
       [weak, executor = ports_.executor, deployer = ports_.deployer, id = effect.deploy_id] {
-        Result ports = deployer->ForwardPorts(id);
-        executor->Post([weak, ports = std::move(ports)]() mutable {
-          std::shared_ptr<DevLoop> loop = weak.lock();
-          if (loop == nullptr) return;
-          for (domain::PortEvent& port : ports) {
-            (void)loop->Feed(domain::PortForwarded{loop->Now(), std::move(port)});
-          }
+        // Each forward is reported as it comes up: one that waits for its
+        // app does not hold back a debugger's.
+        deployer->StreamPortForwards(id, [&weak, &executor](domain::PortEvent port) {
+          executor->Post([weak, port = std::move(port)]() mutable {
+            if (std::shared_ptr<DevLoop> loop = weak.lock()) {
+              (void)loop->Feed(domain::PortForwarded{loop->Now(), std::move(port)});
+            }
+          });
         });
       });
 }

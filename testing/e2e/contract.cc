@@ -231,6 +231,18 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
   }
   if (completed != artifacts) return bad(span.end, "not every artifact was built");
   if (phase != Phase::kDeployed) return bad(span.end, "the deploy did not complete");
+  if (spec.forwards_may_follow) {
+    for (size_t i = span.end + 1; i < entries.size(); ++i) {
+      if (entries[i].event().has_devloopevent()) break;  // the next iteration's
+      if (!entries[i].event().has_portevent()) continue;
+      const proto::PortEvent& p = entries[i].event().portevent();
+      if (debug_ports.contains({p.containername(), p.portname()})) {
+        debug_forwarded.emplace(p.containername(), p.portname());
+      } else {
+        ports_seen.emplace(p.containername(), p.localport());
+      }
+    }
+  }
   if (ports_seen != spec.ports) {
     std::string want, got;
     for (const auto& [c, p] : spec.ports) absl::StrAppend(&want, c, ":", p, " ");

@@ -45,6 +45,11 @@ struct BuildIterationSpec {
   // `devloop debug`: container name -> runtime ("go") of each container
   // expected to start under its debugger during the deploy.
   std::map<std::string, std::string> debugging;
+  // A forward waits for its app to answer; an app started under a debugger
+  // may answer only after the status check ended the iteration. When set,
+  // portEvents may also follow the iteration (they are looked for in the
+  // rest of the stream, which must hold them by then).
+  bool forwards_may_follow = false;
 };
 
 // Checks a successful build-and-deploy iteration: devLoopEvent In Progress

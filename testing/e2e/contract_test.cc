@@ -1,5 +1,6 @@
 #include "testing/e2e/contract.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "gmock/gmock.h"
@@ -177,6 +178,17 @@ TEST(CheckBuildIterationTest, UnderDebugAcceptsTheDebuggingContainersAndTheirFor
          v[7].mutable_event()->mutable_debuggingcontainerevent()->set_status("Terminated");
        }, "debugging status Terminated"},
   };
+  // Forwards that wait for a debugged app may come after the iteration.
+  std::vector<proto::LogEntry> late = GoodDebugIteration();
+  std::rotate(late.begin() + 11, late.begin() + 13, late.end());  // both ports after the end
+  EXPECT_FALSE(CheckBuildIteration(late, spec).ok());
+  BuildIterationSpec tolerant = spec;
+  tolerant.forwards_may_follow = true;
+  absl::Status followed = CheckBuildIteration(late, tolerant);
+  EXPECT_TRUE(followed.ok()) << followed;
+  late.pop_back();  // the debug port's forward never came
+  EXPECT_FALSE(CheckBuildIteration(late, tolerant).ok());
+
   for (const Case& c : cases) {
     std::vector<proto::LogEntry> v = GoodDebugIteration();
     c.mutate(v);

@@ -533,6 +533,13 @@ bool WaitAnswering(int host_port, absl::Duration wait) {
 }
 
 std::vector<domain::PortEvent> DockerDeployer::ForwardPorts(int64_t deploy_id) {
+  std::vector<domain::PortEvent> events;
+  StreamPortForwards(deploy_id, [&events](domain::PortEvent e) { events.push_back(std::move(e)); });
+  return events;
+}
+
+void DockerDeployer::StreamPortForwards(
+    int64_t deploy_id, const std::function<void(domain::PortEvent)>& on_event) {
   struct Target {
     int index;  // in forwards_
     PortForwardSpec spec;
@@ -544,7 +551,7 @@ std::vector<domain::PortEvent> DockerDeployer::ForwardPorts(int64_t deploy_id) {
   {
     absl::MutexLock lock(&mu_);
     auto it = deployments_.find(deploy_id);
-    if (it == deployments_.end()) return {};
+    if (it == deployments_.end()) return;
     for (size_t i = 0; i < options_.port_forwards.size(); ++i) {
       const PortForwardSpec& f = options_.port_forwards[i];
       for (const Container& c : it->second) {
@@ -578,7 +585,8 @@ std::vector<domain::PortEvent> DockerDeployer::ForwardPorts(int64_t deploy_id) {
       }
     }
   }
-  std::vector<domain::PortEvent> events;
+  std::stable_partition(targets.begin(), targets.end(),
+                        [](const Target& t) { return !t.port_name.empty(); });
   for (const Target& t : targets) {
     // A debugger is attached to when the user chooses; its port is not waited for.
     if (t.port_name.empty() && options_.answer_wait > absl::ZeroDuration() &&
@@ -596,9 +604,8 @@ std::vector<domain::PortEvent> DockerDeployer::ForwardPorts(int64_t deploy_id) {
       continue;
     }
     if (!t.port_name.empty()) event->port_name = t.port_name;
-    events.push_back(*std::move(event));
+    on_event(*std::move(event));
   }
-  return events;
 }
 
 absl::Status DockerDeployer::Stop(int64_t deploy_id) {

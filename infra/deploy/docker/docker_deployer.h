@@ -108,6 +108,9 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
                                                   const domain::ImageTags& images) override;
   absl::StatusOr<std::vector<domain::ResourceObservation>> Observe(int64_t deploy_id) override;
   std::vector<domain::PortEvent> ForwardPorts(int64_t deploy_id) override;
+  // The debuggers' forwards first: they do not wait for their port to answer.
+  void StreamPortForwards(int64_t deploy_id,
+                          const std::function<void(domain::PortEvent)>& on_event) override;
   absl::Status Stop(int64_t deploy_id) override;
   absl::Status Cleanup(bool remove) override;
   absl::Status Sync(int64_t deploy_id, const std::string& image,

@@ -9,6 +9,10 @@
 // The images must exist already: tools/test.sh runs both scripts before Bazel
 // (they are idempotent and take seconds when nothing changed). Everything the
 // test creates carries its label and is removed in TearDown, also on failure.
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -49,6 +53,20 @@ constexpr char kJdwpOptions[] =
 
 std::string Describe(const absl::StatusOr<e2e::CommandResult>& r) {
   return r.ok() ? absl::StrCat("exit ", r->exit_code, ": ", r->output) : r.status().ToString();
+}
+
+// Returns a Go build cache for build.sh: tools/debug's, shared across runs,
+// when this test may write it (a cold cache costs about a minute here), else
+// one of this test's own (Bazel's sandbox makes the home directory read-only).
+std::string GoCache() {
+  const passwd* user = getpwuid(getuid());
+  if (user != nullptr) {
+    std::string shared = absl::StrCat(user->pw_dir, "/.cache/devloop/debug/gocache");
+    mkdir(absl::StrCat(user->pw_dir, "/.cache/devloop/debug").c_str(), 0755);
+    mkdir(shared.c_str(), 0755);
+    if (access(shared.c_str(), W_OK) == 0) return shared;
+  }
+  return absl::StrCat(getenv("TEST_TMPDIR"), "/gocache");
 }
 
 class SupportImagesTest : public ::testing::Test {
@@ -187,10 +205,7 @@ class SupportImagesTest : public ::testing::Test {
 
 TEST_F(SupportImagesTest, DelveFromTheGoImageDebugsTheGoExample) {
   RequireImage("devloop-debug-support:go", "tools/debug/support.sh");
-  // The Go build cache of this test alone: the sandbox may not write the
-  // user's, and a cold one costs about a minute here.
-  std::string image =
-      BuildWithScript("debug-go", {absl::StrCat("GOCACHE=", getenv("TEST_TMPDIR"), "/gocache")});
+  std::string image = BuildWithScript("debug-go", {"GOCACHE=" + GoCache()});
   ASSERT_FALSE(HasFailure());
   std::string volume = FillVolume("go");
   std::string c = Run({"-v", volume + ":/dbg/go:ro", "-p", "127.0.0.1::56268", "-p",
@@ -236,6 +251,28 @@ TEST_F(SupportImagesTest, LauncherFromThePythonImageDebugsThePythonExample) {
   // reconnecting does.
   attached = ProbeDebugpy(dap);
   EXPECT_TRUE(attached.ok()) << attached << "\n" << Logs(c);
+}
+
+// On Kubernetes the files arrive by an init container instead of a volume
+// filled by Docker: `cp -a /dbg/python/. /target/` with the image's busybox.
+// Debian's debugpy reaches pydevd through relative symlinks, which the copy
+// must keep; a debugged `python3 -c` proves the copied tree imports.
+TEST_F(SupportImagesTest, InitContainerCopyOfThePythonImageIsAWorkingTree) {
+  RequireImage("devloop-debug-support:python", "tools/debug/support.sh");
+  RequireImage("devloop-base/python:3.11", "tools/debug/base-images.sh");
+  std::string volume = absl::StrCat("devloop-test-dbg-copy-", Suffix());
+  absl::StatusOr<e2e::CommandResult> r = Docker({"volume", "create", "--label", label_, volume});
+  ASSERT_TRUE(r.ok() && r->exit_code == 0) << Describe(r);
+  r = Docker({"run", "--rm", "--label", label_, "-v", volume + ":/target",
+              "devloop-debug-support:python", "cp", "-a", "/dbg/python/.", "/target/"});
+  ASSERT_TRUE(r.ok() && r->exit_code == 0) << Describe(r);
+  r = Docker({"run", "--rm", "--label", label_, "-v", volume + ":/dbg/python:ro",
+              "--entrypoint", "/dbg/python/launcher", "devloop-base/python:3.11", "--mode",
+              "debugpy", "--port", "5678", "--", "python3", "-c",
+              "import debugpy, pydevd; print('debugpy from', debugpy.__file__)"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_THAT(r->output, HasSubstr("debugpy from /dbg/python/lib/debugpy/__init__.py"));
 }
 
 TEST_F(SupportImagesTest, NodeWrapperFromTheNodejsImageRunsTheNodeExampleUnderTheInspector) {

@@ -15,6 +15,15 @@ BAZEL=${BAZEL:-bazel}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+# The debug support images (Delve, debugpy, the node wrapper) and the language
+# base images //testing/debug:support_images_test and the debug examples use.
+# Both scripts are idempotent: a few seconds when nothing changed; a fresh
+# machine builds Delve (~1 min) and three Debian rootfs (~1-4 min each, mostly
+# download and unpacking), so they run in the background while the cluster's
+# binaries build, and are waited for before the tests.
+( tools/debug/support.sh && tools/debug/base-images.sh ) >"$out/debug-images.log" 2>&1 &
+debug_images=$!
+
 # The test cluster's binaries (Kubernetes and etcd from Go modules): a cache hit
 # is instant; a fresh machine compiles them once (~20 min). Without them the
 # requires-kube tests fail, and say so.
@@ -23,12 +32,8 @@ if ! tools/kube-cluster.sh build >"$out/kube-build.log" 2>&1; then
   tail -20 "$out/kube-build.log" >&2
 fi
 tools/helm/build.sh >/dev/null 2>"$out/helm-build.log" || { echo "tools/helm/build.sh failed; the helm renderer tests will skip:" >&2; tail -20 "$out/helm-build.log" >&2; }
-# The debug support images (Delve, debugpy, the node wrapper) and the language
-# base images //testing/debug:support_images_test and the debug examples use.
-# Both scripts are idempotent: a few seconds when nothing changed; a fresh
-# machine builds Delve (~1 min) and three Debian rootfs (~1-4 min each).
-if ! { tools/debug/support.sh && tools/debug/base-images.sh; } >"$out/debug-images.log" 2>&1; then
-  echo "tools/debug/{support,base-images}.sh failed; //testing/debug:support_images_test will fail:" >&2
+if ! wait "$debug_images"; then
+  echo "tools/debug/{support,base-images}.sh failed; the debug tests will fail:" >&2
   tail -20 "$out/debug-images.log" >&2
 fi
 

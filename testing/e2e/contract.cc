@@ -113,6 +113,28 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
   std::set<std::pair<std::string, std::string>> debug_ports;   // (container, port name) to forward
   std::set<std::pair<std::string, std::string>> debug_forwarded;
   bool check_started = false, check_succeeded = false;
+  auto debugged = [&](size_t i) -> absl::Status {
+    const proto::LogEntry& e = entries[i];
+    const proto::DebuggingContainerEvent& d = e.event().debuggingcontainerevent();
+    if (d.status() != "Started") return bad(i, absl::StrCat("debugging status ", d.status()));
+    if (d.podname().empty() || d.artifact().empty() || d.debugports().empty()) {
+      return bad(i, "a debugging container without podName, artifact or debugPorts");
+    }
+    std::map<std::string, uint32_t> ordered(d.debugports().begin(), d.debugports().end());
+    std::string ports;
+    for (const auto& [name, port] : ordered) {
+      absl::StrAppend(&ports, ports.empty() ? "" : ", ", name, " ", port);
+      debug_ports.emplace(d.containername(), name);
+    }
+    if (e.entry() != absl::StrCat("Debugging container ", d.containername(), " (", d.runtime(),
+                                  ") on ", ports)) {
+      return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
+    }
+    if (!debugging_seen.emplace(d.containername(), d.runtime()).second) {
+      return bad(i, absl::StrCat("a second debugging container ", d.containername()));
+    }
+    return absl::OkStatus();
+  };
   std::map<std::string, std::string> resources;  // last status of each
   const std::set<std::string> artifacts(spec.artifacts.begin(), spec.artifacts.end());
   for (size_t i = span.begin + 1; i < span.end; ++i) {
@@ -166,25 +188,8 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
         return bad(i, absl::StrCat("deploy status ", d.status()));
       }
     } else if (ev.has_debuggingcontainerevent()) {
-      const proto::DebuggingContainerEvent& d = ev.debuggingcontainerevent();
-      if (phase != Phase::kDeploying) return bad(i, "a debugging container outside the deploy");
-      if (d.status() != "Started") return bad(i, absl::StrCat("debugging status ", d.status()));
-      if (d.podname().empty() || d.artifact().empty() || d.debugports().empty()) {
-        return bad(i, "a debugging container without podName, artifact or debugPorts");
-      }
-      std::map<std::string, uint32_t> ordered(d.debugports().begin(), d.debugports().end());
-      std::string ports;
-      for (const auto& [name, port] : ordered) {
-        absl::StrAppend(&ports, ports.empty() ? "" : ", ", name, " ", port);
-        debug_ports.emplace(d.containername(), name);
-      }
-      if (e.entry() != absl::StrCat("Debugging container ", d.containername(), " (", d.runtime(),
-                                    ") on ", ports)) {
-        return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
-      }
-      if (!debugging_seen.emplace(d.containername(), d.runtime()).second) {
-        return bad(i, absl::StrCat("a second debugging container ", d.containername()));
-      }
+      if (phase == Phase::kBuilding) return bad(i, "a debugging container before the deploy");
+      if (absl::Status s = debugged(i); !s.ok()) return s;
     } else if (ev.has_portevent()) {
       const proto::PortEvent& p = ev.portevent();
       if (phase != Phase::kDeployed) return bad(i, "a portEvent before the deploy completed");
@@ -192,7 +197,9 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
                                     p.localport())) {
         return bad(i, absl::StrCat("wrong entry text \"", e.entry(), "\""));
       }
-      if (debug_ports.contains({p.containername(), p.portname()})) {
+      // A debugger's forward may come before its container is reported (once
+      // the debugger listens).
+      if (!p.portname().empty() && spec.debugging.contains(p.containername())) {
         if (!debug_forwarded.emplace(p.containername(), p.portname()).second) {
           return bad(i, absl::StrCat("a second forward of ", p.containername(), "'s debug port ",
                                      p.portname()));
@@ -231,12 +238,18 @@ absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
   }
   if (completed != artifacts) return bad(span.end, "not every artifact was built");
   if (phase != Phase::kDeployed) return bad(span.end, "the deploy did not complete");
-  if (spec.forwards_may_follow) {
+  if (spec.may_follow) {
     for (size_t i = span.end + 1; i < entries.size(); ++i) {
       if (entries[i].event().has_devloopevent()) break;  // the next iteration's
+      if (entries[i].event().has_debuggingcontainerevent()) {
+        if (absl::Status s = debugged(i); !s.ok()) return s;
+      }
+    }
+    for (size_t i = span.end + 1; i < entries.size(); ++i) {
+      if (entries[i].event().has_devloopevent()) break;
       if (!entries[i].event().has_portevent()) continue;
       const proto::PortEvent& p = entries[i].event().portevent();
-      if (debug_ports.contains({p.containername(), p.portname()})) {
+      if (!p.portname().empty() && spec.debugging.contains(p.containername())) {
         debug_forwarded.emplace(p.containername(), p.portname());
       } else {
         ports_seen.emplace(p.containername(), p.localport());

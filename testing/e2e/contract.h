@@ -45,11 +45,12 @@ struct BuildIterationSpec {
   // `devloop debug`: container name -> runtime ("go") of each container
   // expected to start under its debugger during the deploy.
   std::map<std::string, std::string> debugging;
-  // A forward waits for its app to answer; an app started under a debugger
-  // may answer only after the status check ended the iteration. When set,
-  // portEvents may also follow the iteration (they are looked for in the
-  // rest of the stream, which must hold them by then).
-  bool forwards_may_follow = false;
+  // A forward waits for its app to answer, and a debugging container is
+  // reported once its debugger listens: under a debugger either may come only
+  // after the status check ended the iteration. When set, portEvents and
+  // debuggingContainerEvents may also follow the iteration (they are looked
+  // for in the rest of the stream, which must hold them by then).
+  bool may_follow = false;
 };
 
 // Checks a successful build-and-deploy iteration: devLoopEvent In Progress
@@ -62,9 +63,9 @@ struct BuildIterationSpec {
 // resource ending Succeeded; devLoopEvent Succeeded "Update succeeded". Under
 // `devloop debug`, also one debuggingContainerEvent Started "Debugging
 // container NAME (RUNTIME) on PORT-NAME PORT..." per container of
-// `debugging`, during the deploy, with podName, artifact and debugPorts set,
-// and after the deploy one portEvent per debug port (its portName the debug
-// port's). No fileSyncEvent and nothing else. Iteration 0 must also be preceded by exactly
+// `debugging`, once the deploy started, with podName, artifact and debugPorts
+// set, and after the deploy one portEvent per debug port (its portName the
+// debug port's). No fileSyncEvent and nothing else. Iteration 0 must also be preceded by exactly
 // one metaEvent, the first entry of the stream.
 absl::Status CheckBuildIteration(const std::vector<proto::LogEntry>& entries,
                                  const BuildIterationSpec& spec);

@@ -167,8 +167,8 @@ TEST(CheckBuildIterationTest, UnderDebugAcceptsTheDebuggingContainersAndTheirFor
     std::string want;
   };
   const std::vector<Case> cases = {
-      {"debugging after the deploy", [](auto& v) { std::swap(v[7], v[8]); },
-       "outside the deploy"},
+      {"debugging before the deploy", [](auto& v) { std::swap(v[6], v[7]); },
+       "before the deploy"},
       {"no debug forward", [](auto& v) { v.erase(v.begin() + 12); }, "debug ports"},
       {"wrong text", [](auto& v) { v[7].set_entry("Debugging app"); }, "wrong entry text"},
       {"no ports",
@@ -183,11 +183,17 @@ TEST(CheckBuildIterationTest, UnderDebugAcceptsTheDebuggingContainersAndTheirFor
   std::rotate(late.begin() + 11, late.begin() + 13, late.end());  // both ports after the end
   EXPECT_FALSE(CheckBuildIteration(late, spec).ok());
   BuildIterationSpec tolerant = spec;
-  tolerant.forwards_may_follow = true;
+  tolerant.may_follow = true;
   absl::Status followed = CheckBuildIteration(late, tolerant);
   EXPECT_TRUE(followed.ok()) << followed;
   late.pop_back();  // the debug port's forward never came
   EXPECT_FALSE(CheckBuildIteration(late, tolerant).ok());
+  // The debugger listened only after the iteration: Started follows it too.
+  std::vector<proto::LogEntry> listened = GoodDebugIteration();
+  std::rotate(listened.begin() + 7, listened.begin() + 8, listened.end());
+  EXPECT_FALSE(CheckBuildIteration(listened, spec).ok());
+  followed = CheckBuildIteration(listened, tolerant);
+  EXPECT_TRUE(followed.ok()) << followed;
 
   for (const Case& c : cases) {
     std::vector<proto::LogEntry> v = GoodDebugIteration();

@@ -74,8 +74,14 @@ class DebugE2eTest : public ::testing::TestWithParam<Example> {
     absl::StatusOr<proto::LogEntry> done =
         events.WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration);
     ASSERT_TRUE(done.ok()) << done.status() << "\n" << session_->devloop().process().Output();
-    // The app's forward waits for it to answer, which a debugger can delay
-    // past the status check: the forwards may follow the iteration.
+    // The app's forward waits for it to answer, and the container is
+    // reported once its debugger listens: a debugger can delay both past the
+    // status check, so they may follow the iteration.
+    absl::StatusOr<proto::LogEntry> listening = events.WaitFor(
+        [](const proto::LogEntry& e) { return e.event().has_debuggingcontainerevent(); },
+        absl::Seconds(40));
+    ASSERT_TRUE(listening.ok()) << listening.status() << "\n"
+                                << session_->devloop().process().Output();
     for (bool debug_port : {false, true}) {
       absl::StatusOr<proto::LogEntry> forwarded = events.WaitFor(
           [&](const proto::LogEntry& e) {
@@ -91,7 +97,7 @@ class DebugE2eTest : public ::testing::TestWithParam<Example> {
                            .artifacts = {session_->Image(ex.image)},
                            .ports = {{ex.image, session_->LocalPort(ex.local_port)}},
                            .debugging = {{ex.image, ex.runtime}},
-                           .forwards_may_follow = true});
+                           .may_follow = true});
     ASSERT_TRUE(contract.ok()) << contract;
 
     absl::StatusOr<proto::State> state = events.GetState();

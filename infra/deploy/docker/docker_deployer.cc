@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -18,6 +19,7 @@
 #include "domain/events/status_payload.h"
 #include "domain/debug/transform.h"
 #include "infra/build/docker/image_builder.h"
+#include "infra/deploy/docker/listening.h"
 #include "infra/deploy/labels.h"
 #include "infra/docker/docker_status.h"
 #include "infra/log/log.h"
@@ -40,6 +42,17 @@ bool Names(const PortForwardSpec& f, const std::string& image) {
 
 std::string Resource(const std::string& alias) { return absl::StrCat("container/", alias); }
 
+// Whether every debug port of `started` listens in process `pid`'s network
+// namespace; true when that cannot be told (a remote engine).
+bool AllListen(int pid, const domain::DebuggingContainerEvent& started) {
+  for (const auto& [name, port] : started.debug_ports) {
+    std::optional<bool> listening = ListensOn(pid, port);
+    if (!listening.has_value()) return true;
+    if (!*listening) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // A container's log lines go through its route to the tail of the deployer
@@ -56,6 +69,60 @@ struct DockerDeployer::LogRoute {
   }
   absl::Mutex mu;
   LogTail* tail ABSL_GUARDED_BY(mu);  // not owned; outlives the follower
+};
+
+// Waits, on a thread of its own, for a debugging container's debugger to
+// listen on its ports, then reports it Started. Debuggers take from tens of
+// milliseconds (node) to a second or more (Delve loading a large binary) to
+// listen: reported at once, an IDE attaching on the event would be refused.
+class DockerDeployer::DebugWatch {
+ public:
+  DebugWatch(int pid, domain::DebuggingContainerEvent started, DebugSink sink)
+      : thread_([this, pid, started = std::move(started), sink = std::move(sink)] {
+          Wait(pid, started, sink);
+        }) {}
+  ~DebugWatch() { Stop(); }
+
+  // Stops waiting (nothing is reported after it returns).
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  }
+  bool reported() {
+    absl::MutexLock lock(&mu_);
+    return reported_;
+  }
+
+ private:
+  static constexpr absl::Duration kPatience = absl::Seconds(30);
+
+  void Wait(int pid, const domain::DebuggingContainerEvent& started, const DebugSink& sink) {
+    const absl::Time deadline = absl::Now() + kPatience;
+    while (!AllListen(pid, started)) {
+      if (absl::Now() > deadline) {
+        DEVLOOP_LOG(WARNING) << "the debugger of " << started.container_name
+                             << " does not listen after " << absl::FormatDuration(kPatience)
+                             << "; reporting it all the same";
+        break;
+      }
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(5))) return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+      reported_ = true;
+    }
+    if (sink) sink(started);
+  }
+
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool reported_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once the rest is made
 };
 
 DockerDeployer::Handover::~Handover() {
@@ -236,15 +303,25 @@ absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_i
   } else {
     DEVLOOP_LOG(WARNING) << "cannot follow the logs of " << c.alias << ": " << logs.status();
   }
-  if (c.debugging.has_value()) {
-    DebugSink sink;
-    {
-      absl::MutexLock lock(&mu_);
-      sink = on_debug_;
-    }
-    if (sink) sink(*c.debugging);
-  }
+  if (c.debugging.has_value()) ReportStarted(c, state->pid);
   return c;
+}
+
+void DockerDeployer::ReportStarted(Container& c, int pid) {
+  DebugSink sink;
+  {
+    absl::MutexLock lock(&mu_);
+    sink = on_debug_;
+  }
+  if (AllListen(pid, *c.debugging)) {
+    if (sink) sink(*c.debugging);
+    return;
+  }
+  c.debug_watch = std::make_shared<DebugWatch>(pid, *c.debugging, std::move(sink));
+}
+
+bool DockerDeployer::Reported(const Container& c) {
+  return c.debugging.has_value() && (c.debug_watch == nullptr || c.debug_watch->reported());
 }
 
 absl::StatusOr<std::optional<domain::DebuggingContainerEvent>> DockerDeployer::RewriteForDebug(
@@ -335,7 +412,8 @@ absl::StatusOr<std::string> DockerDeployer::SupportVolume(const std::string& sup
 }
 
 void DockerDeployer::ReportGone(const Container& c) {
-  if (!c.debugging.has_value()) return;
+  if (c.debug_watch != nullptr) c.debug_watch->Stop();
+  if (!Reported(c)) return;
   DebugSink sink;
   {
     absl::MutexLock lock(&mu_);
@@ -419,8 +497,7 @@ absl::StatusOr<std::vector<std::string>> DockerDeployer::Deploy(int64_t deploy_i
     absl::MutexLock lock(&mu_);
     sink = on_debug_;
     for (const Container& c : deployments_[deploy_id]) {
-      if (c.debugging.has_value() &&
-          std::find(carried.begin(), carried.end(), c.id) != carried.end()) {
+      if (Reported(c) && std::find(carried.begin(), carried.end(), c.id) != carried.end()) {
         still.push_back(*c.debugging);
       }
     }

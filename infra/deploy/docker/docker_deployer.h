@@ -58,6 +58,7 @@ namespace devloop::deploy {
 class DockerDeployer final : public Deployer, public Syncer, public ContainerExec {
   struct Container;
   struct LogRoute;
+  class DebugWatch;
 
  public:
   struct Options {
@@ -177,6 +178,8 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
     // Under `devloop debug`: the container as a debugging one (status
     // Started); empty when it runs without a debugger.
     std::optional<domain::DebuggingContainerEvent> debugging;
+    // Reports `debugging` once the debugger listens (null when reported at once).
+    std::shared_ptr<DebugWatch> debug_watch;
   };
 
   // The key in deployments_ of the containers taken over (the controller
@@ -203,6 +206,10 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
   // Returns the run's volume holding the files of debugger support `support`
   // ("go", "python", "nodejs"), filling it from its image the first time.
   absl::StatusOr<std::string> SupportVolume(const std::string& support);
+  // Reports `c` as a debugging container once its debugger listens.
+  void ReportStarted(Container& c, int pid);
+  // Whether `c` was reported as a debugging container.
+  static bool Reported(const Container& c);
   // Reports that `c` no longer runs under its debugger.
   void ReportGone(const Container& c);
   // Stops following the logs of `containers` and removes them (after `grace`).

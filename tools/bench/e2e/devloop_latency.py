@@ -535,6 +535,10 @@ def main():
                     help="how each edit is saved: in-place (open O_TRUNC, write, close), rename "
                          "(temp file beside it, renamed over it) or vim (vim's default sequence)")
     ap.add_argument("--path", default="/index.html", help="URL path that serves the edited file")
+    ap.add_argument("--edit-template", default="<!doctype html>\\n<h1>{marker}</h1>\\n",
+                    help="what each edit writes into --file ({marker}: the edit's marker, "
+                         "which the served page must show; \\n: a newline), e.g. "
+                         "'def text():\\n    return \"{marker}\"\\n' for debug-python")
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=60, help="seconds per awaited step")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy")
@@ -621,9 +625,11 @@ def main():
         ports = json.loads(body).get("forwardedPorts") or {}
         if not ports:
             raise RuntimeError(f"no forwarded port in /v1/state: {body}")
+        # The app's forward, not a debugger's (devloop debug forwards both).
         chosen = [p for p in ports.values()
-                  if not args.forward
-                  or args.forward in (p.get("resourceName"), p.get("containerName"))]
+                  if not p.get("portName")
+                  and (not args.forward
+                       or args.forward in (p.get("resourceName"), p.get("containerName")))]
         if not chosen:
             raise RuntimeError(f"no forward of {args.forward} in /v1/state: {body}")
         local_port = int(chosen[0]["localPort"])
@@ -654,7 +660,7 @@ def main():
         first_save = time.monotonic()
         for i in range(args.edits):
             marker = f"devloop-bench-{os.getpid()}-{i}-{time.time_ns()}"
-            text = f"<!doctype html>\n<h1>{marker}</h1>\n"
+            text = args.edit_template.replace("\\n", "\n").replace("{marker}", marker)
             began_ns = time.time_ns()
             began = time.monotonic()
             save(target, text)

@@ -334,12 +334,24 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
   a.workloads = CheckedWorkloads(a.objects, ns);
   std::vector<std::string> resources;
   for (const Workload& w : a.workloads) resources.push_back(ResourceName(w));
-  absl::MutexLock lock(&mu_);
-  for (const ObjectRef& o : a.objects) {
-    kinds_.insert(KindArg(o));
-    if (namespaces_.insert(o.namespace_name).second) StartWatch(o.namespace_name);
+  std::vector<domain::DebuggingContainerEvent> still;
+  DebugSink sink;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const ObjectRef& o : a.objects) {
+      kinds_.insert(KindArg(o));
+      if (namespaces_.insert(o.namespace_name).second) StartWatch(o.namespace_name);
+    }
+    deployments_[deploy_id] = std::move(a);
+    // A deploy starts the API's list of debugging containers afresh (as it
+    // does the forwarded ports): those still running are reported again; the
+    // ones this deploy replaces are reported Terminated as their pods go.
+    sink = on_debug_;
+    for (const auto& [key, e] : debugging_) still.push_back(e);
   }
-  deployments_[deploy_id] = std::move(a);
+  if (sink) {
+    for (domain::DebuggingContainerEvent& e : still) sink(std::move(e));
+  }
   return resources;
 }
 

@@ -61,6 +61,8 @@ absl::StatusOr<SupportImage> DebugImages::Place(const std::string& support) {
           ":", support);
       if (absl::Status tagged = docker_->Tag(info->id, remote); !tagged.ok()) return tagged;
       absl::StatusOr<std::string> digest = docker_->Push(remote);
+      // The registry has it now: the engine keeps no second name of it.
+      (void)docker_->RemoveImage(remote, /*force=*/false);
       if (!digest.ok()) return digest.status();
       return SupportImage{.reference = absl::StrCat(remote, "@", *digest),
                           .pull_policy = "IfNotPresent"};

@@ -44,6 +44,9 @@ TEST_F(DebugImagesTest, PushedUnderTheDefaultRepoOnceAndNamedByDigest) {
   EXPECT_EQ(go->pull_policy, "IfNotPresent");
   ASSERT_TRUE(images.Support("go").ok());
   EXPECT_THAT(docker_.pushed(), ElementsAre("127.0.0.1:5000/devloop-debug-support:go"));
+  // The pushed name is not left on the engine. (The fake removes the whole
+  // image where the Engine only untags it, so the call is what is checked.)
+  EXPECT_EQ(docker_.calls("RemoveImage"), 1);
 }
 
 TEST_F(DebugImagesTest, PushingWithoutADefaultRepoSaysWhatToGive) {

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -168,6 +169,7 @@ manifests:
 deploy:
   kubectl: {}
 )")).ok());
+    ASSERT_EQ(::mkdir((dir + "/k8s").c_str(), 0755), 0);
     ASSERT_TRUE(WriteFile(dir + "/k8s/app.yaml", absl::StrCat(R"(apiVersion: apps/v1
 kind: Deployment
 metadata:

@@ -8,8 +8,9 @@
 //    artifact, runtime and the dlv port, and State lists it;
 //  - --port-forward=debug (debug's default) forwards dlv to a local port
 //    reported with portName "dlv", where Delve answers JSON-RPC;
-//  - the pod deleted: Terminated for it, Started for its replacement, and
-//    Delve answers on the same local port.
+//  - a Job of the same image is debugged and forwarded too, on another port;
+//  - the Deployment's pod deleted: Terminated for it, Started for its
+//    replacement, and Delve answers on the same local port.
 // Needs the local image devloop-debug-support:go (tools/debug/support.sh).
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -108,17 +109,21 @@ absl::StatusOr<std::string> DelveState(int port, absl::Duration timeout) {
   return last.status();
 }
 
-EventsClient::Predicate IsDebugging(const std::string& status, const std::string& not_pod = "") {
-  return [status, not_pod](const proto::LogEntry& e) {
-    return e.event().has_debuggingcontainerevent() &&
-           e.event().debuggingcontainerevent().status() == status &&
-           (not_pod.empty() || e.event().debuggingcontainerevent().podname() != not_pod);
+// A DebuggingContainerEvent of `status` for `container`, of a pod other than
+// `not_pod` when given.
+EventsClient::Predicate IsDebugging(const std::string& status, const std::string& container,
+                                    const std::string& not_pod = "") {
+  return [status, container, not_pod](const proto::LogEntry& e) {
+    const proto::DebuggingContainerEvent& d = e.event().debuggingcontainerevent();
+    return e.event().has_debuggingcontainerevent() && d.status() == status &&
+           d.containername() == container && (not_pod.empty() || d.podname() != not_pod);
   };
 }
 
-EventsClient::Predicate IsDlvForward() {
-  return [](const proto::LogEntry& e) {
-    return e.event().has_portevent() && e.event().portevent().portname() == "dlv";
+EventsClient::Predicate IsDlvForward(const std::string& container) {
+  return [container](const proto::LogEntry& e) {
+    return e.event().has_portevent() && e.event().portevent().portname() == "dlv" &&
+           e.event().portevent().containername() == container;
   };
 }
 
@@ -186,6 +191,19 @@ spec:
     spec:
       containers:
         - name: ticker
+          image: )", image_, R"(
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: batch
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: job
           image: )", image_, "\n")).ok());
   }
 
@@ -207,7 +225,7 @@ TEST_F(DebugKubeE2eTest, GoProgramRunsUnderDelveReportedAndForwarded) {
                          << "\n" << session_->devloop().process().Output();
 
   absl::StatusOr<proto::LogEntry> debugging =
-      session_->events().WaitFor(IsDebugging("Started"), absl::Seconds(60));
+      session_->events().WaitFor(IsDebugging("Started", "ticker"), absl::Seconds(60));
   ASSERT_TRUE(debugging.ok()) << debugging.status() << "\n"
                               << session_->devloop().process().Output();
   const proto::DebuggingContainerEvent& d = debugging->event().debuggingcontainerevent();
@@ -221,7 +239,7 @@ TEST_F(DebugKubeE2eTest, GoProgramRunsUnderDelveReportedAndForwarded) {
   const std::string first_pod = d.podname();
 
   absl::StatusOr<proto::LogEntry> forward =
-      session_->events().WaitFor(IsDlvForward(), absl::Seconds(60));
+      session_->events().WaitFor(IsDlvForward("ticker"), absl::Seconds(60));
   ASSERT_TRUE(forward.ok()) << forward.status() << "\n" << Describe(session_->events().Entries());
   const proto::PortEvent& p = forward->event().portevent();
   EXPECT_EQ(p.remoteport(), 56268);
@@ -233,10 +251,23 @@ TEST_F(DebugKubeE2eTest, GoProgramRunsUnderDelveReportedAndForwarded) {
   ASSERT_TRUE(state.ok()) << state.status() << "\n" << session_->devloop().process().Output();
   EXPECT_THAT(*state, HasSubstr("\"Running\":true")) << "--continue: the program runs";
 
+  // The Job's pod too: its own forward, on another local port.
+  absl::StatusOr<proto::LogEntry> job =
+      session_->events().WaitFor(IsDebugging("Started", "job"), absl::Seconds(60));
+  ASSERT_TRUE(job.ok()) << job.status() << "\n" << Describe(session_->events().Entries());
+  EXPECT_THAT(job->event().debuggingcontainerevent().podname(), StartsWith("batch-"));
+  absl::StatusOr<proto::LogEntry> job_forward =
+      session_->events().WaitFor(IsDlvForward("job"), absl::Seconds(60));
+  ASSERT_TRUE(job_forward.ok()) << job_forward.status() << "\n"
+                                << Describe(session_->events().Entries());
+  EXPECT_NE(job_forward->event().portevent().localport(), local);
+  absl::StatusOr<std::string> job_state =
+      DelveState(job_forward->event().portevent().localport(), absl::Seconds(30));
+  EXPECT_TRUE(job_state.ok()) << job_state.status();
+
   absl::StatusOr<proto::State> api_state = session_->events().GetState();
   ASSERT_TRUE(api_state.ok()) << api_state.status();
-  ASSERT_EQ(api_state->debuggingcontainers_size(), 1) << api_state->DebugString();
-  EXPECT_EQ(api_state->debuggingcontainers(0).podname(), first_pod);
+  ASSERT_EQ(api_state->debuggingcontainers_size(), 2) << api_state->DebugString();
 
   // The pod goes: Terminated for it, Started for its replacement, and Delve
   // answers on the same local port.
@@ -245,11 +276,12 @@ TEST_F(DebugKubeE2eTest, GoProgramRunsUnderDelveReportedAndForwarded) {
       cluster_.Kubectl({"delete", "pod", first_pod, "--namespace=default", "--wait=false"});
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   absl::StatusOr<proto::LogEntry> gone =
-      session_->events().WaitFor(IsDebugging("Terminated"), absl::Seconds(90), before);
+      session_->events().WaitFor(IsDebugging("Terminated", "ticker"), absl::Seconds(90), before);
   ASSERT_TRUE(gone.ok()) << gone.status();
   EXPECT_EQ(gone->event().debuggingcontainerevent().podname(), first_pod);
   absl::StatusOr<proto::LogEntry> again =
-      session_->events().WaitFor(IsDebugging("Started", first_pod), absl::Seconds(90), before);
+      session_->events().WaitFor(IsDebugging("Started", "ticker", first_pod), absl::Seconds(90),
+                                 before);
   ASSERT_TRUE(again.ok()) << again.status() << "\n" << session_->devloop().process().Output();
   state = DelveState(local, absl::Seconds(60));
   EXPECT_TRUE(state.ok()) << state.status() << "\n" << session_->devloop().process().Output();

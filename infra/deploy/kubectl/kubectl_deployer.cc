@@ -94,6 +94,7 @@ struct RunningPod {
   std::map<std::string, int> named_ports;  // container port name -> number
   std::map<int, std::string> port_owner;   // container port -> its container
   std::string debug_config;  // the debug annotation's value; empty when none
+  std::set<std::string> owners;  // "<Kind>/<name>" of its ownerReferences
 };
 
 std::vector<RunningPod> RunningPods(const json::Json& cluster) {
@@ -109,6 +110,9 @@ std::vector<RunningPod> RunningPods(const json::Json& cluster) {
     for (const auto& [k, v] : item["metadata"]["labels"].members()) pod.labels[k] = v.AsString();
     pod.debug_config =
         item["metadata"]["annotations"][std::string(debug::kDebugConfigAnnotation)].AsString();
+    for (const json::Json& o : item["metadata"]["ownerReferences"].elements()) {
+      pod.owners.insert(absl::StrCat(o["kind"].AsString(), "/", o["name"].AsString()));
+    }
     for (const json::Json& c : item["spec"]["containers"].elements()) {
       pod.containers.emplace_back(c["name"].AsString(), c["image"].AsString());
       for (const json::Json& p : c["ports"].elements()) {
@@ -748,6 +752,16 @@ absl::StatusOr<std::vector<KubectlDeployer::RunningPodRef>> KubectlDeployer::For
     }
     return out;
   }
+  // Debug forwards only (debug_manifests.h): the pods a DaemonSet, a bare
+  // ReplicaSet or a Job owns, newest first.
+  for (const char* kind : {"DaemonSet", "ReplicaSet", "Job"}) {
+    if (type != absl::AsciiStrToLower(kind)) continue;
+    const std::string owner = absl::StrCat(kind, "/", spec.resource_name);
+    for (const RunningPod& p : pods) {
+      if (p.ns == ns && p.owners.count(owner)) add(p);
+    }
+    return out;
+  }
   if (type == "deployment" || type == "statefulset") {
     Workload w{type == "deployment" ? "Deployment" : "StatefulSet", spec.resource_name, ns};
     std::set<std::string> current;
@@ -1018,11 +1032,11 @@ std::vector<size_t> KubectlDeployer::DebugForwardsOf(int64_t deploy_id) {
   auto it = deployments_.find(deploy_id);
   if (it == deployments_.end()) return numbers;
   for (const DebugWorkload& w : it->second.debugged) {
-    // The kinds a forward follows from pod to pod (cluster_state's PodsOf).
-    if (w.kind != "Deployment" && w.kind != "StatefulSet" && w.kind != "Pod") {
-      DEVLOOP_LOG(WARNING) << "the debug ports of " << w.kind << " " << w.name
-                           << " are not forwarded (only a Deployment's, StatefulSet's or "
-                              "Pod's are); use kubectl port-forward to its pod";
+    // The kinds whose pods a forward finds and follows (a CronJob's pods
+    // belong to Jobs of generated names).
+    if (w.kind == "CronJob") {
+      DEVLOOP_LOG(WARNING) << "the debug ports of CronJob " << w.name
+                           << " are not forwarded; use kubectl port-forward to its pod";
       continue;
     }
     const std::string type = absl::AsciiStrToLower(w.kind);

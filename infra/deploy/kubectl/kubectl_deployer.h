@@ -39,9 +39,11 @@
 //    (debug_manifests.h). A container of a pod of the run that carries the
 //    debug annotation is reported Started through the DebugSink once it runs,
 //    and Terminated when it stops or its pod goes (or the run ends). With
-//    forward_ports, each debug port of a Deployment's, StatefulSet's or Pod's
-//    containers is forwarded like a --port-forward=pods one, on the port's own
-//    number when it is free, reported with its port name ("dlv").
+//    forward_ports, each debug port of the containers of a Deployment,
+//    StatefulSet, DaemonSet, ReplicaSet, Job or Pod (not a CronJob) is
+//    forwarded like a --port-forward=pods one, to its newest ready pod, on
+//    the port's own number when it is free, reported with its port name
+//    ("dlv").
 //
 // Thread-safe.
 #ifndef DEVLOOP_INFRA_DEPLOY_KUBECTL_KUBECTL_DEPLOYER_H_

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "apps/dev/debug_images.h"
 #include "infra/build/custom/custom_builder.h"
 #include "infra/build/default_repo.h"
 #include "infra/build/docker/docker_builder.h"
@@ -216,6 +217,30 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       k.manifests = [plan, runner](const domain::ImageTags& images) {
         return ManifestsOf(plan, runner, images);
       };
+      if (pipeline.debug.enabled) {
+        // The support images go where the artifacts go: pushed, loaded, or
+        // left on the engine the nodes use.
+        DebugImages::Options d;
+        if (b.push) {
+          d.route = DebugImages::Route::kPush;
+          d.default_repo = pipeline.default_repo;
+        } else if (!load_into.empty()) {
+          d.route = DebugImages::Route::kLoad;
+          d.context = load_into;
+        }
+        auto images = std::make_shared<DebugImages>(
+            adapters.build_docker != nullptr ? adapters.build_docker.get() : docker, runner,
+            std::move(d));
+        k.debug = {.enabled = true,
+                   .runtime_types = pipeline.debug.runtime_types,
+                   .forward_ports = pipeline.forward.debug,
+                   .image_config = [images](const std::string& reference) {
+                     return images->ImageConfig(reference);
+                   },
+                   .support_image = [images](const std::string& support) {
+                     return images->Support(support);
+                   }};
+      }
       absl::StatusOr<std::unique_ptr<deploy::kubectl::KubectlDeployer>> deployer =
           deploy::kubectl::KubectlDeployer::Make(options.runner, std::move(k));
       if (!deployer.ok()) return deployer.status();

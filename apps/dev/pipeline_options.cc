@@ -301,11 +301,6 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
         any_kubectl_deploy
             ? "the config deploys with kubectl"
             : "the config has no deploy section, so kubectl deploys k8s/*.yaml (Skaffold's default)";
-    if (p.debug.enabled) {
-      errors.push_back(absl::StrCat(
-          "devloop debug runs on the Docker deployer (deploy.docker) only; ",
-          p.deployer_reason, ", and debugging on Kubernetes is not built yet"));
-    }
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return p;

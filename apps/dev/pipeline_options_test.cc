@@ -393,12 +393,19 @@ TEST(MakePipelineTest, DebugRunsTheDockerDeployerWithTheArtifactsRuntimeTypes) {
   EXPECT_FALSE(dev->loop.port_forward);
 }
 
-TEST(MakePipelineTest, DebugOnKubernetesIsRefusedSayingWhy) {
-  absl::StatusOr<Pipeline> p =
-      MakePipeline({WebConfig()}, cli::DefaultOptions(cli::Command::kDebug));
-  ASSERT_FALSE(p.ok());
-  EXPECT_THAT(p.status().message(), HasSubstr("devloop debug runs on the Docker deployer"));
-  EXPECT_THAT(p.status().message(), HasSubstr("no deploy section"));
+TEST(MakePipelineTest, DebugOnKubernetesRunsTheKubectlDeployerUnderDebuggers) {
+  config::Config config = WebConfig();
+  config.build.artifacts[0].runtime_type = "python";
+  absl::StatusOr<Pipeline> p = MakePipeline({config}, cli::DefaultOptions(cli::Command::kDebug));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->deployer, DeployerKind::kKubectl);
+  EXPECT_THAT(p->deployer_reason, HasSubstr("no deploy section"));
+  EXPECT_TRUE(p->debug.enabled);
+  EXPECT_EQ(p->debug.runtime_types, (std::map<std::string, std::string>{{"web", "python"}}));
+  EXPECT_TRUE(p->forward.debug);
+  EXPECT_TRUE(p->forward.user);
+  EXPECT_TRUE(p->loop.port_forward) << "the debuggers' ports are forwarded";
+  EXPECT_TRUE(p->notes.empty()) << absl::StrJoin(p->notes, "\n");
 }
 
 }  // namespace devloop::apps

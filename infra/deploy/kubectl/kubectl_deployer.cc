@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "domain/debug/annotation.h"
 #include "domain/events/status_code.h"
 #include "domain/events/status_payload.h"
 #include "infra/deploy/labels.h"
@@ -92,6 +93,8 @@ struct RunningPod {
   std::map<std::string, std::string> container_ids;  // name -> runtime id (64 hex)
   std::map<std::string, int> named_ports;  // container port name -> number
   std::map<int, std::string> port_owner;   // container port -> its container
+  std::string debug_config;  // the debug annotation's value; empty when none
+  std::set<std::string> owners;  // "<Kind>/<name>" of its ownerReferences
 };
 
 std::vector<RunningPod> RunningPods(const json::Json& cluster) {
@@ -105,6 +108,11 @@ std::vector<RunningPod> RunningPods(const json::Json& cluster) {
     pod.created = item["metadata"]["creationTimestamp"].AsString();
     pod.ip = item["status"]["podIP"].AsString();
     for (const auto& [k, v] : item["metadata"]["labels"].members()) pod.labels[k] = v.AsString();
+    pod.debug_config =
+        item["metadata"]["annotations"][std::string(debug::kDebugConfigAnnotation)].AsString();
+    for (const json::Json& o : item["metadata"]["ownerReferences"].elements()) {
+      pod.owners.insert(absl::StrCat(o["kind"].AsString(), "/", o["name"].AsString()));
+    }
     for (const json::Json& c : item["spec"]["containers"].elements()) {
       pod.containers.emplace_back(c["name"].AsString(), c["image"].AsString());
       for (const json::Json& p : c["ports"].elements()) {
@@ -134,6 +142,17 @@ std::vector<RunningPod> RunningPods(const json::Json& cluster) {
   std::stable_sort(pods.begin(), pods.end(),
                    [](const RunningPod& a, const RunningPod& b) { return a.created > b.created; });
   return pods;
+}
+
+domain::DebuggingContainerEvent DebugEvent(const debug::DebuggingContainer& c) {
+  return {.status = std::string(debug::DebugStatusName(c.status)),
+          .pod_name = c.pod_name,
+          .container_name = c.container_name,
+          .namespace_ = c.namespace_name,
+          .artifact = c.artifact,
+          .runtime = c.runtime,
+          .working_dir = c.working_dir,
+          .debug_ports = c.debug_ports};
 }
 
 }  // namespace
@@ -180,6 +199,10 @@ absl::StatusOr<std::unique_ptr<KubectlDeployer>> KubectlDeployer::Make(
           absl::StrCat("portForward of resourceType ", t, " needs a resourceName"));
     }
   }
+  if (options.debug.enabled && (!options.debug.image_config || !options.debug.support_image)) {
+    return absl::InvalidArgumentError(
+        "the kubectl deployer debugs only with a way to read images and to place support images");
+  }
   return std::unique_ptr<KubectlDeployer>(new KubectlDeployer(runner, std::move(options)));
 }
 
@@ -196,6 +219,11 @@ KubectlDeployer::KubectlDeployer(process::ProcessRunner* runner, Options options
 }
 
 KubectlDeployer::~KubectlDeployer() { Cleanup(/*remove=*/false).IgnoreError(); }
+
+void KubectlDeployer::ReportDebugging(DebugSink sink) {
+  absl::MutexLock lock(&mu_);
+  on_debug_ = std::move(sink);
+}
 
 std::string KubectlDeployer::Namespace(const std::string& ns) {
   if (!ns.empty()) return ns;
@@ -241,6 +269,26 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
         StatusCode::kDeployReadManifestErr);
   }
   const std::string ns = Namespace("");
+  std::vector<DebugWorkload> debugged;
+  if (options_.debug.enabled) {
+    absl::StatusOr<DebugManifests> rewritten =
+        RewriteForDebug(rendered->yaml, {.images = images,
+                                         .runtime_types = options_.debug.runtime_types,
+                                         .image_config = options_.debug.image_config,
+                                         .support_image = options_.debug.support_image});
+    if (!rewritten.ok()) {
+      return domain::WithStatusCode(
+          rewritten.status(), domain::StatusCodeOr(rewritten.status(), StatusCode::kDeployUnknown));
+    }
+    for (const std::string& why : rewritten->skipped) {
+      DEVLOOP_LOG(WARNING) << "not debugging " << why;
+    }
+    rendered->yaml = std::move(rewritten->yaml);
+    debugged = std::move(rewritten->workloads);
+    for (DebugWorkload& w : debugged) {
+      if (w.namespace_name.empty()) w.namespace_name = ns;
+    }
+  }
   std::set<std::string> target_namespaces;
   for (const ObjectRef& o : rendered->objects) {
     target_namespaces.insert(o.namespace_name.empty() ? ns : o.namespace_name);
@@ -282,6 +330,7 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
 
   Applied a;
   a.images = images;
+  a.debugged = std::move(debugged);
   for (ObjectRef o : rendered->objects) {
     if (o.namespace_name.empty()) o.namespace_name = ns;
     a.objects.push_back(std::move(o));
@@ -289,12 +338,24 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
   a.workloads = CheckedWorkloads(a.objects, ns);
   std::vector<std::string> resources;
   for (const Workload& w : a.workloads) resources.push_back(ResourceName(w));
-  absl::MutexLock lock(&mu_);
-  for (const ObjectRef& o : a.objects) {
-    kinds_.insert(KindArg(o));
-    if (namespaces_.insert(o.namespace_name).second) StartWatch(o.namespace_name);
+  std::vector<domain::DebuggingContainerEvent> still;
+  DebugSink sink;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const ObjectRef& o : a.objects) {
+      kinds_.insert(KindArg(o));
+      if (namespaces_.insert(o.namespace_name).second) StartWatch(o.namespace_name);
+    }
+    deployments_[deploy_id] = std::move(a);
+    // A deploy starts the API's list of debugging containers afresh (as it
+    // does the forwarded ports): those still running are reported again; the
+    // ones this deploy replaces are reported Terminated as their pods go.
+    sink = on_debug_;
+    for (const auto& [key, e] : debugging_) still.push_back(e);
   }
-  deployments_[deploy_id] = std::move(a);
+  if (sink) {
+    for (domain::DebuggingContainerEvent& e : still) sink(std::move(e));
+  }
   return resources;
 }
 
@@ -526,7 +587,51 @@ absl::StatusOr<std::vector<domain::ResourceObservation>> KubectlDeployer::Observ
   return out;
 }
 
+void KubectlDeployer::ReportDebuggers(const std::string& ns, const json::Json& cluster) {
+  if (!options_.debug.enabled) return;
+  std::vector<domain::DebuggingContainerEvent> changed;
+  DebugSink sink;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cleaned_up_) return;
+    sink = on_debug_;
+    std::set<std::string> running;
+    for (const RunningPod& pod : RunningPods(cluster)) {
+      if (pod.terminating || pod.debug_config.empty()) continue;
+      absl::StatusOr<std::map<std::string, debug::ContainerDebugConfig>> config =
+          debug::ParseDebugConfig(pod.debug_config);
+      if (!config.ok()) {
+        DEVLOOP_VLOG(1) << "pod " << pod.name << ": " << config.status();
+        continue;
+      }
+      for (const auto& [container, c] : *config) {
+        if (!pod.container_ids.count(container)) continue;  // not running (yet, or any more)
+        const std::string key = absl::StrCat(pod.ns, "/", pod.name, "/", container);
+        running.insert(key);
+        if (debugging_.count(key)) continue;
+        domain::DebuggingContainerEvent e = DebugEvent(debug::MakeDebuggingContainer(
+            debug::DebugStatus::kStarted, pod.name, pod.ns, container, c));
+        debugging_[key] = e;
+        changed.push_back(std::move(e));
+      }
+    }
+    for (auto it = debugging_.begin(); it != debugging_.end();) {
+      if (it->second.namespace_ != ns || running.count(it->first)) {
+        ++it;
+        continue;
+      }
+      domain::DebuggingContainerEvent gone = std::move(it->second);
+      gone.status = std::string(debug::DebugStatusName(debug::DebugStatus::kTerminated));
+      changed.push_back(std::move(gone));
+      it = debugging_.erase(it);
+    }
+  }
+  if (!sink) return;
+  for (domain::DebuggingContainerEvent& e : changed) sink(std::move(e));
+}
+
 void KubectlDeployer::FollowPods(const std::string& ns, const json::Json& cluster) {
+  ReportDebuggers(ns, cluster);
   std::vector<RunningPod> pods = RunningPods(cluster);
   absl::MutexLock lock(&mu_);
   if (cleaned_up_) return;
@@ -644,6 +749,16 @@ absl::StatusOr<std::vector<KubectlDeployer::RunningPodRef>> KubectlDeployer::For
   if (type == "pod") {
     for (const RunningPod& p : pods) {
       if (p.name == spec.resource_name) add(p);
+    }
+    return out;
+  }
+  // Debug forwards only (debug_manifests.h): the pods a DaemonSet, a bare
+  // ReplicaSet or a Job owns, newest first.
+  for (const char* kind : {"DaemonSet", "ReplicaSet", "Job"}) {
+    if (type != absl::AsciiStrToLower(kind)) continue;
+    const std::string owner = absl::StrCat(kind, "/", spec.resource_name);
+    for (const RunningPod& p : pods) {
+      if (p.ns == ns && p.owners.count(owner)) add(p);
     }
     return out;
   }
@@ -820,6 +935,7 @@ absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
       event->resource_type = "pod";
       event->resource_name = pod.name;
     }
+    if (!entry.port_name.empty()) event->port_name = entry.port_name;
     return event;
   };
   if (kept.has_value()) {
@@ -877,6 +993,19 @@ std::vector<size_t> KubectlDeployer::AutoForwardsOf(int64_t deploy_id) {
   }
   std::vector<PortForwardSpec> user = options_.port_forwards;
   for (PortForwardSpec& u : user) u.namespace_name = Namespace(u.namespace_name);
+  if (options_.debug.enabled && options_.debug.forward_ports) {
+    // --port-forward=pods,debug: a debug port is forwarded once, as a debug one.
+    for (const DebugWorkload& w : a.debugged) {
+      for (const auto& [container, c] : w.containers) {
+        for (const auto& [name, port] : c.ports) {
+          user.push_back({.resource_type = absl::AsciiStrToLower(w.kind),
+                          .resource_name = w.name,
+                          .namespace_name = w.namespace_name,
+                          .port = static_cast<int>(port)});
+        }
+      }
+    }
+  }
   std::set<std::string> namespaces;
   for (const ObjectRef& o : a.objects) namespaces.insert(o.namespace_name);
   for (const std::string& ns : namespaces) {
@@ -892,6 +1021,41 @@ std::vector<size_t> KubectlDeployer::AutoForwardsOf(int64_t deploy_id) {
       auto [it, added] = auto_forward_numbers_.emplace(f.key, forward_entries_.size());
       if (added) forward_entries_.push_back({f.spec, f.report_as_pod});
       numbers.push_back(it->second);
+    }
+  }
+  return numbers;
+}
+
+std::vector<size_t> KubectlDeployer::DebugForwardsOf(int64_t deploy_id) {
+  std::vector<size_t> numbers;
+  absl::MutexLock lock(&mu_);
+  auto it = deployments_.find(deploy_id);
+  if (it == deployments_.end()) return numbers;
+  for (const DebugWorkload& w : it->second.debugged) {
+    // The kinds whose pods a forward finds and follows (a CronJob's pods
+    // belong to Jobs of generated names).
+    if (w.kind == "CronJob") {
+      DEVLOOP_LOG(WARNING) << "the debug ports of CronJob " << w.name
+                           << " are not forwarded; use kubectl port-forward to its pod";
+      continue;
+    }
+    const std::string type = absl::AsciiStrToLower(w.kind);
+    for (const auto& [container, c] : w.containers) {
+      for (const auto& [name, port] : c.ports) {
+        const std::string key =
+            absl::StrCat(type, "/", w.namespace_name, "/", w.name, "/", container, "/", name);
+        auto [number, added] = debug_forward_numbers_.emplace(key, forward_entries_.size());
+        if (added) {
+          forward_entries_.push_back({.spec = {.resource_type = type,
+                                               .resource_name = w.name,
+                                               .namespace_name = w.namespace_name,
+                                               .port = static_cast<int>(port),
+                                               .local_port = static_cast<int>(port)},
+                                      .report_as_pod = true,
+                                      .port_name = name});
+        }
+        numbers.push_back(number->second);
+      }
     }
   }
   return numbers;
@@ -913,7 +1077,10 @@ void KubectlDeployer::RetargetForwards(const std::string& ns, const json::Json& 
 
 std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) {
   std::vector<domain::PortEvent> events;
-  if (options_.port_forwards.empty() && !options_.auto_forwards.any()) return events;
+  const bool debug_forwards = options_.debug.enabled && options_.debug.forward_ports;
+  if (options_.port_forwards.empty() && !options_.auto_forwards.any() && !debug_forwards) {
+    return events;
+  }
   {
     absl::MutexLock lock(&mu_);
     forwarding_.insert(deploy_id);
@@ -922,6 +1089,9 @@ std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) 
   std::vector<size_t> numbers;
   for (size_t i = 0; i < options_.port_forwards.size(); ++i) numbers.push_back(i);
   for (size_t i : AutoForwardsOf(deploy_id)) numbers.push_back(i);
+  if (debug_forwards) {
+    for (size_t i : DebugForwardsOf(deploy_id)) numbers.push_back(i);
+  }
   for (size_t i : numbers) {
     const ForwardEntry entry = Forward(i);
     const PortForwardSpec& spec = entry.spec;
@@ -1216,9 +1386,13 @@ absl::Status KubectlDeployer::Cleanup(bool remove) {
   std::map<std::string, Follower> followers;
   std::map<size_t, Tunnel> tunnels;
   std::set<std::string> kinds, namespaces;
+  std::map<std::string, domain::DebuggingContainerEvent> debugging;
+  DebugSink debug_sink;
   {
     absl::MutexLock lock(&mu_);
     cleaned_up_ = true;
+    debugging.swap(debugging_);
+    debug_sink = on_debug_;
     watches.swap(watches_);
     followers.swap(followers_);
     tunnels.swap(tunnels_);
@@ -1236,6 +1410,13 @@ absl::Status KubectlDeployer::Cleanup(bool remove) {
   tunnels.clear();
   followers.clear();
   api_.Stop();
+  if (debug_sink) {
+    // What the run leaves (or removes) runs under no debugger of this run's.
+    for (auto& [key, e] : debugging) {
+      e.status = std::string(debug::DebugStatusName(debug::DebugStatus::kTerminated));
+      debug_sink(std::move(e));
+    }
+  }
   if (!remove || kinds.empty()) return absl::OkStatus();
   absl::Status result;
   for (const std::string& ns : namespaces) {

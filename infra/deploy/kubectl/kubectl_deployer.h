@@ -34,6 +34,16 @@
 //    While ForwardPorts waits for a ready pod, Observe does not report the
 //    deployment ready, so the port events land in the iteration they belong to.
 //  - Cleanup deletes, by the run-id label only, every kind the run applied.
+//  - `devloop debug` (Options::debug): the rendered manifests are rewritten so
+//    that each artifact's container runs under its language's debugger
+//    (debug_manifests.h). A container of a pod of the run that carries the
+//    debug annotation is reported Started through the DebugSink once it runs,
+//    and Terminated when it stops or its pod goes (or the run ends). With
+//    forward_ports, each debug port of the containers of a Deployment,
+//    StatefulSet, DaemonSet, ReplicaSet, Job or Pod (not a CronJob) is
+//    forwarded like a --port-forward=pods one, to its newest ready pod, on
+//    the port's own number when it is free, reported with its port name
+//    ("dlv").
 //
 // Thread-safe.
 #ifndef DEVLOOP_INFRA_DEPLOY_KUBECTL_KUBECTL_DEPLOYER_H_
@@ -58,6 +68,7 @@
 #include "infra/deploy/deployer.h"
 #include "infra/deploy/kubectl/auto_forwards.h"
 #include "infra/deploy/kubectl/cluster_state.h"
+#include "infra/deploy/kubectl/debug_manifests.h"
 #include "infra/deploy/kubectl/kube_api.h"
 #include "infra/deploy/kubectl/kubectl_cli.h"
 #include "infra/deploy/kubectl/manifests.h"
@@ -118,14 +129,28 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
     // How long ForwardPorts waits for a ready pod behind a forward.
     absl::Duration forward_wait = absl::Minutes(2);
     LogSink on_log;
+    // `devloop debug`. REQUIRES when enabled: image_config and support_image.
+    struct Debug {
+      bool enabled = false;
+      std::map<std::string, std::string> runtime_types;  // artifact image -> runtimeType
+      // --port-forward=debug: forward the debuggers' ports.
+      bool forward_ports = false;
+      // What a deployed reference runs by itself (entrypoint, cmd, env, dir).
+      std::function<absl::StatusOr<ImageRunConfig>(const std::string& reference)> image_config;
+      // The support image of "go", "python", "nodejs", where the cluster's
+      // nodes find it (pushed or loaded as the artifacts are).
+      std::function<absl::StatusOr<SupportImage>(const std::string& support)> support_image;
+    };
+    Debug debug;
   };
 
   // InvalidArgument for a port forward of resourceType container (Docker's)
-  // or without a resourceName. `runner` must outlive the deployer.
+  // or without a resourceName, or debug enabled without its image callbacks. `runner` must outlive the deployer.
   static absl::StatusOr<std::unique_ptr<KubectlDeployer>> Make(process::ProcessRunner* runner,
                                                                Options options);
   ~KubectlDeployer() override;
 
+  void ReportDebugging(DebugSink sink) override;
   absl::StatusOr<std::vector<std::string>> Deploy(int64_t deploy_id,
                                                   const domain::ImageTags& images) override;
   absl::StatusOr<std::vector<domain::ResourceObservation>> Observe(int64_t deploy_id) override;
@@ -148,6 +173,7 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
     std::vector<ObjectRef> objects;    // namespaces filled in
     std::vector<Workload> workloads;   // the checked ones
     domain::ImageTags images;
+    std::vector<DebugWorkload> debugged;  // under `devloop debug`; namespaces filled in
   };
   class Watched;  // a long-running kubectl and the thread that sees it end
   // One `kubectl logs -f` of one container.
@@ -175,6 +201,7 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   struct ForwardEntry {
     PortForwardSpec spec;
     bool report_as_pod = false;  // AutoForward::report_as_pod
+    std::string port_name;       // a debug port's ("dlv"); empty for the others
   };
   // A pod a port forward can reach.
   struct RunningPodRef {
@@ -207,6 +234,12 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   // follower ended while the pod lives on).
   // Keeps `cluster` as the latest view of the pods in `ns` (for Sync).
   void FollowPods(const std::string& ns, const json::Json& cluster) ABSL_LOCKS_EXCLUDED(mu_);
+  // Reports the debugging containers among the pods of `cluster` (all the
+  // run's pods in `ns`) that started or stopped since the last call.
+  void ReportDebuggers(const std::string& ns, const json::Json& cluster) ABSL_LOCKS_EXCLUDED(mu_);
+  // Returns the forwards of the debug ports of deployment `deploy_id`'s
+  // workloads, adding those not made by an earlier one.
+  std::vector<size_t> DebugForwardsOf(int64_t deploy_id) ABSL_LOCKS_EXCLUDED(mu_);
   // Starts the watch that keeps FollowPods current in `ns`.
   void StartWatch(const std::string& ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns forward number `index` (< forward_entries_.size()), a copy.
@@ -291,6 +324,11 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   // Every forward of the run by number; only ever grows, so a number stays.
   std::vector<ForwardEntry> forward_entries_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, size_t> auto_forward_numbers_ ABSL_GUARDED_BY(mu_);  // AutoForward::key
+  // Debug forwards by "<kind>/<ns>/<workload>/<container>/<port name>".
+  std::map<std::string, size_t> debug_forward_numbers_ ABSL_GUARDED_BY(mu_);
+  DebugSink on_debug_ ABSL_GUARDED_BY(mu_);
+  // Containers reported Started and not yet Terminated, by ns/pod/container.
+  std::map<std::string, domain::DebuggingContainerEvent> debugging_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<NamespaceWatch>> watches_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, json::Json> known_pods_ ABSL_GUARDED_BY(mu_);  // ns -> latest pods
   std::set<std::string> busybox_tools_ ABSL_GUARDED_BY(mu_);  // ns/pod/container

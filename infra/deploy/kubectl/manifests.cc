@@ -22,12 +22,17 @@
 #include "domain/paths/glob.h"
 #include "domain/paths/path.h"
 #include "infra/config/yaml_util.h"
+#include "infra/deploy/kubectl/manifest_yaml.h"
 #include "yaml-cpp/yaml.h"
 
 namespace devloop::deploy::kubectl {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::DocumentWriter;
+using internal::Get;
+using internal::ScalarOrEmpty;
+using internal::StringNode;
 
 // Anchors and aliases can make a small file expand into billions of values;
 // rendering stops at this many, as the config loader does.
@@ -101,142 +106,6 @@ std::string Describe(const YAML::Node& node) {
       return "a map";
   }
   return "something else";
-}
-
-// Returns the value of `key` in a map node, or an undefined node. Never adds
-// the key (a non-const operator[] would).
-//
-// Beware: assigning one YAML::Node to another (`a = b`) overwrites the node `a`
-// refers to, in the tree; Render does that on purpose to replace a value, and
-// uses reset() to merely point a variable elsewhere.
-YAML::Node Get(const YAML::Node& map, absl::string_view key) {
-  if (map.IsMap()) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
-    }
-  }
-  return YAML::Node(YAML::NodeType::Undefined);
-}
-
-std::string ScalarOrEmpty(const YAML::Node& node) {
-  return node.IsScalar() ? node.Scalar() : std::string();
-}
-
-// YAML 1.1 words that a plain scalar would turn into a bool or null; kubectl's
-// YAML reader still speaks 1.1.
-bool IsReservedWord(absl::string_view s) {
-  static const auto* kWords = new std::set<std::string>{
-      "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"};
-  return kWords->contains(absl::AsciiStrToLower(s));
-}
-
-// Whether `s` reads back as the same string when written plain: conservative
-// (letters first, a small alphabet, no reserved word), so numbers, times and
-// anything a YAML 1.1 reader could resolve to another type get quoted.
-bool IsSafePlain(absl::string_view s) {
-  if (s.empty() || !(absl::ascii_isalpha(s[0]) || s[0] == '/')) return false;
-  if (s.back() == ':' || IsReservedWord(s)) return false;
-  for (char c : s) {
-    if (!absl::ascii_isalnum(c) && !absl::StrContains("._/:@+-", c)) return false;
-  }
-  return true;
-}
-
-// Whether yaml-cpp's literal block ("|", which always keeps exactly one final
-// newline) writes `s` so that it reads back unchanged.
-bool FitsLiteralBlock(absl::string_view s) {
-  if (s.size() < 2 || s.back() != '\n' || s[s.size() - 2] == '\n') return false;
-  if (s[0] == ' ' || s[0] == '\t' || absl::StrContains(s, '\r')) return false;
-  for (absl::string_view line : absl::StrSplit(s.substr(0, s.size() - 1), '\n')) {
-    // A line of blanks only would lose them (they read as indentation).
-    if (!line.empty() && line.find_first_not_of(" \t") == absl::string_view::npos) return false;
-  }
-  return true;
-}
-
-// Writes a parsed document back. yaml-cpp's own `emitter << node` writes a
-// quoted "true" or "80" plain, turning strings into a bool or a number (an env
-// value kubectl then refuses), so scalars are written here by what they were:
-// plain ones (tag "?") plain, strings (quoted in the source, !!str, or set by
-// Render) so that they stay strings.
-class DocumentWriter {
- public:
-  explicit DocumentWriter(int64_t* budget) : budget_(budget) {}
-
-  absl::Status Write(YAML::Emitter& out, const YAML::Node& node, bool is_key = false) {
-    if (--*budget_ < 0) {
-      return absl::InvalidArgumentError(
-          "the manifests expand to more than a million values (check anchors and aliases)");
-    }
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        out << YAML::Null;
-        return absl::OkStatus();
-      case YAML::NodeType::Scalar:
-        WriteScalar(out, node, is_key);
-        return absl::OkStatus();
-      case YAML::NodeType::Sequence:
-        out << YAML::BeginSeq;
-        for (const YAML::Node& item : node) {
-          absl::Status s = Write(out, item);
-          if (!s.ok()) return s;
-        }
-        out << YAML::EndSeq;
-        return absl::OkStatus();
-      case YAML::NodeType::Map:
-        out << YAML::BeginMap;
-        for (auto it = node.begin(); it != node.end(); ++it) {
-          out << YAML::Key;
-          absl::Status s = Write(out, it->first, /*is_key=*/true);
-          if (!s.ok()) return s;
-          out << YAML::Value;
-          s = Write(out, it->second);
-          if (!s.ok()) return s;
-        }
-        out << YAML::EndMap;
-        return absl::OkStatus();
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  static void WriteScalar(YAML::Emitter& out, const YAML::Node& node, bool is_key) {
-    const std::string& tag = node.Tag();
-    const std::string& value = node.Scalar();
-    if (tag == "?") {
-      out << value;  // plain in the source: let the reader resolve it as before
-      return;
-    }
-    const bool is_string = tag.empty() || tag == "!" || tag == "tag:yaml.org,2002:str";
-    if (!is_string) {
-      // Another explicit tag (!!int, !Custom): keep it with the plain text.
-      if (absl::StartsWith(tag, "!") && tag.size() > 1) {
-        out << YAML::LocalTag(tag.substr(1));
-      } else {
-        out << YAML::VerbatimTag(tag);
-      }
-      out << value;
-      return;
-    }
-    if (IsSafePlain(value)) {
-      out << value;
-    } else if (!is_key && FitsLiteralBlock(value)) {
-      // Without its final newline: the block's default chomping adds it back.
-      out << YAML::Literal << value.substr(0, value.size() - 1);
-    } else {
-      out << YAML::DoubleQuoted << value;
-    }
-  }
-
-  int64_t* budget_;
-};
-
-// Returns a scalar node that Render wrote and DocumentWriter keeps a string.
-YAML::Node StringNode(const std::string& value) {
-  YAML::Node node(value);
-  node.SetTag("!");
-  return node;
 }
 
 // Kinds whose objects live outside namespaces (the built-in ones; a custom

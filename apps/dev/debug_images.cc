@@ -67,22 +67,12 @@ absl::StatusOr<SupportImage> DebugImages::Place(const std::string& support) {
       return SupportImage{.reference = absl::StrCat(remote, "@", *digest),
                           .pull_policy = "IfNotPresent"};
     }
-    case Route::kLoad: {
-      std::optional<std::vector<std::string>> argv = build::LoadImageArgv(options_.context, local);
-      if (!argv.has_value()) break;
-      std::string output;
-      process::ProcessSpec spec{.argv = *argv, .timeout = absl::Minutes(5)};
-      spec.on_stdout = [&output](absl::string_view line) { absl::StrAppend(&output, line, "\n"); };
-      spec.on_stderr = spec.on_stdout;
-      absl::StatusOr<process::ExitStatus> exit = runner_->Run(spec);
-      if (!exit.ok() || !exit->success()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "loading ", local, " into the cluster of context ", options_.context, " with `",
-            absl::StrJoin(*argv, " "), "` failed: ",
-            exit.ok() ? output : std::string(exit.status().message())));
+    case Route::kLoad:
+      if (absl::Status loaded = build::LoadIntoCluster(runner_, options_.context, local);
+          !loaded.ok()) {
+        return loaded;
       }
       break;
-    }
     case Route::kEngine:
       break;
   }

@@ -68,24 +68,31 @@ absl::StatusOr<docker::EngineApiDockerOptions> MinikubeDockerOptions(
   });
 }
 
-absl::StatusOr<std::string> LocalClusterLoader::Build(const BuildRequest& request) {
-  absl::StatusOr<std::string> ref = base_->Build(request);
-  if (!ref.ok()) return ref;
-  const std::string image = ref->substr(0, ref->find('@'));
-  std::optional<std::vector<std::string>> argv = LoadImageArgv(context_, image);
-  if (!argv.has_value()) return ref;
+absl::Status LoadIntoCluster(process::ProcessRunner* runner, const std::string& context,
+                             const std::string& image) {
+  std::optional<std::vector<std::string>> argv = LoadImageArgv(context, image);
+  if (!argv.has_value()) return absl::OkStatus();
   std::string output;
   process::ProcessSpec spec{.argv = *argv, .timeout = absl::Minutes(5)};
   spec.on_stdout = [&output](absl::string_view line) { absl::StrAppend(&output, line, "\n"); };
   spec.on_stderr = spec.on_stdout;
-  absl::StatusOr<process::ExitStatus> exit = runner_->Run(spec);
+  absl::StatusOr<process::ExitStatus> exit = runner->Run(spec);
   if (!exit.ok() || !exit->success()) {
-    return domain::WithStatusCode(
-        absl::FailedPreconditionError(absl::StrCat(
-            "loading ", image, " into the cluster of context ", context_, " with `",
-            absl::StrJoin(*argv, " "), "` failed: ",
-            exit.ok() ? output : std::string(exit.status().message()))),
-        domain::StatusCode::kBuildUnknown);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "loading ", image, " into the cluster of context ", context, " with `",
+        absl::StrJoin(*argv, " "), "` failed: ",
+        exit.ok() ? output : std::string(exit.status().message())));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LocalClusterLoader::Build(const BuildRequest& request) {
+  absl::StatusOr<std::string> ref = base_->Build(request);
+  if (!ref.ok()) return ref;
+  const std::string image = ref->substr(0, ref->find('@'));
+  if (!LoadImageArgv(context_, image).has_value()) return ref;
+  if (absl::Status loaded = LoadIntoCluster(runner_, context_, image); !loaded.ok()) {
+    return domain::WithStatusCode(loaded, domain::StatusCode::kBuildUnknown);
   }
   return image;
 }

@@ -34,6 +34,12 @@ namespace devloop::build {
 std::optional<std::vector<std::string>> LoadImageArgv(const std::string& context,
                                                       const std::string& image);
 
+// Loads local image `image` into the cluster of `context` with LoadImageArgv's
+// command; OK, doing nothing, when the context has none. FailedPrecondition
+// naming the command and carrying its output when it fails.
+absl::Status LoadIntoCluster(process::ProcessRunner* runner, const std::string& context,
+                             const std::string& image);
+
 // Whether kube-context `context` is a minikube cluster (its profile's name).
 bool IsMinikube(const std::string& context);
 

@@ -588,16 +588,9 @@ def main():
         startup(args, project, work)
         shutil.rmtree(work, ignore_errors=True)
         return
-    if args.mode == "debug":
+    if args.mode in ("restart", "debug"):
         try:
-            debug(args, project, work)
-        finally:
-            forget_cached_images(project)
-            shutil.rmtree(work, ignore_errors=True)
-        return
-    if args.mode == "restart":
-        try:
-            restart(args, project, work)
+            (restart if args.mode == "restart" else debug)(args, project, work)
         finally:
             # The images devloop keeps as its artifact cache: this copy's only.
             forget_cached_images(project)

@@ -19,6 +19,7 @@
 #include "domain/events/status_payload.h"
 #include "domain/debug/transform.h"
 #include "infra/build/docker/image_builder.h"
+#include "infra/deploy/docker/debugger_ready.h"
 #include "infra/deploy/docker/listening.h"
 #include "infra/deploy/labels.h"
 #include "infra/docker/docker_status.h"
@@ -77,10 +78,12 @@ struct DockerDeployer::LogRoute {
 // listen: reported at once, an IDE attaching on the event would be refused.
 class DockerDeployer::DebugWatch {
  public:
-  DebugWatch(int pid, domain::DebuggingContainerEvent started, DebugSink sink)
-      : thread_([this, pid, started = std::move(started), sink = std::move(sink)] {
-          Wait(pid, started, sink);
-        }) {}
+  // `questions`: debug port name -> host port, of the debuggers to ask
+  // (debugger_ready.h) once they listen.
+  DebugWatch(int pid, domain::DebuggingContainerEvent started,
+             std::map<std::string, int> questions, DebugSink sink)
+      : thread_([this, pid, started = std::move(started), questions = std::move(questions),
+                 sink = std::move(sink)] { Wait(pid, started, questions, sink); }) {}
   ~DebugWatch() { Stop(); }
 
   // Stops waiting (nothing is reported after it returns).
@@ -99,9 +102,16 @@ class DockerDeployer::DebugWatch {
  private:
   static constexpr absl::Duration kPatience = absl::Seconds(30);
 
-  void Wait(int pid, const domain::DebuggingContainerEvent& started, const DebugSink& sink) {
+  void Wait(int pid, const domain::DebuggingContainerEvent& started,
+            const std::map<std::string, int>& questions, const DebugSink& sink) {
     const absl::Time deadline = absl::Now() + kPatience;
-    while (!AllListen(pid, started)) {
+    auto answered = [&questions] {
+      for (const auto& [name, host_port] : questions) {
+        if (!DebuggerAnswers(name, host_port, absl::Seconds(2)).ok()) return false;
+      }
+      return true;
+    };
+    while (!AllListen(pid, started) || !answered()) {
       if (absl::Now() > deadline) {
         DEVLOOP_LOG(WARNING) << "the debugger of " << started.container_name
                              << " does not listen after " << absl::FormatDuration(kPatience)
@@ -279,9 +289,10 @@ absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_i
   }
   run.network = network_;
   run.network_aliases = {c.alias};
+  std::set<std::string> askable;  // debug ports whose debugger may be asked if it is up
   if (options_.debug.enabled) {
     absl::StatusOr<std::optional<domain::DebuggingContainerEvent>> debugging =
-        RewriteForDebug(image, run);
+        RewriteForDebug(image, run, &askable);
     if (!debugging.ok()) return debugging.status();
     c.debugging = *std::move(debugging);
   }
@@ -303,21 +314,33 @@ absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_i
   } else {
     DEVLOOP_LOG(WARNING) << "cannot follow the logs of " << c.alias << ": " << logs.status();
   }
-  if (c.debugging.has_value()) ReportStarted(c, state->pid);
+  if (c.debugging.has_value()) ReportStarted(c, state->pid, askable);
   return c;
 }
 
-void DockerDeployer::ReportStarted(Container& c, int pid) {
+void DockerDeployer::ReportStarted(Container& c, int pid,
+                                   const std::set<std::string>& askable) {
   DebugSink sink;
   {
     absl::MutexLock lock(&mu_);
     sink = on_debug_;
   }
-  if (AllListen(pid, *c.debugging)) {
+  // Without the container's socket table (a remote engine) there is no
+  // telling when the debugger is up, nor a loopback port to ask it on.
+  if (c.debugging->debug_ports.empty() ||
+      !ListensOn(pid, c.debugging->debug_ports.begin()->second).has_value()) {
     if (sink) sink(*c.debugging);
     return;
   }
-  c.debug_watch = std::make_shared<DebugWatch>(pid, *c.debugging, std::move(sink));
+  std::map<std::string, int> questions;
+  for (const auto& [name, port] : c.debugging->debug_ports) {
+    auto published = c.published.find(static_cast<int>(port));
+    if (askable.contains(name) && published != c.published.end()) {
+      questions[name] = published->second;
+    }
+  }
+  c.debug_watch =
+      std::make_shared<DebugWatch>(pid, *c.debugging, std::move(questions), std::move(sink));
 }
 
 bool DockerDeployer::Reported(const Container& c) {
@@ -325,7 +348,7 @@ bool DockerDeployer::Reported(const Container& c) {
 }
 
 absl::StatusOr<std::optional<domain::DebuggingContainerEvent>> DockerDeployer::RewriteForDebug(
-    const std::string& image, docker::RunRequest& run) {
+    const std::string& image, docker::RunRequest& run, std::set<std::string>* askable) {
   absl::StatusOr<docker::ImageInfo> info = docker_->InspectImage(run.image);
   if (!info.ok()) return info.status();
   const std::string alias = run.network_aliases.empty() ? ShortImageName(image)
@@ -374,7 +397,13 @@ absl::StatusOr<std::optional<domain::DebuggingContainerEvent>> DockerDeployer::R
                                     .artifact = image,
                                     .runtime = std::string(debug::RuntimeName(t->runtime)),
                                     .working_dir = t->working_dir};
-  for (const debug::DebugPort& p : t->ports) e.debug_ports[p.name] = p.port;
+  for (const debug::DebugPort& p : t->ports) {
+    e.debug_ports[p.name] = p.port;
+    // A Delve devloop did not start may end when a client leaves.
+    if (CanAskDebugger(p.name) && (p.name != "dlv" || t->support == "go")) {
+      askable->insert(p.name);
+    }
+  }
   return e;
 }
 

@@ -199,15 +199,18 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
   absl::Status MakeNetwork();
   // Rewrites `run` (of artifact `image`) to start under its runtime's
   // debugger; returns the container as a debugging one, or nullopt when it
-  // cannot be debugged. Errors: the image cannot be inspected, the support
-  // files cannot be mounted.
+  // cannot be debugged, and adds to `askable` the debug ports whose debugger
+  // may be asked whether it is up. Errors: the image cannot be inspected, the
+  // support files cannot be mounted.
   absl::StatusOr<std::optional<domain::DebuggingContainerEvent>> RewriteForDebug(
-      const std::string& image, docker::RunRequest& run);
+      const std::string& image, docker::RunRequest& run, std::set<std::string>* askable);
   // Returns the run's volume holding the files of debugger support `support`
   // ("go", "python", "nodejs"), filling it from its image the first time.
   absl::StatusOr<std::string> SupportVolume(const std::string& support);
-  // Reports `c` as a debugging container once its debugger listens.
-  void ReportStarted(Container& c, int pid);
+  // Reports `c` (whose process is `pid`) as a debugging container once its
+  // debugger listens and, for the ports in `askable`, answers a question
+  // (debugger_ready.h).
+  void ReportStarted(Container& c, int pid, const std::set<std::string>& askable);
   // Whether `c` was reported as a debugging container.
   static bool Reported(const Container& c);
   // Reports that `c` no longer runs under its debugger.

@@ -480,7 +480,7 @@ def debug(args, project, work):
                         names = entry["event"]["debuggingContainerEvent"].get("debugPorts") or {}
                         port_name = next(iter(names))
                         deadline = arrived + args.timeout
-                        last = None
+                        last, forwarded, tries = None, None, 0
                         while True:
                             if time.monotonic() > deadline:
                                 raise TimeoutError(f"no debugger answered: {last}")
@@ -488,6 +488,8 @@ def debug(args, project, work):
                             ports = [p for p in (json.loads(body).get("forwardedPorts") or {}).values()
                                      if p.get("portName") == port_name]
                             if ports:
+                                forwarded = forwarded or time.monotonic()
+                                tries += 1
                                 try:
                                     probe_debugger(port_name, int(ports[0]["localPort"]))
                                     break
@@ -495,6 +497,9 @@ def debug(args, project, work):
                                     last = e
                             time.sleep(0.001)
                         attach.append(time.monotonic() - arrived)
+                        print(f"INFO run {i}: the debug forward in /v1/state "
+                              f"{1000 * (forwarded - arrived):.1f}ms after Started; {tries} "
+                              f"attach tries (last failure: {last})", flush=True)
                     done = events.wait_for(
                         lambda e: kind_status(e, "devLoopEvent") in ("Succeeded", "Failed"),
                         0, args.timeout)

@@ -619,17 +619,22 @@ def main():
         print(f"RESULT start->first_build_started {1000 * (first_build - started):.1f}ms")
         events.wait_for(lambda e: kind_status(e, "devLoopEvent") in ("Succeeded", "Failed"),
                         0, args.timeout)
-        status, body = get(http_port, "/v1/state")
-        ports = json.loads(body).get("forwardedPorts") or {}
-        if not ports:
-            raise RuntimeError(f"no forwarded port in /v1/state: {body}")
         # The app's forward, not a debugger's (devloop debug forwards both).
-        chosen = [p for p in ports.values()
-                  if not p.get("portName")
-                  and (not args.forward
-                       or args.forward in (p.get("resourceName"), p.get("containerName")))]
-        if not chosen:
-            raise RuntimeError(f"no forward of {args.forward} in /v1/state: {body}")
+        # It waits for the app to answer: under a debugger that may be after
+        # the iteration ended.
+        deadline = time.monotonic() + args.timeout
+        while True:
+            status, body = get(http_port, "/v1/state")
+            ports = json.loads(body).get("forwardedPorts") or {}
+            chosen = [p for p in ports.values()
+                      if not p.get("portName")
+                      and (not args.forward
+                           or args.forward in (p.get("resourceName"), p.get("containerName")))]
+            if chosen:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no forward of {args.forward or 'the app'} in /v1/state: {body}")
+            time.sleep(0.01)
         local_port = int(chosen[0]["localPort"])
         print(f"INFO serving on 127.0.0.1:{local_port}", flush=True)
         served0 = wait_served(local_port, args.path, "", args.timeout)

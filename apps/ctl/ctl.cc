@@ -291,7 +291,8 @@ std::string FormatStateTable(const proto::State& state) {
                       Or(p.resourcename(), p.containername()), ":", p.remoteport()));
   }
   if (!state.debuggingcontainers().empty()) {
-    row("Debugging", "", absl::StrCat(state.debuggingcontainers_size(), " containers"));
+    const int debugging = state.debuggingcontainers_size();
+    row("Debugging", "", absl::StrCat(debugging, debugging == 1 ? " container" : " containers"));
     for (const proto::DebuggingContainerEvent& d : state.debuggingcontainers()) {
       std::vector<std::string> ports;
       std::map<std::string, uint32_t> sorted(d.debugports().begin(), d.debugports().end());

@@ -292,5 +292,22 @@ TEST(CtlTest, FormatStateTableListsPortsAndResources) {
   EXPECT_THAT(table, HasSubstr("Ports\n  127.0.0.1:9000                         -> container/web:8080\n"));
 }
 
+TEST(CtlTest, FormatStateTableListsDebuggingContainers) {
+  proto::State s;
+  proto::DebuggingContainerEvent* d = s.add_debuggingcontainers();
+  d->set_status("Started");
+  d->set_podname("web-r1-1");
+  d->set_containername("web");
+  d->set_runtime("go");
+  (*d->mutable_debugports())["dlv"] = 56268;
+  std::string table = FormatStateTable(s);
+  EXPECT_THAT(table, HasSubstr("Debugging               1 container\n"));
+  EXPECT_THAT(table, HasSubstr("web-r1-1 (go)"));
+  EXPECT_THAT(table, HasSubstr("dlv=56268"));
+  *s.add_debuggingcontainers() = *d;
+  table = FormatStateTable(s);
+  EXPECT_THAT(table, HasSubstr("Debugging               2 containers\n"));
+}
+
 }  // namespace
 }  // namespace devloop::ctl

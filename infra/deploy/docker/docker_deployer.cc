@@ -253,6 +253,11 @@ void DockerDeployer::ReportDebugging(DebugSink sink) {
   on_debug_ = std::move(sink);
 }
 
+DebugSink DockerDeployer::debug_sink() {
+  absl::MutexLock lock(&mu_);
+  return on_debug_;
+}
+
 void DockerDeployer::Prepare() {
   absl::MutexLock lock(&mu_);
   if (network_ready_ || cleaned_up_ || network_made_.valid()) return;
@@ -320,11 +325,7 @@ absl::StatusOr<DockerDeployer::Container> DockerDeployer::Start(int64_t deploy_i
 
 void DockerDeployer::ReportStarted(Container& c, int pid,
                                    const std::set<std::string>& askable) {
-  DebugSink sink;
-  {
-    absl::MutexLock lock(&mu_);
-    sink = on_debug_;
-  }
+  DebugSink sink = debug_sink();
   // Without the container's socket table (a remote engine) there is no
   // telling when the debugger is up, nor a loopback port to ask it on.
   if (c.debugging->debug_ports.empty() ||
@@ -443,11 +444,7 @@ absl::StatusOr<std::string> DockerDeployer::SupportVolume(const std::string& sup
 void DockerDeployer::ReportGone(const Container& c) {
   if (c.debug_watch != nullptr) c.debug_watch->Stop();
   if (!Reported(c)) return;
-  DebugSink sink;
-  {
-    absl::MutexLock lock(&mu_);
-    sink = on_debug_;
-  }
+  DebugSink sink = debug_sink();
   if (!sink) return;
   domain::DebuggingContainerEvent gone = *c.debugging;
   gone.status = std::string(domain::kStatusTerminated);

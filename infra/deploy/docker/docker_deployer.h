@@ -215,6 +215,8 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
   static bool Reported(const Container& c);
   // Reports that `c` no longer runs under its debugger.
   void ReportGone(const Container& c);
+  // Where debugging containers are reported now (ReportDebugging's sink).
+  DebugSink debug_sink();
   // Stops following the logs of `containers` and removes them (after `grace`).
   void Remove(std::vector<Container>& containers, absl::Duration grace);
   // Whether `c` publishes every port the forwards of its artifact need.

@@ -56,10 +56,6 @@ absl::StatusOr<std::optional<fs::WatchedArtifact>> TestWatch(const WatchedTest& 
   return watch;
 }
 
-namespace {
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<LiveLoop>> LiveLoop::Make(Options options, Project project) {
   if (options.docker == nullptr || options.hub == nullptr || options.executor == nullptr ||
       options.pool == nullptr || options.console == nullptr) {

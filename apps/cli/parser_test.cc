@@ -155,6 +155,13 @@ INSTANTIATE_TEST_SUITE_P(
                  [](CliOptions* o) { o->rpc_bind_address = "0.0.0.0"; }},
         FlagCase{"dev --enable-rpc=false", [](CliOptions* o) { o->enable_rpc = false; }},
         FlagCase{"run --enable-rpc", [](CliOptions* o) { o->enable_rpc = true; }},
+        // skaffold test takes the API's flags too.
+        FlagCase{"test --enable-rpc --rpc-port=7001 --rpc-http-port 7002",
+                 [](CliOptions* o) {
+                   o->enable_rpc = true;
+                   o->rpc_port = 7001;
+                   o->rpc_http_port = 7002;
+                 }},
         FlagCase{"build --cache-artifacts=false", [](CliOptions* o) { o->cache_artifacts = false; }},
         FlagCase{"build --push --file-output=out.json",
                  [](CliOptions* o) {

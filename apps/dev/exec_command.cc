@@ -13,14 +13,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "domain/events/event.h"
+#include "domain/events/status_payload.h"
+#include "domain/state/state.h"
 #include "apps/console/console.h"
 #include "apps/dev/adapters.h"
+#include "apps/dev/api_servers.h"
 #include "apps/dev/command_support.h"
 #include "apps/dev/pipeline_options.h"
 #include "infra/actions/container_runner.h"
 #include "infra/build/tagger.h"
+#include "infra/clock/clock.h"
+#include "infra/control/control.h"
 #include "infra/deploy/labels.h"
 #include "infra/docker/engine_api_docker.h"
+#include "infra/hub/hub.h"
 #include "infra/process/posix_process_runner.h"
 #include "infra/tester/local_tester.h"
 
@@ -149,10 +156,72 @@ int RunVerify(const cli::CliOptions& options) {
              /*fail_fast=*/false);
 }
 
+namespace {
+
+// The event log of `devloop test`, served with --enable-rpc for as long as the
+// command runs, as `devloop run` serves its own: the tests' TestEvents, folded
+// into the State's testState.
+class TestEvents {
+ public:
+  explicit TestEvents(const cli::CliOptions& options) : options_(options) {}
+  ~TestEvents() {
+    hub_.Close();
+    api_.Shutdown(absl::Milliseconds(500));
+  }
+
+  // Starts the API servers with --enable-rpc (saying where on stdout); the
+  // pipeline's artifacts start "Not Started".
+  absl::Status Start(const std::vector<config::Config>& configs) {
+    if (!options_.enable_rpc) return absl::OkStatus();
+    domain::PipelineStarted started;
+    for (const config::Config& c : configs) {
+      for (const config::Artifact& a : c.build.artifacts) started.artifacts.push_back(a.image);
+    }
+    hub_.Append(started);
+    absl::StatusOr<ApiServers> servers =
+        StartApiServers(options_, &hub_, /*app_logs=*/nullptr, &control_, &console_);
+    if (!servers.ok()) return servers.status();
+    api_ = *std::move(servers);
+    return absl::OkStatus();
+  }
+
+  void InProgress() {
+    Log(domain::TestEvent{std::string(domain::kStatusInProgress)}, "Test started");
+  }
+  void Complete() {
+    Log(domain::TestEvent{std::string(domain::kStatusComplete)}, "Test completed");
+  }
+  void Failed(const std::string& image, const absl::Status& status) {
+    domain::ActionableErr err{domain::StatusCodeOr(status, domain::StatusCode::kTestUnknown),
+                              std::string(status.message()),
+                              {}};
+    Log(domain::TestEvent{std::string(domain::kStatusFailed), std::move(err)},
+        absl::StrCat("Test failed for artifact ", image));
+  }
+
+ private:
+  void Log(domain::TestEvent event, std::string entry) {
+    hub_.Append(domain::LogEntry{clock::RealClock()->Now(), std::move(event), std::move(entry)});
+  }
+
+  const cli::CliOptions& options_;
+  console::Console console_{{.out = &std::cout}};
+  hub::Hub hub_;
+  control::HubControl control_{&hub_};  // nothing to build, sync or deploy
+  ApiServers api_;
+};
+
+}  // namespace
+
 int RunTest(const cli::CliOptions& options) {
   std::optional<ConfigsAndImages> loaded = Start(options);
   if (!loaded.has_value()) return 1;
   const std::vector<tester::ImageTests> tests = TestsOf(loaded->configs);
+  TestEvents events(options);
+  if (absl::Status started = events.Start(loaded->configs); !started.ok()) {
+    std::cerr << started.message() << "\n";
+    return 1;
+  }
   if (tests.empty()) {
     std::cout << "No tests to run: the config has no test[] entries with custom or "
                  "structureTests\n";
@@ -172,19 +241,23 @@ int RunTest(const cli::CliOptions& options) {
   }
   tester::LocalTester tester(&runner, {.tests = tests,
                                        .structure_test_binary = StructureTestBinary()});
+  events.InProgress();
   for (const tester::ImageTests& t : tests) {
     std::string reference;
     if (auto it = loaded->built.find(t.image); it != loaded->built.end()) {
       reference = it->second;
     } else if (!options.build_artifacts.empty()) {
-      std::cerr << "devloop test: " << options.build_artifacts << " lists no image for "
-                << t.image << ", which test[] tests\n";
+      const std::string message = absl::StrCat(options.build_artifacts, " lists no image for ",
+                                               t.image, ", which test[] tests");
+      std::cerr << "devloop test: " << message << "\n";
+      events.Failed(t.image, absl::NotFoundError(message));
       return 1;
     } else {
       absl::StatusOr<std::string> tag = tagger->Tag(t.image, ArtifactContext(*loaded, t.image));
       if (!tag.ok()) {
         std::cerr << "devloop test: tagging " << t.image << ": " << tag.status().message()
                   << "\n";
+        events.Failed(t.image, tag.status());
         return 1;
       }
       reference = build::TaggedReference(t.image, *tag);
@@ -198,9 +271,11 @@ int RunTest(const cli::CliOptions& options) {
          }});
     if (!s.ok()) {
       std::cerr << "devloop test: " << s.message() << "\n";
+      events.Failed(t.image, s);
       return 1;
     }
   }
+  events.Complete();
   std::cout << "Tests passed\n";
   return 0;
 }

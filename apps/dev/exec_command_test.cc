@@ -6,17 +6,25 @@
 #include <stdlib.h>
 
 #include <fstream>
+#include <memory>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "api/skaffold.pb.h"
 #include "apps/dev/command_support.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/e2e/events_client.h"
+#include "testing/e2e/http_client.h"
 
 namespace devloop::apps {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -109,6 +117,87 @@ TEST_F(RunTestTest, NoTestsIsNothingToDo) {
   auto [code, out] = Run();
   EXPECT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("No tests to run"));
+}
+
+// With --enable-rpc, `devloop test` serves its events on the real gRPC API
+// while it runs, as `devloop run` does. A test command waits for a file the
+// client writes, so the client looks while the tests are in progress.
+class RunTestApiTest : public RunTestTest {
+ protected:
+  static constexpr char kWait[] = "      - command: until [ -e release ]; do sleep 0.01; done\n";
+
+  // Runs RunTest with --enable-rpc on free ports; follows its Events stream
+  // until `last` arrives, after checking the State while a test waits for
+  // `release`. Returns the exit code and the stream's entries.
+  std::pair<int, std::vector<proto::LogEntry>> RunFollowed(const std::string& last) {
+    absl::StatusOr<int> grpc_port = e2e::PickFreePort();
+    absl::StatusOr<int> http_port = e2e::PickFreePort();
+    EXPECT_TRUE(grpc_port.ok() && http_port.ok());
+    options_.enable_rpc = true;
+    options_.rpc_port = grpc_port.value_or(0);
+    options_.rpc_http_port = http_port.value_or(0);
+    int code = -1;
+    std::thread run([&] { code = RunTest(options_); });
+    std::vector<proto::LogEntry> entries;
+    {
+      absl::StatusOr<std::unique_ptr<e2e::EventsClient>> client = e2e::EventsClient::Connect(
+          absl::StrCat("127.0.0.1:", options_.rpc_port), absl::Seconds(30));
+      EXPECT_TRUE(client.ok()) << client.status();
+      if (client.ok()) {
+        absl::StatusOr<proto::LogEntry> started =
+            (*client)->WaitFor(IsTestEvent("In Progress"), absl::Seconds(60));
+        EXPECT_TRUE(started.ok()) << started.status();
+        absl::StatusOr<proto::State> state = (*client)->GetState();
+        EXPECT_TRUE(state.ok()) << state.status();
+        if (state.ok()) {
+          EXPECT_EQ(state->teststate().status(), "In Progress");
+          EXPECT_EQ(state->buildstate().artifacts().at("web"), "Not Started");
+        }
+        std::ofstream(dir_ + "/release") << "\n";
+        absl::StatusOr<proto::LogEntry> ended =
+            (*client)->WaitFor(IsTestEvent(last), absl::Seconds(60));
+        EXPECT_TRUE(ended.ok()) << ended.status();
+        entries = (*client)->Entries();
+      }
+    }
+    std::ofstream(dir_ + "/release") << "\n";  // whatever happened above
+    run.join();
+    return {code, entries};
+  }
+
+  static e2e::EventsClient::Predicate IsTestEvent(const std::string& status) {
+    return [status](const proto::LogEntry& e) {
+      return e.event().has_testevent() && e.event().testevent().status() == status;
+    };
+  }
+};
+
+TEST_F(RunTestApiTest, PassingTestsStreamInProgressThenComplete) {
+  WriteConfig(kWait);
+  auto [code, entries] = RunFollowed("Complete");
+  EXPECT_EQ(code, 0);
+  EXPECT_THAT(e2e::Summaries(entries), ElementsAre("TestEvent In Progress", "TestEvent Complete"));
+}
+
+TEST_F(RunTestApiTest, AFailingTestStreamsFailedWithItsError) {
+  std::ofstream(dir_ + "/status.txt") << "broken\n";
+  // The failing check runs after the wait.
+  std::ofstream(dir_ + "/skaffold.yaml") << "apiVersion: skaffold/v4beta13\n"
+                                            "kind: Config\n"
+                                            "build:\n"
+                                            "  artifacts:\n"
+                                            "    - image: web\n"
+                                            "test:\n"
+                                            "  - image: web\n"
+                                            "    custom:\n"
+                                         << kWait << "      - command: grep -qx ok status.txt\n";
+  auto [code, entries] = RunFollowed("Failed");
+  EXPECT_EQ(code, 1);
+  ASSERT_THAT(e2e::Summaries(entries), ElementsAre("TestEvent In Progress", "TestEvent Failed"));
+  const proto::TestEvent& failed = entries[1].event().testevent();
+  EXPECT_EQ(failed.actionableerr().errcode(), proto::TEST_UNKNOWN);
+  EXPECT_THAT(failed.actionableerr().message(), HasSubstr("failed with exit code 1"));
+  EXPECT_EQ(entries[1].entry(), "Test failed for artifact web");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <optional>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,30 @@ bool Exists(const std::string& path) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::optional<fs::WatchedArtifact>> TestWatch(const WatchedTest& test,
+                                                             size_t index,
+                                                             process::ProcessRunner* runner) {
+  fs::WatchedArtifact watch{.name = absl::StrCat(kTestWatch, index, " ", test.image),
+                            .context_dir = test.working_dir,
+                            .dependencies = test.paths,
+                            .ignore = test.ignore,
+                            .honour_dockerignore = false};
+  if (test.command.empty()) return watch;
+  absl::StatusOr<build::CustomWatch> listed = build::ResolveTestDependencies(
+      {.command = test.command}, test.working_dir, runner);
+  if (!listed.ok()) {
+    std::ostringstream where;
+    if (!test.command_pos.file.empty()) where << test.command_pos << ": ";
+    return absl::Status(listed.status().code(),
+                        absl::StrCat(where.str(), "test[", test.image, "].custom.",
+                                     listed.status().message()));
+  }
+  if (!listed->watched) return std::nullopt;  // it listed none
+  watch.dependencies = listed->dependencies;  // empty: the whole context
+  watch.ignore.clear();
+  return watch;
+}
 
 absl::StatusOr<std::unique_ptr<LiveLoop>> LiveLoop::Make(Options options, Project project) {
   if (options.docker == nullptr || options.hub == nullptr || options.executor == nullptr ||
@@ -134,11 +160,10 @@ absl::Status LiveLoop::StartGeneration(Generation& g) {
     // Each test command's dependencies, under a name no image can have.
     for (size_t i = 0; i < g.pipeline.watched_tests.size(); ++i) {
       const WatchedTest& t = g.pipeline.watched_tests[i];
-      watch.artifacts.push_back({.name = absl::StrCat(kTestWatch, i, " ", t.image),
-                                 .context_dir = t.working_dir,
-                                 .dependencies = t.paths,
-                                 .ignore = t.ignore,
-                                 .honour_dockerignore = false});
+      absl::StatusOr<std::optional<fs::WatchedArtifact>> test_watch =
+          TestWatch(t, i, &kubectl_runner_);
+      if (!test_watch.ok()) return test_watch.status();
+      if (test_watch->has_value()) watch.artifacts.push_back(**std::move(test_watch));
     }
     std::string config_file;
     // The top config comes last (configs are in dependency order).

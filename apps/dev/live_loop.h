@@ -32,6 +32,7 @@
 #include <set>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +44,7 @@
 #include "apps/console/console.h"
 #include "apps/dev/adapters.h"
 #include "apps/dev/command_support.h"
+#include "apps/dev/pipeline_options.h"
 #include "infra/control/control.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/docker.h"
@@ -53,6 +55,15 @@
 #include "infra/runtime/runner.h"
 
 namespace devloop::apps {
+
+// Returns what the watcher watches for test command `test` (the `index`th of
+// the pipeline's watched tests): its paths, or the paths its
+// dependencies.command prints, run now with `runner`; nullopt when the command
+// lists none. An error names the command and its file:line when the command
+// fails or prints anything but a JSON array of strings.
+absl::StatusOr<std::optional<fs::WatchedArtifact>> TestWatch(const WatchedTest& test,
+                                                             size_t index,
+                                                             process::ProcessRunner* runner);
 
 class LiveLoop : public control::Control {
  public:

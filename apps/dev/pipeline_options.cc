@@ -216,11 +216,14 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
     for (const config::Config& c : configs) {
       for (const config::TestCase& t : c.tests) {
         for (const config::CustomTest& ct : t.custom) {
-          if (ct.dependency_paths.empty()) continue;  // as in Skaffold: nothing to watch
+          // As in Skaffold: nothing to watch.
+          if (ct.dependency_paths.empty() && ct.dependency_command.empty()) continue;
           p.watched_tests.push_back({.image = t.image,
                                      .working_dir = TestDir(c, t),
                                      .paths = ct.dependency_paths,
-                                     .ignore = ct.dependency_ignore});
+                                     .ignore = ct.dependency_ignore,
+                                     .command = ct.dependency_command,
+                                     .command_pos = ct.dependency_command_pos});
         }
       }
     }

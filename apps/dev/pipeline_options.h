@@ -48,8 +48,12 @@ struct WatchedArtifact {
 struct WatchedTest {
   std::string image;
   std::string working_dir;           // absolute: the test's context
-  std::vector<std::string> paths;    // globs relative to working_dir; not empty
+  std::vector<std::string> paths;    // globs relative to working_dir
   std::vector<std::string> ignore;   // globs relative to working_dir
+  // dependencies.command: prints the paths instead (run when the watch starts,
+  // build::ResolveTestDependencies). Paths or a command: not both empty.
+  std::string command;
+  config::SourcePos command_pos;
   bool operator==(const WatchedTest&) const = default;
 };
 

@@ -245,8 +245,9 @@ TEST(MakePipelineTest, TestsMarkTheirArtifactAndReachTheTester) {
   EXPECT_TRUE(p->tests.empty());
 }
 
-// A custom test's dependencies are watched in the test's context; a test
-// without them watches nothing, and --skip-tests none at all.
+// A custom test's dependencies (paths, or a command that lists them) are
+// watched in the test's context; a test without them watches nothing, and
+// --skip-tests none at all.
 TEST(MakePipelineTest, TestDependenciesAreWatchedInTheTestsContext) {
   config::Config c = WebConfig();
   c.deploy.docker = config::DockerDeploy{.images = {"web"}};
@@ -257,13 +258,22 @@ TEST(MakePipelineTest, TestDependenciesAreWatchedInTheTestsContext) {
                       .dependency_paths = {"tests/**", "go.mod"},
                       .dependency_ignore = {"tests/tmp/**"}});
   t.custom.push_back({.command = "true"});
+  const config::SourcePos listed_at{.file = "skaffold.yaml", .line = 9, .column = 16};
+  t.custom.push_back({.command = "make lint",
+                      .dependency_command = "git ls-files --format=json",
+                      .dependency_command_pos = listed_at});
   c.tests.push_back(t);
   absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli());
   ASSERT_TRUE(p.ok()) << p.status();
-  EXPECT_THAT(p->watched_tests, ElementsAre(WatchedTest{.image = "web",
-                                                        .working_dir = "/src/p/unit",
-                                                        .paths = {"tests/**", "go.mod"},
-                                                        .ignore = {"tests/tmp/**"}}));
+  EXPECT_THAT(p->watched_tests,
+              ElementsAre(WatchedTest{.image = "web",
+                                      .working_dir = "/src/p/unit",
+                                      .paths = {"tests/**", "go.mod"},
+                                      .ignore = {"tests/tmp/**"}},
+                          WatchedTest{.image = "web",
+                                      .working_dir = "/src/p/unit",
+                                      .command = "git ls-files --format=json",
+                                      .command_pos = listed_at}));
   cli::CliOptions skip = Cli();
   skip.skip_tests = true;
   p = MakePipeline({c}, skip);

@@ -335,7 +335,12 @@ struct CustomTest {
   std::optional<int> timeout_seconds;  // unset: no limit
   std::vector<std::string> dependency_paths;   // dependencies.paths
   std::vector<std::string> dependency_ignore;  // dependencies.ignore
-  SourcePos pos;                               // of `command`
+  // dependencies.command: run through `sh -c` in the test's context, it prints
+  // a JSON array of paths (relative to the context); it wins over paths, as
+  // in Skaffold.
+  std::string dependency_command;
+  SourcePos dependency_command_pos;
+  SourcePos pos;  // of `command`
   bool operator==(const CustomTest&) const = default;
 };
 

@@ -867,12 +867,12 @@ class Decoder {
                 }
                 YAML::Node deps = Child(c, "dependencies");
                 const std::string dp = Sub(cp, "dependencies");
-                if (deps.IsDefined() &&
-                    w_.Fields(deps, dp, {"paths", "ignore"},
-                              {{"command", "test dependencies computed by a command are not "
-                                           "supported by devloop (use paths)"}})) {
+                if (deps.IsDefined() && w_.Fields(deps, dp, {"paths", "ignore", "command"}, {})) {
                   w_.StringList(deps, "paths", dp, &ct.dependency_paths);
                   w_.StringList(deps, "ignore", dp, &ct.dependency_ignore);
+                  if (w_.String(deps, "command", dp, &ct.dependency_command)) {
+                    ct.dependency_command_pos = w_.Pos(Child(deps, "command"));
+                  }
                 }
                 t.custom.push_back(std::move(ct));
               });

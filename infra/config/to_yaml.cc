@@ -419,11 +419,13 @@ void EmitTestsAndActions(YAML::Emitter& out, const Config& c) {
           if (ct.timeout_seconds) {
             out << YAML::Key << "timeoutSeconds" << YAML::Value << *ct.timeout_seconds;
           }
-          if (!ct.dependency_paths.empty() || !ct.dependency_ignore.empty()) {
+          if (!ct.dependency_paths.empty() || !ct.dependency_ignore.empty() ||
+              !ct.dependency_command.empty()) {
             Key(out, "dependencies");
             out << YAML::BeginMap;
             if (!ct.dependency_paths.empty()) List(out, "paths", ct.dependency_paths);
             if (!ct.dependency_ignore.empty()) List(out, "ignore", ct.dependency_ignore);
+            if (!ct.dependency_command.empty()) StrField(out, "command", ct.dependency_command);
             out << YAML::EndMap;
           }
           out << YAML::EndMap;

@@ -102,13 +102,15 @@ TEST(ErrorsTableTest, ExactMessages) {
        std::string(kHead) + "build:\n  artifacts:\n  - image: a\ntest:\n- image: b\n"
        "  custom:\n  - command: 'true'\n",
        "skaffold.yaml:7:10: test[0].image \"b\" is not built by any artifact (known: a)"},
-      {"custom test without a command, bad timeout, dependencies by command",
+      {"custom test without a command, bad timeout, dependencies by a list command",
        std::string(kHead) + "test:\n- image: a\n  custom:\n  - timeoutSeconds: -1\n"
-       "    dependencies:\n      command: ls\n",
+       "    dependencies:\n      command: [ls]\n      path: [x]\n",
        "skaffold.yaml:6:5: missing required field \"command\" in test[0].custom[0]\n"
        "skaffold.yaml:6:21: test[0].custom[0].timeoutSeconds: expected 0 or more, got -1\n"
-       "skaffold.yaml:8:7: test[0].custom[0].dependencies.command: test dependencies computed "
-       "by a command are not supported by devloop (use paths)\n"
+       "skaffold.yaml:9:7: unknown field \"path\" in test[0].custom[0].dependencies (did you "
+       "mean \"paths\"?)\n"
+       "skaffold.yaml:8:16: test[0].custom[0].dependencies.command: expected a string, got a "
+       "list\n"
        "skaffold.yaml:4:10: test[0].image \"a\" is not built by any artifact (known: )"},
       {"test with a wrong type and an unknown field",
        std::string(kHead) + "test:\n- image: a\n  structureTests: x.yaml\n  custom: {}\n"

@@ -48,7 +48,7 @@ Config WithoutPositions(Config c) {
   for (PortForward& pf : c.port_forward) pf.pos = {};
   for (TestCase& t : c.tests) {
     t.pos = {};
-    for (CustomTest& ct : t.custom) ct.pos = {};
+    for (CustomTest& ct : t.custom) ct.pos = ct.dependency_command_pos = {};
   }
   for (VerifyTestCase& v : c.verify) v.pos = v.container.pos = {};
   for (CustomAction& a : c.custom_actions) {
@@ -372,6 +372,11 @@ TEST(FixturesTest, TestsAndActions) {
   EXPECT_EQ(t.custom[0].pos.line, 14);
   EXPECT_EQ(t.custom[1].command, "echo $IMAGE");
   EXPECT_EQ(t.custom[1].timeout_seconds, std::nullopt);
+  EXPECT_EQ(t.custom[1].dependency_command, "./list-deps.sh --json");
+  EXPECT_EQ(t.custom[1].dependency_command_pos.line, 21);
+  EXPECT_EQ(t.custom[1].dependency_command_pos.column, 16);
+  EXPECT_TRUE(t.custom[1].dependency_paths.empty());
+  EXPECT_TRUE(t.custom[0].dependency_command.empty());
   EXPECT_THAT(t.structure_tests, ElementsAre("./cst/*.yaml"));
   EXPECT_THAT(t.structure_tests_args, ElementsAre("--driver=tar"));
 
@@ -390,7 +395,7 @@ TEST(FixturesTest, TestsAndActions) {
   EXPECT_EQ(a.name, "migrate");
   EXPECT_EQ(a.timeout_seconds, 120);
   EXPECT_FALSE(a.fail_fast);
-  EXPECT_EQ(a.pos.line, 36);
+  EXPECT_EQ(a.pos.line, 38);
   ASSERT_EQ(a.containers.size(), 2u);
   EXPECT_EQ(a.containers[0].name, "schema");
   EXPECT_THAT(a.containers[0].command, ElementsAre("sh", "-c", "echo migrating"));

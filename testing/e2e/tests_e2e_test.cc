@@ -7,8 +7,8 @@
 // the engine against the image built, and exits 0 or 1 with them. `devloop
 // test` runs test[] against the images `devloop build --file-output` listed,
 // or as tagged, and exits 1 with a failing test's output. An edit to a test's
-// dependencies (tests/, which the image does not hold) tests the running
-// build again without rebuilding it.
+// dependencies (tests/, which the image does not hold; as paths, or listed by
+// a dependencies.command) tests the running build again without rebuilding it.
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -180,13 +180,27 @@ TEST(TestsE2eTest, TestCommandRunsTheTestsAgainstBuiltImages) {
   EXPECT_THAT(output, HasSubstr("lists no image for " + image)) << output;
 }
 
-TEST(TestsE2eTest, AnEditToATestsDependenciesTestsAgainWithoutARebuild) {
+// The test's dependencies as the example declares them (paths), or listed by
+// a dependencies.command instead: the same edit tests again either way.
+class TestDependenciesE2eTest : public ::testing::TestWithParam<bool> {};
+
+INSTANTIATE_TEST_SUITE_P(PathsOrCommand, TestDependenciesE2eTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Command" : "Paths";
+                         });
+
+TEST_P(TestDependenciesE2eTest, AnEditToATestsDependenciesTestsAgainWithoutARebuild) {
   ASSERT_TRUE(DockerAvailable()) << "the Docker Engine does not answer";
   absl::StatusOr<std::unique_ptr<DevSession>> s =
       DevSession::Prepare("with-tests", {"devloop-tested"});
   ASSERT_TRUE(s.ok()) << s.status();
   DevSession& session = **s;
   const std::string image = session.Image("devloop-tested");
+  if (GetParam()) {
+    ASSERT_TRUE(ReplaceInFile(session.dir() + "/skaffold.yaml", R"(paths: ["tests/**"])",
+                              R"(command: echo '["tests/expected.txt"]')")
+                    .ok());
+  }
   ASSERT_TRUE(session.Start().ok());
   EventsClient& events = session.events();
   size_t at = 0;

@@ -40,12 +40,15 @@ void Add(const std::string& context, const std::string& path, bool* everything,
   if (!*everything) out->push_back(*std::move(p));
 }
 
-}  // namespace
+// How dependencies.command runs: split on spaces (an artifact's) or through
+// `sh -c` (a test's), each as Skaffold runs it.
+enum class CommandForm { kWords, kShell };
 
-absl::StatusOr<CustomWatch> ResolveCustomDependencies(const config::CustomDependencies& deps,
-                                                      const std::string& context_dir,
-                                                      process::ProcessRunner* runner,
-                                                      absl::Duration command_timeout) {
+// Resolves `deps`; `field` ("custom.dependencies") starts the errors.
+absl::StatusOr<CustomWatch> Resolve(const config::CustomDependencies& deps,
+                                    const std::string& context_dir, absl::string_view field,
+                                    CommandForm form, process::ProcessRunner* runner,
+                                    absl::Duration command_timeout) {
   const std::string context = domain::CleanPath(context_dir);
   CustomWatch watch;
   bool everything = false;
@@ -53,27 +56,33 @@ absl::StatusOr<CustomWatch> ResolveCustomDependencies(const config::CustomDepend
     const std::string path = domain::ResolvePath(context, deps.dockerfile);
     std::ifstream in(path);
     if (!in) {
-      return absl::NotFoundError(absl::StrCat("custom.dependencies.dockerfile.path: cannot read ",
-                                              path));
+      return absl::NotFoundError(absl::StrCat(field, ".dockerfile.path: cannot read ", path));
     }
     std::stringstream text;
     text << in.rdbuf();
     absl::StatusOr<std::vector<std::string>> sources =
         config::DockerfileSources(text.str(), deps.dockerfile_build_args);
     if (!sources.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("custom.dependencies.dockerfile.path: ", path,
-                                                     ": ", sources.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".dockerfile.path: ", path, ": ", sources.status().message()));
     }
     watch.honour_dockerignore = true;
     Add(context, path, &everything, &watch.dependencies);
     for (const std::string& s : *sources) Add(context, s, &everything, &watch.dependencies);
   } else if (!deps.command.empty()) {
     if (runner == nullptr) {
-      return absl::InternalError("custom.dependencies.command needs a process runner");
+      return absl::InternalError(absl::StrCat(field, ".command needs a process runner"));
     }
     process::ProcessSpec spec;
-    for (absl::string_view word : absl::StrSplit(deps.command, ' ', absl::SkipEmpty())) {
-      spec.argv.emplace_back(word);
+    switch (form) {
+      case CommandForm::kWords:
+        for (absl::string_view word : absl::StrSplit(deps.command, ' ', absl::SkipEmpty())) {
+          spec.argv.emplace_back(word);
+        }
+        break;
+      case CommandForm::kShell:
+        spec.argv = {"sh", "-c", deps.command};
+        break;
     }
     spec.working_dir = context;
     spec.timeout = command_timeout;
@@ -81,7 +90,7 @@ absl::StatusOr<CustomWatch> ResolveCustomDependencies(const config::CustomDepend
     spec.on_stdout = [&out](absl::string_view line) { absl::StrAppend(&out, line, "\n"); };
     spec.on_stderr = [&err](absl::string_view line) { absl::StrAppend(&err, line, "\n"); };
     absl::StatusOr<process::ExitStatus> exit = runner->Run(spec);
-    const std::string what = absl::StrCat("custom.dependencies.command \"", deps.command, "\"");
+    const std::string what = absl::StrCat(field, ".command \"", deps.command, "\"");
     if (!exit.ok()) {
       return absl::Status(exit.status().code(),
                           absl::StrCat(what, ": ", exit.status().message()));
@@ -119,6 +128,26 @@ absl::StatusOr<CustomWatch> ResolveCustomDependencies(const config::CustomDepend
   if (everything) watch.dependencies.clear();
   if (!watch.watched) watch.ignore.clear();
   return watch;
+}
+
+}  // namespace
+
+absl::StatusOr<CustomWatch> ResolveCustomDependencies(const config::CustomDependencies& deps,
+                                                      const std::string& context_dir,
+                                                      process::ProcessRunner* runner,
+                                                      absl::Duration command_timeout) {
+  return Resolve(deps, context_dir, "custom.dependencies", CommandForm::kWords, runner,
+                 command_timeout);
+}
+
+absl::StatusOr<CustomWatch> ResolveTestDependencies(const config::CustomDependencies& deps,
+                                                    const std::string& context_dir,
+                                                    process::ProcessRunner* runner,
+                                                    absl::Duration command_timeout) {
+  config::CustomDependencies test_deps = deps;
+  test_deps.dockerfile.clear();  // tests have none
+  return Resolve(test_deps, context_dir, "dependencies", CommandForm::kShell, runner,
+                 command_timeout);
 }
 
 }  // namespace devloop::build

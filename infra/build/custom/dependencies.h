@@ -15,6 +15,10 @@
 //       ResolveCustomDependencies(artifact.custom->dependencies, "/src/web", &runner));
 //   if (watch.watched) ... {.dependencies = watch.dependencies, .ignore = watch.ignore}
 //
+// A custom test's `dependencies` (test[].custom[]) are read the same way, but
+// their command runs through `sh -c`, as Skaffold runs it
+// (ResolveTestDependencies).
+//
 // The lists are read once, when called: a Dockerfile or a command's answer that
 // changes later is read again when the project is.
 // Thread-safe (a free function; the runner is thread-safe).
@@ -48,6 +52,15 @@ struct CustomWatch {
 // a JSON array of strings, FailedPrecondition for a command that fails (with
 // its stderr).
 absl::StatusOr<CustomWatch> ResolveCustomDependencies(
+    const config::CustomDependencies& deps, const std::string& context_dir,
+    process::ProcessRunner* runner, absl::Duration command_timeout = absl::Minutes(1));
+
+// Returns the watch for a custom test's dependencies (paths, ignore and
+// command of `deps`; no dockerfile) whose context is `context_dir`
+// (absolute): as ResolveCustomDependencies, but the command runs through
+// `sh -c` in the context, and errors name the field as
+// "dependencies.command".
+absl::StatusOr<CustomWatch> ResolveTestDependencies(
     const config::CustomDependencies& deps, const std::string& context_dir,
     process::ProcessRunner* runner, absl::Duration command_timeout = absl::Minutes(1));
 

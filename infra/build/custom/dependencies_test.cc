@@ -13,7 +13,9 @@
 namespace devloop::build {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class CustomDependenciesTest : public ::testing::Test {
  protected:
@@ -102,6 +104,39 @@ TEST_F(CustomDependenciesTest, AnEmptyListFromTheCommandWatchesNothing) {
   absl::StatusOr<CustomWatch> watch = Resolve({.command = "echo []"});
   ASSERT_TRUE(watch.ok()) << watch.status();
   EXPECT_FALSE(watch->watched);
+}
+
+// A test's command is a shell command line, run in the test's context.
+TEST_F(CustomDependenciesTest, TestCommandRunsThroughAShellInTheContext) {
+  std::ofstream(dir_ + "/a.txt") << "a\n";
+  absl::StatusOr<CustomWatch> watch = ResolveTestDependencies(
+      {.paths = {"ignored-with-a-command"},
+       .command = "test -f a.txt && echo '[\"a.txt\", \"'\"$(pwd)\"'/b/*.go\"]'"},
+      dir_, &runner_);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  EXPECT_EQ(*watch, (CustomWatch{.dependencies = {"a.txt", "b/*.go"}}));
+}
+
+TEST_F(CustomDependenciesTest, TestCommandErrorsNameTheCommand) {
+  absl::StatusOr<CustomWatch> failed =
+      ResolveTestDependencies({.command = "echo oops >&2; exit 3"}, dir_, &runner_);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(failed.status().message(),
+              AllOf(HasSubstr("dependencies.command \"echo oops >&2; exit 3\" failed"),
+                    HasSubstr("oops"), Not(HasSubstr("custom.dependencies"))));
+  absl::StatusOr<CustomWatch> strings =
+      ResolveTestDependencies({.command = "echo '[\"a\", 1]'"}, dir_, &runner_);
+  EXPECT_EQ(strings.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(strings.status().message(),
+              HasSubstr("dependencies.command \"echo '[\"a\", 1]'\" must print a JSON array"));
+}
+
+// Paths without a command, as for an artifact.
+TEST_F(CustomDependenciesTest, TestPathsAndIgnore) {
+  absl::StatusOr<CustomWatch> watch =
+      ResolveTestDependencies({.paths = {"tests/**"}, .ignore = {"tests/tmp/**"}}, dir_, nullptr);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  EXPECT_EQ(*watch, (CustomWatch{.dependencies = {"tests/**"}, .ignore = {"tests/tmp/**"}}));
 }
 
 }  // namespace

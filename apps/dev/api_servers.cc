@@ -14,8 +14,7 @@ void ApiServers::Shutdown(absl::Duration grace) {
 }
 
 absl::StatusOr<ApiServers> StartApiServers(const cli::CliOptions& cli, hub::Hub* hub,
-                                           hub::AppLogs* app_logs, control::Control* control,
-                                           console::Console* console) {
+                                           hub::AppLogs* app_logs, control::Control* control) {
   ApiServers servers;
   auto g = rpc::GrpcServer::Start(
       {.address = cli.rpc_bind_address, .port = cli.rpc_port, .application_logs = app_logs}, hub,
@@ -34,6 +33,12 @@ absl::StatusOr<ApiServers> StartApiServers(const cli::CliOptions& cli, hub::Hub*
                         absl::StrCat("cannot start the HTTP server: ", h.status().message()));
   }
   servers.http = *std::move(h);
+  return servers;
+}
+
+void AnnounceApiServers(const cli::CliOptions& cli, const ApiServers& servers,
+                        console::Console* console) {
+  if (servers.grpc == nullptr || servers.http == nullptr) return;
   // Where the API answers, in one line on the console, where an IDE user looks.
   console::ApiEndpoints api{.grpc = control::HostPort(cli.rpc_bind_address, servers.grpc->port()),
                             .http = control::HostPort(cli.rpc_bind_address, servers.http->port())};
@@ -42,7 +47,6 @@ absl::StatusOr<ApiServers> StartApiServers(const cli::CliOptions& cli, hub::Hub*
     if (asked != 0 && bound != asked) api.taken.push_back(asked);
   }
   console->Info(console::ApiLine(api));
-  return servers;
 }
 
 }  // namespace devloop::apps

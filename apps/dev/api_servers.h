@@ -2,8 +2,8 @@
 // --enable-rpc, --rpc-port, --rpc-http-port and --rpc-bind-address ask: `dev`
 // serves them for the session, `run` for the run's duration.
 //
-//   DEVLOOP_ASSIGN_OR_RETURN(ApiServers api,
-//                            StartApiServers(cli, &hub, &app_logs, &control, &console));
+//   DEVLOOP_ASSIGN_OR_RETURN(ApiServers api, StartApiServers(cli, &hub, &app_logs, &control));
+//   AnnounceApiServers(cli, api, &console);
 //   ...
 //   hub.Close();
 //   api.Shutdown(absl::Milliseconds(500));
@@ -34,14 +34,17 @@ struct ApiServers {
   void Shutdown(absl::Duration grace);
 };
 
-// Starts both servers on `cli`'s address and ports and says on `console`, in
-// one line, where they answer (the ports actually bound: the next free one when
+// Starts both servers on `cli`'s address and ports (the next free port when
 // the asked one is taken, an ephemeral one for 0). `hub`, `app_logs` (may be
-// null: no v2 ApplicationLogs), `control` and `console` must outlive the
-// servers. Returns the first server's error, prefixed with which one failed.
+// null: no v2 ApplicationLogs) and `control` must outlive the servers. Returns
+// the first server's error, prefixed with which one failed.
 absl::StatusOr<ApiServers> StartApiServers(const cli::CliOptions& cli, hub::Hub* hub,
-                                           hub::AppLogs* app_logs, control::Control* control,
-                                           console::Console* console);
+                                           hub::AppLogs* app_logs, control::Control* control);
+
+// Says on `console`, in one line, where the started `servers` answer: the
+// ports actually bound, and which asked ones were taken.
+void AnnounceApiServers(const cli::CliOptions& cli, const ApiServers& servers,
+                        console::Console* console);
 
 }  // namespace devloop::apps
 

@@ -220,13 +220,13 @@ int DeployOnce(const cli::CliOptions& options, std::vector<config::Config> confi
   // that connects while it builds sees every record since the start.
   ApiServers api;
   if (options.enable_rpc) {
-    absl::StatusOr<ApiServers> started =
-        StartApiServers(options, &hub, &app_logs, loop->get(), &console);
+    absl::StatusOr<ApiServers> started = StartApiServers(options, &hub, &app_logs, loop->get());
     if (!started.ok()) {
       std::cerr << started.status().message() << "\n";
       return 1;
     }
     api = *std::move(started);
+    AnnounceApiServers(options, api, &console);
   }
   for (const std::string& note : pipeline.notes) console.Info(note);
 

@@ -24,6 +24,7 @@
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
 #include "infra/config/to_yaml.h"
+#include "infra/control/deferred_control.h"
 #include "infra/deploy/labels.h"
 #include "infra/deploy/run_registry.h"
 #include "infra/dev/dev_loop.h"
@@ -84,17 +85,39 @@ int RunDev(const cli::CliOptions& options) {
     event_log_file = *std::move(file);
   }
 
+  // The API answers first: a client (an IDE that started devloop) can
+  // connect and subscribe to the events while the project is read, stale
+  // runs are swept and the loop is made. What it asks of the loop meanwhile
+  // waits for it; if devloop does not get that far, it is answered with why.
+  control::DeferredControl control;
+  ApiServers api;
+  if (options.enable_rpc) {
+    absl::StatusOr<ApiServers> started = StartApiServers(options, &hub, &app_logs, &control);
+    if (!started.ok()) {
+      std::cerr << started.status().message() << "\n";
+      return 1;
+    }
+    api = *std::move(started);
+  }
+  auto not_started = [&](const absl::Status& why) {
+    control.Fail(absl::UnavailableError(absl::StrCat("devloop did not start: ", why.message())));
+    hub.Close();
+    app_logs.Close();
+    api.Shutdown(absl::Milliseconds(100));
+    return 1;
+  };
+
   absl::StatusOr<Project> project = LoadProject(options);
   if (!project.ok()) {
     std::cerr << project.status().message() << "\n";
-    return 1;
+    return not_started(project.status());
   }
   absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> docker =
       docker::EngineApiDocker::Create(docker::DockerOptionsFromEnvironment());
   if (!docker.ok()) {
     console.Error(domain::StatusCode::kBuildDockerDaemonNotRunning,
                   std::string(docker.status().message()));
-    return 1;
+    return not_started(docker.status());
   }
 
   // What earlier runs of this project left when they were killed goes first.
@@ -137,23 +160,14 @@ int RunDev(const cli::CliOptions& options) {
                      *std::move(project));
   if (!live.ok()) {
     std::cerr << live.status().message() << "\n";
-    return 1;
+    return not_started(live.status());
   }
-  control::Control* loop = live->get();
-
-  ApiServers api;
-  if (options.enable_rpc) {
-    absl::StatusOr<ApiServers> started = StartApiServers(options, &hub, &app_logs, loop, &console);
-    if (!started.ok()) {
-      std::cerr << started.status().message() << "\n";
-      return 1;
-    }
-    api = *std::move(started);
-  }
+  control.Attach(live->get());
+  AnnounceApiServers(options, api, &console);
 
   if (absl::Status started = (*live)->Start(); !started.ok()) {
     std::cerr << started.message() << "\n";
-    return 1;
+    return not_started(started);
   }
   console.Info("Press Ctrl+C to stop.");
 

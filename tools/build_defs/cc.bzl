@@ -40,6 +40,30 @@ def devloop_cc_binary(name, copts = [], linkopts = [], **kwargs):
         **kwargs
     )
 
+# What a binary a user starts (apps/) adds to its link, for start-up time
+# (docs/BENCHMARKS.md, "Start-up: a non-PIE executable with the C++ runtime
+# linked in"): the executable is not position-independent, so the loader
+# applies no relocations to it (~40,000 of them, each a page fault on
+# .data.rel.ro), and libstdc++, libgcc and libatomic are linked in, so the
+# loader maps only libc, libm and glog's libunwind. The cost is address-space
+# randomisation of the executable's own image (libraries, stack and heap stay
+# randomised); devloop is a developer's tool serving loopback. Sanitizer
+# builds keep the defaults: TSan needs a PIE, and ASan's interceptors expect
+# the shared C++ runtime.
+FAST_START_LINKOPTS = select({
+    "//tools/sanitizers:tsan": [],
+    "//tools/sanitizers:asan": [],
+    "//conditions:default": [
+        "-no-pie",
+        "-static-libgcc",
+        # The toolchain ends every link with -lstdc++: as-needed, the shared
+        # one is not recorded once the archive before it has resolved all.
+        "-Wl,--as-needed",
+        "-l:libstdc++.a",
+        "-l:libatomic.a",
+    ],
+})
+
 # In a --config=tsan build every test links the annotations that let
 # ThreadSanitizer see absl::Mutex (tools/sanitizers/absl_tsan_annotations.cc);
 # in a --config=asan build, LeakSanitizer's suppressions for third-party

@@ -179,9 +179,10 @@ class TestEvents {
     }
     hub_.Append(started);
     absl::StatusOr<ApiServers> servers =
-        StartApiServers(options_, &hub_, /*app_logs=*/nullptr, &control_, &console_);
+        StartApiServers(options_, &hub_, /*app_logs=*/nullptr, &control_);
     if (!servers.ok()) return servers.status();
     api_ = *std::move(servers);
+    AnnounceApiServers(options_, api_, &console_);
     return absl::OkStatus();
   }
 

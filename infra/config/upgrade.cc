@@ -610,6 +610,7 @@ class Upgrader {
   bool CheckImageStrategy(const YAML::Node& release, const std::string& path) {
     const YAML::Node strategy = Child(release, "imageStrategy");
     if (!strategy.IsDefined() || strategy.IsNull()) return true;
+    if (strategy.IsMap() && strategy.size() == 0) return true;  // the default, fqn
     const std::string p = Sub(path, "imageStrategy");
     if (strategy.IsMap() && strategy.size() > 1) {
       Fail(strategy, absl::StrCat(p, ": expected one of fqn: {} or helm: {}, not both"));

@@ -541,6 +541,9 @@ deploy:
       chartPath: charts/web
       imageStrategy:
         fqn: {}
+    - name: db
+      chartPath: charts/web
+      imageStrategy: {}
 )",
        R"(manifests:
   helm:
@@ -548,6 +551,8 @@ deploy:
     - name: web
       chartPath: charts/web
     - name: api
+      chartPath: charts/web
+    - name: db
       chartPath: charts/web
 deploy:
   helm: {}

@@ -1186,6 +1186,27 @@ deploy:
             "skaffold.yaml:8:27: deploy.helm.releases[0].artifactOverrides.image: cannot be "
             "upgraded from skaffold/v2beta29 to skaffold/v3alpha1: it becomes "
             "setValueTemplates.image.tag, which is set too");
+  // Under the helm strategy one patch becomes several: only add, replace and
+  // remove say what each of them does.
+  EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides: {image: web, sidecar: web}
+      imageStrategy: {helm: {}}
+profiles:
+- name: copy
+  patches:
+  - op: copy
+    from: /deploy/helm/releases/0/artifactOverrides/sidecar
+    path: /deploy/helm/releases/0/artifactOverrides/image
+)"),
+            "skaffold.yaml:13:9: profiles[0].patches[0].op: \"copy\" cannot be upgraded from "
+            "skaffold/v2beta29 to skaffold/v3alpha1 for a release with imageStrategy helm "
+            "(expected add, replace or remove)");
   // An imageStrategy Skaffold's schema does not have.
   EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v2beta29
 kind: Config

@@ -95,6 +95,7 @@ std::ostream& operator<<(std::ostream& os, const CliOptions& o) {
             << " cache_artifacts=" << o.cache_artifacts << " push=" << o.push
             << " file_output=" << o.file_output << " build_artifacts=" << o.build_artifacts
             << " images=[" << absl::StrJoin(o.images, ",") << "]"
+            << " platforms=[" << absl::StrJoin(o.platforms, ",") << "]"
             << " verbosity=" << VerbosityName(o.verbosity) << " update_check=" << o.update_check
             << " interactive=" << o.interactive << "}";
 }

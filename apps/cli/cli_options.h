@@ -94,6 +94,9 @@ struct CliOptions {
   std::string file_output;      // --file-output (build): JSON of built images
   std::string build_artifacts;  // -a/--build-artifacts (deploy, exec, verify, test): that JSON
   std::vector<std::string> images;  // --images (deploy): image references to deploy
+  // --platform (dev, debug, run, build): the target platforms, normalized
+  // ("linux/amd64"), repeated or comma-separated; empty: build.platforms.
+  std::vector<std::string> platforms;
 
   // Console and compatibility.
   Verbosity verbosity = Verbosity::kWarning;

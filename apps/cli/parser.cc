@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "domain/base/status_macros.h"
+#include "domain/config/platforms.h"
 
 namespace devloop::cli {
 namespace {
@@ -305,6 +306,23 @@ const std::vector<FlagSpec>& Flags() {
       {"build-artifacts", 'a', Kind::kValue, kDeploy | kExec | kVerify | kTest, "FILE",
        "Use the images listed in this file (from build --file-output)",
        DEVLOOP_STRING_FLAG(build_artifacts)},
+      {"platform", 0, Kind::kValue, kDev | kRun | kBuild, "PLATFORMS",
+       "Build for these target platforms, os/arch[/variant] (repeatable, comma-separated; "
+       "overrides build.platforms; a Docker artifact takes one)",
+       [](absl::string_view flag, absl::string_view v, CliOptions* o) -> absl::Status {
+         absl::StatusOr<std::vector<std::string>> platforms = config::ParsePlatformList(v);
+         if (!platforms.ok()) {
+           return absl::InvalidArgumentError(absl::StrFormat(
+               "invalid value \"%s\" for --%s: %s", v, flag, platforms.status().message()));
+         }
+         for (std::string& p : *platforms) {
+           if (std::find(o->platforms.begin(), o->platforms.end(), p) == o->platforms.end()) {
+             o->platforms.push_back(std::move(p));
+           }
+         }
+         return absl::OkStatus();
+       },
+       [](const CliOptions& o) { return absl::StrCat("[", absl::StrJoin(o.platforms, ","), "]"); }},
       {"images", 0, Kind::kValue, kDeploy, "IMAGES",
        "Deploy these image references (repeatable, comma-separated)", DEVLOOP_LIST_FLAG(images)},
       {"kube-context", 0, Kind::kValue, kConfigured, "NAME",

@@ -172,6 +172,15 @@ INSTANTIATE_TEST_SUITE_P(
                  [](CliOptions* o) { o->build_artifacts = "out.json"; }},
         FlagCase{"deploy -a out.json", [](CliOptions* o) { o->build_artifacts = "out.json"; }},
         FlagCase{"deploy --images a:1,b:2", [](CliOptions* o) { o->images = {"a:1", "b:2"}; }},
+        // --platform: comma lists, repeats adding, each platform once, normalized.
+        FlagCase{"build --platform=linux/amd64,linux/arm64",
+                 [](CliOptions* o) { o->platforms = {"linux/amd64", "linux/arm64"}; }},
+        FlagCase{"dev --platform linux/arm64 --platform=linux/amd64,linux/aarch64",
+                 [](CliOptions* o) { o->platforms = {"linux/arm64", "linux/amd64"}; }},
+        FlagCase{"debug --platform=linux/x86_64",
+                 [](CliOptions* o) { o->platforms = {"linux/amd64"}; }},
+        FlagCase{"run --platform=linux/arm/v7",
+                 [](CliOptions* o) { o->platforms = {"linux/arm/v7"}; }},
         FlagCase{"dev --kube-context=kind -n ns",
                  [](CliOptions* o) {
                    o->kube_context = "kind";
@@ -271,6 +280,10 @@ INSTANTIATE_TEST_SUITE_P(
                   {"\"true\" cannot be combined with other modes"}},
         ErrorCase{"dev --port-forward=,", {"invalid value \",\" for --port-forward"}},
         ErrorCase{"dev -v loud", {"invalid value \"loud\" for --verbosity"}},
+        ErrorCase{"build --platform=arm64",
+                  {"invalid value \"arm64\" for --platform", "expected os/arch[/variant]"}},
+        ErrorCase{"dev --platform=linux/amd64,linux", {"\"linux\" is not a platform"}},
+        ErrorCase{"deploy --platform=linux/amd64", {"--platform", "not valid", "devloop deploy"}},
         ErrorCase{"dev extra", {"unexpected argument \"extra\"", "devloop dev"}},
         ErrorCase{"help deve", {"unknown command \"deve\""}},
         ErrorCase{"replay", {"\"devloop replay\" needs one argument, FILE"}},

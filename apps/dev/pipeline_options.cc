@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "domain/config/platforms.h"
 
 namespace devloop::apps {
 namespace {
@@ -193,6 +194,23 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
         for (const config::DockerCopy& c : a.sync->inferred_copies) {
           spec.spec.copies.push_back({c.srcs, c.dest});
         }
+      }
+      // Target platforms: --platform, else the config's build.platforms, as
+      // the artifact's own list constrains them.
+      absl::StatusOr<std::vector<std::string>> platforms = config::ArtifactPlatforms(
+          {.cli = cli.platforms, .pipeline = c.build.platforms, .artifact = a.platforms});
+      if (!platforms.ok()) {
+        errors.push_back(absl::StrCat(Where(a.pos), "build.artifacts[", a.image,
+                                      "]: ", platforms.status().message()));
+      } else if (!a.custom.has_value() && platforms->size() > 1) {
+        errors.push_back(absl::StrCat(
+            Where(a.pos), "build.artifacts[", a.image, "] is a Docker build for ",
+            platforms->size(), " platforms (", absl::StrJoin(*platforms, ","),
+            "): a multi-platform image needs buildx, which devloop does not drive; build it for "
+            "one platform (--platform or build.platforms), or with a custom buildCommand that "
+            "reads $PLATFORMS"));
+      } else {
+        spec.platforms = *std::move(platforms);
       }
       if (!a.runtime_type.empty()) p.debug.runtime_types[a.image] = a.runtime_type;
       p.watched.push_back({a.image, a.absolute_context, spec.dockerfile, !spec.spec.infer.empty(),

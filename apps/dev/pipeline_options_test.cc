@@ -53,6 +53,56 @@ TEST(MakePipelineTest, ACustomArtifactKeepsItsCommandAndDependencies) {
   EXPECT_EQ(p->watched[0].custom, c.build.artifacts[0].custom->dependencies);
 }
 
+// Each artifact gets its target platforms: --platform over each config's
+// build.platforms, constrained by the artifact's own list.
+TEST(MakePipelineTest, EachArtifactGetsItsTargetPlatforms) {
+  config::Config c = WebConfig();
+  c.build.artifacts[0].docker.reset();
+  c.build.artifacts[0].custom = config::CustomArtifact{.build_command = "./build.sh"};
+  config::Artifact api = c.build.artifacts[0];
+  api.image = "api";
+  api.platforms = {"linux/arm64"};
+  c.build.artifacts.push_back(api);
+  c.build.platforms = {"linux/amd64", "linux/arm64"};
+  config::Config other = WebConfig();  // a required config, without platforms
+  other.build.artifacts[0].image = "db";
+
+  absl::StatusOr<Pipeline> p = MakePipeline({other, c}, Cli());
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->loop.artifacts.size(), 3u);
+  EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre());
+  EXPECT_THAT(p->loop.artifacts[1].platforms, ElementsAre("linux/amd64", "linux/arm64"));
+  EXPECT_THAT(p->loop.artifacts[2].platforms, ElementsAre("linux/arm64"));
+
+  cli::CliOptions cli = Cli();
+  cli.platforms = {"linux/arm64"};
+  p = MakePipeline({other, c}, cli);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre("linux/arm64"));
+  EXPECT_THAT(p->loop.artifacts[1].platforms, ElementsAre("linux/arm64"));
+  EXPECT_THAT(p->loop.artifacts[2].platforms, ElementsAre("linux/arm64"));
+}
+
+TEST(MakePipelineTest, PlatformErrorsNameTheArtifactsPlace) {
+  config::Config c = WebConfig();
+  c.build.artifacts[0].pos = {"skaffold.yaml", 7, 5};
+  c.build.platforms = {"linux/amd64", "linux/arm64"};
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli());
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(),
+              HasSubstr("skaffold.yaml:7:5: build.artifacts[web] is a Docker build for 2 "
+                        "platforms (linux/amd64,linux/arm64)"));
+  EXPECT_THAT(p.status().message(), HasSubstr("buildx"));
+
+  c.build.artifacts[0].platforms = {"linux/s390x"};
+  p = MakePipeline({c}, Cli());
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(),
+              HasSubstr("skaffold.yaml:7:5: build.artifacts[web]: the target platforms "
+                        "[linux/amd64,linux/arm64] (build.platforms) include none of the "
+                        "artifact's platforms [linux/s390x]"));
+}
+
 TEST(MakePipelineTest, DeployKubectlTakesItsManifestsNamespaceAndFlags) {
   config::Config c = WebConfig();
   c.deploy.kubectl = config::KubectlDeploy{.manifests = {"deploy/*.yaml", "/abs/x.yaml"},

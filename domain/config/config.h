@@ -153,6 +153,9 @@ struct Artifact {
   // `devloop debug`: the language runtime to debug the image as ("go",
   // "nodejs", "python", "jvm"); empty: detect it from the image.
   std::string runtime_type;
+  // The platforms it may be built for ("linux/arm64"), normalized
+  // (platforms.h): a constraint on the targets. Empty: any.
+  std::vector<std::string> platforms;
   SourcePos pos;          // of the artifact's map
   SourcePos context_pos;  // of `context`, or of the artifact when defaulted
   bool operator==(const Artifact&) const = default;
@@ -201,6 +204,9 @@ struct Build {
   TagPolicy tag_policy = GitCommitTagger{};
   LocalBuild local;
   std::vector<std::string> insecure_registries;
+  // build.platforms: what its artifacts are built for unless --platform says
+  // otherwise, normalized (platforms.h). Empty: the builder's default.
+  std::vector<std::string> platforms;
   bool operator==(const Build&) const = default;
 };
 

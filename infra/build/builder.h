@@ -45,6 +45,10 @@ struct ArtifactBuildSpec {
   std::map<std::string, std::string> require_aliases;
   std::string target;
   bool no_cache = false;
+  // The target platforms ("linux/arm64"; config/platforms.h's ArtifactPlatforms).
+  // Empty: the engine's own. The Docker builder takes at most one; a custom
+  // build command reads them all from $PLATFORMS.
+  std::vector<std::string> platforms;
   // devloop's config files (absolute): never build inputs, so left out of the
   // input digest even when they lie in the context. A config edit alone then
   // finds the image it built before (the artifact cache).

@@ -1,5 +1,6 @@
 #include "infra/config/decode.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "domain/config/platforms.h"
 #include "domain/config/template.h"
 #include "domain/debug/transform.h"
 #include "domain/paths/path.h"
@@ -130,13 +132,14 @@ class Decoder {
 
   void DecodeBuild(const YAML::Node& node, Build* b) {
     const std::string p = "build";
-    if (!w_.Fields(node, p, {"artifacts", "tagPolicy", "local", "insecureRegistries"},
+    if (!w_.Fields(node, p,
+                   {"artifacts", "tagPolicy", "local", "insecureRegistries", "platforms"},
                    {{"cluster", "in-cluster builds are not supported by devloop (use local)"},
                     {"googleCloudBuild",
-                     "Google Cloud Build is not supported by devloop (use local)"},
-                    {"platforms", "multi-platform builds are not supported by devloop"}})) {
+                     "Google Cloud Build is not supported by devloop (use local)"}})) {
       return;
     }
+    Platforms(node, p, &b->platforms);
     ForEach(Child(node, "artifacts"), "build.artifacts",
             [&](const YAML::Node& item, size_t, const std::string& path) {
               b->artifacts.push_back(DecodeArtifact(item, path));
@@ -159,13 +162,38 @@ class Decoder {
     w_.StringList(node, "insecureRegistries", p, &b->insecure_registries);
   }
 
+  // Reads map[platforms], a list of "os/arch[/variant]", normalized into *out
+  // (each once); each bad entry is an error at its line.
+  void Platforms(const YAML::Node& map, const std::string& p, std::vector<std::string>* out) {
+    const YAML::Node list = Child(map, "platforms");
+    if (!list.IsDefined() || list.IsNull()) return;
+    const std::string lp = Sub(p, "platforms");
+    if (!list.IsSequence()) {
+      w_.Error(list, absl::StrCat(lp, ": expected a list of platforms (os/arch[/variant]), got ",
+                                  Describe(list)));
+      return;
+    }
+    size_t i = 0;
+    for (const YAML::Node& item : list) {
+      const std::string ip = absl::StrCat(lp, "[", i++, "]");
+      std::optional<std::string> text = w_.Scalar(item, ip);
+      if (!text) continue;
+      absl::StatusOr<std::string> platform = ParsePlatform(*text);
+      if (!platform.ok()) {
+        w_.Error(item, absl::StrCat(ip, ": ", platform.status().message()));
+      } else if (std::find(out->begin(), out->end(), *platform) == out->end()) {
+        out->push_back(*std::move(platform));
+      }
+    }
+  }
+
   Artifact DecodeArtifact(const YAML::Node& node, const std::string& p) {
     Artifact a;
     a.pos = w_.Pos(node);
     a.context_pos = a.pos;
     if (!w_.Fields(node, p,
                    {"image", "context", "docker", "custom", "requires", "sync", "hooks",
-                    "runtimeType"},
+                    "runtimeType", "platforms"},
                    {{"jib", "jib builds are not supported by devloop (supported: docker, custom)"},
                     {"kaniko",
                      "kaniko builds are not supported by devloop (supported: docker, custom)"},
@@ -173,8 +201,8 @@ class Decoder {
                      "bazel builds are not supported by devloop (supported: docker, custom)"},
                     {"buildpacks",
                      "buildpacks builds are not supported by devloop (supported: docker, custom)"},
-                    {"ko", "ko builds are not supported by devloop (supported: docker, custom)"},
-                    {"platforms", "multi-platform builds are not supported by devloop"}})) {
+                    {"ko",
+                     "ko builds are not supported by devloop (supported: docker, custom)"}})) {
       return a;
     }
     if (w_.String(node, "image", p, &a.image)) {
@@ -192,6 +220,7 @@ class Decoder {
                  absl::StrCat(Sub(p, "runtimeType"), ": ", r.status().message()));
       }
     }
+    Platforms(node, p, &a.platforms);
     if (w_.String(node, "context", p, &a.context)) {
       a.context_pos = w_.Pos(Child(node, "context"));
       if (a.context.empty()) a.context = ".";

@@ -108,6 +108,7 @@ void EmitArtifact(YAML::Emitter& out, const config::Artifact& a) {
     out << YAML::EndSeq;
   }
   if (!a.runtime_type.empty()) StrField(out, "runtimeType", a.runtime_type);
+  if (!a.platforms.empty()) List(out, "platforms", a.platforms);
   if (a.sync) {
     Key(out, "sync");
     out << YAML::BeginMap;
@@ -277,6 +278,7 @@ void Emit(YAML::Emitter& out, const Config& c) {
   if (!c.build.insecure_registries.empty()) {
     List(out, "insecureRegistries", c.build.insecure_registries);
   }
+  if (!c.build.platforms.empty()) List(out, "platforms", c.build.platforms);
   out << YAML::EndMap;
 
   if (c.deploy.kustomize || c.deploy.helm) {

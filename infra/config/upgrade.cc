@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -104,12 +105,44 @@ bool StartsWithPattern(const std::vector<std::string>& tokens,
 // The setValueTemplates entry that sets a value to the image built for
 // artifact `image`: the variable the helm renderer defines for it, its name
 // written with '_' for each character other than a letter, digit or '_'.
-std::string FullyQualifiedTemplate(const std::string& image) {
+std::string ImageVariableSuffix(const std::string& image) {
   std::string name = image;
   for (char& c : name) {
     if (!absl::ascii_isalnum(c) && c != '_') c = '_';
   }
-  return absl::StrCat("{{.IMAGE_FULLY_QUALIFIED_", name, "}}");
+  return name;
+}
+
+std::string FullyQualifiedTemplate(const std::string& image) {
+  return absl::StrCat("{{.IMAGE_FULLY_QUALIFIED_", ImageVariableSuffix(image), "}}");
+}
+
+// A helm release's imageStrategy (v2 schemas): `fqn` (the default) sets each
+// artifactOverrides value to the whole reference; `helm` sets <value>.repository
+// and <value>.tag apart, and with explicitRegistry <value>.registry too, the
+// repository then without its registry.
+struct ImageStrategy {
+  bool helm = false;
+  bool explicit_registry = false;
+};
+
+// The setValueTemplates entries Skaffold's v2 -> v3 upgrade writes for the
+// value `name` set to artifact `image` under `strategy`, as {suffix, template}
+// with the entry's name being `name` + suffix. The tag keeps the digest, so the
+// chart's "repository:tag" is the reference that was built.
+std::vector<std::pair<std::string, std::string>> OverrideTemplates(const std::string& image,
+                                                                   ImageStrategy strategy) {
+  const std::string n = ImageVariableSuffix(image);
+  if (!strategy.helm) return {{"", FullyQualifiedTemplate(image)}};
+  std::vector<std::pair<std::string, std::string>> out = {
+      {".tag", absl::StrCat("{{.IMAGE_TAG_", n, "}}@{{.IMAGE_DIGEST_", n, "}}")}};
+  if (strategy.explicit_registry) {
+    out.push_back({".repository", absl::StrCat("{{.IMAGE_REPO_NO_DOMAIN_", n, "}}")});
+    out.push_back({".registry", absl::StrCat("{{.IMAGE_DOMAIN_", n, "}}")});
+  } else {
+    out.push_back({".repository", absl::StrCat("{{.IMAGE_REPO_", n, "}}")});
+  }
+  return out;
 }
 
 class Upgrader;
@@ -362,17 +395,20 @@ class Upgrader {
   // decoder reads the v2 fields the same way, so they stay where they are, the
   // patch paths into them stay valid, and errors keep naming what the user
   // wrote. A helm release's artifactOverrides become setValueTemplates that
-  // set each value to its artifact's image (patches of them too). What Skaffold
-  // cannot convert, kpt deploys, is refused here.
+  // set each value to its artifact's image, as its imageStrategy said (patches
+  // of them too), and imageStrategy goes. What Skaffold cannot convert, kpt
+  // deploys, is refused here.
   void V2beta29ToV3alpha1(YAML::Node doc) {
+    // Patches first: the release each one patches still has its imageStrategy.
+    ForEachPatchOfProfile(doc, [&](const YAML::Node& profile, YAML::Node patch,
+                                   std::vector<std::string>& tokens, const std::string& where,
+                                   std::vector<YAML::Node>* added) {
+      ArtifactOverridesPatchToTemplates(doc, profile, patch, tokens, where, added);
+    });
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       ForEachHelmRelease(pipeline, prefix, [&](YAML::Node r, const std::string& path) {
         ArtifactOverridesToTemplates(r, path);
       });
-    });
-    ForEachPatch(doc, [&](YAML::Node patch, std::vector<std::string>& tokens,
-                          const std::string& where) {
-      ArtifactOverridesPatchToTemplates(patch, tokens, where);
     });
     ForEachPipeline(doc, [&](YAML::Node pipeline, const std::string& prefix) {
       const YAML::Node kpt = KeyNode(Child(pipeline, "deploy"), "kpt");
@@ -499,18 +535,20 @@ class Upgrader {
             path);
   }
 
-  // Calls fn(patch, tokens, where) for each profile patch whose path is a JSON
-  // pointer, with the pointer's tokens; when fn changes them, the patch's path
-  // becomes the new pointer (its node keeps its mark).
+  // Calls fn(profile, patch, tokens, where, &added) for each profile patch
+  // whose path is a JSON pointer, with the pointer's tokens; when fn changes
+  // them, the patch's path becomes the new pointer (its node keeps its mark).
+  // The patches fn puts in `added` are appended to the profile's patches.
   template <typename Fn>
-  void ForEachPatch(YAML::Node doc, Fn fn) {
+  void ForEachPatchOfProfile(YAML::Node doc, Fn fn) {
     const YAML::Node profiles = Child(doc, "profiles");
     if (!profiles.IsSequence()) return;
     size_t i = 0;
     for (const YAML::Node& profile : profiles) {
-      const YAML::Node patches = Child(profile, "patches");
+      YAML::Node patches = Child(profile, "patches");
       ++i;
       if (!patches.IsSequence()) continue;
+      std::vector<YAML::Node> added;
       size_t j = 0;
       for (YAML::Node patch : patches) {
         const std::string where = absl::StrCat("profiles[", i - 1, "].patches[", j++, "]");
@@ -518,10 +556,19 @@ class Upgrader {
         std::vector<std::string> tokens;
         if (!path.IsScalar() || !PointerTokens(path.Scalar(), &tokens)) continue;
         const std::vector<std::string> before = tokens;
-        fn(patch, tokens, where);
+        fn(profile, patch, tokens, where, &added);
         if (tokens != before) path = Pointer(tokens);
       }
+      for (const YAML::Node& patch : added) patches.push_back(patch);
     }
+  }
+
+  // As ForEachPatchOfProfile, for fn(patch, tokens, where).
+  template <typename Fn>
+  void ForEachPatch(YAML::Node doc, Fn fn) {
+    ForEachPatchOfProfile(doc, [&](const YAML::Node&, YAML::Node patch,
+                                   std::vector<std::string>& tokens, const std::string& where,
+                                   std::vector<YAML::Node>*) { fn(patch, tokens, where); });
   }
 
   // Renames, in each patch path that begins with `pattern` ("*" for any list
@@ -551,11 +598,57 @@ class Upgrader {
     });
   }
 
-  // Whether a helm release's imageStrategy is Skaffold's helm convention
-  // (image.repository and image.tag set apart), which devloop does not write
-  // templates for; the decoder refuses it.
-  static bool HelmImageStrategy(const YAML::Node& release) {
-    return Child(Child(release, "imageStrategy"), "helm").IsDefined();
+  // The imageStrategy of a helm release, as far as it reads (CheckImageStrategy
+  // reports what does not).
+  static ImageStrategy StrategyOf(const YAML::Node& release) {
+    const YAML::Node helm = Child(Child(release, "imageStrategy"), "helm");
+    return {.helm = helm.IsDefined(), .explicit_registry = IsTrue(Child(helm, "explicitRegistry"))};
+  }
+
+  // Reports an imageStrategy that is not one of `fqn: {}`, `helm: {}` and
+  // `helm: {explicitRegistry: BOOL}`; returns whether it is one.
+  bool CheckImageStrategy(const YAML::Node& release, const std::string& path) {
+    const YAML::Node strategy = Child(release, "imageStrategy");
+    if (!strategy.IsDefined() || strategy.IsNull()) return true;
+    if (strategy.IsMap() && strategy.size() == 0) return true;  // the default, fqn
+    const std::string p = Sub(path, "imageStrategy");
+    if (strategy.IsMap() && strategy.size() > 1) {
+      Fail(strategy, absl::StrCat(p, ": expected one of fqn: {} or helm: {}, not both"));
+      return false;
+    }
+    const YAML::Node fqn = Child(strategy, "fqn");
+    const YAML::Node helm = Child(strategy, "helm");
+    const bool empty_fqn = fqn.IsNull() || (fqn.IsMap() && fqn.size() == 0);
+    if (fqn.IsDefined() && empty_fqn) return true;
+    if (helm.IsDefined() && (helm.IsNull() || helm.IsMap())) {
+      bool ok = true;
+      for (auto it = helm.begin(); helm.IsMap() && it != helm.end(); ++it) {
+        const bool known = it->first.IsScalar() && it->first.Scalar() == "explicitRegistry";
+        if (!known || !(IsTrue(it->second) || IsFalse(it->second))) {
+          Fail(known ? it->second : it->first,
+               absl::StrCat(Sub(p, "helm"), ": expected explicitRegistry: true or false, got ",
+                            known ? Describe(it->second) : Describe(it->first)));
+          ok = false;
+        }
+      }
+      return ok;
+    }
+    Fail(strategy, absl::StrCat(p, ": expected one of fqn: {} or helm: {}, got ",
+                                Describe(strategy)));
+    return false;
+  }
+
+  // The helm release a profile's patch of deploy.helm.releases[index] patches:
+  // the profile's own when it has a deploy section, else the document's.
+  static YAML::Node PatchedRelease(const YAML::Node& doc, const YAML::Node& profile,
+                                   const std::string& index) {
+    size_t i = 0;
+    const YAML::Node pipeline = Child(profile, "deploy").IsDefined() ? profile : doc;
+    const YAML::Node releases = Child(Child(Child(pipeline, "deploy"), "helm"), "releases");
+    if (!absl::SimpleAtoi(index, &i) || !releases.IsSequence() || i >= releases.size()) {
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    return releases[i];
   }
 
   // Flattens `map` (artifactOverrides, a map of value names to artifact
@@ -582,13 +675,26 @@ class Upgrader {
     }
   }
 
-  // Turns release `r`'s artifactOverrides {name: image} into setValueTemplates
-  // {name: "{{.IMAGE_FULLY_QUALIFIED_<image>}}"}, next to those the user
-  // wrote, as Skaffold's v2 -> v3 upgrade does; an imageStrategy of fqn (what
-  // overrides meant without one) goes with them.
+  // Turns release `r`'s artifactOverrides {name: image} into setValueTemplates,
+  // next to those the user wrote, as Skaffold's v2 -> v3 upgrade does: under
+  // imageStrategy fqn (the default), {name: "{{.IMAGE_FULLY_QUALIFIED_<image>}}"};
+  // under helm, name.repository "{{.IMAGE_REPO_<image>}}" and name.tag
+  // "{{.IMAGE_TAG_<image>}}@{{.IMAGE_DIGEST_<image>}}", and with
+  // explicitRegistry name.registry "{{.IMAGE_DOMAIN_<image>}}" and the
+  // repository "{{.IMAGE_REPO_NO_DOMAIN_<image>}}". imageStrategy goes: v3 has
+  // no such field.
   void ArtifactOverridesToTemplates(YAML::Node r, const std::string& path) {
-    const YAML::Node key = KeyNode(r, "artifactOverrides");
-    if (!key.IsDefined() || HelmImageStrategy(r)) return;
+    if (!CheckImageStrategy(r, path)) return;
+    const ImageStrategy strategy = StrategyOf(r);
+    if (const YAML::Node key = KeyNode(r, "artifactOverrides"); key.IsDefined()) {
+      OverridesToTemplates(r, key, strategy, path);
+    }
+    if (failed_) return;
+    if (const YAML::Node key = KeyNode(r, "imageStrategy"); key.IsDefined()) r.remove(key);
+  }
+
+  void OverridesToTemplates(YAML::Node r, const YAML::Node& key, ImageStrategy strategy,
+                            const std::string& path) {
     const std::string p = Sub(path, "artifactOverrides");
     const YAML::Node overrides = Child(r, "artifactOverrides");
     if (!overrides.IsNull() && !overrides.IsMap()) {
@@ -607,31 +713,40 @@ class Upgrader {
     const bool had_templates = templates.IsMap();
     YAML::Node merged = had_templates ? templates : YAML::Node(YAML::NodeType::Map);
     for (auto& [name_node, name, image] : flat) {
-      if (Child(merged, name).IsDefined()) {
-        Fail(name_node, absl::StrCat(Sub(p, name), ": cannot be upgraded from ", from_, " to ",
-                                     to_, ": it becomes setValueTemplates.", name,
-                                     ", which is set too"));
-        continue;
+      const std::string artifact = image.Scalar();
+      for (const auto& [suffix, text] : OverrideTemplates(artifact, strategy)) {
+        const std::string entry = name + suffix;
+        if (Child(merged, entry).IsDefined()) {
+          Fail(name_node, absl::StrCat(Sub(p, name), ": cannot be upgraded from ", from_, " to ",
+                                       to_, ": it becomes setValueTemplates.", entry,
+                                       ", which is set too"));
+          continue;
+        }
+        if (suffix.empty()) {
+          image = text;  // in place: keeps the mark
+          merged.force_insert(name_node, image);
+        } else {
+          merged.force_insert(entry, text);
+        }
       }
-      image = FullyQualifiedTemplate(image.Scalar());  // in place: keeps the mark
-      merged.force_insert(name_node, image);
     }
     if (had_templates) {
       r.remove(key);
     } else {
       Replace(r, key, "setValueTemplates", merged, path);  // the user's key node, with its mark
     }
-    const YAML::Node strategy = Child(r, "imageStrategy");
-    if (strategy.IsMap() && strategy.size() == 1 && Child(strategy, "fqn").IsDefined()) {
-      r.remove(KeyNode(r, "imageStrategy"));
-    }
   }
 
-  // A patch of one artifactOverrides value patches the setValueTemplates entry
-  // it became, with the image's template as its value. A patch of the whole
-  // map is refused: it would replace the user's own templates too.
-  void ArtifactOverridesPatchToTemplates(YAML::Node patch, std::vector<std::string>& tokens,
-                                         const std::string& where) {
+  // A patch of one artifactOverrides value patches the setValueTemplates
+  // entries it became, with the image's templates as their values: under the
+  // helm strategy of the release it patches (PatchedRelease) the patch sets
+  // name.tag, and patches of name.repository (and name.registry) with the
+  // same op are appended to `added`. A patch of the whole map is refused: it
+  // would replace the user's own templates too.
+  void ArtifactOverridesPatchToTemplates(const YAML::Node& doc, const YAML::Node& profile,
+                                         YAML::Node patch, std::vector<std::string>& tokens,
+                                         const std::string& where,
+                                         std::vector<YAML::Node>* added) {
     if (!StartsWithPattern(tokens, {"deploy", "helm", "releases", "*", "artifactOverrides"})) {
       return;
     }
@@ -645,18 +760,44 @@ class Upgrader {
                               path.Scalar(), "/NAME)"));
       return;
     }
+    const ImageStrategy strategy = StrategyOf(PatchedRelease(doc, profile, tokens[3]));
     const std::vector<std::string> name(tokens.begin() + 5, tokens.end());
+    const std::string value_name = absl::StrJoin(name, ".");
     tokens.resize(4);
     tokens.push_back("setValueTemplates");
-    tokens.push_back(absl::StrJoin(name, "."));
+    tokens.push_back(value_name);
     const YAML::Node op = Child(patch, "op");
-    if (op.IsScalar() && op.Scalar() == "remove") return;
+    const bool remove = op.IsScalar() && op.Scalar() == "remove";
     YAML::Node value = Child(patch, "value");
-    if (value.IsScalar() && !value.Scalar().empty()) {
-      value = FullyQualifiedTemplate(value.Scalar());
-    } else if (value.IsDefined()) {
-      Fail(value, absl::StrCat(Sub(where, "value"), ": expected an artifact's image, got ",
-                               Describe(value)));
+    std::string image;
+    if (!remove) {
+      if (value.IsScalar() && !value.Scalar().empty()) {
+        image = value.Scalar();
+      } else if (value.IsDefined()) {
+        Fail(value, absl::StrCat(Sub(where, "value"), ": expected an artifact's image, got ",
+                                 Describe(value)));
+        return;
+      }
+    }
+    const std::vector<std::pair<std::string, std::string>> templates =
+        OverrideTemplates(image, strategy);
+    tokens.back() = value_name + templates[0].first;
+    if (!image.empty()) value = templates[0].second;
+    for (size_t i = 1; i < templates.size(); ++i) {
+      if (!remove && !(op.IsScalar() && (op.Scalar() == "add" || op.Scalar() == "replace"))) {
+        Fail(op.IsDefined() ? op : patch,
+             absl::StrCat(Sub(where, "op"), ": ", Describe(op), " cannot be upgraded from ", from_,
+                          " to ", to_, " for a release with imageStrategy helm (expected add, "
+                          "replace or remove)"));
+        return;
+      }
+      std::vector<std::string> extra_tokens = tokens;
+      extra_tokens.back() = value_name + templates[i].first;
+      YAML::Node extra(YAML::NodeType::Map);
+      extra["op"] = op.Scalar();
+      extra["path"] = Pointer(extra_tokens);
+      if (!image.empty()) extra["value"] = templates[i].second;
+      added->push_back(extra);
     }
   }
 

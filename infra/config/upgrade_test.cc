@@ -417,6 +417,193 @@ manifests:
 deploy:
   helm: {}
 )"},
+      // imageStrategy helm: Skaffold's upgrade sets <value>.repository and
+      // <value>.tag (the tag with the digest, so that repository:tag is the
+      // image built) from the image's variables.
+      {"v2beta29: artifactOverrides under imageStrategy helm, nested names too",
+       R"(apiVersion: skaffold/v2beta29
+kind: Config
+build:
+  artifacts:
+  - image: gcr.io/x/web
+  - image: worker
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides:
+        image: gcr.io/x/web
+        jobs:
+          image: worker
+      imageStrategy:
+        helm: {}
+)",
+       R"(build:
+  artifacts:
+  - image: gcr.io/x/web
+  - image: worker
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      setValueTemplates:
+        image.repository: "{{.IMAGE_REPO_gcr_io_x_web}}"
+        image.tag: "{{.IMAGE_TAG_gcr_io_x_web}}@{{.IMAGE_DIGEST_gcr_io_x_web}}"
+        jobs.image.repository: "{{.IMAGE_REPO_worker}}"
+        jobs.image.tag: "{{.IMAGE_TAG_worker}}@{{.IMAGE_DIGEST_worker}}"
+deploy:
+  helm: {}
+)"},
+      // explicitRegistry: the registry apart too, the repository without it.
+      {"v2beta26: imageStrategy helm with explicitRegistry, beside setValueTemplates",
+       R"(apiVersion: skaffold/v2beta26
+kind: Config
+build:
+  artifacts:
+  - image: gcr.io/x/web
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides:
+        image: gcr.io/x/web
+      imageStrategy:
+        helm:
+          explicitRegistry: true
+      setValueTemplates:
+        host: web.local
+)",
+       R"(build:
+  artifacts:
+  - image: gcr.io/x/web
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      setValueTemplates:
+        host: web.local
+        image.registry: "{{.IMAGE_DOMAIN_gcr_io_x_web}}"
+        image.repository: "{{.IMAGE_REPO_NO_DOMAIN_gcr_io_x_web}}"
+        image.tag: "{{.IMAGE_TAG_gcr_io_x_web}}@{{.IMAGE_DIGEST_gcr_io_x_web}}"
+deploy:
+  helm: {}
+)"},
+      {"v2beta20: imageStrategy helm with explicitRegistry false, in a profile",
+       R"(apiVersion: skaffold/v2beta20
+kind: Config
+build:
+  artifacts:
+  - image: web
+profiles:
+- name: helm
+  deploy:
+    helm:
+      releases:
+      - name: web
+        chartPath: charts/web
+        artifactOverrides:
+          image: web
+        imageStrategy:
+          helm:
+            explicitRegistry: false
+)",
+       R"(build:
+  artifacts:
+  - image: web
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      setValueTemplates:
+        image.repository: "{{.IMAGE_REPO_web}}"
+        image.tag: "{{.IMAGE_TAG_web}}@{{.IMAGE_DIGEST_web}}"
+deploy:
+  helm: {}
+)",
+       {"helm"}},
+      // v3 has no imageStrategy; without overrides it said nothing.
+      {"v2beta29: imageStrategy without artifactOverrides goes",
+       R"(apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      imageStrategy:
+        helm: {}
+    - name: api
+      chartPath: charts/web
+      imageStrategy:
+        fqn: {}
+    - name: db
+      chartPath: charts/web
+      imageStrategy: {}
+)",
+       R"(manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+    - name: api
+      chartPath: charts/web
+    - name: db
+      chartPath: charts/web
+deploy:
+  helm: {}
+)"},
+      // A profile's patch of an override under the helm strategy patches the
+      // entries it became; a removal removes them all.
+      {"v2beta29: a patch of an override under imageStrategy helm",
+       R"(apiVersion: skaffold/v2beta29
+kind: Config
+build:
+  artifacts:
+  - image: web
+  - image: registry.local:5000/api
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides:
+        image: web
+        sidecar:
+          image: web
+      imageStrategy:
+        helm:
+          explicitRegistry: true
+profiles:
+- name: api
+  patches:
+  - op: replace
+    path: /deploy/helm/releases/0/artifactOverrides/image
+    value: registry.local:5000/api
+  - op: remove
+    path: /deploy/helm/releases/0/artifactOverrides/sidecar/image
+)",
+       R"(build:
+  artifacts:
+  - image: web
+  - image: registry.local:5000/api
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      setValueTemplates:
+        image.registry: "{{.IMAGE_DOMAIN_registry_local_5000_api}}"
+        image.repository: "{{.IMAGE_REPO_NO_DOMAIN_registry_local_5000_api}}"
+        image.tag: "{{.IMAGE_TAG_registry_local_5000_api}}@{{.IMAGE_DIGEST_registry_local_5000_api}}"
+deploy:
+  helm: {}
+)",
+       {"api"}},
       {"v2beta28: artifactOverrides in a profile",
        R"(apiVersion: skaffold/v2beta28
 kind: Config
@@ -983,6 +1170,81 @@ deploy:
             "skaffold.yaml:8:27: deploy.helm.releases[0].artifactOverrides.image: cannot be "
             "upgraded from skaffold/v2beta29 to skaffold/v3alpha1: it becomes "
             "setValueTemplates.image, which is set too");
+  // Under imageStrategy helm an override becomes <value>.tag and
+  // <value>.repository: one the user wrote too is unclear in the same way.
+  EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides: {image: web}
+      imageStrategy: {helm: {}}
+      setValueTemplates: {image.tag: dev}
+)"),
+            "skaffold.yaml:8:27: deploy.helm.releases[0].artifactOverrides.image: cannot be "
+            "upgraded from skaffold/v2beta29 to skaffold/v3alpha1: it becomes "
+            "setValueTemplates.image.tag, which is set too");
+  // Under the helm strategy one patch becomes several: only add, replace and
+  // remove say what each of them does.
+  EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides: {image: web, sidecar: web}
+      imageStrategy: {helm: {}}
+profiles:
+- name: copy
+  patches:
+  - op: copy
+    from: /deploy/helm/releases/0/artifactOverrides/sidecar
+    path: /deploy/helm/releases/0/artifactOverrides/image
+)"),
+            "skaffold.yaml:13:9: profiles[0].patches[0].op: \"copy\" cannot be upgraded from "
+            "skaffold/v2beta29 to skaffold/v3alpha1 for a release with imageStrategy helm "
+            "(expected add, replace or remove)");
+  // An imageStrategy Skaffold's schema does not have.
+  EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      artifactOverrides: {image: web}
+      imageStrategy:
+        helm: {explicitRegistry: maybe}
+)"),
+            "skaffold.yaml:10:34: deploy.helm.releases[0].imageStrategy.helm: expected "
+            "explicitRegistry: true or false, got \"maybe\"");
+  EXPECT_EQ(LoadError(R"(apiVersion: skaffold/v2beta29
+kind: Config
+deploy:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      imageStrategy: {fqn: {}, helm: {}}
+)"),
+            "skaffold.yaml:8:22: deploy.helm.releases[0].imageStrategy: expected one of fqn: {} "
+            "or helm: {}, not both");
+  // From v3 on imageStrategy is no field (Skaffold v2 has none either).
+  EXPECT_THAT(LoadError(R"(apiVersion: skaffold/v3
+kind: Config
+manifests:
+  helm:
+    releases:
+    - name: web
+      chartPath: charts/web
+      imageStrategy: {helm: {}}
+)"),
+              HasSubstr("skaffold.yaml:8:7: manifests.helm.releases[0].imageStrategy: "
+                        "imageStrategy is not supported by devloop: write setValueTemplates with "
+                        "IMAGE_REPO_<name> and IMAGE_TAG_<name>"));
   // From v3 on artifactOverrides is no field: written there, it is refused.
   EXPECT_THAT(LoadError(R"(apiVersion: skaffold/v3
 kind: Config

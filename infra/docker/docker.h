@@ -89,6 +89,9 @@ struct BuildRequest {
   std::map<std::string, std::string> labels;
   std::string target;  // multi-stage target; "" for the last stage
   bool no_cache = false;
+  // The target platform ("linux/arm64"); "" for the engine's own. One only:
+  // the classic builder and BuildKit behind POST /build build one platform.
+  std::string platform;
   // Extra exclusion, by path relative to context_dir (with '/' separators).
   std::function<bool(absl::string_view relative_path)> exclude;
   // The engine's build output, line by line, on the calling thread.

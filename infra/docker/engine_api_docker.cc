@@ -326,6 +326,9 @@ absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) 
   }
   if (!request.target.empty()) absl::StrAppend(&query, "&target=", UrlEncode(request.target));
   if (request.no_cache) absl::StrAppend(&query, "&nocache=1");
+  if (!request.platform.empty()) {
+    absl::StrAppend(&query, "&platform=", UrlEncode(request.platform));
+  }
 
   int status = 0;
   std::string error_body;

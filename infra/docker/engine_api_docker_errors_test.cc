@@ -1,15 +1,18 @@
 // EngineApiDocker's error paths without a Docker Engine: no socket, a
 // "daemon" that answers garbage, one that never answers, bad DOCKER_HOST values.
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "domain/events/status_code.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,6 +24,7 @@ namespace {
 
 using domain::StatusCode;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A unix socket server that answers each connection with `answer` (after
 // reading the request), or holds it open without answering when `answer` is
@@ -41,7 +45,11 @@ class FakeDaemon {
         int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (c < 0) return;
         char buf[4096];
-        (void)!read(c, buf, sizeof(buf));
+        const ssize_t n = read(c, buf, sizeof(buf));
+        if (n > 0) {
+          absl::MutexLock lock(&mu_);
+          if (first_read_.empty()) first_read_.assign(buf, n);
+        }
         if (!answer_.empty()) {
           (void)!write(c, answer_.data(), answer_.size());
           close(c);
@@ -59,6 +67,12 @@ class FakeDaemon {
     unlink(path_.c_str());
   }
   std::string host() const { return "unix://" + path_; }
+  // What the first connection sent in its first read: the request line and
+  // headers of the first call.
+  std::string first_read() const {
+    absl::MutexLock lock(&mu_);
+    return first_read_;
+  }
 
  private:
   static inline int counter_ = 0;
@@ -66,6 +80,8 @@ class FakeDaemon {
   std::string path_;
   int fd_;
   std::vector<int> held_;
+  mutable absl::Mutex mu_;
+  std::string first_read_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
@@ -123,6 +139,35 @@ TEST(EngineApiDockerErrorsTest, SilentDaemonHitsTheDeadline) {
   absl::Status s = (*docker)->Ping();
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
   EXPECT_EQ(DockerStatusCode(s), StatusCode::kBuildDockerDeadline);
+}
+
+// A build's target platform goes to the engine as POST /build's `platform`
+// parameter (the answer here only ends the call).
+TEST(EngineApiDockerErrorsTest, BuildSendsItsPlatform) {
+  char tmpl[] = "/tmp/devloop-build-platform-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string dockerfile = dir + "/Dockerfile";
+  FILE* f = fopen(dockerfile.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("FROM scratch\n", f);
+  fclose(f);
+  for (const std::string platform : {"linux/arm64", ""}) {
+    FakeDaemon daemon(
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+        "Content-Length: 16\r\n\r\n{\"message\":\"no\"}");
+    auto docker = EngineApiDocker::Create({.docker_host = daemon.host()});
+    ASSERT_TRUE(docker.ok());
+    EXPECT_FALSE((*docker)->Build({.context_dir = dir, .platform = platform}).ok());
+    const std::string head = daemon.first_read();
+    EXPECT_THAT(head, HasSubstr("POST /v1.41/build?")) << head;
+    if (platform.empty()) {
+      EXPECT_THAT(head, Not(HasSubstr("platform="))) << head;
+    } else {
+      EXPECT_THAT(head, HasSubstr("&platform=linux%2Farm64")) << head;
+    }
+  }
+  unlink(dockerfile.c_str());
+  rmdir(dir.c_str());
 }
 
 TEST(EngineApiDockerErrorsTest, UnsupportedDockerHostIsInvalidArgument) {

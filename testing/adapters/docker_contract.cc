@@ -1,6 +1,7 @@
 #include "testing/adapters/docker_contract.h"
 
 #include <stdlib.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "domain/config/platforms.h"
 #include "domain/events/status_code.h"
 #include "gmock/gmock.h"
 #include "infra/docker/docker_status.h"
@@ -126,6 +128,26 @@ TEST_P(DockerContractTest, BuildStreamsOutputAndTags) {
   absl::StatusOr<docker::ContainerState> state = docker_->Inspect(*id);
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->image_id, result->image_id);
+}
+
+// A build for the engine's own platform (what a --platform naming this
+// machine's asks for) is an ordinary build: the engine takes the parameter.
+TEST_P(DockerContractTest, BuildForThisMachinesPlatform) {
+  struct utsname host;
+  ASSERT_EQ(uname(&host), 0);
+  absl::StatusOr<std::string> platform =
+      config::ParsePlatform(absl::StrCat("linux/", host.machine));
+  ASSERT_TRUE(platform.ok()) << platform.status();
+  std::string tag = absl::StrCat(UniqueName("image"), ":platform");
+  absl::StatusOr<docker::BuildResult> result =
+      docker_->Build({.context_dir = MakeContext(kServeDockerfile),
+                      .tags = {tag},
+                      .labels = Labels(),
+                      .platform = *platform});
+  ASSERT_TRUE(result.ok()) << *platform << ": " << result.status();
+  absl::StatusOr<docker::ImageInfo> image = docker_->InspectImage(tag);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->id, result->image_id);
 }
 
 // The custom builder finds what a script built by its name.

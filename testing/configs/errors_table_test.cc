@@ -94,6 +94,17 @@ TEST(ErrorsTableTest, ExactMessages) {
        std::string(kHead) + "build:\n  artifacts:\n  - image: a\n    runtimeType: ruby\n",
        "skaffold.yaml:6:18: build.artifacts[0].runtimeType: unknown runtimeType \"ruby\"; expected "
        "one of go, nodejs, python, jvm, netcore"},
+      {"platform that is not os/arch",
+       std::string(kHead) + "build:\n  platforms: [linux/amd64, arm64]\n  artifacts:\n"
+       "  - image: a\n    platforms:\n    - linux/arm64\n    - linux/arm/v7/x\n",
+       "skaffold.yaml:4:28: build.platforms[1]: \"arm64\" is not a platform: expected "
+       "os/arch[/variant], such as linux/amd64, linux/arm64 or linux/arm/v7\n"
+       "skaffold.yaml:9:7: build.artifacts[0].platforms[1]: \"linux/arm/v7/x\" is not a "
+       "platform: expected os/arch[/variant], such as linux/amd64, linux/arm64 or linux/arm/v7"},
+      {"platforms that are not a list",
+       std::string(kHead) + "build:\n  platforms: linux/amd64\n",
+       "skaffold.yaml:4:14: build.platforms: expected a list of platforms (os/arch[/variant]), "
+       "got \"linux/amd64\""},
       {"refused deployer",
        std::string(kHead) + "deploy:\n  kpt: {}\n",
        "skaffold.yaml:4:3: deploy.kpt: kpt deploys are not supported by devloop (supported: "
@@ -379,6 +390,24 @@ TEST(ErrorsTableTest, CustomDependenciesAreRead) {
   EXPECT_EQ(artifacts[1].custom->dependencies.dockerfile, "Dockerfile.dev");
   EXPECT_EQ(artifacts[1].custom->dependencies.dockerfile_build_args,
             (std::map<std::string, std::string>{{"SRC", "lib"}}));
+}
+
+TEST(ErrorsTableTest, PlatformsAreReadNormalized) {
+  InMemoryConfigFiles files;
+  files.Add("/p/skaffold.yaml",
+            std::string(kHead) +
+                "build:\n  platforms: [linux/amd64, Linux/aarch64, linux/x86_64]\n"
+                "  artifacts:\n  - image: a\n    platforms: [linux/arm64/v8]\n"
+                "  - image: b\n");
+  LoadOptions options;
+  options.working_directory = "/p";
+  absl::StatusOr<std::vector<Config>> configs = LoadConfigs(options, files);
+  ASSERT_TRUE(configs.ok()) << configs.status();
+  const Build& build = (*configs)[0].build;
+  EXPECT_EQ(build.platforms, (std::vector<std::string>{"linux/amd64", "linux/arm64"}));
+  ASSERT_EQ(build.artifacts.size(), 2u);
+  EXPECT_EQ(build.artifacts[0].platforms, (std::vector<std::string>{"linux/arm64"}));
+  EXPECT_TRUE(build.artifacts[1].platforms.empty());
 }
 
 TEST(ErrorsTableTest, BuildAndSyncHooksAreReadWithTheirPlaces) {

@@ -61,7 +61,7 @@ absl::StatusOr<std::string> CustomInputDigest(const ArtifactBuildSpec& spec,
   InputDigestWriter in;
   in.Add("builder", "custom");  // never the digest of a Docker build
   in.Add("context", *context).Add("command", command).Add("repo", repo);
-  in.Add("platforms", absl::StrJoin(options.platforms, ","));
+  in.Add("platforms", absl::StrJoin(spec.platforms, ","));
   in.Add("skip-tests", options.skip_tests ? "true" : "false");
   for (const auto& [image, alias] : spec.require_aliases) {
     auto it = required.find(image);
@@ -176,7 +176,7 @@ absl::StatusOr<CustomBuiltImage> BuildCustomArtifact(
   run.env["BUILD_CONTEXT"] = spec.context_dir;
   run.env["IMAGE_REPO"] = name;
   run.env["IMAGE_TAG"] = tag;
-  run.env["PLATFORMS"] = absl::StrJoin(options.platforms, ",");
+  run.env["PLATFORMS"] = absl::StrJoin(spec.platforms, ",");
   run.env["SKIP_TEST"] = options.skip_tests ? "true" : "false";
   // Labelled (and cached) only when not pushed: see the header.
   const bool label = !options.push && (options.cache || !options.labels.empty());
@@ -325,7 +325,6 @@ absl::StatusOr<std::string> CustomBuilder::Build(const BuildRequest& request) {
       {.tagger = options_.tagger.get(),
        .push = options_.push,
        .default_repo = options_.default_repo,
-       .platforms = options_.platforms,
        .skip_tests = options_.skip_tests,
        .template_env = options_.template_env,
        .on_output = request.on_output,

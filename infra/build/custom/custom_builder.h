@@ -5,7 +5,8 @@
 //    environment, runs as `sh -c <command>` in the artifact's context, with the
 //    process environment plus IMAGE (the full reference to produce,
 //    "web:v1"), PUSH_IMAGE ("true"/"false"), BUILD_CONTEXT (absolute),
-//    IMAGE_REPO ("web"), IMAGE_TAG ("v1"), PLATFORMS (comma-separated), SKIP_TEST
+//    IMAGE_REPO ("web"), IMAGE_TAG ("v1"), PLATFORMS (the artifact's target
+//    platforms, ArtifactBuildSpec::platforms, comma-separated), SKIP_TEST
 //    and, for each required artifact, its alias set to the image built for it.
 //    Its stdout and stderr go to BuildRequest::on_output line by line.
 //  - Without push the image must then exist on the Docker Engine under $IMAGE;
@@ -86,8 +87,7 @@ struct CustomBuildOptions {
   // (ImageUnderRepo, default_repo.h).
   bool push = false;
   std::string default_repo;
-  std::vector<std::string> platforms;  // PLATFORMS
-  bool skip_tests = false;             // SKIP_TEST
+  bool skip_tests = false;  // SKIP_TEST
   // The variables buildCommand's {{.VAR}} actions read (the environment).
   std::map<std::string, std::string> template_env;
   // The command's output, line by line (stdout and stderr interleaved).
@@ -130,7 +130,6 @@ class CustomBuilder final : public Builder {
     std::shared_ptr<const Tagger> tagger;      // null: "latest"
     bool push = false;
     std::string default_repo;
-    std::vector<std::string> platforms;
     bool skip_tests = false;
     std::map<std::string, std::string> template_env;
     absl::Duration kill_grace = absl::Seconds(2);

@@ -80,7 +80,7 @@ TEST_F(CustomBuilderTest, TheCommandSeesTheContractAndItsImageIsReturned) {
       "echo \"make $IMAGE\"");
   options.artifacts[0].spec.required = {"base"};
   options.artifacts[0].require_aliases = {{"base", "BASE"}};
-  options.platforms = {"linux/amd64", "linux/arm64"};
+  options.artifacts[0].platforms = {"linux/amd64", "linux/arm64"};
   options.template_env = {{"GREETING", "hello"}};
   CustomBuilder builder(&runner_, &docker_, options);
 
@@ -96,6 +96,32 @@ TEST_F(CustomBuilderTest, TheCommandSeesTheContractAndItsImageIsReturned) {
   EXPECT_THAT(output_, Contains(absl::StrCat("BUILD_CONTEXT=", dir_, " PWD=", dir_)));
   EXPECT_THAT(output_, Contains("PLATFORMS=linux/amd64,linux/arm64 SKIP_TEST=false BASE=base:v0"));
   EXPECT_THAT(output_, Contains("PARENT=from-the-parent TEMPLATE=hello"));
+}
+
+// Each artifact's command sees its own target platforms (the pipeline's
+// resolution of --platform, build.platforms and the artifact's list), and
+// none when nothing asked for any.
+TEST_F(CustomBuilderTest, EachCommandSeesItsArtifactsPlatforms) {
+  CustomBuilder::Options options = Options("echo \"$IMAGE_REPO PLATFORMS=[$PLATFORMS]\"; "
+                                           "echo \"make $IMAGE\"");
+  options.artifacts[0].platforms = {"linux/arm64"};
+  ArtifactBuildSpec api = options.artifacts[0];
+  api.spec.image = "api";
+  api.platforms = {"linux/amd64", "linux/arm/v7"};
+  options.artifacts.push_back(api);
+  ArtifactBuildSpec native = options.artifacts[0];
+  native.spec.image = "native";
+  native.platforms.clear();
+  options.artifacts.push_back(native);
+  CustomBuilder builder(&runner_, &docker_, options);
+
+  for (const std::string image : {"web", "api", "native"}) {
+    absl::StatusOr<std::string> ref = builder.Build({.image = image, .on_output = Output()});
+    ASSERT_TRUE(ref.ok()) << image << ": " << ref.status();
+  }
+  EXPECT_THAT(output_, Contains("web PLATFORMS=[linux/arm64]"));
+  EXPECT_THAT(output_, Contains("api PLATFORMS=[linux/amd64,linux/arm/v7]"));
+  EXPECT_THAT(output_, Contains("native PLATFORMS=[]"));
 }
 
 TEST_F(CustomBuilderTest, EachImageContentGetsItsOwnReference) {

@@ -8,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "domain/events/status_payload.h"
 #include "infra/fs/context_hash.h"
 #include "infra/log/log.h"
 
@@ -46,6 +48,8 @@ absl::StatusOr<std::string> InputDigest(const ArtifactBuildSpec& spec,
   InputDigestWriter in;
   in.Add("context", *context).Add("dockerfile", spec.dockerfile).Add("target", spec.target);
   for (const auto& [k, v] : spec.build_args) in.Add(absl::StrCat("arg:", k), v);
+  // Only when asked: images built before platforms existed keep their digest.
+  if (!spec.platforms.empty()) in.Add("platforms", absl::StrJoin(spec.platforms, ","));
   for (const auto& [image, alias] : spec.require_aliases) {
     auto it = required.find(image);
     in.Add(absl::StrCat("requires:", alias), it == required.end() ? "" : it->second);
@@ -56,8 +60,17 @@ absl::StatusOr<std::string> InputDigest(const ArtifactBuildSpec& spec,
 absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ArtifactBuildSpec& spec,
                                       const std::map<std::string, std::string>& required,
                                       const ImageBuildOptions& options) {
+  if (spec.platforms.size() > 1) {
+    return domain::WithStatusCode(
+        absl::InvalidArgumentError(absl::StrCat(
+            "cannot build ", spec.spec.image, " for ", absl::StrJoin(spec.platforms, ","),
+            ": the Docker builder builds for one platform; a multi-platform image needs buildx, "
+            "which devloop does not drive (use a custom buildCommand that reads $PLATFORMS)")),
+        domain::StatusCode::kBuildUserError);
+  }
   docker::BuildRequest request;
   request.context_dir = spec.context_dir;
+  if (!spec.platforms.empty()) request.platform = spec.platforms.front();
   request.dockerfile = spec.dockerfile;
   request.build_args = spec.build_args;
   for (const auto& [image, alias] : spec.require_aliases) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "domain/events/status_payload.h"
 #include "testing/fakes/fake_docker.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -123,6 +124,31 @@ TEST_F(ImageBuilderTest, RequiredArtifactsArriveAsTheirImageId) {
   BuiltImage two = *BuildImage(&docker_, app, {{"base", "sha256:bbb"}}, {.cache = true});
   EXPECT_FALSE(two.cached);
   EXPECT_NE(one.input_digest, two.input_digest);
+}
+
+// The engine builds one platform per POST /build: the artifact's one target
+// platform goes with the request; more than one is refused before any build.
+TEST_F(ImageBuilderTest, OneTargetPlatformGoesToTheEngineAndIsAnInput) {
+  BuiltImage native = *BuildImage(&docker_, Spec(), {}, {.cache = true});
+  EXPECT_EQ(docker_.requests.back().platform, "");
+
+  ArtifactBuildSpec arm = Spec();
+  arm.platforms = {"linux/arm64"};
+  BuiltImage built = *BuildImage(&docker_, arm, {}, {.cache = true});
+  EXPECT_FALSE(built.cached) << "another platform is another image";
+  EXPECT_EQ(docker_.requests.back().platform, "linux/arm64");
+  EXPECT_NE(built.input_digest, native.input_digest);
+
+  ArtifactBuildSpec both = Spec();
+  both.platforms = {"linux/amd64", "linux/arm64"};
+  const size_t before = docker_.requests.size();
+  absl::StatusOr<BuiltImage> refused = BuildImage(&docker_, both, {}, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(domain::AttachedStatusCode(refused.status()), domain::StatusCode::kBuildUserError);
+  EXPECT_THAT(refused.status().message(), HasSubstr("linux/amd64,linux/arm64"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("buildx"));
+  EXPECT_EQ(docker_.requests.size(), before);
 }
 
 TEST_F(ImageBuilderTest, BuildErrorsPassThrough) {

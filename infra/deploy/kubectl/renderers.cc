@@ -1,5 +1,6 @@
 #include "infra/deploy/kubectl/renderers.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <deque>
@@ -9,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "domain/config/template.h"
 #include "infra/log/redact.h"
 
@@ -74,6 +76,31 @@ std::string TemplateName(absl::string_view image) {
   return name;
 }
 
+// Whether `part` reads as a registry host: DNS labels (letters, digits, '-'
+// not at either end) joined by '.', or a bracketed IPv6 address, with an
+// optional ":port".
+bool IsRegistryHost(absl::string_view part) {
+  if (const size_t colon = part.rfind(':');
+      colon != absl::string_view::npos && (part.front() != '[' || part[colon - 1] == ']')) {
+    const absl::string_view port = part.substr(colon + 1);
+    if (port.empty() || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit)) return false;
+    part = part.substr(0, colon);
+  }
+  if (part.empty()) return false;
+  if (part.front() == '[') {
+    return part.size() > 2 && part.back() == ']' &&
+           std::all_of(part.begin() + 1, part.end() - 1,
+                       [](char c) { return absl::ascii_isxdigit(c) || c == ':'; });
+  }
+  for (absl::string_view label : absl::StrSplit(part, '.')) {
+    if (label.empty() || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!absl::ascii_isalnum(c) && c != '-') return false;
+    }
+  }
+  return true;
+}
+
 // Escapes what helm's --set parser reads as syntax in a value: ',' separates
 // pairs and '\' escapes.
 std::string EscapeSetValue(absl::string_view value) {
@@ -104,17 +131,28 @@ absl::StatusOr<ManifestSource> RenderKustomize(process::ProcessRunner* runner,
   return ManifestSource{what, *std::move(out)};
 }
 
+std::pair<std::string, std::string> SplitImageDomain(absl::string_view name) {
+  const size_t slash = name.find('/');
+  if (slash == absl::string_view::npos || !IsRegistryHost(name.substr(0, slash))) {
+    return {"", std::string(name)};
+  }
+  return {std::string(name.substr(0, slash)), std::string(name.substr(slash + 1))};
+}
+
 std::map<std::string, std::string> HelmImageValues(
     const std::map<std::string, std::string>& images) {
   std::map<std::string, std::string> values;
   for (const auto& [image, reference] : images) {
     const ImageReference parts = ParseImageReference(reference);
+    const auto [domain, path] = SplitImageDomain(parts.name);
     const std::string name = TemplateName(image);
     for (const std::string& n : {name, absl::AsciiStrToUpper(name)}) {
       values[absl::StrCat("IMAGE_FULLY_QUALIFIED_", n)] = reference;
       values[absl::StrCat("IMAGE_REPO_", n)] = parts.name;
       values[absl::StrCat("IMAGE_TAG_", n)] = parts.tag;
       values[absl::StrCat("IMAGE_DIGEST_", n)] = parts.digest;
+      values[absl::StrCat("IMAGE_DOMAIN_", n)] = domain;
+      values[absl::StrCat("IMAGE_REPO_NO_DOMAIN_", n)] = path;
     }
   }
   return values;

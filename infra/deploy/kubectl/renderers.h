@@ -29,9 +29,11 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "domain/config/config.h"
 #include "infra/deploy/kubectl/kubectl_cli.h"
@@ -82,9 +84,20 @@ struct HelmOptions {
 //   IMAGE_REPO_<N>             gcr.io/x/web
 //   IMAGE_TAG_<N>              v1
 //   IMAGE_DIGEST_<N>           sha256:ab
+//   IMAGE_DOMAIN_<N>           gcr.io  (SplitImageDomain)
+//   IMAGE_REPO_NO_DOMAIN_<N>   x/web
 // where N is the artifact's image name with each character other than a
 // letter, digit or '_' written '_': once as Skaffold spells it ("gcr_io_x_web",
 // case kept) and once upper-cased ("GCR_IO_X_WEB").
+// Splits an image name (no tag or digest) into {domain, the rest} as Skaffold
+// does for IMAGE_DOMAIN_/IMAGE_REPO_NO_DOMAIN_: the domain is the first of two
+// or more '/'-separated parts when that part reads as a host (DNS labels, or a
+// bracketed IPv6 address, with an optional ":port"), without Docker's
+// normalization, so "gcr.io/x/web" -> {"gcr.io", "x/web"}, "localhost:5000/web"
+// -> {"localhost:5000", "web"}, "team/web" -> {"team", "web"} and "web" ->
+// {"", "web"}.
+std::pair<std::string, std::string> SplitImageDomain(absl::string_view name);
+
 std::map<std::string, std::string> HelmImageValues(
     const std::map<std::string, std::string>& images);
 

@@ -116,6 +116,10 @@ TEST(HelmImageValuesTest, SkaffoldsNamesAndUpperCase) {
                 {"IMAGE_DIGEST_GCR_IO_X_WEB_APP", "sha256:ab"},
                 {"IMAGE_DIGEST_db", ""},
                 {"IMAGE_DIGEST_gcr_io_x_web_app", "sha256:ab"},
+                {"IMAGE_DOMAIN_DB", ""},
+                {"IMAGE_DOMAIN_GCR_IO_X_WEB_APP", "gcr.io"},
+                {"IMAGE_DOMAIN_db", ""},
+                {"IMAGE_DOMAIN_gcr_io_x_web_app", "gcr.io"},
                 {"IMAGE_FULLY_QUALIFIED_DB", "db"},
                 {"IMAGE_FULLY_QUALIFIED_GCR_IO_X_WEB_APP", "gcr.io/x/web-app:v1@sha256:ab"},
                 {"IMAGE_FULLY_QUALIFIED_db", "db"},
@@ -124,11 +128,47 @@ TEST(HelmImageValuesTest, SkaffoldsNamesAndUpperCase) {
                 {"IMAGE_REPO_GCR_IO_X_WEB_APP", "gcr.io/x/web-app"},
                 {"IMAGE_REPO_db", "db"},
                 {"IMAGE_REPO_gcr_io_x_web_app", "gcr.io/x/web-app"},
+                {"IMAGE_REPO_NO_DOMAIN_DB", "db"},
+                {"IMAGE_REPO_NO_DOMAIN_GCR_IO_X_WEB_APP", "x/web-app"},
+                {"IMAGE_REPO_NO_DOMAIN_db", "db"},
+                {"IMAGE_REPO_NO_DOMAIN_gcr_io_x_web_app", "x/web-app"},
                 {"IMAGE_TAG_DB", ""},
                 {"IMAGE_TAG_GCR_IO_X_WEB_APP", "v1"},
                 {"IMAGE_TAG_db", ""},
                 {"IMAGE_TAG_gcr_io_x_web_app", "v1"},
             }));
+}
+
+// Skaffold splits the domain off without Docker's normalization: any first
+// part that reads as a host is the domain, "docker.io" is never added.
+TEST(SplitImageDomainTest, FirstPartThatReadsAsAHost) {
+  using Split = std::pair<std::string, std::string>;
+  EXPECT_EQ(SplitImageDomain("web"), (Split{"", "web"}));
+  EXPECT_EQ(SplitImageDomain("gcr.io/x/web"), (Split{"gcr.io", "x/web"}));
+  EXPECT_EQ(SplitImageDomain("localhost:5000/web"), (Split{"localhost:5000", "web"}));
+  EXPECT_EQ(SplitImageDomain("127.0.0.1:5000/a/b"), (Split{"127.0.0.1:5000", "a/b"}));
+  EXPECT_EQ(SplitImageDomain("[::1]:5000/web"), (Split{"[::1]:5000", "web"}));
+  EXPECT_EQ(SplitImageDomain("team/web"), (Split{"team", "web"}));
+  EXPECT_EQ(SplitImageDomain("my_team/web"), (Split{"", "my_team/web"}));
+  EXPECT_EQ(SplitImageDomain("-team/web"), (Split{"", "-team/web"}));
+  EXPECT_EQ(SplitImageDomain("host:port/web"), (Split{"", "host:port/web"}));
+}
+
+// What Skaffold's upgrade writes for a release with imageStrategy helm and
+// explicitRegistry evaluates to the image's parts.
+TEST(HelmTemplateArgvTest, HelmConventionTemplatesFromAnUpgradedConfig) {
+  config::HelmRelease release = WebRelease();
+  release.values_files.clear();
+  release.set_values.clear();
+  release.set_value_templates = {
+      {"image.registry", "{{.IMAGE_DOMAIN_gcr_io_x_web}}"},
+      {"image.repository", "{{.IMAGE_REPO_NO_DOMAIN_gcr_io_x_web}}"},
+      {"image.tag", "{{.IMAGE_TAG_gcr_io_x_web}}@{{.IMAGE_DIGEST_gcr_io_x_web}}"}};
+  absl::StatusOr<std::vector<std::string>> argv = HelmTemplateArgv(
+      {.path = "helm"}, release, {{"gcr.io/x/web", "gcr.io/x/web:v1@sha256:ab"}});
+  ASSERT_TRUE(argv.ok()) << argv.status();
+  EXPECT_THAT(*argv, ::testing::IsSupersetOf({"image.registry=gcr.io", "image.repository=x/web",
+                                              "image.tag=v1@sha256:ab"}));
 }
 
 TEST(HelmTemplateArgvTest, ValuesFilesSetValuesThenTemplates) {

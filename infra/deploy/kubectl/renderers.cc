@@ -199,6 +199,13 @@ absl::StatusOr<std::vector<std::string>> HelmTemplateArgv(
     if (!value.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", value.status().message()));
     }
+    // "TAG@DIGEST" (what the upgrade of an old helm imageStrategy writes) of
+    // an image built only locally, which has no digest, is the tag alone: a
+    // trailing '@' would make the reference invalid.
+    if (absl::EndsWith(text, "}}") && absl::StrContains(text, "@{{.IMAGE_DIGEST_") &&
+        absl::EndsWith(*value, "@")) {
+      value->pop_back();
+    }
     argv.insert(argv.end(), {"--set", absl::StrCat(key, "=", EscapeSetValue(*value))});
   }
   return argv;

@@ -171,6 +171,21 @@ TEST(HelmTemplateArgvTest, HelmConventionTemplatesFromAnUpgradedConfig) {
                                               "image.tag=v1@sha256:ab"}));
 }
 
+// An image built only locally has no digest: "TAG@" would not be a valid
+// reference, so the tag goes alone.
+TEST(HelmTemplateArgvTest, TagAtDigestOfALocalImageIsTheTag) {
+  config::HelmRelease release = WebRelease();
+  release.values_files.clear();
+  release.set_values.clear();
+  release.set_value_templates = {
+      {"image.tag", "{{.IMAGE_TAG_gcr_io_x_web}}@{{.IMAGE_DIGEST_gcr_io_x_web}}"},
+      {"literal", "v1@"}};
+  absl::StatusOr<std::vector<std::string>> argv =
+      HelmTemplateArgv({.path = "helm"}, release, {{"gcr.io/x/web", "gcr.io/x/web:v1"}});
+  ASSERT_TRUE(argv.ok()) << argv.status();
+  EXPECT_THAT(*argv, ::testing::IsSupersetOf({"image.tag=v1", "literal=v1@"}));
+}
+
 TEST(HelmTemplateArgvTest, ValuesFilesSetValuesThenTemplates) {
   absl::StatusOr<std::vector<std::string>> argv =
       HelmTemplateArgv({.path = "/opt/helm"}, WebRelease(), kImages, {.env = {{"USER", "ana"}}});

@@ -208,6 +208,22 @@ def proc_status_kb(pid, key):
     return -1
 
 
+def proc_sched_ms(pid):
+    """(time on a CPU, time waiting for one) of all of the process's live
+    threads so far, in ms, from /proc/PID/task/*/schedstat (ns, exact): what
+    start-up costs, apart from how long a loaded machine made it wait."""
+    run = wait = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                fields = f.read().split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        run += int(fields[0])
+        wait += int(fields[1])
+    return run / 1e6, wait / 1e6
+
+
 def proc_threads(pid):
     return len(os.listdir(f"/proc/{pid}/task"))
 
@@ -310,6 +326,7 @@ def startup(args, project, work):
     turns (ABBA...), so both see the same machine load."""
     binaries = [args.binary] + ([args.compare] if args.compare else [])
     results = {b: ([], [], [], [], []) for b in binaries}
+    sched = {b: ([], []) for b in binaries}  # on-CPU, runqueue wait at API accepting
     for i in range(args.runs):
         order = binaries if i % 2 == 0 else binaries[::-1]
         for binary in order:
@@ -323,6 +340,9 @@ def startup(args, project, work):
                 proc = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
                 try:
                     to_api.append(wait_for_port(http_port, args.timeout) - started)
+                    on_cpu, waited = proc_sched_ms(proc.pid)
+                    sched[binary][0].append(on_cpu / 1000)
+                    sched[binary][1].append(waited / 1000)
                     status, _ = get(http_port, "/v1/state")
                     to_state.append(time.monotonic() - started)
                     events = Events(http_port)
@@ -332,6 +352,7 @@ def startup(args, project, work):
                     to_build_stamp.append((entry_ns(entry) - started_ns) / 1e9)
                     rss.append(proc_status_kb(proc.pid, "VmRSS"))
                     print(f"RESULT run {i} {binary}: start->api_accepting {1000 * to_api[-1]:.1f}ms "
+                          f"(on CPU {on_cpu:.1f}ms, waiting for a CPU {waited:.1f}ms) "
                           f"start->/v1/state answered {1000 * to_state[-1]:.1f}ms (HTTP {status}) "
                           f"start->first_build_started {1000 * to_build[-1]:.1f}ms (arrival on a "
                           f"subscription made after the API answered; by the entry's own "
@@ -346,6 +367,8 @@ def startup(args, project, work):
         if len(binaries) > 1:
             print(f"BINARY {binary} ({os.path.getsize(binary)} bytes)")
         summary("start->api_accepting", to_api)
+        summary("on-CPU time of devloop's threads at api_accepting", sched[binary][0])
+        summary("runqueue wait of devloop's threads at api_accepting", sched[binary][1])
         summary("start->/v1/state answered", to_state)
         summary("start->first_build_started (event arrival)", to_build)
         summary("start->first_build_started (entry timestamp)", to_build_stamp)

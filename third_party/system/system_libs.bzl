@@ -9,7 +9,7 @@ starts without the dynamic loader resolving ~70 libraries; a cc_test
 test links small and fast.
 
 A library whose archive is not position-independent (static = False) is
-always linked as a shared object.
+always linked as a shared object, from the system's library path.
 
 A binary that needs the shared objects says linkstatic = False (as
 tools/sanitizers:tsan_canary does: its TSan annotations replace absl::Mutex's
@@ -25,9 +25,19 @@ def system_libraries():
     for name, lib in SYSTEM_LIBS.items():
         shared = _LIBDIR + "lib%s.so" % name
         static = _LIBDIR + "lib%s.a" % name
-        native.cc_library(
-            name = "lib_" + name,
-            srcs = [static, shared] if lib.static else [shared],
-            deps = [":lib_" + dep for dep in lib.deps],
-            linkopts = lib.linkopts,
-        )
+        if lib.static:
+            native.cc_library(
+                name = "lib_" + name,
+                srcs = [static, shared],
+                deps = [":lib_" + dep for dep in lib.deps],
+                linkopts = lib.linkopts,
+            )
+        else:
+            # Found on the linker's default path, not copied into Bazel's
+            # _solib: a binary then carries no rpath, and the loader does not
+            # search a dozen missing directories for it at every start.
+            native.cc_library(
+                name = "lib_" + name,
+                deps = [":lib_" + dep for dep in lib.deps],
+                linkopts = lib.linkopts + ["-l" + name],
+            )

@@ -1,6 +1,5 @@
 #include "apps/dev/api_servers.h"
 
-#include <future>
 #include <utility>
 #include <vector>
 
@@ -14,49 +13,27 @@ void ApiServers::Shutdown(absl::Duration grace) {
   if (grpc != nullptr) grpc->Shutdown(grace);
 }
 
-absl::StatusOr<StartingApiServers> BeginApiServers(const cli::CliOptions& cli, hub::Hub* hub,
-                                                   hub::AppLogs* app_logs,
-                                                   control::Control* control) {
-  StartingApiServers starting;
-  // gRPC's start brings up its pools (a dozen threads) before it listens; it
-  // does so beside the HTTP server's start and whatever the caller does next.
-  starting.grpc_ = std::async(std::launch::async, [&cli, hub, app_logs, control] {
-    return rpc::GrpcServer::Start(
-        {.address = cli.rpc_bind_address, .port = cli.rpc_port, .application_logs = app_logs},
-        hub, control);
-  });
-  auto h = http::HttpServer::Start(
-      {.address = cli.rpc_bind_address, .port = cli.rpc_http_port, .application_logs = app_logs},
-      hub, control);
-  if (!h.ok()) {
-    absl::StatusOr<ApiServers> grpc = starting.Finish();  // to stop it again
-    if (grpc.ok()) grpc->Shutdown(absl::ZeroDuration());
-    return absl::Status(h.status().code(),
-                        absl::StrCat("cannot start the HTTP server: ", h.status().message()));
-  }
-  starting.http_ = *std::move(h);
-  return starting;
-}
-
-absl::StatusOr<ApiServers> StartingApiServers::Finish() {
+absl::StatusOr<ApiServers> StartApiServers(const cli::CliOptions& cli, hub::Hub* hub,
+                                           hub::AppLogs* app_logs, control::Control* control) {
   ApiServers servers;
-  servers.http = std::move(http_);
-  if (!grpc_.valid()) return servers;
-  absl::StatusOr<std::unique_ptr<rpc::GrpcServer>> g = grpc_.get();
+  auto g = rpc::GrpcServer::Start(
+      {.address = cli.rpc_bind_address, .port = cli.rpc_port, .application_logs = app_logs}, hub,
+      control);
   if (!g.ok()) {
-    servers.Shutdown(absl::ZeroDuration());
     return absl::Status(g.status().code(),
                         absl::StrCat("cannot start the gRPC server: ", g.status().message()));
   }
   servers.grpc = *std::move(g);
+  auto h = http::HttpServer::Start(
+      {.address = cli.rpc_bind_address, .port = cli.rpc_http_port, .application_logs = app_logs},
+      hub, control);
+  if (!h.ok()) {
+    servers.Shutdown(absl::ZeroDuration());
+    return absl::Status(h.status().code(),
+                        absl::StrCat("cannot start the HTTP server: ", h.status().message()));
+  }
+  servers.http = *std::move(h);
   return servers;
-}
-
-absl::StatusOr<ApiServers> StartApiServers(const cli::CliOptions& cli, hub::Hub* hub,
-                                           hub::AppLogs* app_logs, control::Control* control) {
-  absl::StatusOr<StartingApiServers> starting = BeginApiServers(cli, hub, app_logs, control);
-  if (!starting.ok()) return starting.status();
-  return starting->Finish();
 }
 
 void AnnounceApiServers(const cli::CliOptions& cli, const ApiServers& servers,

@@ -12,7 +12,6 @@
 #ifndef DEVLOOP_APPS_DEV_API_SERVERS_H_
 #define DEVLOOP_APPS_DEV_API_SERVERS_H_
 
-#include <future>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -34,32 +33,6 @@ struct ApiServers {
   // Stops both (each waits up to `grace` for open calls). Idempotent.
   void Shutdown(absl::Duration grace);
 };
-
-// The API servers while they start: the HTTP server listens already, the
-// gRPC server comes up on a thread of its own. Finish waits for it (at most
-// once); the destructor waits too, and stops nothing.
-class StartingApiServers {
- public:
-  StartingApiServers() = default;
-  StartingApiServers(StartingApiServers&&) = default;
-  StartingApiServers& operator=(StartingApiServers&&) = default;
-
-  // Both servers, or the gRPC server's error (the HTTP server then stopped).
-  absl::StatusOr<ApiServers> Finish();
-
- private:
-  friend absl::StatusOr<StartingApiServers> BeginApiServers(const cli::CliOptions&, hub::Hub*,
-                                                            hub::AppLogs*, control::Control*);
-  std::unique_ptr<http::HttpServer> http_;
-  std::future<absl::StatusOr<std::unique_ptr<rpc::GrpcServer>>> grpc_;
-};
-
-// Starts the HTTP server and begins the gRPC server's start, as StartApiServers
-// does, returning before gRPC listens; `cli` must outlive the returned object's
-// Finish. The HTTP server's error comes at once.
-absl::StatusOr<StartingApiServers> BeginApiServers(const cli::CliOptions& cli, hub::Hub* hub,
-                                                   hub::AppLogs* app_logs,
-                                                   control::Control* control);
 
 // Starts both servers on `cli`'s address and ports (the next free port when
 // the asked one is taken, an ephemeral one for 0). `hub`, `app_logs` (may be

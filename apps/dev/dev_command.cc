@@ -89,27 +89,20 @@ int RunDev(const cli::CliOptions& options) {
   // connect and subscribe to the events while the project is read, stale
   // runs are swept and the loop is made. What it asks of the loop meanwhile
   // waits for it; if devloop does not get that far, it is answered with why.
-  // The HTTP server listens at once; gRPC's comes up beside the work below.
   control::DeferredControl control;
-  StartingApiServers starting;
   ApiServers api;
   if (options.enable_rpc) {
-    absl::StatusOr<StartingApiServers> begun = BeginApiServers(options, &hub, &app_logs, &control);
-    if (!begun.ok()) {
-      std::cerr << begun.status().message() << "\n";
+    absl::StatusOr<ApiServers> started = StartApiServers(options, &hub, &app_logs, &control);
+    if (!started.ok()) {
+      std::cerr << started.status().message() << "\n";
       return 1;
     }
-    starting = *std::move(begun);
+    api = *std::move(started);
   }
   auto not_started = [&](const absl::Status& why) {
     control.Fail(absl::UnavailableError(absl::StrCat("devloop did not start: ", why.message())));
     hub.Close();
     app_logs.Close();
-    if (api.http == nullptr) {  // still starting
-      if (absl::StatusOr<ApiServers> started = starting.Finish(); started.ok()) {
-        api = *std::move(started);
-      }
-    }
     api.Shutdown(absl::Milliseconds(100));
     return 1;
   };
@@ -170,14 +163,6 @@ int RunDev(const cli::CliOptions& options) {
     return not_started(live.status());
   }
   control.Attach(live->get());
-  if (options.enable_rpc) {
-    absl::StatusOr<ApiServers> started = starting.Finish();
-    if (!started.ok()) {
-      std::cerr << started.status().message() << "\n";
-      return not_started(started.status());
-    }
-    api = *std::move(started);
-  }
   AnnounceApiServers(options, api, &console);
 
   if (absl::Status started = (*live)->Start(); !started.ok()) {

@@ -16,23 +16,25 @@ void ApiServers::Shutdown(absl::Duration grace) {
 absl::StatusOr<ApiServers> StartApiServers(const cli::CliOptions& cli, hub::Hub* hub,
                                            hub::AppLogs* app_logs, control::Control* control) {
   ApiServers servers;
-  auto g = rpc::GrpcServer::Start(
-      {.address = cli.rpc_bind_address, .port = cli.rpc_port, .application_logs = app_logs}, hub,
-      control);
-  if (!g.ok()) {
-    return absl::Status(g.status().code(),
-                        absl::StrCat("cannot start the gRPC server: ", g.status().message()));
-  }
-  servers.grpc = *std::move(g);
+  // HTTP first: it listens within a millisecond, while gRPC brings up a dozen
+  // threads (its executor, timers and event engine) before it does.
   auto h = http::HttpServer::Start(
       {.address = cli.rpc_bind_address, .port = cli.rpc_http_port, .application_logs = app_logs},
       hub, control);
   if (!h.ok()) {
-    servers.Shutdown(absl::ZeroDuration());
     return absl::Status(h.status().code(),
                         absl::StrCat("cannot start the HTTP server: ", h.status().message()));
   }
   servers.http = *std::move(h);
+  auto g = rpc::GrpcServer::Start(
+      {.address = cli.rpc_bind_address, .port = cli.rpc_port, .application_logs = app_logs}, hub,
+      control);
+  if (!g.ok()) {
+    servers.Shutdown(absl::ZeroDuration());
+    return absl::Status(g.status().code(),
+                        absl::StrCat("cannot start the gRPC server: ", g.status().message()));
+  }
+  servers.grpc = *std::move(g);
   return servers;
 }
 

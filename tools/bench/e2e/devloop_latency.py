@@ -327,6 +327,7 @@ def startup(args, project, work):
     binaries = [args.binary] + ([args.compare] if args.compare else [])
     results = {b: ([], [], [], [], []) for b in binaries}
     sched = {b: ([], []) for b in binaries}  # on-CPU, runqueue wait at API accepting
+    to_grpc = {b: [] for b in binaries}  # the gRPC port accepting (asked after /v1/state)
     for i in range(args.runs):
         order = binaries if i % 2 == 0 else binaries[::-1]
         for binary in order:
@@ -345,6 +346,7 @@ def startup(args, project, work):
                     sched[binary][1].append(waited / 1000)
                     status, _ = get(http_port, "/v1/state")
                     to_state.append(time.monotonic() - started)
+                    to_grpc[binary].append(wait_for_port(grpc_port, args.timeout) - started)
                     events = Events(http_port)
                     arrived, entry = events.wait_for_entry(
                         lambda e: kind_status(e, "buildEvent") == "In Progress", 0, args.timeout)
@@ -367,6 +369,7 @@ def startup(args, project, work):
         if len(binaries) > 1:
             print(f"BINARY {binary} ({os.path.getsize(binary)} bytes)")
         summary("start->api_accepting", to_api)
+        summary("start->grpc_accepting", to_grpc[binary])
         summary("on-CPU time of devloop's threads at api_accepting", sched[binary][0])
         summary("runqueue wait of devloop's threads at api_accepting", sched[binary][1])
         summary("start->/v1/state answered", to_state)

@@ -233,10 +233,10 @@ KubectlDeployer::KubectlDeployer(process::ProcessRunner* runner, Options options
       host_hooks_(runner, {.env = options_.hook_env}),
       kubectl_(runner, options_.kubectl),
       api_(&kubectl_),
-      tail_(options_.on_log),
-      route_(std::make_shared<LogRoute>(&tail_)) {
+      tail_(options_.on_log) {
   if (!options_.api_proxy) api_.Stop();
   absl::MutexLock lock(&mu_);
+  route_ = std::make_shared<LogRoute>(&tail_);
   for (const PortForwardSpec& spec : options_.port_forwards) forward_entries_.push_back({spec});
 }
 
@@ -1504,8 +1504,8 @@ KubectlDeployer::Handover KubectlDeployer::HandOver() {
                                     .adoptable = std::move(a)});
     }
     adoptable_.clear();
+    handover.route_ = route_;
   }
-  handover.route_ = route_;
   for (auto& [number, listening] : forwards_.ReleaseNumbered()) {
     const size_t index = static_cast<size_t>(number);
     Handover::Forward f;
@@ -1528,14 +1528,19 @@ absl::Status KubectlDeployer::TakeOver(Handover handover) {
                                                    " cannot take over what run ",
                                                    handover.run_id_, " applied"));
   }
-  // The followers' lines go to this deployer's sink from now on.
-  if (handover.route_ != nullptr) handover.route_->MoveTo(&tail_);
   std::vector<Handover::Forward> closing;  // closed outside the lock
   {
     absl::MutexLock lock(&mu_);
     if (cleaned_up_) {
       return domain::WithStatusCode(absl::CancelledError("the run is being cleaned up"),
                                     StatusCode::kDeployCancelled);
+    }
+    // The followers' lines, those of earlier configs' too, go to this
+    // deployer's sink from now on; the followers it starts share the route,
+    // so that the next reload moves them all.
+    if (handover.route_ != nullptr) {
+      handover.route_->MoveTo(&tail_);
+      route_ = handover.route_;
     }
     taken_over_ = std::move(handover.objects_);
     kinds_.insert(handover.kinds_.begin(), handover.kinds_.end());

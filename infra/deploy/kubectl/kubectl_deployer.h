@@ -348,8 +348,6 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   KubeApi api_;
   LogTail tail_;
   StableForwards forwards_;
-  // Shared with the log followers, which a config reload hands on.
-  std::shared_ptr<LogRoute> route_;
 
   // The reads of one namespace that ReadCluster shares.
   struct SharedRead {
@@ -394,6 +392,9 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   std::vector<ObjectRef> taken_over_ ABSL_GUARDED_BY(mu_);
   // The replaced deployer's automatic forwards, by key (see Claim).
   std::map<std::string, Adoptable> adoptable_ ABSL_GUARDED_BY(mu_);
+  // Shared with the log followers; one for the whole run, moved from
+  // deployer to deployer as config reloads hand the followers on.
+  std::shared_ptr<LogRoute> route_ ABSL_GUARDED_BY(mu_);
 };
 
 // What a kubectl deployer applied and runs, on its way from the deployer of a

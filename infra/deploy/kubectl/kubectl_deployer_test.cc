@@ -298,29 +298,38 @@ TEST(KubectlDeployerHandOverTest, AFailedPruneIsTriedAgainAtTheNextDeploy) {
   ASSERT_TRUE((*next)->Cleanup(/*remove=*/false).ok());
 }
 
-TEST(KubectlDeployerHandOverTest, ALogFollowerGoesOnIntoTheNewDeployersSink) {
+TEST(KubectlDeployerHandOverTest, ALogFollowerGoesOnIntoTheSinkOfTheRunsLatestDeployer) {
   ScriptedKubectl kubectl;
-  Lines old_lines, new_lines;
-  absl::StatusOr<std::unique_ptr<KubectlDeployer>> old =
-      KubectlDeployer::Make(kubectl.runner(), DeployerOptions({kWeb}, old_lines.Sink()));
-  ASSERT_TRUE(old.ok()) << old.status();
-  absl::StatusOr<std::vector<std::string>> deployed =
-      (*old)->Deploy(1, {{"web", "web:1@sha256:aa"}});
-  ASSERT_TRUE(deployed.ok()) << deployed.status();
-  ASSERT_TRUE((*old)->Observe(1).ok());  // finds pod web-1 and follows its logs
-  ASSERT_TRUE(old_lines.WaitFor("before the reload"));
+  Lines first_lines, second_lines, third_lines;
+  absl::StatusOr<std::unique_ptr<KubectlDeployer>> first =
+      KubectlDeployer::Make(kubectl.runner(), DeployerOptions({kWeb}, first_lines.Sink()));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE((*first)->Deploy(1, {{"web", "web:1@sha256:aa"}}).ok());
+  ASSERT_TRUE((*first)->Observe(1).ok());  // finds pod web-1 and follows its logs
+  ASSERT_TRUE(first_lines.WaitFor("before the reload"));
 
-  absl::StatusOr<std::unique_ptr<KubectlDeployer>> next =
-      KubectlDeployer::Make(kubectl.runner(), DeployerOptions({kWeb}, new_lines.Sink()));
-  ASSERT_TRUE(next.ok()) << next.status();
-  ASSERT_TRUE((*next)->TakeOver((*old)->HandOver()).ok());
-  ASSERT_TRUE((*next)->Deploy(1, {{"web", "web:1@sha256:aa"}}).ok());
-  ASSERT_TRUE((*next)->Observe(1).ok());  // the same pod: followed already
+  // Two reloads; the deployers they replaced go away.
+  absl::StatusOr<std::unique_ptr<KubectlDeployer>> second =
+      KubectlDeployer::Make(kubectl.runner(), DeployerOptions({kWeb}, second_lines.Sink()));
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE((*second)->TakeOver((*first)->HandOver()).ok());
+  ASSERT_TRUE((*second)->Deploy(1, {{"web", "web:1@sha256:aa"}}).ok());
+  ASSERT_TRUE((*second)->Observe(1).ok());  // the same pod: followed already
+  absl::StatusOr<std::unique_ptr<KubectlDeployer>> third =
+      KubectlDeployer::Make(kubectl.runner(), DeployerOptions({kWeb}, third_lines.Sink()));
+  ASSERT_TRUE(third.ok()) << third.status();
+  ASSERT_TRUE((*third)->TakeOver((*second)->HandOver()).ok());
+  second->reset();
+  first->reset();
+  ASSERT_TRUE((*third)->Deploy(1, {{"web", "web:1@sha256:aa"}}).ok());
+  ASSERT_TRUE((*third)->Observe(1).ok());
+
   kubectl.SayMore();
-  ASSERT_TRUE(new_lines.WaitFor("after the reload"));
-  EXPECT_THAT(old_lines.Get(), ElementsAre("before the reload"));
+  ASSERT_TRUE(third_lines.WaitFor("after the reload"));
+  EXPECT_THAT(first_lines.Get(), ElementsAre("before the reload"));
+  EXPECT_THAT(second_lines.Get(), IsEmpty());
   EXPECT_EQ(kubectl.log_followers(), 1) << "one follower, handed on, not a second one";
-  ASSERT_TRUE((*next)->Cleanup(/*remove=*/false).ok());
+  ASSERT_TRUE((*third)->Cleanup(/*remove=*/false).ok());
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ class ConfigReloadKubeE2eTest : public ::testing::Test {
   void Reload(const std::string& from, const std::string& to, size_t* at) {
     ASSERT_TRUE(ReplaceInFile(session_->dir() + "/skaffold.yaml", from, to).ok());
     absl::StatusOr<proto::LogEntry> done =
-        session_->events().WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration, *at, at);
+        session_->events().WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration, *at + 1, at);
     ASSERT_TRUE(done.ok()) << done.status() << "\n"
                            << Describe(session_->events().Entries()) << "\n"
                            << session_->devloop().process().Output();

@@ -270,7 +270,16 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
       return domain::WithStatusCode(absl::CancelledError("the run is ending"),
                                     StatusCode::kDeployCancelled);
     }
+    ++deploying_;
   }
+  // HandOver waits for this deploy: what it applies is handed over with the rest.
+  struct Deploying {
+    ~Deploying() {
+      absl::MutexLock lock(&deployer->mu_);
+      --deployer->deploying_;
+    }
+    KubectlDeployer* deployer;
+  } deploying{this};
   absl::StatusOr<std::vector<ManifestSource>> sources = options_.manifests(images);
   if (!sources.ok()) {
     return domain::WithStatusCode(
@@ -314,6 +323,20 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
   std::set<std::string> target_namespaces;
   for (const ObjectRef& o : rendered->objects) {
     target_namespaces.insert(o.namespace_name.empty() ? ns : o.namespace_name);
+  }
+  {
+    // Known before they are applied, so that the run's cleanup (or the next
+    // config's deployer) covers them even if this deploy is cut short.
+    absl::MutexLock lock(&mu_);
+    if (cleaned_up_) {
+      return domain::WithStatusCode(absl::CancelledError("the run is ending"),
+                                    StatusCode::kDeployCancelled);
+    }
+    for (const ObjectRef& o : rendered->objects) {
+      kinds_.insert(KindArg(o));
+      const std::string& where = o.namespace_name.empty() ? ns : o.namespace_name;
+      if (namespaces_.insert(where).second) StartWatch(where);
+    }
   }
   // Before: in what runs now (the deployment this one replaces), and here.
   if (absl::Status s = RunHooks(options_.hooks.before, "before", target_namespaces,
@@ -365,10 +388,6 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
   DebugSink sink;
   {
     absl::MutexLock lock(&mu_);
-    for (const ObjectRef& o : a.objects) {
-      kinds_.insert(KindArg(o));
-      if (namespaces_.insert(o.namespace_name).second) StartWatch(o.namespace_name);
-    }
     deployments_[deploy_id] = std::move(a);
     // A deploy starts the API's list of debugging containers afresh (as it
     // does the forwarded ports): those still running are reported again; the
@@ -1456,6 +1475,10 @@ KubectlDeployer::Handover KubectlDeployer::HandOver() {
   {
     absl::MutexLock lock(&mu_);
     cleaned_up_ = true;  // a forward waiting for a pod gives up; no follower starts
+    // A deploy the replaced loop left under way finishes first, so that what
+    // it applies is handed over too.
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return deploying_ == 0; };
+    mu_.Await(absl::Condition(&idle));
     watches.swap(watches_);
   }
   // Before forward_mu_: a watch may be moving a forward.

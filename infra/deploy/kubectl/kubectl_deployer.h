@@ -387,6 +387,7 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   bool direct_unreachable_ ABSL_GUARDED_BY(mu_) = false;  // a pod's IP did not reach
   bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
   bool handed_over_ ABSL_GUARDED_BY(mu_) = false;  // the run goes on in another deployer
+  int deploying_ ABSL_GUARDED_BY(mu_) = 0;          // Deploy calls under way
   // What a replaced deployer applied, until a deploy of this one has deleted
   // what it no longer has.
   std::vector<ObjectRef> taken_over_ ABSL_GUARDED_BY(mu_);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -82,8 +83,13 @@ class ScriptedKubectl {
         return 0;
       }
       if (absl::StartsWith(line, "apply")) {
-        absl::MutexLock lock(&mu_);
-        applied_.push_back(io.spec().stdin_data.value_or(""));
+        {
+          absl::MutexLock lock(&mu_);
+          applied_.push_back(io.spec().stdin_data.value_or(""));
+        }
+        while (hold_applies_.load()) {
+          if (!io.Sleep(absl::Milliseconds(5))) return 143;
+        }
         return 0;
       }
       if (absl::StartsWith(line, "delete")) {
@@ -138,10 +144,19 @@ class ScriptedKubectl {
   }
   // Lets each `kubectl logs -f` print its second line.
   void SayMore() { say_more_ = true; }
+  // Makes each `kubectl apply` wait until the hold is lifted.
+  void HoldApplies(bool hold) { hold_applies_ = hold; }
+  // Waits until `n` applies started; false if not within a minute.
+  bool WaitForApplies(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto started = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return applied_.size() >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&started), absl::Minutes(1));
+  }
 
  private:
   testing::FakeProcessRunner runner_;
   std::atomic<bool> say_more_{false};
+  std::atomic<bool> hold_applies_{false};
   absl::Mutex mu_;
   std::vector<std::string> applied_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
@@ -239,6 +254,23 @@ TEST(KubectlDeployerHandOverTest, TheNewDeployerReappliesAndDeletesOnlyWhatTheCo
   ASSERT_EQ(kubectl.deleted().size(), 2u);
   EXPECT_THAT(kubectl.deleted()[1], AllOf(HasSubstr("deployment.apps"), HasSubstr("service"),
                                           HasSubstr("dev.devloop.run-id=run1")));
+}
+
+TEST(KubectlDeployerHandOverTest, ADeployUnderWayIsHandedOverOnceItIsIn) {
+  ScriptedKubectl kubectl;
+  absl::StatusOr<std::unique_ptr<KubectlDeployer>> old =
+      KubectlDeployer::Make(kubectl.runner(), DeployerOptions({kWeb, kDb}));
+  ASSERT_TRUE(old.ok()) << old.status();
+  kubectl.HoldApplies(true);
+  // The replaced loop stopped while its first deploy was applying.
+  std::thread deploy([&old] { (void)(*old)->Deploy(1, {}); });
+  ASSERT_TRUE(kubectl.WaitForApplies(1));
+  KubectlDeployer::Handover handover;
+  std::thread hand_over([&old, &handover] { handover = (*old)->HandOver(); });
+  kubectl.HoldApplies(false);
+  hand_over.join();
+  deploy.join();
+  EXPECT_EQ(handover.objects(), 2u) << "what the deploy applied is the next deployer's to prune";
 }
 
 TEST(KubectlDeployerHandOverTest, AnotherRunsHandoverIsRefused) {

@@ -5,7 +5,8 @@
 //    same run (the run id on the objects stays), while the workloads the edit
 //    did not touch are not rolled out -- the same pods (by UID), the same
 //    Deployment generations -- and their forwarded ports keep answering on
-//    the same local ports; the API reports the new loop's iteration 0 and no
+//    the same local ports (the artifact cache gives both images the same
+//    references, so the Deployments are applied unchanged); the API reports the new loop's iteration 0 and no
 //    TerminationEvent;
 //  - the manifest removed again: its object is deleted, and only it;
 //  - Ctrl-C leaves no object with the run id on the cluster.
@@ -139,10 +140,11 @@ TEST_F(ConfigReloadKubeE2eTest, AnEditThatLeavesAWorkloadAloneLeavesItsPodsAlone
                                 "what did not change keeps running"))
       << session_->devloop().process().Output();
   int reported_app_port = 0;
-  for (size_t i = reload_at; i < events.Entries().size(); ++i) {
-    const proto::LogEntry& e = events.Entries()[i];
+  const std::vector<proto::LogEntry> entries = events.Entries();
+  for (size_t i = reload_at; i < entries.size(); ++i) {
+    const proto::LogEntry& e = entries[i];
     EXPECT_FALSE(e.event().has_terminationevent()) << "the session went on:\n" << e.DebugString();
-    if (e.event().has_portevent() && e.event().portevent().resourcename() == "leeroy-app") {
+    if (e.event().has_portevent() && e.event().portevent().containername() == "leeroy-app") {
       reported_app_port = e.event().portevent().localport();
     }
   }

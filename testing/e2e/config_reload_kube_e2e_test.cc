@@ -14,13 +14,17 @@
 // takes down even when the test fails, and with the session's Docker sweep.
 #include <sys/stat.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/e2e/contract.h"
 #include "testing/e2e/dev_session.h"
@@ -93,10 +97,18 @@ class ConfigReloadKubeE2eTest : public ::testing::Test {
                 "-o", "jsonpath={.metadata.labels.dev\\.devloop\\.run-id}"});
   }
 
-  // Saves the config with `from` replaced by `to`, and waits for the new
-  // loop's iteration 0 to succeed; `at` moves past it.
-  void Reload(const std::string& from, const std::string& to, size_t* at) {
-    ASSERT_TRUE(ReplaceInFile(session_->dir() + "/skaffold.yaml", from, to).ok());
+  // Saves the config, in one write, with each `from` replaced by its `to`,
+  // and waits for the new loop's iteration 0 to succeed; `at` moves past it.
+  void Reload(const std::vector<std::pair<std::string, std::string>>& edits, size_t* at) {
+    const std::string config = session_->dir() + "/skaffold.yaml";
+    absl::StatusOr<std::string> text = ReadFile(config);
+    ASSERT_TRUE(text.ok()) << text.status();
+    for (const auto& [from, to] : edits) {
+      const size_t found = text->find(from);
+      ASSERT_NE(found, std::string::npos) << from << " is not in\n" << *text;
+      text->replace(found, from.size(), to);
+    }
+    ASSERT_TRUE(WriteFile(config, *text).ok());
     absl::StatusOr<proto::LogEntry> done =
         session_->events().WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration, *at + 1, at);
     ASSERT_TRUE(done.ok()) << done.status() << "\n"
@@ -130,10 +142,29 @@ TEST_F(ConfigReloadKubeE2eTest, AnEditThatLeavesAWorkloadAloneLeavesItsPodsAlone
   ASSERT_TRUE(absl::StrContains(before, "deployment/leeroy-web ")) << before;
   EXPECT_EQ(SettingsRunId(), "");
 
-  // A manifest added: applied in the same run, nothing else rolled out.
+  // A manifest added: applied in the same run, nothing else rolled out, and
+  // leeroy-app's forward answers throughout (handed on, never closed).
   const size_t reload_at = events.size();
-  ASSERT_NO_FATAL_FAILURE(Reload("        - k8s/*.yaml\n",
-                                 "        - k8s/*.yaml\n        - extra/*.yaml\n", &at));
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::string> failures;  // the prober's own until it is joined
+  std::thread prober([&] {
+    while (!stop.load()) {
+      absl::StatusOr<HttpResponse> r = Http(app_port, "GET", "/", "", absl::Seconds(5));
+      if (r.ok() && r->status == 200) {
+        ++answered;
+      } else if (failures.size() < 10) {
+        failures.push_back(r.ok() ? absl::StrCat("HTTP ", r->status) : r.status().ToString());
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  });
+  Reload({{"        - k8s/*.yaml\n", "        - k8s/*.yaml\n        - extra/*.yaml\n"}}, &at);
+  stop = true;
+  prober.join();
+  if (HasFatalFailure()) return;
+  EXPECT_THAT(failures, ::testing::IsEmpty()) << "the forwarded port failed during the reload";
+  EXPECT_GT(answered.load(), 0);
   EXPECT_EQ(SettingsRunId(), run_id) << "the run goes on";
   EXPECT_EQ(Workloads(run_id), before) << "a workload the edit did not touch was rolled out";
   EXPECT_TRUE(absl::StrContains(session_->devloop().process().Output(),
@@ -152,9 +183,15 @@ TEST_F(ConfigReloadKubeE2eTest, AnEditThatLeavesAWorkloadAloneLeavesItsPodsAlone
   EXPECT_TRUE(WaitServed(app_port, "/", "leeroooooy app!!").ok());
   EXPECT_TRUE(WaitServed(web_port, "/index.html", "cgi-bin").ok());
 
-  // The manifest removed again: its ConfigMap goes, and only it.
-  ASSERT_NO_FATAL_FAILURE(Reload("        - k8s/*.yaml\n        - extra/*.yaml\n",
-                                 "        - k8s/*.yaml\n", &at));
+  // The manifest removed again: its ConfigMap goes, and only it. And
+  // leeroy-web's forward moves to another local port.
+  absl::StatusOr<int> moved = PickFreePort();
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  ASSERT_NO_FATAL_FAILURE(
+      Reload({{"        - k8s/*.yaml\n        - extra/*.yaml\n", "        - k8s/*.yaml\n"},
+              {absl::StrCat("        localPort: ", web_port, "\n"),
+               absl::StrCat("        localPort: ", *moved, "\n")}},
+             &at));
   std::string left = SettingsRunId();
   for (int i = 0; i < 60 && !left.empty(); ++i) {
     absl::SleepFor(absl::Milliseconds(500));
@@ -163,6 +200,8 @@ TEST_F(ConfigReloadKubeE2eTest, AnEditThatLeavesAWorkloadAloneLeavesItsPodsAlone
   EXPECT_EQ(left, "") << "the removed manifest's ConfigMap is still there";
   EXPECT_EQ(Workloads(run_id), before);
   EXPECT_TRUE(WaitServed(app_port, "/", "leeroooooy app!!").ok());
+  absl::StatusOr<std::string> served = WaitServed(*moved, "/index.html", "cgi-bin");
+  EXPECT_TRUE(served.ok()) << served.status();
 
   // A source edit still rolls leeroy-app out, in the same run.
   ASSERT_TRUE(WriteFile(session_->dir() + "/leeroy-app/www/index.html", "app v2\n").ok());

@@ -202,6 +202,11 @@ TEST_F(ConfigReloadKubeE2eTest, AnEditThatLeavesAWorkloadAloneLeavesItsPodsAlone
   EXPECT_TRUE(WaitServed(app_port, "/", "leeroooooy app!!").ok());
   absl::StatusOr<std::string> served = WaitServed(*moved, "/index.html", "cgi-bin");
   EXPECT_TRUE(served.ok()) << served.status();
+  // The old local port is closed, not left taken by a process devloop started.
+  absl::StatusOr<HttpResponse> old_port =
+      Http(web_port, "GET", "/index.html", "", absl::Seconds(5));
+  EXPECT_FALSE(old_port.ok());
+  EXPECT_THAT(old_port.status().message(), ::testing::HasSubstr("refused"));
 
   // A source edit still rolls leeroy-app out, in the same run.
   ASSERT_TRUE(WriteFile(session_->dir() + "/leeroy-app/www/index.html", "app v2\n").ok());

@@ -86,6 +86,31 @@ bool IsLocalCluster(const std::string& context) {
          context == "minikube" || context == "docker-desktop" || context == "docker-for-desktop";
 }
 
+bool RunCanGoOn(const Pipeline& from, const Pipeline& to) {
+  if (from.deployer != to.deployer) return false;
+  switch (to.deployer) {
+    case DeployerKind::kDocker:
+      return true;
+    case DeployerKind::kKubectl:
+      // What the old deployer applied is where its kubectl pointed.
+      return from.kubectl.binary == to.kubectl.binary &&
+             from.kubectl.kubeconfig == to.kubectl.kubeconfig &&
+             from.kubectl.context == to.kubectl.context &&
+             from.kubectl.flags.global == to.kubectl.flags.global;
+  }
+  return false;
+}
+
+absl::Status HandOverRun(LoopAdapters& from, LoopAdapters& to) {
+  if (from.docker_deployer != nullptr && to.docker_deployer != nullptr) {
+    return to.docker_deployer->TakeOver(from.docker_deployer->HandOver());
+  }
+  if (from.kubectl_deployer != nullptr && to.kubectl_deployer != nullptr) {
+    return to.kubectl_deployer->TakeOver(from.kubectl_deployer->HandOver());
+  }
+  return absl::InvalidArgumentError("the run cannot go on across a change of deployer");
+}
+
 hooks::HookedBuilder::Options BuildHookOptions(
     const Pipeline& pipeline, std::shared_ptr<const build::Tagger> tagger, bool push,
     const std::map<std::string, std::string>& prebuilt,
@@ -246,6 +271,7 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
       if (!deployer.ok()) return deployer.status();
       adapters.syncer = deployer->get();
       exec = deployer->get();
+      adapters.kubectl_deployer = deployer->get();
       adapters.deployer = *std::move(deployer);
       if (!context.empty()) sync_hook_env["SKAFFOLD_KUBE_CONTEXT"] = context;
       if (!plan.default_namespace.empty()) {

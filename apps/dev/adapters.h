@@ -21,6 +21,7 @@
 #include "infra/build/tagger.h"
 #include "infra/deploy/deployer.h"
 #include "infra/deploy/docker/docker_deployer.h"
+#include "infra/deploy/kubectl/kubectl_deployer.h"
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/dev/dev_loop.h"
 #include "infra/docker/docker.h"
@@ -63,8 +64,10 @@ struct LoopAdapters {
   std::unique_ptr<build::Builder> builder;
   std::unique_ptr<build::Builder> base_builder;  // the one `builder` wraps, if it does
   std::unique_ptr<deploy::Deployer> deployer;
-  // `deployer` when it is Docker's: a config reload hands its run on.
+  // `deployer` when it is Docker's or kubectl's: a config reload hands its
+  // run on (HandOverRun).
   deploy::DockerDeployer* docker_deployer = nullptr;
+  deploy::kubectl::KubectlDeployer* kubectl_deployer = nullptr;
   deploy::Syncer* syncer = nullptr;  // the deployer's, or hooked_syncer
   std::unique_ptr<hooks::HookedSyncer> hooked_syncer;  // when an artifact has sync hooks
   std::unique_ptr<tester::Tester> tester;  // when the pipeline has tests
@@ -91,6 +94,18 @@ struct LoopAdapters {
 // minikube, images are built on the engine in its node (`minikube docker-env`).
 absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipeline& pipeline,
                                               const AdapterOptions& options);
+
+// Whether a config reload from `from` to `to` keeps the run (its id, and what
+// it deploys, handed from the old deployer to the new one): when both deploy
+// with the same deployer -- Docker, or kubectl to the same cluster (the same
+// kubectl, kubeconfig, kube-context and global flags). Otherwise the old loop
+// cleans up and the new one is a new run.
+bool RunCanGoOn(const Pipeline& from, const Pipeline& to);
+
+// Hands what `from`'s deployer runs to `to`'s, of the same run. REQUIRES:
+// RunCanGoOn of their pipelines, and `from`'s loop stopped without cleaning
+// up (DevLoop::ReplacedSoon(true)). `from` must outlive `to`'s deployer.
+absl::Status HandOverRun(LoopAdapters& from, LoopAdapters& to);
 
 // Returns the build hooks of `pipeline`'s artifacts, but those in `prebuilt`
 // (not built), as `dev`, `run` and `build` run them: SKAFFOLD_IMAGE is

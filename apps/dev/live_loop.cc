@@ -299,17 +299,15 @@ void LiveLoop::Reload() {
         "The config was saved, but nothing devloop uses changed: the dev loop goes on");
     return;
   }
-  // On Docker the run goes on: the new loop takes over what the old one runs,
-  // so what did not change keeps running. Kubernetes objects carry the run id
-  // in their pod templates, so there a new run it is.
+  // With the same deployer the run goes on: the new loop takes over what the
+  // old one runs, so what did not change keeps running. On Kubernetes that
+  // keeps the run id in the pod templates, so an unchanged object is applied
+  // unchanged and its pods stay.
   std::string continued;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (generation_ == nullptr) return;
-    if (generation_->adapters.docker_deployer != nullptr &&
-        project->pipeline.deployer == DeployerKind::kDocker) {
-      continued = generation_->run_id;
-    }
+    if (RunCanGoOn(generation_->pipeline, project->pipeline)) continued = generation_->run_id;
   }
   const bool run_goes_on = !continued.empty();
   absl::StatusOr<std::unique_ptr<Generation>> next =
@@ -330,10 +328,9 @@ void LiveLoop::Reload() {
   absl::Status stopped = old->loop->Stop(absl::Seconds(20));
   if (!stopped.ok()) DEVLOOP_LOG(WARNING) << "stopping the replaced loop: " << stopped;
   if (run_goes_on) {
-    absl::Status taken = (*next)->adapters.docker_deployer->TakeOver(
-        old->adapters.docker_deployer->HandOver());
+    absl::Status taken = HandOverRun(old->adapters, (*next)->adapters);
     if (!taken.ok()) {
-      DEVLOOP_LOG(WARNING) << "taking over the replaced loop's containers: " << taken;
+      DEVLOOP_LOG(WARNING) << "taking over what the replaced loop deployed: " << taken;
     }
   } else if (options_.on_run_end) {
     options_.on_run_end(old->run_id);

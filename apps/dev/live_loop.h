@@ -6,13 +6,16 @@
 //  - a valid one replaces the running loop in this process: a new loop with
 //    the new pipeline, adapters and file watch starts on the same hub, so the
 //    API servers and their subscribers carry on (the old loop records no
-//    TerminationEvent: the session goes on). On the Docker deployer the run
-//    goes on too: the new loop keeps the run id and takes over the old one's
-//    containers, network and port forwards, and its first deploy keeps every
-//    container whose image, built reference and published ports did not
-//    change, starting and removing only what did. Otherwise (Kubernetes, or
-//    a change of deployer) the old loop cleans up what it created and the
-//    new one is a new run.
+//    TerminationEvent: the session goes on). With the same deployer the run
+//    goes on too (RunCanGoOn): the new loop keeps the run id and takes over
+//    what the old one deployed, its log followers and port forwards. On
+//    Docker its first deploy keeps every container whose image, built
+//    reference and published ports did not change, starting and removing
+//    only what did; on Kubernetes it re-applies the new render under the same
+//    run id (an unchanged object, and its pods, stay as they are) and deletes
+//    what the old config applied and the new one no longer has. Otherwise (a
+//    change of deployer, or of the cluster kubectl talks to) the old loop
+//    cleans up what it created and the new one is a new run.
 //
 //   DEVLOOP_ASSIGN_OR_RETURN(std::unique_ptr<LiveLoop> live,
 //       LiveLoop::Make({.cli = cli, .docker = docker, .hub = &hub, ...}, project));

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <map>
 #include <string>
 #include <thread>
 #include <utility>
@@ -155,6 +156,32 @@ TEST(StableForwardsTest, AdoptedForwardsKeepTheirLocalPortsAndDroppedOnesClose) 
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->local_port, w->local_port);
   EXPECT_EQ(Fetch(w->local_port), "db");
+}
+
+TEST(StableForwardsTest, AForwardAdoptedAtItsNewNumberKeepsItsLocalPort) {
+  ReplyServer web("web"), db("db");
+  StableForwards old;
+  PortForwardSpec web_spec{.resource_name = "web", .port = 8080, .local_port = 0};
+  PortForwardSpec db_spec{.resource_name = "db", .port = 5432, .local_port = 0};
+  absl::StatusOr<domain::PortEvent> w = old.Point(3, web_spec, {"127.0.0.1", web.port()}, "web");
+  absl::StatusOr<domain::PortEvent> d = old.Point(5, db_spec, {"127.0.0.1", db.port()}, "db");
+  ASSERT_TRUE(w.ok() && d.ok());
+  std::map<int, StableForwards::Listening> released = old.ReleaseNumbered();
+  ASSERT_EQ(released.size(), 2u);
+  ASSERT_TRUE(released.contains(3) && released.contains(5));
+
+  StableForwards next;
+  EXPECT_TRUE(next.AdoptAt(0, std::move(released[3])));
+  EXPECT_FALSE(next.AdoptAt(0, std::move(released[5]))) << "number 0 is taken";
+  EXPECT_EQ(Fetch(d->local_port), "refused") << "the one not adopted closed";
+  EXPECT_EQ(Fetch(w->local_port), "web");
+  absl::StatusOr<domain::PortEvent> moved =
+      next.Point(0, web_spec, {"127.0.0.1", db.port()}, "web");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->local_port, w->local_port);
+  EXPECT_EQ(Fetch(w->local_port), "db");
+  next.CloseAll();
+  EXPECT_FALSE(next.AdoptAt(1, {}));
 }
 
 }  // namespace

@@ -57,16 +57,29 @@ void StableForwards::CloseAll() {
   // Destroyed outside the lock: each joins its I/O thread.
 }
 
-std::vector<StableForwards::Listening> StableForwards::Release() {
+std::map<int, StableForwards::Listening> StableForwards::ReleaseNumbered() {
   std::map<int, Listening> released;
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+  released.swap(forwarders_);
+  return released;
+}
+
+std::vector<StableForwards::Listening> StableForwards::Release() {
+  std::vector<Listening> out;
+  for (auto& [index, listening] : ReleaseNumbered()) out.push_back(std::move(listening));
+  return out;
+}
+
+bool StableForwards::AdoptAt(int index, Listening listening) {
   {
     absl::MutexLock lock(&mu_);
-    closed_ = true;
-    released.swap(forwarders_);
+    if (!closed_ && !forwarders_.contains(index) && listening.forwarder != nullptr) {
+      forwarders_[index] = std::move(listening);
+      return true;
+    }
   }
-  std::vector<Listening> out;
-  for (auto& [index, listening] : released) out.push_back(std::move(listening));
-  return out;
+  return false;  // `listening` closes here, outside the lock
 }
 
 void StableForwards::Adopt(std::vector<Listening> listening,

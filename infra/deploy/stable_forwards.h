@@ -57,11 +57,19 @@ class StableForwards {
   // caller owns them now.
   std::vector<Listening> Release();
 
+  // Release, each listening forward under its forward number.
+  std::map<int, Listening> ReleaseNumbered();
+
   // Makes each of `listening` whose spec equals `specs[i]` forward number i:
   // it keeps its local port, and its target until Point moves it. Closes the
   // others (a forward the new config dropped or changed). Ignored once closed.
   // REQUIRES: before any Point.
   void Adopt(std::vector<Listening> listening, const std::vector<PortForwardSpec>& specs);
+
+  // Makes `listening` forward number `index`, as Adopt does, for a deployer
+  // that matches forwards by more than their spec. Returns false (and closes
+  // it) once closed or when `index` already forwards.
+  bool AdoptAt(int index, Listening listening);
 
  private:
   absl::Mutex mu_;

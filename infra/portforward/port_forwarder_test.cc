@@ -2,6 +2,10 @@
 // connection with its name, so a client sees which target it reached.
 #include "infra/portforward/port_forwarder.h"
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <atomic>
 #include <string>
 #include <thread>
@@ -137,6 +141,29 @@ TEST(PortForwarderTest, TakenPortFallsBackToTheNextFreeOne) {
   EXPECT_EQ(strict.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(strict.status().message()),
               ::testing::HasSubstr(std::to_string(taken)));
+}
+
+TEST(PortForwarderTest, AProcessStartedMeanwhileDoesNotKeepTheLocalPort) {
+  NamedServer a("a");
+  int port = 0;
+  pid_t child = 0;
+  {
+    auto fwd = PortForwarder::Start({}, {"127.0.0.1", a.port()});
+    ASSERT_TRUE(fwd.ok()) << fwd.status();
+    port = (*fwd)->local_port();
+    EXPECT_EQ(Client(port).Ask("x"), "a:x");  // an accepted connection too
+    // As devloop starts kubectl while forwards listen.
+    char sleep[] = "sleep";
+    char seconds[] = "60";
+    char* argv[] = {sleep, seconds, nullptr};
+    ASSERT_EQ(::posix_spawnp(&child, "sleep", nullptr, nullptr, argv, environ), 0);
+  }
+  // Closed with the forwarder, though the child still runs.
+  auto again = PortForwarder::Start({.local_port = port, .next_free_port = false},
+                                    {"127.0.0.1", a.port()});
+  EXPECT_TRUE(again.ok()) << again.status();
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
 }
 
 TEST(PortForwarderTest, UnreachableTargetClosesTheClientConnection) {

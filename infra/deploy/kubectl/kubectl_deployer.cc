@@ -183,6 +183,27 @@ class KubectlDeployer::Watched {
 };
 
 
+// A follower's lines go through the route to the tail of the deployer that
+// runs the run now: a config reload moves the followers, and the route, on.
+struct KubectlDeployer::LogRoute {
+  explicit LogRoute(LogTail* tail) : tail(tail) {}
+  void Add(const std::string& key, const LogSource& source, absl::string_view line) {
+    absl::MutexLock lock(&mu);
+    tail->Add(key, source, line);
+  }
+  void MoveTo(LogTail* to) {
+    absl::MutexLock lock(&mu);
+    tail = to;
+  }
+  absl::Mutex mu;
+  LogTail* tail ABSL_GUARDED_BY(mu);  // not owned; outlives the followers
+};
+
+KubectlDeployer::Handover::Handover() = default;
+KubectlDeployer::Handover::Handover(Handover&&) = default;
+KubectlDeployer::Handover& KubectlDeployer::Handover::operator=(Handover&&) = default;
+KubectlDeployer::Handover::~Handover() = default;
+
 absl::StatusOr<std::unique_ptr<KubectlDeployer>> KubectlDeployer::Make(
     process::ProcessRunner* runner, Options options) {
   if (options.run_id.empty()) return absl::InvalidArgumentError("the kubectl deployer needs a run id");
@@ -215,6 +236,7 @@ KubectlDeployer::KubectlDeployer(process::ProcessRunner* runner, Options options
       tail_(options_.on_log) {
   if (!options_.api_proxy) api_.Stop();
   absl::MutexLock lock(&mu_);
+  route_ = std::make_shared<LogRoute>(&tail_);
   for (const PortForwardSpec& spec : options_.port_forwards) forward_entries_.push_back({spec});
 }
 
@@ -248,7 +270,16 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
       return domain::WithStatusCode(absl::CancelledError("the run is ending"),
                                     StatusCode::kDeployCancelled);
     }
+    ++deploying_;
   }
+  // HandOver waits for this deploy: what it applies is handed over with the rest.
+  struct Deploying {
+    ~Deploying() {
+      absl::MutexLock lock(&deployer->mu_);
+      --deployer->deploying_;
+    }
+    KubectlDeployer* deployer;
+  } deploying{this};
   absl::StatusOr<std::vector<ManifestSource>> sources = options_.manifests(images);
   if (!sources.ok()) {
     return domain::WithStatusCode(
@@ -293,6 +324,20 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
   for (const ObjectRef& o : rendered->objects) {
     target_namespaces.insert(o.namespace_name.empty() ? ns : o.namespace_name);
   }
+  {
+    // Known before they are applied, so that the run's cleanup (or the next
+    // config's deployer) covers them even if this deploy is cut short.
+    absl::MutexLock lock(&mu_);
+    if (cleaned_up_) {
+      return domain::WithStatusCode(absl::CancelledError("the run is ending"),
+                                    StatusCode::kDeployCancelled);
+    }
+    for (const ObjectRef& o : rendered->objects) {
+      kinds_.insert(KindArg(o));
+      const std::string& where = o.namespace_name.empty() ? ns : o.namespace_name;
+      if (namespaces_.insert(where).second) StartWatch(where);
+    }
+  }
   // Before: in what runs now (the deployment this one replaces), and here.
   if (absl::Status s = RunHooks(options_.hooks.before, "before", target_namespaces,
                                 /*wait_for_pods=*/false);
@@ -336,16 +381,13 @@ absl::StatusOr<std::vector<std::string>> KubectlDeployer::Deploy(
     a.objects.push_back(std::move(o));
   }
   a.workloads = CheckedWorkloads(a.objects, ns);
+  PruneTakenOver(a.objects);
   std::vector<std::string> resources;
   for (const Workload& w : a.workloads) resources.push_back(ResourceName(w));
   std::vector<domain::DebuggingContainerEvent> still;
   DebugSink sink;
   {
     absl::MutexLock lock(&mu_);
-    for (const ObjectRef& o : a.objects) {
-      kinds_.insert(KindArg(o));
-      if (namespaces_.insert(o.namespace_name).second) StartWatch(o.namespace_name);
-    }
     deployments_[deploy_id] = std::move(a);
     // A deploy starts the API's list of debugging containers afresh (as it
     // does the forwarded ports): those still running are reported again; the
@@ -656,8 +698,7 @@ void KubectlDeployer::FollowPods(const std::string& ns, const json::Json& cluste
       }
       std::shared_ptr<absl::Mutex> mu = f.mu;
       std::shared_ptr<std::string> last = f.last;
-      LogTail* tail = &tail_;
-      auto on_line = [mu, last, tail, key,
+      auto on_line = [mu, last, route = route_, key,
                       source = LogSource{.name = container, .pod = pod.name}](absl::string_view line) {
         std::pair<absl::string_view, absl::string_view> parts =
             absl::StrSplit(line, absl::MaxSplits(' ', 1));
@@ -667,7 +708,7 @@ void KubectlDeployer::FollowPods(const std::string& ns, const json::Json& cluste
           if (!last->empty() && at <= *last) return;  // printed before a restart
           *last = at;
         }
-        tail->Add(key, source, parts.second);
+        route->Add(key, source, parts.second);
       };
       absl::StatusOr<std::unique_ptr<process::Process>> started =
           kubectl_.Start(args, on_line, [key](absl::string_view line) {
@@ -1019,7 +1060,10 @@ std::vector<size_t> KubectlDeployer::AutoForwardsOf(int64_t deploy_id) {
     for (const AutoForward& f : AutoForwards(options_.auto_forwards, a.objects, *cluster, user)) {
       absl::MutexLock lock(&mu_);
       auto [it, added] = auto_forward_numbers_.emplace(f.key, forward_entries_.size());
-      if (added) forward_entries_.push_back({f.spec, f.report_as_pod});
+      if (added) {
+        forward_entries_.push_back({f.spec, f.report_as_pod});
+        Claim(absl::StrCat("auto:", f.key), it->second, f.spec);
+      }
       numbers.push_back(it->second);
     }
   }
@@ -1053,6 +1097,7 @@ std::vector<size_t> KubectlDeployer::DebugForwardsOf(int64_t deploy_id) {
                                                .local_port = static_cast<int>(port)},
                                       .report_as_pod = true,
                                       .port_name = name});
+          Claim(absl::StrCat("debug:", key), number->second, forward_entries_.back().spec);
         }
         numbers.push_back(number->second);
       }
@@ -1078,7 +1123,15 @@ void KubectlDeployer::RetargetForwards(const std::string& ns, const json::Json& 
 std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) {
   std::vector<domain::PortEvent> events;
   const bool debug_forwards = options_.debug.enabled && options_.debug.forward_ports;
+  // The replaced deployer's automatic forwards this deployment does not make
+  // again (its object is gone, or the mode is off) close.
+  std::map<std::string, Adoptable> unclaimed;
+  auto drop_unclaimed = [this, &unclaimed] {
+    absl::MutexLock lock(&mu_);
+    unclaimed.swap(adoptable_);
+  };
   if (options_.port_forwards.empty() && !options_.auto_forwards.any() && !debug_forwards) {
+    drop_unclaimed();
     return events;
   }
   {
@@ -1092,6 +1145,7 @@ std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) 
   if (debug_forwards) {
     for (size_t i : DebugForwardsOf(deploy_id)) numbers.push_back(i);
   }
+  drop_unclaimed();
   for (size_t i : numbers) {
     const ForwardEntry entry = Forward(i);
     const PortForwardSpec& spec = entry.spec;
@@ -1381,6 +1435,169 @@ absl::Status KubectlDeployer::SyncOnThisNode(const std::string& container_id,
   return absl::OkStatus();
 }
 
+void KubectlDeployer::PruneTakenOver(const std::vector<ObjectRef>& applied) {
+  std::vector<ObjectRef> gone;
+  {
+    absl::MutexLock lock(&mu_);
+    if (taken_over_.empty()) return;
+    std::set<std::string> kept;
+    for (const ObjectRef& o : applied) kept.insert(ObjectKey(o));
+    for (ObjectRef& o : taken_over_) {
+      if (!kept.count(ObjectKey(o))) gone.push_back(std::move(o));
+    }
+    taken_over_.clear();
+  }
+  if (gone.empty()) return;
+  DEVLOOP_LOG(INFO) << "deleting " << gone.size()
+                    << " object(s) the replaced config applied and this one no longer has";
+  absl::Status deleted = Delete(Phase::kDeploy, gone, /*wait=*/false);
+  if (deleted.ok()) return;
+  DEVLOOP_LOG(WARNING) << "cannot delete what the replaced config applied (tried again at the "
+                          "next deploy): "
+                       << deleted.message();
+  absl::MutexLock lock(&mu_);
+  taken_over_.insert(taken_over_.end(), gone.begin(), gone.end());
+}
+
+void KubectlDeployer::Claim(const std::string& key, size_t index, const PortForwardSpec& spec) {
+  auto it = adoptable_.find(key);
+  if (it == adoptable_.end()) return;
+  Adoptable adopted = std::move(it->second);
+  adoptable_.erase(it);
+  if (adopted.listening.spec != spec) return;  // changed: it closes, Point starts afresh
+  if (!forwards_.AdoptAt(static_cast<int>(index), std::move(adopted.listening))) return;
+  if (adopted.tunnel.has_value()) tunnels_[index] = std::move(*adopted.tunnel);
+}
+
+KubectlDeployer::Handover KubectlDeployer::HandOver() {
+  Handover handover;
+  std::vector<std::unique_ptr<NamespaceWatch>> watches;
+  {
+    absl::MutexLock lock(&mu_);
+    cleaned_up_ = true;  // a forward waiting for a pod gives up; no follower starts
+    // A deploy the replaced loop left under way finishes first, so that what
+    // it applies is handed over too.
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return deploying_ == 0; };
+    mu_.Await(absl::Condition(&idle));
+    watches.swap(watches_);
+  }
+  // Before forward_mu_: a watch may be moving a forward.
+  for (std::unique_ptr<NamespaceWatch>& w : watches) {
+    {
+      absl::MutexLock lock(&w->mu);
+      w->stop = true;
+    }
+    w->thread.join();
+  }
+  // After a PointForward under way: it stores no tunnel from now on.
+  absl::MutexLock forwarding(&forward_mu_);
+  std::map<size_t, Tunnel> tunnels;
+  std::vector<ForwardEntry> entries;
+  std::map<size_t, std::string> keys;  // forward number -> its automatic key
+  {
+    absl::MutexLock lock(&mu_);
+    handed_over_ = true;
+    handover.run_id_ = options_.run_id;
+    // Every object of every live deployment (a redeploy's old one may not be
+    // stopped yet), and what this deployer took over and had not yet pruned.
+    std::set<std::string> seen;
+    auto add = [&](const ObjectRef& o) {
+      if (seen.insert(ObjectKey(o)).second) handover.objects_.push_back(o);
+    };
+    for (auto it = deployments_.rbegin(); it != deployments_.rend(); ++it) {
+      for (const ObjectRef& o : it->second.objects) add(o);
+    }
+    for (const ObjectRef& o : taken_over_) add(o);
+    deployments_.clear();
+    taken_over_.clear();
+    handover.kinds_ = kinds_;
+    handover.namespaces_ = namespaces_;
+    handover.context_namespace_ = context_namespace_;
+    handover.direct_unreachable_ = direct_unreachable_;
+    handover.debugging_.swap(debugging_);
+    handover.followers_.swap(followers_);
+    tunnels.swap(tunnels_);
+    entries = forward_entries_;
+    for (const auto& [key, number] : auto_forward_numbers_) keys[number] = "auto:" + key;
+    for (const auto& [key, number] : debug_forward_numbers_) keys[number] = "debug:" + key;
+    // Forwards this deployer took over and never claimed go on unclaimed.
+    for (auto& [key, a] : adoptable_) {
+      handover.forwards_.push_back({.entry = {.spec = a.listening.spec},
+                                    .key = key,
+                                    .adoptable = std::move(a)});
+    }
+    adoptable_.clear();
+    handover.route_ = route_;
+  }
+  for (auto& [number, listening] : forwards_.ReleaseNumbered()) {
+    const size_t index = static_cast<size_t>(number);
+    Handover::Forward f;
+    f.entry = index < entries.size() ? entries[index] : ForwardEntry{.spec = listening.spec};
+    if (auto key = keys.find(index); key != keys.end()) f.key = key->second;
+    f.adoptable.listening = std::move(listening);
+    if (auto t = tunnels.find(index); t != tunnels.end()) {
+      f.adoptable.tunnel = std::move(t->second);
+      tunnels.erase(t);
+    }
+    handover.forwards_.push_back(std::move(f));
+  }
+  api_.Stop();
+  return handover;  // `tunnels` left behind belong to no listening forward: they stop here
+}
+
+absl::Status KubectlDeployer::TakeOver(Handover handover) {
+  if (handover.run_id_ != options_.run_id) {
+    return absl::InvalidArgumentError(absl::StrCat("the deployer of run ", options_.run_id,
+                                                   " cannot take over what run ",
+                                                   handover.run_id_, " applied"));
+  }
+  std::vector<Handover::Forward> closing;  // closed outside the lock
+  {
+    absl::MutexLock lock(&mu_);
+    if (cleaned_up_) {
+      return domain::WithStatusCode(absl::CancelledError("the run is being cleaned up"),
+                                    StatusCode::kDeployCancelled);
+    }
+    // The followers' lines, those of earlier configs' too, go to this
+    // deployer's sink from now on; the followers it starts share the route,
+    // so that the next reload moves them all.
+    if (handover.route_ != nullptr) {
+      handover.route_->MoveTo(&tail_);
+      route_ = handover.route_;
+    }
+    taken_over_ = std::move(handover.objects_);
+    kinds_.insert(handover.kinds_.begin(), handover.kinds_.end());
+    if (context_namespace_.empty()) context_namespace_ = handover.context_namespace_;
+    direct_unreachable_ = direct_unreachable_ || handover.direct_unreachable_;
+    debugging_.merge(handover.debugging_);
+    followers_.merge(handover.followers_);
+    // Watched as they were: logs of new pods there are followed before the
+    // first deploy, and the run's cleanup covers them.
+    for (const std::string& ns : handover.namespaces_) {
+      if (namespaces_.insert(ns).second) StartWatch(ns);
+    }
+    std::set<size_t> taken;
+    for (Handover::Forward& f : handover.forwards_) {
+      if (!f.key.empty()) {
+        adoptable_.emplace(f.key, std::move(f.adoptable));
+        continue;
+      }
+      // A configured forward: the first of this config's with the same spec.
+      bool adopted = false;
+      for (size_t i = 0; i < options_.port_forwards.size() && !adopted; ++i) {
+        if (taken.count(i) || forward_entries_[i].spec != f.entry.spec) continue;
+        std::optional<Tunnel> tunnel = std::move(f.adoptable.tunnel);
+        if (!forwards_.AdoptAt(static_cast<int>(i), std::move(f.adoptable.listening))) break;
+        taken.insert(i);
+        if (tunnel.has_value()) tunnels_[i] = std::move(*tunnel);
+        adopted = true;
+      }
+      if (!adopted) closing.push_back(std::move(f));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status KubectlDeployer::Cleanup(bool remove) {
   std::vector<std::unique_ptr<NamespaceWatch>> watches;
   std::map<std::string, Follower> followers;
@@ -1388,9 +1605,13 @@ absl::Status KubectlDeployer::Cleanup(bool remove) {
   std::set<std::string> kinds, namespaces;
   std::map<std::string, domain::DebuggingContainerEvent> debugging;
   DebugSink debug_sink;
+  std::map<std::string, Adoptable> adoptable;
   {
     absl::MutexLock lock(&mu_);
+    // What runs is the next deployer's now.
+    if (handed_over_) return absl::OkStatus();
     cleaned_up_ = true;
+    adoptable.swap(adoptable_);
     debugging.swap(debugging_);
     debug_sink = on_debug_;
     watches.swap(watches_);
@@ -1408,6 +1629,7 @@ absl::Status KubectlDeployer::Cleanup(bool remove) {
   }
   forwards_.CloseAll();
   tunnels.clear();
+  adoptable.clear();
   followers.clear();
   api_.Stop();
   if (debug_sink) {

@@ -34,6 +34,13 @@
 //    While ForwardPorts waits for a ready pod, Observe does not report the
 //    deployment ready, so the port events land in the iteration they belong to.
 //  - Cleanup deletes, by the run-id label only, every kind the run applied.
+//  - A config reload keeps the run: the deployer of the old config hands what
+//    it applied, its log followers and its port forwards to the deployer of
+//    the new one (HandOver/TakeOver), which re-applies the new render under
+//    the same run id -- an object that did not change stays as it is, and so
+//    do its pods -- and then deletes only what the old config applied and the
+//    new one no longer has. Forwards of the new config that the old one had
+//    keep their local ports and the pods they reach.
 //  - `devloop debug` (Options::debug): the rendered manifests are rewritten so
 //    that each artifact's container runs under its language's debugger
 //    (debug_manifests.h). A container of a pod of the run that carries the
@@ -44,6 +51,9 @@
 //    forwarded like a --port-forward=pods one, to its newest ready pod, on
 //    the port's own number when it is free, reported with its port name
 //    ("dlv").
+//
+//   // The config changed: the new deployer (same run id) takes over.
+//   next->TakeOver(deployer->HandOver());
 //
 // Thread-safe.
 #ifndef DEVLOOP_INFRA_DEPLOY_KUBECTL_KUBECTL_DEPLOYER_H_
@@ -168,7 +178,30 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   // The namespace objects without one go to.
   const std::string& default_namespace() const { return options_.default_namespace; }
 
+  class Handover;
+
+  // Ends this deployer for a config reload that keeps the run: like Cleanup,
+  // Deploy then fails with DEPLOY_CANCELLED and a later Cleanup deletes
+  // nothing; but what the run applied stays in the cluster, and its record,
+  // the log followers and the listening port forwards go into the Handover.
+  // Call once the loop that used the deployer has stopped without cleaning
+  // up. Until the Handover is taken over, log lines go to this deployer's
+  // sink: it must outlive the Handover.
+  Handover HandOver();
+
+  // Takes over what `handover` holds: the first Deploy that succeeds after
+  // it deletes what the replaced deployer applied and this one's render no
+  // longer has (by kind, namespace and name; everything else is re-applied
+  // in place); Cleanup covers both. Its log followers go on into this
+  // deployer's sink; a configured forward whose spec did not change, and an
+  // automatic one (services, pods, debug) this deployer makes again, keeps
+  // its local port, and its pod while that is the best one. InvalidArgument
+  // if `handover` is another run's; Cancelled after Cleanup. REQUIRES:
+  // before the first Deploy.
+  absl::Status TakeOver(Handover handover);
+
  private:
+  struct LogRoute;  // where the followers' lines go: this deployer's tail
   struct Applied {
     std::vector<ObjectRef> objects;    // namespaces filled in
     std::vector<Workload> workloads;   // the checked ones
@@ -202,6 +235,12 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
     PortForwardSpec spec;
     bool report_as_pod = false;  // AutoForward::report_as_pod
     std::string port_name;       // a debug port's ("dlv"); empty for the others
+  };
+  // A forward of a replaced deployer's, until a forward of this one claims
+  // it (Claim) or the first ForwardPorts drops it.
+  struct Adoptable {
+    StableForwards::Listening listening;
+    std::optional<Tunnel> tunnel;
   };
   // A pod a port forward can reach.
   struct RunningPodRef {
@@ -293,6 +332,14 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
                         const std::set<std::string>& namespaces, bool wait_for_pods);
   // Deletes `objects` by kind and name.
   absl::Status Delete(Phase phase, const std::vector<ObjectRef>& objects, bool wait);
+  // Deletes what the replaced deployer applied that `applied` (a deploy's
+  // objects, namespaces filled in) no longer holds; what cannot be deleted
+  // now is tried again at the next deploy.
+  void PruneTakenOver(const std::vector<ObjectRef>& applied) ABSL_LOCKS_EXCLUDED(mu_);
+  // Makes the replaced deployer's forward `key` ("auto:..."/"debug:...")
+  // forward number `index`, if it was one and its spec is `spec`.
+  void Claim(const std::string& key, size_t index, const PortForwardSpec& spec)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   process::ProcessRunner* const runner_;
   const Options options_;
@@ -339,6 +386,49 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
 
   bool direct_unreachable_ ABSL_GUARDED_BY(mu_) = false;  // a pod's IP did not reach
   bool cleaned_up_ ABSL_GUARDED_BY(mu_) = false;
+  bool handed_over_ ABSL_GUARDED_BY(mu_) = false;  // the run goes on in another deployer
+  int deploying_ ABSL_GUARDED_BY(mu_) = 0;          // Deploy calls under way
+  // What a replaced deployer applied, until a deploy of this one has deleted
+  // what it no longer has.
+  std::vector<ObjectRef> taken_over_ ABSL_GUARDED_BY(mu_);
+  // The replaced deployer's automatic forwards, by key (see Claim).
+  std::map<std::string, Adoptable> adoptable_ ABSL_GUARDED_BY(mu_);
+  // Shared with the log followers; one for the whole run, moved from
+  // deployer to deployer as config reloads hand the followers on.
+  std::shared_ptr<LogRoute> route_ ABSL_GUARDED_BY(mu_);
+};
+
+// What a kubectl deployer applied and runs, on its way from the deployer of a
+// replaced config to the one of the new config in the same run. Movable;
+// dropping it stops following the logs and closes the forwards, and leaves
+// the objects to the run's cleanup (they carry its run id).
+class KubectlDeployer::Handover {
+ public:
+  Handover();
+  Handover(Handover&&);
+  Handover& operator=(Handover&&);
+  ~Handover();
+  // How many objects it holds.
+  size_t objects() const { return objects_.size(); }
+
+ private:
+  friend class KubectlDeployer;
+  // A forward: a configured one (empty key) or an automatic one.
+  struct Forward {
+    ForwardEntry entry;
+    std::string key;  // "auto:<AutoForward::key>", "debug:<key>"; empty when configured
+    Adoptable adoptable;
+  };
+  std::string run_id_;
+  std::vector<ObjectRef> objects_;  // namespaces filled in
+  std::set<std::string> kinds_;
+  std::set<std::string> namespaces_;
+  std::string context_namespace_;
+  bool direct_unreachable_ = false;
+  std::map<std::string, domain::DebuggingContainerEvent> debugging_;
+  std::shared_ptr<LogRoute> route_;  // before the followers: they hold it
+  std::map<std::string, Follower> followers_;
+  std::vector<Forward> forwards_;
 };
 
 

@@ -376,6 +376,10 @@ absl::StatusOr<std::unique_ptr<Process>> PosixProcessRunner::Start(const Process
   posix_spawn_file_actions_adddup2(&actions, in_child.get(), 0);
   posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
+  // Nothing else of devloop's reaches the child, whatever flags it was opened
+  // with: a listening socket (a forward's, an API server's) that a long-lived
+  // child inherited would keep its port taken after devloop closed it.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   if (!spec.working_dir.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, spec.working_dir.c_str());
   }

@@ -151,6 +151,21 @@ TEST(PosixProcessRunnerTest, ChildSeesNoDescriptorsButItsOwnThree) {
   EXPECT_THAT(out.Get(), ElementsAre("0", "1", "2"));
 }
 
+// A descriptor opened without close-on-exec elsewhere in the process (Asio's
+// sockets are) does not reach the child either.
+TEST(PosixProcessRunnerTest, ChildInheritsNoDescriptorOpenedWithoutCloseOnExec) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);  // no O_CLOEXEC
+  PosixProcessRunner runner;
+  Collected out;
+  absl::StatusOr<ExitStatus> exit =
+      runner.Run({.argv = {"sh", "-c", "ls /proc/$$/fd"}, .on_stdout = out.Callback()});
+  ::close(fds[0]);
+  ::close(fds[1]);
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_THAT(out.Get(), ElementsAre("0", "1", "2"));
+}
+
 TEST(PosixProcessRunnerTest, LeaksNoDescriptors) {
   PosixProcessRunner runner;
   int before = CountOpenFds();

@@ -46,6 +46,29 @@ class LogTail {
   std::map<std::string, std::deque<std::string>> lines_ ABSL_GUARDED_BY(mu_);
 };
 
+// Where a log follower's lines go: the tail of the deployer that runs the
+// workload now. A config reload hands the followers to a new deployer and
+// moves their route to its tail (MoveTo); the followers keep the route.
+// Thread-safe.
+class LogRoute {
+ public:
+  // `tail` is not owned and must outlive the route's use.
+  explicit LogRoute(LogTail* tail) : tail_(tail) {}
+
+  void Add(const std::string& key, const LogSource& source, absl::string_view line) {
+    absl::MutexLock lock(&mu_);
+    tail_->Add(key, source, line);
+  }
+  void MoveTo(LogTail* to) {
+    absl::MutexLock lock(&mu_);
+    tail_ = to;
+  }
+
+ private:
+  absl::Mutex mu_;
+  LogTail* tail_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace devloop::deploy
 
 #endif  // DEVLOOP_INFRA_DEPLOY_LOG_TAIL_H_

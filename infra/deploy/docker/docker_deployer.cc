@@ -56,22 +56,6 @@ bool AllListen(int pid, const domain::DebuggingContainerEvent& started) {
 
 }  // namespace
 
-// A container's log lines go through its route to the tail of the deployer
-// that runs it now: a config reload moves the container, and its follower, on.
-struct DockerDeployer::LogRoute {
-  explicit LogRoute(LogTail* tail) : tail(tail) {}
-  void Add(const std::string& key, const LogSource& source, absl::string_view line) {
-    absl::MutexLock lock(&mu);
-    tail->Add(key, source, line);
-  }
-  void MoveTo(LogTail* to) {
-    absl::MutexLock lock(&mu);
-    tail = to;
-  }
-  absl::Mutex mu;
-  LogTail* tail ABSL_GUARDED_BY(mu);  // not owned; outlives the follower
-};
-
 // Waits, on a thread of its own, for a debugging container's debugger to
 // listen on its ports, then reports it Started. Debuggers take from tens of
 // milliseconds (node) to a second or more (Delve loading a large binary) to

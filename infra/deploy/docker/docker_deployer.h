@@ -57,7 +57,6 @@ namespace devloop::deploy {
 
 class DockerDeployer final : public Deployer, public Syncer, public ContainerExec {
   struct Container;
-  struct LogRoute;
   class DebugWatch;
 
  public:

@@ -183,22 +183,6 @@ class KubectlDeployer::Watched {
 };
 
 
-// A follower's lines go through the route to the tail of the deployer that
-// runs the run now: a config reload moves the followers, and the route, on.
-struct KubectlDeployer::LogRoute {
-  explicit LogRoute(LogTail* tail) : tail(tail) {}
-  void Add(const std::string& key, const LogSource& source, absl::string_view line) {
-    absl::MutexLock lock(&mu);
-    tail->Add(key, source, line);
-  }
-  void MoveTo(LogTail* to) {
-    absl::MutexLock lock(&mu);
-    tail = to;
-  }
-  absl::Mutex mu;
-  LogTail* tail ABSL_GUARDED_BY(mu);  // not owned; outlives the followers
-};
-
 KubectlDeployer::Handover::Handover() = default;
 KubectlDeployer::Handover::Handover(Handover&&) = default;
 KubectlDeployer::Handover& KubectlDeployer::Handover::operator=(Handover&&) = default;

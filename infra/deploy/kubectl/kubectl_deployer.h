@@ -201,7 +201,6 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   absl::Status TakeOver(Handover handover);
 
  private:
-  struct LogRoute;  // where the followers' lines go: this deployer's tail
   struct Applied {
     std::vector<ObjectRef> objects;    // namespaces filled in
     std::vector<Workload> workloads;   // the checked ones

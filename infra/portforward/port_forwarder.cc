@@ -1,7 +1,5 @@
 #include "infra/portforward/port_forwarder.h"
 
-#include <fcntl.h>
-
 #include <array>
 #include <atomic>
 #include <thread>
@@ -29,15 +27,6 @@ absl::StatusOr<asio::ip::address> ParseAddress(const std::string& host) {
   return address;
 }
 
-// Marks `fd` close-on-exec (Asio does not): devloop starts processes (kubectl
-// logs -f, port-forward, watches) that outlive a forward, and a listening
-// socket they inherited would stay open after the forward closed -- the port
-// taken, connections queued and never answered.
-void CloseOnExec(int fd) {
-  const int flags = ::fcntl(fd, F_GETFD);
-  if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-}
-
 // One forwarded connection: relays bytes both ways until either side closes.
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -49,9 +38,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start(const tcp::endpoint& target) {
     auto self = shared_from_this();
-    error_code opened;
-    upstream_.open(target.protocol(), opened);
-    if (!opened) CloseOnExec(upstream_.native_handle());
     upstream_.async_connect(target, [self, target](const error_code& ec) {
       if (ec) {
         DEVLOOP_VLOG(1) << "port forward: cannot connect to " << target << ": " << ec.message();
@@ -130,7 +116,6 @@ class AsioPortForwarder : public PortForwarder {
       acceptor_.close(ignored);
       acceptor_.open(endpoint.protocol(), ec);
       if (ec) break;
-      CloseOnExec(acceptor_.native_handle());
       acceptor_.set_option(tcp::acceptor::reuse_address(true), ignored);
       acceptor_.bind(endpoint, ec);
       if (ec) continue;
@@ -177,7 +162,6 @@ class AsioPortForwarder : public PortForwarder {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
         accepted_.fetch_add(1);
-        CloseOnExec(socket.native_handle());
         error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         tcp::endpoint target;

@@ -2,11 +2,8 @@
 // connection with its name, so a client sees which target it reached.
 #include "infra/portforward/port_forwarder.h"
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -17,6 +14,7 @@
 #include "boost/asio/write.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "infra/process/posix_process_runner.h"
 
 namespace devloop::portforward {
 namespace {
@@ -146,24 +144,24 @@ TEST(PortForwarderTest, TakenPortFallsBackToTheNextFreeOne) {
 TEST(PortForwarderTest, AProcessStartedMeanwhileDoesNotKeepTheLocalPort) {
   NamedServer a("a");
   int port = 0;
-  pid_t child = 0;
+  process::PosixProcessRunner runner;
+  std::unique_ptr<process::Process> child;
   {
     auto fwd = PortForwarder::Start({}, {"127.0.0.1", a.port()});
     ASSERT_TRUE(fwd.ok()) << fwd.status();
     port = (*fwd)->local_port();
     EXPECT_EQ(Client(port).Ask("x"), "a:x");  // an accepted connection too
     // As devloop starts kubectl while forwards listen.
-    char sleep[] = "sleep";
-    char seconds[] = "60";
-    char* argv[] = {sleep, seconds, nullptr};
-    ASSERT_EQ(::posix_spawnp(&child, "sleep", nullptr, nullptr, argv, environ), 0);
+    auto started = runner.Start({.argv = {"sleep", "60"}});
+    ASSERT_TRUE(started.ok()) << started.status();
+    child = *std::move(started);
   }
   // Closed with the forwarder, though the child still runs.
   auto again = PortForwarder::Start({.local_port = port, .next_free_port = false},
                                     {"127.0.0.1", a.port()});
   EXPECT_TRUE(again.ok()) << again.status();
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
+  child->Cancel();
+  child->Wait();
 }
 
 TEST(PortForwarderTest, UnreachableTargetClosesTheClientConnection) {

@@ -1,43 +1,17 @@
 #include "infra/build/default_repo.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace devloop::build {
 namespace {
 
 constexpr size_t kMaxNameLength = 255;
-
-// A registry host as image references allow it: dot-separated components of
-// letters, digits and inner '-', then an optional ":port".
-bool IsDomain(absl::string_view s) {
-  if (s.empty()) return false;
-  absl::string_view host = s;
-  if (size_t colon = s.find(':'); colon != absl::string_view::npos) {
-    host = s.substr(0, colon);
-    absl::string_view port = s.substr(colon + 1);
-    if (port.empty()) return false;
-    for (char c : port) {
-      if (!absl::ascii_isdigit(c)) return false;
-    }
-  }
-  size_t start = 0;
-  while (start <= host.size()) {
-    size_t dot = host.find('.', start);
-    absl::string_view part =
-        host.substr(start, dot == absl::string_view::npos ? absl::string_view::npos : dot - start);
-    if (part.empty() || part.front() == '-' || part.back() == '-') return false;
-    for (char c : part) {
-      if (!absl::ascii_isalnum(c) && c != '-') return false;
-    }
-    if (dot == absl::string_view::npos) break;
-    start = dot + 1;
-  }
-  return true;
-}
 
 // The longest Google Cloud project id `segment` starts with: a lowercase
 // letter, 4 to 28 of [a-z0-9-], then a lowercase letter or digit. 0 if none.
@@ -60,7 +34,7 @@ size_t ProjectIdLength(absl::string_view segment) {
 // does not start that way.
 std::string HostProjectPrefix(absl::string_view name) {
   size_t slash = name.find('/');
-  if (slash == absl::string_view::npos || !IsDomain(name.substr(0, slash))) return "";
+  if (slash == absl::string_view::npos || !IsRegistryHost(name.substr(0, slash))) return "";
   absl::string_view rest = name.substr(slash + 1);
   size_t n = ProjectIdLength(rest);
   if (n == 0) return "";
@@ -78,6 +52,28 @@ std::string Truncate(std::string name) {
 }
 
 }  // namespace
+
+bool IsRegistryHost(absl::string_view part) {
+  if (const size_t colon = part.rfind(':');
+      colon != absl::string_view::npos && (part.front() != '[' || part[colon - 1] == ']')) {
+    const absl::string_view port = part.substr(colon + 1);
+    if (port.empty() || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit)) return false;
+    part = part.substr(0, colon);
+  }
+  if (part.empty()) return false;
+  if (part.front() == '[') {
+    return part.size() > 2 && part.back() == ']' &&
+           std::all_of(part.begin() + 1, part.end() - 1,
+                       [](char c) { return absl::ascii_isxdigit(c) || c == ':'; });
+  }
+  for (absl::string_view label : absl::StrSplit(part, '.')) {
+    if (label.empty() || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!absl::ascii_isalnum(c) && c != '-') return false;
+    }
+  }
+  return true;
+}
 
 std::string ImageUnderRepo(absl::string_view default_repo, absl::string_view image) {
   if (default_repo.empty()) return std::string(image);

@@ -31,6 +31,11 @@ namespace devloop::build {
 // under `default_repo`; `image` unchanged when `default_repo` is empty.
 std::string ImageUnderRepo(absl::string_view default_repo, absl::string_view image);
 
+// Whether `part` (an image name's first '/'-separated part) reads as a
+// registry host: DNS labels (letters, digits, '-' not at either end) joined by
+// '.', or a bracketed IPv6 address, with an optional ":port".
+bool IsRegistryHost(absl::string_view part);
+
 }  // namespace devloop::build
 
 #endif  // DEVLOOP_INFRA_BUILD_DEFAULT_REPO_H_

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "domain/config/template.h"
+#include "infra/build/default_repo.h"
 #include "infra/log/redact.h"
 
 namespace devloop::deploy::kubectl {
@@ -76,31 +77,6 @@ std::string TemplateName(absl::string_view image) {
   return name;
 }
 
-// Whether `part` reads as a registry host: DNS labels (letters, digits, '-'
-// not at either end) joined by '.', or a bracketed IPv6 address, with an
-// optional ":port".
-bool IsRegistryHost(absl::string_view part) {
-  if (const size_t colon = part.rfind(':');
-      colon != absl::string_view::npos && (part.front() != '[' || part[colon - 1] == ']')) {
-    const absl::string_view port = part.substr(colon + 1);
-    if (port.empty() || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit)) return false;
-    part = part.substr(0, colon);
-  }
-  if (part.empty()) return false;
-  if (part.front() == '[') {
-    return part.size() > 2 && part.back() == ']' &&
-           std::all_of(part.begin() + 1, part.end() - 1,
-                       [](char c) { return absl::ascii_isxdigit(c) || c == ':'; });
-  }
-  for (absl::string_view label : absl::StrSplit(part, '.')) {
-    if (label.empty() || label.front() == '-' || label.back() == '-') return false;
-    for (char c : label) {
-      if (!absl::ascii_isalnum(c) && c != '-') return false;
-    }
-  }
-  return true;
-}
-
 // Escapes what helm's --set parser reads as syntax in a value: ',' separates
 // pairs and '\' escapes.
 std::string EscapeSetValue(absl::string_view value) {
@@ -133,7 +109,7 @@ absl::StatusOr<ManifestSource> RenderKustomize(process::ProcessRunner* runner,
 
 std::pair<std::string, std::string> SplitImageDomain(absl::string_view name) {
   const size_t slash = name.find('/');
-  if (slash == absl::string_view::npos || !IsRegistryHost(name.substr(0, slash))) {
+  if (slash == absl::string_view::npos || !build::IsRegistryHost(name.substr(0, slash))) {
     return {"", std::string(name)};
   }
   return {std::string(name.substr(0, slash)), std::string(name.substr(slash + 1))};

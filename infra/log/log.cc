@@ -4,67 +4,100 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <ostream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-
-// GLOG_CUSTOM_PREFIX_SUPPORT is defined for this file by its BUILD target:
-// Debian's glog 0.6 is built with the custom prefix, but its header does not
-// say so.
 
 namespace devloop::log {
 namespace {
 
 std::atomic<Level> current_level{Level::kWarning};
-absl::Time start;  // set by Init, before any other thread
+std::atomic<bool> color{false};
+absl::Time start = absl::InfinitePast();  // set by Init, before any other thread
 
-Severity FromGlog(const char* name) {
-  switch (name[0]) {
-    case 'W': return Severity::kWarning;
-    case 'E': return Severity::kError;
-    case 'F': return Severity::kFatal;
-    default: return Severity::kInfo;
+// Whether a terminal shows colour, by its $TERM (as glog decided).
+bool TermShowsColor() {
+  const char* term = std::getenv("TERM");
+  if (term == nullptr || *term == '\0') return false;
+  const absl::string_view t = term;
+  return t != "dumb" && (absl::StrContains(t, "xterm") || absl::StrContains(t, "color") ||
+                         absl::StartsWith(t, "screen") || absl::StartsWith(t, "tmux") ||
+                         t == "linux" || t == "cygwin" || absl::StartsWith(t, "rxvt"));
+}
+
+// Writes all of `text` to stderr, retrying short writes and interruptions.
+void WriteToStderr(absl::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere left to say it
+    text.remove_prefix(static_cast<size_t>(n));
   }
 }
 
-// glog writes one space after what this writes, then the message.
-void WritePrefix(std::ostream& out, const google::LogMessageInfo& info, void* /*data*/) {
-  const Severity severity = FromGlog(info.severity);
-  const absl::Time at =
-      absl::FromTimeT(info.time.timestamp()) + absl::Microseconds(info.time.usec());
-  if (current_level.load(std::memory_order_relaxed) >= Level::kDebug) {
-    out << GlogPrefix(severity, at, absl::LocalTimeZone(), info.thread_id, info.filename,
-                      info.line_number);
-  } else {
-    out << ShortPrefix(severity, at - start);
-  }
+absl::string_view BaseName(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == absl::string_view::npos ? path : path.substr(slash + 1);
 }
 
 }  // namespace
 
-void Init(const char* argv0) {
+void Init(const char* /*argv0*/) {
   start = absl::Now();
-  FLAGS_logtostderr = true;
-  // glog colours by $TERM alone; a file or pipe must not get escape codes.
-  FLAGS_colorlogtostderr = ::isatty(STDERR_FILENO) == 1;
+  color.store(::isatty(STDERR_FILENO) == 1 && TermShowsColor(), std::memory_order_relaxed);
   SetLevel(Level::kWarning);
-  google::InitGoogleLogging(argv0, &WritePrefix, nullptr);
 }
 
-void SetLevel(Level level) {
-  switch (level) {
-    case Level::kFatal: FLAGS_minloglevel = google::GLOG_FATAL; break;
-    case Level::kError: FLAGS_minloglevel = google::GLOG_ERROR; break;
-    case Level::kWarning: FLAGS_minloglevel = google::GLOG_WARNING; break;
+void SetLevel(Level level) { current_level.store(level, std::memory_order_relaxed); }
+
+namespace internal {
+
+bool Prints(Severity severity) {
+  switch (current_level.load(std::memory_order_relaxed)) {
+    case Level::kFatal: return severity == Severity::kFatal;
+    case Level::kError: return severity >= Severity::kError;
+    case Level::kWarning: return severity >= Severity::kWarning;
     case Level::kInfo:
     case Level::kDebug:
-    case Level::kTrace: FLAGS_minloglevel = google::GLOG_INFO; break;
+    case Level::kTrace: return true;
   }
-  FLAGS_v = level == Level::kTrace ? 2 : level == Level::kDebug ? 1 : 0;
-  current_level.store(level, std::memory_order_relaxed);
+  return true;
 }
+
+bool PrintsVerbose(int v) {
+  const Level level = current_level.load(std::memory_order_relaxed);
+  return v <= (level == Level::kTrace ? 2 : level == Level::kDebug ? 1 : 0);
+}
+
+Line::Line(Severity severity, const char* file, int line)
+    : severity_(severity), file_(file), line_(line) {}
+
+Line::~Line() {
+  const absl::Time at = absl::Now();
+  std::string prefix =
+      current_level.load(std::memory_order_relaxed) >= Level::kDebug
+          ? GlogPrefix(severity_, at, absl::LocalTimeZone(), static_cast<int>(::gettid()),
+                       BaseName(file_), line_)
+          : ShortPrefix(severity_, start == absl::InfinitePast() ? absl::ZeroDuration()
+                                                                  : at - start);
+  const char* paint = nullptr;
+  if (color.load(std::memory_order_relaxed)) {
+    if (severity_ == Severity::kWarning) paint = "\033[0;33m";
+    if (severity_ >= Severity::kError) paint = "\033[0;31m";
+  }
+  WriteToStderr(paint != nullptr
+                    ? absl::StrCat(paint, prefix, " ", message_.str(), "\033[m\n")
+                    : absl::StrCat(prefix, " ", message_.str(), "\n"));
+  if (severity_ == Severity::kFatal) std::abort();
+}
+
+}  // namespace internal
 
 std::string ShortPrefix(Severity severity, absl::Duration since_start) {
   const char* name = "INFO";

@@ -66,7 +66,6 @@ std::string StderrAt(Level level, F log) {
   return ::testing::internal::GetCapturedStderr();
 }
 
-// One test, since glog is set up once per process.
 TEST(LogTest, EachLevelPrintsItsLinesWithItsPrefix) {
   Init("log_test");
   auto log_all = [] {
@@ -92,6 +91,24 @@ TEST(LogTest, EachLevelPrintsItsLinesWithItsPrefix) {
 
   // Back at the default: no glog prefix anywhere.
   EXPECT_THAT(GlogLines(StderrAt(Level::kWarning, log_all)), IsEmpty());
+}
+
+TEST(LogTest, TheArgumentsOfALineNotPrintedAreNotEvaluated) {
+  SetLevel(Level::kWarning);
+  int evaluated = 0;
+  auto counted = [&evaluated] { return ++evaluated; };
+  ::testing::internal::CaptureStderr();
+  DEVLOOP_LOG(INFO) << counted();
+  DEVLOOP_VLOG(1) << counted();
+  EXPECT_EQ(evaluated, 0);
+  DEVLOOP_LOG(WARNING) << "evaluated " << counted();
+  EXPECT_EQ(evaluated, 1);
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), ::testing::HasSubstr("evaluated 1\n"));
+}
+
+TEST(LogDeathTest, AFatalLineIsWrittenThenAborts) {
+  SetLevel(Level::kWarning);
+  EXPECT_DEATH(DEVLOOP_LOG(FATAL) << "cannot go on", "FATA\\[[0-9]+\\] cannot go on");
 }
 
 }  // namespace

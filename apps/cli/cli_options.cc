@@ -15,7 +15,10 @@ CliOptions DefaultOptions(Command command) {
     o.tail = true;
     o.port_forward = {"user"};
     if (command == Command::kDebug) o.port_forward.push_back("debug");
+    o.disable_multi_platform_build = true;
   }
+  o.check_cluster_node_platforms =
+      command == Command::kDev || command == Command::kDebug || command == Command::kRun;
   return o;
 }
 
@@ -96,6 +99,8 @@ std::ostream& operator<<(std::ostream& os, const CliOptions& o) {
             << " file_output=" << o.file_output << " build_artifacts=" << o.build_artifacts
             << " images=[" << absl::StrJoin(o.images, ",") << "]"
             << " platforms=[" << absl::StrJoin(o.platforms, ",") << "]"
+            << " check_cluster_node_platforms=" << o.check_cluster_node_platforms
+            << " disable_multi_platform_build=" << o.disable_multi_platform_build
             << " verbosity=" << VerbosityName(o.verbosity) << " update_check=" << o.update_check
             << " interactive=" << o.interactive << "}";
 }

@@ -97,6 +97,13 @@ struct CliOptions {
   // --platform (dev, debug, run, build): the target platforms, normalized
   // ("linux/amd64"), repeated or comma-separated; empty: build.platforms.
   std::vector<std::string> platforms;
+  // --check-cluster-node-platforms: build for the platforms of the cluster's
+  // nodes (config::ArtifactPlatforms). On by default for dev, debug and run,
+  // which deploy what they build.
+  bool check_cluster_node_platforms = false;
+  // --disable-multi-platform-build: of several target platforms, build one.
+  // On by default for dev and debug, to keep the loop fast.
+  bool disable_multi_platform_build = false;
 
   // Console and compatibility.
   Verbosity verbosity = Verbosity::kWarning;

@@ -306,6 +306,12 @@ const std::vector<FlagSpec>& Flags() {
       {"build-artifacts", 'a', Kind::kValue, kDeploy | kExec | kVerify | kTest, "FILE",
        "Use the images listed in this file (from build --file-output)",
        DEVLOOP_STRING_FLAG(build_artifacts)},
+      {"check-cluster-node-platforms", 0, Kind::kBool, kDev | kRun | kBuild, "",
+       "Build for the platforms of the cluster's nodes (on for dev, debug and run)",
+       DEVLOOP_BOOL_FLAG(check_cluster_node_platforms)},
+      {"disable-multi-platform-build", 0, Kind::kBool, kDev | kRun | kBuild, "",
+       "Build one platform of several targets (on for dev and debug)",
+       DEVLOOP_BOOL_FLAG(disable_multi_platform_build)},
       {"platform", 0, Kind::kValue, kDev | kRun | kBuild, "PLATFORMS",
        "Build for these target platforms, os/arch[/variant] (repeatable, comma-separated; "
        "overrides build.platforms; a Docker artifact takes one)",

@@ -173,6 +173,14 @@ INSTANTIATE_TEST_SUITE_P(
         FlagCase{"deploy -a out.json", [](CliOptions* o) { o->build_artifacts = "out.json"; }},
         FlagCase{"deploy --images a:1,b:2", [](CliOptions* o) { o->images = {"a:1", "b:2"}; }},
         // --platform: comma lists, repeats adding, each platform once, normalized.
+        FlagCase{"run --check-cluster-node-platforms=false",
+                 [](CliOptions* o) { o->check_cluster_node_platforms = false; }},
+        FlagCase{"build --check-cluster-node-platforms",
+                 [](CliOptions* o) { o->check_cluster_node_platforms = true; }},
+        FlagCase{"dev --disable-multi-platform-build=false",
+                 [](CliOptions* o) { o->disable_multi_platform_build = false; }},
+        FlagCase{"run --disable-multi-platform-build",
+                 [](CliOptions* o) { o->disable_multi_platform_build = true; }},
         FlagCase{"build --platform=linux/amd64,linux/arm64",
                  [](CliOptions* o) { o->platforms = {"linux/amd64", "linux/arm64"}; }},
         FlagCase{"dev --platform linux/arm64 --platform=linux/amd64,linux/aarch64",
@@ -331,6 +339,21 @@ TEST(DefaultsTest, DebugTakesDevsFlagsAndForwardsTheDebuggersPorts) {
   EXPECT_TRUE(o->enable_rpc);
   EXPECT_EQ(o->port_forward, (std::vector<std::string>{"user", "debug"}));
   EXPECT_EQ(DefaultOptions(Command::kDev).port_forward, std::vector<std::string>{"user"});
+}
+
+// As Skaffold's: the commands that deploy what they build target the
+// cluster's nodes, and the interactive ones build one platform.
+TEST(DefaultsTest, ClusterNodePlatformsForDeployingCommandsOnePlatformForTheLoop) {
+  for (Command c : {Command::kDev, Command::kDebug, Command::kRun}) {
+    EXPECT_TRUE(DefaultOptions(c).check_cluster_node_platforms) << CommandName(c);
+  }
+  for (Command c : {Command::kBuild, Command::kDeploy}) {
+    EXPECT_FALSE(DefaultOptions(c).check_cluster_node_platforms) << CommandName(c);
+  }
+  EXPECT_TRUE(DefaultOptions(Command::kDev).disable_multi_platform_build);
+  EXPECT_TRUE(DefaultOptions(Command::kDebug).disable_multi_platform_build);
+  EXPECT_FALSE(DefaultOptions(Command::kRun).disable_multi_platform_build);
+  EXPECT_FALSE(DefaultOptions(Command::kBuild).disable_multi_platform_build);
 }
 
 TEST(EnvironmentTest, DefaultRepoComesFromTheEnvironmentUnlessTheFlagSaysOtherwise) {

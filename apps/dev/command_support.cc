@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <sys/utsname.h>
 
 #include <fstream>
 #include <set>
@@ -16,6 +17,10 @@
 #include "infra/json/json.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
+#include "infra/deploy/kubectl/kubectl_cli.h"
+#include "infra/deploy/kubectl/node_platforms.h"
+#include "infra/process/posix_process_runner.h"
+#include "domain/config/platforms.h"
 
 namespace devloop::apps {
 
@@ -178,10 +183,32 @@ absl::StatusOr<std::vector<config::Config>> LoadConfigs(const cli::CliOptions& c
   return config::LoadConfigs(load, config::LocalConfigFiles{});
 }
 
+std::string HostPlatform() {
+  struct utsname names;
+  if (::uname(&names) != 0) return "";
+  absl::StatusOr<std::string> platform =
+      config::ParsePlatform(absl::StrCat(names.sysname, "/", names.machine));
+  return platform.ok() ? *std::move(platform) : "";
+}
+
+PlatformProbe ClusterPlatformProbe() {
+  return {.cluster_platforms =
+              [](const KubectlPlan& plan) -> absl::StatusOr<std::vector<std::string>> {
+            process::PosixProcessRunner runner;
+            const deploy::kubectl::KubectlCli kubectl(
+                &runner, {.binary = plan.binary,
+                          .kubeconfig = plan.kubeconfig,
+                          .context = plan.context,
+                          .global_flags = plan.flags.global});
+            return deploy::kubectl::ClusterNodePlatforms(kubectl);
+          },
+          .host = HostPlatform()};
+}
+
 absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli) {
   absl::StatusOr<std::vector<config::Config>> configs = LoadConfigs(cli);
   if (!configs.ok()) return configs.status();
-  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, cli);
+  absl::StatusOr<Pipeline> pipeline = MakePipeline(*configs, cli, ClusterPlatformProbe());
   if (!pipeline.ok()) return pipeline.status();
   return Project{*std::move(configs), *std::move(pipeline)};
 }

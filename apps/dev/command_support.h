@@ -89,7 +89,14 @@ struct Project {
   Pipeline pipeline;
 };
 
-// LoadConfigs, then MakePipeline.
+// Returns this machine's platform ("linux/amd64"), or "" when uname fails.
+std::string HostPlatform();
+
+// Returns the probe LoadProject gives MakePipeline: the cluster's nodes read
+// with `kubectl get nodes -o json`, and HostPlatform().
+PlatformProbe ClusterPlatformProbe();
+
+// LoadConfigs, then MakePipeline (with ClusterPlatformProbe).
 absl::StatusOr<Project> LoadProject(const cli::CliOptions& cli);
 
 // Returns the contents of the file at `path`; NotFound naming it when it

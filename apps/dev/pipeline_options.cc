@@ -1,5 +1,6 @@
 #include "apps/dev/pipeline_options.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -83,7 +84,7 @@ std::string ConfigFilePath(const config::Config& c) {
 }
 
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,
-                                      const cli::CliOptions& cli) {
+                                      const cli::CliOptions& cli, const PlatformProbe& probe) {
   Pipeline p;
   std::vector<std::string> errors;
   dev::DevLoopOptions& o = p.loop;
@@ -105,6 +106,14 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
   bool any_docker_deploy = false;
   bool any_kubectl_deploy = false;
   std::string docker_file, kubectl_file;  // the first config saying each
+  // Each artifact's platform sources, but the cluster's nodes': the deployer
+  // decides whether those are asked.
+  struct PendingPlatforms {
+    size_t artifact;  // index in o.artifacts
+    config::PlatformSources sources;
+    config::SourcePos pos;
+  };
+  std::vector<PendingPlatforms> pending_platforms;
   p.default_repo = cli.default_repo.value_or("");
   if (cli.push) p.push = true;
   p.kubectl.context = cli.kube_context;
@@ -195,23 +204,16 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
           spec.spec.copies.push_back({c.srcs, c.dest});
         }
       }
-      // Target platforms: --platform, else the config's build.platforms, as
-      // the artifact's own list constrains them.
-      absl::StatusOr<std::vector<std::string>> platforms = config::ArtifactPlatforms(
-          {.cli = cli.platforms, .pipeline = c.build.platforms, .artifact = a.platforms});
-      if (!platforms.ok()) {
-        errors.push_back(absl::StrCat(Where(a.pos), "build.artifacts[", a.image,
-                                      "]: ", platforms.status().message()));
-      } else if (!a.custom.has_value() && platforms->size() > 1) {
-        errors.push_back(absl::StrCat(
-            Where(a.pos), "build.artifacts[", a.image, "] is a Docker build for ",
-            platforms->size(), " platforms (", absl::StrJoin(*platforms, ","),
-            "): a multi-platform image needs buildx, which devloop does not drive; build it for "
-            "one platform (--platform or build.platforms), or with a custom buildCommand that "
-            "reads $PLATFORMS"));
-      } else {
-        spec.platforms = *std::move(platforms);
-      }
+      // Target platforms: chosen once the deployer is known (below).
+      pending_platforms.push_back(
+          {.artifact = o.artifacts.size(),
+           .sources = {.cli = cli.platforms,
+                       .pipeline = c.build.platforms,
+                       .artifact = a.platforms,
+                       .single = cli.disable_multi_platform_build,
+                       .builder_takes_one = !a.custom.has_value(),
+                       .host = probe.host},
+           .pos = a.pos});
       if (!a.runtime_type.empty()) p.debug.runtime_types[a.image] = a.runtime_type;
       p.watched.push_back({a.image, a.absolute_context, spec.dockerfile, !spec.spec.infer.empty(),
                            a.custom.has_value() ? std::optional(a.custom->dependencies)
@@ -254,6 +256,44 @@ absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs
   }
   const bool any_kubernetes = any_kubectl_deploy || !p.kubectl.manifest_globs.empty() ||
                               !p.kubectl.kustomize.empty() || !p.kubectl.helm.empty();
+  // The build's target platforms: --platform, else each config's
+  // build.platforms, narrowed (or given) by the cluster's nodes when the
+  // images go to Kubernetes, and constrained by each artifact's own list.
+  std::vector<std::string> cluster_platforms;
+  if (probe.cluster_platforms &&
+      config::AsksClusterPlatforms(cli.check_cluster_node_platforms, !any_docker_deploy)) {
+    absl::StatusOr<std::vector<std::string>> nodes = probe.cluster_platforms(p.kubectl);
+    if (nodes.ok()) {
+      cluster_platforms = *std::move(nodes);
+    } else {
+      p.notes.push_back(absl::StrCat(
+          "could not read the platforms of the cluster's nodes (", nodes.status().message(),
+          "); the images are built for --platform or build.platforms, else the Docker "
+          "Engine's own platform"));
+    }
+  }
+  for (PendingPlatforms& pending : pending_platforms) {
+    build::ArtifactBuildSpec& spec = o.artifacts[pending.artifact];
+    pending.sources.cluster = cluster_platforms;
+    absl::StatusOr<config::PlatformChoice> choice = config::ArtifactPlatforms(pending.sources);
+    if (!choice.ok()) {
+      errors.push_back(absl::StrCat(Where(pending.pos), "build.artifacts[", spec.spec.image,
+                                    "]: ", choice.status().message()));
+    } else if (pending.sources.builder_takes_one && choice->platforms.size() > 1) {
+      errors.push_back(absl::StrCat(
+          Where(pending.pos), "build.artifacts[", spec.spec.image, "] is a Docker build for ",
+          choice->platforms.size(), " platforms (", absl::StrJoin(choice->platforms, ","),
+          "): a multi-platform image needs buildx, which devloop does not drive; build it for "
+          "one platform (--platform or build.platforms), or with a custom buildCommand that "
+          "reads $PLATFORMS"));
+    } else {
+      spec.platforms = std::move(choice->platforms);
+      if (!choice->note.empty() &&
+          std::find(p.notes.begin(), p.notes.end(), choice->note) == p.notes.end()) {
+        p.notes.push_back(std::move(choice->note));
+      }
+    }
+  }
   if (any_docker_deploy && any_kubernetes) {
     errors.push_back(absl::StrCat(
         docker_file, ": deploy.docker cannot be mixed with Kubernetes deploys",

@@ -13,6 +13,7 @@
 #ifndef DEVLOOP_APPS_DEV_PIPELINE_OPTIONS_H_
 #define DEVLOOP_APPS_DEV_PIPELINE_OPTIONS_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -140,8 +141,22 @@ struct Pipeline {
 // to run are left out.
 std::vector<tester::ImageTests> TestsOf(const std::vector<config::Config>& configs);
 
+// What MakePipeline learns from outside the configs to choose the build's
+// target platforms (config::ArtifactPlatforms).
+struct PlatformProbe {
+  // Returns the platforms of the cluster's nodes, asked with the run's kubectl
+  // settings (deploy::kubectl::ClusterNodePlatforms). Called at most once, and
+  // only when config::AsksClusterPlatforms; unset: never asked. An error is
+  // said as a note, and the build goes on without them.
+  std::function<absl::StatusOr<std::vector<std::string>>(const KubectlPlan&)> cluster_platforms;
+  // This machine's platform ("linux/amd64"), chosen first when one platform
+  // is picked of several; empty: the first of them.
+  std::string host;
+};
+
+// Returns the pipeline `configs` and `cli` describe (see the file comment).
 absl::StatusOr<Pipeline> MakePipeline(const std::vector<config::Config>& configs,
-                                      const cli::CliOptions& cli);
+                                      const cli::CliOptions& cli, const PlatformProbe& probe = {});
 
 // Returns the absolute path of the file `config` was read from, as the
 // watcher reports paths ("" if it was not read from a file).

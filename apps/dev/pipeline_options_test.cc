@@ -67,7 +67,8 @@ TEST(MakePipelineTest, EachArtifactGetsItsTargetPlatforms) {
   config::Config other = WebConfig();  // a required config, without platforms
   other.build.artifacts[0].image = "db";
 
-  absl::StatusOr<Pipeline> p = MakePipeline({other, c}, Cli());
+  // run builds every target platform (dev and debug build one: below).
+  absl::StatusOr<Pipeline> p = MakePipeline({other, c}, cli::DefaultOptions(cli::Command::kRun));
   ASSERT_TRUE(p.ok()) << p.status();
   ASSERT_EQ(p->loop.artifacts.size(), 3u);
   EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre());
@@ -87,7 +88,7 @@ TEST(MakePipelineTest, PlatformErrorsNameTheArtifactsPlace) {
   config::Config c = WebConfig();
   c.build.artifacts[0].pos = {"skaffold.yaml", 7, 5};
   c.build.platforms = {"linux/amd64", "linux/arm64"};
-  absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli());
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, cli::DefaultOptions(cli::Command::kRun));
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(p.status().message(),
               HasSubstr("skaffold.yaml:7:5: build.artifacts[web] is a Docker build for 2 "
@@ -101,6 +102,112 @@ TEST(MakePipelineTest, PlatformErrorsNameTheArtifactsPlace) {
               HasSubstr("skaffold.yaml:7:5: build.artifacts[web]: the target platforms "
                         "[linux/amd64,linux/arm64] (build.platforms) include none of the "
                         "artifact's platforms [linux/s390x]"));
+}
+
+// A probe that answers `platforms` (or `error`) and counts its calls.
+struct FakeNodes {
+  std::vector<std::string> platforms;
+  absl::Status error;
+  int calls = 0;
+  std::string context;  // the kubectl plan's, as last asked
+  PlatformProbe Probe(std::string host) {
+    return {.cluster_platforms =
+                [this](const KubectlPlan& plan) -> absl::StatusOr<std::vector<std::string>> {
+              ++calls;
+              context = plan.context;
+              if (!error.ok()) return error;
+              return platforms;
+            },
+            .host = std::move(host)};
+  }
+};
+
+config::Config CustomArtifact(config::Config c, const std::string& image) {
+  config::Artifact a = c.build.artifacts[0];
+  a.image = image;
+  a.docker.reset();
+  a.custom = config::CustomArtifact{.build_command = "./build.sh"};
+  c.build.artifacts.push_back(a);
+  return c;
+}
+
+// Skaffold's dev, debug and run build for the nodes the images go to.
+TEST(MakePipelineTest, KubernetesRunsBuildForTheClusterNodes) {
+  const config::Config c = CustomArtifact(WebConfig(), "api");  // web: Docker; api: custom
+  FakeNodes nodes{.platforms = {"linux/amd64", "linux/arm64"}};
+  cli::CliOptions dev = Cli();
+  dev.kube_context = "kind-devloop";
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, dev, nodes.Probe("linux/arm64"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(nodes.calls, 1);
+  EXPECT_EQ(nodes.context, "kind-devloop") << "asked with the run's kubectl settings";
+  // dev builds one: this machine's, which the cluster runs.
+  EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre("linux/arm64"));
+  EXPECT_THAT(p->loop.artifacts[1].platforms, ElementsAre("linux/arm64"));
+  EXPECT_THAT(absl::StrJoin(p->notes, "\n"), HasSubstr("building for linux/arm64 only"));
+
+  // run builds them all where the builder can; the Docker build makes one.
+  p = MakePipeline({c}, cli::DefaultOptions(cli::Command::kRun), nodes.Probe("linux/amd64"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre("linux/amd64"));
+  EXPECT_THAT(p->loop.artifacts[1].platforms, ElementsAre("linux/amd64", "linux/arm64"));
+  EXPECT_THAT(absl::StrJoin(p->notes, "\n"), HasSubstr("a Docker build makes one platform"));
+}
+
+TEST(MakePipelineTest, ClusterNodesNarrowTheConfigsPlatformsOrAreWarnedOf) {
+  config::Config c = CustomArtifact(WebConfig(), "api");
+  c.build.artifacts.erase(c.build.artifacts.begin());  // api alone
+  c.build.platforms = {"linux/amd64", "linux/arm64"};
+  FakeNodes nodes{.platforms = {"linux/arm64"}};
+  absl::StatusOr<Pipeline> p =
+      MakePipeline({c}, cli::DefaultOptions(cli::Command::kRun), nodes.Probe("linux/amd64"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre("linux/arm64"));
+  EXPECT_TRUE(p->notes.empty()) << absl::StrJoin(p->notes, "\n");
+
+  cli::CliOptions s390x = cli::DefaultOptions(cli::Command::kRun);
+  s390x.platforms = {"linux/s390x"};
+  p = MakePipeline({c}, s390x, nodes.Probe("linux/amd64"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre("linux/s390x")) << "the user's choice";
+  EXPECT_THAT(absl::StrJoin(p->notes, "\n"),
+              HasSubstr("[linux/s390x] (--platform) match none of the cluster's nodes "
+                        "[linux/arm64]"));
+}
+
+TEST(MakePipelineTest, ClusterNotAskedForDockerDeploysBuildOrTheFlagOff) {
+  config::Config docker = WebConfig();
+  docker.deploy.docker = config::DockerDeploy{.images = {"web"}};
+  FakeNodes nodes{.platforms = {"linux/arm64"}};
+  absl::StatusOr<Pipeline> p = MakePipeline({docker}, Cli(), nodes.Probe("linux/amd64"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(nodes.calls, 0) << "containers run on the local engine";
+  EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre());
+
+  p = MakePipeline({WebConfig()}, cli::DefaultOptions(cli::Command::kBuild),
+                   nodes.Probe("linux/amd64"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(nodes.calls, 0) << "build deploys nothing";
+
+  cli::CliOptions off = Cli();
+  off.check_cluster_node_platforms = false;
+  p = MakePipeline({WebConfig()}, off, nodes.Probe("linux/amd64"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(nodes.calls, 0);
+  EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre());
+}
+
+TEST(MakePipelineTest, UnreadableNodesAreANoteNotAnError) {
+  config::Config c = WebConfig();
+  c.build.platforms = {"linux/arm64"};
+  FakeNodes nodes{.error = absl::PermissionDeniedError("nodes is forbidden")};
+  absl::StatusOr<Pipeline> p = MakePipeline({c}, Cli(), nodes.Probe("linux/amd64"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(nodes.calls, 1);
+  EXPECT_THAT(p->loop.artifacts[0].platforms, ElementsAre("linux/arm64"));
+  EXPECT_THAT(absl::StrJoin(p->notes, "\n"),
+              HasSubstr("could not read the platforms of the cluster's nodes (nodes is "
+                        "forbidden)"));
 }
 
 TEST(MakePipelineTest, DeployKubectlTakesItsManifestsNamespaceAndFlags) {

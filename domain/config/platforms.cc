@@ -75,22 +75,69 @@ absl::StatusOr<std::vector<std::string>> ParsePlatformList(absl::string_view tex
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> ArtifactPlatforms(const PlatformSources& sources) {
-  const bool from_cli = !sources.cli.empty();
-  const std::vector<std::string>& targets = from_cli ? sources.cli : sources.pipeline;
-  if (targets.empty()) return sources.artifact;
-  if (sources.artifact.empty()) return targets;
+std::ostream& operator<<(std::ostream& os, const PlatformChoice& choice) {
+  os << Show(choice.platforms);
+  if (!choice.note.empty()) os << " (" << choice.note << ")";
+  return os;
+}
+
+absl::StatusOr<PlatformChoice> ArtifactPlatforms(const PlatformSources& sources) {
+  PlatformChoice choice;
+  std::vector<std::string> targets = !sources.cli.empty() ? sources.cli : sources.pipeline;
+  std::string from = !sources.cli.empty() ? "--platform" : "build.platforms";
+  if (!sources.cluster.empty()) {
+    if (targets.empty()) {
+      targets = sources.cluster;
+      from = "the cluster's nodes";
+    } else {
+      std::vector<std::string> shared;
+      for (const std::string& p : targets) {
+        if (Contains(sources.cluster, p)) shared.push_back(p);
+      }
+      if (shared.empty()) {
+        choice.note = absl::StrCat("the target platforms ", Show(targets), " (", from,
+                                   ") match none of the cluster's nodes ", Show(sources.cluster),
+                                   "; building for the targets, whose images those nodes may "
+                                   "not run");
+      } else {
+        targets = std::move(shared);
+      }
+    }
+  }
   std::vector<std::string> out;
-  for (const std::string& p : targets) {
-    if (Contains(sources.artifact, p) && !Contains(out, p)) out.push_back(p);
+  if (targets.empty() || sources.artifact.empty()) {
+    out = targets.empty() ? sources.artifact : targets;
+  } else {
+    for (const std::string& p : targets) {
+      if (Contains(sources.artifact, p) && !Contains(out, p)) out.push_back(p);
+    }
+    if (out.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the target platforms ", Show(targets), " (", from,
+          ") include none of the artifact's platforms ", Show(sources.artifact),
+          "; target one of them, or add the target to the artifact's platforms"));
+    }
   }
-  if (out.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the target platforms ", Show(targets), from_cli ? " (--platform)" : " (build.platforms)",
-        " include none of the artifact's platforms ", Show(sources.artifact),
-        "; target one of them, or add the target to the artifact's platforms"));
+  const bool mixed_cluster = from == "the cluster's nodes";
+  if (out.size() > 1 && (sources.single || (sources.builder_takes_one && mixed_cluster))) {
+    const std::string picked = Contains(out, sources.host) ? sources.host : out.front();
+    if (!choice.note.empty()) choice.note += "; ";
+    absl::StrAppend(
+        &choice.note, "building for ", picked, " only, of ", Show(out),
+        mixed_cluster ? " (the cluster's nodes)" : "",
+        sources.single ? ": dev and debug build one platform "
+                         "(--disable-multi-platform-build=false builds them all)"
+                       : ": a Docker build makes one platform's image, which pods on the "
+                         "other nodes cannot run; a custom buildCommand that reads $PLATFORMS "
+                         "can build them all");
+    out = {picked};
   }
-  return out;
+  choice.platforms = std::move(out);
+  return choice;
+}
+
+bool AsksClusterPlatforms(bool check_cluster_node_platforms, bool kubernetes_deployer) {
+  return check_cluster_node_platforms && kubernetes_deployer;
 }
 
 }  // namespace devloop::config

@@ -3,15 +3,28 @@
 //
 //  - the targets are --platform's when given, else the pipeline's
 //    build.platforms (each config of a multi-config project has its own);
+//  - when the command deploys what it builds to a Kubernetes cluster (dev,
+//    debug and run; AsksClusterPlatforms), the platforms of the cluster's
+//    nodes narrow them: without targets they are the targets; with targets,
+//    the targets the nodes also run, and when the nodes run none of them the
+//    targets stay, with a warning;
 //  - an artifact's own build.artifacts[].platforms constrain them: it is built
 //    for the targets it also lists, in the targets' order, and it is an error
 //    when it lists none of them; without targets, for its own list;
-//  - without either, the list is empty: the builder's default (the engine's
+//  - of several, dev and debug build one (--disable-multi-platform-build, on
+//    by default there): this machine's platform when it is one of them, else
+//    the first; and so does a builder that makes one platform at a time (the
+//    Docker builder) when the several came from a mixed cluster rather than
+//    from the user;
+//  - without any, the list is empty: the builder's default (the engine's
 //    own platform).
 //
 //   absl::StatusOr<std::string> p = ParsePlatform("Linux/aarch64");  // "linux/arm64"
 //   ArtifactPlatforms({.pipeline = {"linux/amd64", "linux/arm64"}, .artifact = {"linux/arm64"}});
-//   // {"linux/arm64"}
+//   // {.platforms = {"linux/arm64"}}
+//   ArtifactPlatforms({.cluster = {"linux/amd64", "linux/arm64"}, .single = true,
+//                      .host = "linux/arm64"});
+//   // {.platforms = {"linux/arm64"}, .note = "... builds one platform ..."}
 //
 // Platforms are compared after ParsePlatform's normalization, so that
 // "linux/x86_64" and "linux/amd64" are one platform.
@@ -20,6 +33,7 @@
 #ifndef DEVLOOP_DOMAIN_CONFIG_PLATFORMS_H_
 #define DEVLOOP_DOMAIN_CONFIG_PLATFORMS_H_
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -49,13 +63,38 @@ struct PlatformSources {
   std::vector<std::string> pipeline;
   // build.artifacts[].platforms.
   std::vector<std::string> artifact;
+  // The platforms of the cluster's nodes, sorted; empty when the cluster was
+  // not asked (AsksClusterPlatforms) or did not say.
+  std::vector<std::string> cluster;
+  // Build one platform of several (dev and debug: --disable-multi-platform-build).
+  bool single = false;
+  // The artifact's builder makes one platform per build (the Docker builder).
+  bool builder_takes_one = false;
+  // This machine's platform, chosen first when one is picked of several.
+  std::string host;
 };
+
+struct PlatformChoice {
+  std::vector<std::string> platforms;
+  // What the user should hear once, or empty: the targets match none of the
+  // cluster's nodes, or one platform was picked of several.
+  std::string note;
+  bool operator==(const PlatformChoice&) const = default;
+};
+std::ostream& operator<<(std::ostream& os, const PlatformChoice& choice);
 
 // Returns the platforms one artifact is built for (see the file comment).
 // REQUIRES: every entry is in ParsePlatform's normal form.
 // FailedPrecondition when the artifact's platforms share none with the
 // targets; the message names both lists and where the targets came from.
-absl::StatusOr<std::vector<std::string>> ArtifactPlatforms(const PlatformSources& sources);
+absl::StatusOr<PlatformChoice> ArtifactPlatforms(const PlatformSources& sources);
+
+// Returns whether the cluster's nodes are asked for their platforms:
+// --check-cluster-node-platforms (on by default for dev, debug and run, the
+// commands that deploy what they build) with a Kubernetes deployer. Not for
+// the Docker deployer, whose containers run on the local engine whatever the
+// cluster (Skaffold asks the current kube-context there too, to no use).
+bool AsksClusterPlatforms(bool check_cluster_node_platforms, bool kubernetes_deployer);
 
 }  // namespace devloop::config
 

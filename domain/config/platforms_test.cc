@@ -99,25 +99,118 @@ TEST(ArtifactPlatformsTest, TargetsConstrainedByTheArtifact) {
       {"artifact wider than the targets", {.cli = amd, .artifact = both}, amd},
   };
   for (const Case& c : cases) {
-    absl::StatusOr<List> got = ArtifactPlatforms(c.sources);
+    absl::StatusOr<PlatformChoice> got = ArtifactPlatforms(c.sources);
     ASSERT_TRUE(got.ok()) << c.name << ": " << got.status();
-    EXPECT_EQ(*got, c.want) << c.name;
+    EXPECT_EQ(got->platforms, c.want) << c.name;
+    EXPECT_EQ(got->note, "") << c.name;
   }
 }
 
 TEST(ArtifactPlatformsTest, NoCommonPlatformIsAnErrorNamingBothLists) {
-  absl::StatusOr<std::vector<std::string>> cli =
+  absl::StatusOr<PlatformChoice> cli =
       ArtifactPlatforms({.cli = {"linux/amd64"}, .artifact = {"linux/arm64"}});
   ASSERT_FALSE(cli.ok());
   EXPECT_EQ(cli.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(cli.status().message(), HasSubstr("[linux/amd64] (--platform)"));
   EXPECT_THAT(cli.status().message(), HasSubstr("[linux/arm64]"));
 
-  absl::StatusOr<std::vector<std::string>> pipeline =
+  absl::StatusOr<PlatformChoice> pipeline =
       ArtifactPlatforms({.pipeline = {"linux/amd64", "linux/s390x"}, .artifact = {"linux/arm64"}});
   ASSERT_FALSE(pipeline.ok());
   EXPECT_THAT(pipeline.status().message(),
               HasSubstr("[linux/amd64,linux/s390x] (build.platforms)"));
+}
+
+// The cluster's nodes, as Skaffold's dev, debug and run read them: they fill
+// in missing targets and narrow given ones, and never override what the user
+// asked for when they share none of it.
+TEST(ArtifactPlatformsTest, ClusterNodesNarrowOrFillTheTargets) {
+  using List = std::vector<std::string>;
+  struct Case {
+    const char* name;
+    PlatformSources sources;
+    List want;
+    std::vector<std::string> note_has;  // empty: no note
+  };
+  const List amd = {"linux/amd64"};
+  const List arm = {"linux/arm64"};
+  const List both = {"linux/amd64", "linux/arm64"};
+  const List s390x = {"linux/s390x"};
+  const Case cases[] = {
+      {"no targets: the nodes' platform", {.cluster = arm}, arm, {}},
+      {"no targets, mixed cluster, multi-platform builder: all of them",
+       {.cluster = both},
+       both,
+       {}},
+      {"cli narrowed to what the nodes run", {.cli = both, .cluster = arm}, arm, {}},
+      {"pipeline narrowed to what the nodes run", {.pipeline = both, .cluster = amd}, amd, {}},
+      {"cli over pipeline, then narrowed",
+       {.cli = both, .pipeline = s390x, .cluster = both},
+       both,
+       {}},
+      {"targets the nodes do not run stay, with a warning",
+       {.cli = s390x, .cluster = both},
+       s390x,
+       {"[linux/s390x] (--platform) match none of the cluster's nodes "
+        "[linux/amd64,linux/arm64]"}},
+      {"the artifact constrains the nodes' platforms",
+       {.artifact = arm, .cluster = both},
+       arm,
+       {}},
+      {"dev on a mixed cluster: this machine's platform",
+       {.cluster = both, .single = true, .host = "linux/arm64"},
+       arm,
+       {"building for linux/arm64 only, of [linux/amd64,linux/arm64]", "dev and debug"}},
+      {"dev on a mixed cluster of other platforms: the first",
+       {.cluster = {"linux/arm64", "linux/s390x"}, .single = true, .host = "linux/amd64"},
+       arm,
+       {"building for linux/arm64 only"}},
+      {"dev with several targets given: one too",
+       {.pipeline = both, .single = true, .host = "linux/amd64"},
+       amd,
+       {"building for linux/amd64 only"}},
+      {"Docker build on a mixed cluster: one, with why",
+       {.cluster = both, .builder_takes_one = true, .host = "linux/amd64"},
+       amd,
+       {"(the cluster's nodes)", "a Docker build makes one platform's image"}},
+      {"Docker build for several the user named: left to the caller's error",
+       {.pipeline = both, .builder_takes_one = true, .host = "linux/amd64"},
+       both,
+       {}},
+      {"mismatch and a pick: both said",
+       {.cli = {"linux/s390x", "linux/ppc64le"}, .cluster = amd, .single = true},
+       s390x,
+       {"match none of the cluster's nodes", "building for linux/s390x only"}},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<PlatformChoice> got = ArtifactPlatforms(c.sources);
+    ASSERT_TRUE(got.ok()) << c.name << ": " << got.status();
+    EXPECT_EQ(got->platforms, c.want) << c.name;
+    if (c.note_has.empty()) {
+      EXPECT_EQ(got->note, "") << c.name;
+    }
+    for (const std::string& part : c.note_has) {
+      EXPECT_THAT(got->note, HasSubstr(part)) << c.name;
+    }
+  }
+}
+
+TEST(ArtifactPlatformsTest, ArtifactOutsideTheNodesPlatformsNamesTheCluster) {
+  absl::StatusOr<PlatformChoice> got =
+      ArtifactPlatforms({.artifact = {"linux/s390x"}, .cluster = {"linux/amd64"}});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(got.status().message(),
+              HasSubstr("[linux/amd64] (the cluster's nodes) include none of the artifact's "
+                        "platforms [linux/s390x]"));
+}
+
+TEST(AsksClusterPlatformsTest, OnlyWhenCheckingAndDeployingToKubernetes) {
+  EXPECT_TRUE(AsksClusterPlatforms(/*check_cluster_node_platforms=*/true,
+                                   /*kubernetes_deployer=*/true));
+  EXPECT_FALSE(AsksClusterPlatforms(true, false)) << "the Docker deployer runs locally";
+  EXPECT_FALSE(AsksClusterPlatforms(false, true)) << "build, or the flag turned off";
+  EXPECT_FALSE(AsksClusterPlatforms(false, false));
 }
 
 }  // namespace

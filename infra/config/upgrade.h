@@ -35,6 +35,13 @@
 // document), nor is a patch of a whole artifactOverrides map (refused): such a
 // patch fails as in Skaffold. Only paths are rewritten: a patch's value
 // written in the old schema (a whole artifact with imageName) is not upgraded.
+// Skaffold does not upgrade such values either: every one of its steps copies
+// profiles[].patches as written, but v2beta29 -> v3alpha1, which rewrites
+// paths under deploy.kubectl.manifests, deploy.kustomize and deploy.helm and
+// converts one kind of value, the image name of a patch of a helm release's
+// artifactOverrides/<name>, into the setValueTemplates that replace it (done
+// here too, in that step). An object value in an old shape is left as
+// written, in Skaffold as here.
 //
 // Free functions; thread-compatible.
 #ifndef DEVLOOP_INFRA_CONFIG_UPGRADE_H_

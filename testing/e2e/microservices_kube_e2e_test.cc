@@ -216,6 +216,10 @@ TEST_F(MicroservicesKubeE2eTest, RunLeavesTheAppAndDeleteRemovesIt) {
   absl::StatusOr<CommandResult> r = RunCommand(run, absl::Seconds(180));
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->exit_code, 0) << r->output;
+  // run builds for the cluster's nodes: `kubectl get nodes` through the run's
+  // kubeconfig answered (a failure is said, and the build goes on).
+  EXPECT_THAT(r->output,
+              ::testing::Not(::testing::HasSubstr("could not read the platforms of the cluster")));
   auto managed = [&]() -> std::string {
     absl::StatusOr<CommandResult> got = RunCommand(
         {"kubectl", "--kubeconfig=" + kubeconfig_, "get", "deployments,services", "-A", "-l",

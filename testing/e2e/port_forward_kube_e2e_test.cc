@@ -5,7 +5,8 @@
 //    the next free port; the apps answer there; State.forwardedPorts and the
 //    portEvents say so; a redeploy keeps the local ports.
 //  - pods: each Deployment's containerPort is forwarded, reported as the pod;
-//    a deleted pod's replacement answers on the same local port.
+//    a deleted pod's replacement answers on the same local port, and a new
+//    portEvent (and State.forwardedPorts) names it.
 //  - user,services: a Service a portForward entry forwards is forwarded once,
 //    on the entry's local port.
 #include <map>
@@ -183,7 +184,9 @@ TEST_F(PortForwardKubeE2eTest, PodsAreForwardedAndFollowedToTheirReplacement) {
   ASSERT_TRUE(state->forwardedports().contains(app_port)) << state->DebugString();
   EXPECT_EQ(state->forwardedports().at(app_port).resourcetype(), "pod");
 
-  // The pod goes; its Deployment's new pod answers on the same local port.
+  // The pod goes; its Deployment's new pod answers on the same local port,
+  // and the API says so: a portEvent of the new pod, on the same local port.
+  const size_t before_delete = session_->events().size();
   absl::StatusOr<std::string> deleted =
       cluster_.Kubectl({"delete", "pod", first_pod, "--namespace=default", "--wait=true"});
   ASSERT_TRUE(deleted.ok()) << deleted.status();
@@ -193,6 +196,33 @@ TEST_F(PortForwardKubeE2eTest, PodsAreForwardedAndFollowedToTheirReplacement) {
       {"get", "pods", "--namespace=default", "-l", "app=leeroy-app", "-o", "name"});
   ASSERT_TRUE(now.ok()) << now.status();
   EXPECT_FALSE(absl::StrContains(*now, first_pod)) << *now;
+  absl::StatusOr<proto::LogEntry> moved = session_->events().WaitFor(
+      [&](const proto::LogEntry& e) {
+        return e.event().has_portevent() && e.event().portevent().resourcetype() == "pod" &&
+               absl::StartsWith(e.event().portevent().podname(), "leeroy-app-") &&
+               e.event().portevent().podname() != first_pod;
+      },
+      absl::Seconds(90), before_delete);
+  ASSERT_TRUE(moved.ok()) << moved.status() << "\n"
+                          << Show(PortEvents(session_->events().Entries()));
+  const proto::PortEvent& replacement = moved->event().portevent();
+  const std::string new_pod = replacement.podname();
+  EXPECT_EQ(replacement.resourcename(), new_pod);
+  EXPECT_EQ(replacement.localport(), app_port);
+  EXPECT_EQ(replacement.remoteport(), 8080);
+  EXPECT_EQ(replacement.containername(), "leeroy-app");
+  EXPECT_TRUE(absl::StrContains(*now, new_pod)) << new_pod << " is not one of\n" << *now;
+  state = session_->events().GetState();
+  ASSERT_TRUE(state.ok()) << state.status();
+  ASSERT_TRUE(state->forwardedports().contains(app_port)) << state->DebugString();
+  EXPECT_EQ(state->forwardedports().at(app_port).podname(), new_pod) << state->DebugString();
+  EXPECT_EQ(state->forwardedports().at(app_port).resourcename(), new_pod);
+  // Only the forward that moved is reported again: leeroy-web's pod stayed.
+  for (const proto::PortEvent& e : PortEvents(session_->events().Entries(), before_delete)) {
+    EXPECT_THAT(e.podname(), StartsWith("leeroy-app-")) << Show({e});
+  }
+  body = WaitServed(app_port, "/", "leeroooooy app!!");
+  EXPECT_TRUE(body.ok()) << body.status();
   Stop();
 }
 

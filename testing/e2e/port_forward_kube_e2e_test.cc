@@ -283,7 +283,16 @@ TEST_F(PortForwardKubeE2eTest, RunForwardsServicesUntilItExits) {
   absl::StatusOr<std::string> run_id = session_->RunId();  // the session's sweep takes its images
   ASSERT_TRUE(run_id.ok()) << run_id.status();
 
-  // Ctrl-C ends the forwards; the deployment stays, as run leaves it.
+  // The run succeeds and keeps forwarding until Ctrl-C; that ends the
+  // forwards, and the deployment stays, as run leaves it.
+  absl::StatusOr<proto::LogEntry> done =
+      session_->events().WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << Describe(session_->events().Entries());
+  absl::Status waiting = WaitForOutput([this] { return session_->devloop().process().Output(); },
+                                       "Port forwards end when devloop exits", absl::Seconds(60));
+  ASSERT_TRUE(waiting.ok()) << waiting << "\n" << session_->devloop().process().Output();
+  body = WaitServed(app_port, "/", "leeroooooy app!!");
+  EXPECT_TRUE(body.ok()) << body.status();
   absl::StatusOr<int> code = session_->Interrupt(absl::Seconds(30));
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0) << session_->devloop().process().Output();

@@ -315,6 +315,7 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
       size_t index, const json::Json& cluster, Report report,
       const std::function<void(domain::PortEvent)>& on_event = nullptr)
       ABSL_LOCKS_EXCLUDED(mu_, forward_mu_);
+  // PointForward's pointing, without the report.
   absl::StatusOr<domain::PortEvent> PointForwardLocked(size_t index, const json::Json& cluster)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(forward_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // Moves the started forwards into `ns` onto the newest ready pods.

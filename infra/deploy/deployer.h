@@ -68,6 +68,12 @@ using LogSink = std::function<void(const LogSource& source, absl::string_view li
 // must not block.
 using DebugSink = std::function<void(domain::DebuggingContainerEvent container)>;
 
+// Receives the PortEvent of a forward that moved by itself between two
+// ForwardPorts calls: its pod was replaced (a rollout, a deleted or crashed
+// pod) and it now reaches another one, on the same local port. Called from
+// the deployer's threads, in the order the forwards moved; must not block.
+using PortSink = std::function<void(domain::PortEvent port)>;
+
 class Deployer {
  public:
   virtual ~Deployer() = default;
@@ -76,6 +82,13 @@ class Deployer {
   // runs workloads under debuggers (`devloop debug`) reports them. Others
   // ignore it.
   virtual void ReportDebugging(DebugSink sink) {}
+
+  // Called once as the loop starts, before Prepare: where a deployer whose
+  // forwards follow their workload's pods on their own reports each move, so
+  // that the API names the pod a local port reaches now. Only a forward
+  // already reported by ForwardPorts is reported again, and only when its
+  // PortEvent changed. Deployers whose forwards never move ignore it.
+  virtual void ReportForwardMoves(PortSink sink) {}
 
   // Called once as the loop starts, before its first build: a deployer may
   // begin making, in the background, what every deploy needs, so that the

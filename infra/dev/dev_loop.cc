@@ -106,6 +106,17 @@ void DevLoop::Start() {
           }
         });
       });
+  // A forward that followed its workload to a new pod is reported again, as
+  // the forwards of a ForwardPorts effect are, so that the event log and the
+  // State name the pod its local port reaches now.
+  ports_.deployer->ReportForwardMoves(
+      [weak = weak_from_this(), executor = ports_.executor](domain::PortEvent port) {
+        executor->Post([weak, port = std::move(port)]() mutable {
+          if (std::shared_ptr<DevLoop> loop = weak.lock()) {
+            (void)loop->Feed(domain::PortForwarded{loop->Now(), std::move(port)});
+          }
+        });
+      });
   ports_.deployer->Prepare();  // e.g. the Docker network, made while the first build runs
   PostInput(domain::Start{Now()});
 }

@@ -3,6 +3,11 @@
 // No test sleeps or reads the real clock.
 #include "infra/dev/dev_loop.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -20,6 +25,20 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kRun[] = "shellrun1";
+
+// Whether something accepts TCP connections on 127.0.0.1:`port` (a forward's
+// local port; connecting needs no time to pass).
+bool Accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return connected;
+}
 
 class DevLoopTest : public ::testing::Test {
  protected:
@@ -84,6 +103,24 @@ TEST_F(DevLoopTest, SourceEditRebuildsAndReplacesTheContainerOnTheSameLocalPort)
   })) << h_.State();
   EXPECT_EQ(h_.State().forwarded_ports.size(), 1u);
   EXPECT_EQ(h_.State().forwarded_ports.begin()->first, local_port);
+}
+
+TEST_F(DevLoopTest, AForwardThatMovedByItselfIsReportedAgain) {
+  StartIdle();
+  const domain::PortEvent first = h_.State().forwarded_ports.begin()->second;
+  const size_t entries = h_.Entries().size();
+  // The deployer's forward followed its workload to a new pod.
+  domain::PortEvent moved = first;
+  moved.pod_name = "web-2";
+  moved.container_name = "web";
+  h_.MoveForward(moved);
+  h_.runtime().RunUntilIdle();
+  ASSERT_EQ(h_.State().forwarded_ports.size(), 1u);
+  EXPECT_EQ(h_.State().forwarded_ports.begin()->second, moved);
+  std::vector<std::string> now = h_.Entries();
+  ASSERT_EQ(now.size(), entries + 1);
+  EXPECT_EQ(now.back(), absl::StrCat("Forwarding container web to local port ", first.local_port));
+  StopAndCheckNothingLeft();
 }
 
 TEST_F(DevLoopTest, StopRemovesEverythingTheRunMadeAndNothingElse) {
@@ -331,6 +368,42 @@ TEST_F(ReloadTest, AChangedBuildIsReplacedAndARemovedArtifactRemoved) {
   EXPECT_EQ(LocalPort(), local_port) << "the forward moved to the new container in place";
   // Deployments are numbered on across the reload: names never collide.
   EXPECT_EQ(h_.Containers()[0].name, absl::StrCat("web-", kRun, "-2"));
+  StopAndCheckNothingLeft();
+}
+
+TEST_F(ReloadTest, AReloadThatTurnsForwardingOffClosesTheLocalPort) {
+  StartIdle();
+  const int local_port = LocalPort();
+  ASSERT_TRUE(Accepts(local_port));
+  // The new config has no portForward entry left: the loop forwards nothing.
+  h_.Reload([](ShellHarness& h) {
+    h.options().port_forward = false;
+    h.deployer_options().port_forwards.clear();
+  });
+  EXPECT_FALSE(Accepts(local_port)) << "closed as the new loop took over";
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.Idle(); })) << h_.State();
+  EXPECT_FALSE(Accepts(local_port));
+  EXPECT_TRUE(h_.State().forwarded_ports.empty()) << h_.State();
+  StopAndCheckNothingLeft();
+}
+
+TEST_F(ReloadTest, ARemovedForwardClosesItsLocalPortAndAKeptOneStays) {
+  h_.deployer_options().port_forwards.push_back(
+      {.resource_name = "web", .port = 9090, .local_port = 0});
+  h_.Start();
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.Idle() && h_.State().forwarded_ports.size() == 2; }))
+      << h_.State();
+  std::map<int, int> local;  // remote port -> local port
+  for (const auto& [port, e] : h_.State().forwarded_ports) local[e.remote_port] = port;
+  ASSERT_TRUE(Accepts(local[8080]));
+  ASSERT_TRUE(Accepts(local[9090]));
+  h_.Reload([](ShellHarness& h) { h.deployer_options().port_forwards.pop_back(); });
+  EXPECT_FALSE(Accepts(local[9090]));
+  EXPECT_TRUE(Accepts(local[8080]));
+  ASSERT_TRUE(h_.RunUntil([&] { return h_.Idle() && h_.State().forwarded_ports.size() == 1; }))
+      << h_.State();
+  EXPECT_EQ(h_.State().forwarded_ports.begin()->first, local[8080]);
+  EXPECT_FALSE(Accepts(local[9090]));
   StopAndCheckNothingLeft();
 }
 

@@ -11,6 +11,43 @@
 
 namespace devloop::testing {
 
+// Passes every call on to the Docker deployer and keeps the sink of
+// ReportForwardMoves for MoveForward.
+class ShellHarness::MoveTap final : public deploy::Deployer {
+ public:
+  explicit MoveTap(deploy::Deployer* base) : base_(base) {}
+  void Move(domain::PortEvent port) {
+    ASSERT_TRUE(sink_) << "the loop gave no ReportForwardMoves sink";
+    sink_(std::move(port));
+  }
+
+  void ReportDebugging(deploy::DebugSink sink) override {
+    base_->ReportDebugging(std::move(sink));
+  }
+  void ReportForwardMoves(deploy::PortSink sink) override { sink_ = std::move(sink); }
+  void Prepare() override { base_->Prepare(); }
+  absl::StatusOr<std::vector<std::string>> Deploy(int64_t deploy_id,
+                                                  const domain::ImageTags& images) override {
+    return base_->Deploy(deploy_id, images);
+  }
+  absl::StatusOr<std::vector<domain::ResourceObservation>> Observe(int64_t deploy_id) override {
+    return base_->Observe(deploy_id);
+  }
+  std::vector<domain::PortEvent> ForwardPorts(int64_t deploy_id) override {
+    return base_->ForwardPorts(deploy_id);
+  }
+  void StreamPortForwards(int64_t deploy_id,
+                          const std::function<void(domain::PortEvent)>& on_event) override {
+    base_->StreamPortForwards(deploy_id, on_event);
+  }
+  absl::Status Stop(int64_t deploy_id) override { return base_->Stop(deploy_id); }
+  absl::Status Cleanup(bool remove) override { return base_->Cleanup(remove); }
+
+ private:
+  deploy::Deployer* const base_;
+  deploy::PortSink sink_;  // the test's thread only, as the whole harness
+};
+
 absl::Status DaemonGone() {
   return docker::WithDockerStatusCode(
       absl::UnavailableError("Cannot connect to the Docker daemon"),
@@ -44,6 +81,7 @@ ShellHarness::~ShellHarness() {
   loop_.reset();
   for (Replaced& r : replaced_) r.loop.reset();
   runtime_.RunUntilIdle();  // what the loop left queued finds it gone
+  tap_.reset();
   deployer_.reset();
   replaced_.clear();
   (void)std::system(absl::StrCat("rm -rf '", context_, "'").c_str());
@@ -62,9 +100,10 @@ void ShellHarness::Make() {
       deploy::DockerDeployer::Make(&faulty_, deployer_options_, images);
   ASSERT_TRUE(deployer.ok()) << deployer.status();
   deployer_ = *std::move(deployer);
+  tap_ = std::make_unique<MoveTap>(deployer_.get());
   absl::StatusOr<std::shared_ptr<dev::DevLoop>> loop =
       dev::DevLoop::Make(options_, {.builder = builder_.get(),
-                                    .deployer = deployer_.get(),
+                                    .deployer = tap_.get(),
                                     .syncer = deployer_.get(),
                                     .hub = &hub_,
                                     .executor = &runtime_,
@@ -77,7 +116,7 @@ void ShellHarness::Reload(const std::function<void(ShellHarness&)>& change) {
   ASSERT_NE(loop_, nullptr) << "Reload needs a started loop";
   change(*this);
   builder_options_.artifacts = options_.artifacts;
-  Replaced old{std::move(builder_), std::move(deployer_), std::move(loop_)};
+  Replaced old{std::move(builder_), std::move(deployer_), std::move(tap_), std::move(loop_)};
   old.loop->ReplacedSoon(/*run_goes_on=*/true);
   old.loop->RequestStop();
   ASSERT_TRUE(RunUntil([&] { return old.loop->stopped(); })) << "the replaced loop did not stop";
@@ -117,6 +156,11 @@ void ShellHarness::RunFor(absl::Duration d) {
 void ShellHarness::Edit(const std::string& path, const std::string& content) {
   std::ofstream(absl::StrCat(context_, "/", path)) << content;
   loop_->FilesChanged("web", {{.path = path}});
+}
+
+void ShellHarness::MoveForward(domain::PortEvent port) {
+  ASSERT_NE(tap_, nullptr) << "MoveForward needs a started loop";
+  tap_->Move(std::move(port));
 }
 
 bool ShellHarness::Idle() const {

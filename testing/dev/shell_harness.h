@@ -70,6 +70,11 @@ class ShellHarness {
   // Writes `content` to `path` in the context and reports the change.
   void Edit(const std::string& path, const std::string& content);
 
+  // Reports `port` through the sink the loop gave the deployer's
+  // ReportForwardMoves, as a deployer whose forward followed its workload to
+  // a new pod does (the Docker deployer's never move by themselves).
+  void MoveForward(domain::PortEvent port);
+
   domain::State State() const { return hub_.State()->state; }
   // The status check finished with success and nothing is queued.
   bool Idle() const;
@@ -99,11 +104,15 @@ class ShellHarness {
   mutable hub::Hub hub_;
   std::unique_ptr<build::DockerBuilder> builder_;
   std::unique_ptr<deploy::DockerDeployer> deployer_;
+  // deployer_ as the loop sees it: keeps the loop's ReportForwardMoves sink.
+  class MoveTap;
+  std::unique_ptr<MoveTap> tap_;
   std::shared_ptr<dev::DevLoop> loop_;
   // Loops a reload replaced, with their adapters (jobs may still hold them).
   struct Replaced {
     std::unique_ptr<build::DockerBuilder> builder;
     std::unique_ptr<deploy::DockerDeployer> deployer;
+    std::unique_ptr<MoveTap> tap;
     std::shared_ptr<dev::DevLoop> loop;
   };
   std::vector<Replaced> replaced_;

@@ -9,6 +9,8 @@
 //    references, so the Deployments are applied unchanged); the API reports the new loop's iteration 0 and no
 //    TerminationEvent;
 //  - the manifest removed again: its object is deleted, and only it;
+//  - every portForward entry removed (forwarding off): the forwarded local
+//    ports close with the reload;
 //  - Ctrl-C leaves no object with the run id on the cluster.
 // Everything the test creates goes with the cluster, which with_kube_cluster.sh
 // takes down even when the test fails, and with the session's Docker sweep.
@@ -213,6 +215,29 @@ TEST_F(ConfigReloadKubeE2eTest, AnEditThatLeavesAWorkloadAloneLeavesItsPodsAlone
   done = events.WaitFor(IsDevLoopEvent(1, "Succeeded"), kIteration, at, &at);
   ASSERT_TRUE(done.ok()) << done.status() << "\n" << Describe(events.Entries());
   EXPECT_TRUE(WaitServed(app_port, "/", "app v2", absl::Seconds(60)).ok());
+
+  // Every portForward entry removed, the profile's and the top level's (which
+  // forward containers, Docker's kind): the new loop forwards nothing, and
+  // the local ports the old one forwarded close with the reload.
+  absl::StatusOr<std::string> text = ReadFile(session_->dir() + "/skaffold.yaml");
+  ASSERT_TRUE(text.ok()) << text.status();
+  const size_t top = text->find("\nportForward:\n");
+  const size_t profiles = text->find("\nprofiles:");
+  const size_t profile = text->find("\n    portForward:\n");  // the last key of the file
+  ASSERT_TRUE(top != std::string::npos && profiles != std::string::npos &&
+              profile != std::string::npos && top < profiles && profiles < profile)
+      << *text;
+  ASSERT_NO_FATAL_FAILURE(Reload({{text->substr(profile), "\n"},
+                                  {text->substr(top, profiles - top), ""}},
+                                 &at));
+  for (int port : {app_port, *moved}) {
+    absl::StatusOr<HttpResponse> closed = Http(port, "GET", "/", "", absl::Seconds(5));
+    EXPECT_FALSE(closed.ok()) << "port " << port << " still answers";
+    EXPECT_THAT(closed.status().message(), ::testing::HasSubstr("refused")) << port;
+  }
+  absl::StatusOr<proto::State> state = events.GetState();
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_TRUE(state->forwardedports().empty()) << state->DebugString();
 
   // Ctrl-C: nothing with the run id stays.
   absl::StatusOr<int> code = session_->Interrupt(absl::Seconds(30));

@@ -5,9 +5,13 @@
 //    the next free port; the apps answer there; State.forwardedPorts and the
 //    portEvents say so; a redeploy keeps the local ports.
 //  - pods: each Deployment's containerPort is forwarded, reported as the pod;
-//    a deleted pod's replacement answers on the same local port.
+//    a deleted pod's replacement answers on the same local port, and a new
+//    portEvent (and State.forwardedPorts) names it.
 //  - user,services: a Service a portForward entry forwards is forwarded once,
 //    on the entry's local port.
+//  - `devloop run --port-forward=services` (run takes dev's modes, as
+//    Skaffold's does): the Services are forwarded until devloop exits; then
+//    the local ports close and what run deployed stays for `devloop delete`.
 #include <map>
 #include <string>
 #include <vector>
@@ -183,7 +187,9 @@ TEST_F(PortForwardKubeE2eTest, PodsAreForwardedAndFollowedToTheirReplacement) {
   ASSERT_TRUE(state->forwardedports().contains(app_port)) << state->DebugString();
   EXPECT_EQ(state->forwardedports().at(app_port).resourcetype(), "pod");
 
-  // The pod goes; its Deployment's new pod answers on the same local port.
+  // The pod goes; its Deployment's new pod answers on the same local port,
+  // and the API says so: a portEvent of the new pod, on the same local port.
+  const size_t before_delete = session_->events().size();
   absl::StatusOr<std::string> deleted =
       cluster_.Kubectl({"delete", "pod", first_pod, "--namespace=default", "--wait=true"});
   ASSERT_TRUE(deleted.ok()) << deleted.status();
@@ -193,6 +199,33 @@ TEST_F(PortForwardKubeE2eTest, PodsAreForwardedAndFollowedToTheirReplacement) {
       {"get", "pods", "--namespace=default", "-l", "app=leeroy-app", "-o", "name"});
   ASSERT_TRUE(now.ok()) << now.status();
   EXPECT_FALSE(absl::StrContains(*now, first_pod)) << *now;
+  absl::StatusOr<proto::LogEntry> moved = session_->events().WaitFor(
+      [&](const proto::LogEntry& e) {
+        return e.event().has_portevent() && e.event().portevent().resourcetype() == "pod" &&
+               absl::StartsWith(e.event().portevent().podname(), "leeroy-app-") &&
+               e.event().portevent().podname() != first_pod;
+      },
+      absl::Seconds(90), before_delete);
+  ASSERT_TRUE(moved.ok()) << moved.status() << "\n"
+                          << Show(PortEvents(session_->events().Entries()));
+  const proto::PortEvent& replacement = moved->event().portevent();
+  const std::string new_pod = replacement.podname();
+  EXPECT_EQ(replacement.resourcename(), new_pod);
+  EXPECT_EQ(replacement.localport(), app_port);
+  EXPECT_EQ(replacement.remoteport(), 8080);
+  EXPECT_EQ(replacement.containername(), "leeroy-app");
+  EXPECT_TRUE(absl::StrContains(*now, new_pod)) << new_pod << " is not one of\n" << *now;
+  state = session_->events().GetState();
+  ASSERT_TRUE(state.ok()) << state.status();
+  ASSERT_TRUE(state->forwardedports().contains(app_port)) << state->DebugString();
+  EXPECT_EQ(state->forwardedports().at(app_port).podname(), new_pod) << state->DebugString();
+  EXPECT_EQ(state->forwardedports().at(app_port).resourcename(), new_pod);
+  // Only the forward that moved is reported again: leeroy-web's pod stayed.
+  for (const proto::PortEvent& e : PortEvents(session_->events().Entries(), before_delete)) {
+    EXPECT_THAT(e.podname(), StartsWith("leeroy-app-")) << Show({e});
+  }
+  body = WaitServed(app_port, "/", "leeroooooy app!!");
+  EXPECT_TRUE(body.ok()) << body.status();
   Stop();
 }
 
@@ -214,6 +247,70 @@ TEST_F(PortForwardKubeE2eTest, AServiceAUserEntryForwardsIsForwardedOnce) {
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->forwardedports().size(), 2u) << state->DebugString();
   Stop();
+}
+
+TEST_F(PortForwardKubeE2eTest, RunForwardsServicesUntilItExits) {
+  absl::Status started = session_->Start(
+      {"-p", "kubernetes", "--kubeconfig", cluster_.kubeconfig(), "--default-repo",
+       cluster_.registry(), "--cache-artifacts=false", "--port-forward=services", "--enable-rpc"},
+      [](DevloopProcess::Options& o) { o.args[0] = "run"; });
+  ASSERT_TRUE(started.ok()) << started;
+  auto service_forward = [](const std::string& name) {
+    return [name](const proto::LogEntry& e) {
+      return e.event().has_portevent() && e.event().portevent().resourcetype() == "service" &&
+             e.event().portevent().resourcename() == name;
+    };
+  };
+  absl::StatusOr<proto::LogEntry> app =
+      session_->events().WaitFor(service_forward("leeroy-app"), kIteration);
+  ASSERT_TRUE(app.ok()) << app.status() << "\n" << Describe(session_->events().Entries())
+                        << "\n" << session_->devloop().process().Output();
+  absl::StatusOr<proto::LogEntry> web =
+      session_->events().WaitFor(service_forward("leeroy-web"), kIteration);
+  ASSERT_TRUE(web.ok()) << web.status() << "\n" << Describe(session_->events().Entries());
+  const int app_port = app->event().portevent().localport();
+  const int web_port = web->event().portevent().localport();
+  EXPECT_THAT(app_port, AllOf(Ge(8080), Lt(8180)));
+  EXPECT_NE(app_port, web_port);
+  absl::StatusOr<std::string> body = WaitServed(app_port, "/", "leeroooooy app!!");
+  EXPECT_TRUE(body.ok()) << body.status() << "\n" << session_->devloop().process().Output();
+  body = WaitServed(web_port, "/index.html", "cgi-bin");
+  EXPECT_TRUE(body.ok()) << body.status();
+  absl::StatusOr<proto::State> state = session_->events().GetState();
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_TRUE(state->forwardedports().contains(app_port)) << state->DebugString();
+  EXPECT_TRUE(state->forwardedports().contains(web_port)) << state->DebugString();
+  absl::StatusOr<std::string> run_id = session_->RunId();  // the session's sweep takes its images
+  ASSERT_TRUE(run_id.ok()) << run_id.status();
+
+  // The run succeeds and keeps forwarding until Ctrl-C; that ends the
+  // forwards, and the deployment stays, as run leaves it.
+  absl::StatusOr<proto::LogEntry> done =
+      session_->events().WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration);
+  ASSERT_TRUE(done.ok()) << done.status() << "\n" << Describe(session_->events().Entries());
+  absl::Status waiting = WaitForOutput([this] { return session_->devloop().process().Output(); },
+                                       "Port forwards end when devloop exits", absl::Seconds(60));
+  ASSERT_TRUE(waiting.ok()) << waiting << "\n" << session_->devloop().process().Output();
+  body = WaitServed(app_port, "/", "leeroooooy app!!");
+  EXPECT_TRUE(body.ok()) << body.status();
+  absl::StatusOr<int> code = session_->Interrupt(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << session_->devloop().process().Output();
+  for (int port : {app_port, web_port}) {
+    absl::StatusOr<HttpResponse> closed = Http(port, "GET", "/", "", absl::Seconds(5));
+    EXPECT_FALSE(closed.ok()) << "port " << port << " still answers";
+  }
+  const std::string selector = absl::StrCat("dev.devloop.run-id=", *run_id);
+  absl::StatusOr<std::string> left = cluster_.Kubectl(
+      {"get", "deployments", "--namespace=default", "-l", selector, "-o", "name"});
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_TRUE(absl::StrContains(*left, "leeroy-app")) << *left;
+  absl::StatusOr<CommandResult> deleted = RunCommand(
+      {Runfile("apps/devloop"), "delete", "-f", session_->dir() + "/skaffold.yaml", "-p",
+       "kubernetes", "--kubeconfig", cluster_.kubeconfig()},
+      absl::Seconds(60));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->exit_code, 0) << deleted->output;
 }
 
 }  // namespace

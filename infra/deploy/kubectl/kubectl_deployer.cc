@@ -231,6 +231,11 @@ void KubectlDeployer::ReportDebugging(DebugSink sink) {
   on_debug_ = std::move(sink);
 }
 
+void KubectlDeployer::ReportForwardMoves(PortSink sink) {
+  absl::MutexLock lock(&mu_);
+  on_forward_moved_ = std::move(sink);
+}
+
 std::string KubectlDeployer::Namespace(const std::string& ns) {
   if (!ns.empty()) return ns;
   if (!options_.default_namespace.empty()) return options_.default_namespace;
@@ -919,11 +924,40 @@ absl::StatusOr<std::pair<std::unique_ptr<process::Process>, int>> KubectlDeploye
   return std::make_pair(*std::move(started), seen->local_port);
 }
 
-absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(size_t index,
-                                                                const json::Json& cluster) {
+absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForward(
+    size_t index, const json::Json& cluster, Report report,
+    const std::function<void(domain::PortEvent)>& on_event) {
   // One caller at a time (the status check's poll, the namespace watch and
-  // ForwardPorts all move forwards), so a new pod gets one tunnel, not two.
+  // ForwardPorts all move forwards), so a new pod gets one tunnel, not two,
+  // and the events of one forward are reported in the order it moved.
   absl::MutexLock forwarding(&forward_mu_);
+  absl::StatusOr<domain::PortEvent> event = PointForwardLocked(index, cluster);
+  if (!event.ok()) return event;
+  auto last = reported_.find(index);
+  switch (report) {
+    case Report::kAlways:
+      reported_.insert_or_assign(index, *event);
+      if (on_event) on_event(*event);
+      break;
+    case Report::kWhenMoved: {
+      // Not reported yet: ForwardPorts reports it first. Unchanged: the API
+      // already names the pod it reaches.
+      if (last == reported_.end() || last->second == *event) break;
+      last->second = *event;
+      PortSink sink;
+      {
+        absl::MutexLock lock(&mu_);
+        sink = on_forward_moved_;
+      }
+      if (sink) sink(*event);
+      break;
+    }
+  }
+  return event;
+}
+
+absl::StatusOr<domain::PortEvent> KubectlDeployer::PointForwardLocked(size_t index,
+                                                                      const json::Json& cluster) {
   const ForwardEntry entry = Forward(index);
   const PortForwardSpec& spec = entry.spec;
   int port = spec.port;
@@ -1099,24 +1133,34 @@ void KubectlDeployer::RetargetForwards(const std::string& ns, const json::Json& 
       absl::MutexLock lock(&mu_);
       if (!tunnels_.count(i)) continue;  // not started yet: ForwardPorts starts it
     }
-    absl::StatusOr<domain::PortEvent> moved = PointForward(i, cluster);
+    absl::StatusOr<domain::PortEvent> moved = PointForward(i, cluster, Report::kWhenMoved);
     if (!moved.ok()) DEVLOOP_VLOG(1) << "forward " << i << " not moved yet: " << moved.status();
   }
 }
 
 std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) {
   std::vector<domain::PortEvent> events;
+  StreamPortForwards(deploy_id, [&events](domain::PortEvent e) { events.push_back(std::move(e)); });
+  return events;
+}
+
+void KubectlDeployer::StreamPortForwards(
+    int64_t deploy_id, const std::function<void(domain::PortEvent)>& on_event) {
   const bool debug_forwards = options_.debug.enabled && options_.debug.forward_ports;
   // The replaced deployer's automatic forwards this deployment does not make
-  // again (its object is gone, or the mode is off) close.
-  std::map<std::string, Adoptable> unclaimed;
-  auto drop_unclaimed = [this, &unclaimed] {
-    absl::MutexLock lock(&mu_);
-    unclaimed.swap(adoptable_);
+  // again (its object is gone) close, before the forwards of this one bind:
+  // a forward that takes over the local port of one that closes gets it.
+  auto drop_unclaimed = [this] {
+    std::map<std::string, Adoptable> unclaimed;
+    {
+      absl::MutexLock lock(&mu_);
+      unclaimed.swap(adoptable_);
+    }
+    // Closed here, outside the lock: each joins its I/O thread.
   };
   if (options_.port_forwards.empty() && !options_.auto_forwards.any() && !debug_forwards) {
     drop_unclaimed();
-    return events;
+    return;
   }
   {
     absl::MutexLock lock(&mu_);
@@ -1140,7 +1184,7 @@ std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) 
     absl::StatusOr<domain::PortEvent> event = absl::UnknownError("not tried");
     while (true) {
       absl::StatusOr<json::Json> cluster = ReadCluster(Phase::kDeploy, ns);
-      event = cluster.ok() ? PointForward(i, *cluster)
+      event = cluster.ok() ? PointForward(i, *cluster, Report::kAlways, on_event)
                            : absl::StatusOr<domain::PortEvent>(cluster.status());
       if (event.ok() || event.status().code() != absl::StatusCode::kFailedPrecondition ||
           absl::Now() > give_up) {
@@ -1156,13 +1200,10 @@ std::vector<domain::PortEvent> KubectlDeployer::ForwardPorts(int64_t deploy_id) 
       DEVLOOP_LOG(WARNING) << "cannot forward " << spec.resource_type << "/" << spec.resource_name
                            << ":" << spec.port << " (deployment " << deploy_id
                            << "): " << event.status().message();
-      continue;
     }
-    events.push_back(*std::move(event));
   }
   absl::MutexLock lock(&mu_);
   forwarding_.erase(deploy_id);
-  return events;
 }
 
 absl::Status KubectlDeployer::Delete(Phase phase, const std::vector<ObjectRef>& objects,
@@ -1443,6 +1484,15 @@ void KubectlDeployer::PruneTakenOver(const std::vector<ObjectRef>& applied) {
   taken_over_.insert(taken_over_.end(), gone.begin(), gone.end());
 }
 
+bool KubectlDeployer::MakesForward(absl::string_view key) const {
+  if (absl::StartsWith(key, "auto:service/")) return options_.auto_forwards.services;
+  if (absl::StartsWith(key, "auto:")) return options_.auto_forwards.pods;
+  if (absl::StartsWith(key, "debug:")) {
+    return options_.debug.enabled && options_.debug.forward_ports;
+  }
+  return false;
+}
+
 void KubectlDeployer::Claim(const std::string& key, size_t index, const PortForwardSpec& spec) {
   auto it = adoptable_.find(key);
   if (it == adoptable_.end()) return;
@@ -1563,7 +1613,14 @@ absl::Status KubectlDeployer::TakeOver(Handover handover) {
     std::set<size_t> taken;
     for (Handover::Forward& f : handover.forwards_) {
       if (!f.key.empty()) {
-        adoptable_.emplace(f.key, std::move(f.adoptable));
+        // An automatic forward waits for the first ForwardPorts to claim it,
+        // unless this config never makes one of its kind: that one closes now,
+        // since with no forwarding at all no ForwardPorts comes to drop it.
+        if (MakesForward(f.key)) {
+          adoptable_.emplace(f.key, std::move(f.adoptable));
+        } else {
+          closing.push_back(std::move(f));
+        }
         continue;
       }
       // A configured forward: the first of this config's with the same spec.

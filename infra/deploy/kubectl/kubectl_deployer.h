@@ -19,7 +19,8 @@
 //  - Port forwards (resourceType pod, deployment, service) reach a ready pod
 //    of the newest rollout behind a StableForwards listener: the local port
 //    never changes, and the forward moves to a new pod as soon as one is ready
-//    and accepts, before the old one goes away. Besides the configured ones,
+//    and accepts, before the old one goes away; such a move is reported
+//    (ReportForwardMoves) with the new pod's name. Besides the configured ones,
 //    Options::auto_forwards adds, after each deploy, the ports of the Services
 //    and of the workloads' pods it applied (auto_forwards.h); one added in an
 //    earlier deploy keeps its local port. A pod whose IP this machine
@@ -40,7 +41,9 @@
 //    the same run id -- an object that did not change stays as it is, and so
 //    do its pods -- and then deletes only what the old config applied and the
 //    new one no longer has. Forwards of the new config that the old one had
-//    keep their local ports and the pods they reach.
+//    keep their local ports and the pods they reach; the others close (a
+//    dropped portForward entry or mode at once, an automatic forward of an
+//    object the new config no longer applies at its first ForwardPorts).
 //  - `devloop debug` (Options::debug): the rendered manifests are rewritten so
 //    that each artifact's container runs under its language's debugger
 //    (debug_manifests.h). A container of a pod of the run that carries the
@@ -161,10 +164,19 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   ~KubectlDeployer() override;
 
   void ReportDebugging(DebugSink sink) override;
+  // A forward moves by itself when the pod it reaches is replaced (a rollout,
+  // a deleted or crashed pod): its new PortEvent (the new pod's name, the same
+  // local port) goes to `sink` once ForwardPorts has reported it.
+  void ReportForwardMoves(PortSink sink) override;
   absl::StatusOr<std::vector<std::string>> Deploy(int64_t deploy_id,
                                                   const domain::ImageTags& images) override;
   absl::StatusOr<std::vector<domain::ResourceObservation>> Observe(int64_t deploy_id) override;
   std::vector<domain::PortEvent> ForwardPorts(int64_t deploy_id) override;
+  // Calls `on_event` with the deployer's forwarding lock held, so that it and
+  // the ReportForwardMoves sink see a forward's events in the order it moved:
+  // it must not block or call the deployer.
+  void StreamPortForwards(int64_t deploy_id,
+                          const std::function<void(domain::PortEvent)>& on_event) override;
   absl::Status Stop(int64_t deploy_id) override;
   absl::Status Cleanup(bool remove) override;
   absl::Status Sync(int64_t deploy_id, const std::string& image,
@@ -195,7 +207,10 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   // in place); Cleanup covers both. Its log followers go on into this
   // deployer's sink; a configured forward whose spec did not change, and an
   // automatic one (services, pods, debug) this deployer makes again, keeps
-  // its local port, and its pod while that is the best one. InvalidArgument
+  // its local port, and its pod while that is the best one. The others close
+  // their local ports: a configured one, or an automatic one of a mode this
+  // deployer does not forward, here; an automatic one this deployer does not
+  // make again, at its first ForwardPorts. InvalidArgument
   // if `handover` is another run's; Cancelled after Cleanup. REQUIRES:
   // before the first Deploy.
   absl::Status TakeOver(Handover handover);
@@ -286,10 +301,23 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   // Returns the numbers of the forwards Options::auto_forwards adds for
   // deployment `deploy_id`, adding those not made by an earlier one.
   std::vector<size_t> AutoForwardsOf(int64_t deploy_id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Where PointForward reports the forward's PortEvent.
+  enum class Report {
+    kAlways,  // to the caller's `on_event` (ForwardPorts)
+    // To the ReportForwardMoves sink, only when the forward was reported
+    // before and its event changed (it moved to another pod).
+    kWhenMoved,
+  };
   // Points forward `index` at a ready pod of its target's newest rollout,
-  // keeping the tunnel it has when that pod is still one. Returns the event.
-  absl::StatusOr<domain::PortEvent> PointForward(size_t index, const json::Json& cluster)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // keeping the tunnel it has when that pod is still one, and reports the
+  // event as `report` says. Returns the event.
+  absl::StatusOr<domain::PortEvent> PointForward(
+      size_t index, const json::Json& cluster, Report report,
+      const std::function<void(domain::PortEvent)>& on_event = nullptr)
+      ABSL_LOCKS_EXCLUDED(mu_, forward_mu_);
+  // PointForward's pointing, without the report.
+  absl::StatusOr<domain::PortEvent> PointForwardLocked(size_t index, const json::Json& cluster)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(forward_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   // Moves the started forwards into `ns` onto the newest ready pods.
   void RetargetForwards(const std::string& ns, const json::Json& cluster);
   // Returns the pod's own address for `port` if a forward can go there
@@ -339,6 +367,10 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   // forward number `index`, if it was one and its spec is `spec`.
   void Claim(const std::string& key, size_t index, const PortForwardSpec& spec)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether this deployer's options make automatic forwards of the kind of
+  // `key` ("auto:service/...", "auto:<kind>/...", "debug:..."), so that a
+  // replaced deployer's forward of that key may be claimed.
+  bool MakesForward(absl::string_view key) const;
 
   process::ProcessRunner* const runner_;
   const Options options_;
@@ -360,6 +392,9 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   std::map<std::string, SharedRead> reads_ ABSL_GUARDED_BY(read_mu_);
 
   absl::Mutex forward_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // serializes PointForward
+  // The PortEvent last reported of each forward, by number: a move is
+  // reported when the event differs.
+  std::map<size_t, domain::PortEvent> reported_ ABSL_GUARDED_BY(forward_mu_);
   absl::Mutex mu_;
   std::string context_namespace_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, Applied> deployments_ ABSL_GUARDED_BY(mu_);
@@ -373,6 +408,7 @@ class KubectlDeployer final : public Deployer, public Syncer, public ContainerEx
   // Debug forwards by "<kind>/<ns>/<workload>/<container>/<port name>".
   std::map<std::string, size_t> debug_forward_numbers_ ABSL_GUARDED_BY(mu_);
   DebugSink on_debug_ ABSL_GUARDED_BY(mu_);
+  PortSink on_forward_moved_ ABSL_GUARDED_BY(mu_);
   // Containers reported Started and not yet Terminated, by ns/pod/container.
   std::map<std::string, domain::DebuggingContainerEvent> debugging_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<NamespaceWatch>> watches_ ABSL_GUARDED_BY(mu_);

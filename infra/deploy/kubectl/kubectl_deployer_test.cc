@@ -1,12 +1,22 @@
 // KubectlDeployer's hand-over of a run on a config reload, against a scripted
 // kubectl (FakeProcessRunner): the replaced deployer deletes nothing, the new
 // one re-applies under the same run id and deletes only what the new config
-// dropped, and a log follower goes on into the new deployer's sink. What needs
-// a real cluster is in //testing/deploy and //testing/e2e.
+// dropped, and a log follower goes on into the new deployer's sink. And the
+// port forwards, to pods whose address is this machine's loopback: a forward
+// that follows its Service to a new pod is reported again, and a reload closes
+// the forwards the new config no longer makes. What needs a real cluster is
+// in //testing/deploy and //testing/e2e.
 #include "infra/deploy/kubectl/kubectl_deployer.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <map>
 #include <memory>
+#include <ostream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,7 +131,8 @@ class ScriptedKubectl {
         return 0;
       }
       if (absl::StartsWith(line, "get")) {
-        io.Out(kCluster);
+        absl::MutexLock lock(&mu_);
+        io.Out(cluster_);
         return 0;
       }
       io.Err("unexpected kubectl " + line);
@@ -142,6 +153,11 @@ class ScriptedKubectl {
     absl::MutexLock lock(&mu_);
     return log_followers_;
   }
+  // What each `kubectl get` lists from now on (kCluster until then).
+  void SetCluster(std::string json) {
+    absl::MutexLock lock(&mu_);
+    cluster_ = std::move(json);
+  }
   // Lets each `kubectl logs -f` print its second line.
   void SayMore() { say_more_ = true; }
   // Makes each `kubectl apply` wait until the hold is lifted.
@@ -161,6 +177,7 @@ class ScriptedKubectl {
   std::vector<std::string> applied_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
   int log_followers_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string cluster_ ABSL_GUARDED_BY(mu_) = kCluster;
 };
 
 // The lines a deployer's LogSink got.
@@ -363,6 +380,247 @@ TEST(KubectlDeployerHandOverTest, ALogFollowerGoesOnIntoTheSinkOfTheRunsLatestDe
   EXPECT_EQ(kubectl.log_followers(), 1) << "one follower, handed on, not a second one";
   ASSERT_TRUE((*third)->Cleanup(/*remove=*/false).ok());
 }
+
+// An app listening on a free port of 127.0.0.1 (it never accepts: the
+// kernel completes the connections, which is all a probe or a forward's
+// connect needs).
+class Listener {
+ public:
+  Listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(fd_, 64) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len)) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~Listener() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// Whether something accepts TCP connections on 127.0.0.1:`port`.
+bool Accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return connected;
+}
+
+// A Service of the pods labelled app=web, on `port` (and targetPort).
+std::string ServiceManifest(const std::string& name, int port) {
+  return absl::StrCat("apiVersion: v1\nkind: Service\nmetadata:\n  name: ", name,
+                      "\nspec:\n  selector: {app: web}\n  ports:\n  - port: ", port,
+                      "\n    targetPort: ", port, "\n");
+}
+
+// `kubectl get -o json` of the Services `services` (as ServiceManifest makes
+// them) and of ready pods of web named `pods`, newest last, each at
+// 127.0.0.1 and listening on `port`.
+std::string ForwardCluster(int port, const std::vector<std::string>& services,
+                           const std::vector<std::string>& pods) {
+  std::vector<std::string> items;
+  for (const std::string& name : services) {
+    items.push_back(absl::StrCat(
+        R"({"kind": "Service", "apiVersion": "v1",
+            "metadata": {"name": ")", name, R"(", "namespace": "default"},
+            "spec": {"selector": {"app": "web"},
+                     "ports": [{"port": )", port, R"(, "targetPort": )", port, "}]}}"));
+  }
+  for (size_t i = 0; i < pods.size(); ++i) {
+    items.push_back(absl::StrCat(
+        R"({"kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": ")", pods[i], R"(", "namespace": "default",
+                         "creationTimestamp": "2026-01-01T00:00:0)", i, R"(Z",
+                         "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "web:1@sha256:aa",
+                                     "ports": [{"containerPort": )", port, R"(}]}]},
+            "status": {"podIP": "127.0.0.1",
+                       "conditions": [{"type": "Ready", "status": "True"}],
+                       "containerStatuses": [{"name": "web", "restartCount": 0,
+                                              "state": {"running": {}}}]}})"));
+  }
+  return absl::StrCat(R"({"apiVersion": "v1", "kind": "List", "items": [)",
+                      absl::StrJoin(items, ","), "]}");
+}
+
+// The PortEvents a deployer's ReportForwardMoves sink got.
+class Moves {
+ public:
+  PortSink Sink() {
+    return [this](domain::PortEvent port) {
+      absl::MutexLock lock(&mu_);
+      moves_.push_back(std::move(port));
+    };
+  }
+  std::vector<domain::PortEvent> Get() {
+    absl::MutexLock lock(&mu_);
+    return moves_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<domain::PortEvent> moves_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(KubectlDeployerForwardTest, AForwardThatMovesToANewPodIsReportedAgainOnItsLocalPort) {
+  Listener app;
+  ASSERT_NE(app.port(), 0);
+  ScriptedKubectl kubectl;
+  kubectl.SetCluster(ForwardCluster(app.port(), {"web"}, {"web-1"}));
+  KubectlDeployer::Options options = DeployerOptions({kWeb, ServiceManifest("web", app.port())});
+  options.port_forwards = {
+      {.resource_type = "service", .resource_name = "web", .port = app.port()}};
+  absl::StatusOr<std::unique_ptr<KubectlDeployer>> deployer =
+      KubectlDeployer::Make(kubectl.runner(), std::move(options));
+  ASSERT_TRUE(deployer.ok()) << deployer.status();
+  Moves moves;
+  (*deployer)->ReportForwardMoves(moves.Sink());
+  ASSERT_TRUE((*deployer)->Deploy(1, {{"web", "web:1@sha256:aa"}}).ok());
+  std::vector<domain::PortEvent> forwarded = (*deployer)->ForwardPorts(1);
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(forwarded[0].pod_name, "web-1");
+  const int local_port = forwarded[0].local_port;
+  ASSERT_TRUE((*deployer)->Observe(1).ok());
+  EXPECT_THAT(moves.Get(), IsEmpty()) << "the forward did not move";
+
+  // web-1 is replaced by web-2: the status check's read moves the forward.
+  kubectl.SetCluster(ForwardCluster(app.port(), {"web"}, {"web-2"}));
+  ASSERT_TRUE((*deployer)->Observe(1).ok());
+  std::vector<domain::PortEvent> moved = moves.Get();
+  ASSERT_EQ(moved.size(), 1u);
+  domain::PortEvent expected = forwarded[0];
+  expected.pod_name = "web-2";
+  EXPECT_EQ(moved[0], expected) << "the same forward, on the same local port, to web-2";
+  EXPECT_EQ(moved[0].local_port, local_port);
+  EXPECT_TRUE(Accepts(local_port));
+
+  // Moved once: nothing more to report while it stays there.
+  ASSERT_TRUE((*deployer)->Observe(1).ok());
+  EXPECT_EQ(moves.Get().size(), 1u);
+  // A redeploy reports it through ForwardPorts, as before.
+  ASSERT_TRUE((*deployer)->Deploy(2, {{"web", "web:1@sha256:aa"}}).ok());
+  std::vector<domain::PortEvent> again = (*deployer)->ForwardPorts(2);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0], expected);
+  EXPECT_EQ(moves.Get().size(), 1u);
+  ASSERT_TRUE((*deployer)->Cleanup(/*remove=*/false).ok());
+}
+
+// What the reloaded config forwards.
+struct ReloadCase {
+  std::string what;
+  std::vector<PortForwardSpec> port_forwards;
+  AutoForwardModes auto_forwards;
+  bool user_forward_stays = false;  // the configured forward of service web
+  bool auto_forward_stays = false;  // the automatic forward of service api
+  size_t forwards_after = 0;        // what the new deployer's ForwardPorts reports
+};
+
+void PrintTo(const ReloadCase& c, std::ostream* os) { *os << c.what; }
+
+class KubectlDeployerReloadForwardTest : public ::testing::TestWithParam<ReloadCase> {};
+
+TEST_P(KubectlDeployerReloadForwardTest, AForwardTheNewConfigDoesNotMakeClosesAtTheTakeOver) {
+  const ReloadCase& c = GetParam();
+  Listener app;
+  ASSERT_NE(app.port(), 0);
+  ScriptedKubectl kubectl;
+  kubectl.SetCluster(ForwardCluster(app.port(), {"web", "api"}, {"web-1"}));
+  const std::vector<std::string> manifests = {kWeb, ServiceManifest("web", app.port()),
+                                              ServiceManifest("api", app.port())};
+  const PortForwardSpec user{.resource_type = "service", .resource_name = "web",
+                             .port = app.port()};
+  // The old config: its portForward entry forwards service web, and
+  // --port-forward=services adds service api.
+  KubectlDeployer::Options old_options = DeployerOptions(manifests);
+  old_options.port_forwards = {user};
+  old_options.auto_forwards.services = true;
+  absl::StatusOr<std::unique_ptr<KubectlDeployer>> old =
+      KubectlDeployer::Make(kubectl.runner(), std::move(old_options));
+  ASSERT_TRUE(old.ok()) << old.status();
+  ASSERT_TRUE((*old)->Deploy(1, {{"web", "web:1@sha256:aa"}}).ok());
+  std::vector<domain::PortEvent> forwarded = (*old)->ForwardPorts(1);
+  ASSERT_EQ(forwarded.size(), 2u);
+  std::map<std::string, int> ports;  // resource name -> local port
+  for (const domain::PortEvent& e : forwarded) ports[e.resource_name] = e.local_port;
+  ASSERT_EQ(ports.size(), 2u);
+  ASSERT_TRUE(Accepts(ports["web"]));
+  ASSERT_TRUE(Accepts(ports["api"]));
+
+  KubectlDeployer::Options new_options = DeployerOptions(manifests);
+  new_options.port_forwards = c.port_forwards;
+  for (PortForwardSpec& f : new_options.port_forwards) f.port = app.port();
+  new_options.auto_forwards = c.auto_forwards;
+  absl::StatusOr<std::unique_ptr<KubectlDeployer>> next =
+      KubectlDeployer::Make(kubectl.runner(), std::move(new_options));
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_TRUE((*next)->TakeOver((*old)->HandOver()).ok());
+  // Before any deploy of the new config (with no forwarding, no ForwardPorts
+  // ever comes): what it does not forward is closed, the rest still answers.
+  EXPECT_EQ(Accepts(ports["web"]), c.user_forward_stays) << c.what;
+  EXPECT_EQ(Accepts(ports["api"]), c.auto_forward_stays) << c.what;
+
+  ASSERT_TRUE((*next)->Deploy(1, {{"web", "web:1@sha256:aa"}}).ok());
+  std::vector<domain::PortEvent> again = (*next)->ForwardPorts(1);
+  EXPECT_EQ(again.size(), c.forwards_after) << c.what;
+  std::set<std::string> forwarded_again;
+  for (const domain::PortEvent& e : again) forwarded_again.insert(e.resource_name);
+  for (const auto& [name, stays] :
+       {std::pair{"web", c.user_forward_stays}, {"api", c.auto_forward_stays}}) {
+    if (stays) {
+      EXPECT_TRUE(Accepts(ports[name])) << c.what << ": " << name;
+      for (const domain::PortEvent& e : again) {
+        if (e.resource_name == name) {
+          EXPECT_EQ(e.local_port, ports[name]) << c.what;
+        }
+      }
+    } else if (!forwarded_again.contains(name)) {
+      EXPECT_FALSE(Accepts(ports[name])) << c.what << ": " << name;
+    }
+  }
+  ASSERT_TRUE((*next)->Cleanup(/*remove=*/false).ok());
+  EXPECT_FALSE(Accepts(ports["web"]));
+  EXPECT_FALSE(Accepts(ports["api"]));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Reloads, KubectlDeployerReloadForwardTest,
+    ::testing::Values(
+        ReloadCase{.what = "forwarding turned off"},
+        // Service web is forwarded as an automatic forward now, a new one.
+        ReloadCase{.what = "the portForward entry removed",
+                   .auto_forwards = {.services = true},
+                   .auto_forward_stays = true,
+                   .forwards_after = 2},
+        ReloadCase{.what = "--port-forward=services turned off",
+                   .port_forwards = {{.resource_type = "service",
+                                      .resource_name = "web",
+                                      .port = 0}},  // the test's app's port
+                   .user_forward_stays = true,
+                   .forwards_after = 1},
+        ReloadCase{.what = "nothing changed",
+                   .port_forwards = {{.resource_type = "service",
+                                      .resource_name = "web",
+                                      .port = 0}},
+                   .auto_forwards = {.services = true},
+                   .user_forward_stays = true,
+                   .auto_forward_stays = true,
+                   .forwards_after = 2}));
 
 }  // namespace
 }  // namespace devloop::deploy::kubectl

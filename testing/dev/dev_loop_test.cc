@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "infra/deploy/labels.h"
 #include "testing/dev/shell_harness.h"
+#include "testing/net/loopback.h"
 
 namespace devloop::testing {
 namespace {
@@ -25,20 +26,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kRun[] = "shellrun1";
-
-// Whether something accepts TCP connections on 127.0.0.1:`port` (a forward's
-// local port; connecting needs no time to pass).
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return connected;
-}
 
 class DevLoopTest : public ::testing::Test {
  protected:
@@ -374,15 +361,15 @@ TEST_F(ReloadTest, AChangedBuildIsReplacedAndARemovedArtifactRemoved) {
 TEST_F(ReloadTest, AReloadThatTurnsForwardingOffClosesTheLocalPort) {
   StartIdle();
   const int local_port = LocalPort();
-  ASSERT_TRUE(Accepts(local_port));
+  ASSERT_TRUE(AcceptsOnLoopback(local_port));
   // The new config has no portForward entry left: the loop forwards nothing.
   h_.Reload([](ShellHarness& h) {
     h.options().port_forward = false;
     h.deployer_options().port_forwards.clear();
   });
-  EXPECT_FALSE(Accepts(local_port)) << "closed as the new loop took over";
+  EXPECT_FALSE(AcceptsOnLoopback(local_port)) << "closed as the new loop took over";
   ASSERT_TRUE(h_.RunUntil([&] { return h_.Idle(); })) << h_.State();
-  EXPECT_FALSE(Accepts(local_port));
+  EXPECT_FALSE(AcceptsOnLoopback(local_port));
   EXPECT_TRUE(h_.State().forwarded_ports.empty()) << h_.State();
   StopAndCheckNothingLeft();
 }
@@ -395,15 +382,15 @@ TEST_F(ReloadTest, ARemovedForwardClosesItsLocalPortAndAKeptOneStays) {
       << h_.State();
   std::map<int, int> local;  // remote port -> local port
   for (const auto& [port, e] : h_.State().forwarded_ports) local[e.remote_port] = port;
-  ASSERT_TRUE(Accepts(local[8080]));
-  ASSERT_TRUE(Accepts(local[9090]));
+  ASSERT_TRUE(AcceptsOnLoopback(local[8080]));
+  ASSERT_TRUE(AcceptsOnLoopback(local[9090]));
   h_.Reload([](ShellHarness& h) { h.deployer_options().port_forwards.pop_back(); });
-  EXPECT_FALSE(Accepts(local[9090]));
-  EXPECT_TRUE(Accepts(local[8080]));
+  EXPECT_FALSE(AcceptsOnLoopback(local[9090]));
+  EXPECT_TRUE(AcceptsOnLoopback(local[8080]));
   ASSERT_TRUE(h_.RunUntil([&] { return h_.Idle() && h_.State().forwarded_ports.size() == 1; }))
       << h_.State();
   EXPECT_EQ(h_.State().forwarded_ports.begin()->first, local[8080]);
-  EXPECT_FALSE(Accepts(local[9090]));
+  EXPECT_FALSE(AcceptsOnLoopback(local[9090]));
   StopAndCheckNothingLeft();
 }
 

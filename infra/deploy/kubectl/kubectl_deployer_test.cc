@@ -28,9 +28,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/fakes/fake_process_runner.h"
+#include "testing/net/loopback.h"
 
 namespace devloop::deploy::kubectl {
 namespace {
+
+using testing::AcceptsOnLoopback;
 
 using ::testing::AllOf;
 using ::testing::ElementsAre;
@@ -408,19 +411,6 @@ class Listener {
   int port_ = 0;
 };
 
-// Whether something accepts TCP connections on 127.0.0.1:`port`.
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return connected;
-}
-
 // A Service of the pods labelled app=web, on `port` (and targetPort).
 std::string ServiceManifest(const std::string& name, int port) {
   return absl::StrCat("apiVersion: v1\nkind: Service\nmetadata:\n  name: ", name,
@@ -507,7 +497,7 @@ TEST(KubectlDeployerForwardTest, AForwardThatMovesToANewPodIsReportedAgainOnItsL
   expected.pod_name = "web-2";
   EXPECT_EQ(moved[0], expected) << "the same forward, on the same local port, to web-2";
   EXPECT_EQ(moved[0].local_port, local_port);
-  EXPECT_TRUE(Accepts(local_port));
+  EXPECT_TRUE(AcceptsOnLoopback(local_port));
 
   // Moved once: nothing more to report while it stays there.
   ASSERT_TRUE((*deployer)->Observe(1).ok());
@@ -559,8 +549,8 @@ TEST_P(KubectlDeployerReloadForwardTest, AForwardTheNewConfigDoesNotMakeClosesAt
   std::map<std::string, int> ports;  // resource name -> local port
   for (const domain::PortEvent& e : forwarded) ports[e.resource_name] = e.local_port;
   ASSERT_EQ(ports.size(), 2u);
-  ASSERT_TRUE(Accepts(ports["web"]));
-  ASSERT_TRUE(Accepts(ports["api"]));
+  ASSERT_TRUE(AcceptsOnLoopback(ports["web"]));
+  ASSERT_TRUE(AcceptsOnLoopback(ports["api"]));
 
   KubectlDeployer::Options new_options = DeployerOptions(manifests);
   new_options.port_forwards = c.port_forwards;
@@ -572,8 +562,8 @@ TEST_P(KubectlDeployerReloadForwardTest, AForwardTheNewConfigDoesNotMakeClosesAt
   ASSERT_TRUE((*next)->TakeOver((*old)->HandOver()).ok());
   // Before any deploy of the new config (with no forwarding, no ForwardPorts
   // ever comes): what it does not forward is closed, the rest still answers.
-  EXPECT_EQ(Accepts(ports["web"]), c.user_forward_stays) << c.what;
-  EXPECT_EQ(Accepts(ports["api"]), c.auto_forward_stays) << c.what;
+  EXPECT_EQ(AcceptsOnLoopback(ports["web"]), c.user_forward_stays) << c.what;
+  EXPECT_EQ(AcceptsOnLoopback(ports["api"]), c.auto_forward_stays) << c.what;
 
   ASSERT_TRUE((*next)->Deploy(1, {{"web", "web:1@sha256:aa"}}).ok());
   std::vector<domain::PortEvent> again = (*next)->ForwardPorts(1);
@@ -583,19 +573,19 @@ TEST_P(KubectlDeployerReloadForwardTest, AForwardTheNewConfigDoesNotMakeClosesAt
   for (const auto& [name, stays] :
        {std::pair{"web", c.user_forward_stays}, {"api", c.auto_forward_stays}}) {
     if (stays) {
-      EXPECT_TRUE(Accepts(ports[name])) << c.what << ": " << name;
+      EXPECT_TRUE(AcceptsOnLoopback(ports[name])) << c.what << ": " << name;
       for (const domain::PortEvent& e : again) {
         if (e.resource_name == name) {
           EXPECT_EQ(e.local_port, ports[name]) << c.what;
         }
       }
     } else if (!forwarded_again.contains(name)) {
-      EXPECT_FALSE(Accepts(ports[name])) << c.what << ": " << name;
+      EXPECT_FALSE(AcceptsOnLoopback(ports[name])) << c.what << ": " << name;
     }
   }
   ASSERT_TRUE((*next)->Cleanup(/*remove=*/false).ok());
-  EXPECT_FALSE(Accepts(ports["web"]));
-  EXPECT_FALSE(Accepts(ports["api"]));
+  EXPECT_FALSE(AcceptsOnLoopback(ports["web"]));
+  EXPECT_FALSE(AcceptsOnLoopback(ports["api"]));
 }
 
 INSTANTIATE_TEST_SUITE_P(

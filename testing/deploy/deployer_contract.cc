@@ -176,7 +176,9 @@ TEST_P(DeployerContractTest, DeployObserveForwardRedeployStopCleanup) {
   ASSERT_TRUE(d->Cleanup(/*remove=*/true).ok());
   EXPECT_EQ(env_->Owned(run), 0);
   EXPECT_TRUE(env_->Bystander());
-  if (env_->Fetch(local, "/").has_value()) EXPECT_EQ(env_->Fetch(local, "/"), "refused");
+  if (env_->Fetch(local, "/").has_value()) {
+    EXPECT_EQ(env_->Fetch(local, "/"), "refused");
+  }
 
   // After cleanup a deploy is refused as cancelled.
   absl::StatusOr<std::vector<std::string>> late = d->Deploy(3, {{"web", v2}});

@@ -60,12 +60,6 @@ class ConfigReloadKubeE2eTest : public ::testing::Test {
         DevSession::Prepare("microservices", {"leeroy-web", "leeroy-app"});
     ASSERT_TRUE(s.ok()) << s.status();
     session_ = *std::move(s);
-    for (const char* name : {"leeroy-web", "leeroy-app"}) {
-      ASSERT_TRUE(ReplaceInFile(absl::StrCat(session_->dir(), "/k8s/", name, ".yaml"),
-                                absl::StrCat("image: ", name, "\n"),
-                                absl::StrCat("image: ", session_->Image(name), "\n"))
-                      .ok());
-    }
     // Outside both artifacts' contexts: no rebuild because of it.
     ASSERT_EQ(::mkdir((session_->dir() + "/extra").c_str(), 0755), 0);
     ASSERT_TRUE(WriteFile(session_->dir() + "/extra/settings.yaml", kSettings).ok());

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 #include <regex>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -84,6 +86,22 @@ absl::StatusOr<std::unique_ptr<DevSession>> DevSession::Prepare(
     if (!r.ok()) return r;
     r = ReplaceInFile(config, absl::StrCat("- ", image, "\n"), absl::StrCat("- ", renamed, "\n"));
     if (!r.ok()) return r;
+  }
+  // The Kubernetes manifests (k8s/*.yaml) name the images as well.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(s->dir_ + "/k8s", ec)) {
+    if (entry.path().extension() != ".yaml") continue;
+    absl::StatusOr<std::string> manifest = ReadFile(entry.path().string());
+    if (!manifest.ok()) return manifest.status();
+    std::string renamed = *manifest;
+    for (const std::string& image : images) {
+      absl::StrReplaceAll({{absl::StrCat("image: ", image, "\n"),
+                            absl::StrCat("image: ", s->Image(image), "\n")}},
+                          &renamed);
+    }
+    if (renamed == *manifest) continue;
+    absl::Status w = WriteFile(entry.path().string(), renamed);
+    if (!w.ok()) return w;
   }
   absl::StatusOr<std::string> text = ReadFile(config);
   if (!text.ok()) return text.status();

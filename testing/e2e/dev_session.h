@@ -47,8 +47,9 @@ inline constexpr absl::string_view kCacheLabel = "dev.devloop.cache";
 
 class DevSession {
  public:
-  // Copies example `name`, renames `images` (as written in its skaffold.yaml)
-  // into the session's repository and gives each portForward a free localPort.
+  // Copies example `name`, renames `images` (as written in its skaffold.yaml
+  // and its k8s/*.yaml manifests) into the session's repository and gives each
+  // portForward a free localPort.
   static absl::StatusOr<std::unique_ptr<DevSession>> Prepare(
       absl::string_view name, const std::vector<std::string>& images);
 

@@ -76,12 +76,6 @@ class MicroservicesKubeE2eTest : public ::testing::Test {
     app_ = session_->Image("leeroy-app");
     web_port_ = session_->LocalPort(9002);
     app_port_ = session_->LocalPort(9003);
-    for (const char* name : {"leeroy-web", "leeroy-app"}) {
-      ASSERT_TRUE(ReplaceInFile(absl::StrCat(session_->dir(), "/k8s/", name, ".yaml"),
-                                absl::StrCat("image: ", name, "\n"),
-                                absl::StrCat("image: ", session_->Image(name), "\n"))
-                      .ok());
-    }
     ASSERT_TRUE(ReplaceInFile(session_->dir() + "/skaffold.yaml", "      context: leeroy-web\n",
                               "      context: leeroy-web\n"
                               "      sync:\n"

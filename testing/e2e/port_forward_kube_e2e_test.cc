@@ -84,12 +84,6 @@ class PortForwardKubeE2eTest : public ::testing::Test {
         DevSession::Prepare("microservices", {"leeroy-web", "leeroy-app"});
     ASSERT_TRUE(s.ok()) << s.status();
     session_ = *std::move(s);
-    for (const char* name : {"leeroy-web", "leeroy-app"}) {
-      ASSERT_TRUE(ReplaceInFile(absl::StrCat(session_->dir(), "/k8s/", name, ".yaml"),
-                                absl::StrCat("image: ", name, "\n"),
-                                absl::StrCat("image: ", session_->Image(name), "\n"))
-                      .ok());
-    }
   }
 
   // Starts `devloop dev -p kubernetes --port-forward=MODES` and waits for

@@ -26,7 +26,6 @@
 #include "infra/tester/local_tester.h"
 
 namespace devloop::apps {
-namespace {
 
 deploy::kubectl::KubectlOptions KubectlOptionsOf(const KubectlPlan& plan) {
   return {.binary = plan.binary,
@@ -34,8 +33,6 @@ deploy::kubectl::KubectlOptions KubectlOptionsOf(const KubectlPlan& plan) {
           .context = plan.context,
           .global_flags = plan.flags.global};
 }
-
-}  // namespace
 
 absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> ManifestsOf(
     const KubectlPlan& plan, process::ProcessRunner* runner, const domain::ImageTags& images) {

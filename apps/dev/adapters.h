@@ -21,6 +21,7 @@
 #include "infra/build/tagger.h"
 #include "infra/deploy/deployer.h"
 #include "infra/deploy/docker/docker_deployer.h"
+#include "infra/deploy/kubectl/kubectl_cli.h"
 #include "infra/deploy/kubectl/kubectl_deployer.h"
 #include "infra/deploy/kubectl/manifests.h"
 #include "infra/dev/dev_loop.h"
@@ -116,6 +117,10 @@ hooks::HookedBuilder::Options BuildHookOptions(
     const Pipeline& pipeline, std::shared_ptr<const build::Tagger> tagger, bool push,
     const std::map<std::string, std::string>& prebuilt,
     std::function<void(absl::string_view line)> on_output);
+
+// How every kubectl of the run is started: `plan`'s binary, kubeconfig,
+// context and global flags.
+deploy::kubectl::KubectlOptions KubectlOptionsOf(const KubectlPlan& plan);
 
 // Returns everything `plan` deploys for `images` (artifact image -> reference):
 // the raw YAML files, then each kustomization and each helm release rendered

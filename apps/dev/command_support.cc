@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "apps/dev/adapters.h"
 #include "infra/json/json.h"
 #include "infra/config/config_files.h"
 #include "infra/config/loader.h"
@@ -195,11 +196,7 @@ PlatformProbe ClusterPlatformProbe() {
   return {.cluster_platforms =
               [](const KubectlPlan& plan) -> absl::StatusOr<std::vector<std::string>> {
             process::PosixProcessRunner runner;
-            const deploy::kubectl::KubectlCli kubectl(
-                &runner, {.binary = plan.binary,
-                          .kubeconfig = plan.kubeconfig,
-                          .context = plan.context,
-                          .global_flags = plan.flags.global});
+            const deploy::kubectl::KubectlCli kubectl(&runner, KubectlOptionsOf(plan));
             return deploy::kubectl::ClusterNodePlatforms(kubectl);
           },
           .host = HostPlatform()};

@@ -415,10 +415,7 @@ absl::StatusOr<int> DeleteFromCluster(process::ProcessRunner* runner, const Pipe
                                     o.api_version.substr(0, slash)));
     namespaces.insert(!o.namespace_name.empty() ? o.namespace_name : plan.default_namespace);
   }
-  deploy::kubectl::KubectlCli kubectl(runner, {.binary = plan.binary,
-                                               .kubeconfig = plan.kubeconfig,
-                                               .context = plan.context,
-                                               .global_flags = plan.flags.global});
+  deploy::kubectl::KubectlCli kubectl(runner, KubectlOptionsOf(plan));
   int deleted = 0;
   if (kinds.empty()) return deleted;
   for (const std::string& ns : namespaces) {

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "apps/dev/debug_images.h"
 #include "infra/build/custom/custom_builder.h"
 #include "infra/build/default_repo.h"
@@ -75,7 +76,13 @@ std::string StructureTestBinary() {
     const std::string built = absl::StrCat(home, "/.cache/devloop/bin/container-structure-test");
     if (::access(built.c_str(), X_OK) == 0) return built;
   }
-  return "container-structure-test";
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+      const std::string candidate = absl::StrCat(dir, "/container-structure-test");
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  }
+  return "";
 }
 
 bool IsLocalCluster(const std::string& context) {
@@ -281,9 +288,15 @@ absl::StatusOr<LoopAdapters> MakeLoopAdapters(docker::Docker* docker, const Pipe
     if (options.runner == nullptr) {
       return absl::InternalError("the tests of skaffold.yaml `test` need a process runner");
     }
+    // The built-in structure-test runner looks for the image where it was built.
+    docker::Docker* test_docker =
+        adapters.build_docker != nullptr ? adapters.build_docker.get() : docker;
     adapters.tester = std::make_unique<tester::LocalTester>(
-        options.runner, tester::LocalTesterOptions{.tests = pipeline.tests,
-                                                   .structure_test_binary = StructureTestBinary()});
+        options.runner,
+        tester::LocalTesterOptions{.tests = pipeline.tests,
+                                   .structure_test_binary = StructureTestBinary(),
+                                   .docker = test_docker,
+                                   .container_labels = {{deploy::kRunIdLabel, options.run_id}}});
   }
   const bool push_images = b.push;
   docker::Docker* build_docker =

@@ -129,8 +129,8 @@ absl::StatusOr<std::vector<deploy::kubectl::ManifestSource>> ManifestsOf(
     const KubectlPlan& plan, process::ProcessRunner* runner, const domain::ImageTags& images);
 
 // Returns the container-structure-test binary: the one tools/cst/build.sh
-// builds into ~/.cache/devloop/bin when it is there, else the name for a PATH
-// lookup.
+// builds into ~/.cache/devloop/bin when it is there, else the first in PATH;
+// "" when there is none (LocalTester then runs its built-in runner).
 std::string StructureTestBinary();
 
 // Whether a kube-context names a cluster that runs on this machine's Docker

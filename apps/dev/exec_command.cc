@@ -240,8 +240,21 @@ int RunTest(const cli::CliOptions& options) {
     }
     tagger = *std::move(made);
   }
-  tester::LocalTester tester(&runner, {.tests = tests,
-                                       .structure_test_binary = StructureTestBinary()});
+  // Without the container-structure-test CLI, structure tests run on the
+  // Docker Engine through devloop's built-in runner.
+  const std::string structure_test_binary = StructureTestBinary();
+  std::unique_ptr<docker::EngineApiDocker> test_docker;
+  if (structure_test_binary.empty()) {
+    absl::StatusOr<std::unique_ptr<docker::EngineApiDocker>> made =
+        docker::EngineApiDocker::Create(docker::DockerOptionsFromEnvironment());
+    if (made.ok()) test_docker = *std::move(made);
+  }
+  tester::LocalTester tester(&runner,
+                             {.tests = tests,
+                              .structure_test_binary = structure_test_binary,
+                              .docker = test_docker.get(),
+                              .container_labels = {{deploy::kRunIdLabel, deploy::NewRunId()},
+                                                   {"dev.devloop.action", "test"}}});
   events.InProgress();
   for (const tester::ImageTests& t : tests) {
     std::string reference;

@@ -1,7 +1,9 @@
 // Helpers shared by infra/config's YAML code: positions, node kinds, and the
 // schema walker that reports unknown, refused, duplicate and wrongly typed fields.
 // Internal to infra/config, except LoadDocuments, which the kubectl deployer's
-// manifest reader (infra/deploy/kubectl/manifests.h) uses as well.
+// manifest reader (infra/deploy/kubectl/manifests.h) uses as well, and the
+// Walker, with which infra/tester reads container-structure-test files in the
+// same error format as skaffold.yaml.
 //
 //   Walker w(file, &errors);
 //   if (w.Fields(node, "build.local", {"push", "useBuildkit", "concurrency"}, {})) {

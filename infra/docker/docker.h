@@ -113,6 +113,9 @@ struct ImageConfig {
   std::vector<std::string> env;  // "KEY=value", in the image's order
   std::string working_dir;
   std::map<std::string, std::string> labels;
+  std::vector<std::string> exposed_ports;  // "8080/tcp", sorted
+  std::vector<std::string> volumes;        // "/data", sorted
+  std::string user;                        // "" for root
   bool operator==(const ImageConfig&) const = default;
 };
 
@@ -172,6 +175,16 @@ struct RunRequest {
 struct FileCopy {
   std::string host_path;       // a regular file or a symlink on this machine
   std::string container_path;  // absolute path in the container
+};
+
+// A path in a container as the engine's archive holds it.
+struct PathEntry {
+  uint32_t mode = 0;  // st_mode: file type and permission bits
+  int64_t uid = 0;
+  int64_t gid = 0;
+  std::string link_target;  // what a symlink points to ("" otherwise)
+  std::string content;      // a regular file's bytes ("" otherwise)
+  bool operator==(const PathEntry&) const = default;
 };
 
 enum class ContainerStatus { kCreated, kRunning, kPaused, kRestarting, kRemoving, kExited, kDead, kUnknown };
@@ -284,6 +297,18 @@ class Docker {
   // if the image has no `rm` to run: the caller should rebuild instead.
   virtual absl::Status DeleteIn(const std::string& container,
                                 const std::vector<std::string>& container_paths) = 0;
+
+  // Reads `path` (absolute) in a container, created or running, through the
+  // engine's archive: its mode, owner, link target and (for a regular file)
+  // content. A symlink is returned as itself, not followed. Needs nothing
+  // inside the image (works on images FROM scratch). NotFound if there is no
+  // such container or path.
+  virtual absl::StatusOr<PathEntry> ReadPath(const std::string& container,
+                                             const std::string& path) = 0;
+  // Makes an image of a container's file system and config, carrying the
+  // container's labels; returns its id ("sha256:..."). NotFound if there is
+  // no such container.
+  virtual absl::StatusOr<std::string> Commit(const std::string& container) = 0;
 
   // Runs `cmd` (an argv, no shell) in a running container and waits for it.
   // A command the image cannot run ends with exit code 126 or 127, as with

@@ -496,6 +496,15 @@ absl::StatusOr<ImageInfo> EngineApiDocker::InspectImage(const std::string& image
   for (const Json& e : config["Env"].elements()) info.config.env.push_back(e.AsString());
   info.config.working_dir = config["WorkingDir"].AsString();
   info.config.labels = StringMap(config["Labels"]);
+  for (const auto& [port, unused] : config["ExposedPorts"].members()) {
+    info.config.exposed_ports.push_back(port);
+  }
+  for (const auto& [volume, unused] : config["Volumes"].members()) {
+    info.config.volumes.push_back(volume);
+  }
+  std::sort(info.config.exposed_ports.begin(), info.config.exposed_ports.end());
+  std::sort(info.config.volumes.begin(), info.config.volumes.end());
+  info.config.user = config["User"].AsString();
   return info;
 }
 
@@ -807,6 +816,35 @@ absl::Status EngineApiDocker::CopyInto(const std::string& container,
     return HttpError(*r, absl::StrCat("copying ", files.size(), " files into ", container));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<PathEntry> EngineApiDocker::ReadPath(const std::string& container,
+                                                    const std::string& path) {
+  absl::StatusOr<HttpResponse> r = Call(
+      "GET", absl::StrCat("/containers/", UrlEncode(container), "/archive?path=", UrlEncode(path)));
+  if (!r.ok()) return r.status();
+  if (r->status != 200) {
+    return HttpError(*r, absl::StrCat("reading ", path, " in container ", container));
+  }
+  absl::StatusOr<PathEntry> entry = FirstTarEntry(r->body);
+  if (!entry.ok()) {
+    return WithDockerStatusCode(
+        absl::InternalError(absl::StrCat("reading ", path, " in container ", container, ": ",
+                                         entry.status().message())),
+        StatusCode::kBuildDockerSystemErr);
+  }
+  return entry;
+}
+
+absl::StatusOr<std::string> EngineApiDocker::Commit(const std::string& container) {
+  absl::StatusOr<HttpResponse> r =
+      Call("POST", absl::StrCat("/commit?container=", UrlEncode(container)), "{}",
+           "application/json");
+  if (!r.ok()) return r.status();
+  if (r->status != 201) return HttpError(*r, absl::StrCat("committing container ", container));
+  absl::StatusOr<Json> json = ParseAnswer(*r, "committing a container");
+  if (!json.ok()) return json.status();
+  return (*json)["Id"].AsString();
 }
 
 absl::StatusOr<ExecResult> EngineApiDocker::Exec(const std::string& container,

@@ -134,6 +134,9 @@ class EngineApiDocker : public Docker {
   absl::Status CopyInto(const std::string& container, const std::vector<FileCopy>& files) override;
   absl::Status DeleteIn(const std::string& container,
                         const std::vector<std::string>& container_paths) override;
+  absl::StatusOr<PathEntry> ReadPath(const std::string& container,
+                                         const std::string& path) override;
+  absl::StatusOr<std::string> Commit(const std::string& container) override;
   absl::StatusOr<ExecResult> Exec(const std::string& container,
                                   const std::vector<std::string>& cmd) override;
   absl::StatusOr<std::unique_ptr<LogFollower>> FollowLogs(const std::string& container,

@@ -229,4 +229,45 @@ absl::StatusOr<std::string> TarFiles(const std::vector<FileCopy>& files) {
   return writer.Finish();
 }
 
+absl::StatusOr<PathEntry> FirstTarEntry(absl::string_view tar) {
+  struct archive* a = archive_read_new();
+  archive_read_support_format_tar(a);
+  archive_read_support_format_gnutar(a);
+  absl::Status error;
+  PathEntry out;
+  if (archive_read_open_memory(a, tar.data(), tar.size()) != ARCHIVE_OK) {
+    error = absl::InternalError(absl::StrCat("not a tar archive: ", archive_error_string(a)));
+  } else {
+    struct archive_entry* entry = nullptr;
+    const int r = archive_read_next_header(a, &entry);
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+      error = absl::InternalError(
+          absl::StrCat("reading a tar archive: ", r == ARCHIVE_EOF ? "no entry" : archive_error_string(a)));
+    } else {
+      out.mode = archive_entry_mode(entry);
+      out.uid = archive_entry_uid(entry);
+      out.gid = archive_entry_gid(entry);
+      if (const char* target = archive_entry_symlink(entry); target != nullptr) {
+        out.link_target = target;
+      }
+      if (S_ISREG(out.mode)) {
+        char buffer[65536];
+        for (;;) {
+          const la_ssize_t n = archive_read_data(a, buffer, sizeof(buffer));
+          if (n < 0) {
+            error = absl::InternalError(
+                absl::StrCat("reading a tar archive: ", archive_error_string(a)));
+            break;
+          }
+          if (n == 0) break;
+          out.content.append(buffer, static_cast<size_t>(n));
+        }
+      }
+    }
+  }
+  archive_read_free(a);
+  if (!error.ok()) return error;
+  return out;
+}
+
 }  // namespace devloop::docker

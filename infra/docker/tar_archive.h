@@ -47,6 +47,12 @@ absl::StatusOr<std::string> TarDirectory(const std::string& dir,
 // absolute.
 absl::StatusOr<std::string> TarFiles(const std::vector<FileCopy>& files);
 
+// Returns the first entry of `tar` (what the Engine's GET archive answers for
+// a path: the path itself first, then what is below a directory): its mode,
+// owner, link target and, for a regular file, content. Internal if `tar` is
+// not a readable archive or holds no entry.
+absl::StatusOr<PathEntry> FirstTarEntry(absl::string_view tar);
+
 }  // namespace devloop::docker
 
 #endif  // DEVLOOP_INFRA_DOCKER_TAR_ARCHIVE_H_

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "domain/events/status_payload.h"
 #include "domain/paths/path.h"
+#include "infra/tester/structure_test_file.h"
 
 namespace devloop::tester {
 namespace {
@@ -48,6 +49,7 @@ void LocalTester::Cancel() {
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
   for (process::Process* p : running_) p->Cancel();
+  for (StructureRunner* r : runners_) r->Cancel();
 }
 
 absl::Status LocalTester::Test(const TestRequest& request) {
@@ -96,6 +98,9 @@ absl::Status LocalTester::StructureTests(int64_t generation, const ImageTests& t
     }
     files.insert(files.end(), matched.begin(), matched.end());
   }
+  if (options_.structure_test_binary.empty()) {
+    return BuiltInStructureTests(generation, tests, files, image, request);
+  }
   process::ProcessSpec spec;
   spec.argv = {options_.structure_test_binary, "test", "--image", image};
   for (const std::string& f : files) {
@@ -112,6 +117,36 @@ absl::Status LocalTester::StructureTests(int64_t generation, const ImageTests& t
                 spec);
 }
 
+absl::Status LocalTester::BuiltInStructureTests(int64_t generation, const ImageTests& tests,
+                                                const std::vector<std::string>& files,
+                                                const std::string& image,
+                                                const TestRequest& request) {
+  const std::string what =
+      absl::StrCat("structure tests (", absl::StrJoin(tests.structure_tests, ", "), ")");
+  if (options_.docker == nullptr) {
+    return Failed(absl::StrCat(what, ": container-structure-test is not installed, and devloop's "
+                               "built-in runner needs the Docker Engine"));
+  }
+  if (absl::Status args = CheckStructureTestArgs(tests.structure_tests_args); !args.ok()) {
+    return Failed(absl::StrCat(what, " of ", tests.image, ": ", args.message()));
+  }
+  StructureRunner runner(options_.docker, {.labels = options_.container_labels});
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (generation != generation_) return Cancelled();
+    runners_.insert(&runner);
+  }
+  const absl::Status s = runner.Run(image, files, request.on_output);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    runners_.erase(&runner);
+  }
+  if (s.ok()) return s;
+  if (s.code() == absl::StatusCode::kCancelled) return Cancelled();
+  return Failed(absl::StrCat(what, " failed (devloop's built-in runner; container-structure-test "
+                             "is not installed): ", s.message()));
+}
+
 absl::Status LocalTester::RunOne(int64_t generation, const std::string& what,
                                  const process::ProcessSpec& spec) {
   absl::StatusOr<std::unique_ptr<process::Process>> started;
@@ -126,7 +161,8 @@ absl::Status LocalTester::RunOne(int64_t generation, const std::string& what,
         spec.argv[0] == options_.structure_test_binary) {
       return Failed(absl::StrCat(what, ": ", spec.argv[0],
                                  " is not installed (build it with tools/cst/build.sh, which "
-                                 "links it into ~/.cache/devloop/bin, or put it on PATH)"));
+                                 "links it into ~/.cache/devloop/bin, or put it on PATH; "
+                                 "without it devloop runs its built-in runner)"));
     }
     return Failed(absl::StrCat(what, " did not start: ", started.status().message()));
   }

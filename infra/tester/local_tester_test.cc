@@ -1,6 +1,8 @@
 // LocalTester with real processes: custom commands, their environment,
 // working directory, timeout and cancellation, and structure tests through a
-// stand-in for the container-structure-test binary.
+// stand-in for the container-structure-test binary, and the built-in runner
+// (on FakeDocker here; structure_runner_test runs it on the real engine) when
+// there is no binary.
 #include "infra/tester/local_tester.h"
 
 #include <cstdlib>
@@ -14,6 +16,7 @@
 #include "absl/synchronization/notification.h"
 #include "domain/events/status_payload.h"
 #include "infra/process/posix_process_runner.h"
+#include "testing/fakes/fake_docker.h"
 
 namespace devloop::tester {
 namespace {
@@ -132,6 +135,73 @@ TEST_F(LocalTesterTest, AStructureTestGlobMatchingNothingFails) {
                                            .working_dir = dir_,
                                            .structure_tests = {"nope/*.yaml"}}}});
   EXPECT_THAT(Test(tester).message(), HasSubstr("\"nope/*.yaml\" matches no file in " + dir_));
+}
+
+// A FakeDocker holding web:v1 with WORKDIR /app.
+void MakeImage(testing::FakeDocker* docker, const std::string& dir) {
+  std::ofstream(dir + "/Dockerfile") << "FROM scratch\nWORKDIR /app\n";
+  absl::StatusOr<docker::BuildResult> built = docker->Build({.context_dir = dir, .tags = {"web:v1"}});
+  ASSERT_TRUE(built.ok()) << built.status();
+}
+
+TEST_F(LocalTesterTest, WithoutTheCliTheBuiltInRunnerRunsTheFiles) {
+  testing::FakeDocker docker;
+  MakeImage(&docker, dir_);
+  Write("pass.yaml", "schemaVersion: 2.0.0\nmetadataTest:\n  workdir: /app\n");
+  LocalTester tester(&runner_, {.tests = {{.image = "web",
+                                           .working_dir = dir_,
+                                           .structure_tests = {"pass.yaml"},
+                                           .structure_tests_args = {"--driver=docker"}}},
+                                .structure_test_binary = "",
+                                .docker = &docker,
+                                .container_labels = {{"dev.devloop.run-id", "r1"}}});
+  absl::Status s = Test(tester);
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_THAT(lines_, ::testing::Contains("=== RUN: Metadata Test"));
+  EXPECT_THAT(lines_, ::testing::Contains("Passes:      1"));
+  EXPECT_EQ(docker.calls("InspectImage"), 1);
+}
+
+TEST_F(LocalTesterTest, ABuiltInRunnerFailureNamesTheFailingTests) {
+  testing::FakeDocker docker;
+  MakeImage(&docker, dir_);
+  Write("fail.yaml", "schemaVersion: 2.0.0\nmetadataTest:\n  workdir: /srv\n");
+  LocalTester tester(&runner_, {.tests = {{.image = "web",
+                                           .working_dir = dir_,
+                                           .structure_tests = {"fail.yaml"}}},
+                                .structure_test_binary = "",
+                                .docker = &docker});
+  absl::Status s = Test(tester);
+  EXPECT_THAT(s.message(), HasSubstr("structure tests (fail.yaml) failed (devloop's built-in "
+                                     "runner; container-structure-test is not installed): 1 of 1 "
+                                     "structure tests failed: Metadata Test"));
+  EXPECT_EQ(domain::AttachedStatusCode(s), domain::StatusCode::kTestUnknown);
+  EXPECT_THAT(lines_, ::testing::Contains("Error: workdir is \"/app\", expected \"/srv\""));
+}
+
+TEST_F(LocalTesterTest, TheBuiltInRunnerRefusesOtherDrivers) {
+  testing::FakeDocker docker;
+  Write("c.yaml", "schemaVersion: 2.0.0\n");
+  LocalTester tester(&runner_, {.tests = {{.image = "web",
+                                           .working_dir = dir_,
+                                           .structure_tests = {"c.yaml"},
+                                           .structure_tests_args = {"--driver=tar"}}},
+                                .structure_test_binary = "",
+                                .docker = &docker});
+  absl::Status s = Test(tester);
+  EXPECT_THAT(s.message(), HasSubstr("the tar driver is not supported by devloop's built-in"));
+  EXPECT_EQ(domain::AttachedStatusCode(s), domain::StatusCode::kTestUnknown);
+}
+
+TEST_F(LocalTesterTest, WithoutTheCliOrADockerEngineStructureTestsFail) {
+  Write("c.yaml", "schemaVersion: 2.0.0\n");
+  LocalTester tester(&runner_, {.tests = {{.image = "web",
+                                           .working_dir = dir_,
+                                           .structure_tests = {"c.yaml"}}},
+                                .structure_test_binary = ""});
+  EXPECT_THAT(Test(tester).message(),
+              HasSubstr("container-structure-test is not installed, and devloop's built-in "
+                        "runner needs the Docker Engine"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "testing/adapters/docker_contract.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -334,6 +335,42 @@ TEST_P(DockerContractTest, CopyIntoAndDeleteIn) {
 
   absl::Status missing = docker_->CopyInto(*id, {{temp_dir_ + "/nope", "/app/x"}});
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
+}
+
+TEST_P(DockerContractTest, ReadPathAndCommit) {
+  std::string image = BuildImage();
+  absl::StatusOr<std::string> id = docker_->Run({.image = image, .name = UniqueName("c"),
+                                                 .labels = Labels()});
+  ASSERT_TRUE(id.ok()) << id.status();
+  std::string a = temp_dir_ + "/a.txt";
+  WriteFile(a, "alpha\n");
+  ASSERT_EQ(chmod(a.c_str(), 0644), 0);
+  ASSERT_TRUE(docker_->CopyInto(*id, {{a, "/app/a.txt"}}).ok());
+
+  absl::StatusOr<docker::PathEntry> file = docker_->ReadPath(*id, "/app/a.txt");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->mode, 0100644u);
+  EXPECT_EQ(file->content, "alpha\n");
+  absl::StatusOr<docker::PathEntry> dir = docker_->ReadPath(*id, "/app");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  EXPECT_TRUE(S_ISDIR(dir->mode)) << std::oct << dir->mode;
+  absl::Status missing = docker_->ReadPath(*id, "/app/nope").status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
+  EXPECT_EQ(docker_->ReadPath(UniqueName("ghost"), "/").status().code(),
+            absl::StatusCode::kNotFound);
+
+  absl::StatusOr<std::string> committed = docker_->Commit(*id);
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  absl::StatusOr<std::vector<std::string>> images = docker_->ListImages(kTestLabel, token_);
+  ASSERT_TRUE(images.ok()) << images.status();
+  EXPECT_THAT(*images, Contains(*committed));
+  absl::StatusOr<std::string> second = docker_->Run(
+      {.image = *committed, .name = UniqueName("c"), .labels = Labels(), .start = false});
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::StatusOr<docker::PathEntry> kept = docker_->ReadPath(*second, "/app/a.txt");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->content, "alpha\n");
+  EXPECT_EQ(docker_->Commit(UniqueName("ghost")).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_P(DockerContractTest, ExecRunsACommandInTheContainer) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/e2e/contract.h"
@@ -73,6 +74,10 @@ TEST(TestsE2eTest, AFailingTestStopsTheDeployAndExecRunsActions) {
   EXPECT_EQ(Count(events.Entries(), IsTestEvent("In Progress")), 1) << Describe(events.Entries());
   EXPECT_EQ(Count(events.Entries(), IsTestEvent("Complete")), 1);
   EXPECT_THAT(session.devloop().process().Output(), HasSubstr("tested " + image + ":"));
+  // tests/structure.yaml, through devloop's own runner (no CLI here).
+  EXPECT_THAT(session.devloop().process().Output(),
+              HasSubstr("=== RUN: File Content Test: the page"));
+  EXPECT_THAT(session.devloop().process().Output(), HasSubstr("Passes:      5"));
   ASSERT_TRUE(WaitServed(port, "/status.txt", "ok").ok());
   absl::StatusOr<std::string> deployed = session.RunningImage("devloop-tested");
   ASSERT_TRUE(deployed.ok()) << deployed.status();
@@ -172,6 +177,27 @@ TEST(TestsE2eTest, TestCommandRunsTheTestsAgainstBuiltImages) {
   EXPECT_EQ(code, 1) << output;
   EXPECT_THAT(output, HasSubstr("failed with exit code 1")) << output;
   EXPECT_THAT(output, ::testing::Not(HasSubstr("Tests passed"))) << output;
+
+  // A failing structure test fails the command, naming it. The file is read
+  // from the project at test time, so no rebuild is needed.
+  ASSERT_TRUE(WriteFile(session.dir() + "/www/status.txt", "ok\n").ok());
+  absl::StatusOr<std::string> structure = ReadFile(session.dir() + "/tests/structure.yaml");
+  ASSERT_TRUE(structure.ok()) << structure.status();
+  ASSERT_TRUE(WriteFile(session.dir() + "/tests/structure.yaml",
+                        absl::StrReplaceAll(*structure, {{"shouldExist: false", "shouldExist: true"}}))
+                  .ok());
+  std::tie(code, output) = RunDevloop(session, {"test", "-a", build_json});
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_THAT(output, HasSubstr("--- FAIL")) << output;
+  EXPECT_THAT(output, HasSubstr("\"/bin/sh\" does not exist")) << output;
+  EXPECT_THAT(output, HasSubstr("1 of 5 structure tests failed: File Existence Test: no shell "
+                                "but busybox"))
+      << output;
+  absl::StatusOr<std::string> left = Docker(
+      {"ps", "-a", "-q", "--filter", "label=dev.devloop.action=test", "--filter",
+       "ancestor=" + built});
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_EQ(*left, "") << "the structure tests left containers";
 
   // A file that lists another image is an error naming what is missing.
   ASSERT_TRUE(WriteFile(build_json, R"({"builds":[{"imageName":"other","tag":"other:v1"}]})").ok());

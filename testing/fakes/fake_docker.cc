@@ -368,6 +368,7 @@ absl::StatusOr<std::string> FakeDocker::Run(const docker::RunRequest& request) {
   c.image_id = image->id;
   c.labels = request.labels;
   c.request = request;
+  c.files = image->files;
   for (const docker::VolumeMount& m : request.mounts) volumes_.try_emplace(m.volume);
   if (!request.start) c.status = docker::ContainerStatus::kCreated;
   for (docker::PortMapping port : request.ports) {
@@ -462,6 +463,42 @@ absl::Status FakeDocker::CopyInto(const std::string& container,
   if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
   for (auto& [path, content] : contents) c->files[path] = std::move(content);
   return absl::OkStatus();
+}
+
+absl::StatusOr<docker::PathEntry> FakeDocker::ReadPath(const std::string& container,
+                                                       const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  Count("ReadPath");
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  // The fake's file system is what CopyInto put there: regular files, and
+  // the directories above them.
+  if (auto it = c->files.find(path); it != c->files.end()) {
+    return docker::PathEntry{.mode = 0100644, .content = it->second};
+  }
+  const std::string dir = absl::EndsWith(path, "/") ? path : absl::StrCat(path, "/");
+  for (const auto& [file, unused] : c->files) {
+    if (absl::StartsWith(file, dir)) return docker::PathEntry{.mode = 0040755};
+  }
+  return NotFound(absl::StrCat("Could not find the file ", path, " in container ", container));
+}
+
+absl::StatusOr<std::string> FakeDocker::Commit(const std::string& container) {
+  absl::MutexLock lock(&mu_);
+  Count("Commit");
+  Container* c = FindContainer(container);
+  if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
+  auto source = images_.find(c->image_id);
+  if (source == images_.end()) return NotFound(absl::StrCat("No such image: ", c->image_id));
+  Image image = source->second;
+  image.id = NewId();
+  image.tags.clear();
+  image.labels.insert(c->labels.begin(), c->labels.end());
+  image.created = next_id_;
+  image.files = c->files;
+  const std::string id = image.id;
+  images_[id] = std::move(image);
+  return absl::StrCat("sha256:", id);
 }
 
 absl::Status FakeDocker::DeleteIn(const std::string& container,
@@ -724,6 +761,15 @@ absl::Status FaultyDocker::DeleteIn(const std::string& container,
                                     const std::vector<std::string>& paths) {
   DEVLOOP_FAULT("DeleteIn");
   return base_->DeleteIn(container, paths);
+}
+absl::StatusOr<docker::PathEntry> FaultyDocker::ReadPath(const std::string& container,
+                                                         const std::string& path) {
+  DEVLOOP_FAULT("ReadPath");
+  return base_->ReadPath(container, path);
+}
+absl::StatusOr<std::string> FaultyDocker::Commit(const std::string& container) {
+  DEVLOOP_FAULT("Commit");
+  return base_->Commit(container);
 }
 absl::StatusOr<docker::ExecResult> FaultyDocker::Exec(const std::string& container,
                                                       const std::vector<std::string>& cmd) {

@@ -93,6 +93,9 @@ class FakeDocker : public docker::Docker {
                         const std::vector<docker::FileCopy>& files) override;
   absl::Status DeleteIn(const std::string& container,
                         const std::vector<std::string>& container_paths) override;
+  absl::StatusOr<docker::PathEntry> ReadPath(const std::string& container,
+                                         const std::string& path) override;
+  absl::StatusOr<std::string> Commit(const std::string& container) override;
   absl::StatusOr<docker::ExecResult> Exec(const std::string& container,
                                           const std::vector<std::string>& cmd) override;
   absl::StatusOr<std::unique_ptr<docker::LogFollower>> FollowLogs(const std::string& container,
@@ -109,6 +112,7 @@ class FakeDocker : public docker::Docker {
     std::vector<std::string> cmd;  // the Dockerfile's CMD in exec form
     docker::ImageConfig config;    // from the Dockerfile, or SetImageConfig's
     int64_t created = 0;           // a sequence number: later builds are newer
+    std::map<std::string, std::string> files;  // a committed container's
   };
   struct Container {
     std::string id;
@@ -185,6 +189,9 @@ class FaultyDocker : public docker::Docker {
                         const std::vector<docker::FileCopy>& files) override;
   absl::Status DeleteIn(const std::string& container,
                         const std::vector<std::string>& container_paths) override;
+  absl::StatusOr<docker::PathEntry> ReadPath(const std::string& container,
+                                         const std::string& path) override;
+  absl::StatusOr<std::string> Commit(const std::string& container) override;
   absl::StatusOr<docker::ExecResult> Exec(const std::string& container,
                                           const std::vector<std::string>& cmd) override;
   absl::StatusOr<std::unique_ptr<docker::LogFollower>> FollowLogs(const std::string& container,

@@ -10,7 +10,7 @@ packages=(
   g++
   protobuf-compiler libprotobuf-dev libprotoc-dev
   protobuf-compiler-grpc libgrpc++-dev
-  libabsl-dev libre2-dev libgoogle-glog-dev
+  libabsl-dev libre2-dev
   libboost-dev               # Beast, Asio (1.74, header-only)
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libarchive-dev libssl-dev

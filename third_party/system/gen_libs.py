@@ -23,7 +23,7 @@ PC_DIRS = [LIBDIR + "/pkgconfig", "/usr/share/pkgconfig"]
 # The libraries devloop's targets in system.BUILD name; the graph is their
 # closure.
 ROOTS = [
-    "grpc++", "grpc++_reflection", "protobuf", "re2", "glog", "yaml-cpp",
+    "grpc++", "grpc++_reflection", "protobuf", "re2", "yaml-cpp",
     "archive", "ssl", "crypto",
     "absl_status", "absl_statusor", "absl_cord", "absl_strings",
     "absl_str_format_internal", "absl_throw_delegate", "absl_time",

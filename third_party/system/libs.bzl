@@ -311,16 +311,6 @@ SYSTEM_LIBS = {
         static = True,
         linkopts = ["-ldl", "-pthread"],
     ),
-    "gflags": struct(
-        deps = [],
-        static = True,
-        linkopts = ["-lpthread"],
-    ),
-    "glog": struct(
-        deps = ["unwind", "gflags"],
-        static = True,
-        linkopts = [],
-    ),
     "gpr": struct(
         deps = ["absl_base", "absl_cord", "absl_bad_optional_access", "absl_random_distributions", "absl_throw_delegate", "absl_random_internal_pool_urbg", "absl_random_internal_seed_material", "absl_int128", "absl_random_internal_randen", "absl_raw_logging_internal", "absl_random_seed_sequences", "absl_status", "absl_str_format_internal", "absl_strings", "absl_synchronization", "absl_time", "absl_bad_variant_access"],
         static = True,
@@ -379,11 +369,6 @@ SYSTEM_LIBS = {
     "ssl": struct(
         deps = ["crypto"],
         static = True,
-        linkopts = [],
-    ),
-    "unwind": struct(
-        deps = ["lzma"],
-        static = False,
         linkopts = [],
     ),
     "upb": struct(

@@ -166,51 +166,40 @@ Gateway::Gateway(hub::Hub* hub, control::Control* control, Options options)
   for (const EmbeddedAsset& a : DashboardAssets()) {
     assets_.push_back(Asset{std::string(a.path), std::string(a.content_type), a.body, ETag(a.body)});
   }
-}
-
-const std::vector<Gateway::Route>& Gateway::Routes() const {
-  absl::call_once(routes_once_, [this] {
-    std::vector<const google::protobuf::MethodDescriptor*> methods;
-    const google::protobuf::ServiceDescriptor* v1 =
-        proto::State::descriptor()->file()->FindServiceByName("SkaffoldService");
-    for (int i = 0; i < v1->method_count(); ++i) methods.push_back(v1->method(i));
-    if (options_.application_logs) {
-      methods.push_back(proto::v2::Event::descriptor()
-                            ->file()
-                            ->FindServiceByName("SkaffoldV2Service")
-                            ->FindMethodByName("ApplicationLogs"));
+  std::vector<const google::protobuf::MethodDescriptor*> methods;
+  const google::protobuf::ServiceDescriptor* v1 =
+      proto::State::descriptor()->file()->FindServiceByName("SkaffoldService");
+  for (int i = 0; i < v1->method_count(); ++i) methods.push_back(v1->method(i));
+  if (options_.application_logs) {
+    methods.push_back(proto::v2::Event::descriptor()
+                          ->file()
+                          ->FindServiceByName("SkaffoldV2Service")
+                          ->FindMethodByName("ApplicationLogs"));
+  }
+  for (const google::protobuf::MethodDescriptor* method : methods) {
+    const google::api::HttpRule& rule = method->options().GetExtension(google::api::http);
+    Route route;
+    route.rpc = method->name();
+    route.body = rule.body();
+    route.request = method->input_type();
+    switch (rule.pattern_case()) {
+      case google::api::HttpRule::kGet:
+        route.verb = "GET";
+        route.path = rule.get();
+        break;
+      case google::api::HttpRule::kPut:
+        route.verb = "PUT";
+        route.path = rule.put();
+        break;
+      case google::api::HttpRule::kPost:
+        route.verb = "POST";
+        route.path = rule.post();
+        break;
+      default:
+        continue;  // not served over HTTP
     }
-    for (const google::protobuf::MethodDescriptor* method : methods) {
-      const google::api::HttpRule& rule = method->options().GetExtension(google::api::http);
-      Route route;
-      route.rpc = method->name();
-      route.body = rule.body();
-      route.request = method->input_type();
-      switch (rule.pattern_case()) {
-        case google::api::HttpRule::kGet:
-          route.verb = "GET";
-          route.path = rule.get();
-          break;
-        case google::api::HttpRule::kPut:
-          route.verb = "PUT";
-          route.path = rule.put();
-          break;
-        case google::api::HttpRule::kPost:
-          route.verb = "POST";
-          route.path = rule.post();
-          break;
-        default:
-          continue;  // not served over HTTP
-      }
-      routes_.push_back(std::move(route));
-    }
-  });
-  return routes_;
-}
-
-void Gateway::Prepare() const {
-  Routes();
-  hub_->State();  // its JSON, through the same reflection code as the first answer's
+    routes_.push_back(std::move(route));
+  }
 }
 
 absl::Status Gateway::CheckSite(const Request& request) const {
@@ -269,7 +258,7 @@ void Gateway::Handle(const Request& request, Respond respond) const {
         });
   }
   bool path_known = false;
-  for (const Route& route : Routes()) {
+  for (const Route& route : routes_) {
     if (route.path != path) continue;
     path_known = true;
     if (route.verb == method) return Call(route, body, std::move(respond));

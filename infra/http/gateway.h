@@ -47,7 +47,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/call_once.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -105,13 +104,6 @@ class Gateway {
   Gateway(hub::Hub* hub, control::Control* control) : Gateway(hub, control, Options()) {}
   Gateway(hub::Hub* hub, control::Control* control, Options options);
 
-  // Builds what the first answer needs and would otherwise build while a
-  // client waits: the routes (from the service's descriptors, ~1 ms of CPU)
-  // and the state's JSON. Optional; the first request calls it if nothing has.
-  // The HTTP server runs it on an io thread as soon as it listens, so it
-  // overlaps with the rest of start-up (the gRPC server's) on another core.
-  void Prepare() const;
-
   // Answers one request through `respond`. Reads the request only before it
   // returns.
   void Handle(const Request& request, Respond respond) const;
@@ -145,8 +137,6 @@ class Gateway {
     std::string etag;
   };
 
-  // The routes, built from the descriptors on first use.
-  const std::vector<Route>& Routes() const;
   void Call(const Route& route, absl::string_view body, Respond respond) const;
   // Forbidden when `request` may come from another site; OK otherwise.
   absl::Status CheckSite(const Request& request) const;
@@ -154,8 +144,7 @@ class Gateway {
   hub::Hub* const hub_;
   control::Control* const control_;
   const Options options_;
-  mutable absl::once_flag routes_once_;
-  mutable std::vector<Route> routes_;  // written once, under routes_once_
+  std::vector<Route> routes_;
   std::vector<Asset> assets_;
 };
 

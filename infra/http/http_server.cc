@@ -593,9 +593,6 @@ class HttpServer::Impl {
     }
     port_ = acceptor_.local_endpoint(ec).port();
     Accept();
-    // What the first answer needs is built on an io thread now, while the
-    // caller goes on (it starts the gRPC server next) on the other core.
-    net::post(ioc_, [this] { shared_.gateway.Prepare(); });
     for (int i = 0; i < std::max(1, shared_.options.threads); ++i) {
       threads_.emplace_back([this] { ioc_.run(); });
     }

@@ -334,7 +334,8 @@ TEST_F(RenderersKubeE2eTest, RunAppliesTheOverlayAndTheChartAndDeleteRemovesThem
 
 TEST_F(RenderersKubeE2eTest, DevForwardsTheRenderedServicesAndPodsAndAnEditClosesTheDroppedOnes) {
   AddServices();
-  ASSERT_TRUE(StartDev({"--cache-artifacts=false", "--port-forward=services,pods"}).ok());
+  absl::Status started = StartDev({"--cache-artifacts=false", "--port-forward=services,pods"});
+  ASSERT_TRUE(started.ok()) << started;
   size_t at = 0;
   absl::StatusOr<proto::LogEntry> done =
       events_->WaitFor(IsDevLoopEvent(0, "Succeeded"), kIteration, 0, &at);

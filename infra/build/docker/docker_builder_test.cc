@@ -111,6 +111,20 @@ TEST_F(DockerBuilderTest, CancelBeforeTheBuildStartsCancelsIt) {
   EXPECT_TRUE(builder.Build({.image = "web"}).ok());
 }
 
+TEST_F(DockerBuilderTest, ACancelledBuildRunsNoHookAndSendsNoContext) {
+  DockerBuilder builder(&docker_, Options());
+  builder.Cancel("web");
+  bool hook_ran = false;
+  absl::StatusOr<std::string> ref = builder.Build({.image = "web", .before_build = [&] {
+                                                     hook_ran = true;
+                                                     return absl::OkStatus();
+                                                   }});
+  ASSERT_FALSE(ref.ok());
+  EXPECT_EQ(domain::AttachedStatusCode(ref.status()), domain::StatusCode::kBuildDockerCancelled);
+  EXPECT_FALSE(hook_ran);
+  EXPECT_EQ(docker_.calls("Build"), 0);
+}
+
 TEST_F(DockerBuilderTest, PrebuiltImagesAreNotBuilt) {
   DockerBuilder::Options o = Options();
   o.prebuilt["web"] = "web:given";

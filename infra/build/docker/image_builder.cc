@@ -114,6 +114,12 @@ absl::StatusOr<BuiltImage> BuildImage(docker::Docker* docker, const ArtifactBuil
     }
   }
   if (!built.cached) {
+    // Cancelled while the context was hashed or the cache asked (each can
+    // take a second on a busy machine): no hook, no context sent.
+    if (options.cancellation != nullptr && options.cancellation->cancelled()) {
+      return domain::WithStatusCode(absl::CancelledError("build cancelled"),
+                                    domain::StatusCode::kBuildDockerCancelled);
+    }
     if (options.before_build) {
       if (absl::Status s = options.before_build(); !s.ok()) return s;
     }

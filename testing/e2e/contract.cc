@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "testing/e2e/events_client.h"
 
 namespace devloop::e2e {
@@ -325,6 +326,25 @@ absl::StatusOr<std::string> CheckSyncIteration(const std::vector<proto::LogEntry
     return bad(span.begin + 1, "wrong entry texts");
   }
   return s.image();
+}
+
+std::vector<proto::PortEvent> PortEvents(const std::vector<proto::LogEntry>& entries,
+                                         size_t begin) {
+  std::vector<proto::PortEvent> out;
+  for (size_t i = begin; i < entries.size(); ++i) {
+    if (entries[i].event().has_portevent()) out.push_back(entries[i].event().portevent());
+  }
+  return out;
+}
+
+std::string DescribePorts(const std::vector<proto::PortEvent>& events) {
+  std::vector<std::string> lines;
+  for (const proto::PortEvent& e : events) {
+    lines.push_back(absl::StrCat(e.resourcetype(), "/", e.resourcename(), ":", e.remoteport(),
+                                 " -> ", e.address(), ":", e.localport(), " pod ", e.podname(),
+                                 " container ", e.containername(), " ns ", e.namespace_()));
+  }
+  return absl::StrJoin(lines, "\n");
 }
 
 }  // namespace devloop::e2e

@@ -87,6 +87,14 @@ absl::StatusOr<std::string> CheckSyncIteration(const std::vector<proto::LogEntry
 std::string Describe(const std::vector<proto::LogEntry>& entries, size_t begin = 0,
                      size_t end = static_cast<size_t>(-1));
 
+// Returns the portEvents among `entries` from `begin` on, in order.
+std::vector<proto::PortEvent> PortEvents(const std::vector<proto::LogEntry>& entries,
+                                         size_t begin = 0);
+
+// Returns "TYPE/NAME:REMOTE -> ADDRESS:LOCAL pod P container C ns N" per
+// event, one per line, for failure messages.
+std::string DescribePorts(const std::vector<proto::PortEvent>& events);
+
 }  // namespace devloop::e2e
 
 #endif  // DEVLOOP_TESTING_E2E_CONTRACT_H_

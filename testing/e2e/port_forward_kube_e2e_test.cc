@@ -18,7 +18,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -44,16 +43,6 @@ using ::testing::StartsWith;
 
 constexpr absl::Duration kIteration = absl::Seconds(180);
 
-// The portEvents among `entries` from `begin` on, in order.
-std::vector<proto::PortEvent> PortEvents(const std::vector<proto::LogEntry>& entries,
-                                         size_t begin = 0) {
-  std::vector<proto::PortEvent> out;
-  for (size_t i = begin; i < entries.size(); ++i) {
-    if (entries[i].event().has_portevent()) out.push_back(entries[i].event().portevent());
-  }
-  return out;
-}
-
 // The last portEvent of `type`/`name` (a prefix of the name, for pods).
 const proto::PortEvent* Forward(const std::vector<proto::PortEvent>& events,
                                 const std::string& type, const std::string& name_prefix) {
@@ -62,16 +51,6 @@ const proto::PortEvent* Forward(const std::vector<proto::PortEvent>& events,
     if (e.resourcetype() == type && absl::StartsWith(e.resourcename(), name_prefix)) found = &e;
   }
   return found;
-}
-
-std::string Show(const std::vector<proto::PortEvent>& events) {
-  std::vector<std::string> lines;
-  for (const proto::PortEvent& e : events) {
-    lines.push_back(absl::StrCat(e.resourcetype(), "/", e.resourcename(), ":", e.remoteport(),
-                                 " -> ", e.address(), ":", e.localport(), " pod ", e.podname(),
-                                 " container ", e.containername(), " ns ", e.namespace_()));
-  }
-  return absl::StrJoin(lines, "\n");
 }
 
 class PortForwardKubeE2eTest : public ::testing::Test {
@@ -115,17 +94,17 @@ TEST_F(PortForwardKubeE2eTest, ServicesAreForwardedOnTheirPortOrTheNextFreeOne) 
   size_t at = 0;
   ASSERT_NO_FATAL_FAILURE(StartAndDeploy("services", &at));
   std::vector<proto::PortEvent> ports = PortEvents(session_->events().Entries());
-  ASSERT_THAT(ports, SizeIs(2)) << Show(ports);
+  ASSERT_THAT(ports, SizeIs(2)) << DescribePorts(ports);
   const proto::PortEvent* app = Forward(ports, "service", "leeroy-app");
   const proto::PortEvent* web = Forward(ports, "service", "leeroy-web");
-  ASSERT_NE(app, nullptr) << Show(ports);
-  ASSERT_NE(web, nullptr) << Show(ports);
+  ASSERT_NE(app, nullptr) << DescribePorts(ports);
+  ASSERT_NE(web, nullptr) << DescribePorts(ports);
   for (const proto::PortEvent* p : {app, web}) {
     EXPECT_EQ(p->remoteport(), 8080);
     EXPECT_EQ(p->address(), "127.0.0.1");
     EXPECT_EQ(p->namespace_(), "default");
     // Both Services say 8080: one gets it (when free), the other a port after it.
-    EXPECT_THAT(p->localport(), AllOf(Ge(8080), Lt(8180))) << Show(ports);
+    EXPECT_THAT(p->localport(), AllOf(Ge(8080), Lt(8180))) << DescribePorts(ports);
   }
   EXPECT_THAT(app->podname(), StartsWith("leeroy-app-"));
   EXPECT_NE(app->localport(), web->localport());
@@ -151,10 +130,10 @@ TEST_F(PortForwardKubeE2eTest, ServicesAreForwardedOnTheirPortOrTheNextFreeOne) 
       session_->events().WaitFor(IsDevLoopEvent(1, "Succeeded"), kIteration, at, &at);
   ASSERT_TRUE(done.ok()) << done.status() << "\n" << Describe(session_->events().Entries());
   std::vector<proto::PortEvent> again = PortEvents(session_->events().Entries(), before);
-  ASSERT_NE(Forward(again, "service", "leeroy-app"), nullptr) << Show(again);
-  EXPECT_EQ(Forward(again, "service", "leeroy-app")->localport(), app_port) << Show(again);
-  ASSERT_NE(Forward(again, "service", "leeroy-web"), nullptr) << Show(again);
-  EXPECT_EQ(Forward(again, "service", "leeroy-web")->localport(), web_port) << Show(again);
+  ASSERT_NE(Forward(again, "service", "leeroy-app"), nullptr) << DescribePorts(again);
+  EXPECT_EQ(Forward(again, "service", "leeroy-app")->localport(), app_port) << DescribePorts(again);
+  ASSERT_NE(Forward(again, "service", "leeroy-web"), nullptr) << DescribePorts(again);
+  EXPECT_EQ(Forward(again, "service", "leeroy-web")->localport(), web_port) << DescribePorts(again);
   body = WaitServed(app_port, "/", "app v2", absl::Seconds(60));
   EXPECT_TRUE(body.ok()) << body.status();
   Stop();
@@ -164,14 +143,14 @@ TEST_F(PortForwardKubeE2eTest, PodsAreForwardedAndFollowedToTheirReplacement) {
   size_t at = 0;
   ASSERT_NO_FATAL_FAILURE(StartAndDeploy("pods", &at));
   std::vector<proto::PortEvent> ports = PortEvents(session_->events().Entries());
-  ASSERT_THAT(ports, SizeIs(2)) << Show(ports);
+  ASSERT_THAT(ports, SizeIs(2)) << DescribePorts(ports);
   const proto::PortEvent* app = Forward(ports, "pod", "leeroy-app-");
-  ASSERT_NE(app, nullptr) << Show(ports);
-  ASSERT_NE(Forward(ports, "pod", "leeroy-web-"), nullptr) << Show(ports);
+  ASSERT_NE(app, nullptr) << DescribePorts(ports);
+  ASSERT_NE(Forward(ports, "pod", "leeroy-web-"), nullptr) << DescribePorts(ports);
   EXPECT_EQ(app->remoteport(), 8080);
   EXPECT_EQ(app->podname(), app->resourcename());
   EXPECT_EQ(app->containername(), "leeroy-app");
-  EXPECT_THAT(app->localport(), AllOf(Ge(8080), Lt(8180))) << Show(ports);
+  EXPECT_THAT(app->localport(), AllOf(Ge(8080), Lt(8180))) << DescribePorts(ports);
   const int app_port = app->localport();
   const std::string first_pod = app->podname();
   absl::StatusOr<std::string> body = WaitServed(app_port, "/", "leeroooooy app!!");
@@ -201,7 +180,7 @@ TEST_F(PortForwardKubeE2eTest, PodsAreForwardedAndFollowedToTheirReplacement) {
       },
       absl::Seconds(90), before_delete);
   ASSERT_TRUE(moved.ok()) << moved.status() << "\n"
-                          << Show(PortEvents(session_->events().Entries()));
+                          << DescribePorts(PortEvents(session_->events().Entries()));
   const proto::PortEvent& replacement = moved->event().portevent();
   const std::string new_pod = replacement.podname();
   EXPECT_EQ(replacement.resourcename(), new_pod);
@@ -216,7 +195,7 @@ TEST_F(PortForwardKubeE2eTest, PodsAreForwardedAndFollowedToTheirReplacement) {
   EXPECT_EQ(state->forwardedports().at(app_port).resourcename(), new_pod);
   // Only the forward that moved is reported again: leeroy-web's pod stayed.
   for (const proto::PortEvent& e : PortEvents(session_->events().Entries(), before_delete)) {
-    EXPECT_THAT(e.podname(), StartsWith("leeroy-app-")) << Show({e});
+    EXPECT_THAT(e.podname(), StartsWith("leeroy-app-")) << DescribePorts({e});
   }
   body = WaitServed(app_port, "/", "leeroooooy app!!");
   EXPECT_TRUE(body.ok()) << body.status();
@@ -228,13 +207,13 @@ TEST_F(PortForwardKubeE2eTest, AServiceAUserEntryForwardsIsForwardedOnce) {
   ASSERT_NO_FATAL_FAILURE(StartAndDeploy("user,services", &at));
   std::vector<proto::PortEvent> ports = PortEvents(session_->events().Entries());
   // The profile's entries forward both Services' port 8080.
-  ASSERT_THAT(ports, SizeIs(2)) << Show(ports);
+  ASSERT_THAT(ports, SizeIs(2)) << DescribePorts(ports);
   const proto::PortEvent* app = Forward(ports, "service", "leeroy-app");
   const proto::PortEvent* web = Forward(ports, "service", "leeroy-web");
-  ASSERT_NE(app, nullptr) << Show(ports);
-  ASSERT_NE(web, nullptr) << Show(ports);
-  EXPECT_EQ(app->localport(), session_->LocalPort(9003)) << Show(ports);
-  EXPECT_EQ(web->localport(), session_->LocalPort(9002)) << Show(ports);
+  ASSERT_NE(app, nullptr) << DescribePorts(ports);
+  ASSERT_NE(web, nullptr) << DescribePorts(ports);
+  EXPECT_EQ(app->localport(), session_->LocalPort(9003)) << DescribePorts(ports);
+  EXPECT_EQ(web->localport(), session_->LocalPort(9002)) << DescribePorts(ports);
   absl::StatusOr<std::string> body = WaitServed(app->localport(), "/", "leeroooooy app!!");
   EXPECT_TRUE(body.ok()) << body.status();
   absl::StatusOr<proto::State> state = session_->events().GetState();

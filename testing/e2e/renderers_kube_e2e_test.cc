@@ -28,7 +28,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -243,26 +242,6 @@ spec:
   std::unique_ptr<EventsClient> events_;
 };
 
-// The portEvents among `entries` from `begin` on, in order.
-std::vector<proto::PortEvent> PortEvents(const std::vector<proto::LogEntry>& entries,
-                                         size_t begin = 0) {
-  std::vector<proto::PortEvent> out;
-  for (size_t i = begin; i < entries.size(); ++i) {
-    if (entries[i].event().has_portevent()) out.push_back(entries[i].event().portevent());
-  }
-  return out;
-}
-
-std::string Show(const std::vector<proto::PortEvent>& events) {
-  std::vector<std::string> lines;
-  for (const proto::PortEvent& e : events) {
-    lines.push_back(absl::StrCat(e.resourcetype(), "/", e.resourcename(), ":", e.remoteport(),
-                                 " -> ", e.address(), ":", e.localport(), " pod ", e.podname(),
-                                 " container ", e.containername(), " ns ", e.namespace_()));
-  }
-  return absl::StrJoin(lines, "\n");
-}
-
 // The one portEvent of `type` whose resource name starts with `name_prefix`
 // in namespace `ns`, or null (also when there are two).
 const proto::PortEvent* Only(const std::vector<proto::PortEvent>& events, const std::string& type,
@@ -349,14 +328,14 @@ TEST_F(RenderersKubeE2eTest, DevForwardsTheRenderedServicesAndPodsAndAnEditClose
   // Each Service of the overlay and of the release, and each Deployment's
   // containerPort, on a local port of its own, in the namespace it went to.
   const std::vector<proto::PortEvent> ports = PortEvents(events_->Entries());
-  ASSERT_THAT(ports, SizeIs(4)) << Show(ports);
+  ASSERT_THAT(ports, SizeIs(4)) << DescribePorts(ports);
   const proto::PortEvent* kweb_service = Only(ports, "service", "dev-kweb", "default");
   const proto::PortEvent* hweb_service = Only(ports, "service", "hweb", helm_ns_);
   const proto::PortEvent* kweb_pod = Only(ports, "pod", "dev-kweb-", "default");
   const proto::PortEvent* hweb_pod = Only(ports, "pod", "hweb-", helm_ns_);
   ASSERT_TRUE(kweb_service != nullptr && hweb_service != nullptr && kweb_pod != nullptr &&
               hweb_pod != nullptr)
-      << Show(ports);
+      << DescribePorts(ports);
   EXPECT_EQ(kweb_service->resourcename(), "dev-kweb");
   EXPECT_EQ(kweb_service->remoteport(), 8080);
   EXPECT_THAT(kweb_service->podname(), StartsWith("dev-kweb-"));
@@ -376,7 +355,7 @@ TEST_F(RenderersKubeE2eTest, DevForwardsTheRenderedServicesAndPodsAndAnEditClose
   }
   std::set<int> distinct;
   for (const auto& [what, port] : local) distinct.insert(port);
-  ASSERT_EQ(distinct.size(), 4u) << Show(ports);
+  ASSERT_EQ(distinct.size(), 4u) << DescribePorts(ports);
   const int kweb_service_port = kweb_service->localport();
   const int hweb_service_port = hweb_service->localport();
   const int kweb_pod_port = kweb_pod->localport();
@@ -436,7 +415,7 @@ TEST_F(RenderersKubeE2eTest, DevForwardsTheRenderedServicesAndPodsAndAnEditClose
   }
   const std::vector<proto::PortEvent> again = PortEvents(events_->Entries(), reload_at);
   for (const proto::PortEvent& e : again) {
-    EXPECT_EQ(e.namespace_(), "default") << Show(again);
+    EXPECT_EQ(e.namespace_(), "default") << DescribePorts(again);
   }
   state = events_->GetState();
   ASSERT_TRUE(state.ok()) << state.status();

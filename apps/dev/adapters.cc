@@ -9,7 +9,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "apps/dev/debug_images.h"
 #include "infra/build/custom/custom_builder.h"
 #include "infra/build/default_repo.h"
@@ -24,6 +23,7 @@
 #include "infra/deploy/kubectl/renderers.h"
 #include "infra/deploy/labels.h"
 #include "infra/hooks/hooked_builder.h"
+#include "infra/process/posix_process_runner.h"
 #include "infra/tester/local_tester.h"
 
 namespace devloop::apps {
@@ -76,13 +76,8 @@ std::string StructureTestBinary() {
     const std::string built = absl::StrCat(home, "/.cache/devloop/bin/container-structure-test");
     if (::access(built.c_str(), X_OK) == 0) return built;
   }
-  if (const char* path = std::getenv("PATH"); path != nullptr) {
-    for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
-      const std::string candidate = absl::StrCat(dir, "/container-structure-test");
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-  }
-  return "";
+  absl::StatusOr<std::string> on_path = process::FindProgram("container-structure-test");
+  return on_path.ok() ? *on_path : "";
 }
 
 bool IsLocalCluster(const std::string& context) {

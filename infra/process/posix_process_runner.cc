@@ -332,6 +332,10 @@ absl::Status SetNonBlocking(int fd) {
 
 }  // namespace
 
+absl::StatusOr<std::string> FindProgram(const std::string& program) {
+  return ResolveProgram(ProcessSpec{.argv = {program}});
+}
+
 absl::StatusOr<std::unique_ptr<Process>> PosixProcessRunner::Start(const ProcessSpec& spec) {
   if (spec.argv.empty()) return absl::InvalidArgumentError("cannot start a process: empty argv");
   if (spec.max_line_bytes == 0) {

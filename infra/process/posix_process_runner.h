@@ -22,6 +22,7 @@
 #define DEVLOOP_INFRA_PROCESS_POSIX_PROCESS_RUNNER_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "infra/process/process_runner.h"
@@ -32,6 +33,11 @@ class PosixProcessRunner : public ProcessRunner {
  public:
   absl::StatusOr<std::unique_ptr<Process>> Start(const ProcessSpec& spec) override;
 };
+
+// Returns the file Start would run for `program` (a name looked up in this
+// process's PATH, as execvp does, or a path): NotFound or PermissionDenied,
+// saying why, when there is none.
+absl::StatusOr<std::string> FindProgram(const std::string& program);
 
 }  // namespace devloop::process
 

@@ -56,6 +56,15 @@ struct Collected {
   }
 };
 
+TEST(FindProgramTest, FindsWhatStartWouldRun) {
+  absl::StatusOr<std::string> sh = FindProgram("sh");
+  ASSERT_TRUE(sh.ok()) << sh.status();
+  EXPECT_THAT(*sh, ::testing::EndsWith("/sh"));
+  EXPECT_EQ(access(sh->c_str(), X_OK), 0);
+  EXPECT_EQ(FindProgram("devloop-no-such-program").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(FindProgram("/devloop/no/such/program").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST(PosixProcessRunnerTest, TimeoutKillsTheWholeProcessTree) {
   PosixProcessRunner runner;
   Collected out;

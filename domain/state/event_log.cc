@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -19,7 +20,9 @@ int64_t EventLog::Append(const Record& record) {
   if (chunks_.empty() || chunks_.back().capacity - chunks_.back().used < scratch_.size()) {
     Chunk chunk;
     chunk.capacity = std::max(kChunkBytes, scratch_.size());
-    chunk.data = std::make_unique<char[]>(chunk.capacity);
+    // Not zeroed: a page is touched only once records reach it. Zeroing
+    // faulted in all 256 pages of the first chunk at the session's first record.
+    chunk.data = std::make_unique_for_overwrite<char[]>(chunk.capacity);
     chunks_.push_back(std::move(chunk));
   }
   Chunk& chunk = chunks_.back();

@@ -8,10 +8,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "api/google/api/annotations.pb.h"
 #include "api/json.h"
 #include "api/skaffold.pb.h"
-#include "api/skaffold_v2.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "infra/apimap/apimap.h"
@@ -166,40 +164,25 @@ Gateway::Gateway(hub::Hub* hub, control::Control* control, Options options)
   for (const EmbeddedAsset& a : DashboardAssets()) {
     assets_.push_back(Asset{std::string(a.path), std::string(a.content_type), a.body, ETag(a.body)});
   }
-  std::vector<const google::protobuf::MethodDescriptor*> methods;
-  const google::protobuf::ServiceDescriptor* v1 =
-      proto::State::descriptor()->file()->FindServiceByName("SkaffoldService");
-  for (int i = 0; i < v1->method_count(); ++i) methods.push_back(v1->method(i));
-  if (options_.application_logs) {
-    methods.push_back(proto::v2::Event::descriptor()
-                          ->file()
-                          ->FindServiceByName("SkaffoldV2Service")
-                          ->FindMethodByName("ApplicationLogs"));
+  for (const Route& route : Routes()) {
+    if (route.rpc == "ApplicationLogs" && !options_.application_logs) continue;
+    routes_.push_back(route);
   }
-  for (const google::protobuf::MethodDescriptor* method : methods) {
-    const google::api::HttpRule& rule = method->options().GetExtension(google::api::http);
-    Route route;
-    route.rpc = method->name();
-    route.body = rule.body();
-    route.request = method->input_type();
-    switch (rule.pattern_case()) {
-      case google::api::HttpRule::kGet:
-        route.verb = "GET";
-        route.path = rule.get();
-        break;
-      case google::api::HttpRule::kPut:
-        route.verb = "PUT";
-        route.path = rule.put();
-        break;
-      case google::api::HttpRule::kPost:
-        route.verb = "POST";
-        route.path = rule.post();
-        break;
-      default:
-        continue;  // not served over HTTP
-    }
-    routes_.push_back(std::move(route));
-  }
+}
+
+absl::Span<const Gateway::Route> Gateway::Routes() {
+  static constexpr Route kRoutes[] = {
+      {"GET", "/v1/state", "GetState", "", "google.protobuf.Empty"},
+      {"GET", "/v1/event_log", "EventLog", "", "proto.LogEntry"},
+      {"GET", "/v1/events", "Events", "", "google.protobuf.Empty"},
+      {"POST", "/v1/execute", "Execute", "intent", "proto.UserIntentRequest"},
+      {"PUT", "/v1/build/auto_execute", "AutoBuild", "state", "proto.TriggerRequest"},
+      {"PUT", "/v1/sync/auto_execute", "AutoSync", "state", "proto.TriggerRequest"},
+      {"PUT", "/v1/deploy/auto_execute", "AutoDeploy", "state", "proto.TriggerRequest"},
+      {"POST", "/v1/events/handle", "Handle", "*", "proto.Event"},
+      {"GET", "/v2/applicationLogs", "ApplicationLogs", "", "google.protobuf.Empty"},
+  };
+  return kRoutes;
 }
 
 absl::Status Gateway::CheckSite(const Request& request) const {
@@ -275,13 +258,16 @@ void Gateway::Call(const Route& route, absl::string_view body, Respond respond) 
   if (route.rpc == "ApplicationLogs") return respond(Reply{200, "", Reply::Stream::kApplicationLogs});
 
   // Parse the body into the annotated part of the request.
+  const google::protobuf::Descriptor* type =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          std::string(route.request));
   std::unique_ptr<Message> request(
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(route.request)->New());
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
   if (route.body == "*") {
     if (absl::Status s = api::FromJson(body, request.get()); !s.ok()) return respond(Error(s));
   } else if (!route.body.empty()) {
     const google::protobuf::FieldDescriptor* field =
-        route.request->FindFieldByName(route.body);
+        type->FindFieldByName(std::string(route.body));
     Message* part = request->GetReflection()->MutableMessage(request.get(), field);
     if (absl::Status s = api::FromJson(body, part); !s.ok()) return respond(Error(s));
   }

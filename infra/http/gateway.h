@@ -2,8 +2,11 @@
 // HTTP request (method, target, body) into the answer Skaffold's gRPC gateway
 // would give. infra/http/http_server.h puts it on the wire with Boost.Beast.
 //
-// Routes come from the google.api.http annotations in api/skaffold.proto's
-// descriptors, so the .proto stays the one source of truth. Bodies are parsed
+// Routes are the google.api.http annotations of api/skaffold.proto (and
+// skaffold_v2.proto's ApplicationLogs), written out in Gateway::Routes() so
+// that answering needs no descriptor pool: building skaffold.proto's
+// descriptors was most of devloop's work before its first answer.
+// http_server_test checks the table against the annotations. Bodies are parsed
 // with api/json.h into the annotated body field (`intent`, `state`) or the whole
 // request (`*`). Errors are JSON `{"code":N,"message":"...","details":[]}` with
 // the HTTP status of the gRPC code, as the gateway sends them:
@@ -49,6 +52,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "absl/strings/string_view.h"
 #include "infra/control/control.h"
 #include "infra/hub/hub.h"
@@ -121,14 +125,19 @@ class Gateway {
   // Returns the HTTP status Skaffold's gateway uses for a gRPC/absl code.
   static int HttpStatusFor(absl::StatusCode code);
 
- private:
+  // What a google.api.http annotation says of one rpc.
   struct Route {
-    std::string verb;  // GET, PUT, POST
-    std::string path;
-    std::string rpc;   // method name in proto.SkaffoldService (or proto.v2's)
-    std::string body;  // "" (no body), "*" or a field of the request
-    const google::protobuf::Descriptor* request = nullptr;
+    absl::string_view verb;     // GET, PUT, POST
+    absl::string_view path;
+    absl::string_view rpc;      // method name in proto.SkaffoldService (or proto.v2's)
+    absl::string_view body;     // "" (no body), "*" or a field of the request
+    absl::string_view request;  // the request message's full name
   };
+  // Every annotated rpc of proto.SkaffoldService in the .proto's order, then
+  // proto.v2.SkaffoldV2Service's ApplicationLogs.
+  static absl::Span<const Route> Routes();
+
+ private:
 
   struct Asset {
     std::string path;
@@ -144,7 +153,7 @@ class Gateway {
   hub::Hub* const hub_;
   control::Control* const control_;
   const Options options_;
-  std::vector<Route> routes_;
+  std::vector<Route> routes_;  // Routes(), without ApplicationLogs unless served
   std::vector<Asset> assets_;
 };
 

@@ -268,7 +268,11 @@ std::shared_ptr<const Hub::StateView> Hub::State() const {
     view->version = log_.size();
     view->state = log_.state();
     view->message = apimap::ToProto(view->state);
-    api::AppendJson(view->message, &view->json);
+    if (view->version == 0) {
+      view->json = std::string(kEmptyStateJson);
+    } else {
+      api::AppendJson(view->message, &view->json);
+    }
     view_ = std::move(view);
   }
   return view_;

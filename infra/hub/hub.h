@@ -76,6 +76,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "api/skaffold.pb.h"
 #include "domain/state/event_log.h"
@@ -190,6 +191,19 @@ class Hub {
 
   // Returns the current State with its proto and JSON forms (cached per version).
   std::shared_ptr<const StateView> State() const;
+
+  // The JSON of the State before any record: what a client that connects as
+  // devloop starts is answered. Written out, so that answering needs no
+  // descriptor pool (the JSON mapping is reflection's, and building
+  // skaffold.proto's descriptors takes milliseconds); hub_test checks it
+  // against the mapping.
+  static constexpr absl::string_view kEmptyStateJson =
+      R"({"buildState":{"artifacts":{},"autoTrigger":false,"statusCode":"OK"},)"
+      R"("deployState":{"status":"","autoTrigger":false,"statusCode":"OK"},"forwardedPorts":{},)"
+      R"("statusCheckState":{"status":"","resources":{},"statusCode":"OK"},)"
+      R"("fileSyncState":{"status":"","autoTrigger":false},"debuggingContainers":[],)"
+      R"("metadata":{"build":null,"deploy":null,"test":null,"additional":{}},)"
+      R"("testState":{"status":"","statusCode":"OK"}})";
 
   // Returns a subscriber whose cursor is at the start of the log. `on_ready` is
   // called (from the appending thread) when a parked subscriber has something to

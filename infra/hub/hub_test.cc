@@ -73,6 +73,19 @@ TEST(HubTest, OnlyLogEntriesAreStreamedButEveryRecordChangesState) {
                                     R"("autoTrigger":false,"statusCode":"BUILD_SUCCESS"})"));
 }
 
+TEST(HubTest, BeforeAnyRecordTheStateIsTheEmptyStatesJson) {
+  Hub hub;
+  auto view = hub.State();
+  EXPECT_EQ(view->version, 0);
+  // The written-out JSON is what the mapping gives for an empty State.
+  std::string mapped;
+  api::AppendJson(apimap::ToProto(d::State{}), &mapped);
+  EXPECT_EQ(view->json, mapped);
+  EXPECT_EQ(Hub::kEmptyStateJson, mapped);
+  hub.Append(d::TriggerChanged{d::Phase::kBuild, false});
+  EXPECT_THAT(hub.State()->json, HasSubstr(R"("buildState":{"artifacts":{},"autoTrigger":false)"));
+}
+
 TEST(HubTest, StateViewIsCachedUntilTheNextRecord) {
   Hub hub;
   hub.Append(d::PipelineStarted{});

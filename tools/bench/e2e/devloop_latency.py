@@ -323,11 +323,19 @@ def startup(args, project, work):
     """Starts each binary --runs times: start -> GET /v1/state answered, and
     start -> first buildEvent In Progress on /v1/events, and VmRSS once the
     build started; SIGINT after each. With --compare, the two binaries take
-    turns (ABBA...), so both see the same machine load."""
+    turns (ABBA...), so both see the same machine load. With --probe (the
+    default when bazel-bin has it), startup_probe starts the binary and times
+    the first connect and answer; without, this script does (Popen, a connect
+    every 1 ms: a few ms more, see docs/BENCHMARKS.md)."""
     binaries = [args.binary] + ([args.compare] if args.compare else [])
     results = {b: ([], [], [], [], []) for b in binaries}
     sched = {b: ([], []) for b in binaries}  # on-CPU, runqueue wait at /v1/state answered
     to_grpc = {b: [] for b in binaries}  # the gRPC port accepting (asked after /v1/state)
+    probe = args.probe
+    if probe == "auto":
+        built = os.path.join(REPO, "bazel-bin/tools/bench/e2e/startup_probe")
+        probe = built if os.path.exists(built) else ""
+    print(f"timing starts with {probe or 'this script (no --probe)'}", flush=True)
     for i in range(args.runs):
         order = binaries if i % 2 == 0 else binaries[::-1]
         for binary in order:
@@ -335,46 +343,72 @@ def startup(args, project, work):
             grpc_port, http_port = free_port(), free_port()
             argv = [os.path.abspath(binary), args.command, f"--rpc-port={grpc_port}",
                     f"--rpc-http-port={http_port}"] + args.extra
-            with open(os.path.join(work, "devloop.log"), "w") as log:
+            log_path = os.path.join(work, "devloop.log")
+            if probe:
                 started_ns = time.time_ns()
                 started = time.monotonic()
-                proc = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
-                try:
+                runner = subprocess.Popen(
+                    [os.path.abspath(probe), f"--port={http_port}", f"--log={log_path}", "--"]
+                    + argv, cwd=project, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                line = runner.stdout.readline()
+                fields = dict(f.split("=", 1) for f in line.split())
+                if "pid" not in fields:
+                    runner.wait(timeout=30)
+                    raise RuntimeError(f"startup_probe failed on {binary}: {line!r}")
+                pid = int(fields["pid"])
+                to_api.append(int(fields["accepting_us"]) / 1e6)
+                to_state.append(int(fields["answered_us"]) / 1e6)
+                status = fields["status"]
+            else:
+                log = open(log_path, "w")
+                started_ns = time.time_ns()
+                started = time.monotonic()
+                runner = subprocess.Popen(argv, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+                pid = runner.pid
+            try:
+                if not probe:
                     to_api.append(wait_for_port(http_port, args.timeout) - started)
                     # The GET goes at once: reading /proc first (25 threads'
                     # files) would count the harness's time as devloop's.
                     status, _ = get(http_port, "/v1/state")
                     to_state.append(time.monotonic() - started)
-                    on_cpu, waited = proc_sched_ms(proc.pid)
-                    sched[binary][0].append(on_cpu / 1000)
-                    sched[binary][1].append(waited / 1000)
+                on_cpu, waited = proc_sched_ms(pid)
+                sched[binary][0].append(on_cpu / 1000)
+                sched[binary][1].append(waited / 1000)
+                line = (f"RESULT run {i} {binary}: start->api_accepting {1000 * to_api[-1]:.1f}ms "
+                        f"start->/v1/state answered {1000 * to_state[-1]:.1f}ms (HTTP {status}; "
+                        f"on CPU {on_cpu:.1f}ms, waiting for a CPU {waited:.1f}ms)")
+                if not args.answer_only:
                     to_grpc[binary].append(wait_for_port(grpc_port, args.timeout) - started)
                     events = Events(http_port)
                     arrived, entry = events.wait_for_entry(
                         lambda e: kind_status(e, "buildEvent") == "In Progress", 0, args.timeout)
                     to_build.append(arrived - started)
                     to_build_stamp.append((entry_ns(entry) - started_ns) / 1e9)
-                    rss.append(proc_status_kb(proc.pid, "VmRSS"))
-                    print(f"RESULT run {i} {binary}: start->api_accepting {1000 * to_api[-1]:.1f}ms "
-                          f"start->/v1/state answered {1000 * to_state[-1]:.1f}ms (HTTP {status}; "
-                          f"on CPU {on_cpu:.1f}ms, waiting for a CPU {waited:.1f}ms) "
-                          f"start->first_build_started {1000 * to_build[-1]:.1f}ms (arrival on a "
-                          f"subscription made after the API answered; by the entry's own "
-                          f"timestamp {1000 * to_build_stamp[-1]:.1f}ms) VmRSS={rss[-1]}kB",
-                          flush=True)
-                finally:
-                    proc.send_signal(signal.SIGINT)
-                    proc.wait(timeout=30)
+                    rss.append(proc_status_kb(pid, "VmRSS"))
+                    line += (f" start->first_build_started {1000 * to_build[-1]:.1f}ms (arrival on "
+                             f"a subscription made after the API answered; by the entry's own "
+                             f"timestamp {1000 * to_build_stamp[-1]:.1f}ms) VmRSS={rss[-1]}kB")
+                print(line, flush=True)
+            finally:
+                if probe:
+                    runner.communicate(input="\n", timeout=30)
+                else:
+                    runner.send_signal(signal.SIGINT)
+                    runner.wait(timeout=30)
+                    log.close()
             time.sleep(0.5)
     for binary in binaries:
         to_api, to_state, to_build, to_build_stamp, rss = results[binary]
         if len(binaries) > 1:
             print(f"BINARY {binary} ({os.path.getsize(binary)} bytes)")
         summary("start->api_accepting", to_api)
-        summary("start->grpc_accepting", to_grpc[binary])
-        summary("on-CPU time of devloop's threads at /v1/state answered", sched[binary][0])
-        summary("runqueue wait of devloop's threads at /v1/state answered", sched[binary][1])
         summary("start->/v1/state answered", to_state)
+        summary("on-CPU time of the process's threads at /v1/state answered", sched[binary][0])
+        summary("runqueue wait of the process's threads at /v1/state answered", sched[binary][1])
+        if args.answer_only:
+            continue
+        summary("start->grpc_accepting", to_grpc[binary])
         summary("start->first_build_started (event arrival)", to_build)
         summary("start->first_build_started (entry timestamp)", to_build_stamp)
         print(f"SUMMARY VmRSS after the first build started: median "
@@ -593,6 +627,13 @@ def main():
     ap.add_argument("--sync-artifact", default="",
                     help="give this artifact (its context line in skaffold.yaml) a manual "
                          "sync rule www/*.html -> /, for --mode sync on examples without one")
+    ap.add_argument("--probe", default="auto",
+                    help="startup mode: the startup_probe binary that starts and times each "
+                         "start (auto: bazel-bin/tools/bench/e2e/startup_probe if built; '' "
+                         "for this script's own timing)")
+    ap.add_argument("--answer-only", action="store_true",
+                    help="startup mode: stop each start at its first answer (no gRPC, events or "
+                         "build), e.g. to time tools/bench/e2e:floor_server beside devloop")
     ap.add_argument("extra", nargs="*", help="extra flags for `BINARY dev`")
     args = ap.parse_args()
     global POLL_INTERVAL

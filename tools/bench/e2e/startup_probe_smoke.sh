@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The probe starts the floor server, times it to an answer, and stops it with
+# SIGINT when told to.
+set -euo pipefail
+probe=$1 floor=$2
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+out=$(echo | "$probe" --port="$port" --log="$TEST_TMPDIR/floor.log" -- "$floor" dev --rpc-http-port="$port")
+echo "$out"
+grep -Eq '^pid=[0-9]+ accepting_us=[0-9]+ answered_us=[0-9]+ status=200$' <<<"$out"
+grep -qx 'exit=130' <<<"$out"
+# A program that never listens is reported, not waited for.
+if "$probe" --port="$port" --log="$TEST_TMPDIR/false.log" -- /bin/false </dev/null 2>"$TEST_TMPDIR/err"; then
+  echo "the probe should fail when the program exits without listening"; exit 1
+fi
+grep -q "exited before port" "$TEST_TMPDIR/err"

@@ -283,7 +283,33 @@ absl::Status EngineApiDocker::Ping() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The classic builder found a step in its cache, and the image that held it
+// was removed before the build could read it: another client (a second
+// devloop pruning its images, `docker image prune`, a test's clean-up)
+// removed an image whose layers this build shares. Building again does not
+// find that entry.
+bool LostCachedLayer(const absl::Status& status) {
+  return absl::StrContains(status.message(), "failed to get digest") &&
+         absl::StrContains(status.message(), "no such file or directory");
+}
+
+}  // namespace
+
 absl::StatusOr<BuildResult> EngineApiDocker::Build(const BuildRequest& request) {
+  absl::StatusOr<BuildResult> built = BuildOnce(request);
+  if (built.ok() || !LostCachedLayer(built.status()) ||
+      (request.cancellation != nullptr && request.cancellation->cancelled())) {
+    return built;
+  }
+  DEVLOOP_LOG(WARNING) << "docker: building " << request.context_dir
+                       << " again: the engine lost a cached layer while it built ("
+                       << built.status().message() << ")";
+  return BuildOnce(request);
+}
+
+absl::StatusOr<BuildResult> EngineApiDocker::BuildOnce(const BuildRequest& request) {
   const std::string dockerfile_path = absl::StrCat(request.context_dir, "/", request.dockerfile);
   struct stat st;
   if (stat(dockerfile_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -158,6 +158,8 @@ class EngineApiDocker : public Docker {
         http_(std::move(http)),
         maybe_local_(absl::StartsWith(options_.docker_host, "unix://")) {}
 
+  // One POST /build; Build tries again when the engine lost a cached layer.
+  absl::StatusOr<BuildResult> BuildOnce(const BuildRequest& request);
   std::string Path(absl::string_view path) const;
   absl::StatusOr<internal::HttpResponse> Call(absl::string_view method, absl::string_view path,
                                               std::string body = "",

@@ -5,11 +5,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -28,10 +30,12 @@ using ::testing::Not;
 
 // A unix socket server that answers each connection with `answer` (after
 // reading the request), or holds it open without answering when `answer` is
-// empty.
+// empty. Given several answers, connection i gets answers[i] (the last one
+// once they run out).
 class FakeDaemon {
  public:
-  explicit FakeDaemon(std::string answer) : answer_(std::move(answer)) {
+  explicit FakeDaemon(std::string answer) : FakeDaemon(std::vector<std::string>{answer}) {}
+  explicit FakeDaemon(std::vector<std::string> answers) : answers_(std::move(answers)) {
     path_ = absl::StrCat("/tmp/devloop-fake-daemon-", getpid(), "-", counter_++, ".sock");
     unlink(path_.c_str());
     fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -50,8 +54,10 @@ class FakeDaemon {
           absl::MutexLock lock(&mu_);
           if (first_read_.empty()) first_read_.assign(buf, n);
         }
-        if (!answer_.empty()) {
-          (void)!write(c, answer_.data(), answer_.size());
+        if (n > 0) ReadRestOfRequest(c, std::string(buf, n));
+        const std::string& answer = answers_[std::min(connections_++, answers_.size() - 1)];
+        if (!answer.empty()) {
+          (void)!write(c, answer.data(), answer.size());
           close(c);
         } else {
           held_.push_back(c);
@@ -67,6 +73,7 @@ class FakeDaemon {
     unlink(path_.c_str());
   }
   std::string host() const { return "unix://" + path_; }
+  size_t connections() const { return connections_; }
   // What the first connection sent in its first read: the request line and
   // headers of the first call.
   std::string first_read() const {
@@ -75,8 +82,24 @@ class FakeDaemon {
   }
 
  private:
+  // Reads the body its Content-Length announces, so that the client's write
+  // of a build context ends before the answer comes.
+  static void ReadRestOfRequest(int c, std::string got) {
+    const size_t head_end = got.find("\r\n\r\n");
+    const size_t at = got.find("Content-Length: ");
+    if (head_end == std::string::npos || at == std::string::npos || at > head_end) return;
+    size_t want = head_end + 4 + std::stoul(got.substr(at + 16));
+    char buf[4096];
+    while (got.size() < want) {
+      const ssize_t n = read(c, buf, sizeof(buf));
+      if (n <= 0) return;
+      got.append(buf, n);
+    }
+  }
+
   static inline int counter_ = 0;
-  std::string answer_;
+  std::vector<std::string> answers_;
+  std::atomic<size_t> connections_{0};
   std::string path_;
   int fd_;
   std::vector<int> held_;
@@ -165,6 +188,58 @@ TEST(EngineApiDockerErrorsTest, BuildSendsItsPlatform) {
     } else {
       EXPECT_THAT(head, HasSubstr("&platform=linux%2Farm64")) << head;
     }
+  }
+  unlink(dockerfile.c_str());
+  rmdir(dir.c_str());
+}
+
+// The engine's answer when another client removed a cached step's image
+// mid-build is built again once; any other build error is not.
+TEST(EngineApiDockerErrorsTest, ABuildThatLostACachedLayerIsBuiltAgain) {
+  char tmpl[] = "/tmp/devloop-build-retry-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string dockerfile = dir + "/Dockerfile";
+  FILE* f = fopen(dockerfile.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("FROM scratch\nCOPY Dockerfile /\n", f);
+  fclose(f);
+  auto stream = [](absl::string_view lines) {  // as the engine streams a build: chunked
+    return absl::StrCat(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        absl::Hex(lines.size()), "\r\n", lines, "\r\n0\r\n\r\n");
+  };
+  const std::string lost = stream(
+      "{\"stream\":\"Step 1/2 : FROM scratch\\n\"}\n"
+      "{\"errorDetail\":{\"message\":\"failed to get digest sha256:ce92: open "
+      "/var/lib/docker/image/overlay2/imagedb/content/sha256/ce92: no such file or "
+      "directory\"},\"error\":\"failed to get digest\"}\n");
+  const std::string built = stream("{\"aux\":{\"ID\":\"sha256:0123\"}}\n");
+  const std::string broken = stream(
+      "{\"errorDetail\":{\"message\":\"COPY failed: no source files\"},\"error\":\"x\"}\n");
+  {
+    FakeDaemon daemon(std::vector<std::string>{lost, built});
+    auto docker = EngineApiDocker::Create({.docker_host = daemon.host()});
+    ASSERT_TRUE(docker.ok());
+    absl::StatusOr<BuildResult> result = (*docker)->Build({.context_dir = dir});
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->image_id, "sha256:0123");
+    EXPECT_EQ(daemon.connections(), 2u);
+  }
+  {
+    FakeDaemon daemon(std::vector<std::string>{lost, lost, built});
+    auto docker = EngineApiDocker::Create({.docker_host = daemon.host()});
+    ASSERT_TRUE(docker.ok());
+    absl::StatusOr<BuildResult> result = (*docker)->Build({.context_dir = dir});
+    EXPECT_THAT(result.status().message(), HasSubstr("failed to get digest"));
+    EXPECT_EQ(daemon.connections(), 2u);  // once again, not more
+  }
+  {
+    FakeDaemon daemon(std::vector<std::string>{broken, built});
+    auto docker = EngineApiDocker::Create({.docker_host = daemon.host()});
+    ASSERT_TRUE(docker.ok());
+    absl::StatusOr<BuildResult> result = (*docker)->Build({.context_dir = dir});
+    EXPECT_EQ(DockerStatusCode(result.status()), StatusCode::kBuildUserError) << result.status();
+    EXPECT_EQ(daemon.connections(), 1u);
   }
   unlink(dockerfile.c_str());
   rmdir(dir.c_str());

@@ -356,6 +356,10 @@ def startup(args, project, work):
                     runner.wait(timeout=30)
                     raise RuntimeError(f"startup_probe failed on {binary}: {line!r}")
                 pid = int(fields["pid"])
+                # The later times count from the spawn too (the probe reads the
+                # same CLOCK_MONOTONIC), not from this script's Popen of the probe.
+                started = int(fields["spawned_at_us"]) / 1e6
+                started_ns = time.time_ns() - time.monotonic_ns() + int(fields["spawned_at_us"]) * 1000
                 to_api.append(int(fields["accepting_us"]) / 1e6)
                 to_state.append(int(fields["answered_us"]) / 1e6)
                 status = fields["status"]

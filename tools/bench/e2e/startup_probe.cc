@@ -7,7 +7,8 @@
 //
 // The program runs in the probe's working directory, stdin /dev/null, stdout
 // and stderr to FILE. Once answered the probe prints one line,
-//   pid=P accepting_us=A answered_us=B status=S
+//   pid=P spawned_at_us=T accepting_us=A answered_us=B status=S
+// (T is CLOCK_MONOTONIC at the spawn, as Python's time.monotonic() reads it)
 // then waits for a line (or EOF) on its stdin, sends the program SIGINT, waits
 // for it and prints "exit=CODE". devloop_latency.py --mode startup drives it.
 #include <arpa/inet.h>
@@ -107,10 +108,23 @@ int main(int argc, char** argv) {
                                    0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
 
+  // The program starts as from an interactive shell: default signal actions
+  // (a background job of a script ignores SIGINT, and would pass that on) and
+  // nothing blocked.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
   const int64_t started = NowUs();
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv[i], &actions, nullptr, &argv[i], environ);
+  const int spawned = posix_spawn(&pid, argv[i], &actions, &attr, &argv[i], environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   if (spawned != 0) {
     std::fprintf(stderr, "startup_probe: cannot start %s: %s\n", argv[i], std::strerror(spawned));
     return 1;
@@ -138,16 +152,23 @@ int main(int argc, char** argv) {
   const int status = Get(fd, path);
   const int64_t answered = NowUs();
   close(fd);
-  std::printf("pid=%d accepting_us=%lld answered_us=%lld status=%d\n", static_cast<int>(pid),
+  std::printf("pid=%d spawned_at_us=%lld accepting_us=%lld answered_us=%lld status=%d\n",
+              static_cast<int>(pid), static_cast<long long>(started),
               static_cast<long long>(accepting - started),
               static_cast<long long>(answered - started), status);
   std::fflush(stdout);
 
   char line[64];
   (void)std::fgets(line, sizeof line, stdin);
+  // SIGINT, as Ctrl-C; SIGKILL if the program is still there 30 s later.
   kill(pid, SIGINT);
   int exit_status = 0;
-  while (waitpid(pid, &exit_status, 0) < 0 && errno == EINTR) {
+  for (int waited_ms = 0;; waited_ms += 10) {
+    const pid_t ended = waitpid(pid, &exit_status, WNOHANG);
+    if (ended == pid || (ended < 0 && errno != EINTR)) break;
+    if (waited_ms == 30000) kill(pid, SIGKILL);
+    const timespec pause{.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+    nanosleep(&pause, nullptr);
   }
   std::printf("exit=%d\n", WIFEXITED(exit_status) ? WEXITSTATUS(exit_status)
                                                   : 128 + WTERMSIG(exit_status));

@@ -6,7 +6,7 @@ probe=$1 floor=$2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 out=$(echo | "$probe" --port="$port" --log="$TEST_TMPDIR/floor.log" -- "$floor" dev --rpc-http-port="$port")
 echo "$out"
-grep -Eq '^pid=[0-9]+ accepting_us=[0-9]+ answered_us=[0-9]+ status=200$' <<<"$out"
+grep -Eq '^pid=[0-9]+ spawned_at_us=[0-9]+ accepting_us=[0-9]+ answered_us=[0-9]+ status=200$' <<<"$out"
 grep -qx 'exit=130' <<<"$out"
 # A program that never listens is reported, not waited for.
 if "$probe" --port="$port" --log="$TEST_TMPDIR/false.log" -- /bin/false </dev/null 2>"$TEST_TMPDIR/err"; then

@@ -164,16 +164,32 @@ TEST(EngineApiDockerErrorsTest, SilentDaemonHitsTheDeadline) {
   EXPECT_EQ(DockerStatusCode(s), StatusCode::kBuildDockerDeadline);
 }
 
+// A build context in a new temporary directory: only a Dockerfile, removed
+// with the context.
+struct BuildContext {
+  explicit BuildContext(absl::string_view dockerfile_text) {
+    char tmpl[] = "/tmp/devloop-build-context-XXXXXX";
+    dir = mkdtemp(tmpl);
+    dockerfile = dir + "/Dockerfile";
+    FILE* f = fopen(dockerfile.c_str(), "w");
+    EXPECT_NE(f, nullptr) << dockerfile;
+    if (f == nullptr) return;
+    fwrite(dockerfile_text.data(), 1, dockerfile_text.size(), f);
+    fclose(f);
+  }
+  ~BuildContext() {
+    unlink(dockerfile.c_str());
+    rmdir(dir.c_str());
+  }
+  std::string dir;
+  std::string dockerfile;
+};
+
 // A build's target platform goes to the engine as POST /build's `platform`
 // parameter (the answer here only ends the call).
 TEST(EngineApiDockerErrorsTest, BuildSendsItsPlatform) {
-  char tmpl[] = "/tmp/devloop-build-platform-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
-  const std::string dockerfile = dir + "/Dockerfile";
-  FILE* f = fopen(dockerfile.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  fputs("FROM scratch\n", f);
-  fclose(f);
+  BuildContext context("FROM scratch\n");
+  const std::string& dir = context.dir;
   for (const std::string platform : {"linux/arm64", ""}) {
     FakeDaemon daemon(
         "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
@@ -189,20 +205,13 @@ TEST(EngineApiDockerErrorsTest, BuildSendsItsPlatform) {
       EXPECT_THAT(head, HasSubstr("&platform=linux%2Farm64")) << head;
     }
   }
-  unlink(dockerfile.c_str());
-  rmdir(dir.c_str());
 }
 
 // The engine's answer when another client removed a cached step's image
 // mid-build is built again once; any other build error is not.
 TEST(EngineApiDockerErrorsTest, ABuildThatLostACachedLayerIsBuiltAgain) {
-  char tmpl[] = "/tmp/devloop-build-retry-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
-  const std::string dockerfile = dir + "/Dockerfile";
-  FILE* f = fopen(dockerfile.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  fputs("FROM scratch\nCOPY Dockerfile /\n", f);
-  fclose(f);
+  BuildContext context("FROM scratch\nCOPY Dockerfile /\n");
+  const std::string& dir = context.dir;
   auto stream = [](absl::string_view lines) {  // as the engine streams a build: chunked
     return absl::StrCat(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -241,8 +250,6 @@ TEST(EngineApiDockerErrorsTest, ABuildThatLostACachedLayerIsBuiltAgain) {
     EXPECT_EQ(DockerStatusCode(result.status()), StatusCode::kBuildUserError) << result.status();
     EXPECT_EQ(daemon.connections(), 1u);
   }
-  unlink(dockerfile.c_str());
-  rmdir(dir.c_str());
 }
 
 TEST(EngineApiDockerErrorsTest, UnsupportedDockerHostIsInvalidArgument) {

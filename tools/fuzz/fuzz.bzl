@@ -113,32 +113,35 @@ fuzz_library = rule(
 )
 
 def _link_inputs(cc_infos):
-    """Returns (files, flags) linking the cc_deps as Bazel built them."""
+    """Returns (files, flags) linking the cc_deps as Bazel built them, each
+    library before the ones it needs (one merged order: in the order cc_deps
+    are listed, an archive listed early is not searched again for a later
+    library's references)."""
     files = []
     flags = []
     seen = {}
-    for info in cc_infos:
-        for linker_input in info.linking_context.linker_inputs.to_list():
-            for lib in linker_input.libraries:
-                f = lib.static_library or lib.pic_static_library
-                if lib.dynamic_library != None and f != None and f.owner.workspace_name == "system":
-                    # Debian's libraries (third_party/system) link shared here,
-                    # as for tests: their archives would need link order.
-                    f = lib.dynamic_library
-                if f == None:
-                    continue
-                if f.path in seen:
-                    continue
-                seen[f.path] = True
-                files.append(f)
-                if lib.alwayslink:
-                    flags += ["-Wl,--whole-archive", f.path, "-Wl,--no-whole-archive"]
-                else:
-                    flags.append(f.path)
-            for flag in linker_input.user_link_flags:
-                if flag not in seen:
-                    seen[flag] = True
-                    flags.append(flag)
+    merged = cc_common.merge_cc_infos(cc_infos = cc_infos)
+    for linker_input in merged.linking_context.linker_inputs.to_list():
+        for lib in linker_input.libraries:
+            f = lib.static_library or lib.pic_static_library
+            if lib.dynamic_library != None and f != None and f.owner.workspace_name == "system":
+                # Debian's libraries (third_party/system) link shared here,
+                # as for tests: their archives would need link order.
+                f = lib.dynamic_library
+            if f == None:
+                continue
+            if f.path in seen:
+                continue
+            seen[f.path] = True
+            files.append(f)
+            if lib.alwayslink:
+                flags += ["-Wl,--whole-archive", f.path, "-Wl,--no-whole-archive"]
+            else:
+                flags.append(f.path)
+        for flag in linker_input.user_link_flags:
+            if flag not in seen:
+                seen[flag] = True
+                flags.append(flag)
     return files, flags
 
 def _fuzz_binary_impl(ctx):

@@ -3,7 +3,7 @@
 // linked as devloop is. Timed by the same harness as devloop, it shows what
 // the harness and the machine add to "process start -> API answering":
 //
-//   devloop_latency.py --binary bazel-bin/apps/devloop \
+//   devloop_latency.py --binary bazel-bin/apps/devloop
 //       --compare bazel-bin/tools/bench/e2e/floor_server --mode startup --answer-only
 //
 // Other arguments (dev, --rpc-port=...) are ignored. SIGINT ends it.

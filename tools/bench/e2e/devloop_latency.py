@@ -348,7 +348,8 @@ def startup(args, project, work):
                 started_ns = time.time_ns()
                 started = time.monotonic()
                 runner = subprocess.Popen(
-                    [os.path.abspath(probe), f"--port={http_port}", f"--log={log_path}", "--"]
+                    [os.path.abspath(probe), f"--port={http_port}", f"--log={log_path}",
+                     f"--poll-us={args.probe_poll_us}", "--"]
                     + argv, cwd=project, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                 line = runner.stdout.readline()
                 fields = dict(f.split("=", 1) for f in line.split())
@@ -635,6 +636,9 @@ def main():
                     help="startup mode: the startup_probe binary that starts and times each "
                          "start (auto: bazel-bin/tools/bench/e2e/startup_probe if built; '' "
                          "for this script's own timing)")
+    ap.add_argument("--probe-poll-us", type=int, default=100,
+                    help="startup mode: how often startup_probe tries the port, in us (each "
+                         "try takes CPU time that a loaded machine takes from the binary)")
     ap.add_argument("--answer-only", action="store_true",
                     help="startup mode: stop each start at its first answer (no gRPC, events or "
                          "build), e.g. to time tools/bench/e2e:floor_server beside devloop")

@@ -3,8 +3,11 @@
 // posix_spawn (no fork of a large parent), the port is tried every 100 us,
 // and GET PATH goes on the first connection the port accepts.
 //
-//   startup_probe --port=N --log=FILE [--path=/v1/state] -- PROGRAM ARGS...
+//   startup_probe --port=N --log=FILE [--path=/v1/state] [--poll-us=100] -- PROGRAM ARGS...
 //
+// Each try (socket, a refused connect, close, a sleep of --poll-us) costs the
+// probe CPU time that a loaded machine takes from the program: a coarser
+// --poll-us measures less finely and disturbs less.
 // The program runs in the probe's working directory, stdin /dev/null, stdout
 // and stderr to FILE. Once answered the probe prints one line,
 //   pid=P spawned_at_us=T accepting_us=A answered_us=B status=S
@@ -71,7 +74,8 @@ int Get(int fd, const std::string& path) {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: startup_probe --port=N --log=FILE [--path=/v1/state] -- PROGRAM ARGS...\n");
+               "usage: startup_probe --port=N --log=FILE [--path=/v1/state] [--poll-us=100] -- "
+               "PROGRAM ARGS...\n");
   return 2;
 }
 
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
   int port = 0;
   std::string log_path;
   std::string path = "/v1/state";
+  long poll_us = 100;
   int i = 1;
   for (; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -94,12 +99,18 @@ int main(int argc, char** argv) {
       log_path = arg.substr(6);
     } else if (arg.rfind("--path=", 0) == 0) {
       path = arg.substr(7);
+    } else if (arg.rfind("--poll-us=", 0) == 0) {
+      poll_us = std::atol(arg.c_str() + 10);
     } else {
       std::fprintf(stderr, "startup_probe: unknown flag %s\n", arg.c_str());
       return Usage();
     }
   }
   if (port <= 0 || port > 65535 || log_path.empty() || i >= argc) return Usage();
+  if (poll_us < 1 || poll_us > 1000000) {
+    std::fprintf(stderr, "startup_probe: --poll-us must be 1..1000000, not %ld\n", poll_us);
+    return Usage();
+  }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -145,7 +156,7 @@ int main(int argc, char** argv) {
       waitpid(pid, nullptr, 0);
       return 1;
     }
-    const timespec pause{.tv_sec = 0, .tv_nsec = 100 * 1000};
+    const timespec pause{.tv_sec = poll_us / 1000000, .tv_nsec = poll_us % 1000000 * 1000};
     nanosleep(&pause, nullptr);
   }
   const int64_t accepting = NowUs();

@@ -13,3 +13,10 @@ if "$probe" --port="$port" --log="$TEST_TMPDIR/false.log" -- /bin/false </dev/nu
   echo "the probe should fail when the program exits without listening"; exit 1
 fi
 grep -q "exited before port" "$TEST_TMPDIR/err"
+# A coarser poll still times the start; a poll out of range is refused.
+out=$(echo | "$probe" --port="$port" --log="$TEST_TMPDIR/floor2.log" --poll-us=1000 -- "$floor" dev --rpc-http-port="$port")
+grep -Eq '^pid=[0-9]+ .* status=200$' <<<"$out"
+if "$probe" --port="$port" --log="$TEST_TMPDIR/bad.log" --poll-us=0 -- "$floor" </dev/null 2>"$TEST_TMPDIR/err"; then
+  echo "the probe should refuse --poll-us=0"; exit 1
+fi
+grep -q "poll-us must be" "$TEST_TMPDIR/err"

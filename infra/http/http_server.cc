@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <climits>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -599,15 +600,17 @@ class HttpServer::Impl {
     // one of two cores busy, that first turn came while the caller went on
     // with its own start-up, and the first answer waited ~1.5 ms for it
     // (docs/BENCHMARKS.md, "Start-up under load").
+    // Shared: if a later thread cannot be created, the ones already running
+    // still count down on it after this returns with the exception.
     const int threads = std::max(1, shared_.options.threads);
-    absl::BlockingCounter running(threads);
+    auto running = std::make_shared<absl::BlockingCounter>(threads);
     for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this, &running] {
-        running.DecrementCount();
+      threads_.emplace_back([this, running] {
+        running->DecrementCount();
         ioc_.run();
       });
     }
-    running.Wait();
+    running->Wait();
     return absl::OkStatus();
   }
 

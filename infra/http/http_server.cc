@@ -599,9 +599,9 @@ class HttpServer::Impl {
     // waiting for it, not still waiting for their first turn on a CPU. With
     // one of two cores busy, that first turn came while the caller went on
     // with its own start-up, and the first answer waited ~1.5 ms for it
-    // (docs/BENCHMARKS.md, "Start-up under load").
-    // Shared: if a later thread cannot be created, the ones already running
-    // still count down on it after this returns with the exception.
+    // (docs/BENCHMARKS.md, "Start-up under load"). The counter is shared so
+    // that, if a later thread cannot be created, the ones already running
+    // still count down on it after the exception has left this function.
     const int threads = std::max(1, shared_.options.threads);
     auto running = std::make_shared<absl::BlockingCounter>(threads);
     for (int i = 0; i < threads; ++i) {

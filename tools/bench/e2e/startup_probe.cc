@@ -1,13 +1,14 @@
 // Starts a program and times it to its HTTP API's first answer, as closely as
 // a client on the same machine can: the clock is read just before
-// posix_spawn (no fork of a large parent), the port is tried every 100 us,
-// and GET PATH goes on the first connection the port accepts.
+// posix_spawn (no fork of a large parent), the port is tried every 100 us
+// (--poll-us), and GET PATH goes on the first connection the port accepts.
 //
 //   startup_probe --port=N --log=FILE [--path=/v1/state] [--poll-us=100] -- PROGRAM ARGS...
 //
 // Each try (socket, a refused connect, close, a sleep of --poll-us) costs the
 // probe CPU time that a loaded machine takes from the program: a coarser
 // --poll-us measures less finely and disturbs less.
+//
 // The program runs in the probe's working directory, stdin /dev/null, stdout
 // and stderr to FILE. Once answered the probe prints one line,
 //   pid=P spawned_at_us=T accepting_us=A answered_us=B status=S

@@ -350,7 +350,37 @@ absl::Status DevSession::Sweep() {
     args.insert(args.end(), names.begin(), names.end());
     keep(Docker(args).status());
   }
+  keep(SweepCachedImages());
   return first;
+}
+
+absl::Status DevSession::SweepCachedImages() {
+  // The artifact cache's label names the image as the config does
+  // (PROJECT/REPOSITORY/NAME), whatever the image is called now: an older
+  // build that lost its tag to a newer one has no name at all, and one built
+  // for --default-repo is REGISTRY/REPOSITORY_NAME. Neither matches the
+  // reference filter, so the cache's images are found by their label.
+  absl::StatusOr<std::string> ids =
+      Docker({"images", "-q", "--no-trunc", "--filter", absl::StrCat("label=", kCacheLabel)});
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> all = Lines(*ids);
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());  // a line per tag
+  if (all.empty()) return absl::OkStatus();
+  std::vector<std::string> inspect = {
+      "image", "inspect", "--format",
+      absl::StrCat("{{.Id}} {{index .Config.Labels \"", kCacheLabel, "\"}}")};
+  inspect.insert(inspect.end(), all.begin(), all.end());
+  absl::StatusOr<std::string> labels = Docker(inspect);
+  if (!labels.ok()) return labels.status();
+  std::vector<std::string> ours = {"rmi", "-f"};
+  const std::string mine = absl::StrCat("/", repository_, "/");
+  for (const std::string& line : Lines(*labels)) {
+    std::vector<std::string> fields = absl::StrSplit(line, absl::MaxSplits(' ', 1));
+    if (fields.size() == 2 && absl::StrContains(fields[1], mine)) ours.push_back(fields[0]);
+  }
+  if (ours.size() == 2) return absl::OkStatus();
+  return Docker(ours).status();
 }
 
 }  // namespace devloop::e2e

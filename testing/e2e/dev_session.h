@@ -115,6 +115,9 @@ class DevSession {
 
  private:
   DevSession() = default;
+  // Removes the artifact cache's images of this session's repository, named
+  // or not (Sweep's last step).
+  absl::Status SweepCachedImages();
   // The newest running container of `name`: (id, image).
   absl::StatusOr<std::pair<std::string, std::string>> Newest(absl::string_view name);
 

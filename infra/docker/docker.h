@@ -233,6 +233,10 @@ class LogFollower {
   // Blocks until the container's log stream ends (the container stopped) or
   // Stop() was called. Returns OK when the stream ended normally.
   virtual absl::Status Wait() = 0;
+  // Waits at most `timeout` for the stream to end; true when it has, so every
+  // line the container printed has reached the callback. The engine reports
+  // a container exited before its last lines arrive here.
+  virtual bool WaitEnded(absl::Duration timeout) = 0;
   // Stops following; the callback is not invoked once Stop() returns.
   virtual void Stop() = 0;
 };

@@ -177,6 +177,7 @@ class EngineLogFollower : public LogFollower {
       absl::MutexLock lock(&mu_);
       interrupt_ = nullptr;
       result_ = stopped_.load() ? absl::OkStatus() : result;
+      ended_ = true;
     });
   }
 
@@ -194,6 +195,11 @@ class EngineLogFollower : public LogFollower {
     return result_;
   }
 
+  bool WaitEnded(absl::Duration timeout) override {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&ended_), timeout);
+  }
+
   void Stop() override {
     stopped_ = true;
     absl::MutexLock lock(&mu_);
@@ -206,6 +212,7 @@ class EngineLogFollower : public LogFollower {
   absl::Mutex mu_;
   internal::Interrupter interrupt_ ABSL_GUARDED_BY(mu_);
   absl::Status result_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex join_mu_;
   std::thread thread_;
 };

@@ -428,8 +428,33 @@ TEST_P(DockerContractTest, LogFollowerEndsWhenTheContainerStops) {
   absl::StatusOr<std::unique_ptr<docker::LogFollower>> follower =
       docker_->FollowLogs(*id, [](LogStream, absl::string_view) {});
   ASSERT_TRUE(follower.ok()) << follower.status();
+  EXPECT_FALSE((*follower)->WaitEnded(absl::Milliseconds(50))) << "the container still runs";
   ASSERT_TRUE(docker_->Stop(*id, absl::ZeroDuration()).ok());
+  EXPECT_TRUE((*follower)->WaitEnded(absl::Seconds(30)));
   EXPECT_TRUE((*follower)->Wait().ok());
+}
+
+TEST_P(DockerContractTest, AnExitedContainersFollowerHasDeliveredEveryLineWhenItEnds) {
+  std::string image = BuildImage();
+  absl::StatusOr<std::string> id = docker_->Run(
+      {.image = image, .name = UniqueName("c"), .labels = Labels(),
+       .cmd = {"/bin/busybox", "sh", "-c", "echo one; echo two >&2; exit 3"}});
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<docker::ContainerState> state = docker_->Inspect(*id);
+    return state.ok() && state->status == docker::ContainerStatus::kExited;
+  }));
+  absl::Mutex mu;
+  std::vector<std::string> lines;
+  absl::StatusOr<std::unique_ptr<docker::LogFollower>> follower = docker_->FollowLogs(
+      *id, [&](LogStream, absl::string_view line) {
+        absl::MutexLock lock(&mu);
+        lines.emplace_back(line);
+      });
+  ASSERT_TRUE(follower.ok()) << follower.status();
+  ASSERT_TRUE((*follower)->WaitEnded(absl::Seconds(30)));
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(lines, ::testing::UnorderedElementsAre("one", "two"));
 }
 
 TEST_P(DockerContractTest, Networks) {

@@ -568,15 +568,26 @@ namespace {
 // Delivers the fake container's log lines, then waits until it stops running.
 class FakeLogFollower : public docker::LogFollower {
  public:
+  // Without `delay` the lines arrive before the constructor returns, so tests
+  // see them deterministically; with it they arrive that much later, on the
+  // follower's thread, as the engine's may after reporting the container dead.
   FakeLogFollower(std::vector<std::pair<LogStream, std::string>> lines, docker::LogCallback callback,
-                  std::function<bool()> running)
+                  absl::Duration delay, std::function<bool()> running)
       : running_(std::move(running)) {
-    // What the container printed so far arrives before FollowLogs returns, so
-    // tests see it deterministically.
-    for (const auto& [stream, line] : lines) callback(stream, line);
-    thread_ = std::thread([this] {
+    if (delay == absl::ZeroDuration()) {
+      for (const auto& [stream, line] : lines) callback(stream, line);
+      lines.clear();
+    }
+    thread_ = std::thread([this, lines = std::move(lines), callback = std::move(callback), delay] {
       absl::MutexLock lock(&mu_);
+      if (!lines.empty()) {
+        mu_.AwaitWithTimeout(absl::Condition(&stopped_), delay);
+        for (const auto& [stream, line] : lines) {
+          if (!stopped_) callback(stream, line);
+        }
+      }
       while (!stopped_ && running_()) mu_.AwaitWithTimeout(absl::Condition(&stopped_), absl::Milliseconds(5));
+      ended_ = true;
     });
   }
   ~FakeLogFollower() override {
@@ -588,6 +599,10 @@ class FakeLogFollower : public docker::LogFollower {
     if (thread_.joinable()) thread_.join();
     return absl::OkStatus();
   }
+  bool WaitEnded(absl::Duration timeout) override {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&ended_), timeout);
+  }
   void Stop() override {
     absl::MutexLock lock(&mu_);
     stopped_ = true;
@@ -597,6 +612,7 @@ class FakeLogFollower : public docker::LogFollower {
   std::function<bool()> running_;
   absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex join_mu_;
   std::thread thread_;
 };
@@ -610,11 +626,16 @@ absl::StatusOr<std::unique_ptr<docker::LogFollower>> FakeDocker::FollowLogs(
   Container* c = FindContainer(container);
   if (c == nullptr) return NotFound(absl::StrCat("No such container: ", container));
   std::string id = c->id;
-  return std::make_unique<FakeLogFollower>(c->logs, std::move(callback), [this, id] {
+  return std::make_unique<FakeLogFollower>(c->logs, std::move(callback), log_delay_, [this, id] {
     absl::MutexLock l(&mu_);
     auto it = containers_.find(id);
     return it != containers_.end() && it->second.status == ContainerStatus::kRunning;
   });
+}
+
+void FakeDocker::SetLogDelay(absl::Duration delay) {
+  absl::MutexLock lock(&mu_);
+  log_delay_ = delay;
 }
 
 absl::Status FakeDocker::Exit(const std::string& container, int exit_code) {

@@ -37,6 +37,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "infra/docker/docker.h"
 
 namespace devloop::testing {
@@ -53,6 +54,9 @@ class FakeDocker : public docker::Docker {
   // Ends a running container with `exit_code`, as if its process exited.
   // NotFound if there is no such container.
   absl::Status Exit(const std::string& container, int exit_code);
+  // Log followers made from now on deliver what the container printed `delay`
+  // after they start, on their own thread (by default, before FollowLogs returns).
+  void SetLogDelay(absl::Duration delay);
   // The images pushed so far, in order.
   std::vector<std::string> pushed() const;
   // Number of calls made to each method ("Build", "CopyInto", ...).
@@ -147,6 +151,7 @@ class FakeDocker : public docker::Docker {
   std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> pushed_ ABSL_GUARDED_BY(mu_);
   bool has_rm_ ABSL_GUARDED_BY(mu_) = true;
+  absl::Duration log_delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
   int next_id_ ABSL_GUARDED_BY(mu_) = 1;
   int next_port_ ABSL_GUARDED_BY(mu_) = 40000;
 };

@@ -28,6 +28,10 @@
 namespace devloop::deploy {
 namespace {
 
+// How long a status check waits for an exited container's log stream to end.
+// The engine ends it as soon as it has sent what the container printed.
+constexpr absl::Duration kLastLinesWait = absl::Seconds(2);
+
 // Docker names allow [a-zA-Z0-9_.-]; image names may hold '/' and ':'.
 std::string ContainerSafe(absl::string_view s) {
   std::string out;
@@ -564,15 +568,20 @@ absl::Status DockerDeployer::Adopt(int64_t deploy_id, const std::vector<std::str
 
 absl::StatusOr<std::vector<domain::ResourceObservation>> DockerDeployer::Observe(
     int64_t deploy_id) {
-  std::vector<std::pair<std::string, std::string>> targets;  // resource, container id
+  struct Target {
+    std::string resource;
+    std::string id;
+    std::shared_ptr<docker::LogFollower> logs;
+  };
+  std::vector<Target> targets;
   {
     absl::MutexLock lock(&mu_);
     auto it = deployments_.find(deploy_id);
     if (it == deployments_.end()) return std::vector<domain::ResourceObservation>{};
-    for (const Container& c : it->second) targets.emplace_back(Resource(c.alias), c.id);
+    for (const Container& c : it->second) targets.push_back({Resource(c.alias), c.id, c.logs});
   }
   std::vector<domain::ResourceObservation> out;
-  for (const auto& [resource, id] : targets) {
+  for (const auto& [resource, id, logs] : targets) {
     absl::StatusOr<docker::ContainerState> state = docker_->Inspect(id);
     if (!state.ok() && state.status().code() != absl::StatusCode::kNotFound) {
       return DeployError(state.status());
@@ -587,6 +596,9 @@ absl::StatusOr<std::vector<domain::ResourceObservation>> DockerDeployer::Observe
       obs.terminated_reason = "the container was removed";
     }
     if (obs.terminated || !obs.waiting_reason.empty() || obs.health == domain::Health::kUnhealthy) {
+      // A container that exited at once may be reported so before its follower
+      // has read a line: its last words are the point of the report.
+      if (obs.terminated && logs != nullptr) (void)logs->WaitEnded(kLastLinesWait);
       obs.last_log_lines = tail_.Last(id);
     }
     out.push_back(std::move(obs));

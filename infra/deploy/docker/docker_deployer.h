@@ -171,7 +171,8 @@ class DockerDeployer final : public Deployer, public Syncer, public ContainerExe
     std::string ref;    // the reference it runs ("web:3f2a...@sha256:...")
     std::string alias;  // short name on the network
     std::map<int, int> published;  // container port -> host port on 127.0.0.1
-    std::unique_ptr<docker::LogFollower> logs;
+    // Shared with a status check that waits for a dead container's last lines.
+    std::shared_ptr<docker::LogFollower> logs;
     // Where `logs` sends lines: the tail of the deployer that runs it now.
     std::shared_ptr<LogRoute> route;
     // Under `devloop debug`: the container as a debugging one (status

@@ -80,6 +80,24 @@ TEST_F(DockerDeployerTest, AnUnchangedImageIsCarriedOverNotRestarted) {
   EXPECT_EQ((*d->Observe(2)).size(), 2u);
 }
 
+TEST_F(DockerDeployerTest, ADeadContainersLastLinesAreReportedThoughTheyArriveLate) {
+  ASSERT_TRUE(docker_
+                  .SetImageConfig(web1_.image_id,
+                                  {.cmd = {"/bin/busybox", "sh", "-c",
+                                           "echo starting; echo fatal: no database >&2; exit 3"}})
+                  .ok());
+  docker_.SetLogDelay(absl::Milliseconds(300));
+  std::unique_ptr<DockerDeployer> d = Make();
+  ASSERT_TRUE(d->Deploy(1, {{"web", Ref(web1_)}}).ok());
+  absl::StatusOr<std::vector<domain::ResourceObservation>> seen = d->Observe(1);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_TRUE((*seen)[0].terminated);
+  EXPECT_EQ((*seen)[0].exit_code, 3);
+  EXPECT_THAT((*seen)[0].last_log_lines,
+              ::testing::ElementsAre("starting", "fatal: no database"));
+}
+
 TEST_F(DockerDeployerTest, AFailedDeployLeavesNothingOfItRunning) {
   testing::FaultyDocker faulty(&docker_);
   absl::StatusOr<docker::BuildResult> db = docker_.Build({.context_dir = dir_});

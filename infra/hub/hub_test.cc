@@ -200,7 +200,9 @@ TEST(HubTest, EntriesBehindTheWindowAreEncodedForTheirReaderAlone) {
     EXPECT_EQ(again[i]->index, i);
     EXPECT_EQ(again[i]->json_line, lines[i]);
     EXPECT_EQ(NumberOf(*again[i]), i);
-    if (i >= 6) EXPECT_EQ(again[i].get(), weak[i].lock().get()) << i;
+    if (i >= 6) {
+      EXPECT_EQ(again[i].get(), weak[i].lock().get()) << i;
+    }
   }
   EXPECT_EQ(hub.entries_encoded(), 16);  // the six behind the window, once more
 }
@@ -228,7 +230,9 @@ TEST(HubTest, WindowLetsGoOfWhatEverySubscriberHasRead) {
     hub.Append(Numbered(i));
     std::vector<Hub::EntryPtr> got_a, got_b;
     ASSERT_EQ(a->Read(10, &got_a), Hub::ReadResult::kData);
-    if (i % 2 == 1) ASSERT_EQ(b->Read(10, &got_b), Hub::ReadResult::kData);
+    if (i % 2 == 1) {
+      ASSERT_EQ(b->Read(10, &got_b), Hub::ReadResult::kData);
+    }
     weak.insert(weak.end(), got_a.begin(), got_a.end());
   }
   EXPECT_EQ(hub.entries_encoded(), 1000);

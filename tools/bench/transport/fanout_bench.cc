@@ -3,8 +3,7 @@
 // rate. Checks that every subscriber receives every entry exactly once and in
 // order, and reports publish-to-receive latency percentiles.
 //
-//   bazel run -c opt //tools/bench/transport:fanout_bench -- \
-//       --http=1000 --grpc=100 --rate=20000 --seconds=5
+//   bazel run -c opt //tools/bench/transport:fanout_bench -- --http=1000 --grpc=100 --rate=20000 --seconds=5
 //
 // Each entry's `entry` text carries its sequence number and publish time, so a
 // subscriber reads latency straight off the line. HTTP subscribers are raw

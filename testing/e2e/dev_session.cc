@@ -323,6 +323,23 @@ absl::Status DevSession::InterruptAndCheckNothingLeft(const std::string& run_id,
   return absl::OkStatus();
 }
 
+absl::Status DevSession::HoldBaseLayer() {
+  absl::StatusOr<std::string> dir = MakeTempDir("base-layer");
+  if (!dir.ok()) return dir.status();
+  absl::Status made = WriteFile(absl::StrCat(*dir, "/Dockerfile"),
+                                "FROM scratch\nCOPY busybox /bin/busybox\n");
+  if (made.ok()) made = PlaceBusybox(*dir).status();
+  // The label puts an image of the session's (swept with it) above the layer.
+  if (made.ok()) {
+    made = Docker({"build", "--quiet", "--label", test_label_, "--tag",
+                   absl::StrCat(repository_, "-base/busybox"), *dir})
+               .status();
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(*dir, ignored);
+  return made;
+}
+
 absl::Status DevSession::Sweep() {
   events_.reset();
   if (devloop_ != nullptr && devloop_->process().Running()) {

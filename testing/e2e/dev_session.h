@@ -110,6 +110,14 @@ class DevSession {
   // went wrong otherwise.
   absl::Status InterruptAndCheckNothingLeft(const std::string& run_id, absl::Duration timeout);
 
+  // Holds the layer the examples' images start from (busybox on scratch) with
+  // an image of the session's own until Sweep. The engine's builder takes that
+  // layer from its cache, and removing another test's image prunes it once no
+  // image above it is left: a build that had taken it then fails with
+  // "unknown parent image ID". devloop's builder builds again after that; a
+  // custom build script's `docker build` does not.
+  absl::Status HoldBaseLayer();
+
   // Removes everything of the session now (the destructor does it too).
   absl::Status Sweep();
 

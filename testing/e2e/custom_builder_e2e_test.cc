@@ -53,8 +53,6 @@ class CustomBuilderE2eTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<DevSession>> s = DevSession::Prepare("custom-builder", {kName});
     ASSERT_TRUE(s.ok()) << s.status();
     session_ = *std::move(s);
-    absl::Status held = session_->HoldBaseLayer();
-    ASSERT_TRUE(held.ok()) << held;
     image_ = session_->Image(kName);
     port_ = session_->LocalPort(9010);
   }

@@ -126,6 +126,8 @@ absl::StatusOr<std::unique_ptr<DevSession>> DevSession::Prepare(
   rewritten += text->substr(copied);
   absl::Status w = WriteFile(config, rewritten);
   if (!w.ok()) return w;
+  absl::Status held = s->HoldBaseLayer();
+  if (!held.ok()) return held;
   return s;
 }
 

@@ -49,7 +49,13 @@ class DevSession {
  public:
   // Copies example `name`, renames `images` (as written in its skaffold.yaml
   // and its k8s/*.yaml manifests) into the session's repository and gives each
-  // portForward a free localPort.
+  // portForward a free localPort. Then holds the layer the examples' images
+  // start from (busybox on scratch) with an image of the session's until Sweep:
+  // the engine's builder takes that layer from its cache, and removing another
+  // test's image prunes it once no image above it is left. A build that had
+  // taken it then fails with "unknown parent image ID" and leaves its new layer
+  // behind, parentless. devloop's builder builds again after that; a custom
+  // build script's `docker build` does not.
   static absl::StatusOr<std::unique_ptr<DevSession>> Prepare(
       absl::string_view name, const std::vector<std::string>& images);
 
@@ -110,19 +116,13 @@ class DevSession {
   // went wrong otherwise.
   absl::Status InterruptAndCheckNothingLeft(const std::string& run_id, absl::Duration timeout);
 
-  // Holds the layer the examples' images start from (busybox on scratch) with
-  // an image of the session's own until Sweep. The engine's builder takes that
-  // layer from its cache, and removing another test's image prunes it once no
-  // image above it is left: a build that had taken it then fails with
-  // "unknown parent image ID". devloop's builder builds again after that; a
-  // custom build script's `docker build` does not.
-  absl::Status HoldBaseLayer();
-
   // Removes everything of the session now (the destructor does it too).
   absl::Status Sweep();
 
  private:
   DevSession() = default;
+  // Builds the image that holds the examples' base layer (Prepare's last step).
+  absl::Status HoldBaseLayer();
   // Removes the artifact cache's images of this session's repository, named
   // or not (Sweep's last step).
   absl::Status SweepCachedImages();
